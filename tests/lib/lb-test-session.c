@@ -1,0 +1,321 @@
+/* lb-test-session.c
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#include "config.h"
+
+#include <string.h>
+
+#include "lb-test-session.h"
+
+/**
+ * lb_test_getenv:
+ *
+ * Returns a variable the test harness (tests/harness/lb-test-env) sets;
+ * a test run without the harness fails here with a clear message.
+ */
+const char *
+lb_test_getenv (const char *name)
+{
+  const char *value = g_getenv (name);
+
+  if (value == NULL || *value == '\0')
+    g_error ("%s is not set: run this test through tests/harness/lb-test-env "
+             "(meson test does)", name);
+
+  return value;
+}
+
+guint16
+lb_test_port (const char *name)
+{
+  guint64 port = 0;
+  g_autoptr(GError) error = NULL;
+
+  if (!g_ascii_string_to_unsigned (lb_test_getenv (name), 10, 1, G_MAXUINT16, &port, &error))
+    g_error ("%s: %s", name, error->message);
+
+  return (guint16) port;
+}
+
+/**
+ * lb_test_connector_new:
+ *
+ * A connector that trusts the harness's throwaway certificate authority,
+ * and only it.
+ */
+LbConnector *
+lb_test_connector_new (void)
+{
+  g_autoptr(LbConnector) connector = lb_connector_new ();
+  g_autoptr(GTlsDatabase) database = NULL;
+  g_autoptr(GError) error = NULL;
+
+  database = g_tls_file_database_new (lb_test_getenv ("LB_TEST_CA_FILE"), &error);
+  g_assert_no_error (error);
+  lb_connector_set_tls_database (connector, database);
+  lb_connector_set_timeout (connector, 20);
+
+  return g_steal_pointer (&connector);
+}
+
+/**
+ * lb_test_wait:
+ * @result: where an async callback stores its result
+ *
+ * Iterates the thread-default main context until *@result is set.
+ */
+void
+lb_test_wait (GAsyncResult **result)
+{
+  while (*result == NULL)
+    g_main_context_iteration (NULL, TRUE);
+}
+
+/**
+ * lb_test_message_id:
+ *
+ * Returns: a new, unique Message-ID with its angle brackets
+ */
+char *
+lb_test_message_id (void)
+{
+  g_autofree char *uuid = g_uuid_string_random ();
+
+  return g_strdup_printf ("<%s@letterbox.test>", uuid);
+}
+
+/**
+ * lb_test_store_result:
+ * @user_data: a `GAsyncResult **`, initially %NULL
+ *
+ * An async callback that keeps the result for lb_test_wait().
+ */
+void
+lb_test_store_result (GObject      *object,
+                      GAsyncResult *result,
+                      gpointer      user_data)
+{
+  GAsyncResult **out = user_data;
+
+  *out = g_object_ref (result);
+}
+
+static void
+set_stream (LbTestSession *self,
+            GIOStream     *stream)
+{
+  g_clear_object (&self->in);
+  g_set_object (&self->stream, stream);
+
+  self->in = g_data_input_stream_new (g_io_stream_get_input_stream (stream));
+  /* the data stream reads from the connection; it must not close it */
+  g_filter_input_stream_set_close_base_stream (G_FILTER_INPUT_STREAM (self->in), FALSE);
+  g_data_input_stream_set_newline_type (self->in, G_DATA_STREAM_NEWLINE_TYPE_CR_LF);
+}
+
+LbTestSession *
+lb_test_session_open (LbConnector    *connector,
+                      const char     *port_variable,
+                      LbNetSecurity   security,
+                      GError        **error)
+{
+  g_autoptr(LbTestSession) self = g_new0 (LbTestSession, 1);
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GIOStream) stream = NULL;
+
+  self->connector = g_object_ref (connector);
+  self->host = g_strdup (lb_test_getenv ("LB_TEST_HOST"));
+  self->port = lb_test_port (port_variable);
+
+  lb_connector_connect_async (connector, self->host, self->port, security,
+                              NULL, lb_test_store_result, &result);
+  lb_test_wait (&result);
+
+  stream = lb_connector_connect_finish (connector, result, error);
+  if (stream == NULL)
+    return NULL;
+
+  set_stream (self, stream);
+
+  return g_steal_pointer (&self);
+}
+
+/**
+ * lb_test_session_open_greeted:
+ * @port_variable: the harness variable with the port
+ * @security: how to connect
+ * @greeting: how the server's first line must start ("* OK", "+OK", "220")
+ *
+ * Connects with lb_test_connector_new() and reads the greeting; the test
+ * fails if either goes wrong.
+ */
+LbTestSession *
+lb_test_session_open_greeted (const char    *port_variable,
+                              LbNetSecurity  security,
+                              const char    *greeting)
+{
+  g_autoptr(LbConnector) connector = lb_test_connector_new ();
+  g_autoptr(LbTestSession) self = NULL;
+  g_autoptr(GError) error = NULL;
+
+  self = lb_test_session_open (connector, port_variable, security, &error);
+  g_assert_no_error (error);
+  lb_test_session_expect (self, greeting);
+
+  return g_steal_pointer (&self);
+}
+
+/**
+ * lb_test_session_start_tls:
+ *
+ * Upgrades the session after the server agreed to STARTTLS/STLS.
+ */
+gboolean
+lb_test_session_start_tls (LbTestSession  *self,
+                           GError        **error)
+{
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GIOStream) tls = NULL;
+
+  /* Anything buffered now would be plaintext injected before the
+   * handshake (the STARTTLS command-injection attack). */
+  g_assert_cmpuint (g_buffered_input_stream_get_available (G_BUFFERED_INPUT_STREAM (self->in)), ==, 0);
+
+  lb_connector_start_tls_async (self->connector, self->stream, self->host, self->port,
+                                NULL, lb_test_store_result, &result);
+  lb_test_wait (&result);
+
+  tls = lb_connector_start_tls_finish (self->connector, result, error);
+  if (tls == NULL)
+    return FALSE;
+
+  g_assert_true (G_IS_TLS_CONNECTION (tls));
+  set_stream (self, tls);
+
+  return TRUE;
+}
+
+void
+lb_test_session_write (LbTestSession *self,
+                       const void    *data,
+                       gsize          length)
+{
+  g_autoptr(GError) error = NULL;
+  GOutputStream *out = g_io_stream_get_output_stream (self->stream);
+
+  g_output_stream_write_all (out, data, length, NULL, NULL, &error);
+  g_assert_no_error (error);
+}
+
+/**
+ * lb_test_session_send:
+ *
+ * Sends one command line; CRLF is appended.
+ */
+void
+lb_test_session_send (LbTestSession *self,
+                      const char    *format,
+                      ...)
+{
+  g_autofree char *line = NULL;
+  g_autofree char *wire = NULL;
+  va_list args;
+
+  va_start (args, format);
+  line = g_strdup_vprintf (format, args);
+  va_end (args);
+
+  wire = g_strconcat (line, "\r\n", NULL);
+  lb_test_session_write (self, wire, strlen (wire));
+}
+
+/**
+ * lb_test_session_read_line:
+ *
+ * Returns: one line without its CRLF; the test fails on EOF or error.
+ */
+char *
+lb_test_session_read_line (LbTestSession *self)
+{
+  g_autoptr(GError) error = NULL;
+  char *line;
+
+  line = g_data_input_stream_read_line (self->in, NULL, NULL, &error);
+  g_assert_no_error (error);
+  if (line == NULL)
+    g_error ("%s:%u closed the connection", self->host, self->port);
+
+  return line;
+}
+
+/**
+ * lb_test_session_read_bytes:
+ *
+ * Reads exactly @length bytes (an IMAP literal, say).
+ */
+GBytes *
+lb_test_session_read_bytes (LbTestSession *self,
+                            gsize          length)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree guint8 *data = g_malloc (length + 1);
+  gsize n_read = 0;
+
+  g_input_stream_read_all (G_INPUT_STREAM (self->in), data, length, &n_read, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (n_read, ==, length);
+
+  return g_bytes_new_take (g_steal_pointer (&data), length);
+}
+
+/**
+ * lb_test_session_read_until:
+ *
+ * Reads lines until one starts with @prefix (a command's tagged answer,
+ * say) and returns that line.
+ */
+char *
+lb_test_session_read_until (LbTestSession *self,
+                            const char    *prefix)
+{
+  for (;;)
+    {
+      char *line = lb_test_session_read_line (self);
+
+      if (g_str_has_prefix (line, prefix))
+        return line;
+      g_free (line);
+    }
+}
+
+/**
+ * lb_test_session_expect:
+ *
+ * Reads one line; the test fails unless it starts with @prefix.
+ */
+void
+lb_test_session_expect (LbTestSession *self,
+                        const char    *prefix)
+{
+  g_autofree char *line = lb_test_session_read_line (self);
+
+  if (!g_str_has_prefix (line, prefix))
+    g_error ("expected “%s…” from %s:%u, it said “%s”", prefix, self->host, self->port, line);
+}
+
+void
+lb_test_session_free (LbTestSession *self)
+{
+  if (self == NULL)
+    return;
+
+  g_clear_object (&self->in);
+  if (self->stream != NULL)
+    g_io_stream_close (self->stream, NULL, NULL);
+  g_clear_object (&self->stream);
+  g_clear_object (&self->connector);
+  g_free (self->host);
+  g_free (self);
+}
