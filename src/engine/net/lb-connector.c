@@ -44,16 +44,34 @@ static GParamSpec *properties[N_PROPS];
 
 typedef struct
 {
-  char          *host;
-  guint16        port;
-  LbNetSecurity  security;
+  /* host and port exactly as given: a host name never carries a port */
+  GSocketConnectable *address;
+  char               *host;
+  guint16             port;
+  LbNetSecurity       security;
 } ConnectData;
+
+static ConnectData *
+connect_data_new (const char    *host,
+                  guint16        port,
+                  LbNetSecurity  security)
+{
+  ConnectData *cd = g_new0 (ConnectData, 1);
+
+  cd->address = g_network_address_new (host, port);
+  cd->host = g_strdup (host);
+  cd->port = port;
+  cd->security = security;
+
+  return cd;
+}
 
 static void
 connect_data_free (gpointer data)
 {
   ConnectData *cd = data;
 
+  g_clear_object (&cd->address);
   g_free (cd->host);
   g_free (cd);
 }
@@ -139,8 +157,10 @@ lb_connector_class_init (LbConnectorClass *klass)
   /**
    * LbConnector:timeout:
    *
-   * Seconds a connection attempt, and later any single read or write on
-   * the connection, may take before it fails; 0 means no timeout.
+   * Seconds a TCP connection attempt, the TLS handshake, and later any
+   * single read or write on the connection may take before it fails; 0
+   * means no timeout. Looking the host name up is not covered: that is
+   * the system resolver's business.
    */
   properties[PROP_TIMEOUT] =
     g_param_spec_uint ("timeout", NULL, NULL,
@@ -232,12 +252,11 @@ start_tls (LbConnector *self,
            GTask       *task)
 {
   ConnectData *cd = g_task_get_task_data (task);
-  g_autoptr(GSocketConnectable) identity = NULL;
   g_autoptr(GIOStream) tls = NULL;
   GError *error = NULL;
 
-  identity = g_network_address_new (cd->host, cd->port);
-  tls = g_tls_client_connection_new (plain, identity, &error);
+  /* the certificate must be valid for the host the user configured */
+  tls = g_tls_client_connection_new (plain, cd->address, &error);
   if (tls == NULL)
     {
       g_prefix_error (&error, _("Could not set up a secure connection to %s: "), cd->host);
@@ -268,7 +287,7 @@ socket_connect_cb (GObject      *object,
   g_autoptr(GSocketConnection) connection = NULL;
   g_autoptr(GError) error = NULL;
 
-  connection = g_socket_client_connect_to_host_finish (client, result, &error);
+  connection = g_socket_client_connect_finish (client, result, &error);
   if (connection == NULL)
     {
       if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
@@ -311,24 +330,21 @@ lb_connector_connect_async (LbConnector         *self,
   ConnectData *cd;
 
   g_return_if_fail (LB_IS_CONNECTOR (self));
-  g_return_if_fail (host != NULL);
+  g_return_if_fail (host != NULL && *host != '\0');
   g_return_if_fail (port != 0);
   g_return_if_fail (!cancellable || G_IS_CANCELLABLE (cancellable));
 
   task = g_task_new (self, cancellable, callback, user_data);
   g_task_set_source_tag (task, lb_connector_connect_async);
 
-  cd = g_new0 (ConnectData, 1);
-  cd->host = g_strdup (host);
-  cd->port = port;
-  cd->security = security;
+  cd = connect_data_new (host, port, security);
   g_task_set_task_data (task, cd, connect_data_free);
 
   client = g_socket_client_new ();
   g_socket_client_set_timeout (client, self->timeout);
-  g_socket_client_connect_to_host_async (client, host, port, cancellable,
-                                         socket_connect_cb,
-                                         g_steal_pointer (&task));
+  g_socket_client_connect_async (client, cd->address, cancellable,
+                                 socket_connect_cb,
+                                 g_steal_pointer (&task));
 }
 
 /**
@@ -382,10 +398,7 @@ lb_connector_start_tls_async (LbConnector         *self,
   task = g_task_new (self, cancellable, callback, user_data);
   g_task_set_source_tag (task, lb_connector_start_tls_async);
 
-  cd = g_new0 (ConnectData, 1);
-  cd->host = g_strdup (host);
-  cd->port = port;
-  cd->security = LB_NET_SECURITY_STARTTLS;
+  cd = connect_data_new (host, port, LB_NET_SECURITY_STARTTLS);
   g_task_set_task_data (task, cd, connect_data_free);
 
   start_tls (self, plain, task);
