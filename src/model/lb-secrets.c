@@ -39,6 +39,15 @@ get_schema (void)
   return &schema;
 }
 
+/* libsecret drops a request with an invalid attribute without ever
+ * calling back, which would leave our task pending forever: refuse such
+ * ids up front. */
+static gboolean
+account_id_is_valid (const char *account_id)
+{
+  return account_id != NULL && *account_id != '\0' && g_utf8_validate (account_id, -1, NULL);
+}
+
 static GHashTable *
 make_attributes (const char   *account_id,
                  LbSecretKind  kind)
@@ -109,7 +118,8 @@ lb_secrets_store_async (LbSecrets           *self,
   g_autoptr(GHashTable) attributes = NULL;
 
   g_return_if_fail (LB_IS_SECRETS (self));
-  g_return_if_fail (account_id != NULL && *account_id != '\0');
+  g_return_if_fail (account_id_is_valid (account_id));
+  g_return_if_fail (!cancellable || G_IS_CANCELLABLE (cancellable));
   g_return_if_fail (label != NULL);
   g_return_if_fail (password != NULL);
 
@@ -172,7 +182,8 @@ lb_secrets_lookup_async (LbSecrets           *self,
   g_autoptr(GHashTable) attributes = NULL;
 
   g_return_if_fail (LB_IS_SECRETS (self));
-  g_return_if_fail (account_id != NULL && *account_id != '\0');
+  g_return_if_fail (account_id_is_valid (account_id));
+  g_return_if_fail (!cancellable || G_IS_CANCELLABLE (cancellable));
 
   task = g_task_new (self, cancellable, callback, user_data);
   g_task_set_source_tag (task, lb_secrets_lookup_async);
@@ -233,7 +244,8 @@ lb_secrets_clear_async (LbSecrets           *self,
   g_autoptr(GHashTable) attributes = NULL;
 
   g_return_if_fail (LB_IS_SECRETS (self));
-  g_return_if_fail (account_id != NULL && *account_id != '\0');
+  g_return_if_fail (account_id_is_valid (account_id));
+  g_return_if_fail (!cancellable || G_IS_CANCELLABLE (cancellable));
 
   task = g_task_new (self, cancellable, callback, user_data);
   g_task_set_source_tag (task, lb_secrets_clear_async);
