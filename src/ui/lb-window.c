@@ -48,8 +48,6 @@ lb_window_save_state (LbWindow *self)
 {
   gboolean maximized = gtk_window_is_maximized (GTK_WINDOW (self));
 
-  g_settings_delay (self->settings);
-
   /* The default size is the unmaximized size: keep the last one a
    * maximized window had, so unmaximizing next time restores it. */
   if (!maximized)
@@ -64,8 +62,6 @@ lb_window_save_state (LbWindow *self)
         }
     }
   g_settings_set_boolean (self->settings, "window-maximized", maximized);
-
-  g_settings_apply (self->settings);
 }
 
 static gboolean
@@ -83,6 +79,7 @@ lb_window_constructed (GObject *object)
 
   G_OBJECT_CLASS (lb_window_parent_class)->constructed (object);
 
+  g_assert (G_IS_SETTINGS (self->settings));
   lb_window_load_state (self);
 }
 
