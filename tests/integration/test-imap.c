@@ -112,6 +112,31 @@ test_imap_untrusted_certificate (void)
   g_assert_null (session);
 }
 
+/* A certificate valid for another name is refused, here on the STARTTLS
+ * path: the harness's certificate is for localhost and 127.0.0.1 only. */
+static void
+test_imap_starttls_wrong_host (void)
+{
+  g_autoptr(LbTestSession) session = open_session ("LB_TEST_IMAP_PORT", LB_NET_SECURITY_STARTTLS);
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GIOStream) tls = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *answer = NULL;
+
+  lb_test_session_send (session, "S1 STARTTLS");
+  answer = lb_test_session_read_until (session, "S1 ");
+  g_assert_true (g_str_has_prefix (answer, "S1 OK"));
+
+  lb_connector_start_tls_async (session->connector, session->stream,
+                                "imap.example.test", session->port,
+                                NULL, lb_test_store_result, &result);
+  lb_test_wait (&result);
+  tls = lb_connector_start_tls_finish (session->connector, result, &error);
+  g_assert_null (tls);
+  g_assert_error (error, G_TLS_ERROR, G_TLS_ERROR_BAD_CERTIFICATE);
+  g_assert_nonnull (strstr (error->message, "imap.example.test"));
+}
+
 /* APPEND a message over implicit TLS, then FETCH it back byte for byte. */
 static void
 test_imap_append_fetch_roundtrip (void)
@@ -176,7 +201,7 @@ test_imap_append_fetch_roundtrip (void)
   lb_test_session_send (session, "A4 UID SEARCH HEADER Message-ID \"%s\"", message_id);
   g_clear_pointer (&answer, g_free);
   answer = lb_test_session_read_until (session, "* SEARCH");
-  g_assert_cmpuint (g_ascii_strtoull (answer + strlen ("* SEARCH "), NULL, 10), ==, uid);
+  g_assert_cmpuint (g_ascii_strtoull (answer + strlen ("* SEARCH"), NULL, 10), ==, uid);
 }
 
 /* The harness's Dovecot creates the SPECIAL-USE folders later work relies on. */
@@ -236,6 +261,7 @@ main (int   argc,
 
   g_test_add_func ("/imap/plain-login", test_imap_plain_login);
   g_test_add_func ("/imap/starttls", test_imap_starttls);
+  g_test_add_func ("/imap/starttls-wrong-host", test_imap_starttls_wrong_host);
   g_test_add_func ("/imap/wrong-password", test_imap_wrong_password);
   g_test_add_func ("/imap/untrusted-certificate", test_imap_untrusted_certificate);
   g_test_add_func ("/imap/append-fetch-roundtrip", test_imap_append_fetch_roundtrip);

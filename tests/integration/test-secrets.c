@@ -6,6 +6,8 @@
 
 #include "config.h"
 
+#include <libsecret/secret.h>
+
 #include "lb-secrets.h"
 #include "lb-test-session.h"
 
@@ -57,6 +59,37 @@ clear (LbSecrets    *secrets,
   g_assert_no_error (error);
 }
 
+/* How many items the keyring holds for this account and kind, asked of
+ * the Secret Service directly rather than through LbSecrets. */
+static guint
+count_items (const char *account_id,
+             const char *kind)
+{
+  const SecretSchema schema = {
+    "io.github.letterbox.Letterbox.Password", SECRET_SCHEMA_NONE,
+    { { "account", SECRET_SCHEMA_ATTRIBUTE_STRING },
+      { "kind", SECRET_SCHEMA_ATTRIBUTE_STRING },
+      { NULL, 0 } },
+  };
+  g_autoptr(GHashTable) attributes = g_hash_table_new (g_str_hash, g_str_equal);
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GError) error = NULL;
+  GList *items;
+  guint count;
+
+  g_hash_table_insert (attributes, (gpointer) "account", (gpointer) account_id);
+  g_hash_table_insert (attributes, (gpointer) "kind", (gpointer) kind);
+  secret_password_searchv (&schema, attributes, SECRET_SEARCH_ALL, NULL,
+                           lb_test_store_result, &result);
+  lb_test_wait (&result);
+  items = secret_password_search_finish (result, &error);
+  g_assert_no_error (error);
+  count = g_list_length (items);
+  g_list_free_full (items, g_object_unref);
+
+  return count;
+}
+
 static void
 test_secrets_roundtrip (void)
 {
@@ -78,14 +111,18 @@ test_secrets_roundtrip (void)
   other_account = lookup (secrets, "account-2", LB_SECRET_INCOMING);
   g_assert_null (other_account);
 
+  g_assert_cmpuint (count_items ("account-1", "incoming"), ==, 1);
+
   /* storing again replaces, it does not add a second item */
   store (secrets, "account-1", LB_SECRET_INCOMING, "new password");
   replaced = lookup (secrets, "account-1", LB_SECRET_INCOMING);
   g_assert_cmpstr (replaced, ==, "new password");
+  g_assert_cmpuint (count_items ("account-1", "incoming"), ==, 1);
 
   clear (secrets, "account-1", LB_SECRET_INCOMING);
   cleared = lookup (secrets, "account-1", LB_SECRET_INCOMING);
   g_assert_null (cleared);
+  g_assert_cmpuint (count_items ("account-1", "incoming"), ==, 0);
   kept = lookup (secrets, "account-1", LB_SECRET_OUTGOING);
   g_assert_cmpstr (kept, ==, "smtp secret");
 
@@ -100,8 +137,6 @@ main (int   argc,
       char *argv[])
 {
   g_test_init (&argc, &argv, NULL);
-
-  lb_test_getenv ("DBUS_SESSION_BUS_ADDRESS");
 
   g_test_add_func ("/secrets/roundtrip", test_secrets_roundtrip);
 

@@ -84,6 +84,18 @@ submit (LbTestSession *session,
   lb_test_session_expect (session, "221");
 }
 
+/* Reads up to the tagged answer of @tag, which must be OK. */
+static void
+expect_tagged_ok (LbTestSession *imap,
+                  const char    *tag)
+{
+  g_autofree char *prefix = g_strconcat (tag, " ", NULL);
+  g_autofree char *answer = lb_test_session_read_until (imap, prefix);
+
+  if (!g_str_has_prefix (answer + strlen (prefix), "OK"))
+    g_error ("IMAP said: %s", answer);
+}
+
 /* Polls Bob's INBOX over IMAP until the message is there (the server
  * delivers in the background) and checks what arrived. */
 static void
@@ -98,7 +110,7 @@ assert_arrives (const char *message_id,
 
   imap = lb_test_session_open_greeted ("LB_TEST_IMAPS_PORT", LB_NET_SECURITY_TLS, "* OK");
   lb_test_session_send (imap, "L LOGIN \"" BOB "\" \"" BOB_PASSWORD "\"");
-  g_free (lb_test_session_read_until (imap, "L OK"));
+  expect_tagged_ok (imap, "L");
 
   while (uid == 0)
     {
@@ -108,10 +120,10 @@ assert_arrives (const char *message_id,
 
       /* SELECT again each round so the search sees new deliveries */
       lb_test_session_send (imap, "S EXAMINE INBOX");
-      g_free (lb_test_session_read_until (imap, "S OK"));
+      expect_tagged_ok (imap, "S");
       lb_test_session_send (imap, "F UID SEARCH HEADER Message-ID \"%s\"", message_id);
       search = lb_test_session_read_until (imap, "* SEARCH");
-      g_free (lb_test_session_read_until (imap, "F OK"));
+      expect_tagged_ok (imap, "F");
       uid = g_ascii_strtoull (search + strlen ("* SEARCH"), NULL, 10);
       if (uid == 0)
         g_usleep (G_USEC_PER_SEC / 10);
@@ -214,6 +226,8 @@ main (int   argc,
       char *argv[])
 {
   g_test_init (&argc, &argv, NULL);
+
+  g_test_message ("SMTP server: %s", lb_test_getenv ("LB_TEST_SMTP_IMPL"));
 
   g_test_add_func ("/smtp/submission-starttls", test_smtp_submission_starttls);
   g_test_add_func ("/smtp/submissions-implicit-tls", test_smtp_submissions_implicit_tls);

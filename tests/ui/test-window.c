@@ -99,6 +99,7 @@ find_toplevel (GType type)
     {
       g_autoptr(GtkWindow) window = g_list_model_get_item (toplevels, i);
 
+      /* the list of toplevels keeps it alive: return it borrowed */
       if (G_TYPE_CHECK_INSTANCE_TYPE (window, type))
         return window;
     }
@@ -319,19 +320,99 @@ test_window_shortcuts (Fixture       *fixture,
   g_assert_true (gtk_widget_get_visible (GTK_WIDGET (overlay)));
 }
 
+/* What gtk_window_close() does, for a window that was never shown (which
+ * gtk_window_close() ignores). */
+static void
+close_unshown (LbWindow *window)
+{
+  gboolean handled = TRUE;
+
+  g_signal_emit_by_name (window, "close-request", &handled);
+  g_assert_false (handled);
+  gtk_window_destroy (GTK_WINDOW (window));
+}
+
+/* Xvfb has no window manager to maximize a shown window, but GTK keeps the
+ * state of a window that is not shown yet, which is enough to check that
+ * the window restores the state and saves it. */
+static void
+test_window_maximized_persists (Fixture       *fixture,
+                                gconstpointer  user_data)
+{
+  GSettings *settings = lb_application_get_settings (fixture->app);
+  LbWindow *window;
+
+  g_settings_set_int (settings, "window-width", 800);
+  g_settings_set_int (settings, "window-height", 600);
+  g_settings_set_boolean (settings, "window-maximized", TRUE);
+
+  window = lb_window_new (fixture->app, settings);
+  g_assert_true (gtk_window_is_maximized (GTK_WINDOW (window)));
+
+  /* closed while maximized: that is kept, and so is the size to go back to */
+  close_unshown (window);
+  g_assert_null (gtk_application_get_windows (GTK_APPLICATION (fixture->app)));
+  g_assert_true (g_settings_get_boolean (settings, "window-maximized"));
+  g_assert_cmpint (g_settings_get_int (settings, "window-width"), ==, 800);
+  g_assert_cmpint (g_settings_get_int (settings, "window-height"), ==, 600);
+
+  /* unmaximized and closed: the next window opens unmaximized */
+  window = lb_window_new (fixture->app, settings);
+  g_assert_true (gtk_window_is_maximized (GTK_WINDOW (window)));
+  gtk_window_unmaximize (GTK_WINDOW (window));
+  close_unshown (window);
+  g_assert_false (g_settings_get_boolean (settings, "window-maximized"));
+
+  window = lb_window_new (fixture->app, settings);
+  g_assert_false (gtk_window_is_maximized (GTK_WINDOW (window)));
+}
+
+static gboolean
+quit_when_shown (gpointer user_data)
+{
+  Fixture *fixture = user_data;
+  GtkWindow *window = gtk_application_get_active_window (GTK_APPLICATION (fixture->app));
+
+  if (window == NULL || !gtk_widget_get_mapped (GTK_WIDGET (window)))
+    return G_SOURCE_CONTINUE;
+
+  gtk_window_set_default_size (window, 640, 480);
+  g_action_group_activate_action (G_ACTION_GROUP (fixture->app), "quit", NULL);
+
+  return G_SOURCE_REMOVE;
+}
+
+static gboolean
+quit_timed_out (gpointer user_data)
+{
+  g_error ("app.quit did not end the application");
+
+  return G_SOURCE_REMOVE;
+}
+
+/* Quit ends the application even while something holds it (as a
+ * background sync will), after each window saved its size. Run last: the
+ * application has shut down afterwards. */
 static void
 test_window_quit (Fixture       *fixture,
                   gconstpointer  user_data)
 {
   GSettings *settings = lb_application_get_settings (fixture->app);
-  LbWindow *window = activate (fixture);
+  guint poll, guard;
+  int status;
 
-  wait_for_frame (GTK_WIDGET (window));
-  gtk_window_set_default_size (GTK_WINDOW (window), 640, 480);
+  g_application_hold (G_APPLICATION (fixture->app));
+  poll = g_timeout_add (20, quit_when_shown, fixture);
+  guard = g_timeout_add_seconds (20, quit_timed_out, NULL);
 
-  g_action_group_activate_action (G_ACTION_GROUP (fixture->app), "quit", NULL);
+  /* activates: the window opens, then quit_when_shown() quits */
+  status = g_application_run (G_APPLICATION (fixture->app), 0, NULL);
 
-  /* the window is gone, and it saved its size on the way out */
+  g_source_remove (guard);
+  g_assert_false (g_main_context_find_source_by_id (NULL, poll) != NULL);
+  g_application_release (G_APPLICATION (fixture->app));
+
+  g_assert_cmpint (status, ==, 0);
   g_assert_null (gtk_application_get_windows (GTK_APPLICATION (fixture->app)));
   g_assert_cmpint (g_settings_get_int (settings, "window-width"), ==, 640);
   g_assert_cmpint (g_settings_get_int (settings, "window-height"), ==, 480);
@@ -354,6 +435,8 @@ main (int   argc,
               fixture_set_up, test_window_about, fixture_tear_down);
   g_test_add ("/ui/window/shortcuts", Fixture, NULL,
               fixture_set_up, test_window_shortcuts, fixture_tear_down);
+  g_test_add ("/ui/window/maximized-persists", Fixture, NULL,
+              fixture_set_up, test_window_maximized_persists, fixture_tear_down);
   g_test_add ("/ui/window/quit", Fixture, NULL,
               fixture_set_up, test_window_quit, fixture_tear_down);
 

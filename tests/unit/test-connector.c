@@ -88,11 +88,12 @@ test_connector_properties (void)
   g_assert_finalize_object (connector);
 }
 
+/* runs in the service's own thread */
 static gboolean
-greet_cb (GSocketService    *service,
-          GSocketConnection *connection,
-          GObject           *source_object,
-          gpointer           user_data)
+greet_cb (GThreadedSocketService *service,
+          GSocketConnection      *connection,
+          GObject                *source_object,
+          gpointer                user_data)
 {
   GOutputStream *out = g_io_stream_get_output_stream (G_IO_STREAM (connection));
 
@@ -107,7 +108,7 @@ static void
 test_connector_plain (void)
 {
   g_autoptr(LbConnector) connector = lb_connector_new ();
-  g_autoptr(GSocketService) service = g_socket_service_new ();
+  g_autoptr(GSocketService) service = g_threaded_socket_service_new (1);
   g_autoptr(GError) error = NULL;
   g_autoptr(GIOStream) stream = NULL;
   char greeting[12] = { 0 };
@@ -116,31 +117,17 @@ test_connector_plain (void)
 
   port = g_socket_listener_add_any_inet_port (G_SOCKET_LISTENER (service), NULL, &error);
   g_assert_no_error (error);
-  g_signal_connect (service, "incoming", G_CALLBACK (greet_cb), NULL);
+  g_signal_connect (service, "run", G_CALLBACK (greet_cb), NULL);
 
   stream = connect_and_wait (connector, port, LB_NET_SECURITY_NONE, NULL, &error);
   g_assert_no_error (error);
   g_assert_true (G_IS_SOCKET_CONNECTION (stream));
+  g_assert_false (G_IS_TLS_CONNECTION (stream));
 
-  /* the service answers from this main context: read asynchronously */
-  while (n_read < sizeof greeting)
-    {
-      gssize n;
-
-      g_main_context_iteration (NULL, FALSE);
-      n = g_pollable_input_stream_read_nonblocking (G_POLLABLE_INPUT_STREAM (g_io_stream_get_input_stream (stream)),
-                                                    greeting + n_read, sizeof greeting - n_read,
-                                                    NULL, &error);
-      if (n < 0 && g_error_matches (error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK))
-        {
-          g_clear_error (&error);
-          continue;
-        }
-      g_assert_no_error (error);
-      g_assert_cmpint (n, >, 0);
-      n_read += n;
-    }
-  g_assert_cmpmem (greeting, sizeof greeting, "* OK hello\r\n", 12);
+  g_input_stream_read_all (g_io_stream_get_input_stream (stream), greeting, sizeof greeting,
+                           &n_read, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpmem (greeting, n_read, "* OK hello\r\n", 12);
 
   g_socket_service_stop (service);
 }
@@ -216,6 +203,39 @@ test_connector_tls_timeout (void)
   g_assert_cmpint (g_get_monotonic_time () - start, <, 10 * G_USEC_PER_SEC);
 }
 
+static gboolean
+cancel_cb (gpointer user_data)
+{
+  g_cancellable_cancel (user_data);
+
+  return G_SOURCE_REMOVE;
+}
+
+/* Cancelling while the TLS handshake waits for the server ends the attempt
+ * at once with G_IO_ERROR_CANCELLED, not with the timeout. */
+static void
+test_connector_cancelled_during_handshake (void)
+{
+  g_autoptr(LbConnector) connector = lb_connector_new ();
+  g_autoptr(GSocketListener) listener = g_socket_listener_new ();
+  g_autoptr(GCancellable) cancellable = g_cancellable_new ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GIOStream) stream = NULL;
+  gint64 start;
+  guint16 port;
+
+  port = g_socket_listener_add_any_inet_port (listener, NULL, &error);
+  g_assert_no_error (error);
+  lb_connector_set_timeout (connector, 30);
+
+  g_timeout_add (200, cancel_cb, cancellable);
+  start = g_get_monotonic_time ();
+  stream = connect_and_wait (connector, port, LB_NET_SECURITY_TLS, cancellable, &error);
+  g_assert_null (stream);
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  g_assert_cmpint (g_get_monotonic_time () - start, <, 10 * G_USEC_PER_SEC);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -228,6 +248,7 @@ main (int   argc,
   g_test_add_func ("/net/connector/refused", test_connector_refused);
   g_test_add_func ("/net/connector/cancelled", test_connector_cancelled);
   g_test_add_func ("/net/connector/tls-timeout", test_connector_tls_timeout);
+  g_test_add_func ("/net/connector/cancelled-during-handshake", test_connector_cancelled_during_handshake);
 
   return g_test_run ();
 }
