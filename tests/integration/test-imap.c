@@ -26,23 +26,18 @@ login (LbTestSession *session,
        const char    *user,
        const char    *password)
 {
-  g_autofree char *answer = NULL;
-
   lb_test_session_send (session, "L1 LOGIN \"%s\" \"%s\"", user, password);
-  answer = lb_test_session_read_until (session, "L1 ");
-  g_assert_true (g_str_has_prefix (answer, "L1 OK"));
+  lb_test_session_expect_tagged_ok (session, "L1");
 }
 
 static char *
 capabilities (LbTestSession *session)
 {
-  g_autofree char *answer = NULL;
   char *line;
 
   lb_test_session_send (session, "C1 CAPABILITY");
   line = lb_test_session_read_until (session, "* CAPABILITY ");
-  answer = lb_test_session_read_until (session, "C1 ");
-  g_assert_true (g_str_has_prefix (answer, "C1 OK"));
+  lb_test_session_expect_tagged_ok (session, "C1");
 
   return line;
 }
@@ -68,12 +63,10 @@ test_imap_starttls (void)
 {
   g_autoptr(LbTestSession) session = open_session ("LB_TEST_IMAP_PORT", LB_NET_SECURITY_STARTTLS);
   g_autoptr(GError) error = NULL;
-  g_autofree char *answer = NULL;
   g_autofree char *caps = NULL;
 
   lb_test_session_send (session, "S1 STARTTLS");
-  answer = lb_test_session_read_until (session, "S1 ");
-  g_assert_true (g_str_has_prefix (answer, "S1 OK"));
+  lb_test_session_expect_tagged_ok (session, "S1");
 
   lb_test_session_start_tls (session, &error);
   g_assert_no_error (error);
@@ -121,11 +114,9 @@ test_imap_starttls_wrong_host (void)
   g_autoptr(GAsyncResult) result = NULL;
   g_autoptr(GIOStream) tls = NULL;
   g_autoptr(GError) error = NULL;
-  g_autofree char *answer = NULL;
 
   lb_test_session_send (session, "S1 STARTTLS");
-  answer = lb_test_session_read_until (session, "S1 ");
-  g_assert_true (g_str_has_prefix (answer, "S1 OK"));
+  lb_test_session_expect_tagged_ok (session, "S1");
 
   lb_connector_start_tls_async (session->connector, session->stream,
                                 "imap.example.test", session->port,
@@ -193,9 +184,7 @@ test_imap_append_fetch_roundtrip (void)
   body = lb_test_session_read_bytes (session, strlen (message));
   g_assert_true (g_bytes_equal (body, sent));
 
-  g_clear_pointer (&answer, g_free);
-  answer = lb_test_session_read_until (session, "A3 ");
-  g_assert_true (g_str_has_prefix (answer, "A3 OK"));
+  lb_test_session_expect_tagged_ok (session, "A3");
 
   /* the server finds it by its Message-ID too */
   lb_test_session_send (session, "A4 UID SEARCH HEADER Message-ID \"%s\"", message_id);
@@ -240,7 +229,6 @@ test_imap_quota (void)
   g_autoptr(LbTestSession) session = open_session ("LB_TEST_IMAPS_PORT", LB_NET_SECURITY_TLS);
   g_autofree char *caps = NULL;
   g_autofree char *quota = NULL;
-  g_autofree char *answer = NULL;
 
   login (session, ALICE, ALICE_PASSWORD);
   caps = capabilities (session);
@@ -249,8 +237,7 @@ test_imap_quota (void)
   lb_test_session_send (session, "Q1 GETQUOTAROOT INBOX");
   quota = lb_test_session_read_until (session, "* QUOTA ");
   g_assert_nonnull (strstr (quota, "STORAGE"));
-  answer = lb_test_session_read_until (session, "Q1 ");
-  g_assert_true (g_str_has_prefix (answer, "Q1 OK"));
+  lb_test_session_expect_tagged_ok (session, "Q1");
 }
 
 int

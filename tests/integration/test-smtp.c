@@ -84,18 +84,6 @@ submit (LbTestSession *session,
   lb_test_session_expect (session, "221");
 }
 
-/* Reads up to the tagged answer of @tag, which must be OK. */
-static void
-expect_tagged_ok (LbTestSession *imap,
-                  const char    *tag)
-{
-  g_autofree char *prefix = g_strconcat (tag, " ", NULL);
-  g_autofree char *answer = lb_test_session_read_until (imap, prefix);
-
-  if (!g_str_has_prefix (answer + strlen (prefix), "OK"))
-    g_error ("IMAP said: %s", answer);
-}
-
 /* Polls Bob's INBOX over IMAP until the message is there (the server
  * delivers in the background) and checks what arrived. */
 static void
@@ -110,7 +98,7 @@ assert_arrives (const char *message_id,
 
   imap = lb_test_session_open_greeted ("LB_TEST_IMAPS_PORT", LB_NET_SECURITY_TLS, "* OK");
   lb_test_session_send (imap, "L LOGIN \"" BOB "\" \"" BOB_PASSWORD "\"");
-  expect_tagged_ok (imap, "L");
+  lb_test_session_expect_tagged_ok (imap, "L");
 
   while (uid == 0)
     {
@@ -120,10 +108,10 @@ assert_arrives (const char *message_id,
 
       /* SELECT again each round so the search sees new deliveries */
       lb_test_session_send (imap, "S EXAMINE INBOX");
-      expect_tagged_ok (imap, "S");
+      lb_test_session_expect_tagged_ok (imap, "S");
       lb_test_session_send (imap, "F UID SEARCH HEADER Message-ID \"%s\"", message_id);
       search = lb_test_session_read_until (imap, "* SEARCH");
-      expect_tagged_ok (imap, "F");
+      lb_test_session_expect_tagged_ok (imap, "F");
       uid = g_ascii_strtoull (search + strlen ("* SEARCH"), NULL, 10);
       if (uid == 0)
         g_usleep (G_USEC_PER_SEC / 10);

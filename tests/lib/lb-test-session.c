@@ -305,6 +305,22 @@ lb_test_session_expect (LbTestSession *self,
     g_error ("expected “%s…” from %s:%u, it said “%s”", prefix, self->host, self->port, line);
 }
 
+/**
+ * lb_test_session_expect_tagged_ok:
+ *
+ * IMAP: reads up to the tagged answer of @tag, which must be OK.
+ */
+void
+lb_test_session_expect_tagged_ok (LbTestSession *self,
+                                  const char    *tag)
+{
+  g_autofree char *prefix = g_strconcat (tag, " ", NULL);
+  g_autofree char *answer = lb_test_session_read_until (self, prefix);
+
+  if (!g_str_has_prefix (answer + strlen (prefix), "OK"))
+    g_error ("IMAP said: %s", answer);
+}
+
 void
 lb_test_session_free (LbTestSession *self)
 {

@@ -55,6 +55,8 @@ char          *lb_test_session_read_until    (LbTestSession  *self,
                                               const char     *prefix);
 void           lb_test_session_expect        (LbTestSession  *self,
                                               const char     *prefix);
+void           lb_test_session_expect_tagged_ok (LbTestSession *self,
+                                              const char     *tag);
 void           lb_test_session_free          (LbTestSession  *self);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (LbTestSession, lb_test_session_free)
