@@ -1,0 +1,3556 @@
+/* lb-store.c: an account's local store
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#define G_LOG_DOMAIN "lb-store"
+
+#include "config.h"
+
+#include <errno.h>
+#include <string.h>
+
+#include <glib/gi18n-lib.h>
+#include <glib/gstdio.h>
+#include <sqlite3.h>
+
+#include "lb-maildir.h"
+#include "lb-mime-summary.h"
+#include "lb-store-private.h"
+
+/* An account's store is a directory:
+ *
+ *   store.db      SQLite (WAL): folders, message summaries, threads, the
+ *                 full-text index and the offline operation queue
+ *   mail/<name>/  a Maildir per local folder (POP3 mail, local folders)
+ *   bodies/<key>  IMAP messages fetched on demand
+ *
+ * One thread writes (the writer pool, of one thread, runs the write jobs
+ * in the order they were asked for) and one thread reads (the reader pool,
+ * on a read-only connection, for searches and folder lists that need not
+ * wait for writes). Reads that a message list pages through (rows, counts,
+ * single messages) run on the writer too: each sees exactly the writes
+ * whose ::changed signals were queued before its result, which lets a list
+ * keep its positions right while mail keeps arriving.
+ * Each job returns its GTask from its thread; GTask brings the result back
+ * to the caller's main context. After a write commits, the store emits
+ * ::changed and ::folder-changed on the context it was opened in, before
+ * the write's own callback runs. */
+
+#define APPLICATION_ID 0x4c42584d /* "LBXM" */
+
+struct _LbStore
+{
+  GObject parent_instance;
+
+  char *directory;
+  GMainContext *context;
+
+  /* each used by its pool's one thread only */
+  sqlite3 *wdb;
+  GHashTable *wstmts;
+  sqlite3 *rdb;
+  GHashTable *rstmts;
+  GHashTable *maildirs;   /* folder id -> LbMaildir, writer thread only */
+
+  GThreadPool *writer;
+  GThreadPool *reader;
+};
+
+G_DEFINE_FINAL_TYPE (LbStore, lb_store, G_TYPE_OBJECT)
+
+enum {
+  SIGNAL_CHANGED,
+  SIGNAL_FOLDER_CHANGED,
+  N_SIGNALS
+};
+
+static guint signals[N_SIGNALS];
+
+G_DEFINE_QUARK (lb-store-error-quark, lb_store_error)
+
+G_DEFINE_BOXED_TYPE (LbFolderInfo, lb_folder_info, lb_folder_info_copy, lb_folder_info_free)
+G_DEFINE_BOXED_TYPE (LbStoreOp, lb_store_op, lb_store_op_copy, lb_store_op_free)
+
+/* ------------------------------------------------------------------ boxed types */
+
+static const char * const role_names[] = {
+  [LB_FOLDER_ROLE_NONE] = "none",
+  [LB_FOLDER_ROLE_INBOX] = "inbox",
+  [LB_FOLDER_ROLE_SENT] = "sent",
+  [LB_FOLDER_ROLE_DRAFTS] = "drafts",
+  [LB_FOLDER_ROLE_TRASH] = "trash",
+  [LB_FOLDER_ROLE_JUNK] = "junk",
+  [LB_FOLDER_ROLE_ARCHIVE] = "archive",
+  [LB_FOLDER_ROLE_OUTBOX] = "outbox",
+};
+
+const char *
+lb_folder_role_to_string (LbFolderRole role)
+{
+  if ((guint) role >= G_N_ELEMENTS (role_names))
+    return "none";
+  return role_names[role];
+}
+
+gboolean
+lb_folder_role_from_string (const char   *string,
+                            LbFolderRole *role)
+{
+  for (guint i = 0; i < G_N_ELEMENTS (role_names); i++)
+    {
+      if (g_strcmp0 (string, role_names[i]) == 0)
+        {
+          *role = i;
+          return TRUE;
+        }
+    }
+  return FALSE;
+}
+
+LbFolderInfo *
+lb_folder_info_copy (const LbFolderInfo *info)
+{
+  LbFolderInfo *copy = g_memdup2 (info, sizeof *info);
+
+  copy->path = g_strdup (info->path);
+  copy->name = g_strdup (info->name);
+  copy->delimiter = g_strdup (info->delimiter);
+
+  return copy;
+}
+
+void
+lb_folder_info_free (LbFolderInfo *info)
+{
+  if (info == NULL)
+    return;
+  g_free (info->path);
+  g_free (info->name);
+  g_free (info->delimiter);
+  g_free (info);
+}
+
+LbStoreOp *
+lb_store_op_copy (const LbStoreOp *op)
+{
+  LbStoreOp *copy = g_memdup2 (op, sizeof *op);
+
+  copy->folder_path = g_strdup (op->folder_path);
+  copy->message_id = g_strdup (op->message_id);
+  copy->target_path = g_strdup (op->target_path);
+  copy->last_error = g_strdup (op->last_error);
+
+  return copy;
+}
+
+void
+lb_store_op_free (LbStoreOp *op)
+{
+  if (op == NULL)
+    return;
+  g_free (op->folder_path);
+  g_free (op->message_id);
+  g_free (op->target_path);
+  g_free (op->last_error);
+  g_free (op);
+}
+
+/**
+ * lb_store_delivery_new:
+ * @raw: the message
+ * @flags: #LbMessageFlags
+ * @uidl: (nullable): the POP3 UIDL
+ * @received: arrival time, seconds since the epoch
+ *
+ * Returns: (transfer full): a delivery for lb_store_deliver_async()
+ */
+LbStoreDelivery *
+lb_store_delivery_new (GBytes     *raw,
+                       guint       flags,
+                       const char *uidl,
+                       gint64      received)
+{
+  LbStoreDelivery *delivery = g_new0 (LbStoreDelivery, 1);
+
+  delivery->raw = g_bytes_ref (raw);
+  delivery->flags = flags;
+  delivery->uidl = g_strdup (uidl);
+  delivery->received = received;
+
+  return delivery;
+}
+
+void
+lb_store_delivery_free (LbStoreDelivery *delivery)
+{
+  if (delivery == NULL)
+    return;
+  g_bytes_unref (delivery->raw);
+  g_free (delivery->uidl);
+  g_free (delivery);
+}
+
+/* ------------------------------------------------------------------ SQLite helpers */
+
+static void
+set_sqlite_error (GError     **error,
+                  sqlite3     *db,
+                  int          code,
+                  const char  *what)
+{
+  int primary = code & 0xff;
+
+  if (primary == SQLITE_CORRUPT || primary == SQLITE_NOTADB)
+    g_set_error (error, LB_STORE_ERROR, LB_STORE_ERROR_CORRUPT,
+                 _("The mail database is damaged (%s): %s"), what,
+                 db ? sqlite3_errmsg (db) : sqlite3_errstr (code));
+  else if (primary == SQLITE_FULL)
+    g_set_error (error, LB_STORE_ERROR, LB_STORE_ERROR_FULL,
+                 _("The disk is full: could not save mail (%s)"), what);
+  else
+    g_set_error (error, LB_STORE_ERROR, LB_STORE_ERROR_FAILED,
+                 _("The mail database failed (%s): %s"), what,
+                 db ? sqlite3_errmsg (db) : sqlite3_errstr (code));
+}
+
+static gboolean
+exec (sqlite3     *db,
+      const char  *sql,
+      GError     **error)
+{
+  char *message = NULL;
+  int rc = sqlite3_exec (db, sql, NULL, NULL, &message);
+
+  if (rc != SQLITE_OK)
+    {
+      set_sqlite_error (error, db, rc, sql);
+      sqlite3_free (message);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/* Prepared statements live as long as the connection, one per SQL text,
+ * looked up by the address of the (literal) text. */
+static sqlite3_stmt *
+prepare (sqlite3     *db,
+         GHashTable  *cache,
+         const char  *sql,
+         GError     **error)
+{
+  sqlite3_stmt *stmt = g_hash_table_lookup (cache, sql);
+  int rc;
+
+  if (stmt != NULL)
+    {
+      sqlite3_reset (stmt);
+      sqlite3_clear_bindings (stmt);
+      return stmt;
+    }
+
+  rc = sqlite3_prepare_v3 (db, sql, -1, SQLITE_PREPARE_PERSISTENT, &stmt, NULL);
+  if (rc != SQLITE_OK)
+    {
+      set_sqlite_error (error, db, rc, "prepare");
+      return NULL;
+    }
+  g_hash_table_insert (cache, (gpointer) sql, stmt);
+  return stmt;
+}
+
+static void
+bind_text (sqlite3_stmt *stmt,
+           int           index,
+           const char   *text)
+{
+  if (text == NULL)
+    sqlite3_bind_null (stmt, index);
+  else
+    sqlite3_bind_text (stmt, index, text, -1, SQLITE_TRANSIENT);
+}
+
+static char *
+column_text (sqlite3_stmt *stmt,
+             int           index)
+{
+  const unsigned char *text = sqlite3_column_text (stmt, index);
+
+  return text ? g_strdup ((const char *) text) : NULL;
+}
+
+/* Runs a statement that returns no rows (or whose rows are not wanted). */
+static gboolean
+step_done (sqlite3       *db,
+           sqlite3_stmt  *stmt,
+           GError       **error)
+{
+  int rc;
+
+  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
+    ;
+  sqlite3_reset (stmt);
+  if (rc != SQLITE_DONE)
+    {
+      set_sqlite_error (error, db, rc, "step");
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/* ------------------------------------------------------------------ schema */
+
+/* Each step moves the schema up one version, in its own transaction.
+ * Never change a step that has shipped: add a new one. */
+static const char * const migrations[] = {
+  /* 1: folders, messages, threads, counts kept by triggers */
+  "CREATE TABLE folders ("
+  "  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+  "  path TEXT NOT NULL UNIQUE,"
+  "  name TEXT NOT NULL,"
+  "  delimiter TEXT,"
+  "  role INTEGER NOT NULL DEFAULT 0,"
+  "  local INTEGER NOT NULL DEFAULT 0,"
+  "  maildir TEXT,"
+  "  uidvalidity INTEGER NOT NULL DEFAULT 0,"
+  "  uidnext INTEGER NOT NULL DEFAULT 0,"
+  "  highestmodseq INTEGER NOT NULL DEFAULT 0,"
+  "  total INTEGER NOT NULL DEFAULT 0,"
+  "  unread INTEGER NOT NULL DEFAULT 0);"
+  "CREATE TABLE messages ("
+  "  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+  "  folder_id INTEGER NOT NULL REFERENCES folders (id) ON DELETE CASCADE,"
+  "  uid INTEGER,"
+  "  uidl TEXT,"
+  "  message_id TEXT,"
+  "  in_reply_to TEXT,"
+  "  refs TEXT,"
+  "  subject TEXT,"
+  "  sender TEXT,"
+  "  recipients TEXT,"
+  "  cc TEXT,"
+  "  date INTEGER NOT NULL,"
+  "  size INTEGER NOT NULL DEFAULT 0,"
+  "  flags INTEGER NOT NULL DEFAULT 0,"
+  "  keywords TEXT,"
+  "  has_attachments INTEGER NOT NULL DEFAULT 0,"
+  "  preview TEXT,"
+  "  thread_id INTEGER NOT NULL DEFAULT 0,"
+  "  location TEXT);"
+  "CREATE INDEX messages_by_date ON messages (folder_id, date DESC, id DESC);"
+  "CREATE UNIQUE INDEX messages_by_uid ON messages (folder_id, uid) WHERE uid IS NOT NULL;"
+  "CREATE UNIQUE INDEX messages_by_uidl ON messages (folder_id, uidl) WHERE uidl IS NOT NULL;"
+  "CREATE INDEX messages_by_thread ON messages (thread_id, date);"
+  "CREATE TABLE thread_links ("
+  "  message_id TEXT PRIMARY KEY,"
+  "  thread_id INTEGER NOT NULL) WITHOUT ROWID;"
+  "CREATE INDEX thread_links_by_thread ON thread_links (thread_id);"
+  "CREATE TRIGGER messages_count_insert AFTER INSERT ON messages BEGIN"
+  "  UPDATE folders SET total = total + 1, unread = unread + ((NEW.flags & 1) = 0)"
+  "   WHERE id = NEW.folder_id;"
+  "END;"
+  "CREATE TRIGGER messages_count_delete AFTER DELETE ON messages BEGIN"
+  "  UPDATE folders SET total = total - 1, unread = unread - ((OLD.flags & 1) = 0)"
+  "   WHERE id = OLD.folder_id;"
+  "END;"
+  "CREATE TRIGGER messages_count_update AFTER UPDATE OF flags, folder_id ON messages BEGIN"
+  "  UPDATE folders SET total = total - 1, unread = unread - ((OLD.flags & 1) = 0)"
+  "   WHERE id = OLD.folder_id;"
+  "  UPDATE folders SET total = total + 1, unread = unread + ((NEW.flags & 1) = 0)"
+  "   WHERE id = NEW.folder_id;"
+  "END;",
+
+  /* 2: full-text search over subject, addresses and body text; messages
+   * stored before get their subject, addresses and preview indexed */
+  "CREATE VIRTUAL TABLE messages_fts USING fts5 ("
+  "  subject, addresses, body,"
+  "  tokenize = 'unicode61 remove_diacritics 2');"
+  "CREATE TRIGGER messages_fts_delete AFTER DELETE ON messages BEGIN"
+  "  DELETE FROM messages_fts WHERE rowid = OLD.id;"
+  "END;"
+  "INSERT INTO messages_fts (rowid, subject, addresses, body)"
+  "  SELECT id, subject,"
+  "         coalesce (sender, '') || ' ' || coalesce (recipients, '') || ' ' || coalesce (cc, ''),"
+  "         preview"
+  "    FROM messages;",
+
+  /* 3: the offline operation queue */
+  "CREATE TABLE pending_ops ("
+  "  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+  "  kind INTEGER NOT NULL,"
+  "  folder_path TEXT NOT NULL,"
+  "  uid INTEGER NOT NULL DEFAULT 0,"
+  "  message_key INTEGER NOT NULL DEFAULT 0,"
+  "  message_id TEXT,"
+  "  flags_add INTEGER NOT NULL DEFAULT 0,"
+  "  flags_remove INTEGER NOT NULL DEFAULT 0,"
+  "  target_path TEXT,"
+  "  created INTEGER NOT NULL,"
+  "  attempts INTEGER NOT NULL DEFAULT 0,"
+  "  last_error TEXT);",
+};
+
+G_STATIC_ASSERT (G_N_ELEMENTS (migrations) == LB_STORE_SCHEMA_VERSION);
+
+static gboolean
+query_int (sqlite3     *db,
+           const char  *sql,
+           gint64      *value,
+           GError     **error)
+{
+  sqlite3_stmt *stmt = NULL;
+  int rc = sqlite3_prepare_v2 (db, sql, -1, &stmt, NULL);
+
+  if (rc == SQLITE_OK)
+    rc = sqlite3_step (stmt);
+  if (rc != SQLITE_ROW)
+    {
+      set_sqlite_error (error, db, rc, sql);
+      sqlite3_finalize (stmt);
+      return FALSE;
+    }
+  *value = sqlite3_column_int64 (stmt, 0);
+  sqlite3_finalize (stmt);
+  return TRUE;
+}
+
+static gboolean
+migrate (sqlite3     *db,
+         guint        max_version,
+         GError     **error)
+{
+  gint64 version, app_id;
+
+  if (!query_int (db, "PRAGMA user_version", &version, error) ||
+      !query_int (db, "PRAGMA application_id", &app_id, error))
+    return FALSE;
+
+  if (version > 0 && app_id != APPLICATION_ID)
+    {
+      g_set_error (error, LB_STORE_ERROR, LB_STORE_ERROR_CORRUPT,
+                   _("The file “%s” is not a Letterbox mail database"),
+                   sqlite3_db_filename (db, "main"));
+      return FALSE;
+    }
+  if (version > LB_STORE_SCHEMA_VERSION)
+    {
+      g_set_error (error, LB_STORE_ERROR, LB_STORE_ERROR_TOO_NEW,
+                   _("The mail database was written by a newer version of Letterbox "
+                     "(schema %d; this version knows %d). Update Letterbox to open it."),
+                   (int) version, LB_STORE_SCHEMA_VERSION);
+      return FALSE;
+    }
+
+  for (guint v = version + 1; v <= MIN (max_version, LB_STORE_SCHEMA_VERSION); v++)
+    {
+      g_autofree char *bump = g_strdup_printf ("PRAGMA user_version = %u;"
+                                               "PRAGMA application_id = %d;",
+                                               v, APPLICATION_ID);
+
+      if (!exec (db, "BEGIN IMMEDIATE", error))
+        return FALSE;
+      if (!exec (db, migrations[v - 1], error) || !exec (db, bump, error))
+        {
+          exec (db, "ROLLBACK", NULL);
+          g_prefix_error (error, _("Could not upgrade the mail database to schema %u: "), v);
+          return FALSE;
+        }
+      if (!exec (db, "COMMIT", error))
+        return FALSE;
+      g_debug ("%s: migrated to schema %u", sqlite3_db_filename (db, "main"), v);
+    }
+
+  return TRUE;
+}
+
+/* ------------------------------------------------------------------ jobs */
+
+typedef void (*StoreJobFunc) (LbStore  *self,
+                              GTask    *task,
+                              gpointer  task_data);
+
+typedef struct
+{
+  GTask        *task;
+  StoreJobFunc  func;
+} StoreJob;
+
+static gboolean
+unref_task_cb (gpointer data)
+{
+  g_object_unref (data);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+run_job (gpointer data,
+         gpointer user_data)
+{
+  StoreJob *job = data;
+  LbStore *self = g_task_get_source_object (job->task);
+
+  if (!g_task_return_error_if_cancelled (job->task))
+    job->func (self, job->task, g_task_get_task_data (job->task));
+
+  /* The task holds the store. Its last reference must not go here: the
+   * store's finalizer waits for this very thread to end. */
+  g_main_context_invoke (g_task_get_context (job->task), unref_task_cb, job->task);
+  g_free (job);
+}
+
+static void
+push_job (GThreadPool  *pool,
+          GTask        *task,
+          StoreJobFunc  func)
+{
+  StoreJob *job = g_new0 (StoreJob, 1);
+
+  job->task = task;
+  job->func = func;
+  g_thread_pool_push (pool, job, NULL);
+}
+
+static GTask *
+new_task (LbStore             *self,
+          gpointer             source_tag,
+          gpointer             task_data,
+          GDestroyNotify       task_data_free,
+          GCancellable        *cancellable,
+          GAsyncReadyCallback  callback,
+          gpointer             user_data)
+{
+  GTask *task = g_task_new (self, cancellable, callback, user_data);
+
+  g_task_set_source_tag (task, source_tag);
+  if (task_data != NULL)
+    g_task_set_task_data (task, task_data, task_data_free);
+
+  return task;
+}
+
+/* ------------------------------------------------------------------ change notification */
+
+typedef struct
+{
+  LbStore   *store;
+  GPtrArray *changes;   /* LbStoreChange */
+  GPtrArray *folders;   /* LbFolderInfo */
+} Emission;
+
+static gboolean
+emit_cb (gpointer data)
+{
+  Emission *emission = data;
+
+  for (guint i = 0; i < emission->folders->len; i++)
+    g_signal_emit (emission->store, signals[SIGNAL_FOLDER_CHANGED], 0,
+                   emission->folders->pdata[i]);
+  if (emission->changes->len > 0)
+    g_signal_emit (emission->store, signals[SIGNAL_CHANGED], 0, emission->changes);
+
+  return G_SOURCE_REMOVE;
+}
+
+static void
+emission_free (gpointer data)
+{
+  Emission *emission = data;
+
+  g_object_unref (emission->store);
+  g_ptr_array_unref (emission->changes);
+  g_ptr_array_unref (emission->folders);
+  g_free (emission);
+}
+
+typedef struct
+{
+  GPtrArray  *changes;      /* LbStoreChange */
+  GHashTable *folder_ids;   /* gint64* set */
+} Changes;
+
+static void
+changes_init (Changes *changes)
+{
+  changes->changes = g_ptr_array_new_with_free_func (g_free);
+  changes->folder_ids = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, NULL);
+}
+
+static void
+changes_clear (Changes *changes)
+{
+  g_clear_pointer (&changes->changes, g_ptr_array_unref);
+  g_clear_pointer (&changes->folder_ids, g_hash_table_unref);
+}
+
+static void
+changes_touch_folder (Changes *changes,
+                      gint64   folder_id)
+{
+  if (!g_hash_table_contains (changes->folder_ids, &folder_id))
+    g_hash_table_add (changes->folder_ids, g_memdup2 (&folder_id, sizeof folder_id));
+}
+
+static void
+changes_add (Changes           *changes,
+             LbStoreChangeKind  kind,
+             gint64             folder_id,
+             gint64             key,
+             gint64             date)
+{
+  LbStoreChange *change = g_new0 (LbStoreChange, 1);
+
+  change->kind = kind;
+  change->folder_id = folder_id;
+  change->key = key;
+  change->date = date;
+  g_ptr_array_add (changes->changes, change);
+  /* counts change with flags too */
+  changes_touch_folder (changes, folder_id);
+}
+
+static LbFolderInfo *read_folder (sqlite3 *db, GHashTable *cache, gint64 id, GError **error);
+
+/* Called by a write job after it committed, before it returns its task:
+ * the signals reach the main context ahead of the task's callback. */
+static void
+changes_emit (LbStore *self,
+              Changes *changes)
+{
+  Emission *emission;
+  GHashTableIter iter;
+  gint64 *folder_id;
+
+  if (changes->changes->len == 0 && g_hash_table_size (changes->folder_ids) == 0)
+    return;
+
+  emission = g_new0 (Emission, 1);
+  emission->store = g_object_ref (self);
+  emission->changes = g_ptr_array_ref (changes->changes);
+  emission->folders = g_ptr_array_new_with_free_func ((GDestroyNotify) lb_folder_info_free);
+
+  g_hash_table_iter_init (&iter, changes->folder_ids);
+  while (g_hash_table_iter_next (&iter, (gpointer *) &folder_id, NULL))
+    {
+      LbFolderInfo *info = read_folder (self->wdb, self->wstmts, *folder_id, NULL);
+
+      if (info != NULL)
+        g_ptr_array_add (emission->folders, info);
+    }
+
+  g_main_context_invoke_full (self->context, G_PRIORITY_DEFAULT, emit_cb, emission, emission_free);
+}
+
+/* ------------------------------------------------------------------ rows */
+
+#define SUMMARY_COLUMNS \
+  "m.id, m.folder_id, m.uid, m.uidl, m.message_id, m.in_reply_to, m.refs, m.subject, " \
+  "m.sender, m.recipients, m.cc, m.date, m.size, m.flags, m.keywords, " \
+  "m.has_attachments, m.preview, m.thread_id, m.location"
+
+static LbMessageSummary *
+read_summary (sqlite3_stmt *stmt)
+{
+  LbMessageSummary *summary = lb_message_summary_new ();
+
+  summary->key = sqlite3_column_int64 (stmt, 0);
+  summary->folder_id = sqlite3_column_int64 (stmt, 1);
+  summary->uid = (guint32) sqlite3_column_int64 (stmt, 2);
+  summary->uidl = column_text (stmt, 3);
+  summary->message_id = column_text (stmt, 4);
+  summary->in_reply_to = column_text (stmt, 5);
+  summary->references = column_text (stmt, 6);
+  summary->subject = column_text (stmt, 7);
+  summary->from = column_text (stmt, 8);
+  summary->to = column_text (stmt, 9);
+  summary->cc = column_text (stmt, 10);
+  summary->date = sqlite3_column_int64 (stmt, 11);
+  summary->size = sqlite3_column_int64 (stmt, 12);
+  summary->flags = (guint) sqlite3_column_int64 (stmt, 13);
+  summary->keywords = column_text (stmt, 14);
+  summary->has_attachments = sqlite3_column_int (stmt, 15) != 0;
+  summary->preview = column_text (stmt, 16);
+  summary->thread_id = sqlite3_column_int64 (stmt, 17);
+  summary->location = column_text (stmt, 18);
+
+  return summary;
+}
+
+static GPtrArray *
+read_summaries (sqlite3       *db,
+                sqlite3_stmt  *stmt,
+                GError       **error)
+{
+  g_autoptr(GPtrArray) rows = g_ptr_array_new_with_free_func ((GDestroyNotify) lb_message_summary_unref);
+  int rc;
+
+  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
+    g_ptr_array_add (rows, read_summary (stmt));
+  sqlite3_reset (stmt);
+  if (rc != SQLITE_DONE)
+    {
+      set_sqlite_error (error, db, rc, "read");
+      return NULL;
+    }
+  return g_steal_pointer (&rows);
+}
+
+#define FOLDER_COLUMNS \
+  "id, path, name, delimiter, role, local, uidvalidity, uidnext, highestmodseq, total, unread"
+
+static LbFolderInfo *
+read_folder_row (sqlite3_stmt *stmt)
+{
+  LbFolderInfo *info = g_new0 (LbFolderInfo, 1);
+
+  info->id = sqlite3_column_int64 (stmt, 0);
+  info->path = column_text (stmt, 1);
+  info->name = column_text (stmt, 2);
+  info->delimiter = column_text (stmt, 3);
+  info->role = sqlite3_column_int (stmt, 4);
+  info->local = sqlite3_column_int (stmt, 5) != 0;
+  info->uidvalidity = (guint32) sqlite3_column_int64 (stmt, 6);
+  info->uidnext = (guint32) sqlite3_column_int64 (stmt, 7);
+  info->highestmodseq = (guint64) sqlite3_column_int64 (stmt, 8);
+  info->total = (guint) MAX (0, sqlite3_column_int64 (stmt, 9));
+  info->unread = (guint) MAX (0, sqlite3_column_int64 (stmt, 10));
+
+  return info;
+}
+
+static LbFolderInfo *
+read_folder (sqlite3     *db,
+             GHashTable  *cache,
+             gint64       id,
+             GError     **error)
+{
+  sqlite3_stmt *stmt = prepare (db, cache, "SELECT " FOLDER_COLUMNS " FROM folders WHERE id = ?1", error);
+  LbFolderInfo *info = NULL;
+  int rc;
+
+  if (stmt == NULL)
+    return NULL;
+  sqlite3_bind_int64 (stmt, 1, id);
+  rc = sqlite3_step (stmt);
+  if (rc == SQLITE_ROW)
+    info = read_folder_row (stmt);
+  else if (rc == SQLITE_DONE)
+    g_set_error (error, LB_STORE_ERROR, LB_STORE_ERROR_NOT_FOUND,
+                 _("The folder no longer exists"));
+  else
+    set_sqlite_error (error, db, rc, "folder");
+  sqlite3_reset (stmt);
+
+  return info;
+}
+
+/* ------------------------------------------------------------------ open */
+
+static void
+lb_store_finalize (GObject *object)
+{
+  LbStore *self = LB_STORE (object);
+
+  /* no job can be left: each holds a reference through its task */
+  g_thread_pool_free (self->writer, FALSE, TRUE);
+  g_thread_pool_free (self->reader, FALSE, TRUE);
+  g_clear_pointer (&self->wstmts, g_hash_table_unref);
+  g_clear_pointer (&self->rstmts, g_hash_table_unref);
+  g_clear_pointer (&self->maildirs, g_hash_table_unref);
+  if (self->rdb)
+    sqlite3_close (self->rdb);
+  if (self->wdb)
+    {
+      /* leave no -wal file behind for tools that copy the database */
+      sqlite3_exec (self->wdb, "PRAGMA optimize", NULL, NULL, NULL);
+      sqlite3_close (self->wdb);
+    }
+  g_clear_pointer (&self->context, g_main_context_unref);
+  g_free (self->directory);
+
+  G_OBJECT_CLASS (lb_store_parent_class)->finalize (object);
+}
+
+static void
+lb_store_class_init (LbStoreClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+
+  object_class->finalize = lb_store_finalize;
+
+  /**
+   * LbStore::changed:
+   * @store: the store
+   * @changes: (element-type LbStoreChange): what changed, in order
+   *
+   * Emitted on the store's main context after a write committed.
+   */
+  signals[SIGNAL_CHANGED] =
+    g_signal_new ("changed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0,
+                  NULL, NULL, NULL, G_TYPE_NONE, 1, G_TYPE_PTR_ARRAY);
+
+  /**
+   * LbStore::folder-changed:
+   * @store: the store
+   * @info: the folder as it is now (counts, sync state)
+   */
+  signals[SIGNAL_FOLDER_CHANGED] =
+    g_signal_new ("folder-changed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0,
+                  NULL, NULL, NULL, G_TYPE_NONE, 1, LB_TYPE_FOLDER_INFO);
+}
+
+static void
+finalize_stmt (gpointer data)
+{
+  sqlite3_finalize (data);
+}
+
+static void
+lb_store_init (LbStore *self)
+{
+  self->wstmts = g_hash_table_new_full (g_direct_hash, g_direct_equal, NULL, finalize_stmt);
+  self->rstmts = g_hash_table_new_full (g_direct_hash, g_direct_equal, NULL, finalize_stmt);
+  self->maildirs = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, g_object_unref);
+  self->writer = g_thread_pool_new (run_job, NULL, 1, FALSE, NULL);
+  self->reader = g_thread_pool_new (run_job, NULL, 1, FALSE, NULL);
+}
+
+static sqlite3 *
+open_connection (const char  *path,
+                 gboolean     writable,
+                 GError     **error)
+{
+  sqlite3 *db = NULL;
+  int flags = SQLITE_OPEN_NOMUTEX | (writable ? SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE
+                                              : SQLITE_OPEN_READONLY);
+  int rc = sqlite3_open_v2 (path, &db, flags, NULL);
+
+  if (rc != SQLITE_OK)
+    {
+      g_set_error (error, LB_STORE_ERROR, LB_STORE_ERROR_FAILED,
+                   _("Could not open the mail database “%s”: %s"), path,
+                   db ? sqlite3_errmsg (db) : sqlite3_errstr (rc));
+      sqlite3_close (db);
+      return NULL;
+    }
+  sqlite3_extended_result_codes (db, 1);
+  /* the writer may hold the lock a moment; WAL readers never wait */
+  sqlite3_busy_timeout (db, 10000);
+
+  if (writable)
+    {
+      g_autofree char *mode = NULL;
+      sqlite3_stmt *stmt = NULL;
+
+      rc = sqlite3_prepare_v2 (db, "PRAGMA journal_mode = WAL", -1, &stmt, NULL);
+      if (rc == SQLITE_OK)
+        rc = sqlite3_step (stmt);
+      if (rc == SQLITE_ROW)
+        mode = g_strdup ((const char *) sqlite3_column_text (stmt, 0));
+      sqlite3_finalize (stmt);
+      if (g_strcmp0 (mode, "wal") != 0)
+        {
+          set_sqlite_error (error, db, rc == SQLITE_ROW ? SQLITE_CANTOPEN : rc, "journal_mode");
+          sqlite3_close (db);
+          return NULL;
+        }
+      if (!exec (db, "PRAGMA synchronous = NORMAL;"
+                     "PRAGMA foreign_keys = ON;"
+                     "PRAGMA temp_store = MEMORY;", error))
+        {
+          sqlite3_close (db);
+          return NULL;
+        }
+    }
+  else if (!exec (db, "PRAGMA query_only = ON;", error))
+    {
+      sqlite3_close (db);
+      return NULL;
+    }
+
+  return db;
+}
+
+typedef struct
+{
+  char *directory;
+  guint max_version;
+} OpenData;
+
+static void
+open_data_free (OpenData *data)
+{
+  g_free (data->directory);
+  g_free (data);
+}
+
+static void
+open_thread (GTask        *task,
+             gpointer      source_object,
+             gpointer      task_data,
+             GCancellable *cancellable)
+{
+  OpenData *data = task_data;
+  g_autoptr(LbStore) self = g_object_new (LB_TYPE_STORE, NULL);
+  g_autofree char *path = NULL;
+  g_autofree char *bodies = NULL;
+  GError *error = NULL;
+
+  self->directory = g_strdup (data->directory);
+  self->context = g_main_context_ref (g_task_get_context (task));
+
+  bodies = g_build_filename (data->directory, "bodies", NULL);
+  if (g_mkdir_with_parents (data->directory, 0700) != 0 ||
+      g_mkdir_with_parents (bodies, 0700) != 0)
+    {
+      int saved = errno;
+
+      g_task_return_new_error (task, G_IO_ERROR, g_io_error_from_errno (saved),
+                               _("Could not create the mail directory “%s”: %s"),
+                               data->directory, g_strerror (saved));
+      return;
+    }
+
+  path = g_build_filename (data->directory, "store.db", NULL);
+  self->wdb = open_connection (path, TRUE, &error);
+  if (self->wdb == NULL || !migrate (self->wdb, data->max_version, &error))
+    {
+      g_task_return_error (task, error);
+      return;
+    }
+  self->rdb = open_connection (path, FALSE, &error);
+  if (self->rdb == NULL)
+    {
+      g_task_return_error (task, error);
+      return;
+    }
+
+  g_task_return_pointer (task, g_steal_pointer (&self), g_object_unref);
+}
+
+static void
+open_full (const char          *directory,
+           guint                max_version,
+           GCancellable        *cancellable,
+           GAsyncReadyCallback  callback,
+           gpointer             user_data)
+{
+  g_autoptr(GTask) task = NULL;
+  OpenData *data;
+
+  g_return_if_fail (directory != NULL);
+  g_return_if_fail (!cancellable || G_IS_CANCELLABLE (cancellable));
+
+  data = g_new0 (OpenData, 1);
+  data->directory = g_strdup (directory);
+  data->max_version = max_version;
+
+  task = g_task_new (NULL, cancellable, callback, user_data);
+  g_task_set_source_tag (task, lb_store_open_async);
+  g_task_set_task_data (task, data, (GDestroyNotify) open_data_free);
+  g_task_run_in_thread (task, open_thread);
+}
+
+/**
+ * lb_store_open_async:
+ * @directory: the account's data directory; made if missing
+ * @cancellable: (nullable): a #GCancellable
+ * @callback: called when the store is open
+ * @user_data: data for @callback
+ *
+ * Opens (creating or upgrading) an account's store. Signals are emitted
+ * on the thread-default main context of the caller.
+ */
+void
+lb_store_open_async (const char          *directory,
+                     GCancellable        *cancellable,
+                     GAsyncReadyCallback  callback,
+                     gpointer             user_data)
+{
+  open_full (directory, LB_STORE_SCHEMA_VERSION, cancellable, callback, user_data);
+}
+
+void
+lb_store_open_at_version_async (const char          *directory,
+                                guint                max_version,
+                                GCancellable        *cancellable,
+                                GAsyncReadyCallback  callback,
+                                gpointer             user_data)
+{
+  open_full (directory, max_version, cancellable, callback, user_data);
+}
+
+/**
+ * lb_store_open_finish:
+ *
+ * Returns: (transfer full): the store, or %NULL with @error set
+ */
+LbStore *
+lb_store_open_finish (GAsyncResult  *result,
+                      GError       **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, NULL), NULL);
+  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == lb_store_open_async, NULL);
+
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+const char *
+lb_store_get_directory (LbStore *self)
+{
+  g_return_val_if_fail (LB_IS_STORE (self), NULL);
+
+  return self->directory;
+}
+
+/* ------------------------------------------------------------------ transactions */
+
+static gboolean
+begin (LbStore  *self,
+       GError  **error)
+{
+  return exec (self->wdb, "BEGIN IMMEDIATE", error);
+}
+
+static gboolean
+commit (LbStore            *self,
+        LbStoreWriteFlags   flags,
+        GError            **error)
+{
+  gboolean ok;
+
+  /* In WAL mode NORMAL syncs only at checkpoints: a commit survives a
+   * crash of the program, not a power cut. FULL syncs the WAL at commit. */
+  if (flags & LB_STORE_WRITE_DURABLE)
+    exec (self->wdb, "PRAGMA synchronous = FULL", NULL);
+  ok = exec (self->wdb, "COMMIT", error);
+  if (flags & LB_STORE_WRITE_DURABLE)
+    exec (self->wdb, "PRAGMA synchronous = NORMAL", NULL);
+  if (!ok)
+    exec (self->wdb, "ROLLBACK", NULL);
+  return ok;
+}
+
+static void
+rollback (LbStore *self)
+{
+  if (!sqlite3_get_autocommit (self->wdb))
+    exec (self->wdb, "ROLLBACK", NULL);
+}
+
+/* ------------------------------------------------------------------ folders */
+
+static char *
+maildir_name_for (const char *path)
+{
+  /* one directory level per folder, readable, never hidden or escaping */
+  g_autofree char *escaped = g_uri_escape_string (path, " ", TRUE);
+
+  if (escaped[0] == '.')
+    return g_strconcat ("mail/%2E", escaped + 1, NULL);
+  return g_strconcat ("mail/", escaped, NULL);
+}
+
+/* The folder's Maildir (writer thread), or NULL with an error if the
+ * folder is not local. */
+static LbMaildir *
+get_maildir (LbStore  *self,
+             gint64    folder_id,
+             GError  **error)
+{
+  LbMaildir *maildir = g_hash_table_lookup (self->maildirs, &folder_id);
+  sqlite3_stmt *stmt;
+  g_autofree char *name = NULL;
+  g_autofree char *path = NULL;
+  int rc;
+
+  if (maildir != NULL)
+    return maildir;
+
+  stmt = prepare (self->wdb, self->wstmts, "SELECT maildir FROM folders WHERE id = ?1 AND local", error);
+  if (stmt == NULL)
+    return NULL;
+  sqlite3_bind_int64 (stmt, 1, folder_id);
+  rc = sqlite3_step (stmt);
+  if (rc == SQLITE_ROW)
+    name = column_text (stmt, 0);
+  sqlite3_reset (stmt);
+  if (name == NULL)
+    {
+      g_set_error (error, LB_STORE_ERROR, LB_STORE_ERROR_NOT_FOUND,
+                   _("The folder is not a local folder"));
+      return NULL;
+    }
+
+  path = g_build_filename (self->directory, name, NULL);
+  maildir = lb_maildir_new (path);
+  if (!lb_maildir_ensure (maildir, error))
+    {
+      g_object_unref (maildir);
+      return NULL;
+    }
+  g_hash_table_insert (self->maildirs, g_memdup2 (&folder_id, sizeof folder_id), maildir);
+  return maildir;
+}
+
+typedef struct
+{
+  char *path;
+  char *delimiter;
+  LbFolderRole role;
+  gboolean local;
+} EnsureFolderData;
+
+static void
+ensure_folder_data_free (EnsureFolderData *data)
+{
+  g_free (data->path);
+  g_free (data->delimiter);
+  g_free (data);
+}
+
+static void
+ensure_folder_job (LbStore  *self,
+                   GTask    *task,
+                   gpointer  task_data)
+{
+  EnsureFolderData *data = task_data;
+  sqlite3_stmt *stmt;
+  GError *error = NULL;
+  g_autofree char *name = NULL;
+  g_autofree char *maildir = NULL;
+  gint64 id = 0;
+  LbFolderInfo *info;
+  Changes changes;
+  int rc;
+
+  stmt = prepare (self->wdb, self->wstmts, "SELECT id FROM folders WHERE path = ?1", &error);
+  if (stmt == NULL)
+    goto fail;
+  bind_text (stmt, 1, data->path);
+  rc = sqlite3_step (stmt);
+  if (rc == SQLITE_ROW)
+    id = sqlite3_column_int64 (stmt, 0);
+  sqlite3_reset (stmt);
+
+  if (id == 0)
+    {
+      const char *last = data->path;
+
+      if (data->delimiter != NULL && *data->delimiter != '\0')
+        {
+          const char *found = g_strrstr (data->path, data->delimiter);
+
+          if (found != NULL && found[strlen (data->delimiter)] != '\0')
+            last = found + strlen (data->delimiter);
+        }
+      name = g_strdup (last);
+      maildir = data->local ? maildir_name_for (data->path) : NULL;
+
+      stmt = prepare (self->wdb, self->wstmts,
+                      "INSERT INTO folders (path, name, delimiter, role, local, maildir)"
+                      " VALUES (?1, ?2, ?3, ?4, ?5, ?6)", &error);
+      if (stmt == NULL)
+        goto fail;
+      bind_text (stmt, 1, data->path);
+      bind_text (stmt, 2, name);
+      bind_text (stmt, 3, data->delimiter);
+      sqlite3_bind_int (stmt, 4, data->role);
+      sqlite3_bind_int (stmt, 5, data->local);
+      bind_text (stmt, 6, maildir);
+      if (!step_done (self->wdb, stmt, &error))
+        goto fail;
+      id = sqlite3_last_insert_rowid (self->wdb);
+
+      if (data->local && get_maildir (self, id, &error) == NULL)
+        {
+          /* no folder without its Maildir */
+          g_autoptr(GError) ignored = NULL;
+          sqlite3_stmt *del = prepare (self->wdb, self->wstmts, "DELETE FROM folders WHERE id = ?1", &ignored);
+
+          if (del != NULL)
+            {
+              sqlite3_bind_int64 (del, 1, id);
+              step_done (self->wdb, del, NULL);
+            }
+          goto fail;
+        }
+    }
+  else
+    {
+      stmt = prepare (self->wdb, self->wstmts,
+                      "UPDATE folders SET role = ?2, delimiter = ?3 WHERE id = ?1 AND role != ?2", &error);
+      if (stmt == NULL)
+        goto fail;
+      sqlite3_bind_int64 (stmt, 1, id);
+      sqlite3_bind_int (stmt, 2, data->role);
+      bind_text (stmt, 3, data->delimiter);
+      if (!step_done (self->wdb, stmt, &error))
+        goto fail;
+    }
+
+  info = read_folder (self->wdb, self->wstmts, id, &error);
+  if (info == NULL)
+    goto fail;
+
+  changes_init (&changes);
+  changes_touch_folder (&changes, id);
+  changes_emit (self, &changes);
+  changes_clear (&changes);
+
+  g_task_return_pointer (task, info, (GDestroyNotify) lb_folder_info_free);
+  return;
+
+fail:
+  g_task_return_error (task, error);
+}
+
+/**
+ * lb_store_ensure_folder_async:
+ * @self: the store
+ * @path: the folder's full name
+ * @delimiter: (nullable): its hierarchy delimiter
+ * @role: what it is for
+ * @local: whether its messages live here (a Maildir is made for it)
+ * @cancellable: (nullable): a #GCancellable
+ * @callback: called with the folder
+ * @user_data: data for @callback
+ *
+ * Finds the folder @path, making it if it does not exist; an existing
+ * folder takes the given @role.
+ */
+void
+lb_store_ensure_folder_async (LbStore             *self,
+                              const char          *path,
+                              const char          *delimiter,
+                              LbFolderRole         role,
+                              gboolean             local,
+                              GCancellable        *cancellable,
+                              GAsyncReadyCallback  callback,
+                              gpointer             user_data)
+{
+  EnsureFolderData *data;
+
+  g_return_if_fail (LB_IS_STORE (self));
+  g_return_if_fail (path != NULL && *path != '\0' && g_utf8_validate (path, -1, NULL));
+
+  data = g_new0 (EnsureFolderData, 1);
+  data->path = g_strdup (path);
+  data->delimiter = g_strdup (delimiter);
+  data->role = role;
+  data->local = local;
+
+  push_job (self->writer,
+            new_task (self, lb_store_ensure_folder_async, data,
+                      (GDestroyNotify) ensure_folder_data_free, cancellable, callback, user_data),
+            ensure_folder_job);
+}
+
+/**
+ * lb_store_ensure_folder_finish:
+ *
+ * Returns: (transfer full): the folder
+ */
+LbFolderInfo *
+lb_store_ensure_folder_finish (LbStore       *self,
+                               GAsyncResult  *result,
+                               GError       **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), NULL);
+  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == lb_store_ensure_folder_async, NULL);
+
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+static void
+list_folders_job (LbStore  *self,
+                  GTask    *task,
+                  gpointer  task_data)
+{
+  GError *error = NULL;
+  sqlite3_stmt *stmt = prepare (self->rdb, self->rstmts,
+                                "SELECT " FOLDER_COLUMNS " FROM folders ORDER BY role = 0, role, path",
+                                &error);
+  g_autoptr(GPtrArray) folders = g_ptr_array_new_with_free_func ((GDestroyNotify) lb_folder_info_free);
+  int rc;
+
+  if (stmt == NULL)
+    {
+      g_task_return_error (task, error);
+      return;
+    }
+  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
+    g_ptr_array_add (folders, read_folder_row (stmt));
+  sqlite3_reset (stmt);
+  if (rc != SQLITE_DONE)
+    {
+      set_sqlite_error (&error, self->rdb, rc, "folders");
+      g_task_return_error (task, error);
+      return;
+    }
+  g_task_return_pointer (task, g_steal_pointer (&folders), (GDestroyNotify) g_ptr_array_unref);
+}
+
+/**
+ * lb_store_list_folders_async:
+ *
+ * Lists the account's folders: those with a role first, in role order,
+ * then the others by path.
+ */
+void
+lb_store_list_folders_async (LbStore             *self,
+                             GCancellable        *cancellable,
+                             GAsyncReadyCallback  callback,
+                             gpointer             user_data)
+{
+  g_return_if_fail (LB_IS_STORE (self));
+
+  push_job (self->reader,
+            new_task (self, lb_store_list_folders_async, NULL, NULL, cancellable, callback, user_data),
+            list_folders_job);
+}
+
+/**
+ * lb_store_list_folders_finish:
+ *
+ * Returns: (transfer container) (element-type LbFolderInfo): the folders
+ */
+GPtrArray *
+lb_store_list_folders_finish (LbStore       *self,
+                              GAsyncResult  *result,
+                              GError       **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), NULL);
+  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == lb_store_list_folders_async, NULL);
+
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+static void
+get_folder_job (LbStore  *self,
+                GTask    *task,
+                gpointer  task_data)
+{
+  GError *error = NULL;
+  LbFolderInfo *info = read_folder (self->rdb, self->rstmts, *(gint64 *) task_data, &error);
+
+  if (info == NULL)
+    g_task_return_error (task, error);
+  else
+    g_task_return_pointer (task, info, (GDestroyNotify) lb_folder_info_free);
+}
+
+void
+lb_store_get_folder_async (LbStore             *self,
+                           gint64               folder_id,
+                           GCancellable        *cancellable,
+                           GAsyncReadyCallback  callback,
+                           gpointer             user_data)
+{
+  g_return_if_fail (LB_IS_STORE (self));
+
+  push_job (self->reader,
+            new_task (self, lb_store_get_folder_async, g_memdup2 (&folder_id, sizeof folder_id),
+                      g_free, cancellable, callback, user_data),
+            get_folder_job);
+}
+
+/**
+ * lb_store_get_folder_finish:
+ *
+ * Returns: (transfer full): the folder, or %NULL and
+ *   %LB_STORE_ERROR_NOT_FOUND
+ */
+LbFolderInfo *
+lb_store_get_folder_finish (LbStore       *self,
+                            GAsyncResult  *result,
+                            GError       **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), NULL);
+  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == lb_store_get_folder_async, NULL);
+
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+typedef struct
+{
+  gint64 folder_id;
+  guint32 uidvalidity;
+  guint32 uidnext;
+  guint64 highestmodseq;
+} FolderStateData;
+
+static void
+set_folder_state_job (LbStore  *self,
+                      GTask    *task,
+                      gpointer  task_data)
+{
+  FolderStateData *data = task_data;
+  GError *error = NULL;
+  sqlite3_stmt *stmt = prepare (self->wdb, self->wstmts,
+                                "UPDATE folders SET uidvalidity = ?2, uidnext = ?3, highestmodseq = ?4"
+                                " WHERE id = ?1", &error);
+  Changes changes;
+
+  if (stmt == NULL)
+    {
+      g_task_return_error (task, error);
+      return;
+    }
+  sqlite3_bind_int64 (stmt, 1, data->folder_id);
+  sqlite3_bind_int64 (stmt, 2, data->uidvalidity);
+  sqlite3_bind_int64 (stmt, 3, data->uidnext);
+  sqlite3_bind_int64 (stmt, 4, (sqlite3_int64) data->highestmodseq);
+  if (!step_done (self->wdb, stmt, &error))
+    {
+      g_task_return_error (task, error);
+      return;
+    }
+  if (sqlite3_changes (self->wdb) == 0)
+    {
+      g_task_return_new_error (task, LB_STORE_ERROR, LB_STORE_ERROR_NOT_FOUND,
+                               _("The folder no longer exists"));
+      return;
+    }
+
+  changes_init (&changes);
+  changes_touch_folder (&changes, data->folder_id);
+  changes_emit (self, &changes);
+  changes_clear (&changes);
+  g_task_return_boolean (task, TRUE);
+}
+
+/**
+ * lb_store_set_folder_state_async:
+ *
+ * Records what a provider learnt of a server folder: its UIDVALIDITY,
+ * UIDNEXT and HIGHESTMODSEQ.
+ */
+void
+lb_store_set_folder_state_async (LbStore             *self,
+                                 gint64               folder_id,
+                                 guint32              uidvalidity,
+                                 guint32              uidnext,
+                                 guint64              highestmodseq,
+                                 GCancellable        *cancellable,
+                                 GAsyncReadyCallback  callback,
+                                 gpointer             user_data)
+{
+  FolderStateData *data;
+
+  g_return_if_fail (LB_IS_STORE (self));
+
+  data = g_new0 (FolderStateData, 1);
+  data->folder_id = folder_id;
+  data->uidvalidity = uidvalidity;
+  data->uidnext = uidnext;
+  data->highestmodseq = highestmodseq;
+
+  push_job (self->writer,
+            new_task (self, lb_store_set_folder_state_async, data, g_free,
+                      cancellable, callback, user_data),
+            set_folder_state_job);
+}
+
+gboolean
+lb_store_set_folder_state_finish (LbStore       *self,
+                                  GAsyncResult  *result,
+                                  GError       **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == lb_store_set_folder_state_async, FALSE);
+
+  return g_task_propagate_boolean (G_TASK (result), error);
+}
+
+static gboolean remove_file_recursive (const char *path);
+
+static void
+delete_folder_job (LbStore  *self,
+                   GTask    *task,
+                   gpointer  task_data)
+{
+  gint64 folder_id = *(gint64 *) task_data;
+  GError *error = NULL;
+  g_autofree char *maildir = NULL;
+  sqlite3_stmt *stmt;
+  Changes changes;
+  int rc;
+
+  if (!begin (self, &error))
+    goto fail;
+
+  stmt = prepare (self->wdb, self->wstmts, "SELECT maildir FROM folders WHERE id = ?1", &error);
+  if (stmt == NULL)
+    goto fail;
+  sqlite3_bind_int64 (stmt, 1, folder_id);
+  rc = sqlite3_step (stmt);
+  if (rc == SQLITE_ROW)
+    maildir = column_text (stmt, 0);
+  sqlite3_reset (stmt);
+  if (rc != SQLITE_ROW)
+    {
+      g_set_error (&error, LB_STORE_ERROR, LB_STORE_ERROR_NOT_FOUND, _("The folder no longer exists"));
+      goto fail;
+    }
+
+  /* the messages go with the folder (ON DELETE CASCADE; triggers clean
+   * the full-text index) */
+  stmt = prepare (self->wdb, self->wstmts, "DELETE FROM folders WHERE id = ?1", &error);
+  if (stmt == NULL)
+    goto fail;
+  sqlite3_bind_int64 (stmt, 1, folder_id);
+  if (!step_done (self->wdb, stmt, &error) || !commit (self, LB_STORE_WRITE_DURABLE, &error))
+    goto fail;
+
+  g_hash_table_remove (self->maildirs, &folder_id);
+  if (maildir != NULL)
+    {
+      g_autofree char *path = g_build_filename (self->directory, maildir, NULL);
+
+      remove_file_recursive (path);
+    }
+
+  changes_init (&changes);
+  changes_emit (self, &changes);
+  changes_clear (&changes);
+  g_task_return_boolean (task, TRUE);
+  return;
+
+fail:
+  rollback (self);
+  g_task_return_error (task, error);
+}
+
+/**
+ * lb_store_delete_folder_async:
+ *
+ * Deletes a folder and the messages in it, with a local folder's Maildir.
+ */
+void
+lb_store_delete_folder_async (LbStore             *self,
+                              gint64               folder_id,
+                              GCancellable        *cancellable,
+                              GAsyncReadyCallback  callback,
+                              gpointer             user_data)
+{
+  g_return_if_fail (LB_IS_STORE (self));
+
+  push_job (self->writer,
+            new_task (self, lb_store_delete_folder_async, g_memdup2 (&folder_id, sizeof folder_id),
+                      g_free, cancellable, callback, user_data),
+            delete_folder_job);
+}
+
+gboolean
+lb_store_delete_folder_finish (LbStore       *self,
+                               GAsyncResult  *result,
+                               GError       **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == lb_store_delete_folder_async, FALSE);
+
+  return g_task_propagate_boolean (G_TASK (result), error);
+}
+
+static gboolean
+remove_file_recursive (const char *path)
+{
+  g_autoptr(GDir) dir = g_dir_open (path, 0, NULL);
+  const char *name;
+
+  if (dir != NULL)
+    while ((name = g_dir_read_name (dir)) != NULL)
+      {
+        g_autofree char *child = g_build_filename (path, name, NULL);
+
+        remove_file_recursive (child);
+      }
+  return g_remove (path) == 0;
+}
+
+/* ------------------------------------------------------------------ threads */
+
+/* JWZ-style threading, incrementally: every Message-ID a message names
+ * (its own, In-Reply-To, References) is linked to one thread. A message
+ * joins the thread of any id it names; if it names ids of several
+ * threads, it proves they are one conversation and they are merged into
+ * the oldest. Ids of messages not (yet) here are kept as links too, so a
+ * reply that arrives before its parent, or two replies to a parent that
+ * never arrives, still end up together. Threads span the account's
+ * folders (a reply in Inbox joins the message in Sent). */
+static gboolean
+assign_thread (LbStore           *self,
+               LbMessageSummary  *summary,
+               GError           **error)
+{
+  g_autoptr(GPtrArray) ids = g_ptr_array_new ();
+  g_auto(GStrv) refs = NULL;
+  g_autoptr(GArray) threads = g_array_new (FALSE, FALSE, sizeof (gint64));
+  sqlite3_stmt *stmt;
+  gint64 thread_id = 0;
+
+  if (summary->message_id != NULL && *summary->message_id != '\0')
+    g_ptr_array_add (ids, summary->message_id);
+  if (summary->references != NULL)
+    {
+      refs = g_strsplit (summary->references, " ", -1);
+      for (guint i = 0; refs[i] != NULL; i++)
+        if (*refs[i] != '\0')
+          g_ptr_array_add (ids, refs[i]);
+    }
+  if (summary->in_reply_to != NULL && *summary->in_reply_to != '\0')
+    g_ptr_array_add (ids, summary->in_reply_to);
+
+  stmt = prepare (self->wdb, self->wstmts, "SELECT thread_id FROM thread_links WHERE message_id = ?1", error);
+  if (stmt == NULL)
+    return FALSE;
+  for (guint i = 0; i < ids->len; i++)
+    {
+      int rc;
+
+      bind_text (stmt, 1, ids->pdata[i]);
+      rc = sqlite3_step (stmt);
+      if (rc == SQLITE_ROW)
+        {
+          gint64 found = sqlite3_column_int64 (stmt, 0);
+          gboolean seen = FALSE;
+
+          for (guint j = 0; j < threads->len && !seen; j++)
+            seen = g_array_index (threads, gint64, j) == found;
+          if (!seen)
+            g_array_append_val (threads, found);
+        }
+      sqlite3_reset (stmt);
+      if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        {
+          set_sqlite_error (error, self->wdb, rc, "thread");
+          return FALSE;
+        }
+    }
+
+  if (threads->len == 0)
+    thread_id = summary->key;
+  else
+    {
+      thread_id = g_array_index (threads, gint64, 0);
+      for (guint j = 1; j < threads->len; j++)
+        thread_id = MIN (thread_id, g_array_index (threads, gint64, j));
+
+      for (guint j = 0; j < threads->len; j++)
+        {
+          gint64 other = g_array_index (threads, gint64, j);
+
+          if (other == thread_id)
+            continue;
+          stmt = prepare (self->wdb, self->wstmts,
+                          "UPDATE thread_links SET thread_id = ?1 WHERE thread_id = ?2", error);
+          if (stmt == NULL)
+            return FALSE;
+          sqlite3_bind_int64 (stmt, 1, thread_id);
+          sqlite3_bind_int64 (stmt, 2, other);
+          if (!step_done (self->wdb, stmt, error))
+            return FALSE;
+          stmt = prepare (self->wdb, self->wstmts,
+                          "UPDATE messages SET thread_id = ?1 WHERE thread_id = ?2", error);
+          if (stmt == NULL)
+            return FALSE;
+          sqlite3_bind_int64 (stmt, 1, thread_id);
+          sqlite3_bind_int64 (stmt, 2, other);
+          if (!step_done (self->wdb, stmt, error))
+            return FALSE;
+        }
+    }
+
+  stmt = prepare (self->wdb, self->wstmts,
+                  "INSERT OR IGNORE INTO thread_links (message_id, thread_id) VALUES (?1, ?2)", error);
+  if (stmt == NULL)
+    return FALSE;
+  for (guint i = 0; i < ids->len; i++)
+    {
+      bind_text (stmt, 1, ids->pdata[i]);
+      sqlite3_bind_int64 (stmt, 2, thread_id);
+      if (!step_done (self->wdb, stmt, error))
+        return FALSE;
+    }
+
+  stmt = prepare (self->wdb, self->wstmts, "UPDATE messages SET thread_id = ?1 WHERE id = ?2", error);
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_int64 (stmt, 1, thread_id);
+  sqlite3_bind_int64 (stmt, 2, summary->key);
+  if (!step_done (self->wdb, stmt, error))
+    return FALSE;
+
+  summary->thread_id = thread_id;
+  return TRUE;
+}
+
+/* ------------------------------------------------------------------ adding messages */
+
+static char *
+addresses_of (LbMessageSummary *summary)
+{
+  GString *s = g_string_new (NULL);
+  const char *parts[] = { summary->from, summary->to, summary->cc };
+
+  for (guint i = 0; i < G_N_ELEMENTS (parts); i++)
+    if (parts[i] != NULL)
+      {
+        if (s->len > 0)
+          g_string_append_c (s, ' ');
+        g_string_append (s, parts[i]);
+      }
+  return g_string_free (s, FALSE);
+}
+
+static gboolean
+queue_op (LbStore        *self,
+          LbStoreOpKind   kind,
+          const char     *folder_path,
+          guint32         uid,
+          gint64          key,
+          const char     *message_id,
+          guint           add,
+          guint           remove,
+          const char     *target_path,
+          GError        **error)
+{
+  sqlite3_stmt *stmt = prepare (self->wdb, self->wstmts,
+                                "INSERT INTO pending_ops (kind, folder_path, uid, message_key, message_id,"
+                                " flags_add, flags_remove, target_path, created)"
+                                " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)", error);
+
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_int (stmt, 1, kind);
+  bind_text (stmt, 2, folder_path);
+  sqlite3_bind_int64 (stmt, 3, uid);
+  sqlite3_bind_int64 (stmt, 4, key);
+  bind_text (stmt, 5, message_id);
+  sqlite3_bind_int64 (stmt, 6, add);
+  sqlite3_bind_int64 (stmt, 7, remove);
+  bind_text (stmt, 8, target_path);
+  sqlite3_bind_int64 (stmt, 9, g_get_real_time () / G_USEC_PER_SEC);
+  return step_done (self->wdb, stmt, error);
+}
+
+static char *
+folder_path_of (LbStore  *self,
+                gint64    folder_id,
+                gboolean *local,
+                GError  **error)
+{
+  sqlite3_stmt *stmt = prepare (self->wdb, self->wstmts, "SELECT path, local FROM folders WHERE id = ?1", error);
+  char *path = NULL;
+
+  if (stmt == NULL)
+    return NULL;
+  sqlite3_bind_int64 (stmt, 1, folder_id);
+  if (sqlite3_step (stmt) == SQLITE_ROW)
+    {
+      path = column_text (stmt, 0);
+      if (local != NULL)
+        *local = sqlite3_column_int (stmt, 1) != 0;
+    }
+  sqlite3_reset (stmt);
+  if (path == NULL)
+    g_set_error (error, LB_STORE_ERROR, LB_STORE_ERROR_NOT_FOUND, _("The folder no longer exists"));
+  return path;
+}
+
+/* Inserts one summary (key and thread_id are filled in). Returns FALSE
+ * with no error when a message of that UID or UIDL is there already: its
+ * key is filled in and nothing changes. */
+static gboolean
+insert_summary (LbStore           *self,
+                gint64             folder_id,
+                LbMessageSummary  *summary,
+                const char        *body_text,
+                GError           **error)
+{
+  sqlite3_stmt *stmt;
+  g_autofree char *addresses = NULL;
+
+  stmt = prepare (self->wdb, self->wstmts,
+                  "INSERT INTO messages (folder_id, uid, uidl, message_id, in_reply_to, refs,"
+                  " subject, sender, recipients, cc, date, size, flags, keywords,"
+                  " has_attachments, preview, location)"
+                  " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)"
+                  " ON CONFLICT DO NOTHING", error);
+  if (stmt == NULL)
+    return FALSE;
+
+  sqlite3_bind_int64 (stmt, 1, folder_id);
+  if (summary->uid != 0)
+    sqlite3_bind_int64 (stmt, 2, summary->uid);
+  bind_text (stmt, 3, summary->uidl);
+  bind_text (stmt, 4, summary->message_id);
+  bind_text (stmt, 5, summary->in_reply_to);
+  bind_text (stmt, 6, summary->references);
+  bind_text (stmt, 7, summary->subject);
+  bind_text (stmt, 8, summary->from);
+  bind_text (stmt, 9, summary->to);
+  bind_text (stmt, 10, summary->cc);
+  sqlite3_bind_int64 (stmt, 11, summary->date);
+  sqlite3_bind_int64 (stmt, 12, summary->size);
+  sqlite3_bind_int64 (stmt, 13, summary->flags & LB_MESSAGE_FLAGS_ALL);
+  bind_text (stmt, 14, summary->keywords);
+  sqlite3_bind_int (stmt, 15, summary->has_attachments);
+  bind_text (stmt, 16, summary->preview);
+  bind_text (stmt, 17, summary->location);
+  if (!step_done (self->wdb, stmt, error))
+    return FALSE;
+
+  if (sqlite3_changes (self->wdb) == 0)
+    {
+      /* there already: tell the caller which one it is */
+      stmt = prepare (self->wdb, self->wstmts,
+                      "SELECT id, thread_id FROM messages WHERE folder_id = ?1 AND"
+                      " ((?2 IS NOT NULL AND uid = ?2) OR (?3 IS NOT NULL AND uidl = ?3))", error);
+      if (stmt == NULL)
+        return FALSE;
+      sqlite3_bind_int64 (stmt, 1, folder_id);
+      if (summary->uid != 0)
+        sqlite3_bind_int64 (stmt, 2, summary->uid);
+      bind_text (stmt, 3, summary->uidl);
+      if (sqlite3_step (stmt) == SQLITE_ROW)
+        {
+          summary->key = sqlite3_column_int64 (stmt, 0);
+          summary->thread_id = sqlite3_column_int64 (stmt, 1);
+        }
+      sqlite3_reset (stmt);
+      summary->folder_id = folder_id;
+      return FALSE;
+    }
+
+  summary->key = sqlite3_last_insert_rowid (self->wdb);
+  summary->folder_id = folder_id;
+
+  if (!assign_thread (self, summary, error))
+    return FALSE;
+
+  stmt = prepare (self->wdb, self->wstmts,
+                  "INSERT INTO messages_fts (rowid, subject, addresses, body) VALUES (?1, ?2, ?3, ?4)",
+                  error);
+  if (stmt == NULL)
+    return FALSE;
+  addresses = addresses_of (summary);
+  sqlite3_bind_int64 (stmt, 1, summary->key);
+  bind_text (stmt, 2, summary->subject);
+  bind_text (stmt, 3, addresses);
+  bind_text (stmt, 4, body_text != NULL ? body_text : summary->preview);
+  return step_done (self->wdb, stmt, error);
+}
+
+typedef struct
+{
+  gint64             folder_id;
+  GPtrArray         *summaries;    /* LbMessageSummary */
+  GPtrArray         *body_texts;   /* char *, nullable */
+  GPtrArray         *deliveries;   /* LbStoreDelivery */
+  LbStoreWriteFlags  flags;
+} AddData;
+
+static void
+add_data_free (AddData *data)
+{
+  g_clear_pointer (&data->summaries, g_ptr_array_unref);
+  g_clear_pointer (&data->body_texts, g_ptr_array_unref);
+  g_clear_pointer (&data->deliveries, g_ptr_array_unref);
+  g_free (data);
+}
+
+/* Writes the rows of data->summaries in one transaction. */
+static gboolean
+add_rows (LbStore  *self,
+          AddData  *data,
+          Changes  *changes,
+          GError  **error)
+{
+  g_autofree char *folder_path = NULL;
+  gboolean local = FALSE;
+
+  if (!begin (self, error))
+    return FALSE;
+
+  folder_path = folder_path_of (self, data->folder_id, &local, error);
+  if (folder_path == NULL)
+    goto fail;
+
+  for (guint i = 0; i < data->summaries->len; i++)
+    {
+      LbMessageSummary *summary = data->summaries->pdata[i];
+      const char *body = data->body_texts ? data->body_texts->pdata[i] : NULL;
+      GError *local_error = NULL;
+
+      if (!insert_summary (self, data->folder_id, summary, body, &local_error))
+        {
+          if (local_error != NULL)
+            {
+              g_propagate_error (error, local_error);
+              goto fail;
+            }
+          continue;
+        }
+      changes_add (changes, LB_STORE_CHANGE_ADDED, data->folder_id, summary->key, summary->date);
+
+      if ((data->flags & LB_STORE_WRITE_QUEUE) && !local &&
+          !queue_op (self, LB_STORE_OP_APPEND, folder_path, 0, summary->key,
+                     summary->message_id, 0, 0, NULL, error))
+        goto fail;
+    }
+
+  if (!commit (self, data->flags, error))
+    goto fail;
+  return TRUE;
+
+fail:
+  rollback (self);
+  return FALSE;
+}
+
+static void
+add_summaries_job (LbStore  *self,
+                   GTask    *task,
+                   gpointer  task_data)
+{
+  AddData *data = task_data;
+  GError *error = NULL;
+  Changes changes;
+
+  changes_init (&changes);
+  if (!add_rows (self, data, &changes, &error))
+    {
+      changes_clear (&changes);
+      g_task_return_error (task, error);
+      return;
+    }
+  changes_emit (self, &changes);
+  changes_clear (&changes);
+  g_task_return_pointer (task, g_ptr_array_ref (data->summaries), (GDestroyNotify) g_ptr_array_unref);
+}
+
+/**
+ * lb_store_add_summaries_async:
+ * @self: the store
+ * @folder_id: the folder
+ * @summaries: (element-type LbMessageSummary): the messages, from a server
+ *   (IMAP ENVELOPE, say); the store fills in their key and thread id
+ * @body_texts: (nullable) (element-type utf8): the text to index for each,
+ *   %NULL entries (or array) to index only the preview
+ * @flags: %LB_STORE_WRITE_QUEUE to also queue each message's upload
+ *   (a draft saved while offline, say)
+ * @cancellable: (nullable): a #GCancellable
+ * @callback: called when they are stored
+ * @user_data: data for @callback
+ *
+ * Adds summaries to a folder in one transaction. A message whose UID (or
+ * UIDL) is in the folder already is left as it is: adding is idempotent,
+ * so an interrupted sync can simply add again.
+ */
+void
+lb_store_add_summaries_async (LbStore             *self,
+                              gint64               folder_id,
+                              GPtrArray           *summaries,
+                              GPtrArray           *body_texts,
+                              LbStoreWriteFlags    flags,
+                              GCancellable        *cancellable,
+                              GAsyncReadyCallback  callback,
+                              gpointer             user_data)
+{
+  AddData *data;
+
+  g_return_if_fail (LB_IS_STORE (self));
+  g_return_if_fail (summaries != NULL);
+  g_return_if_fail (body_texts == NULL || body_texts->len == summaries->len);
+
+  data = g_new0 (AddData, 1);
+  data->folder_id = folder_id;
+  data->summaries = g_ptr_array_ref (summaries);
+  data->body_texts = body_texts ? g_ptr_array_ref (body_texts) : NULL;
+  data->flags = flags;
+
+  push_job (self->writer,
+            new_task (self, lb_store_add_summaries_async, data, (GDestroyNotify) add_data_free,
+                      cancellable, callback, user_data),
+            add_summaries_job);
+}
+
+/**
+ * lb_store_add_summaries_finish:
+ *
+ * Returns: (transfer container) (element-type LbMessageSummary): the
+ *   summaries given, with their keys
+ */
+GPtrArray *
+lb_store_add_summaries_finish (LbStore       *self,
+                               GAsyncResult  *result,
+                               GError       **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), NULL);
+  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == lb_store_add_summaries_async, NULL);
+
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+static gboolean
+uidl_exists (LbStore    *self,
+             gint64      folder_id,
+             const char *uidl,
+             gint64     *key)
+{
+  sqlite3_stmt *stmt = prepare (self->wdb, self->wstmts,
+                                "SELECT id FROM messages WHERE folder_id = ?1 AND uidl = ?2", NULL);
+  gboolean found;
+
+  if (stmt == NULL || uidl == NULL)
+    return FALSE;
+  sqlite3_bind_int64 (stmt, 1, folder_id);
+  bind_text (stmt, 2, uidl);
+  found = sqlite3_step (stmt) == SQLITE_ROW;
+  if (found)
+    *key = sqlite3_column_int64 (stmt, 0);
+  sqlite3_reset (stmt);
+  return found;
+}
+
+static void
+deliver_job (LbStore  *self,
+             GTask    *task,
+             gpointer  task_data)
+{
+  AddData *data = task_data;
+  GError *error = NULL;
+  LbMaildir *maildir;
+  g_autoptr(LbMaildirBatch) batch = NULL;
+  g_autoptr(GPtrArray) existing = g_ptr_array_new_with_free_func ((GDestroyNotify) lb_message_summary_unref);
+  Changes changes;
+
+  maildir = get_maildir (self, data->folder_id, &error);
+  if (maildir == NULL)
+    {
+      g_task_return_error (task, error);
+      return;
+    }
+
+  data->summaries = g_ptr_array_new_with_free_func ((GDestroyNotify) lb_message_summary_unref);
+  data->body_texts = g_ptr_array_new_with_free_func (g_free);
+  batch = lb_maildir_batch_new (maildir);
+
+  for (guint i = 0; i < data->deliveries->len; i++)
+    {
+      LbStoreDelivery *delivery = data->deliveries->pdata[i];
+      LbMessageSummary *summary;
+      char *body_text = NULL;
+      gint64 key = 0;
+      gsize length;
+      const void *bytes = g_bytes_get_data (delivery->raw, &length);
+
+      /* a download that was interrupted and resumed: the message is here */
+      if (uidl_exists (self, data->folder_id, delivery->uidl, &key))
+        {
+          LbMessageSummary *old = lb_message_summary_new ();
+
+          old->key = key;
+          old->folder_id = data->folder_id;
+          old->uidl = g_strdup (delivery->uidl);
+          g_ptr_array_add (existing, old);
+          continue;
+        }
+
+      summary = lb_mime_summary_parse (delivery->raw, delivery->received, &body_text, &error);
+      if (summary == NULL)
+        {
+          g_prefix_error (&error, _("Could not store message %u: "), i + 1);
+          g_task_return_error (task, error);
+          return;
+        }
+      summary->flags = delivery->flags & LB_MESSAGE_FLAGS_ALL;
+      summary->uidl = g_strdup (delivery->uidl);
+      summary->location = lb_maildir_batch_add (batch, bytes, length, summary->flags, &error);
+      if (summary->location == NULL)
+        {
+          lb_message_summary_unref (summary);
+          g_free (body_text);
+          g_task_return_error (task, error);
+          return;
+        }
+      g_ptr_array_add (data->summaries, summary);
+      g_ptr_array_add (data->body_texts, body_text);
+    }
+
+  /* The files are durable before the rows that point at them commit;
+   * a crash in between leaves a file without a row, never a row without
+   * its message. */
+  if (lb_maildir_batch_get_length (batch) > 0 && !lb_maildir_batch_commit (batch, &error))
+    {
+      g_task_return_error (task, error);
+      return;
+    }
+
+  changes_init (&changes);
+  if (!add_rows (self, data, &changes, &error))
+    {
+      changes_clear (&changes);
+      g_task_return_error (task, error);
+      return;
+    }
+  changes_emit (self, &changes);
+  changes_clear (&changes);
+
+  for (guint i = 0; i < existing->len; i++)
+    g_ptr_array_add (data->summaries, lb_message_summary_ref (existing->pdata[i]));
+  g_task_return_pointer (task, g_ptr_array_ref (data->summaries), (GDestroyNotify) g_ptr_array_unref);
+}
+
+/**
+ * lb_store_deliver_async:
+ * @self: the store
+ * @folder_id: a local folder
+ * @deliveries: (element-type LbStoreDelivery): the messages
+ * @flags: %LB_STORE_WRITE_DURABLE when the messages must be on disk when
+ *   the call returns (POP3 before DELE); %LB_STORE_WRITE_QUEUE is ignored
+ * @cancellable: (nullable): a #GCancellable
+ * @callback: called when they are stored
+ * @user_data: data for @callback
+ *
+ * Stores whole messages in a local folder: each goes to the folder's
+ * Maildir (durably, then into place), then their summaries, threads and
+ * full-text index are written in one transaction. A message whose UIDL is
+ * in the folder already is not stored again.
+ */
+void
+lb_store_deliver_async (LbStore             *self,
+                        gint64               folder_id,
+                        GPtrArray           *deliveries,
+                        LbStoreWriteFlags    flags,
+                        GCancellable        *cancellable,
+                        GAsyncReadyCallback  callback,
+                        gpointer             user_data)
+{
+  AddData *data;
+
+  g_return_if_fail (LB_IS_STORE (self));
+  g_return_if_fail (deliveries != NULL);
+
+  data = g_new0 (AddData, 1);
+  data->folder_id = folder_id;
+  data->deliveries = g_ptr_array_ref (deliveries);
+  data->flags = flags & ~LB_STORE_WRITE_QUEUE;
+
+  push_job (self->writer,
+            new_task (self, lb_store_deliver_async, data, (GDestroyNotify) add_data_free,
+                      cancellable, callback, user_data),
+            deliver_job);
+}
+
+/**
+ * lb_store_deliver_finish:
+ *
+ * Returns: (transfer container) (element-type LbMessageSummary): the
+ *   stored messages (those stored before carry only key and UIDL)
+ */
+GPtrArray *
+lb_store_deliver_finish (LbStore       *self,
+                         GAsyncResult  *result,
+                         GError       **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), NULL);
+  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == lb_store_deliver_async, NULL);
+
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+/* ------------------------------------------------------------------ changing messages */
+
+typedef struct
+{
+  gint64 key;
+  gint64 folder_id;
+  guint32 uid;
+  gint64 date;
+  guint flags;
+  gboolean local;
+  char *path;
+  char *message_id;
+  char *location;
+} Row;
+
+static void
+row_clear (Row *row)
+{
+  g_free (row->path);
+  g_free (row->message_id);
+  g_free (row->location);
+}
+
+static gboolean
+read_row (LbStore  *self,
+          gint64    key,
+          Row      *row,
+          GError  **error)
+{
+  sqlite3_stmt *stmt = prepare (self->wdb, self->wstmts,
+                                "SELECT m.folder_id, m.uid, m.date, m.flags, f.local, f.path,"
+                                " m.message_id, m.location"
+                                " FROM messages m JOIN folders f ON f.id = m.folder_id WHERE m.id = ?1",
+                                error);
+  int rc;
+
+  memset (row, 0, sizeof *row);
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_int64 (stmt, 1, key);
+  rc = sqlite3_step (stmt);
+  if (rc == SQLITE_ROW)
+    {
+      row->key = key;
+      row->folder_id = sqlite3_column_int64 (stmt, 0);
+      row->uid = (guint32) sqlite3_column_int64 (stmt, 1);
+      row->date = sqlite3_column_int64 (stmt, 2);
+      row->flags = (guint) sqlite3_column_int64 (stmt, 3);
+      row->local = sqlite3_column_int (stmt, 4) != 0;
+      row->path = column_text (stmt, 5);
+      row->message_id = column_text (stmt, 6);
+      row->location = column_text (stmt, 7);
+    }
+  sqlite3_reset (stmt);
+  if (rc == SQLITE_DONE)
+    return FALSE;
+  if (rc != SQLITE_ROW)
+    {
+      set_sqlite_error (error, self->wdb, rc, "message");
+      return FALSE;
+    }
+  return TRUE;
+}
+
+typedef struct
+{
+  GArray            *keys;
+  guint              add;
+  guint              remove;
+  gint64             target_folder_id;
+  LbStoreWriteFlags  flags;
+} ChangeData;
+
+static void
+change_data_free (ChangeData *data)
+{
+  g_array_unref (data->keys);
+  g_free (data);
+}
+
+static void
+set_flags_job (LbStore  *self,
+               GTask    *task,
+               gpointer  task_data)
+{
+  ChangeData *data = task_data;
+  GError *error = NULL;
+  g_autoptr(GArray) rows = g_array_new (FALSE, TRUE, sizeof (Row));
+  g_autoptr(GArray) new_flags = g_array_new (FALSE, FALSE, sizeof (guint));
+  sqlite3_stmt *stmt;
+  Changes changes;
+
+  g_array_set_clear_func (rows, (GDestroyNotify) row_clear);
+  changes_init (&changes);
+
+  if (!begin (self, &error))
+    goto fail;
+
+  for (guint i = 0; i < data->keys->len; i++)
+    {
+      Row row;
+      guint flags;
+
+      if (!read_row (self, g_array_index (data->keys, gint64, i), &row, &error))
+        {
+          if (error != NULL)
+            goto fail;
+          continue;   /* gone meanwhile: nothing to change */
+        }
+      flags = (row.flags | data->add) & ~data->remove & LB_MESSAGE_FLAGS_ALL;
+      if (flags == row.flags)
+        {
+          row_clear (&row);
+          continue;
+        }
+
+      stmt = prepare (self->wdb, self->wstmts, "UPDATE messages SET flags = ?2 WHERE id = ?1", &error);
+      if (stmt == NULL)
+        goto fail;
+      sqlite3_bind_int64 (stmt, 1, row.key);
+      sqlite3_bind_int64 (stmt, 2, flags);
+      if (!step_done (self->wdb, stmt, &error))
+        goto fail;
+
+      if ((data->flags & LB_STORE_WRITE_QUEUE) && !row.local &&
+          !queue_op (self, LB_STORE_OP_SET_FLAGS, row.path, row.uid, row.key, row.message_id,
+                     data->add & ~row.flags, data->remove & row.flags, NULL, &error))
+        goto fail;
+
+      changes_add (&changes, LB_STORE_CHANGE_UPDATED, row.folder_id, row.key, row.date);
+      g_array_append_val (rows, row);
+      g_array_append_val (new_flags, flags);
+    }
+
+  if (!commit (self, data->flags, &error))
+    goto fail;
+
+  /* Maildir keeps flags in file names, renamed after the commit; if we
+   * crash in between, the store is right and lb_maildir_find() still
+   * finds the file by its unique name. */
+  for (guint i = 0; i < rows->len; i++)
+    {
+      Row *row = &g_array_index (rows, Row, i);
+      g_autoptr(GError) rename_error = NULL;
+      LbMaildir *maildir;
+
+      if (!row->local || row->location == NULL)
+        continue;
+      maildir = get_maildir (self, row->folder_id, &rename_error);
+      if (maildir == NULL ||
+          !lb_maildir_set_flags (maildir, row->location, row->flags,
+                                 g_array_index (new_flags, guint, i), &rename_error))
+        g_warning ("Could not rename a message file for its new flags: %s", rename_error->message);
+    }
+
+  changes_emit (self, &changes);
+  changes_clear (&changes);
+  g_task_return_boolean (task, TRUE);
+  return;
+
+fail:
+  rollback (self);
+  changes_clear (&changes);
+  g_task_return_error (task, error);
+}
+
+/**
+ * lb_store_set_flags_async:
+ * @self: the store
+ * @keys: (element-type gint64): the messages
+ * @add: flags to set
+ * @remove: flags to clear
+ * @flags: %LB_STORE_WRITE_QUEUE to queue the change for the server of a
+ *   non-local folder
+ * @cancellable: (nullable): a #GCancellable
+ * @callback: called when done
+ * @user_data: data for @callback
+ *
+ * Changes the flags of messages; keys no longer in the store are skipped.
+ */
+void
+lb_store_set_flags_async (LbStore             *self,
+                          GArray              *keys,
+                          guint                add,
+                          guint                remove,
+                          LbStoreWriteFlags    flags,
+                          GCancellable        *cancellable,
+                          GAsyncReadyCallback  callback,
+                          gpointer             user_data)
+{
+  ChangeData *data;
+
+  g_return_if_fail (LB_IS_STORE (self));
+  g_return_if_fail (keys != NULL);
+
+  data = g_new0 (ChangeData, 1);
+  data->keys = g_array_ref (keys);
+  data->add = add;
+  data->remove = remove;
+  data->flags = flags;
+
+  push_job (self->writer,
+            new_task (self, lb_store_set_flags_async, data, (GDestroyNotify) change_data_free,
+                      cancellable, callback, user_data),
+            set_flags_job);
+}
+
+gboolean
+lb_store_set_flags_finish (LbStore       *self,
+                           GAsyncResult  *result,
+                           GError       **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == lb_store_set_flags_async, FALSE);
+
+  return g_task_propagate_boolean (G_TASK (result), error);
+}
+
+static void
+move_job (LbStore  *self,
+          GTask    *task,
+          gpointer  task_data)
+{
+  ChangeData *data = task_data;
+  GError *error = NULL;
+  g_autoptr(GArray) rows = g_array_new (FALSE, TRUE, sizeof (Row));
+  g_autofree char *target_path = NULL;
+  gboolean target_local = FALSE;
+  sqlite3_stmt *stmt;
+  Changes changes;
+
+  g_array_set_clear_func (rows, (GDestroyNotify) row_clear);
+  changes_init (&changes);
+
+  if (!begin (self, &error))
+    goto fail;
+  target_path = folder_path_of (self, data->target_folder_id, &target_local, &error);
+  if (target_path == NULL)
+    goto fail;
+
+  for (guint i = 0; i < data->keys->len; i++)
+    {
+      Row row;
+
+      if (!read_row (self, g_array_index (data->keys, gint64, i), &row, &error))
+        {
+          if (error != NULL)
+            goto fail;
+          continue;
+        }
+      if (row.folder_id == data->target_folder_id)
+        {
+          row_clear (&row);
+          continue;
+        }
+      if (row.local != target_local)
+        {
+          /* between this computer and a server: the provider copies the
+           * message (append, then delete), it is not a move here */
+          g_set_error (&error, LB_STORE_ERROR, LB_STORE_ERROR_FAILED,
+                       _("Messages cannot be moved between local and server folders directly"));
+          row_clear (&row);
+          goto fail;
+        }
+
+      /* the server gives the moved message a new UID; until it is known
+       * there is none */
+      stmt = prepare (self->wdb, self->wstmts,
+                      "UPDATE messages SET folder_id = ?2, uid = NULL WHERE id = ?1", &error);
+      if (stmt == NULL)
+        goto fail;
+      sqlite3_bind_int64 (stmt, 1, row.key);
+      sqlite3_bind_int64 (stmt, 2, data->target_folder_id);
+      if (!step_done (self->wdb, stmt, &error))
+        goto fail;
+
+      if ((data->flags & LB_STORE_WRITE_QUEUE) && !row.local &&
+          !queue_op (self, LB_STORE_OP_MOVE, row.path, row.uid, row.key, row.message_id,
+                     0, 0, target_path, &error))
+        goto fail;
+
+      changes_add (&changes, LB_STORE_CHANGE_REMOVED, row.folder_id, row.key, row.date);
+      changes_add (&changes, LB_STORE_CHANGE_ADDED, data->target_folder_id, row.key, row.date);
+      g_array_append_val (rows, row);
+    }
+
+  if (!commit (self, data->flags, &error))
+    goto fail;
+
+  /* local folders: move the files (same file system, a rename each) */
+  for (guint i = 0; i < rows->len; i++)
+    {
+      Row *row = &g_array_index (rows, Row, i);
+      g_autoptr(GError) move_error = NULL;
+      LbMaildir *from, *to;
+      g_autofree char *old_path = NULL;
+      g_autofree char *new_path = NULL;
+      g_autofree char *base = NULL;
+
+      if (!row->local || row->location == NULL)
+        continue;
+      from = get_maildir (self, row->folder_id, &move_error);
+      to = from ? get_maildir (self, data->target_folder_id, &move_error) : NULL;
+      old_path = to ? lb_maildir_find (from, row->location, row->flags, &move_error) : NULL;
+      if (old_path != NULL)
+        {
+          base = g_path_get_basename (old_path);
+          new_path = g_build_filename (lb_maildir_get_path (to), "cur", base, NULL);
+          if (g_rename (old_path, new_path) != 0)
+            g_set_error (&move_error, G_IO_ERROR, g_io_error_from_errno (errno),
+                         "%s: %s", new_path, g_strerror (errno));
+        }
+      if (move_error != NULL)
+        g_warning ("Could not move a message file: %s", move_error->message);
+    }
+
+  changes_emit (self, &changes);
+  changes_clear (&changes);
+  g_task_return_boolean (task, TRUE);
+  return;
+
+fail:
+  rollback (self);
+  changes_clear (&changes);
+  g_task_return_error (task, error);
+}
+
+/**
+ * lb_store_move_messages_async:
+ * @self: the store
+ * @keys: (element-type gint64): the messages
+ * @target_folder_id: where to
+ * @flags: %LB_STORE_WRITE_QUEUE to queue the move for the server
+ * @cancellable: (nullable): a #GCancellable
+ * @callback: called when done
+ * @user_data: data for @callback
+ *
+ * Moves messages between two server folders or two local folders of the
+ * account; they keep their keys.
+ */
+void
+lb_store_move_messages_async (LbStore             *self,
+                              GArray              *keys,
+                              gint64               target_folder_id,
+                              LbStoreWriteFlags    flags,
+                              GCancellable        *cancellable,
+                              GAsyncReadyCallback  callback,
+                              gpointer             user_data)
+{
+  ChangeData *data;
+
+  g_return_if_fail (LB_IS_STORE (self));
+  g_return_if_fail (keys != NULL);
+
+  data = g_new0 (ChangeData, 1);
+  data->keys = g_array_ref (keys);
+  data->target_folder_id = target_folder_id;
+  data->flags = flags;
+
+  push_job (self->writer,
+            new_task (self, lb_store_move_messages_async, data, (GDestroyNotify) change_data_free,
+                      cancellable, callback, user_data),
+            move_job);
+}
+
+gboolean
+lb_store_move_messages_finish (LbStore       *self,
+                               GAsyncResult  *result,
+                               GError       **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == lb_store_move_messages_async, FALSE);
+
+  return g_task_propagate_boolean (G_TASK (result), error);
+}
+
+static char *
+body_cache_path (LbStore *self,
+                 gint64   key)
+{
+  g_autofree char *name = g_strdup_printf ("%" G_GINT64_FORMAT ".eml", key);
+
+  return g_build_filename (self->directory, "bodies", name, NULL);
+}
+
+static void
+delete_job (LbStore  *self,
+            GTask    *task,
+            gpointer  task_data)
+{
+  ChangeData *data = task_data;
+  GError *error = NULL;
+  g_autoptr(GArray) rows = g_array_new (FALSE, TRUE, sizeof (Row));
+  sqlite3_stmt *stmt;
+  Changes changes;
+
+  g_array_set_clear_func (rows, (GDestroyNotify) row_clear);
+  changes_init (&changes);
+
+  if (!begin (self, &error))
+    goto fail;
+
+  for (guint i = 0; i < data->keys->len; i++)
+    {
+      Row row;
+
+      if (!read_row (self, g_array_index (data->keys, gint64, i), &row, &error))
+        {
+          if (error != NULL)
+            goto fail;
+          continue;
+        }
+      stmt = prepare (self->wdb, self->wstmts, "DELETE FROM messages WHERE id = ?1", &error);
+      if (stmt == NULL)
+        goto fail;
+      sqlite3_bind_int64 (stmt, 1, row.key);
+      if (!step_done (self->wdb, stmt, &error))
+        goto fail;
+
+      if ((data->flags & LB_STORE_WRITE_QUEUE) && !row.local &&
+          !queue_op (self, LB_STORE_OP_DELETE, row.path, row.uid, row.key, row.message_id,
+                     0, 0, NULL, &error))
+        goto fail;
+
+      changes_add (&changes, LB_STORE_CHANGE_REMOVED, row.folder_id, row.key, row.date);
+      g_array_append_val (rows, row);
+    }
+
+  if (!commit (self, data->flags, &error))
+    goto fail;
+
+  /* the rows are gone; now their files (a crash in between leaves an
+   * unreferenced file, never a row without its message) */
+  for (guint i = 0; i < rows->len; i++)
+    {
+      Row *row = &g_array_index (rows, Row, i);
+      g_autoptr(GError) remove_error = NULL;
+
+      if (row->local && row->location != NULL)
+        {
+          LbMaildir *maildir = get_maildir (self, row->folder_id, &remove_error);
+
+          if (maildir != NULL)
+            lb_maildir_remove (maildir, row->location, row->flags, &remove_error);
+          if (remove_error != NULL && !g_error_matches (remove_error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND))
+            g_warning ("Could not remove a message file: %s", remove_error->message);
+        }
+      else if (row->location != NULL)
+        {
+          g_autofree char *path = body_cache_path (self, row->key);
+
+          g_remove (path);
+        }
+    }
+
+  changes_emit (self, &changes);
+  changes_clear (&changes);
+  g_task_return_boolean (task, TRUE);
+  return;
+
+fail:
+  rollback (self);
+  changes_clear (&changes);
+  g_task_return_error (task, error);
+}
+
+/**
+ * lb_store_delete_messages_async:
+ * @self: the store
+ * @keys: (element-type gint64): the messages
+ * @flags: %LB_STORE_WRITE_QUEUE to queue their deletion on the server
+ * @cancellable: (nullable): a #GCancellable
+ * @callback: called when done
+ * @user_data: data for @callback
+ *
+ * Deletes messages for good: their rows, their index entries, their files
+ * here. (Moving to Trash is a move.)
+ */
+void
+lb_store_delete_messages_async (LbStore             *self,
+                                GArray              *keys,
+                                LbStoreWriteFlags    flags,
+                                GCancellable        *cancellable,
+                                GAsyncReadyCallback  callback,
+                                gpointer             user_data)
+{
+  ChangeData *data;
+
+  g_return_if_fail (LB_IS_STORE (self));
+  g_return_if_fail (keys != NULL);
+
+  data = g_new0 (ChangeData, 1);
+  data->keys = g_array_ref (keys);
+  data->flags = flags;
+
+  push_job (self->writer,
+            new_task (self, lb_store_delete_messages_async, data, (GDestroyNotify) change_data_free,
+                      cancellable, callback, user_data),
+            delete_job);
+}
+
+gboolean
+lb_store_delete_messages_finish (LbStore       *self,
+                                 GAsyncResult  *result,
+                                 GError       **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == lb_store_delete_messages_async, FALSE);
+
+  return g_task_propagate_boolean (G_TASK (result), error);
+}
+
+typedef struct
+{
+  gint64 key;
+  GBytes *raw;
+} BodyData;
+
+static void
+body_data_free (BodyData *data)
+{
+  g_clear_pointer (&data->raw, g_bytes_unref);
+  g_free (data);
+}
+
+static void
+cache_body_job (LbStore  *self,
+                GTask    *task,
+                gpointer  task_data)
+{
+  BodyData *data = task_data;
+  GError *error = NULL;
+  g_autofree char *path = body_cache_path (self, data->key);
+  gsize length;
+  const char *bytes = g_bytes_get_data (data->raw, &length);
+  sqlite3_stmt *stmt;
+  Row row;
+  Changes changes;
+
+  if (!read_row (self, data->key, &row, &error))
+    {
+      if (error == NULL)
+        g_set_error (&error, LB_STORE_ERROR, LB_STORE_ERROR_NOT_FOUND, _("The message no longer exists"));
+      g_task_return_error (task, error);
+      return;
+    }
+
+  /* a cache: the server has the message, so no fsync, only atomicity */
+  if (!g_file_set_contents_full (path, bytes, length, G_FILE_SET_CONTENTS_CONSISTENT, 0600, &error))
+    goto fail;
+
+  stmt = prepare (self->wdb, self->wstmts, "UPDATE messages SET location = ?2 WHERE id = ?1", &error);
+  if (stmt == NULL)
+    goto fail;
+  sqlite3_bind_int64 (stmt, 1, data->key);
+  bind_text (stmt, 2, "cache");
+  if (!step_done (self->wdb, stmt, &error))
+    goto fail;
+
+  changes_init (&changes);
+  changes_add (&changes, LB_STORE_CHANGE_UPDATED, row.folder_id, row.key, row.date);
+  changes_emit (self, &changes);
+  changes_clear (&changes);
+  row_clear (&row);
+  g_task_return_boolean (task, TRUE);
+  return;
+
+fail:
+  row_clear (&row);
+  g_task_return_error (task, error);
+}
+
+/**
+ * lb_store_cache_body_async:
+ * @self: the store
+ * @key: a message of a server folder
+ * @raw: the whole message, as fetched
+ * @cancellable: (nullable): a #GCancellable
+ * @callback: called when done
+ * @user_data: data for @callback
+ *
+ * Keeps a fetched message in the body cache beside the database.
+ */
+void
+lb_store_cache_body_async (LbStore             *self,
+                           gint64               key,
+                           GBytes              *raw,
+                           GCancellable        *cancellable,
+                           GAsyncReadyCallback  callback,
+                           gpointer             user_data)
+{
+  BodyData *data;
+
+  g_return_if_fail (LB_IS_STORE (self));
+  g_return_if_fail (raw != NULL);
+
+  data = g_new0 (BodyData, 1);
+  data->key = key;
+  data->raw = g_bytes_ref (raw);
+
+  push_job (self->writer,
+            new_task (self, lb_store_cache_body_async, data, (GDestroyNotify) body_data_free,
+                      cancellable, callback, user_data),
+            cache_body_job);
+}
+
+gboolean
+lb_store_cache_body_finish (LbStore       *self,
+                            GAsyncResult  *result,
+                            GError       **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == lb_store_cache_body_async, FALSE);
+
+  return g_task_propagate_boolean (G_TASK (result), error);
+}
+
+/* ------------------------------------------------------------------ reading */
+
+static void
+get_message_job (LbStore  *self,
+                 GTask    *task,
+                 gpointer  task_data)
+{
+  GError *error = NULL;
+  sqlite3_stmt *stmt = prepare (self->wdb, self->wstmts,
+                                "SELECT " SUMMARY_COLUMNS " FROM messages m WHERE m.id = ?1", &error);
+  g_autoptr(GPtrArray) rows = NULL;
+
+  if (stmt == NULL)
+    {
+      g_task_return_error (task, error);
+      return;
+    }
+  sqlite3_bind_int64 (stmt, 1, *(gint64 *) task_data);
+  rows = read_summaries (self->wdb, stmt, &error);
+  if (rows == NULL)
+    g_task_return_error (task, error);
+  else if (rows->len == 0)
+    g_task_return_new_error (task, LB_STORE_ERROR, LB_STORE_ERROR_NOT_FOUND,
+                             _("The message no longer exists"));
+  else
+    g_task_return_pointer (task, lb_message_summary_ref (rows->pdata[0]),
+                           (GDestroyNotify) lb_message_summary_unref);
+}
+
+void
+lb_store_get_message_async (LbStore             *self,
+                            gint64               key,
+                            GCancellable        *cancellable,
+                            GAsyncReadyCallback  callback,
+                            gpointer             user_data)
+{
+  g_return_if_fail (LB_IS_STORE (self));
+
+  push_job (self->writer,
+            new_task (self, lb_store_get_message_async, g_memdup2 (&key, sizeof key), g_free,
+                      cancellable, callback, user_data),
+            get_message_job);
+}
+
+/**
+ * lb_store_get_message_finish:
+ *
+ * Returns: (transfer full): the message's summary
+ */
+LbMessageSummary *
+lb_store_get_message_finish (LbStore       *self,
+                             GAsyncResult  *result,
+                             GError       **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), NULL);
+  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == lb_store_get_message_async, NULL);
+
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+static void
+read_message_job (LbStore  *self,
+                  GTask    *task,
+                  gpointer  task_data)
+{
+  gint64 key = *(gint64 *) task_data;
+  GError *error = NULL;
+  GBytes *bytes = NULL;
+  Row row;
+
+  /* on the writer: it owns the Maildir objects, and a read must see the
+   * file where the last write put it */
+  if (!read_row (self, key, &row, &error))
+    {
+      if (error == NULL)
+        g_set_error (&error, LB_STORE_ERROR, LB_STORE_ERROR_NOT_FOUND, _("The message no longer exists"));
+      g_task_return_error (task, error);
+      return;
+    }
+
+  if (row.location == NULL)
+    g_set_error (&error, LB_STORE_ERROR, LB_STORE_ERROR_NOT_FETCHED,
+                 _("The message has not been downloaded yet"));
+  else if (row.local)
+    {
+      LbMaildir *maildir = get_maildir (self, row.folder_id, &error);
+
+      if (maildir != NULL)
+        bytes = lb_maildir_read (maildir, row.location, row.flags, &error);
+    }
+  else
+    {
+      g_autofree char *path = body_cache_path (self, key);
+      g_autoptr(GMappedFile) file = g_mapped_file_new (path, FALSE, &error);
+
+      if (file != NULL)
+        bytes = g_mapped_file_get_bytes (file);
+      else
+        {
+          g_clear_error (&error);
+          g_set_error (&error, LB_STORE_ERROR, LB_STORE_ERROR_NOT_FETCHED,
+                       _("The message has not been downloaded yet"));
+        }
+    }
+
+  row_clear (&row);
+  if (bytes == NULL)
+    g_task_return_error (task, error);
+  else
+    g_task_return_pointer (task, bytes, (GDestroyNotify) g_bytes_unref);
+}
+
+/**
+ * lb_store_read_message_async:
+ *
+ * Reads the whole message from its Maildir file or the body cache.
+ * %LB_STORE_ERROR_NOT_FETCHED when a server message was not downloaded.
+ */
+void
+lb_store_read_message_async (LbStore             *self,
+                             gint64               key,
+                             GCancellable        *cancellable,
+                             GAsyncReadyCallback  callback,
+                             gpointer             user_data)
+{
+  g_return_if_fail (LB_IS_STORE (self));
+
+  push_job (self->writer,
+            new_task (self, lb_store_read_message_async, g_memdup2 (&key, sizeof key), g_free,
+                      cancellable, callback, user_data),
+            read_message_job);
+}
+
+/**
+ * lb_store_read_message_finish:
+ *
+ * Returns: (transfer full): the message's bytes
+ */
+GBytes *
+lb_store_read_message_finish (LbStore       *self,
+                              GAsyncResult  *result,
+                              GError       **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), NULL);
+  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == lb_store_read_message_async, NULL);
+
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+typedef struct
+{
+  gint64 folder_id;
+  guint offset;
+  guint limit;
+  gboolean keyset;
+  gint64 date;
+  gint64 key;
+  char *text;
+  GArray *positions;
+} ReadData;
+
+static void
+read_data_free (ReadData *data)
+{
+  g_free (data->text);
+  g_clear_pointer (&data->positions, g_array_unref);
+  g_free (data);
+}
+
+static void
+list_messages_job (LbStore  *self,
+                   GTask    *task,
+                   gpointer  task_data)
+{
+  ReadData *data = task_data;
+  GError *error = NULL;
+  sqlite3_stmt *stmt;
+  GPtrArray *rows;
+
+  if (data->keyset)
+    {
+      stmt = prepare (self->wdb, self->wstmts,
+                      "SELECT " SUMMARY_COLUMNS " FROM messages m"
+                      " WHERE m.folder_id = ?1 AND (m.date, m.id) < (?2, ?3)"
+                      " ORDER BY m.date DESC, m.id DESC LIMIT ?4", &error);
+      if (stmt != NULL)
+        {
+          sqlite3_bind_int64 (stmt, 2, data->date);
+          sqlite3_bind_int64 (stmt, 3, data->key);
+          sqlite3_bind_int64 (stmt, 4, data->limit);
+        }
+    }
+  else
+    {
+      stmt = prepare (self->wdb, self->wstmts,
+                      "SELECT " SUMMARY_COLUMNS " FROM messages m WHERE m.folder_id = ?1"
+                      " ORDER BY m.date DESC, m.id DESC LIMIT ?2 OFFSET ?3", &error);
+      if (stmt != NULL)
+        {
+          sqlite3_bind_int64 (stmt, 2, data->limit);
+          sqlite3_bind_int64 (stmt, 3, data->offset);
+        }
+    }
+  if (stmt == NULL)
+    {
+      g_task_return_error (task, error);
+      return;
+    }
+  sqlite3_bind_int64 (stmt, 1, data->folder_id);
+
+  rows = read_summaries (self->wdb, stmt, &error);
+  if (rows == NULL)
+    g_task_return_error (task, error);
+  else
+    g_task_return_pointer (task, rows, (GDestroyNotify) g_ptr_array_unref);
+}
+
+/**
+ * lb_store_list_messages_async:
+ * @self: the store
+ * @folder_id: the folder
+ * @offset: rows to skip
+ * @limit: rows to return at most
+ * @cancellable: (nullable): a #GCancellable
+ * @callback: called with the rows
+ * @user_data: data for @callback
+ *
+ * Reads a page of a folder's list, newest first (by date, then key).
+ */
+void
+lb_store_list_messages_async (LbStore             *self,
+                              gint64               folder_id,
+                              guint                offset,
+                              guint                limit,
+                              GCancellable        *cancellable,
+                              GAsyncReadyCallback  callback,
+                              gpointer             user_data)
+{
+  ReadData *data;
+
+  g_return_if_fail (LB_IS_STORE (self));
+
+  data = g_new0 (ReadData, 1);
+  data->folder_id = folder_id;
+  data->offset = offset;
+  data->limit = limit;
+
+  push_job (self->writer,
+            new_task (self, lb_store_list_messages_async, data, (GDestroyNotify) read_data_free,
+                      cancellable, callback, user_data),
+            list_messages_job);
+}
+
+/**
+ * lb_store_list_messages_before_async:
+ * @self: the store
+ * @folder_id: the folder
+ * @date: the date of the last row the caller has
+ * @key: the key of that row
+ * @limit: rows to return at most
+ * @cancellable: (nullable): a #GCancellable
+ * @callback: called with the rows; finish with lb_store_list_messages_finish()
+ * @user_data: data for @callback
+ *
+ * Reads the page that follows the row (@date, @key) in the folder's list
+ * (keyset paging: as fast deep in the list as at its top).
+ */
+void
+lb_store_list_messages_before_async (LbStore             *self,
+                                     gint64               folder_id,
+                                     gint64               date,
+                                     gint64               key,
+                                     guint                limit,
+                                     GCancellable        *cancellable,
+                                     GAsyncReadyCallback  callback,
+                                     gpointer             user_data)
+{
+  ReadData *data;
+
+  g_return_if_fail (LB_IS_STORE (self));
+
+  data = g_new0 (ReadData, 1);
+  data->folder_id = folder_id;
+  data->keyset = TRUE;
+  data->date = date;
+  data->key = key;
+  data->limit = limit;
+
+  push_job (self->writer,
+            new_task (self, lb_store_list_messages_async, data, (GDestroyNotify) read_data_free,
+                      cancellable, callback, user_data),
+            list_messages_job);
+}
+
+/**
+ * lb_store_list_messages_finish:
+ *
+ * Returns: (transfer container) (element-type LbMessageSummary): the rows
+ */
+GPtrArray *
+lb_store_list_messages_finish (LbStore       *self,
+                               GAsyncResult  *result,
+                               GError       **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), NULL);
+  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == lb_store_list_messages_async, NULL);
+
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+static void
+count_before_job (LbStore  *self,
+                  GTask    *task,
+                  gpointer  task_data)
+{
+  ReadData *data = task_data;
+  GError *error = NULL;
+  g_autoptr(GArray) counts = g_array_sized_new (FALSE, FALSE, sizeof (guint), data->positions->len);
+  sqlite3_stmt *stmt = prepare (self->wdb, self->wstmts,
+                                "SELECT count(*) FROM messages"
+                                " WHERE folder_id = ?1 AND (date, id) > (?2, ?3)", &error);
+
+  if (stmt == NULL)
+    {
+      g_task_return_error (task, error);
+      return;
+    }
+  for (guint i = 0; i < data->positions->len; i++)
+    {
+      LbStorePosition *position = &g_array_index (data->positions, LbStorePosition, i);
+      guint count = 0;
+      int rc;
+
+      sqlite3_bind_int64 (stmt, 1, data->folder_id);
+      sqlite3_bind_int64 (stmt, 2, position->date);
+      sqlite3_bind_int64 (stmt, 3, position->key);
+      rc = sqlite3_step (stmt);
+      if (rc == SQLITE_ROW)
+        count = (guint) sqlite3_column_int64 (stmt, 0);
+      sqlite3_reset (stmt);
+      if (rc != SQLITE_ROW)
+        {
+          set_sqlite_error (&error, self->wdb, rc, "count");
+          g_task_return_error (task, error);
+          return;
+        }
+      g_array_append_val (counts, count);
+    }
+  g_task_return_pointer (task, g_steal_pointer (&counts), (GDestroyNotify) g_array_unref);
+}
+
+/**
+ * lb_store_count_before_async:
+ * @self: the store
+ * @folder_id: the folder
+ * @positions: (element-type LbStorePosition): places in the folder's list
+ * @cancellable: (nullable): a #GCancellable
+ * @callback: called with the counts
+ * @user_data: data for @callback
+ *
+ * Counts, for each place, the rows the folder's list has before it: the
+ * index a message at that place has (or had, or would have).
+ */
+void
+lb_store_count_before_async (LbStore             *self,
+                             gint64               folder_id,
+                             GArray              *positions,
+                             GCancellable        *cancellable,
+                             GAsyncReadyCallback  callback,
+                             gpointer             user_data)
+{
+  ReadData *data;
+
+  g_return_if_fail (LB_IS_STORE (self));
+  g_return_if_fail (positions != NULL);
+
+  data = g_new0 (ReadData, 1);
+  data->folder_id = folder_id;
+  data->positions = g_array_ref (positions);
+
+  push_job (self->writer,
+            new_task (self, lb_store_count_before_async, data, (GDestroyNotify) read_data_free,
+                      cancellable, callback, user_data),
+            count_before_job);
+}
+
+/**
+ * lb_store_count_before_finish:
+ *
+ * Returns: (transfer full) (element-type guint): a count per place
+ */
+GArray *
+lb_store_count_before_finish (LbStore       *self,
+                              GAsyncResult  *result,
+                              GError       **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), NULL);
+  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == lb_store_count_before_async, NULL);
+
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+/**
+ * lb_store_make_fts_query:
+ * @text: what the user typed
+ *
+ * Turns search text into an FTS5 query that matches messages containing
+ * every word, the last one as a prefix (search as you type). Each word is
+ * quoted, so nothing the user types is taken as FTS syntax.
+ *
+ * Returns: (transfer full) (nullable): the query, %NULL if @text has no words
+ */
+char *
+lb_store_make_fts_query (const char *text)
+{
+  g_auto(GStrv) words = NULL;
+  GString *query = g_string_new (NULL);
+  guint n = 0;
+
+  g_return_val_if_fail (text != NULL, NULL);
+
+  words = g_strsplit_set (text, " \t\r\n", -1);
+  for (guint i = 0; words[i] != NULL; i++)
+    {
+      if (*words[i] == '\0')
+        continue;
+      if (n++ > 0)
+        g_string_append_c (query, ' ');
+      g_string_append_c (query, '"');
+      for (const char *p = words[i]; *p; p++)
+        {
+          if (*p == '"')
+            g_string_append_c (query, '"');
+          g_string_append_c (query, *p);
+        }
+      g_string_append_c (query, '"');
+    }
+  if (n == 0)
+    {
+      g_string_free (query, TRUE);
+      return NULL;
+    }
+  g_string_append_c (query, '*');
+  return g_string_free (query, FALSE);
+}
+
+static void
+search_job (LbStore  *self,
+            GTask    *task,
+            gpointer  task_data)
+{
+  ReadData *data = task_data;
+  GError *error = NULL;
+  g_autofree char *query = lb_store_make_fts_query (data->text);
+  sqlite3_stmt *stmt;
+  GPtrArray *rows;
+
+  if (query == NULL)
+    {
+      g_task_return_pointer (task, g_ptr_array_new_with_free_func ((GDestroyNotify) lb_message_summary_unref),
+                             (GDestroyNotify) g_ptr_array_unref);
+      return;
+    }
+
+  /* newest first; the full-text index gives the keys, the date index
+   * the order */
+  stmt = prepare (self->rdb, self->rstmts,
+                  "SELECT " SUMMARY_COLUMNS " FROM messages m"
+                  " WHERE m.id IN (SELECT rowid FROM messages_fts WHERE messages_fts MATCH ?1)"
+                  " AND (?2 = 0 OR m.folder_id = ?2)"
+                  " ORDER BY m.date DESC, m.id DESC LIMIT ?3", &error);
+  if (stmt == NULL)
+    {
+      g_task_return_error (task, error);
+      return;
+    }
+  bind_text (stmt, 1, query);
+  sqlite3_bind_int64 (stmt, 2, data->folder_id);
+  sqlite3_bind_int64 (stmt, 3, data->limit);
+
+  rows = read_summaries (self->rdb, stmt, &error);
+  if (rows == NULL)
+    g_task_return_error (task, error);
+  else
+    g_task_return_pointer (task, rows, (GDestroyNotify) g_ptr_array_unref);
+}
+
+/**
+ * lb_store_search_async:
+ * @self: the store
+ * @text: what the user typed: words to find in subject, addresses or text
+ * @folder_id: the folder to search, 0 for all of the account's
+ * @limit: rows to return at most
+ * @cancellable: (nullable): a #GCancellable
+ * @callback: called with the rows
+ * @user_data: data for @callback
+ *
+ * Finds the messages that contain every word of @text, newest first.
+ */
+void
+lb_store_search_async (LbStore             *self,
+                       const char          *text,
+                       gint64               folder_id,
+                       guint                limit,
+                       GCancellable        *cancellable,
+                       GAsyncReadyCallback  callback,
+                       gpointer             user_data)
+{
+  ReadData *data;
+
+  g_return_if_fail (LB_IS_STORE (self));
+  g_return_if_fail (text != NULL);
+
+  data = g_new0 (ReadData, 1);
+  data->text = g_strdup (text);
+  data->folder_id = folder_id;
+  data->limit = limit;
+
+  push_job (self->reader,
+            new_task (self, lb_store_search_async, data, (GDestroyNotify) read_data_free,
+                      cancellable, callback, user_data),
+            search_job);
+}
+
+/**
+ * lb_store_search_finish:
+ *
+ * Returns: (transfer container) (element-type LbMessageSummary): the rows
+ */
+GPtrArray *
+lb_store_search_finish (LbStore       *self,
+                        GAsyncResult  *result,
+                        GError       **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), NULL);
+  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == lb_store_search_async, NULL);
+
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+static void
+get_thread_job (LbStore  *self,
+                GTask    *task,
+                gpointer  task_data)
+{
+  GError *error = NULL;
+  sqlite3_stmt *stmt = prepare (self->rdb, self->rstmts,
+                                "SELECT " SUMMARY_COLUMNS " FROM messages m WHERE m.thread_id = ?1"
+                                " ORDER BY m.date, m.id", &error);
+  GPtrArray *rows;
+
+  if (stmt == NULL)
+    {
+      g_task_return_error (task, error);
+      return;
+    }
+  sqlite3_bind_int64 (stmt, 1, *(gint64 *) task_data);
+  rows = read_summaries (self->rdb, stmt, &error);
+  if (rows == NULL)
+    g_task_return_error (task, error);
+  else
+    g_task_return_pointer (task, rows, (GDestroyNotify) g_ptr_array_unref);
+}
+
+/**
+ * lb_store_get_thread_async:
+ *
+ * Reads the messages of a thread, in any of the account's folders,
+ * oldest first.
+ */
+void
+lb_store_get_thread_async (LbStore             *self,
+                           gint64               thread_id,
+                           GCancellable        *cancellable,
+                           GAsyncReadyCallback  callback,
+                           gpointer             user_data)
+{
+  g_return_if_fail (LB_IS_STORE (self));
+
+  push_job (self->reader,
+            new_task (self, lb_store_get_thread_async, g_memdup2 (&thread_id, sizeof thread_id),
+                      g_free, cancellable, callback, user_data),
+            get_thread_job);
+}
+
+/**
+ * lb_store_get_thread_finish:
+ *
+ * Returns: (transfer container) (element-type LbMessageSummary): the rows
+ */
+GPtrArray *
+lb_store_get_thread_finish (LbStore       *self,
+                            GAsyncResult  *result,
+                            GError       **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), NULL);
+  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == lb_store_get_thread_async, NULL);
+
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+/* ------------------------------------------------------------------ the queue */
+
+static void
+list_ops_job (LbStore  *self,
+              GTask    *task,
+              gpointer  task_data)
+{
+  GError *error = NULL;
+  g_autoptr(GPtrArray) ops = g_ptr_array_new_with_free_func ((GDestroyNotify) lb_store_op_free);
+  sqlite3_stmt *stmt = prepare (self->wdb, self->wstmts,
+                                "SELECT id, kind, folder_path, uid, message_key, message_id,"
+                                " flags_add, flags_remove, target_path, created, attempts, last_error"
+                                " FROM pending_ops ORDER BY id LIMIT ?1", &error);
+  int rc;
+
+  if (stmt == NULL)
+    {
+      g_task_return_error (task, error);
+      return;
+    }
+  sqlite3_bind_int64 (stmt, 1, *(guint *) task_data);
+  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
+    {
+      LbStoreOp *op = g_new0 (LbStoreOp, 1);
+
+      op->id = sqlite3_column_int64 (stmt, 0);
+      op->kind = sqlite3_column_int (stmt, 1);
+      op->folder_path = column_text (stmt, 2);
+      op->uid = (guint32) sqlite3_column_int64 (stmt, 3);
+      op->message_key = sqlite3_column_int64 (stmt, 4);
+      op->message_id = column_text (stmt, 5);
+      op->flags_add = (guint) sqlite3_column_int64 (stmt, 6);
+      op->flags_remove = (guint) sqlite3_column_int64 (stmt, 7);
+      op->target_path = column_text (stmt, 8);
+      op->created = sqlite3_column_int64 (stmt, 9);
+      op->attempts = (guint) sqlite3_column_int64 (stmt, 10);
+      op->last_error = column_text (stmt, 11);
+      g_ptr_array_add (ops, op);
+    }
+  sqlite3_reset (stmt);
+  if (rc != SQLITE_DONE)
+    {
+      set_sqlite_error (&error, self->wdb, rc, "queue");
+      g_task_return_error (task, error);
+      return;
+    }
+  g_task_return_pointer (task, g_steal_pointer (&ops), (GDestroyNotify) g_ptr_array_unref);
+}
+
+/**
+ * lb_store_list_ops_async:
+ * @self: the store
+ * @limit: how many at most
+ * @cancellable: (nullable): a #GCancellable
+ * @callback: called with the operations
+ * @user_data: data for @callback
+ *
+ * Reads the oldest operations of the offline queue, in the order they
+ * must be replayed. (On the writer, so it sees every write asked before.)
+ */
+void
+lb_store_list_ops_async (LbStore             *self,
+                         guint                limit,
+                         GCancellable        *cancellable,
+                         GAsyncReadyCallback  callback,
+                         gpointer             user_data)
+{
+  g_return_if_fail (LB_IS_STORE (self));
+
+  push_job (self->writer,
+            new_task (self, lb_store_list_ops_async, g_memdup2 (&limit, sizeof limit), g_free,
+                      cancellable, callback, user_data),
+            list_ops_job);
+}
+
+/**
+ * lb_store_list_ops_finish:
+ *
+ * Returns: (transfer container) (element-type LbStoreOp): the operations
+ */
+GPtrArray *
+lb_store_list_ops_finish (LbStore       *self,
+                          GAsyncResult  *result,
+                          GError       **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), NULL);
+  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == lb_store_list_ops_async, NULL);
+
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+typedef struct
+{
+  gint64 op_id;
+  char *failure;
+} FinishOpData;
+
+static void
+finish_op_data_free (FinishOpData *data)
+{
+  g_free (data->failure);
+  g_free (data);
+}
+
+static void
+finish_op_job (LbStore  *self,
+               GTask    *task,
+               gpointer  task_data)
+{
+  FinishOpData *data = task_data;
+  GError *error = NULL;
+  sqlite3_stmt *stmt;
+
+  if (data->failure == NULL)
+    stmt = prepare (self->wdb, self->wstmts, "DELETE FROM pending_ops WHERE id = ?1", &error);
+  else
+    stmt = prepare (self->wdb, self->wstmts,
+                    "UPDATE pending_ops SET attempts = attempts + 1, last_error = ?2 WHERE id = ?1",
+                    &error);
+  if (stmt == NULL)
+    {
+      g_task_return_error (task, error);
+      return;
+    }
+  sqlite3_bind_int64 (stmt, 1, data->op_id);
+  if (data->failure != NULL)
+    bind_text (stmt, 2, data->failure);
+  if (!step_done (self->wdb, stmt, &error))
+    g_task_return_error (task, error);
+  else
+    g_task_return_boolean (task, TRUE);
+}
+
+/**
+ * lb_store_finish_op_async:
+ * @self: the store
+ * @op_id: an operation of the queue
+ * @failure: (nullable): %NULL when the server took it (it leaves the
+ *   queue), or why it failed (it stays, with one more attempt counted)
+ * @cancellable: (nullable): a #GCancellable
+ * @callback: called when recorded
+ * @user_data: data for @callback
+ */
+void
+lb_store_finish_op_async (LbStore             *self,
+                          gint64               op_id,
+                          const char          *failure,
+                          GCancellable        *cancellable,
+                          GAsyncReadyCallback  callback,
+                          gpointer             user_data)
+{
+  FinishOpData *data;
+
+  g_return_if_fail (LB_IS_STORE (self));
+
+  data = g_new0 (FinishOpData, 1);
+  data->op_id = op_id;
+  data->failure = g_strdup (failure);
+
+  push_job (self->writer,
+            new_task (self, lb_store_finish_op_async, data, (GDestroyNotify) finish_op_data_free,
+                      cancellable, callback, user_data),
+            finish_op_job);
+}
+
+gboolean
+lb_store_finish_op_finish (LbStore       *self,
+                           GAsyncResult  *result,
+                           GError       **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == lb_store_finish_op_async, FALSE);
+
+  return g_task_propagate_boolean (G_TASK (result), error);
+}

@@ -1,0 +1,459 @@
+/* lb-store.h: an account's local store (SQLite, Maildir, body cache)
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#pragma once
+
+#include <gio/gio.h>
+
+#include "lb-message-summary.h"
+
+G_BEGIN_DECLS
+
+#define LB_STORE_ERROR (lb_store_error_quark ())
+
+/**
+ * LbStoreError:
+ * @LB_STORE_ERROR_FAILED: the database failed (the message says how)
+ * @LB_STORE_ERROR_CORRUPT: the database file is damaged or not ours
+ * @LB_STORE_ERROR_TOO_NEW: the database was written by a newer Letterbox
+ * @LB_STORE_ERROR_NOT_FOUND: no such folder or message
+ * @LB_STORE_ERROR_EXISTS: a folder of that name exists already
+ * @LB_STORE_ERROR_FULL: the disk is full
+ * @LB_STORE_ERROR_NOT_FETCHED: the message's body is not stored here
+ */
+typedef enum
+{
+  LB_STORE_ERROR_FAILED,
+  LB_STORE_ERROR_CORRUPT,
+  LB_STORE_ERROR_TOO_NEW,
+  LB_STORE_ERROR_NOT_FOUND,
+  LB_STORE_ERROR_EXISTS,
+  LB_STORE_ERROR_FULL,
+  LB_STORE_ERROR_NOT_FETCHED,
+} LbStoreError;
+
+GQuark lb_store_error_quark (void);
+
+/**
+ * LbFolderRole:
+ *
+ * What a folder is for. Local folders (#LbFolderInfo.local) live only
+ * here, as Maildir directories; the others mirror a server's folder.
+ */
+typedef enum
+{
+  LB_FOLDER_ROLE_NONE,
+  LB_FOLDER_ROLE_INBOX,
+  LB_FOLDER_ROLE_SENT,
+  LB_FOLDER_ROLE_DRAFTS,
+  LB_FOLDER_ROLE_TRASH,
+  LB_FOLDER_ROLE_JUNK,
+  LB_FOLDER_ROLE_ARCHIVE,
+  LB_FOLDER_ROLE_OUTBOX,
+} LbFolderRole;
+
+const char   *lb_folder_role_to_string   (LbFolderRole  role);
+gboolean      lb_folder_role_from_string (const char   *string,
+                                          LbFolderRole *role);
+
+#define LB_TYPE_FOLDER_INFO (lb_folder_info_get_type ())
+
+typedef struct _LbFolderInfo LbFolderInfo;
+
+/**
+ * LbFolderInfo:
+ * @id: the store's id of the folder
+ * @path: the folder's full name (the IMAP mailbox name, or the local
+ *   folder's name), unique in the account
+ * @name: the last component of @path, for display
+ * @delimiter: (nullable): the hierarchy delimiter, %NULL for a flat name
+ * @role: what the folder is for
+ * @local: whether the messages live here, in a Maildir (POP3, local folders)
+ * @uidvalidity: IMAP UIDVALIDITY, 0 when unknown
+ * @uidnext: IMAP UIDNEXT, 0 when unknown
+ * @highestmodseq: IMAP HIGHESTMODSEQ, 0 when unknown
+ * @total: messages in the folder
+ * @unread: messages in the folder without the seen flag
+ */
+struct _LbFolderInfo
+{
+  gint64        id;
+  char         *path;
+  char         *name;
+  char         *delimiter;
+  LbFolderRole  role;
+  gboolean      local;
+  guint32       uidvalidity;
+  guint32       uidnext;
+  guint64       highestmodseq;
+  guint         total;
+  guint         unread;
+};
+
+GType         lb_folder_info_get_type (void) G_GNUC_CONST;
+LbFolderInfo *lb_folder_info_copy     (const LbFolderInfo *info);
+void          lb_folder_info_free     (LbFolderInfo       *info);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (LbFolderInfo, lb_folder_info_free)
+
+/**
+ * LbStoreOpKind:
+ * @LB_STORE_OP_SET_FLAGS: change the flags of a server message
+ * @LB_STORE_OP_MOVE: move a server message to @target_path
+ * @LB_STORE_OP_DELETE: delete (flag and expunge) a server message
+ * @LB_STORE_OP_APPEND: upload the stored message @message_key to the
+ *   server folder @folder_path
+ * @LB_STORE_OP_EXPUNGE: expunge @folder_path
+ *
+ * The kinds of change made here that the server has yet to learn of.
+ */
+typedef enum
+{
+  LB_STORE_OP_SET_FLAGS = 1,
+  LB_STORE_OP_MOVE,
+  LB_STORE_OP_DELETE,
+  LB_STORE_OP_APPEND,
+  LB_STORE_OP_EXPUNGE,
+} LbStoreOpKind;
+
+#define LB_TYPE_STORE_OP (lb_store_op_get_type ())
+
+typedef struct _LbStoreOp LbStoreOp;
+
+/**
+ * LbStoreOp:
+ * @id: its place in the queue; replay in ascending order
+ * @kind: what to do
+ * @folder_path: the server folder the message was in when it was done
+ * @uid: the message's UID in @folder_path, 0 when it had none yet (then
+ *   find it by @message_key or its Message-ID)
+ * @message_key: the store's key of the message, 0 for %LB_STORE_OP_EXPUNGE;
+ *   the message may be gone from the store since (deleted, say)
+ * @message_id: (nullable): its Message-ID, to find it on the server
+ * @flags_add: for %LB_STORE_OP_SET_FLAGS: flags to add
+ * @flags_remove: for %LB_STORE_OP_SET_FLAGS: flags to remove
+ * @target_path: (nullable): for %LB_STORE_OP_MOVE: the folder moved to
+ * @created: when the change was made, seconds since the epoch
+ * @attempts: how often replaying it failed
+ * @last_error: (nullable): why the last attempt failed
+ */
+struct _LbStoreOp
+{
+  gint64         id;
+  LbStoreOpKind  kind;
+  char          *folder_path;
+  guint32        uid;
+  gint64         message_key;
+  char          *message_id;
+  guint          flags_add;
+  guint          flags_remove;
+  char          *target_path;
+  gint64         created;
+  guint          attempts;
+  char          *last_error;
+};
+
+GType      lb_store_op_get_type (void) G_GNUC_CONST;
+LbStoreOp *lb_store_op_copy     (const LbStoreOp *op);
+void       lb_store_op_free     (LbStoreOp       *op);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (LbStoreOp, lb_store_op_free)
+
+/**
+ * LbStoreWriteFlags:
+ * @LB_STORE_WRITE_NONE: an ordinary write: committed, safe from a crash
+ *   of the program, but the last moments may be lost if power fails
+ * @LB_STORE_WRITE_DURABLE: the write is on disk when the call returns,
+ *   even if power fails right after (before deleting a POP3 message from
+ *   its server, say)
+ * @LB_STORE_WRITE_QUEUE: record the change in the offline operation
+ *   queue, in the same transaction, for the provider to replay
+ */
+typedef enum /*< flags >*/
+{
+  LB_STORE_WRITE_NONE    = 0,
+  LB_STORE_WRITE_DURABLE = 1 << 0,
+  LB_STORE_WRITE_QUEUE   = 1 << 1,
+} LbStoreWriteFlags;
+
+/**
+ * LbStoreChangeKind:
+ * @LB_STORE_CHANGE_ADDED: a message appeared in @folder_id
+ * @LB_STORE_CHANGE_REMOVED: a message left @folder_id (deleted or moved)
+ * @LB_STORE_CHANGE_UPDATED: a message's flags or location changed
+ */
+typedef enum
+{
+  LB_STORE_CHANGE_ADDED,
+  LB_STORE_CHANGE_REMOVED,
+  LB_STORE_CHANGE_UPDATED,
+} LbStoreChangeKind;
+
+/**
+ * LbStoreChange:
+ * @kind: what happened
+ * @folder_id: the folder it happened in
+ * @key: the message
+ * @date: the message's date: with @key, its place in a list sorted by
+ *   date, which a removed message no longer has in the store
+ *
+ * One entry of the #GPtrArray the #LbStore::changed signal carries.
+ */
+typedef struct
+{
+  LbStoreChangeKind kind;
+  gint64            folder_id;
+  gint64            key;
+  gint64            date;
+} LbStoreChange;
+
+/**
+ * LbStoreDelivery:
+ * @raw: the whole message
+ * @flags: its #LbMessageFlags
+ * @uidl: (nullable): its POP3 UIDL
+ * @received: when it arrived (used when it has no usable Date)
+ *
+ * A message to store in a local folder with lb_store_deliver_async().
+ */
+typedef struct
+{
+  GBytes  *raw;
+  guint    flags;
+  char    *uidl;
+  gint64   received;
+} LbStoreDelivery;
+
+LbStoreDelivery *lb_store_delivery_new  (GBytes          *raw,
+                                         guint            flags,
+                                         const char      *uidl,
+                                         gint64           received);
+void             lb_store_delivery_free (LbStoreDelivery *delivery);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (LbStoreDelivery, lb_store_delivery_free)
+
+/**
+ * LbStorePosition:
+ * @date: a message's date
+ * @key: its key
+ *
+ * A place in a folder's list, which is sorted by date, newest first, then
+ * by key, highest first.
+ */
+typedef struct
+{
+  gint64 date;
+  gint64 key;
+} LbStorePosition;
+
+#define LB_STORE_SCHEMA_VERSION 3
+
+#define LB_TYPE_STORE (lb_store_get_type ())
+
+G_DECLARE_FINAL_TYPE (LbStore, lb_store, LB, STORE, GObject)
+
+void          lb_store_open_async             (const char          *directory,
+                                               GCancellable        *cancellable,
+                                               GAsyncReadyCallback  callback,
+                                               gpointer             user_data);
+LbStore      *lb_store_open_finish            (GAsyncResult        *result,
+                                               GError             **error);
+
+const char   *lb_store_get_directory          (LbStore             *self);
+
+/* folders */
+void          lb_store_ensure_folder_async    (LbStore             *self,
+                                               const char          *path,
+                                               const char          *delimiter,
+                                               LbFolderRole         role,
+                                               gboolean             local,
+                                               GCancellable        *cancellable,
+                                               GAsyncReadyCallback  callback,
+                                               gpointer             user_data);
+LbFolderInfo *lb_store_ensure_folder_finish   (LbStore             *self,
+                                               GAsyncResult        *result,
+                                               GError             **error);
+void          lb_store_list_folders_async     (LbStore             *self,
+                                               GCancellable        *cancellable,
+                                               GAsyncReadyCallback  callback,
+                                               gpointer             user_data);
+GPtrArray    *lb_store_list_folders_finish    (LbStore             *self,
+                                               GAsyncResult        *result,
+                                               GError             **error);
+void          lb_store_get_folder_async       (LbStore             *self,
+                                               gint64               folder_id,
+                                               GCancellable        *cancellable,
+                                               GAsyncReadyCallback  callback,
+                                               gpointer             user_data);
+LbFolderInfo *lb_store_get_folder_finish      (LbStore             *self,
+                                               GAsyncResult        *result,
+                                               GError             **error);
+void          lb_store_set_folder_state_async (LbStore             *self,
+                                               gint64               folder_id,
+                                               guint32              uidvalidity,
+                                               guint32              uidnext,
+                                               guint64              highestmodseq,
+                                               GCancellable        *cancellable,
+                                               GAsyncReadyCallback  callback,
+                                               gpointer             user_data);
+gboolean      lb_store_set_folder_state_finish (LbStore            *self,
+                                               GAsyncResult        *result,
+                                               GError             **error);
+void          lb_store_delete_folder_async    (LbStore             *self,
+                                               gint64               folder_id,
+                                               GCancellable        *cancellable,
+                                               GAsyncReadyCallback  callback,
+                                               gpointer             user_data);
+gboolean      lb_store_delete_folder_finish   (LbStore             *self,
+                                               GAsyncResult        *result,
+                                               GError             **error);
+
+/* writing messages */
+void          lb_store_add_summaries_async    (LbStore             *self,
+                                               gint64               folder_id,
+                                               GPtrArray           *summaries,
+                                               GPtrArray           *body_texts,
+                                               LbStoreWriteFlags    flags,
+                                               GCancellable        *cancellable,
+                                               GAsyncReadyCallback  callback,
+                                               gpointer             user_data);
+GPtrArray    *lb_store_add_summaries_finish   (LbStore             *self,
+                                               GAsyncResult        *result,
+                                               GError             **error);
+void          lb_store_deliver_async          (LbStore             *self,
+                                               gint64               folder_id,
+                                               GPtrArray           *deliveries,
+                                               LbStoreWriteFlags    flags,
+                                               GCancellable        *cancellable,
+                                               GAsyncReadyCallback  callback,
+                                               gpointer             user_data);
+GPtrArray    *lb_store_deliver_finish         (LbStore             *self,
+                                               GAsyncResult        *result,
+                                               GError             **error);
+void          lb_store_set_flags_async        (LbStore             *self,
+                                               GArray              *keys,
+                                               guint                add,
+                                               guint                remove,
+                                               LbStoreWriteFlags    flags,
+                                               GCancellable        *cancellable,
+                                               GAsyncReadyCallback  callback,
+                                               gpointer             user_data);
+gboolean      lb_store_set_flags_finish       (LbStore             *self,
+                                               GAsyncResult        *result,
+                                               GError             **error);
+void          lb_store_move_messages_async    (LbStore             *self,
+                                               GArray              *keys,
+                                               gint64               target_folder_id,
+                                               LbStoreWriteFlags    flags,
+                                               GCancellable        *cancellable,
+                                               GAsyncReadyCallback  callback,
+                                               gpointer             user_data);
+gboolean      lb_store_move_messages_finish   (LbStore             *self,
+                                               GAsyncResult        *result,
+                                               GError             **error);
+void          lb_store_delete_messages_async  (LbStore             *self,
+                                               GArray              *keys,
+                                               LbStoreWriteFlags    flags,
+                                               GCancellable        *cancellable,
+                                               GAsyncReadyCallback  callback,
+                                               gpointer             user_data);
+gboolean      lb_store_delete_messages_finish (LbStore             *self,
+                                               GAsyncResult        *result,
+                                               GError             **error);
+void          lb_store_cache_body_async       (LbStore             *self,
+                                               gint64               key,
+                                               GBytes              *raw,
+                                               GCancellable        *cancellable,
+                                               GAsyncReadyCallback  callback,
+                                               gpointer             user_data);
+gboolean      lb_store_cache_body_finish      (LbStore             *self,
+                                               GAsyncResult        *result,
+                                               GError             **error);
+
+/* reading messages */
+void          lb_store_get_message_async      (LbStore             *self,
+                                               gint64               key,
+                                               GCancellable        *cancellable,
+                                               GAsyncReadyCallback  callback,
+                                               gpointer             user_data);
+LbMessageSummary *lb_store_get_message_finish (LbStore             *self,
+                                               GAsyncResult        *result,
+                                               GError             **error);
+void          lb_store_read_message_async     (LbStore             *self,
+                                               gint64               key,
+                                               GCancellable        *cancellable,
+                                               GAsyncReadyCallback  callback,
+                                               gpointer             user_data);
+GBytes       *lb_store_read_message_finish    (LbStore             *self,
+                                               GAsyncResult        *result,
+                                               GError             **error);
+void          lb_store_list_messages_async    (LbStore             *self,
+                                               gint64               folder_id,
+                                               guint                offset,
+                                               guint                limit,
+                                               GCancellable        *cancellable,
+                                               GAsyncReadyCallback  callback,
+                                               gpointer             user_data);
+void          lb_store_list_messages_before_async (LbStore         *self,
+                                               gint64               folder_id,
+                                               gint64               date,
+                                               gint64               key,
+                                               guint                limit,
+                                               GCancellable        *cancellable,
+                                               GAsyncReadyCallback  callback,
+                                               gpointer             user_data);
+GPtrArray    *lb_store_list_messages_finish   (LbStore             *self,
+                                               GAsyncResult        *result,
+                                               GError             **error);
+void          lb_store_count_before_async     (LbStore             *self,
+                                               gint64               folder_id,
+                                               GArray              *positions,
+                                               GCancellable        *cancellable,
+                                               GAsyncReadyCallback  callback,
+                                               gpointer             user_data);
+GArray       *lb_store_count_before_finish    (LbStore             *self,
+                                               GAsyncResult        *result,
+                                               GError             **error);
+void          lb_store_search_async           (LbStore             *self,
+                                               const char          *text,
+                                               gint64               folder_id,
+                                               guint                limit,
+                                               GCancellable        *cancellable,
+                                               GAsyncReadyCallback  callback,
+                                               gpointer             user_data);
+GPtrArray    *lb_store_search_finish          (LbStore             *self,
+                                               GAsyncResult        *result,
+                                               GError             **error);
+void          lb_store_get_thread_async       (LbStore             *self,
+                                               gint64               thread_id,
+                                               GCancellable        *cancellable,
+                                               GAsyncReadyCallback  callback,
+                                               gpointer             user_data);
+GPtrArray    *lb_store_get_thread_finish      (LbStore             *self,
+                                               GAsyncResult        *result,
+                                               GError             **error);
+
+/* the offline operation queue */
+void          lb_store_list_ops_async         (LbStore             *self,
+                                               guint                limit,
+                                               GCancellable        *cancellable,
+                                               GAsyncReadyCallback  callback,
+                                               gpointer             user_data);
+GPtrArray    *lb_store_list_ops_finish        (LbStore             *self,
+                                               GAsyncResult        *result,
+                                               GError             **error);
+void          lb_store_finish_op_async        (LbStore             *self,
+                                               gint64               op_id,
+                                               const char          *failure,
+                                               GCancellable        *cancellable,
+                                               GAsyncReadyCallback  callback,
+                                               gpointer             user_data);
+gboolean      lb_store_finish_op_finish       (LbStore             *self,
+                                               GAsyncResult        *result,
+                                               GError             **error);
+
+char         *lb_store_make_fts_query         (const char          *text);
+
+G_END_DECLS

@@ -1,0 +1,1247 @@
+/* test-store.c: the local store: schema migrations, summaries, flags,
+ * threads, full-text search, Maildir folders and the offline queue
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#include "config.h"
+
+#include <signal.h>
+#include <string.h>
+
+#include <glib/gstdio.h>
+#include <gmime/gmime.h>
+#include <sqlite3.h>
+
+#include "lb-store-private.h"
+#include "lb-test-session.h"
+
+typedef struct
+{
+  char    *dir;
+  LbStore *store;
+} Fixture;
+
+/* ------------------------------------------------------------------ helpers */
+
+static LbStore *
+open_store_at (const char  *dir,
+               guint        version,
+               GError     **error)
+{
+  g_autoptr(GAsyncResult) result = NULL;
+
+  lb_store_open_at_version_async (dir, version, NULL, lb_test_store_result, &result);
+  lb_test_wait (&result);
+  return lb_store_open_finish (result, error);
+}
+
+static LbStore *
+open_store (const char *dir)
+{
+  g_autoptr(GError) error = NULL;
+  LbStore *store = open_store_at (dir, LB_STORE_SCHEMA_VERSION, &error);
+
+  g_assert_no_error (error);
+  g_assert_nonnull (store);
+  return store;
+}
+
+/* Lets the store's threads hand back their last references, then checks
+ * that it is gone. */
+static void
+close_store (LbStore *store)
+{
+  /* each finished job hands its reference back to this thread */
+  while (G_OBJECT (store)->ref_count > 1)
+    g_main_context_iteration (NULL, TRUE);
+  g_assert_finalize_object (store);
+}
+
+static void
+remove_tree (const char *path)
+{
+  g_autoptr(GDir) dir = g_dir_open (path, 0, NULL);
+  const char *name;
+
+  if (dir != NULL)
+    while ((name = g_dir_read_name (dir)) != NULL)
+      {
+        g_autofree char *child = g_build_filename (path, name, NULL);
+
+        remove_tree (child);
+      }
+  g_remove (path);
+}
+
+static void
+fixture_set_up (Fixture       *fixture,
+                gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+
+  fixture->dir = g_dir_make_tmp ("lb-store-XXXXXX", &error);
+  g_assert_no_error (error);
+  fixture->store = open_store (fixture->dir);
+}
+
+static void
+fixture_tear_down (Fixture       *fixture,
+                   gconstpointer  data)
+{
+  if (fixture->store != NULL)
+    close_store (g_steal_pointer (&fixture->store));
+  remove_tree (fixture->dir);
+  g_free (fixture->dir);
+}
+
+static LbFolderInfo *
+ensure_folder (LbStore      *store,
+               const char   *path,
+               LbFolderRole  role,
+               gboolean      local)
+{
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GError) error = NULL;
+  LbFolderInfo *info;
+
+  lb_store_ensure_folder_async (store, path, "/", role, local, NULL, lb_test_store_result, &result);
+  lb_test_wait (&result);
+  info = lb_store_ensure_folder_finish (store, result, &error);
+  g_assert_no_error (error);
+  return info;
+}
+
+static LbFolderInfo *
+get_folder (LbStore *store,
+            gint64   id)
+{
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GError) error = NULL;
+  LbFolderInfo *info;
+
+  lb_store_get_folder_async (store, id, NULL, lb_test_store_result, &result);
+  lb_test_wait (&result);
+  info = lb_store_get_folder_finish (store, result, &error);
+  g_assert_no_error (error);
+  return info;
+}
+
+static LbMessageSummary *
+make_summary (guint32     uid,
+              gint64      date,
+              const char *subject,
+              const char *message_id,
+              const char *references)
+{
+  LbMessageSummary *summary = lb_message_summary_new ();
+
+  summary->uid = uid;
+  summary->date = date;
+  summary->subject = g_strdup (subject);
+  summary->from = g_strdup ("Alice Example <alice@example.test>");
+  summary->to = g_strdup ("bob@example.test");
+  summary->message_id = g_strdup (message_id);
+  summary->references = g_strdup (references);
+  summary->size = 1234;
+  return summary;
+}
+
+static GPtrArray *
+add_summaries (LbStore   *store,
+               gint64     folder_id,
+               GPtrArray *summaries,
+               LbStoreWriteFlags flags)
+{
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GError) error = NULL;
+  GPtrArray *added;
+
+  lb_store_add_summaries_async (store, folder_id, summaries, NULL, flags, NULL,
+                                lb_test_store_result, &result);
+  lb_test_wait (&result);
+  added = lb_store_add_summaries_finish (store, result, &error);
+  g_assert_no_error (error);
+  return added;
+}
+
+static GPtrArray *
+list_messages (LbStore *store,
+               gint64   folder_id,
+               guint    offset,
+               guint    limit)
+{
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GError) error = NULL;
+  GPtrArray *rows;
+
+  lb_store_list_messages_async (store, folder_id, offset, limit, NULL, lb_test_store_result, &result);
+  lb_test_wait (&result);
+  rows = lb_store_list_messages_finish (store, result, &error);
+  g_assert_no_error (error);
+  return rows;
+}
+
+static GPtrArray *
+search (LbStore    *store,
+        const char *text,
+        gint64      folder_id)
+{
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GError) error = NULL;
+  GPtrArray *rows;
+
+  lb_store_search_async (store, text, folder_id, 100, NULL, lb_test_store_result, &result);
+  lb_test_wait (&result);
+  rows = lb_store_search_finish (store, result, &error);
+  g_assert_no_error (error);
+  return rows;
+}
+
+static LbMessageSummary *
+get_message (LbStore *store,
+             gint64   key)
+{
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GError) error = NULL;
+  LbMessageSummary *summary;
+
+  lb_store_get_message_async (store, key, NULL, lb_test_store_result, &result);
+  lb_test_wait (&result);
+  summary = lb_store_get_message_finish (store, result, &error);
+  g_assert_no_error (error);
+  return summary;
+}
+
+static void
+set_flags (LbStore           *store,
+           gint64             key,
+           guint              add,
+           guint              remove,
+           LbStoreWriteFlags  flags)
+{
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GArray) keys = g_array_new (FALSE, FALSE, sizeof (gint64));
+
+  g_array_append_val (keys, key);
+  lb_store_set_flags_async (store, keys, add, remove, flags, NULL, lb_test_store_result, &result);
+  lb_test_wait (&result);
+  lb_store_set_flags_finish (store, result, &error);
+  g_assert_no_error (error);
+}
+
+static GPtrArray *
+list_ops (LbStore *store)
+{
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GError) error = NULL;
+  GPtrArray *ops;
+
+  lb_store_list_ops_async (store, 1000000, NULL, lb_test_store_result, &result);
+  lb_test_wait (&result);
+  ops = lb_store_list_ops_finish (store, result, &error);
+  g_assert_no_error (error);
+  return ops;
+}
+
+static GPtrArray *
+deliver (LbStore *store,
+         gint64   folder_id,
+         GPtrArray *deliveries)
+{
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GError) error = NULL;
+  GPtrArray *stored;
+
+  lb_store_deliver_async (store, folder_id, deliveries, LB_STORE_WRITE_DURABLE, NULL,
+                          lb_test_store_result, &result);
+  lb_test_wait (&result);
+  stored = lb_store_deliver_finish (store, result, &error);
+  g_assert_no_error (error);
+  return stored;
+}
+
+static GPtrArray *
+deliveries_new (void)
+{
+  return g_ptr_array_new_with_free_func ((GDestroyNotify) lb_store_delivery_free);
+}
+
+static void
+add_delivery (GPtrArray  *deliveries,
+              const char *text,
+              guint       flags,
+              const char *uidl)
+{
+  g_autoptr(GBytes) raw = g_bytes_new (text, strlen (text));
+
+  g_ptr_array_add (deliveries, lb_store_delivery_new (raw, flags, uidl, 1700000000));
+}
+
+static void
+add_delivery_file (GPtrArray  *deliveries,
+                   const char *relative)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *path = NULL;
+  g_autofree char *contents = NULL;
+  g_autoptr(GBytes) raw = NULL;
+  gsize length;
+
+  path = g_test_build_filename (G_TEST_DIST, "data", "third-party", relative, NULL);
+  g_file_get_contents (path, &contents, &length, &error);
+  g_assert_no_error (error);
+  raw = g_bytes_new_take (g_steal_pointer (&contents), length);
+  g_ptr_array_add (deliveries, lb_store_delivery_new (raw, LB_MESSAGE_SEEN, NULL, 1700000000));
+}
+
+static gint64
+query_int (const char *dir,
+           const char *sql)
+{
+  g_autofree char *path = g_build_filename (dir, "store.db", NULL);
+  sqlite3 *db = NULL;
+  sqlite3_stmt *stmt = NULL;
+  gint64 value;
+
+  g_assert_cmpint (sqlite3_open_v2 (path, &db, SQLITE_OPEN_READONLY, NULL), ==, SQLITE_OK);
+  g_assert_cmpint (sqlite3_prepare_v2 (db, sql, -1, &stmt, NULL), ==, SQLITE_OK);
+  g_assert_cmpint (sqlite3_step (stmt), ==, SQLITE_ROW);
+  value = sqlite3_column_int64 (stmt, 0);
+  sqlite3_finalize (stmt);
+  sqlite3_close (db);
+  return value;
+}
+
+static void
+exec_sql (const char *dir,
+          const char *sql)
+{
+  g_autofree char *path = g_build_filename (dir, "store.db", NULL);
+  sqlite3 *db = NULL;
+  char *message = NULL;
+
+  g_assert_cmpint (sqlite3_open (path, &db), ==, SQLITE_OK);
+  if (sqlite3_exec (db, sql, NULL, NULL, &message) != SQLITE_OK)
+    g_error ("%s: %s", sql, message);
+  sqlite3_close (db);
+}
+
+/* ------------------------------------------------------------------ schema */
+
+static void
+test_store_open_creates (Fixture       *fixture,
+                         gconstpointer  data)
+{
+  g_autofree char *db = g_build_filename (fixture->dir, "store.db", NULL);
+
+  g_assert_true (g_file_test (db, G_FILE_TEST_IS_REGULAR));
+  g_assert_cmpint (query_int (fixture->dir, "PRAGMA user_version"), ==, LB_STORE_SCHEMA_VERSION);
+  g_assert_cmpint (query_int (fixture->dir, "SELECT journal_mode = 'wal' FROM pragma_journal_mode"), ==, 1);
+}
+
+static void
+test_store_migrate_from_v1 (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *dir = g_dir_make_tmp ("lb-store-XXXXXX", &error);
+  g_autoptr(GPtrArray) found = NULL;
+  g_autoptr(GPtrArray) ops = NULL;
+  g_autoptr(LbFolderInfo) inbox = NULL;
+  LbStore *store;
+
+  g_assert_no_error (error);
+
+  /* a store as the first schema left it, with mail in it */
+  store = open_store_at (dir, 1, &error);
+  g_assert_no_error (error);
+  close_store (store);
+  g_assert_cmpint (query_int (dir, "PRAGMA user_version"), ==, 1);
+  exec_sql (dir,
+            "INSERT INTO folders (path, name, role) VALUES ('INBOX', 'INBOX', 1);"
+            "INSERT INTO messages (folder_id, uid, subject, sender, date, flags, preview, thread_id)"
+            " VALUES (1, 7, 'Quarterly figures', 'Carol <carol@example.test>', 1600000000, 0,"
+            "         'Revenue is up', 1);");
+  g_assert_cmpint (query_int (dir, "SELECT count(*) FROM sqlite_master WHERE name = 'messages_fts'"), ==, 0);
+
+  /* upgraded when opened */
+  store = open_store (dir);
+  g_assert_cmpint (query_int (dir, "PRAGMA user_version"), ==, LB_STORE_SCHEMA_VERSION);
+
+  inbox = get_folder (store, 1);
+  g_assert_cmpuint (inbox->total, ==, 1);
+  g_assert_cmpuint (inbox->unread, ==, 1);
+
+  /* what was there is indexed for search ... */
+  found = search (store, "quarterly", 0);
+  g_assert_cmpuint (found->len, ==, 1);
+  g_assert_cmpstr (((LbMessageSummary *) found->pdata[0])->subject, ==, "Quarterly figures");
+  g_clear_pointer (&found, g_ptr_array_unref);
+  found = search (store, "carol", 0);
+  g_assert_cmpuint (found->len, ==, 1);
+  g_clear_pointer (&found, g_ptr_array_unref);
+  found = search (store, "revenue", 0);
+  g_assert_cmpuint (found->len, ==, 1);
+
+  /* ... and the queue of the newest schema works on it */
+  set_flags (store, ((LbMessageSummary *) found->pdata[0])->key, LB_MESSAGE_SEEN, 0, LB_STORE_WRITE_QUEUE);
+  ops = list_ops (store);
+  g_assert_cmpuint (ops->len, ==, 1);
+  g_assert_cmpint (((LbStoreOp *) ops->pdata[0])->kind, ==, LB_STORE_OP_SET_FLAGS);
+  g_assert_cmpuint (((LbStoreOp *) ops->pdata[0])->uid, ==, 7);
+
+  close_store (store);
+  remove_tree (dir);
+}
+
+static void
+test_store_refuses_foreign (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *dir = g_dir_make_tmp ("lb-store-XXXXXX", &error);
+  g_autofree char *db = g_build_filename (dir, "store.db", NULL);
+  LbStore *store;
+
+  /* from a newer Letterbox */
+  store = open_store (dir);
+  close_store (store);
+  exec_sql (dir, "PRAGMA user_version = 99");
+  store = open_store_at (dir, LB_STORE_SCHEMA_VERSION, &error);
+  g_assert_null (store);
+  g_assert_error (error, LB_STORE_ERROR, LB_STORE_ERROR_TOO_NEW);
+  g_assert_nonnull (strstr (error->message, "newer version"));
+  g_clear_error (&error);
+  /* and left alone */
+  g_assert_cmpint (query_int (dir, "PRAGMA user_version"), ==, 99);
+
+  /* somebody else's database */
+  g_remove (db);
+  exec_sql (dir, "CREATE TABLE t (x); PRAGMA user_version = 2;");
+  store = open_store_at (dir, LB_STORE_SCHEMA_VERSION, &error);
+  g_assert_null (store);
+  g_assert_error (error, LB_STORE_ERROR, LB_STORE_ERROR_CORRUPT);
+  g_clear_error (&error);
+
+  /* not a database at all */
+  g_remove (db);
+  g_file_set_contents (db, "From: not a database\n\nhello\n", -1, &error);
+  g_assert_no_error (error);
+  store = open_store_at (dir, LB_STORE_SCHEMA_VERSION, &error);
+  g_assert_null (store);
+  g_assert_error (error, LB_STORE_ERROR, LB_STORE_ERROR_CORRUPT);
+  g_assert_nonnull (strstr (error->message, "damaged"));
+  g_clear_error (&error);
+
+  remove_tree (dir);
+}
+
+/* ------------------------------------------------------------------ folders and summaries */
+
+static void
+test_store_folders (Fixture       *fixture,
+                    gconstpointer  data)
+{
+  g_autoptr(LbFolderInfo) work = ensure_folder (fixture->store, "Projects/Work", LB_FOLDER_ROLE_NONE, FALSE);
+  g_autoptr(LbFolderInfo) inbox = ensure_folder (fixture->store, "INBOX", LB_FOLDER_ROLE_INBOX, FALSE);
+  g_autoptr(LbFolderInfo) sent = ensure_folder (fixture->store, "Sent", LB_FOLDER_ROLE_SENT, FALSE);
+  g_autoptr(LbFolderInfo) again = ensure_folder (fixture->store, "INBOX", LB_FOLDER_ROLE_INBOX, FALSE);
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) folders = NULL;
+
+  g_assert_cmpstr (work->name, ==, "Work");
+  g_assert_cmpstr (work->delimiter, ==, "/");
+  g_assert_cmpint (again->id, ==, inbox->id);
+
+  lb_store_list_folders_async (fixture->store, NULL, lb_test_store_result, &result);
+  lb_test_wait (&result);
+  folders = lb_store_list_folders_finish (fixture->store, result, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (folders->len, ==, 3);
+  /* the special folders first, Inbox at the top */
+  g_assert_cmpstr (((LbFolderInfo *) folders->pdata[0])->path, ==, "INBOX");
+  g_assert_cmpstr (((LbFolderInfo *) folders->pdata[1])->path, ==, "Sent");
+  g_assert_cmpstr (((LbFolderInfo *) folders->pdata[2])->path, ==, "Projects/Work");
+  g_clear_object (&result);
+
+  lb_store_set_folder_state_async (fixture->store, inbox->id, 1234, 57, 99999, NULL,
+                                   lb_test_store_result, &result);
+  lb_test_wait (&result);
+  g_assert_true (lb_store_set_folder_state_finish (fixture->store, result, &error));
+  g_assert_no_error (error);
+  {
+    g_autoptr(LbFolderInfo) now = get_folder (fixture->store, inbox->id);
+
+    g_assert_cmpuint (now->uidvalidity, ==, 1234);
+    g_assert_cmpuint (now->uidnext, ==, 57);
+    g_assert_cmpuint (now->highestmodseq, ==, 99999);
+  }
+}
+
+static int
+compare_date_key_desc (gconstpointer a,
+                       gconstpointer b)
+{
+  const LbMessageSummary *x = *(LbMessageSummary **) a;
+  const LbMessageSummary *y = *(LbMessageSummary **) b;
+
+  if (x->date != y->date)
+    return x->date > y->date ? -1 : 1;
+  return x->key > y->key ? -1 : (x->key < y->key ? 1 : 0);
+}
+
+static void
+test_store_summaries (Fixture       *fixture,
+                      gconstpointer  data)
+{
+  g_autoptr(LbFolderInfo) inbox = ensure_folder (fixture->store, "INBOX", LB_FOLDER_ROLE_INBOX, FALSE);
+  g_autoptr(GPtrArray) summaries = g_ptr_array_new_with_free_func ((GDestroyNotify) lb_message_summary_unref);
+  g_autoptr(GPtrArray) added = NULL;
+  g_autoptr(GPtrArray) expected = NULL;
+  g_autoptr(GPtrArray) again = NULL;
+  g_autoptr(GRand) rand = g_rand_new_with_seed (42);
+  g_autoptr(LbFolderInfo) info = NULL;
+  guint n = 1000, seen = 0;
+
+  for (guint i = 0; i < n; i++)
+    {
+      g_autofree char *subject = g_strdup_printf ("Message %u", i);
+      /* many share a date, so the key decides their order */
+      LbMessageSummary *summary = make_summary (i + 1, 1600000000 + g_rand_int_range (rand, 0, 300),
+                                                subject, NULL, NULL);
+
+      if (g_rand_boolean (rand))
+        {
+          summary->flags = LB_MESSAGE_SEEN;
+          seen++;
+        }
+      g_ptr_array_add (summaries, summary);
+    }
+  added = add_summaries (fixture->store, inbox->id, summaries, LB_STORE_WRITE_NONE);
+  g_assert_cmpuint (added->len, ==, n);
+
+  info = get_folder (fixture->store, inbox->id);
+  g_assert_cmpuint (info->total, ==, n);
+  g_assert_cmpuint (info->unread, ==, n - seen);
+
+  expected = g_ptr_array_copy (added, (GCopyFunc) lb_message_summary_ref, NULL);
+  g_ptr_array_set_free_func (expected, (GDestroyNotify) lb_message_summary_unref);
+  g_ptr_array_sort (expected, compare_date_key_desc);
+
+  /* offset pages and keyset pages give the same rows, in order */
+  for (guint offset = 0; offset < n; offset += 137)
+    {
+      g_autoptr(GPtrArray) page = list_messages (fixture->store, inbox->id, offset, 137);
+      LbMessageSummary *last;
+      g_autoptr(GAsyncResult) result = NULL;
+      g_autoptr(GError) error = NULL;
+      g_autoptr(GPtrArray) next = NULL;
+      g_autoptr(GArray) positions = g_array_new (FALSE, FALSE, sizeof (LbStorePosition));
+      g_autoptr(GArray) counts = NULL;
+      LbStorePosition position;
+
+      g_assert_cmpuint (page->len, ==, MIN (137, n - offset));
+      for (guint i = 0; i < page->len; i++)
+        {
+          LbMessageSummary *row = page->pdata[i];
+          LbMessageSummary *want = expected->pdata[offset + i];
+
+          g_assert_cmpint (row->key, ==, want->key);
+          g_assert_cmpstr (row->subject, ==, want->subject);
+          g_assert_cmpuint (row->uid, ==, want->uid);
+          g_assert_cmpuint (row->flags, ==, want->flags);
+          g_assert_cmpstr (row->from, ==, "Alice Example <alice@example.test>");
+        }
+
+      last = page->pdata[page->len - 1];
+      lb_store_list_messages_before_async (fixture->store, inbox->id, last->date, last->key, 10,
+                                           NULL, lb_test_store_result, &result);
+      lb_test_wait (&result);
+      next = lb_store_list_messages_finish (fixture->store, result, &error);
+      g_assert_no_error (error);
+      for (guint i = 0; i < next->len; i++)
+        g_assert_cmpint (((LbMessageSummary *) next->pdata[i])->key, ==,
+                         ((LbMessageSummary *) expected->pdata[offset + page->len + i])->key);
+      g_clear_object (&result);
+
+      /* and a row's index in the list can be asked for */
+      position.date = last->date;
+      position.key = last->key;
+      g_array_append_val (positions, position);
+      lb_store_count_before_async (fixture->store, inbox->id, positions, NULL, lb_test_store_result, &result);
+      lb_test_wait (&result);
+      counts = lb_store_count_before_finish (fixture->store, result, &error);
+      g_assert_no_error (error);
+      g_assert_cmpuint (g_array_index (counts, guint, 0), ==, offset + page->len - 1);
+    }
+
+  /* adding the same UIDs again (a sync resumed) adds nothing */
+  again = add_summaries (fixture->store, inbox->id, summaries, LB_STORE_WRITE_NONE);
+  g_clear_pointer (&info, lb_folder_info_free);
+  info = get_folder (fixture->store, inbox->id);
+  g_assert_cmpuint (info->total, ==, n);
+  g_assert_cmpint (((LbMessageSummary *) again->pdata[5])->key, ==,
+                   ((LbMessageSummary *) added->pdata[5])->key);
+}
+
+typedef struct
+{
+  GPtrArray *changes;
+  GPtrArray *folders;
+} Recorder;
+
+static void
+on_changed (LbStore   *store,
+            GPtrArray *changes,
+            Recorder  *recorder)
+{
+  for (guint i = 0; i < changes->len; i++)
+    g_ptr_array_add (recorder->changes, g_memdup2 (changes->pdata[i], sizeof (LbStoreChange)));
+}
+
+static void
+on_folder_changed (LbStore      *store,
+                   LbFolderInfo *info,
+                   Recorder     *recorder)
+{
+  g_ptr_array_add (recorder->folders, lb_folder_info_copy (info));
+}
+
+static void
+test_store_flags_and_queue (Fixture       *fixture,
+                            gconstpointer  data)
+{
+  g_autoptr(LbFolderInfo) inbox = ensure_folder (fixture->store, "INBOX", LB_FOLDER_ROLE_INBOX, FALSE);
+  g_autoptr(LbFolderInfo) archive = ensure_folder (fixture->store, "Archive", LB_FOLDER_ROLE_ARCHIVE, FALSE);
+  g_autoptr(GPtrArray) summaries = g_ptr_array_new_with_free_func ((GDestroyNotify) lb_message_summary_unref);
+  g_autoptr(GPtrArray) added = NULL;
+  g_autoptr(GPtrArray) ops = NULL;
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GArray) keys = g_array_new (FALSE, FALSE, sizeof (gint64));
+  Recorder recorder = {
+    g_ptr_array_new_with_free_func (g_free),
+    g_ptr_array_new_with_free_func ((GDestroyNotify) lb_folder_info_free),
+  };
+  LbMessageSummary *a, *b;
+  LbStoreOp *op;
+  gulong id1, id2;
+
+  g_ptr_array_add (summaries, make_summary (10, 1600000000, "First", "a@example.test", NULL));
+  g_ptr_array_add (summaries, make_summary (11, 1600000100, "Second", "b@example.test", NULL));
+  added = add_summaries (fixture->store, inbox->id, summaries, LB_STORE_WRITE_NONE);
+  a = added->pdata[0];
+  b = added->pdata[1];
+
+  id1 = g_signal_connect (fixture->store, "changed", G_CALLBACK (on_changed), &recorder);
+  id2 = g_signal_connect (fixture->store, "folder-changed", G_CALLBACK (on_folder_changed), &recorder);
+
+  /* read and flagged, queued for the server; setting what is set already
+   * changes nothing and queues nothing */
+  set_flags (fixture->store, a->key, LB_MESSAGE_SEEN | LB_MESSAGE_FLAGGED, 0, LB_STORE_WRITE_QUEUE);
+  set_flags (fixture->store, a->key, LB_MESSAGE_SEEN, 0, LB_STORE_WRITE_QUEUE);
+  {
+    g_autoptr(LbMessageSummary) now = get_message (fixture->store, a->key);
+
+    g_assert_cmpuint (now->flags, ==, LB_MESSAGE_SEEN | LB_MESSAGE_FLAGGED);
+  }
+  g_assert_cmpuint (recorder.changes->len, ==, 1);
+  g_assert_cmpint (((LbStoreChange *) recorder.changes->pdata[0])->kind, ==, LB_STORE_CHANGE_UPDATED);
+  g_assert_cmpint (((LbStoreChange *) recorder.changes->pdata[0])->key, ==, a->key);
+  /* the folder's unread count followed, and was announced */
+  g_assert_cmpuint (recorder.folders->len, >=, 1);
+  g_assert_cmpuint (((LbFolderInfo *) recorder.folders->pdata[0])->unread, ==, 1);
+
+  /* moved to Archive and b deleted, while offline */
+  g_array_append_val (keys, a->key);
+  lb_store_move_messages_async (fixture->store, keys, archive->id, LB_STORE_WRITE_QUEUE, NULL,
+                                lb_test_store_result, &result);
+  lb_test_wait (&result);
+  g_assert_true (lb_store_move_messages_finish (fixture->store, result, &error));
+  g_assert_no_error (error);
+  g_clear_object (&result);
+  g_array_index (keys, gint64, 0) = b->key;
+  lb_store_delete_messages_async (fixture->store, keys, LB_STORE_WRITE_QUEUE, NULL,
+                                  lb_test_store_result, &result);
+  lb_test_wait (&result);
+  g_assert_true (lb_store_delete_messages_finish (fixture->store, result, &error));
+  g_assert_no_error (error);
+  g_clear_object (&result);
+
+  {
+    g_autoptr(LbFolderInfo) in = get_folder (fixture->store, inbox->id);
+    g_autoptr(LbFolderInfo) ar = get_folder (fixture->store, archive->id);
+    g_autoptr(LbMessageSummary) moved = get_message (fixture->store, a->key);
+
+    g_assert_cmpuint (in->total, ==, 0);
+    g_assert_cmpuint (in->unread, ==, 0);
+    g_assert_cmpuint (ar->total, ==, 1);
+    g_assert_cmpint (moved->folder_id, ==, archive->id);
+    g_assert_cmpuint (moved->uid, ==, 0);
+  }
+
+  /* the queue holds exactly what the server must learn, in order */
+  ops = list_ops (fixture->store);
+  g_assert_cmpuint (ops->len, ==, 3);
+  op = ops->pdata[0];
+  g_assert_cmpint (op->kind, ==, LB_STORE_OP_SET_FLAGS);
+  g_assert_cmpstr (op->folder_path, ==, "INBOX");
+  g_assert_cmpuint (op->uid, ==, 10);
+  g_assert_cmpuint (op->flags_add, ==, LB_MESSAGE_SEEN | LB_MESSAGE_FLAGGED);
+  g_assert_cmpuint (op->flags_remove, ==, 0);
+  op = ops->pdata[1];
+  g_assert_cmpint (op->kind, ==, LB_STORE_OP_MOVE);
+  g_assert_cmpuint (op->uid, ==, 10);
+  g_assert_cmpstr (op->target_path, ==, "Archive");
+  g_assert_cmpstr (op->message_id, ==, "a@example.test");
+  op = ops->pdata[2];
+  g_assert_cmpint (op->kind, ==, LB_STORE_OP_DELETE);
+  g_assert_cmpuint (op->uid, ==, 11);
+  g_assert_cmpint (op->message_key, ==, b->key);
+
+  /* a failed replay stays queued with its reason; a done one leaves */
+  lb_store_finish_op_async (fixture->store, ((LbStoreOp *) ops->pdata[0])->id, "Server said NO",
+                            NULL, lb_test_store_result, &result);
+  lb_test_wait (&result);
+  g_assert_true (lb_store_finish_op_finish (fixture->store, result, &error));
+  g_clear_object (&result);
+  lb_store_finish_op_async (fixture->store, ((LbStoreOp *) ops->pdata[1])->id, NULL,
+                            NULL, lb_test_store_result, &result);
+  lb_test_wait (&result);
+  g_assert_true (lb_store_finish_op_finish (fixture->store, result, &error));
+  g_clear_pointer (&ops, g_ptr_array_unref);
+  ops = list_ops (fixture->store);
+  g_assert_cmpuint (ops->len, ==, 2);
+  g_assert_cmpuint (((LbStoreOp *) ops->pdata[0])->attempts, ==, 1);
+  g_assert_cmpstr (((LbStoreOp *) ops->pdata[0])->last_error, ==, "Server said NO");
+  g_assert_cmpint (((LbStoreOp *) ops->pdata[1])->kind, ==, LB_STORE_OP_DELETE);
+
+  g_signal_handler_disconnect (fixture->store, id1);
+  g_signal_handler_disconnect (fixture->store, id2);
+  g_ptr_array_unref (recorder.changes);
+  g_ptr_array_unref (recorder.folders);
+}
+
+/* ------------------------------------------------------------------ local folders */
+
+static guint
+count_files (const char *maildir,
+             const char *sub,
+             const char *containing)
+{
+  g_autofree char *path = g_build_filename (maildir, sub, NULL);
+  g_autoptr(GDir) dir = g_dir_open (path, 0, NULL);
+  const char *name;
+  guint n = 0;
+
+  if (dir != NULL)
+    while ((name = g_dir_read_name (dir)) != NULL)
+      if (containing == NULL || strstr (name, containing) != NULL)
+        n++;
+  return n;
+}
+
+static void
+test_store_local_folder (Fixture       *fixture,
+                         gconstpointer  data)
+{
+  g_autoptr(LbFolderInfo) inbox = ensure_folder (fixture->store, "Inbox", LB_FOLDER_ROLE_INBOX, TRUE);
+  g_autoptr(LbFolderInfo) keep = ensure_folder (fixture->store, "Keep/Важное", LB_FOLDER_ROLE_NONE, TRUE);
+  g_autoptr(GPtrArray) deliveries = deliveries_new ();
+  g_autoptr(GPtrArray) stored = NULL;
+  g_autoptr(GPtrArray) again = NULL;
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GBytes) bytes = NULL;
+  g_autoptr(GArray) keys = g_array_new (FALSE, FALSE, sizeof (gint64));
+  g_autofree char *inbox_dir = g_build_filename (fixture->dir, "mail", "Inbox", NULL);
+  g_autofree char *keep_dir = NULL;
+  const char *first =
+    "From: Dmitry <dmitry@example.test>\r\n"
+    "To: alice@example.test\r\n"
+    "Subject: =?UTF-8?B?0J/RgNC40LLQtdGC?=\r\n"
+    "Date: Tue, 14 Nov 2023 10:00:00 +0300\r\n"
+    "Message-ID: <first@example.test>\r\n"
+    "\r\n"
+    "Как дела? The elephant report is attached.\r\n";
+  LbMessageSummary *summary;
+
+  add_delivery (deliveries, first, 0, "uidl-1");
+  add_delivery (deliveries, "From: x@example.test\nSubject: second\n\nbody\n", LB_MESSAGE_SEEN, "uidl-2");
+  stored = deliver (fixture->store, inbox->id, deliveries);
+  g_assert_cmpuint (stored->len, ==, 2);
+  summary = stored->pdata[0];
+  g_assert_cmpstr (summary->subject, ==, "Привет");
+  g_assert_cmpstr (summary->message_id, ==, "first@example.test");
+  g_assert_cmpint (summary->date, ==, 1699945200);
+
+  /* Maildir files any tool can read: new/ without flags, cur/ with */
+  g_assert_cmpuint (count_files (inbox_dir, "new", NULL), ==, 1);
+  g_assert_cmpuint (count_files (inbox_dir, "cur", ":2,S"), ==, 1);
+  g_assert_cmpuint (count_files (inbox_dir, "tmp", NULL), ==, 0);
+
+  /* byte for byte */
+  lb_store_read_message_async (fixture->store, summary->key, NULL, lb_test_store_result, &result);
+  lb_test_wait (&result);
+  bytes = lb_store_read_message_finish (fixture->store, result, &error);
+  g_assert_no_error (error);
+  g_assert_cmpmem (g_bytes_get_data (bytes, NULL), g_bytes_get_size (bytes), first, strlen (first));
+  g_clear_object (&result);
+
+  /* a download resumed after a drop: the same UIDLs are not stored twice */
+  again = deliver (fixture->store, inbox->id, deliveries);
+  g_assert_cmpuint (again->len, ==, 2);
+  {
+    g_autoptr(LbFolderInfo) now = get_folder (fixture->store, inbox->id);
+
+    g_assert_cmpuint (now->total, ==, 2);
+    g_assert_cmpuint (now->unread, ==, 1);
+  }
+  g_assert_cmpuint (count_files (inbox_dir, "new", NULL) + count_files (inbox_dir, "cur", NULL), ==, 2);
+
+  /* flags go into the file name */
+  set_flags (fixture->store, summary->key, LB_MESSAGE_SEEN | LB_MESSAGE_ANSWERED, 0, LB_STORE_WRITE_QUEUE);
+  g_assert_cmpuint (count_files (inbox_dir, "cur", ":2,RS"), ==, 1);
+  /* local folders have no server to tell */
+  {
+    g_autoptr(GPtrArray) ops = list_ops (fixture->store);
+
+    g_assert_cmpuint (ops->len, ==, 0);
+  }
+
+  /* searchable by body text, in Russian too */
+  {
+    g_autoptr(GPtrArray) found = search (fixture->store, "elephant", 0);
+    g_autoptr(GPtrArray) found_ru = search (fixture->store, "дела", inbox->id);
+
+    g_assert_cmpuint (found->len, ==, 1);
+    g_assert_cmpuint (found_ru->len, ==, 1);
+  }
+
+  /* moved to another local folder: the file moves along */
+  g_array_append_val (keys, summary->key);
+  lb_store_move_messages_async (fixture->store, keys, keep->id, LB_STORE_WRITE_NONE, NULL,
+                                lb_test_store_result, &result);
+  lb_test_wait (&result);
+  g_assert_true (lb_store_move_messages_finish (fixture->store, result, &error));
+  g_assert_no_error (error);
+  g_clear_object (&result);
+  keep_dir = g_build_filename (fixture->dir, "mail", "Keep%2F%D0%92%D0%B0%D0%B6%D0%BD%D0%BE%D0%B5", NULL);
+  if (!g_file_test (keep_dir, G_FILE_TEST_IS_DIR))
+    {
+      g_free (keep_dir);
+      keep_dir = g_build_filename (fixture->dir, "mail", "Keep%2FВажное", NULL);
+    }
+  g_assert_true (g_file_test (keep_dir, G_FILE_TEST_IS_DIR));
+  g_assert_cmpuint (count_files (keep_dir, "cur", ":2,RS"), ==, 1);
+  g_assert_cmpuint (count_files (inbox_dir, "cur", ":2,RS"), ==, 0);
+  g_clear_pointer (&bytes, g_bytes_unref);
+  lb_store_read_message_async (fixture->store, summary->key, NULL, lb_test_store_result, &result);
+  lb_test_wait (&result);
+  bytes = lb_store_read_message_finish (fixture->store, result, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (g_bytes_get_size (bytes), ==, strlen (first));
+  g_clear_object (&result);
+
+  /* deleted: row, index entry and file */
+  lb_store_delete_messages_async (fixture->store, keys, LB_STORE_WRITE_NONE, NULL,
+                                  lb_test_store_result, &result);
+  lb_test_wait (&result);
+  g_assert_true (lb_store_delete_messages_finish (fixture->store, result, &error));
+  g_clear_object (&result);
+  g_assert_cmpuint (count_files (keep_dir, "cur", NULL), ==, 0);
+  {
+    g_autoptr(GPtrArray) found = search (fixture->store, "elephant", 0);
+
+    g_assert_cmpuint (found->len, ==, 0);
+  }
+  lb_store_read_message_async (fixture->store, summary->key, NULL, lb_test_store_result, &result);
+  lb_test_wait (&result);
+  g_assert_null (lb_store_read_message_finish (fixture->store, result, &error));
+  g_assert_error (error, LB_STORE_ERROR, LB_STORE_ERROR_NOT_FOUND);
+}
+
+static void
+test_store_body_cache (Fixture       *fixture,
+                       gconstpointer  data)
+{
+  g_autoptr(LbFolderInfo) inbox = ensure_folder (fixture->store, "INBOX", LB_FOLDER_ROLE_INBOX, FALSE);
+  g_autoptr(GPtrArray) summaries = g_ptr_array_new_with_free_func ((GDestroyNotify) lb_message_summary_unref);
+  g_autoptr(GPtrArray) added = NULL;
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GBytes) raw = g_bytes_new_static ("Subject: hi\r\n\r\nbody\r\n", 21);
+  g_autoptr(GBytes) back = NULL;
+  gint64 key;
+
+  g_ptr_array_add (summaries, make_summary (3, 1600000000, "hi", NULL, NULL));
+  added = add_summaries (fixture->store, inbox->id, summaries, LB_STORE_WRITE_NONE);
+  key = ((LbMessageSummary *) added->pdata[0])->key;
+
+  /* not fetched yet: a clear error, not an empty message */
+  lb_store_read_message_async (fixture->store, key, NULL, lb_test_store_result, &result);
+  lb_test_wait (&result);
+  g_assert_null (lb_store_read_message_finish (fixture->store, result, &error));
+  g_assert_error (error, LB_STORE_ERROR, LB_STORE_ERROR_NOT_FETCHED);
+  g_clear_error (&error);
+  g_clear_object (&result);
+
+  lb_store_cache_body_async (fixture->store, key, raw, NULL, lb_test_store_result, &result);
+  lb_test_wait (&result);
+  g_assert_true (lb_store_cache_body_finish (fixture->store, result, &error));
+  g_assert_no_error (error);
+  g_clear_object (&result);
+
+  lb_store_read_message_async (fixture->store, key, NULL, lb_test_store_result, &result);
+  lb_test_wait (&result);
+  back = lb_store_read_message_finish (fixture->store, result, &error);
+  g_assert_no_error (error);
+  g_assert_true (g_bytes_equal (back, raw));
+}
+
+/* ------------------------------------------------------------------ threads */
+
+static gint64
+thread_of (GPtrArray *stored,
+           guint      index)
+{
+  return ((LbMessageSummary *) stored->pdata[index])->thread_id;
+}
+
+static void
+test_store_threads (Fixture       *fixture,
+                    gconstpointer  data)
+{
+  g_autoptr(LbFolderInfo) inbox = ensure_folder (fixture->store, "Inbox", LB_FOLDER_ROLE_INBOX, TRUE);
+  g_autoptr(LbFolderInfo) sent = ensure_folder (fixture->store, "Sent", LB_FOLDER_ROLE_SENT, TRUE);
+  g_autoptr(GPtrArray) batch1 = deliveries_new ();
+  g_autoptr(GPtrArray) batch2 = deliveries_new ();
+  g_autoptr(GPtrArray) batch3 = deliveries_new ();
+  g_autoptr(GPtrArray) stored1 = NULL;
+  g_autoptr(GPtrArray) stored2 = NULL;
+  g_autoptr(GPtrArray) stored3 = NULL;
+  g_autoptr(GPtrArray) thread = NULL;
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GError) error = NULL;
+
+  /* real messages with real References and In-Reply-To headers:
+   * 0: a Usenet follow-up naming four ancestors (MimeKit's epilogue.txt),
+   * 1: an Exchange reply with folded References (issue358.txt),
+   * 2: Geary's reply to <1234@local.machine.example> */
+  add_delivery_file (batch1, "mimekit/UnitTests/TestData/messages/epilogue.txt");
+  add_delivery_file (batch1, "mimekit/UnitTests/TestData/messages/issue358.txt");
+  add_delivery_file (batch1, "geary/test/data/basic-text-plain.eml");
+  stored1 = deliver (fixture->store, inbox->id, batch1);
+  g_assert_cmpuint (stored1->len, ==, 3);
+  g_assert_cmpint (thread_of (stored1, 0), !=, thread_of (stored1, 1));
+  g_assert_cmpint (thread_of (stored1, 1), !=, thread_of (stored1, 2));
+  g_assert_cmpstr (((LbMessageSummary *) stored1->pdata[0])->references, ==,
+                   "3ohapq$h3b@gandalf.rutgers.edu 3notqh$b52@ns2.ny.ubs.com "
+                   "3npoh0$2oo@news.blkbox.com 3nqp09$r7t@ns2.ny.ubs.com");
+
+  /* the ancestor the Usenet post names second arrives later, in Sent:
+   * it joins the thread across folders */
+  add_delivery (batch2,
+                "From: me@example.test\r\nSubject: Re: question\r\n"
+                "Message-ID: <3notqh$b52@ns2.ny.ubs.com>\r\n"
+                "References: <3ohapq$h3b@gandalf.rutgers.edu>\r\n\r\nanswer\r\n", LB_MESSAGE_SEEN, NULL);
+  stored2 = deliver (fixture->store, sent->id, batch2);
+  g_assert_cmpint (thread_of (stored2, 0), ==, thread_of (stored1, 0));
+
+  /* Geary's parent, whose ID only the reply named, arrives: one thread;
+   * then a message replying to both the Exchange one and Geary's parent
+   * proves those two threads one conversation: they merge */
+  add_delivery (batch3,
+                "From: a@example.test\r\nSubject: parent\r\n"
+                "Message-ID: <1234@local.machine.example>\r\n\r\nroot\r\n", 0, NULL);
+  add_delivery (batch3,
+                "From: b@example.test\r\nSubject: Re: both\r\n"
+                "Message-ID: <join@example.test>\r\n"
+                "In-Reply-To: <AM4PR01MB1444B3F21AE7DA9C8128C28FF7290@AM4PR01MB1444.eurprd01.prod.exchangelabs.com>\r\n"
+                "References: <1234@local.machine.example>\r\n\r\njoin\r\n", 0, NULL);
+  add_delivery (batch3,
+                "From: c@example.test\r\nSubject: unrelated\r\nMessage-ID: <alone@example.test>\r\n\r\nx\r\n",
+                0, NULL);
+  add_delivery (batch3, "From: d@example.test\r\nSubject: no id at all\r\n\r\nx\r\n", 0, NULL);
+  stored3 = deliver (fixture->store, inbox->id, batch3);
+  g_assert_cmpint (thread_of (stored3, 0), ==, thread_of (stored1, 2));
+  g_assert_cmpint (thread_of (stored3, 1), ==, MIN (thread_of (stored1, 1), thread_of (stored1, 2)));
+  g_assert_cmpint (thread_of (stored3, 2), !=, thread_of (stored3, 1));
+  g_assert_cmpint (thread_of (stored3, 3), !=, thread_of (stored3, 2));
+  g_assert_cmpint (thread_of (stored3, 3), !=, thread_of (stored1, 0));
+
+  /* the merged thread, as the store now has it: four messages, the
+   * Exchange reply among them, oldest first */
+  lb_store_get_thread_async (fixture->store, thread_of (stored3, 1), NULL, lb_test_store_result, &result);
+  lb_test_wait (&result);
+  thread = lb_store_get_thread_finish (fixture->store, result, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (thread->len, ==, 4);
+  for (guint i = 1; i < thread->len; i++)
+    g_assert_cmpint (((LbMessageSummary *) thread->pdata[i - 1])->date, <=,
+                     ((LbMessageSummary *) thread->pdata[i])->date);
+  {
+    g_autoptr(LbMessageSummary) exchange = get_message (fixture->store, ((LbMessageSummary *) stored1->pdata[1])->key);
+
+    g_assert_cmpint (exchange->thread_id, ==, thread_of (stored3, 1));
+  }
+}
+
+/* ------------------------------------------------------------------ search */
+
+static void
+test_store_search (Fixture       *fixture,
+                   gconstpointer  data)
+{
+  g_autoptr(LbFolderInfo) inbox = ensure_folder (fixture->store, "INBOX", LB_FOLDER_ROLE_INBOX, FALSE);
+  g_autoptr(LbFolderInfo) other = ensure_folder (fixture->store, "Other", LB_FOLDER_ROLE_NONE, FALSE);
+  g_autoptr(GPtrArray) summaries = g_ptr_array_new_with_free_func ((GDestroyNotify) lb_message_summary_unref);
+  g_autoptr(GPtrArray) texts = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(GPtrArray) more = g_ptr_array_new_with_free_func ((GDestroyNotify) lb_message_summary_unref);
+  g_autoptr(GPtrArray) added = NULL;
+  g_autoptr(GPtrArray) added2 = NULL;
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GError) error = NULL;
+  struct { const char *text; guint n; } cases[] = {
+    { "budget", 2 },           /* subject of one, body of another */
+    { "BUDGET", 2 },           /* case does not matter */
+    { "budget quarterly", 1 }, /* every word */
+    { "budg", 2 },             /* search as you type */
+    { "zoe@example.test", 1 }, /* addresses */
+    { "Zoë", 2 },              /* diacritics do not matter: Zoë and Zoe */
+    { "отчёт", 1 },            /* Cyrillic */
+    { "\"unbalanced", 0 },     /* FTS syntax is not ours to parse */
+    { "NEAR(a b) OR *", 0 },
+    { "   ", 0 },
+  };
+
+  g_ptr_array_add (summaries, make_summary (1, 1600000000, "Budget for next year", NULL, NULL));
+  g_ptr_array_add (texts, g_strdup ("Please see the attached numbers."));
+  g_ptr_array_add (summaries, make_summary (2, 1600000100, "Lunch", NULL, NULL));
+  g_ptr_array_add (texts, g_strdup ("The quarterly budget meeting moved to Friday."));
+  g_ptr_array_add (summaries, make_summary (3, 1600000200, "Годовой отчёт", NULL, NULL));
+  g_ptr_array_add (texts, NULL);
+  g_free (((LbMessageSummary *) summaries->pdata[2])->from);
+  ((LbMessageSummary *) summaries->pdata[2])->from = g_strdup ("Zoe Z <zoe@example.test>");
+  g_ptr_array_add (summaries, make_summary (4, 1600000300, "Café with Zoe", NULL, NULL));
+  g_ptr_array_add (texts, NULL);
+  g_free (((LbMessageSummary *) summaries->pdata[3])->subject);
+  ((LbMessageSummary *) summaries->pdata[3])->subject = g_strdup ("Coffee with Zoë");
+
+  lb_store_add_summaries_async (fixture->store, inbox->id, summaries, texts, LB_STORE_WRITE_NONE,
+                                NULL, lb_test_store_result, &result);
+  lb_test_wait (&result);
+  added = lb_store_add_summaries_finish (fixture->store, result, &error);
+  g_assert_no_error (error);
+  g_clear_object (&result);
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autoptr(GPtrArray) found = search (fixture->store, cases[i].text, 0);
+
+      g_test_message ("search “%s”", cases[i].text);
+      g_assert_cmpuint (found->len, ==, cases[i].n);
+    }
+
+  /* newest first, and limited to a folder when asked */
+  g_ptr_array_add (more, make_summary (1, 1700000000, "Budget, the sequel", NULL, NULL));
+  added2 = add_summaries (fixture->store, other->id, more, LB_STORE_WRITE_NONE);
+  {
+    g_autoptr(GPtrArray) all = search (fixture->store, "budget", 0);
+    g_autoptr(GPtrArray) in_inbox = search (fixture->store, "budget", inbox->id);
+
+    g_assert_cmpuint (all->len, ==, 3);
+    g_assert_cmpstr (((LbMessageSummary *) all->pdata[0])->subject, ==, "Budget, the sequel");
+    g_assert_cmpstr (((LbMessageSummary *) all->pdata[1])->subject, ==, "Lunch");
+    g_assert_cmpuint (in_inbox->len, ==, 2);
+  }
+}
+
+/* ------------------------------------------------------------------ crash */
+
+#define CRASH_MESSAGES 50
+
+/* Run in a child process that is killed without warning while it writes:
+ * it toggles the seen flag of messages (queued for a server) and delivers
+ * new messages to a local folder, as fast as it can. */
+static void
+crash_writer (const char *dir)
+{
+  g_autoptr(LbStore) store = open_store (dir);
+  g_autoptr(LbFolderInfo) inbox = ensure_folder (store, "INBOX", LB_FOLDER_ROLE_INBOX, FALSE);
+  g_autoptr(LbFolderInfo) local = ensure_folder (store, "Local", LB_FOLDER_ROLE_NONE, TRUE);
+  g_autoptr(GPtrArray) summaries = g_ptr_array_new_with_free_func ((GDestroyNotify) lb_message_summary_unref);
+  g_autoptr(GPtrArray) added = NULL;
+  g_autofree char *ready = g_build_filename (dir, "ready", NULL);
+
+  for (guint i = 0; i < CRASH_MESSAGES; i++)
+    g_ptr_array_add (summaries, make_summary (i + 1, 1600000000 + i, "crash", NULL, NULL));
+  added = add_summaries (store, inbox->id, summaries, LB_STORE_WRITE_NONE);
+  g_file_set_contents (ready, "", 0, NULL);
+
+  for (guint i = 0;; i++)
+    {
+      gint64 key = ((LbMessageSummary *) added->pdata[i % CRASH_MESSAGES])->key;
+      g_autoptr(LbMessageSummary) now = get_message (store, key);
+      g_autoptr(GPtrArray) deliveries = deliveries_new ();
+      g_autoptr(GPtrArray) stored = NULL;
+      g_autofree char *text = g_strdup_printf ("Message-ID: <crash-%u@example.test>\r\n"
+                                               "Subject: delivery %u\r\n\r\n%s\r\n",
+                                               i, i, "0123456789abcdef0123456789abcdef");
+
+      if (now->flags & LB_MESSAGE_SEEN)
+        set_flags (store, key, 0, LB_MESSAGE_SEEN, LB_STORE_WRITE_QUEUE);
+      else
+        set_flags (store, key, LB_MESSAGE_SEEN, 0, LB_STORE_WRITE_QUEUE);
+
+      add_delivery (deliveries, text, 0, NULL);
+      stored = deliver (store, local->id, deliveries);
+    }
+}
+
+static void
+test_store_crash_consistent (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *dir = NULL;
+  g_autoptr(LbStore) store = NULL;
+  g_autoptr(GPtrArray) ops = NULL;
+  g_autoptr(GHashTable) op_count = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, NULL);
+  g_autoptr(LbFolderInfo) inbox = NULL;
+  g_autoptr(LbFolderInfo) local = NULL;
+  g_autoptr(GPtrArray) rows = NULL;
+  g_autoptr(GPtrArray) delivered = NULL;
+  guint unread = 0;
+
+  if (g_test_subprocess ())
+    {
+      crash_writer (g_getenv ("LB_TEST_CRASH_DIR"));
+      return;
+    }
+
+  dir = g_dir_make_tmp ("lb-store-crash-XXXXXX", &error);
+  g_assert_no_error (error);
+  g_setenv ("LB_TEST_CRASH_DIR", dir, TRUE);
+
+  /* killed (SIGALRM, not caught) at a moment nobody chose */
+  g_test_trap_subprocess (NULL, 3 * G_USEC_PER_SEC, G_TEST_SUBPROCESS_INHERIT_STDERR);
+  g_assert_false (g_test_trap_has_passed ());
+  {
+    g_autofree char *ready = g_build_filename (dir, "ready", NULL);
+
+    if (!g_file_test (ready, G_FILE_TEST_EXISTS))
+      {
+        g_test_skip ("the writer did not get going before it was killed");
+        remove_tree (dir);
+        return;
+      }
+  }
+
+  /* the database is whole */
+  {
+    g_autofree char *path = g_build_filename (dir, "store.db", NULL);
+    sqlite3 *db = NULL;
+    sqlite3_stmt *stmt = NULL;
+
+    g_assert_cmpint (sqlite3_open (path, &db), ==, SQLITE_OK);
+    g_assert_cmpint (sqlite3_prepare_v2 (db, "PRAGMA integrity_check", -1, &stmt, NULL), ==, SQLITE_OK);
+    g_assert_cmpint (sqlite3_step (stmt), ==, SQLITE_ROW);
+    g_assert_cmpstr ((const char *) sqlite3_column_text (stmt, 0), ==, "ok");
+    sqlite3_finalize (stmt);
+    sqlite3_close (db);
+  }
+
+  store = open_store (dir);
+  inbox = ensure_folder (store, "INBOX", LB_FOLDER_ROLE_INBOX, FALSE);
+  local = ensure_folder (store, "Local", LB_FOLDER_ROLE_NONE, TRUE);
+
+  /* every flag change is in the queue, and only those that happened: a
+   * message is read exactly when an odd number of toggles was queued */
+  ops = list_ops (store);
+  g_test_message ("%u flag changes were committed before the kill", ops->len);
+  g_assert_cmpuint (ops->len, >, 0);
+  for (guint i = 0; i < ops->len; i++)
+    {
+      LbStoreOp *op = ops->pdata[i];
+      gint64 key = op->message_key;
+      guint n = GPOINTER_TO_UINT (g_hash_table_lookup (op_count, &key));
+
+      g_assert_cmpint (op->kind, ==, LB_STORE_OP_SET_FLAGS);
+      g_hash_table_insert (op_count, g_memdup2 (&key, sizeof key), GUINT_TO_POINTER (n + 1));
+    }
+  rows = list_messages (store, inbox->id, 0, 1000);
+  g_assert_cmpuint (rows->len, ==, CRASH_MESSAGES);
+  for (guint i = 0; i < rows->len; i++)
+    {
+      LbMessageSummary *row = rows->pdata[i];
+      guint n = GPOINTER_TO_UINT (g_hash_table_lookup (op_count, &row->key));
+
+      g_assert_cmpint (!!(row->flags & LB_MESSAGE_SEEN), ==, n % 2);
+      if (!(row->flags & LB_MESSAGE_SEEN))
+        unread++;
+    }
+  /* the counts the triggers keep agree */
+  g_assert_cmpuint (inbox->total, ==, CRASH_MESSAGES);
+  g_assert_cmpuint (inbox->unread, ==, unread);
+
+  /* every delivered message that has a row has its whole file */
+  delivered = list_messages (store, local->id, 0, 1000000);
+  g_assert_cmpuint (local->total, ==, delivered->len);
+  for (guint i = 0; i < delivered->len; i++)
+    {
+      LbMessageSummary *row = delivered->pdata[i];
+      g_autoptr(GAsyncResult) result = NULL;
+      g_autoptr(GBytes) bytes = NULL;
+      g_autofree char *want = NULL;
+      guint n;
+
+      g_assert_cmpint (sscanf (row->subject, "delivery %u", &n), ==, 1);
+      want = g_strdup_printf ("Message-ID: <crash-%u@example.test>\r\n"
+                              "Subject: delivery %u\r\n\r\n%s\r\n",
+                              n, n, "0123456789abcdef0123456789abcdef");
+      lb_store_read_message_async (store, row->key, NULL, lb_test_store_result, &result);
+      lb_test_wait (&result);
+      bytes = lb_store_read_message_finish (store, result, &error);
+      g_assert_no_error (error);
+      g_assert_cmpmem (g_bytes_get_data (bytes, NULL), g_bytes_get_size (bytes), want, strlen (want));
+    }
+
+  close_store (g_steal_pointer (&store));
+  remove_tree (dir);
+}
+
+static void
+test_store_fts_query (void)
+{
+  g_autofree char *a = lb_store_make_fts_query ("hello world");
+  g_autofree char *b = lb_store_make_fts_query ("say \"hi\"");
+  g_autofree char *c = lb_store_make_fts_query (" \t ");
+
+  g_assert_cmpstr (a, ==, "\"hello\" \"world\"*");
+  g_assert_cmpstr (b, ==, "\"say\" \"\"\"hi\"\"\"*");
+  g_assert_null (c);
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  g_test_init (&argc, &argv, NULL);
+  g_mime_init ();
+
+  g_test_add ("/store/open-creates", Fixture, NULL, fixture_set_up, test_store_open_creates, fixture_tear_down);
+  g_test_add_func ("/store/migrate-from-v1", test_store_migrate_from_v1);
+  g_test_add_func ("/store/refuses-foreign", test_store_refuses_foreign);
+  g_test_add ("/store/folders", Fixture, NULL, fixture_set_up, test_store_folders, fixture_tear_down);
+  g_test_add ("/store/summaries", Fixture, NULL, fixture_set_up, test_store_summaries, fixture_tear_down);
+  g_test_add ("/store/flags-and-queue", Fixture, NULL, fixture_set_up, test_store_flags_and_queue, fixture_tear_down);
+  g_test_add ("/store/local-folder", Fixture, NULL, fixture_set_up, test_store_local_folder, fixture_tear_down);
+  g_test_add ("/store/body-cache", Fixture, NULL, fixture_set_up, test_store_body_cache, fixture_tear_down);
+  g_test_add ("/store/threads", Fixture, NULL, fixture_set_up, test_store_threads, fixture_tear_down);
+  g_test_add ("/store/search", Fixture, NULL, fixture_set_up, test_store_search, fixture_tear_down);
+  g_test_add_func ("/store/fts-query", test_store_fts_query);
+  g_test_add_func ("/store/crash-consistent", test_store_crash_consistent);
+
+  return g_test_run ();
+}
