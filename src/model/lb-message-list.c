@@ -1,0 +1,1172 @@
+/* lb-message-list.c
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#define G_LOG_DOMAIN "lb-message-list"
+
+#include "config.h"
+
+#include "lb-message.h"
+#include "lb-message-list.h"
+
+/* LbMessageList is a GListModel of the messages of one folder (or of
+ * several, merged by date: the unified inbox), newest first, that holds
+ * only a window of at most LB_MESSAGE_LIST_MAX_RESIDENT rows in memory.
+ *
+ * get_item() never waits for the disk: a row not read yet is handed out
+ * empty (LbMessage:loaded is FALSE) and its page is read from the store;
+ * when the page arrives, the rows fill in with notify signals. The window
+ * is contiguous and follows the positions asked for.
+ *
+ * When the store changes, the list emits the smallest items-changed it
+ * can: the store says which messages came and went, with their dates; the
+ * store counts the rows before each (on its writer, so the counts are of
+ * exactly the state announced), and the list removes and inserts those
+ * rows one by one. While it works out a change, it reads no pages, and a
+ * page read before a change is dropped (the generation counter), so the
+ * window never shows a row at the wrong place. A very large change (an
+ * import) resets the list instead. */
+
+#define BULK_CHANGE 200
+
+typedef struct
+{
+  LbStore *store;
+  gint64 folder_id;
+  gulong handler;
+  guint total;
+} Source;
+
+typedef struct
+{
+  GArray *adds;      /* LbStorePosition */
+  GArray *removes;   /* LbStorePosition */
+  GArray *updates;   /* gint64 keys */
+} Batch;
+
+typedef struct
+{
+  guint position;
+  guint end;
+  GTask *task;
+} Waiter;
+
+struct _LbMessageList
+{
+  GObject parent_instance;
+
+  GPtrArray *sources;       /* Source */
+  guint n_items;
+  gboolean loaded;
+
+  guint win_start;
+  GPtrArray *window;        /* LbMessage */
+
+  guint generation;
+  GHashTable *pending;      /* pages being read */
+  GHashTable *wanted;       /* pages asked for while busy */
+  GQueue batches;           /* Batch */
+  gboolean busy;
+  guint updating;           /* rows being read again */
+  GList *waiters;           /* Waiter */
+
+  GCancellable *cancellable;
+};
+
+static void list_model_iface_init (GListModelInterface *iface);
+
+G_DEFINE_FINAL_TYPE_WITH_CODE (LbMessageList, lb_message_list, G_TYPE_OBJECT,
+                               G_IMPLEMENT_INTERFACE (G_TYPE_LIST_MODEL, list_model_iface_init))
+
+static void process_batches (LbMessageList *self);
+static void request_page (LbMessageList *self, guint page);
+static void check_waiters (LbMessageList *self, GError *error);
+
+static void
+batch_free (Batch *batch)
+{
+  g_array_unref (batch->adds);
+  g_array_unref (batch->removes);
+  g_array_unref (batch->updates);
+  g_free (batch);
+}
+
+/* ------------------------------------------------------------------ the window */
+
+static guint
+win_end (LbMessageList *self)
+{
+  return self->win_start + self->window->len;
+}
+
+static void
+clear_window (LbMessageList *self)
+{
+  g_ptr_array_set_size (self->window, 0);
+  self->win_start = 0;
+}
+
+/* Makes the window cover [from, to), keeping what it can. */
+static void
+ensure_window (LbMessageList *self,
+               guint          from,
+               guint          to)
+{
+  to = MIN (to, self->n_items);
+  if (from >= to)
+    return;
+
+  if (self->window->len == 0 || to + LB_MESSAGE_LIST_PAGE_SIZE < self->win_start ||
+      from > win_end (self) + LB_MESSAGE_LIST_PAGE_SIZE)
+    {
+      clear_window (self);
+      self->win_start = from;
+    }
+
+  while (from < self->win_start)
+    {
+      g_ptr_array_insert (self->window, 0, lb_message_new ());
+      self->win_start--;
+    }
+  while (win_end (self) < to)
+    g_ptr_array_add (self->window, lb_message_new ());
+
+  /* drop rows far from where the reader is */
+  while (self->window->len > LB_MESSAGE_LIST_MAX_RESIDENT)
+    {
+      if (from - self->win_start > win_end (self) - to)
+        {
+          g_ptr_array_remove_index (self->window, 0);
+          self->win_start++;
+        }
+      else
+        g_ptr_array_remove_index (self->window, self->window->len - 1);
+    }
+}
+
+static LbMessage *
+window_get (LbMessageList *self,
+            guint          position)
+{
+  if (position < self->win_start || position >= win_end (self))
+    return NULL;
+  return self->window->pdata[position - self->win_start];
+}
+
+/* ------------------------------------------------------------------ GListModel */
+
+static GType
+lb_message_list_get_item_type (GListModel *model)
+{
+  return LB_TYPE_MESSAGE;
+}
+
+static guint
+lb_message_list_get_n_items (GListModel *model)
+{
+  return LB_MESSAGE_LIST (model)->n_items;
+}
+
+static gpointer
+lb_message_list_get_item (GListModel *model,
+                          guint       position)
+{
+  LbMessageList *self = LB_MESSAGE_LIST (model);
+  LbMessage *message;
+
+  if (position >= self->n_items)
+    return NULL;
+
+  ensure_window (self, position, position + 1);
+  message = window_get (self, position);
+  if (!lb_message_get_loaded (message))
+    request_page (self, position / LB_MESSAGE_LIST_PAGE_SIZE);
+
+  return g_object_ref (message);
+}
+
+static void
+list_model_iface_init (GListModelInterface *iface)
+{
+  iface->get_item_type = lb_message_list_get_item_type;
+  iface->get_n_items = lb_message_list_get_n_items;
+  iface->get_item = lb_message_list_get_item;
+}
+
+/* ------------------------------------------------------------------ reading rows */
+
+static int
+compare_rows (gconstpointer a,
+              gconstpointer b)
+{
+  const LbMessageSummary *x = *(LbMessageSummary **) a;
+  const LbMessageSummary *y = *(LbMessageSummary **) b;
+
+  if (x->date != y->date)
+    return x->date > y->date ? -1 : 1;
+  return x->key > y->key ? -1 : (x->key < y->key ? 1 : 0);
+}
+
+typedef struct
+{
+  guint offset;
+  guint limit;
+  guint outstanding;
+  GPtrArray *rows;
+  GError *error;
+} ReadRows;
+
+static void
+read_rows_free (ReadRows *data)
+{
+  g_clear_pointer (&data->rows, g_ptr_array_unref);
+  g_clear_error (&data->error);
+  g_free (data);
+}
+
+static void
+read_rows_cb (GObject      *object,
+              GAsyncResult *result,
+              gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  ReadRows *data = g_task_get_task_data (task);
+  g_autoptr(GPtrArray) rows = NULL;
+  GError *error = NULL;
+
+  rows = lb_store_list_messages_finish (LB_STORE (object), result, &error);
+  if (rows == NULL && data->error == NULL)
+    data->error = error;
+  else if (rows == NULL)
+    g_error_free (error);
+  else
+    g_ptr_array_extend (data->rows, rows, (GCopyFunc) lb_message_summary_ref, NULL);
+
+  if (--data->outstanding > 0)
+    return;
+
+  if (data->error != NULL)
+    {
+      g_task_return_error (task, g_steal_pointer (&data->error));
+      return;
+    }
+
+  /* several folders: merge them, then take the page */
+  if (g_task_get_source_object (task) != NULL &&
+      LB_MESSAGE_LIST (g_task_get_source_object (task))->sources->len > 1)
+    {
+      g_autoptr(GPtrArray) page = g_ptr_array_new_with_free_func ((GDestroyNotify) lb_message_summary_unref);
+
+      g_ptr_array_sort (data->rows, compare_rows);
+      for (guint i = data->offset; i < data->rows->len && i < data->offset + data->limit; i++)
+        g_ptr_array_add (page, lb_message_summary_ref (data->rows->pdata[i]));
+      g_task_return_pointer (task, g_steal_pointer (&page), (GDestroyNotify) g_ptr_array_unref);
+      return;
+    }
+
+  g_task_return_pointer (task, g_steal_pointer (&data->rows), (GDestroyNotify) g_ptr_array_unref);
+}
+
+/* Reads rows [offset, offset + limit) of the list as the store has it. With
+ * several folders, each gives its first offset + limit rows and the merge
+ * picks the page: cheap near the top, where a unified inbox is read. */
+static void
+read_rows_async (LbMessageList       *self,
+                 guint                offset,
+                 guint                limit,
+                 GAsyncReadyCallback  callback,
+                 gpointer             user_data)
+{
+  GTask *task = g_task_new (self, self->cancellable, callback, user_data);
+  ReadRows *data = g_new0 (ReadRows, 1);
+
+  data->offset = offset;
+  data->limit = limit;
+  data->rows = g_ptr_array_new_with_free_func ((GDestroyNotify) lb_message_summary_unref);
+  data->outstanding = self->sources->len;
+  g_task_set_task_data (task, data, (GDestroyNotify) read_rows_free);
+  g_task_set_source_tag (task, read_rows_async);
+
+  if (self->sources->len == 0)
+    {
+      g_task_return_pointer (task, g_steal_pointer (&data->rows), (GDestroyNotify) g_ptr_array_unref);
+      g_object_unref (task);
+      return;
+    }
+
+  for (guint i = 0; i < self->sources->len; i++)
+    {
+      Source *source = self->sources->pdata[i];
+
+      if (self->sources->len == 1)
+        lb_store_list_messages_async (source->store, source->folder_id, offset, limit,
+                                      self->cancellable, read_rows_cb, g_object_ref (task));
+      else
+        lb_store_list_messages_async (source->store, source->folder_id, 0, offset + limit,
+                                      self->cancellable, read_rows_cb, g_object_ref (task));
+    }
+  g_object_unref (task);
+}
+
+static GPtrArray *
+read_rows_finish (LbMessageList  *self,
+                  GAsyncResult   *result,
+                  GError        **error)
+{
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+static void
+fill_rows (LbMessageList *self,
+           guint          offset,
+           GPtrArray     *rows)
+{
+  for (guint i = 0; i < rows->len; i++)
+    {
+      LbMessage *message = window_get (self, offset + i);
+
+      if (message != NULL)
+        lb_message_set_summary (message, rows->pdata[i]);
+    }
+}
+
+typedef struct
+{
+  guint page;
+  guint generation;
+} PageRead;
+
+static void
+page_read_cb (GObject      *object,
+              GAsyncResult *result,
+              gpointer      user_data)
+{
+  LbMessageList *self = LB_MESSAGE_LIST (object);
+  g_autofree PageRead *read = user_data;
+  g_autoptr(GPtrArray) rows = NULL;
+  g_autoptr(GError) error = NULL;
+
+  rows = read_rows_finish (self, result, &error);
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    return;
+
+  g_hash_table_remove (self->pending, GUINT_TO_POINTER (read->page));
+
+  if (rows == NULL)
+    {
+      g_warning ("Could not read messages: %s", error->message);
+      check_waiters (self, error);
+      return;
+    }
+
+  if (read->generation != self->generation)
+    {
+      /* the list changed under the read: read the page again */
+      guint first = read->page * LB_MESSAGE_LIST_PAGE_SIZE;
+
+      if (first < win_end (self) && first + LB_MESSAGE_LIST_PAGE_SIZE > self->win_start)
+        request_page (self, read->page);
+      return;
+    }
+
+  fill_rows (self, read->page * LB_MESSAGE_LIST_PAGE_SIZE, rows);
+  check_waiters (self, NULL);
+}
+
+static void
+request_page (LbMessageList *self,
+              guint          page)
+{
+  PageRead *read;
+
+  if (g_hash_table_contains (self->pending, GUINT_TO_POINTER (page)))
+    return;
+  if (self->busy)
+    {
+      g_hash_table_add (self->wanted, GUINT_TO_POINTER (page));
+      return;
+    }
+
+  g_hash_table_add (self->pending, GUINT_TO_POINTER (page));
+  read = g_new0 (PageRead, 1);
+  read->page = page;
+  read->generation = self->generation;
+  read_rows_async (self, page * LB_MESSAGE_LIST_PAGE_SIZE, LB_MESSAGE_LIST_PAGE_SIZE,
+                   page_read_cb, read);
+}
+
+/* Asks again for every page of the window that has an empty row. */
+static void
+request_missing_pages (LbMessageList *self)
+{
+  guint last_page = G_MAXUINT;
+
+  for (guint i = 0; i < self->window->len; i++)
+    {
+      guint page = (self->win_start + i) / LB_MESSAGE_LIST_PAGE_SIZE;
+
+      if (page != last_page && !lb_message_get_loaded (self->window->pdata[i]))
+        {
+          request_page (self, page);
+          last_page = page;
+        }
+    }
+}
+
+/* ------------------------------------------------------------------ waiting for rows */
+
+static gboolean
+range_loaded (LbMessageList *self,
+              guint          from,
+              guint          to)
+{
+  to = MIN (to, self->n_items);
+  for (guint p = from; p < to; p++)
+    {
+      LbMessage *message = window_get (self, p);
+
+      if (message == NULL || !lb_message_get_loaded (message))
+        return FALSE;
+    }
+  return TRUE;
+}
+
+static void
+check_waiters (LbMessageList *self,
+               GError        *error)
+{
+  GList *l = self->waiters;
+
+  while (l != NULL)
+    {
+      Waiter *waiter = l->data;
+      GList *next = l->next;
+
+      if (error != NULL || range_loaded (self, waiter->position, waiter->end))
+        {
+          self->waiters = g_list_delete_link (self->waiters, l);
+          if (error != NULL)
+            g_task_return_error (waiter->task, g_error_copy (error));
+          else
+            g_task_return_boolean (waiter->task, TRUE);
+          g_object_unref (waiter->task);
+          g_free (waiter);
+        }
+      else if (waiter->position < self->n_items &&
+               (window_get (self, waiter->position) == NULL ||
+                window_get (self, MIN (waiter->end, self->n_items) - 1) == NULL))
+        {
+          /* the window moved away: bring it back */
+          ensure_window (self, waiter->position, waiter->end);
+          for (guint page = waiter->position / LB_MESSAGE_LIST_PAGE_SIZE;
+               page * LB_MESSAGE_LIST_PAGE_SIZE < MIN (waiter->end, self->n_items); page++)
+            request_page (self, page);
+        }
+      l = next;
+    }
+}
+
+/**
+ * lb_message_list_fetch_async:
+ * @self: the list
+ * @position: the first row wanted
+ * @n_items: how many rows (at most %LB_MESSAGE_LIST_MAX_RESIDENT)
+ * @cancellable: (nullable): a #GCancellable
+ * @callback: called when those rows are loaded
+ * @user_data: data for @callback
+ *
+ * Makes sure rows are read, for those (a command line, a test) that want
+ * to wait for them rather than watch them fill in. Rows past the end of
+ * the list are not waited for.
+ */
+void
+lb_message_list_fetch_async (LbMessageList       *self,
+                             guint                position,
+                             guint                n_items,
+                             GCancellable        *cancellable,
+                             GAsyncReadyCallback  callback,
+                             gpointer             user_data)
+{
+  Waiter *waiter;
+
+  g_return_if_fail (LB_IS_MESSAGE_LIST (self));
+
+  n_items = MIN (n_items, LB_MESSAGE_LIST_MAX_RESIDENT);
+
+  waiter = g_new0 (Waiter, 1);
+  waiter->position = position;
+  waiter->end = position + n_items;
+  waiter->task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (waiter->task, lb_message_list_fetch_async);
+  self->waiters = g_list_append (self->waiters, waiter);
+
+  if (position < self->n_items)
+    {
+      ensure_window (self, position, position + n_items);
+      for (guint page = position / LB_MESSAGE_LIST_PAGE_SIZE;
+           page * LB_MESSAGE_LIST_PAGE_SIZE < MIN (position + n_items, self->n_items); page++)
+        request_page (self, page);
+    }
+  check_waiters (self, NULL);
+}
+
+gboolean
+lb_message_list_fetch_finish (LbMessageList  *self,
+                              GAsyncResult   *result,
+                              GError        **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+
+  return g_task_propagate_boolean (G_TASK (result), error);
+}
+
+/* ------------------------------------------------------------------ loading */
+
+typedef struct
+{
+  guint outstanding;
+  GError *error;
+} LoadData;
+
+static void
+load_data_free (LoadData *data)
+{
+  g_clear_error (&data->error);
+  g_free (data);
+}
+
+static guint
+sum_totals (LbMessageList *self)
+{
+  guint n = 0;
+
+  for (guint i = 0; i < self->sources->len; i++)
+    n += ((Source *) self->sources->pdata[i])->total;
+  return n;
+}
+
+static void
+load_folder_cb (GObject      *object,
+                GAsyncResult *result,
+                gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  LbMessageList *self = g_task_get_source_object (task);
+  LoadData *data = g_task_get_task_data (task);
+  g_autoptr(LbFolderInfo) info = NULL;
+  GError *error = NULL;
+  guint old;
+
+  info = lb_store_get_folder_finish (LB_STORE (object), result, &error);
+  if (info == NULL)
+    {
+      if (data->error == NULL)
+        data->error = error;
+      else
+        g_error_free (error);
+    }
+  else
+    for (guint i = 0; i < self->sources->len; i++)
+      {
+        Source *source = self->sources->pdata[i];
+
+        if (source->store == LB_STORE (object) && source->folder_id == info->id)
+          source->total = info->total;
+      }
+
+  if (--data->outstanding > 0)
+    return;
+
+  if (data->error != NULL)
+    {
+      self->busy = FALSE;
+      g_task_return_error (task, g_steal_pointer (&data->error));
+      return;
+    }
+
+  old = self->n_items;
+  self->n_items = sum_totals (self);
+  self->loaded = TRUE;
+  self->generation++;
+  clear_window (self);
+  self->busy = FALSE;
+  if (old != 0 || self->n_items != 0)
+    g_list_model_items_changed (G_LIST_MODEL (self), 0, old, self->n_items);
+
+  g_hash_table_remove_all (self->wanted);
+  check_waiters (self, NULL);
+  g_task_return_boolean (task, TRUE);
+  process_batches (self);
+}
+
+/* Reads the folders' counts and (re)starts the list from them. */
+static void
+reload (LbMessageList *self,
+        GTask         *task)
+{
+  LoadData *data = g_new0 (LoadData, 1);
+
+  data->outstanding = self->sources->len;
+  g_task_set_task_data (task, data, (GDestroyNotify) load_data_free);
+  self->busy = TRUE;
+
+  if (self->sources->len == 0)
+    {
+      self->busy = FALSE;
+      self->loaded = TRUE;
+      g_task_return_boolean (task, TRUE);
+      g_object_unref (task);
+      return;
+    }
+
+  for (guint i = 0; i < self->sources->len; i++)
+    {
+      Source *source = self->sources->pdata[i];
+
+      lb_store_get_folder_async (source->store, source->folder_id, self->cancellable,
+                                 load_folder_cb, g_object_ref (task));
+    }
+  g_object_unref (task);
+}
+
+/**
+ * lb_message_list_load_async:
+ * @self: the list
+ * @cancellable: (nullable): a #GCancellable
+ * @callback: called when the list knows its length
+ * @user_data: data for @callback
+ *
+ * Reads how many messages the folders hold; the list then has that many
+ * rows (items-changed), which fill in as they are asked for.
+ */
+void
+lb_message_list_load_async (LbMessageList       *self,
+                            GCancellable        *cancellable,
+                            GAsyncReadyCallback  callback,
+                            gpointer             user_data)
+{
+  GTask *task;
+
+  g_return_if_fail (LB_IS_MESSAGE_LIST (self));
+
+  task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, lb_message_list_load_async);
+  reload (self, task);
+}
+
+gboolean
+lb_message_list_load_finish (LbMessageList  *self,
+                             GAsyncResult   *result,
+                             GError        **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+
+  return g_task_propagate_boolean (G_TASK (result), error);
+}
+
+static void
+reload_done_cb (GObject      *object,
+                GAsyncResult *result,
+                gpointer      user_data)
+{
+  g_autoptr(GError) error = NULL;
+
+  if (!g_task_propagate_boolean (G_TASK (result), &error) &&
+      !g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    g_warning ("Could not reload a message list: %s", error->message);
+}
+
+/* ------------------------------------------------------------------ changes */
+
+static Source *
+find_source (LbMessageList *self,
+             LbStore       *store,
+             gint64         folder_id)
+{
+  for (guint i = 0; i < self->sources->len; i++)
+    {
+      Source *source = self->sources->pdata[i];
+
+      if (source->store == store && source->folder_id == folder_id)
+        return source;
+    }
+  return NULL;
+}
+
+static void
+on_store_changed (LbStore       *store,
+                  GPtrArray     *changes,
+                  LbMessageList *self)
+{
+  Batch *batch = NULL;
+
+  for (guint i = 0; i < changes->len; i++)
+    {
+      LbStoreChange *change = changes->pdata[i];
+      LbStorePosition position = { change->date, change->key };
+
+      if (find_source (self, store, change->folder_id) == NULL)
+        continue;
+      if (batch == NULL)
+        {
+          batch = g_new0 (Batch, 1);
+          batch->adds = g_array_new (FALSE, FALSE, sizeof (LbStorePosition));
+          batch->removes = g_array_new (FALSE, FALSE, sizeof (LbStorePosition));
+          batch->updates = g_array_new (FALSE, FALSE, sizeof (gint64));
+        }
+      switch (change->kind)
+        {
+        case LB_STORE_CHANGE_ADDED:
+          g_array_append_val (batch->adds, position);
+          break;
+        case LB_STORE_CHANGE_REMOVED:
+          g_array_append_val (batch->removes, position);
+          break;
+        case LB_STORE_CHANGE_UPDATED:
+        default:
+          g_array_append_val (batch->updates, change->key);
+          break;
+        }
+    }
+
+  if (batch == NULL)
+    return;
+
+  /* a page read now would be of a state the list has not caught up with */
+  if (batch->adds->len > 0 || batch->removes->len > 0)
+    self->generation++;
+  g_queue_push_tail (&self->batches, batch);
+  process_batches (self);
+}
+
+static void
+update_cb (GObject      *object,
+           GAsyncResult *result,
+           gpointer      user_data)
+{
+  g_autoptr(LbMessageList) self = user_data;
+  g_autoptr(LbMessageSummary) summary = NULL;
+  g_autoptr(GError) error = NULL;
+
+  summary = lb_store_get_message_finish (LB_STORE (object), result, &error);
+  self->updating--;
+  if (summary == NULL)
+    return;   /* gone meanwhile: its removal is on its way */
+
+  for (guint i = 0; i < self->window->len; i++)
+    {
+      LbMessage *message = self->window->pdata[i];
+
+      if (lb_message_get_key (message) == summary->key &&
+          lb_message_get_folder_id (message) == summary->folder_id)
+        lb_message_set_summary (message, summary);
+    }
+}
+
+static void
+apply_updates (LbMessageList *self,
+               LbStore       *store,
+               GArray        *keys)
+{
+  for (guint k = 0; k < keys->len; k++)
+    {
+      gint64 key = g_array_index (keys, gint64, k);
+
+      for (guint i = 0; i < self->window->len; i++)
+        if (lb_message_get_key (self->window->pdata[i]) == key)
+          {
+            self->updating++;
+            lb_store_get_message_async (store, key, self->cancellable, update_cb, g_object_ref (self));
+            break;
+          }
+    }
+}
+
+static gboolean
+sorts_before (const LbStorePosition *a,
+              const LbStorePosition *b)
+{
+  return a->date > b->date || (a->date == b->date && a->key > b->key);
+}
+
+typedef struct
+{
+  Batch *batch;
+  LbStore *store;
+  GArray *positions;   /* removes then adds */
+  GArray *counts;      /* summed over the sources */
+  guint outstanding;
+  gboolean failed;
+} Counting;
+
+static void
+counting_free (Counting *counting)
+{
+  batch_free (counting->batch);
+  g_array_unref (counting->positions);
+  g_array_unref (counting->counts);
+  g_object_unref (counting->store);
+  g_free (counting);
+}
+
+static void
+finish_batch (LbMessageList *self)
+{
+  GHashTableIter iter;
+  gpointer page;
+  g_autoptr(GList) pages = NULL;
+
+  self->busy = FALSE;
+  g_hash_table_iter_init (&iter, self->wanted);
+  while (g_hash_table_iter_next (&iter, &page, NULL))
+    pages = g_list_prepend (pages, page);
+  g_hash_table_remove_all (self->wanted);
+  for (GList *l = pages; l; l = l->next)
+    request_page (self, GPOINTER_TO_UINT (l->data));
+  request_missing_pages (self);
+  check_waiters (self, NULL);
+  process_batches (self);
+}
+
+static gboolean
+more_moves_queued (LbMessageList *self)
+{
+  for (GList *l = self->batches.head; l; l = l->next)
+    {
+      Batch *batch = l->data;
+
+      if (batch->adds->len > 0 || batch->removes->len > 0)
+        return TRUE;
+    }
+  return FALSE;
+}
+
+static void
+start_reload (LbMessageList *self)
+{
+  GTask *task = g_task_new (self, self->cancellable, reload_done_cb, NULL);
+
+  g_task_set_source_tag (task, lb_message_list_load_async);
+  reload (self, task);
+}
+
+static void process_counts (LbMessageList *self, Counting *counting);
+
+static int
+compare_uint (gconstpointer a,
+              gconstpointer b)
+{
+  guint x = *(const guint *) a, y = *(const guint *) b;
+
+  return (x > y) - (x < y);
+}
+
+typedef struct
+{
+  LbMessageList *self;
+  Counting *counting;
+} CountCall;
+
+static void
+count_call_cb (GObject      *object,
+               GAsyncResult *result,
+               gpointer      user_data)
+{
+  g_autofree CountCall *call = user_data;
+  g_autoptr(LbMessageList) self = call->self;
+  Counting *counting = call->counting;
+  g_autoptr(GArray) counts = NULL;
+  g_autoptr(GError) error = NULL;
+
+  counts = lb_store_count_before_finish (LB_STORE (object), result, &error);
+  if (counts == NULL)
+    counting->failed = TRUE;
+  else
+    for (guint i = 0; i < counts->len; i++)
+      g_array_index (counting->counts, guint, i) += g_array_index (counts, guint, i);
+
+  if (--counting->outstanding > 0)
+    return;
+
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    {
+      counting_free (counting);
+      return;
+    }
+  process_counts (self, counting);
+}
+
+static void
+process_counts (LbMessageList *self,
+                Counting      *counting)
+{
+  Batch *batch = counting->batch;
+  guint n_removes = batch->removes->len;
+  g_autoptr(GArray) old_positions = g_array_new (FALSE, FALSE, sizeof (guint));
+  g_autoptr(GArray) order = NULL;
+
+  /* later writes already counted in: work it all out from scratch */
+  if (counting->failed || more_moves_queued (self))
+    {
+      counting_free (counting);
+      while (!g_queue_is_empty (&self->batches))
+        batch_free (g_queue_pop_head (&self->batches));
+      start_reload (self);
+      return;
+    }
+
+  /* where each removed row was: rows before it now, less the added
+   * ones before it, plus the other removed ones before it */
+  for (guint i = 0; i < n_removes; i++)
+    {
+      LbStorePosition *r = &g_array_index (batch->removes, LbStorePosition, i);
+      guint pos = g_array_index (counting->counts, guint, i);
+
+      for (guint j = 0; j < batch->adds->len; j++)
+        if (sorts_before (&g_array_index (batch->adds, LbStorePosition, j), r))
+          pos--;
+      for (guint j = 0; j < n_removes; j++)
+        if (j != i && sorts_before (&g_array_index (batch->removes, LbStorePosition, j), r))
+          pos++;
+      g_array_append_val (old_positions, pos);
+    }
+
+  /* remove from the bottom up, so each position holds as we go */
+  for (guint k = 0; k < n_removes; k++)
+    {
+      guint best = G_MAXUINT, best_i = 0;
+
+      for (guint i = 0; i < n_removes; i++)
+        {
+          guint pos = g_array_index (old_positions, guint, i);
+
+          if (pos != G_MAXUINT && (best == G_MAXUINT || pos > best))
+            {
+              best = pos;
+              best_i = i;
+            }
+        }
+      g_array_index (old_positions, guint, best_i) = G_MAXUINT;
+      if (best >= self->n_items)
+        continue;
+
+      if (best < self->win_start)
+        self->win_start--;
+      else if (best < win_end (self))
+        g_ptr_array_remove_index (self->window, best - self->win_start);
+      self->n_items--;
+      g_list_model_items_changed (G_LIST_MODEL (self), best, 1, 0);
+    }
+
+  /* then insert from the top down */
+  order = g_array_new (FALSE, FALSE, sizeof (guint));
+  for (guint j = 0; j < batch->adds->len; j++)
+    {
+      guint pos = g_array_index (counting->counts, guint, n_removes + j);
+
+      g_array_append_val (order, pos);
+    }
+  g_array_sort (order, compare_uint);
+  for (guint j = 0; j < order->len; j++)
+    {
+      guint pos = MIN (g_array_index (order, guint, j), self->n_items);
+
+      if (self->window->len > 0 && pos >= self->win_start && pos <= win_end (self))
+        g_ptr_array_insert (self->window, pos - self->win_start, lb_message_new ());
+      else if (self->window->len > 0 && pos < self->win_start)
+        self->win_start++;
+      self->n_items++;
+      g_list_model_items_changed (G_LIST_MODEL (self), pos, 0, 1);
+    }
+
+  while (self->window->len > LB_MESSAGE_LIST_MAX_RESIDENT)
+    g_ptr_array_remove_index (self->window, self->window->len - 1);
+
+  apply_updates (self, counting->store, batch->updates);
+  counting_free (counting);
+  finish_batch (self);
+}
+
+static void
+process_batches (LbMessageList *self)
+{
+  Batch *batch;
+  Counting *counting;
+  Source *any;
+
+  if (self->busy || !self->loaded || g_queue_is_empty (&self->batches))
+    return;
+
+  batch = g_queue_pop_head (&self->batches);
+  any = self->sources->pdata[0];
+
+  if (batch->adds->len == 0 && batch->removes->len == 0)
+    {
+      for (guint i = 0; i < self->sources->len; i++)
+        apply_updates (self, ((Source *) self->sources->pdata[i])->store, batch->updates);
+      batch_free (batch);
+      process_batches (self);
+      return;
+    }
+
+  if (batch->adds->len + batch->removes->len > BULK_CHANGE)
+    {
+      /* an import: one reset says it best */
+      batch_free (batch);
+      while (!g_queue_is_empty (&self->batches))
+        batch_free (g_queue_pop_head (&self->batches));
+      start_reload (self);
+      return;
+    }
+
+  self->busy = TRUE;
+  counting = g_new0 (Counting, 1);
+  counting->batch = batch;
+  counting->store = g_object_ref (any->store);
+  counting->positions = g_array_new (FALSE, FALSE, sizeof (LbStorePosition));
+  g_array_append_vals (counting->positions, batch->removes->data, batch->removes->len);
+  g_array_append_vals (counting->positions, batch->adds->data, batch->adds->len);
+  counting->counts = g_array_new (FALSE, TRUE, sizeof (guint));
+  g_array_set_size (counting->counts, counting->positions->len);
+  counting->outstanding = self->sources->len;
+
+  for (guint i = 0; i < self->sources->len; i++)
+    {
+      Source *source = self->sources->pdata[i];
+      CountCall *call = g_new0 (CountCall, 1);
+
+      call->self = g_object_ref (self);
+      call->counting = counting;
+      lb_store_count_before_async (source->store, source->folder_id, counting->positions,
+                                   self->cancellable, count_call_cb, call);
+    }
+}
+
+/* ------------------------------------------------------------------ object */
+
+static void
+source_free (Source *source)
+{
+  g_clear_signal_handler (&source->handler, source->store);
+  g_object_unref (source->store);
+  g_free (source);
+}
+
+static void
+lb_message_list_dispose (GObject *object)
+{
+  LbMessageList *self = LB_MESSAGE_LIST (object);
+
+  g_cancellable_cancel (self->cancellable);
+  g_ptr_array_set_size (self->sources, 0);
+  g_ptr_array_set_size (self->window, 0);
+  while (!g_queue_is_empty (&self->batches))
+    batch_free (g_queue_pop_head (&self->batches));
+
+  G_OBJECT_CLASS (lb_message_list_parent_class)->dispose (object);
+}
+
+static void
+lb_message_list_finalize (GObject *object)
+{
+  LbMessageList *self = LB_MESSAGE_LIST (object);
+
+  g_ptr_array_unref (self->sources);
+  g_ptr_array_unref (self->window);
+  g_hash_table_unref (self->pending);
+  g_hash_table_unref (self->wanted);
+  g_object_unref (self->cancellable);
+
+  G_OBJECT_CLASS (lb_message_list_parent_class)->finalize (object);
+}
+
+static void
+lb_message_list_class_init (LbMessageListClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+
+  object_class->dispose = lb_message_list_dispose;
+  object_class->finalize = lb_message_list_finalize;
+}
+
+static void
+lb_message_list_init (LbMessageList *self)
+{
+  self->sources = g_ptr_array_new_with_free_func ((GDestroyNotify) source_free);
+  self->window = g_ptr_array_new_with_free_func (g_object_unref);
+  self->pending = g_hash_table_new (NULL, NULL);
+  self->wanted = g_hash_table_new (NULL, NULL);
+  self->cancellable = g_cancellable_new ();
+  g_queue_init (&self->batches);
+}
+
+/**
+ * lb_message_list_new:
+ *
+ * Returns: (transfer full): an empty list; add folders, then load it
+ */
+LbMessageList *
+lb_message_list_new (void)
+{
+  return g_object_new (LB_TYPE_MESSAGE_LIST, NULL);
+}
+
+/**
+ * lb_message_list_add_folder:
+ * @self: the list
+ * @store: an account's store
+ * @folder_id: one of its folders
+ *
+ * Adds a folder's messages to the list (one folder for a folder's list,
+ * each account's inbox for the unified inbox). Call before loading.
+ */
+void
+lb_message_list_add_folder (LbMessageList *self,
+                            LbStore       *store,
+                            gint64         folder_id)
+{
+  Source *source;
+  gboolean watched = FALSE;
+
+  g_return_if_fail (LB_IS_MESSAGE_LIST (self));
+  g_return_if_fail (LB_IS_STORE (store));
+  g_return_if_fail (!self->loaded);
+
+  for (guint i = 0; i < self->sources->len; i++)
+    watched |= ((Source *) self->sources->pdata[i])->store == store;
+
+  source = g_new0 (Source, 1);
+  source->store = g_object_ref (store);
+  source->folder_id = folder_id;
+  if (!watched)
+    source->handler = g_signal_connect (store, "changed", G_CALLBACK (on_store_changed), self);
+  g_ptr_array_add (self->sources, source);
+}
+
+/**
+ * lb_message_list_get_n_resident:
+ *
+ * Returns: how many rows the list holds in memory now
+ */
+guint
+lb_message_list_get_n_resident (LbMessageList *self)
+{
+  g_return_val_if_fail (LB_IS_MESSAGE_LIST (self), 0);
+
+  return self->window->len;
+}
+
+/**
+ * lb_message_list_is_busy:
+ *
+ * Returns: whether the list is catching up with a change of the store
+ */
+gboolean
+lb_message_list_is_busy (LbMessageList *self)
+{
+  g_return_val_if_fail (LB_IS_MESSAGE_LIST (self), FALSE);
+
+  return self->busy || self->updating > 0 || !g_queue_is_empty (&self->batches) ||
+         g_hash_table_size (self->pending) > 0;
+}
