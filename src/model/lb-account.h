@@ -1,0 +1,153 @@
+/* lb-account.h: the settings of one mail account
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#pragma once
+
+#include <gio/gio.h>
+
+#include "lb-identity.h"
+#include "lb-net-security.h"
+
+G_BEGIN_DECLS
+
+/**
+ * LbIncomingProtocol:
+ * @LB_INCOMING_IMAP: IMAP4rev1: the mail stays on the server, in folders
+ * @LB_INCOMING_POP3: POP3: the mail is downloaded into local folders
+ *
+ * Stored in account files as "imap" and "pop3" (the enum value nicks).
+ */
+typedef enum
+{
+  LB_INCOMING_IMAP,
+  LB_INCOMING_POP3,
+} LbIncomingProtocol;
+
+#define LB_TYPE_INCOMING_PROTOCOL (lb_incoming_protocol_get_type ())
+
+GType       lb_incoming_protocol_get_type    (void) G_GNUC_CONST;
+const char *lb_incoming_protocol_to_string   (LbIncomingProtocol  protocol);
+gboolean    lb_incoming_protocol_from_string (const char         *str,
+                                              LbIncomingProtocol *out_protocol);
+
+/* The GType of the engine's LbNetSecurity, which has none of its own (the
+ * engine defines no GObject types): it belongs next to the enum and should
+ * move there if the engine ever grows GObject types. */
+#define LB_TYPE_NET_SECURITY (lb_net_security_get_type ())
+
+GType       lb_net_security_get_type         (void) G_GNUC_CONST;
+
+/**
+ * LbAccountError:
+ * @LB_ACCOUNT_ERROR_INVALID_ID: the id is not a safe file name
+ * @LB_ACCOUNT_ERROR_INVALID: a setting cannot be used (see the message)
+ * @LB_ACCOUNT_ERROR_EXISTS: an account with that id exists already
+ * @LB_ACCOUNT_ERROR_NOT_FOUND: the account is not one of the manager's
+ *
+ * Problems in the structure of an account file (a missing group or key, a
+ * value that does not parse) are reported in the %G_KEY_FILE_ERROR domain.
+ */
+typedef enum
+{
+  LB_ACCOUNT_ERROR_INVALID_ID,
+  LB_ACCOUNT_ERROR_INVALID,
+  LB_ACCOUNT_ERROR_EXISTS,
+  LB_ACCOUNT_ERROR_NOT_FOUND,
+} LbAccountError;
+
+#define LB_ACCOUNT_ERROR (lb_account_error_quark ())
+
+GQuark      lb_account_error_quark           (void);
+
+#define LB_TYPE_ACCOUNT (lb_account_get_type ())
+
+G_DECLARE_FINAL_TYPE (LbAccount, lb_account, LB, ACCOUNT, GObject)
+
+gboolean            lb_account_id_is_valid                       (const char          *id);
+
+LbAccount          *lb_account_new                               (const char          *id);
+LbAccount          *lb_account_new_from_key_file                 (GKeyFile            *key_file,
+                                                                  const char          *id,
+                                                                  GError             **error);
+GKeyFile           *lb_account_to_key_file                       (LbAccount           *self);
+gboolean            lb_account_validate                          (LbAccount           *self,
+                                                                  GError             **error);
+
+const char         *lb_account_get_id                            (LbAccount           *self);
+const char         *lb_account_get_display_name                  (LbAccount           *self);
+void                lb_account_set_display_name                  (LbAccount           *self,
+                                                                  const char          *display_name);
+guint               lb_account_get_position                      (LbAccount           *self);
+void                lb_account_set_position                      (LbAccount           *self,
+                                                                  guint                position);
+const char         *lb_account_get_data_dir                      (LbAccount           *self);
+void                lb_account_set_data_dir                      (LbAccount           *self,
+                                                                  const char          *data_dir);
+
+GListModel         *lb_account_get_identities                    (LbAccount           *self);
+LbIdentity         *lb_account_get_default_identity              (LbAccount           *self);
+void                lb_account_add_identity                      (LbAccount           *self,
+                                                                  LbIdentity          *identity);
+gboolean            lb_account_remove_identity                   (LbAccount           *self,
+                                                                  LbIdentity          *identity);
+void                lb_account_set_default_identity              (LbAccount           *self,
+                                                                  LbIdentity          *identity);
+
+LbIncomingProtocol  lb_account_get_incoming_protocol             (LbAccount           *self);
+void                lb_account_set_incoming_protocol             (LbAccount           *self,
+                                                                  LbIncomingProtocol   protocol);
+const char         *lb_account_get_incoming_host                 (LbAccount           *self);
+void                lb_account_set_incoming_host                 (LbAccount           *self,
+                                                                  const char          *host);
+guint16             lb_account_get_incoming_port                 (LbAccount           *self);
+void                lb_account_set_incoming_port                 (LbAccount           *self,
+                                                                  guint16              port);
+guint16             lb_account_get_effective_incoming_port       (LbAccount           *self);
+LbNetSecurity       lb_account_get_incoming_security             (LbAccount           *self);
+void                lb_account_set_incoming_security             (LbAccount           *self,
+                                                                  LbNetSecurity        security);
+const char         *lb_account_get_incoming_user                 (LbAccount           *self);
+void                lb_account_set_incoming_user                 (LbAccount           *self,
+                                                                  const char          *user);
+
+gboolean            lb_account_get_pop3_keep_on_server           (LbAccount           *self);
+void                lb_account_set_pop3_keep_on_server           (LbAccount           *self,
+                                                                  gboolean             keep);
+guint               lb_account_get_pop3_delete_after_days        (LbAccount           *self);
+void                lb_account_set_pop3_delete_after_days        (LbAccount           *self,
+                                                                  guint                days);
+gboolean            lb_account_get_pop3_delete_when_deleted_here (LbAccount           *self);
+void                lb_account_set_pop3_delete_when_deleted_here (LbAccount           *self,
+                                                                  gboolean             delete_here);
+
+const char         *lb_account_get_smtp_host                     (LbAccount           *self);
+void                lb_account_set_smtp_host                     (LbAccount           *self,
+                                                                  const char          *host);
+guint16             lb_account_get_smtp_port                     (LbAccount           *self);
+void                lb_account_set_smtp_port                     (LbAccount           *self,
+                                                                  guint16              port);
+guint16             lb_account_get_effective_smtp_port           (LbAccount           *self);
+LbNetSecurity       lb_account_get_smtp_security                 (LbAccount           *self);
+void                lb_account_set_smtp_security                 (LbAccount           *self,
+                                                                  LbNetSecurity        security);
+const char         *lb_account_get_smtp_user                     (LbAccount           *self);
+void                lb_account_set_smtp_user                     (LbAccount           *self,
+                                                                  const char          *user);
+
+const char * const *lb_account_get_pinned_certificates           (LbAccount           *self);
+void                lb_account_pin_certificate                   (LbAccount           *self,
+                                                                  const char          *host,
+                                                                  guint16              port,
+                                                                  const char          *fingerprint);
+gboolean            lb_account_unpin_certificate                 (LbAccount           *self,
+                                                                  const char          *host,
+                                                                  guint16              port);
+gboolean            lb_account_is_certificate_pinned             (LbAccount           *self,
+                                                                  const char          *host,
+                                                                  guint16              port,
+                                                                  const char          *fingerprint);
+char               *lb_account_certificate_fingerprint           (GTlsCertificate     *certificate);
+
+G_END_DECLS
