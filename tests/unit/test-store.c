@@ -53,8 +53,13 @@ static void
 close_store (LbStore *store)
 {
   /* each finished job hands its reference back to this thread */
+  /* a reference may also go in a GTask worker thread, which does not
+   * wake the main context: poll rather than block */
   while (G_OBJECT (store)->ref_count > 1)
-    g_main_context_iteration (NULL, TRUE);
+    {
+      if (!g_main_context_iteration (NULL, FALSE))
+        g_usleep (1000);
+    }
   g_assert_finalize_object (store);
 }
 

@@ -1,0 +1,258 @@
+/* bench-store.c: the local store and the message list on a large folder
+ *
+ *   bench-store import STORE-DIR MAILDIR   import a Maildir into a local folder
+ *   bench-store read STORE-DIR [WORD...]   open it, page through, search
+ *
+ * Run by bench/run-store, which generates the Maildir. The two phases run
+ * as separate processes so that the memory figure of "read" is that of the
+ * model holding the folder, not what the import left behind.
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <glib/gstdio.h>
+#include <gmime/gmime.h>
+
+#include "lb-maildir-import.h"
+#include "lb-message.h"
+#include "lb-message-list.h"
+#include "lb-store.h"
+
+static void
+store_result (GObject      *object,
+              GAsyncResult *result,
+              gpointer      user_data)
+{
+  *(GAsyncResult **) user_data = g_object_ref (result);
+}
+
+static void
+wait_for (GAsyncResult **result)
+{
+  while (*result == NULL)
+    g_main_context_iteration (NULL, TRUE);
+}
+
+static void
+check (GError *error)
+{
+  if (error != NULL)
+    {
+      fprintf (stderr, "bench-store: %s\n", error->message);
+      exit (1);
+    }
+}
+
+static double
+ms_since (gint64 start)
+{
+  return (g_get_monotonic_time () - start) / 1000.0;
+}
+
+static guint
+proc_status_kb (const char *field)
+{
+  g_autofree char *status = NULL;
+  const char *line;
+
+  if (!g_file_get_contents ("/proc/self/status", &status, NULL, NULL))
+    return 0;
+  line = strstr (status, field);
+  return line ? (guint) g_ascii_strtoull (line + strlen (field) + 1, NULL, 10) : 0;
+}
+
+static LbStore *
+open_store (const char *dir)
+{
+  g_autoptr(GAsyncResult) result = NULL;
+  GError *error = NULL;
+  LbStore *store;
+
+  lb_store_open_async (dir, NULL, store_result, &result);
+  wait_for (&result);
+  store = lb_store_open_finish (result, &error);
+  check (error);
+  return store;
+}
+
+static LbFolderInfo *
+bench_folder (LbStore *store)
+{
+  g_autoptr(GAsyncResult) result = NULL;
+  GError *error = NULL;
+  LbFolderInfo *info;
+
+  lb_store_ensure_folder_async (store, "Bench", "/", LB_FOLDER_ROLE_NONE, TRUE, NULL, store_result, &result);
+  wait_for (&result);
+  info = lb_store_ensure_folder_finish (store, result, &error);
+  check (error);
+  return info;
+}
+
+static guint64
+dir_size (const char *path)
+{
+  g_autoptr(GDir) dir = g_dir_open (path, 0, NULL);
+  const char *name;
+  guint64 total = 0;
+
+  if (dir == NULL)
+    {
+      GStatBuf st;
+
+      return g_stat (path, &st) == 0 ? (guint64) st.st_size : 0;
+    }
+  while ((name = g_dir_read_name (dir)) != NULL)
+    {
+      g_autofree char *child = g_build_filename (path, name, NULL);
+
+      total += dir_size (child);
+    }
+  return total;
+}
+
+static int
+run_import (const char *store_dir,
+            const char *maildir)
+{
+  g_autoptr(LbStore) store = open_store (store_dir);
+  g_autoptr(LbFolderInfo) folder = bench_folder (store);
+  g_autoptr(LbMaildirImport) import = lb_maildir_import_new (store, folder->id, maildir);
+  g_autoptr(GAsyncResult) result = NULL;
+  GError *error = NULL;
+  guint64 bytes = dir_size (maildir);
+  guint imported = 0;
+  gint64 start = g_get_monotonic_time ();
+  double seconds;
+
+  lb_maildir_import_run_async (import, NULL, store_result, &result);
+  wait_for (&result);
+  lb_maildir_import_run_finish (import, result, &imported, &error);
+  check (error);
+  seconds = ms_since (start) / 1000.0;
+
+  printf ("import: %u messages, %.0f MB in %.1f s: %.0f messages/s, %.1f MB/s\n",
+          imported, bytes / 1e6, seconds, imported / seconds, bytes / 1e6 / seconds);
+  printf ("import: peak RSS %.1f MB\n", proc_status_kb ("VmHWM:") / 1024.0);
+  return 0;
+}
+
+static void
+fetch (LbMessageList *list,
+       guint          position,
+       guint          n)
+{
+  g_autoptr(GAsyncResult) result = NULL;
+  GError *error = NULL;
+
+  lb_message_list_fetch_async (list, position, n, NULL, store_result, &result);
+  wait_for (&result);
+  lb_message_list_fetch_finish (list, result, &error);
+  check (error);
+}
+
+static int
+run_read (const char  *store_dir,
+          char       **words)
+{
+  const char *default_words[] = { "quarterly", "zanzibar", "meeting", "re", "quarterly report", NULL };
+  g_autoptr(LbStore) store = NULL;
+  g_autoptr(LbFolderInfo) folder = NULL;
+  g_autoptr(LbMessageList) list = NULL;
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GRand) rand = g_rand_new_with_seed (7);
+  GError *error = NULL;
+  gint64 start;
+  double first_page, deep_page, worst = 0, total = 0;
+  guint n, rss_before = proc_status_kb ("VmRSS:");
+
+  /* open the folder and show its first 100 rows */
+  start = g_get_monotonic_time ();
+  store = open_store (store_dir);
+  folder = bench_folder (store);
+  list = lb_message_list_new ();
+  lb_message_list_add_folder (list, store, folder->id);
+  lb_message_list_load_async (list, NULL, store_result, &result);
+  wait_for (&result);
+  lb_message_list_load_finish (list, result, &error);
+  check (error);
+  fetch (list, 0, 100);
+  first_page = ms_since (start);
+  n = g_list_model_get_n_items (G_LIST_MODEL (list));
+
+  start = g_get_monotonic_time ();
+  fetch (list, MIN (50000, n - 100), 100);
+  deep_page = ms_since (start);
+
+  /* any page: 50 random jumps */
+  for (guint i = 0; i < 50; i++)
+    {
+      guint position = g_rand_int_range (rand, 0, n - 100);
+      double t;
+
+      start = g_get_monotonic_time ();
+      fetch (list, position, 100);
+      t = ms_since (start);
+      worst = MAX (worst, t);
+      total += t;
+    }
+
+  printf ("list: %u messages; open + first 100 rows %.1f ms; rows 50,000-50,100 %.1f ms;"
+          " random pages: mean %.1f ms, worst %.1f ms\n",
+          n, first_page, deep_page, total / 50, worst);
+
+  /* scrolling through the whole list keeps only a window in memory */
+  start = g_get_monotonic_time ();
+  for (guint position = 0; position < n; position += 100)
+    fetch (list, position, 100);
+  printf ("list: scrolled all %u rows in %.0f ms, %u rows resident\n",
+          n, ms_since (start), lb_message_list_get_n_resident (list));
+
+  for (char **w = words && *words ? words : (char **) default_words; *w; w++)
+    {
+      g_autoptr(GPtrArray) rows = NULL;
+      double best = G_MAXDOUBLE;
+
+      for (guint i = 0; i < 5; i++)
+        {
+          g_clear_object (&result);
+          g_clear_pointer (&rows, g_ptr_array_unref);
+          start = g_get_monotonic_time ();
+          lb_store_search_async (store, *w, 0, 100, NULL, store_result, &result);
+          wait_for (&result);
+          rows = lb_store_search_finish (store, result, &error);
+          check (error);
+          best = MIN (best, ms_since (start));
+          if (i == 0)
+            printf ("search “%s”: first %.1f ms", *w, best);
+        }
+      printf (", then %.1f ms (%u rows shown)\n", best, rows->len);
+    }
+
+  printf ("memory: RSS %.1f MB with the folder open and its list paged through"
+          " (%.1f MB before opening)\n",
+          proc_status_kb ("VmRSS:") / 1024.0, rss_before / 1024.0);
+  return 0;
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  g_mime_init ();
+
+  if (argc == 4 && strcmp (argv[1], "import") == 0)
+    return run_import (argv[2], argv[3]);
+  if (argc >= 3 && strcmp (argv[1], "read") == 0)
+    return run_read (argv[2], argv + 3);
+
+  fprintf (stderr, "usage: bench-store import STORE-DIR MAILDIR\n"
+                   "       bench-store read STORE-DIR [WORD...]\n");
+  return 2;
+}
