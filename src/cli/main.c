@@ -7,13 +7,738 @@
 
 #include <locale.h>
 #include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
 #include <glib/gi18n.h>
+#include <glib/gstdio.h>
+#include <gmime/gmime.h>
+
+#include "lb-account-manager.h"
+#include "lb-identity.h"
+#include "lb-maildir-import.h"
+#include "lb-message.h"
+#include "lb-message-list.h"
+#include "lb-secrets.h"
+#include "lb-store.h"
 
 /* Exit codes scripts can rely on. */
 enum {
   EXIT_OK = 0,
   EXIT_FAILED = 1,
   EXIT_USAGE = 2,
+};
+
+/* ------------------------------------------------------------------ helpers */
+
+static void
+store_result (GObject      *object,
+              GAsyncResult *result,
+              gpointer      user_data)
+{
+  *(GAsyncResult **) user_data = g_object_ref (result);
+}
+
+static void
+wait_for (GAsyncResult **result)
+{
+  while (*result == NULL)
+    g_main_context_iteration (NULL, TRUE);
+}
+
+static int
+fail (const char *message)
+{
+  g_printerr ("letterbox-cli: %s\n", message);
+  return EXIT_FAILED;
+}
+
+static int
+usage_error (const char *message)
+{
+  g_printerr ("letterbox-cli: %s\n", message);
+  g_printerr (_("Try “letterbox-cli --help” for more information.\n"));
+  return EXIT_USAGE;
+}
+
+/* One line per record, tab-separated: no tab or line break may come
+ * from the data. */
+static char *
+field (const char *text)
+{
+  char *copy = g_strdup (text ? text : "");
+
+  for (char *p = copy; *p; p++)
+    if (*p == '\t' || *p == '\n' || *p == '\r')
+      *p = ' ';
+  return copy;
+}
+
+static LbAccountManager *
+load_accounts (GError **error)
+{
+  g_autoptr(LbAccountManager) manager = lb_account_manager_new (NULL, NULL);
+  g_autoptr(GAsyncResult) result = NULL;
+  GPtrArray *errors;
+
+  lb_account_manager_load_async (manager, NULL, store_result, &result);
+  wait_for (&result);
+  if (!lb_account_manager_load_finish (manager, result, error))
+    return NULL;
+
+  /* a broken account file must not pass unnoticed */
+  errors = lb_account_manager_get_load_errors (manager);
+  for (guint i = 0; errors != NULL && i < errors->len; i++)
+    g_printerr ("letterbox-cli: %s\n", ((GError *) errors->pdata[i])->message);
+
+  return g_steal_pointer (&manager);
+}
+
+static LbAccount *
+find_account (LbAccountManager  *manager,
+              const char        *id,
+              GError           **error)
+{
+  LbAccount *account = lb_account_manager_lookup (manager, id);
+
+  if (account == NULL)
+    g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND,
+                 _("There is no account “%s” (see “letterbox-cli account list”)"), id);
+  return account;
+}
+
+static LbStore *
+open_store (LbAccount  *account,
+            GError    **error)
+{
+  g_autoptr(GAsyncResult) result = NULL;
+
+  lb_store_open_async (lb_account_get_data_dir (account), NULL, store_result, &result);
+  wait_for (&result);
+  return lb_store_open_finish (result, error);
+}
+
+/* Lets the store's threads hand back their references before exit (the
+ * caller drops its own results and lists first), so the store closes its
+ * database properly. */
+static void
+close_store (LbStore *store)
+{
+  while (G_OBJECT (store)->ref_count > 1)
+    {
+      if (!g_main_context_iteration (NULL, FALSE))
+        g_usleep (1000);
+    }
+  g_object_unref (store);
+}
+
+static LbFolderInfo *
+find_folder (LbStore     *store,
+             const char  *path,
+             GError     **error)
+{
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GPtrArray) folders = NULL;
+
+  lb_store_list_folders_async (store, NULL, store_result, &result);
+  wait_for (&result);
+  folders = lb_store_list_folders_finish (store, result, error);
+  if (folders == NULL)
+    return NULL;
+  for (guint i = 0; i < folders->len; i++)
+    {
+      LbFolderInfo *info = folders->pdata[i];
+
+      if (g_strcmp0 (info->path, path) == 0)
+        return lb_folder_info_copy (info);
+    }
+  g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND,
+               _("The account has no folder “%s” (see “letterbox-cli folders”)"), path);
+  return NULL;
+}
+
+static const char *
+protocol_of (LbAccount *account)
+{
+  return lb_incoming_protocol_to_string (lb_account_get_incoming_protocol (account));
+}
+
+/* ------------------------------------------------------------------ account add */
+
+static char *
+read_password (GError **error)
+{
+  GString *line = g_string_new (NULL);
+  int c;
+
+  /* one line; the line break is not part of it */
+  while ((c = getchar ()) != EOF && c != '\n')
+    g_string_append_c (line, (char) c);
+  if (line->len > 0 && line->str[line->len - 1] == '\r')
+    g_string_truncate (line, line->len - 1);
+
+  if (line->len == 0)
+    {
+      g_string_free (line, TRUE);
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+                   _("No password on standard input"));
+      return NULL;
+    }
+  if (!g_utf8_validate (line->str, line->len, NULL))
+    {
+      memset (line->str, 0, line->len);
+      g_string_free (line, TRUE);
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+                   _("The password on standard input is not valid UTF-8"));
+      return NULL;
+    }
+  return g_string_free (line, FALSE);
+}
+
+static void
+wipe_password (char *password)
+{
+  if (password != NULL)
+    {
+      memset (password, 0, strlen (password));
+      g_free (password);
+    }
+}
+
+static gboolean
+store_password (LbAccount   *account,
+                const char  *protocol,
+                const char  *host,
+                const char  *user,
+                const char  *password,
+                GError     **error)
+{
+  g_autoptr(LbSecrets) secrets = lb_secrets_new ();
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autofree char *label = NULL;
+  LbSecretKey key = { lb_account_get_id (account), protocol, host, user };
+
+  /* Translators: the name the keyring shows for a saved password:
+   * “Letterbox: imap password for alice@example.org” */
+  label = g_strdup_printf (_("Letterbox: %s password for %s"), protocol, user ? user : host);
+  lb_secrets_store_async (secrets, &key, label, password, NULL, store_result, &result);
+  wait_for (&result);
+  return lb_secrets_store_finish (secrets, result, error);
+}
+
+static int
+account_add (int    argc,
+             char **argv)
+{
+  g_autoptr(GOptionContext) context = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(LbAccountManager) manager = NULL;
+  g_autoptr(LbAccount) account = NULL;
+  g_autoptr(LbIdentity) identity = NULL;
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autofree char *id = NULL, *address = NULL, *name = NULL, *display_name = NULL;
+  g_autofree char *protocol = NULL, *host = NULL, *security = NULL, *user = NULL;
+  g_autofree char *smtp_host = NULL, *smtp_security = NULL, *smtp_user = NULL;
+  g_autofree char *keep = NULL;
+  char *password = NULL;
+  int port = 0, smtp_port = 0, delete_after = 0;
+  gboolean password_stdin = FALSE;
+  LbIncomingProtocol incoming;
+  LbNetSecurity net_security = LB_NET_SECURITY_TLS;
+  LbNetSecurity net_smtp_security = LB_NET_SECURITY_TLS;
+  const GOptionEntry entries[] = {
+    { "id", 0, 0, G_OPTION_ARG_STRING, &id, N_("The account’s id (made from the address if not given)"), N_("ID") },
+    { "address", 0, 0, G_OPTION_ARG_STRING, &address, N_("Your email address"), N_("ADDRESS") },
+    { "name", 0, 0, G_OPTION_ARG_STRING, &name, N_("Your name, as recipients see it"), N_("NAME") },
+    { "display-name", 0, 0, G_OPTION_ARG_STRING, &display_name, N_("The account’s name in Letterbox"), N_("NAME") },
+    { "protocol", 0, 0, G_OPTION_ARG_STRING, &protocol, N_("How mail is read: imap or pop3"), N_("PROTOCOL") },
+    { "host", 0, 0, G_OPTION_ARG_STRING, &host, N_("The incoming mail server"), N_("HOST") },
+    { "port", 0, 0, G_OPTION_ARG_INT, &port, N_("Its port (default: the protocol’s)"), N_("PORT") },
+    { "security", 0, 0, G_OPTION_ARG_STRING, &security, N_("tls, starttls or none (default: tls)"), N_("SECURITY") },
+    { "user", 0, 0, G_OPTION_ARG_STRING, &user, N_("The user name (default: the address)"), N_("USER") },
+    { "keep-on-server", 0, 0, G_OPTION_ARG_STRING, &keep, N_("POP3: yes to keep mail on the server (default), no to delete it once downloaded"), N_("yes|no") },
+    { "delete-after-days", 0, 0, G_OPTION_ARG_INT, &delete_after, N_("POP3: delete from the server after this many days (0: never)"), N_("DAYS") },
+    { "smtp-host", 0, 0, G_OPTION_ARG_STRING, &smtp_host, N_("The outgoing (SMTP) server"), N_("HOST") },
+    { "smtp-port", 0, 0, G_OPTION_ARG_INT, &smtp_port, N_("Its port (default: 465 for tls, 587 otherwise)"), N_("PORT") },
+    { "smtp-security", 0, 0, G_OPTION_ARG_STRING, &smtp_security, N_("tls, starttls or none (default: tls)"), N_("SECURITY") },
+    { "smtp-user", 0, 0, G_OPTION_ARG_STRING, &smtp_user, N_("The SMTP user name (default: the incoming one)"), N_("USER") },
+    { "password-stdin", 0, 0, G_OPTION_ARG_NONE, &password_stdin, N_("Read the password from the first line of standard input and save it in the keyring"), NULL },
+    G_OPTION_ENTRY_NULL
+  };
+
+  context = g_option_context_new (NULL);
+  g_option_context_set_translation_domain (context, GETTEXT_PACKAGE);
+  g_option_context_set_summary (context, _("Adds an account. The password goes to the system keyring, never to a file."));
+  g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
+  if (!g_option_context_parse (context, &argc, &argv, &error))
+    return usage_error (error->message);
+  if (argc > 1)
+    return usage_error (_("account add takes no arguments besides its options"));
+  if (address == NULL || protocol == NULL || host == NULL)
+    return usage_error (_("account add needs --address, --protocol and --host"));
+  if (!lb_incoming_protocol_from_string (protocol, &incoming))
+    return usage_error (_("--protocol must be imap or pop3"));
+  if ((security && !lb_net_security_from_string (security, &net_security)) ||
+      (smtp_security && !lb_net_security_from_string (smtp_security, &net_smtp_security)))
+    return usage_error (_("--security and --smtp-security must be tls, starttls or none"));
+  if (port < 0 || port > 65535 || smtp_port < 0 || smtp_port > 65535)
+    return usage_error (_("A port must be between 1 and 65535"));
+  if (keep && g_strcmp0 (keep, "yes") != 0 && g_strcmp0 (keep, "no") != 0)
+    return usage_error (_("--keep-on-server must be yes or no"));
+  if (delete_after < 0)
+    return usage_error (_("--delete-after-days cannot be negative"));
+
+  /* the password first: nothing is saved if it cannot be read */
+  if (password_stdin && (password = read_password (&error)) == NULL)
+    return fail (error->message);
+
+  manager = load_accounts (&error);
+  if (manager == NULL)
+    {
+      wipe_password (password);
+      return fail (error->message);
+    }
+
+  if (id == NULL)
+    id = lb_account_manager_make_id (manager, address);
+  account = lb_account_new (id);
+  identity = lb_identity_new (name, address);
+  lb_account_add_identity (account, identity);
+  lb_account_set_display_name (account, display_name ? display_name : address);
+  lb_account_set_incoming_protocol (account, incoming);
+  lb_account_set_incoming_host (account, host);
+  lb_account_set_incoming_port (account, (guint16) port);
+  lb_account_set_incoming_security (account, net_security);
+  lb_account_set_incoming_user (account, user ? user : address);
+  if (keep != NULL)
+    lb_account_set_pop3_keep_on_server (account, g_strcmp0 (keep, "yes") == 0);
+  lb_account_set_pop3_delete_after_days (account, (guint) delete_after);
+  if (smtp_host != NULL)
+    {
+      lb_account_set_smtp_host (account, smtp_host);
+      lb_account_set_smtp_port (account, (guint16) smtp_port);
+      lb_account_set_smtp_security (account, net_smtp_security);
+      lb_account_set_smtp_user (account, smtp_user ? smtp_user : lb_account_get_incoming_user (account));
+    }
+
+  lb_account_manager_add_async (manager, account, NULL, store_result, &result);
+  wait_for (&result);
+  if (!lb_account_manager_add_finish (manager, result, &error))
+    {
+      wipe_password (password);
+      return fail (error->message);
+    }
+
+  if (password != NULL)
+    {
+      gboolean ok = store_password (account, protocol, host, lb_account_get_incoming_user (account),
+                                    password, &error);
+
+      if (ok && smtp_host != NULL)
+        ok = store_password (account, "smtp", smtp_host, lb_account_get_smtp_user (account),
+                             password, &error);
+      wipe_password (password);
+      if (!ok)
+        {
+          g_autofree char *message = g_strdup_printf (_("The account “%s” was added, but its password "
+                                                        "could not be saved: %s"), id, error->message);
+
+          return fail (message);
+        }
+    }
+
+  g_print ("%s\n", id);
+  return EXIT_OK;
+}
+
+/* ------------------------------------------------------------------ account list, show, remove */
+
+static int
+account_list (int    argc,
+              char **argv)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(LbAccountManager) manager = NULL;
+  guint n;
+
+  if (argc > 1)
+    return usage_error (_("account list takes no arguments"));
+  manager = load_accounts (&error);
+  if (manager == NULL)
+    return fail (error->message);
+
+  n = g_list_model_get_n_items (G_LIST_MODEL (manager));
+  for (guint i = 0; i < n; i++)
+    {
+      g_autoptr(LbAccount) account = g_list_model_get_item (G_LIST_MODEL (manager), i);
+      LbIdentity *identity = lb_account_get_default_identity (account);
+      g_autofree char *address = field (identity ? lb_identity_get_address (identity) : NULL);
+      g_autofree char *name = field (lb_account_get_display_name (account));
+
+      g_print ("%s\t%s\t%s\t%s\t%s\n", lb_account_get_id (account), address, protocol_of (account),
+               lb_account_get_incoming_host (account), name);
+    }
+  return EXIT_OK;
+}
+
+static gboolean
+has_password (LbAccount   *account,
+              const char  *protocol,
+              GError     **error)
+{
+  g_autoptr(LbSecrets) secrets = lb_secrets_new ();
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(LbSecretsPassword) password = NULL;
+  LbSecretKey key = { lb_account_get_id (account), protocol, NULL, NULL };
+
+  lb_secrets_lookup_async (secrets, &key, NULL, store_result, &result);
+  wait_for (&result);
+  password = lb_secrets_lookup_finish (secrets, result, error);
+  return password != NULL;
+}
+
+static int
+account_show (int    argc,
+              char **argv)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GError) keyring_error = NULL;
+  g_autoptr(LbAccountManager) manager = NULL;
+  LbAccount *account;
+  LbIdentity *identity;
+  const char * const *pinned;
+  gboolean stored;
+
+  if (argc != 2)
+    return usage_error (_("account show needs an account id"));
+  manager = load_accounts (&error);
+  if (manager == NULL || (account = find_account (manager, argv[1], &error)) == NULL)
+    return fail (error->message);
+
+  identity = lb_account_get_default_identity (account);
+  g_print ("id\t%s\n", lb_account_get_id (account));
+  g_print ("display-name\t%s\n", lb_account_get_display_name (account));
+  if (identity != NULL)
+    {
+      g_autofree char *name = field (lb_identity_get_name (identity));
+
+      g_print ("address\t%s\n", lb_identity_get_address (identity));
+      g_print ("name\t%s\n", name);
+    }
+  g_print ("incoming-protocol\t%s\n", protocol_of (account));
+  g_print ("incoming-host\t%s\n", lb_account_get_incoming_host (account));
+  g_print ("incoming-port\t%u\n", lb_account_get_effective_incoming_port (account));
+  g_print ("incoming-security\t%s\n", lb_net_security_to_string (lb_account_get_incoming_security (account)));
+  g_print ("incoming-user\t%s\n", lb_account_get_incoming_user (account));
+  if (lb_account_get_incoming_protocol (account) == LB_INCOMING_POP3)
+    {
+      g_print ("pop3-keep-on-server\t%s\n", lb_account_get_pop3_keep_on_server (account) ? "yes" : "no");
+      g_print ("pop3-delete-after-days\t%u\n", lb_account_get_pop3_delete_after_days (account));
+    }
+  if (lb_account_get_smtp_host (account) != NULL)
+    {
+      g_print ("smtp-host\t%s\n", lb_account_get_smtp_host (account));
+      g_print ("smtp-port\t%u\n", lb_account_get_effective_smtp_port (account));
+      g_print ("smtp-security\t%s\n", lb_net_security_to_string (lb_account_get_smtp_security (account)));
+      g_print ("smtp-user\t%s\n", lb_account_get_smtp_user (account));
+    }
+  pinned = lb_account_get_pinned_certificates (account);
+  for (guint i = 0; pinned != NULL && pinned[i] != NULL; i++)
+    g_print ("pinned-certificate\t%s\n", pinned[i]);
+  g_print ("data-dir\t%s\n", lb_account_get_data_dir (account));
+
+  /* whether the keyring has the password, never the password */
+  stored = has_password (account, protocol_of (account), &keyring_error);
+  if (keyring_error != NULL)
+    {
+      g_print ("incoming-password\tunknown\n");
+      g_printerr ("letterbox-cli: %s\n", keyring_error->message);
+    }
+  else
+    g_print ("incoming-password\t%s\n", stored ? "stored" : "missing");
+
+  return EXIT_OK;
+}
+
+static gboolean
+remove_tree (const char *path)
+{
+  g_autoptr(GDir) dir = g_dir_open (path, 0, NULL);
+  const char *name;
+
+  if (dir != NULL)
+    while ((name = g_dir_read_name (dir)) != NULL)
+      {
+        g_autofree char *child = g_build_filename (path, name, NULL);
+
+        remove_tree (child);
+      }
+  return g_remove (path) == 0;
+}
+
+static int
+account_remove (int    argc,
+                char **argv)
+{
+  g_autoptr(GOptionContext) context = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(LbAccountManager) manager = NULL;
+  g_autoptr(LbAccount) account = NULL;
+  g_autoptr(LbSecrets) secrets = lb_secrets_new ();
+  g_autoptr(GAsyncResult) result = NULL;
+  gboolean delete_mail = FALSE;
+  const GOptionEntry entries[] = {
+    { "delete-mail", 0, 0, G_OPTION_ARG_NONE, &delete_mail,
+      N_("Also delete the mail stored on this computer (for POP3 accounts it may be the only copy)"), NULL },
+    G_OPTION_ENTRY_NULL
+  };
+  LbSecretKey key = { NULL, NULL, NULL, NULL };
+
+  context = g_option_context_new (_("ID"));
+  g_option_context_set_translation_domain (context, GETTEXT_PACKAGE);
+  g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
+  if (!g_option_context_parse (context, &argc, &argv, &error))
+    return usage_error (error->message);
+  if (argc != 2)
+    return usage_error (_("account remove needs an account id"));
+
+  manager = load_accounts (&error);
+  if (manager == NULL)
+    return fail (error->message);
+  account = find_account (manager, argv[1], &error);
+  if (account == NULL)
+    return fail (error->message);
+  g_object_ref (account);
+
+  lb_account_manager_remove_async (manager, account, NULL, store_result, &result);
+  wait_for (&result);
+  if (!lb_account_manager_remove_finish (manager, result, &error))
+    return fail (error->message);
+  g_clear_object (&result);
+
+  /* every password of the account */
+  key.account_id = lb_account_get_id (account);
+  lb_secrets_clear_async (secrets, &key, NULL, store_result, &result);
+  wait_for (&result);
+  if (!lb_secrets_clear_finish (secrets, result, &error))
+    g_printerr (_("letterbox-cli: the account was removed, but not its passwords: %s\n"), error->message);
+
+  if (delete_mail && !remove_tree (lb_account_get_data_dir (account)))
+    g_printerr (_("letterbox-cli: could not delete all of “%s”\n"), lb_account_get_data_dir (account));
+  else if (!delete_mail && g_file_test (lb_account_get_data_dir (account), G_FILE_TEST_IS_DIR))
+    g_printerr (_("letterbox-cli: the account’s mail stays in “%s”\n"), lb_account_get_data_dir (account));
+
+  return EXIT_OK;
+}
+
+/* ------------------------------------------------------------------ folders, list, import */
+
+static int
+folders (int    argc,
+         char **argv)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(LbAccountManager) manager = NULL;
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GPtrArray) list = NULL;
+  LbAccount *account;
+  LbStore *store;
+
+  if (argc != 2)
+    return usage_error (_("folders needs an account id"));
+  manager = load_accounts (&error);
+  if (manager == NULL || (account = find_account (manager, argv[1], &error)) == NULL)
+    return fail (error->message);
+  store = open_store (account, &error);
+  if (store == NULL)
+    return fail (error->message);
+
+  lb_store_list_folders_async (store, NULL, store_result, &result);
+  wait_for (&result);
+  list = lb_store_list_folders_finish (store, result, &error);
+  g_clear_object (&result);
+  close_store (store);
+  if (list == NULL)
+    return fail (error->message);
+
+  for (guint i = 0; i < list->len; i++)
+    {
+      LbFolderInfo *info = list->pdata[i];
+      g_autofree char *path = field (info->path);
+
+      g_print ("%s\t%s\t%u\t%u\t%s\n", path, lb_folder_role_to_string (info->role),
+               info->total, info->unread, info->local ? "local" : "server");
+    }
+  return EXIT_OK;
+}
+
+static int
+list (int    argc,
+      char **argv)
+{
+  g_autoptr(GOptionContext) context = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(LbAccountManager) manager = NULL;
+  g_autoptr(LbFolderInfo) folder = NULL;
+  g_autoptr(LbMessageList) messages = NULL;
+  g_autoptr(GAsyncResult) result = NULL;
+  LbAccount *account;
+  LbStore *store;
+  int limit = 50;
+  guint n;
+  const GOptionEntry entries[] = {
+    { "limit", 0, 0, G_OPTION_ARG_INT, &limit, N_("Show at most this many messages, newest first (default 50; 0: all)"), N_("N") },
+    G_OPTION_ENTRY_NULL
+  };
+
+  context = g_option_context_new (_("ACCOUNT FOLDER"));
+  g_option_context_set_translation_domain (context, GETTEXT_PACKAGE);
+  g_option_context_set_summary (context, _("Lists messages, one per line: key, date, flags, from, subject, separated by tabs."));
+  g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
+  if (!g_option_context_parse (context, &argc, &argv, &error))
+    return usage_error (error->message);
+  if (argc != 3)
+    return usage_error (_("list needs an account id and a folder"));
+  if (limit < 0)
+    return usage_error (_("--limit cannot be negative"));
+
+  manager = load_accounts (&error);
+  if (manager == NULL || (account = find_account (manager, argv[1], &error)) == NULL)
+    return fail (error->message);
+  store = open_store (account, &error);
+  if (store == NULL)
+    return fail (error->message);
+  folder = find_folder (store, argv[2], &error);
+  if (folder == NULL)
+    {
+      close_store (store);
+      return fail (error->message);
+    }
+
+  messages = lb_message_list_new ();
+  lb_message_list_add_folder (messages, store, folder->id);
+  lb_message_list_load_async (messages, NULL, store_result, &result);
+  wait_for (&result);
+  if (!lb_message_list_load_finish (messages, result, &error))
+    {
+      g_clear_object (&result);
+      g_clear_object (&messages);
+      close_store (store);
+      return fail (error->message);
+    }
+
+  n = g_list_model_get_n_items (G_LIST_MODEL (messages));
+  if (limit > 0)
+    n = MIN (n, (guint) limit);
+
+  for (guint page = 0; page < n && error == NULL; page += LB_MESSAGE_LIST_PAGE_SIZE)
+    {
+      g_clear_object (&result);
+      lb_message_list_fetch_async (messages, page, LB_MESSAGE_LIST_PAGE_SIZE, NULL, store_result, &result);
+      wait_for (&result);
+      if (!lb_message_list_fetch_finish (messages, result, &error))
+        break;
+
+      for (guint i = page; i < MIN (n, page + LB_MESSAGE_LIST_PAGE_SIZE); i++)
+        {
+          g_autoptr(LbMessage) message = g_list_model_get_item (G_LIST_MODEL (messages), i);
+          g_autoptr(GDateTime) date = NULL;
+          g_autofree char *iso = NULL;
+          g_autofree char *flags = NULL;
+          g_autofree char *from = NULL;
+          g_autofree char *subject = NULL;
+
+          if (message == NULL)
+            break;
+          date = g_date_time_new_from_unix_utc (lb_message_get_date (message));
+          iso = date ? g_date_time_format_iso8601 (date) : g_strdup ("");
+          flags = lb_message_flags_to_string (lb_message_get_flags (message));
+          from = field (lb_message_get_from (message));
+          subject = field (lb_message_get_subject (message));
+          g_print ("%" G_GINT64_FORMAT "\t%s\t%s\t%s\t%s\n",
+                   lb_message_get_key (message), iso, flags, from, subject);
+        }
+    }
+
+  g_clear_object (&result);
+  g_clear_object (&messages);
+  close_store (store);
+  if (error != NULL)
+    return fail (error->message);
+  return EXIT_OK;
+}
+
+static int
+import_maildir (int    argc,
+                char **argv)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(LbAccountManager) manager = NULL;
+  g_autoptr(LbFolderInfo) folder = NULL;
+  g_autoptr(LbMaildirImport) import = NULL;
+  g_autoptr(GAsyncResult) result = NULL;
+  LbAccount *account;
+  LbStore *store;
+  guint imported = 0;
+  gboolean ok;
+
+  if (argc != 4)
+    return usage_error (_("import-maildir needs an account id, a folder and the Maildir’s path"));
+  manager = load_accounts (&error);
+  if (manager == NULL || (account = find_account (manager, argv[1], &error)) == NULL)
+    return fail (error->message);
+  store = open_store (account, &error);
+  if (store == NULL)
+    return fail (error->message);
+
+  /* into a local folder, made if needed */
+  lb_store_ensure_folder_async (store, argv[2], "/", LB_FOLDER_ROLE_NONE, TRUE, NULL, store_result, &result);
+  wait_for (&result);
+  folder = lb_store_ensure_folder_finish (store, result, &error);
+  g_clear_object (&result);
+  if (folder != NULL && !folder->local)
+    {
+      g_clear_pointer (&folder, lb_folder_info_free);
+      g_set_error (&error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                   _("“%s” is a folder on the server: import into a local folder"), argv[2]);
+    }
+  if (folder == NULL)
+    {
+      close_store (store);
+      return fail (error->message);
+    }
+
+  import = lb_maildir_import_new (store, folder->id, argv[3]);
+  lb_maildir_import_run_async (import, NULL, store_result, &result);
+  wait_for (&result);
+  ok = lb_maildir_import_run_finish (import, result, &imported, &error);
+  g_clear_object (&result);
+  g_clear_object (&import);
+  close_store (store);
+  if (!ok)
+    return fail (error->message);
+
+  g_print ("%u\n", imported);
+  return EXIT_OK;
+}
+
+/* ------------------------------------------------------------------ main */
+
+typedef struct
+{
+  const char *group;
+  const char *name;
+  int (*run) (int argc, char **argv);
+} Command;
+
+static const Command commands[] = {
+  { "account", "add", account_add },
+  { "account", "list", account_list },
+  { "account", "show", account_show },
+  { "account", "remove", account_remove },
+  { NULL, "folders", folders },
+  { NULL, "list", list },
+  { NULL, "import-maildir", import_maildir },
 };
 
 int
@@ -35,6 +760,7 @@ main (int   argc,
   textdomain (GETTEXT_PACKAGE);
 
   g_set_prgname ("letterbox-cli");
+  g_mime_init ();
 
   /* Translators: the placeholder of the command line's argument list */
   context = g_option_context_new (_("COMMAND [ARGUMENT…]"));
@@ -44,15 +770,24 @@ main (int   argc,
                                   "without a window: for scripts and terminals. It uses "
                                   "the same accounts, keyring and local mail as Letterbox."));
   g_option_context_set_description (context,
-                                    _("No commands are available yet."));
+                                    _("Commands:\n"
+                                      "  account add --address ADDRESS --protocol imap|pop3 --host HOST [OPTION…]\n"
+                                      "  account list\n"
+                                      "  account show ID\n"
+                                      "  account remove ID [--delete-mail]\n"
+                                      "  folders ACCOUNT\n"
+                                      "  list ACCOUNT FOLDER [--limit N]\n"
+                                      "  import-maildir ACCOUNT FOLDER PATH\n"
+                                      "\n"
+                                      "“letterbox-cli COMMAND --help” describes a command’s options. Output is "
+                                      "one record per line, fields separated by tabs; errors go to standard "
+                                      "error, with exit status 1 (2 for a wrong command line)."));
   g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
+  /* the commands parse their own options */
+  g_option_context_set_strict_posix (context, TRUE);
 
   if (!g_option_context_parse (context, &argc, &argv, &error))
-    {
-      g_printerr ("letterbox-cli: %s\n", error->message);
-      g_printerr (_("Try “letterbox-cli --help” for more information.\n"));
-      return EXIT_USAGE;
-    }
+    return usage_error (error->message);
 
   if (version)
     {
@@ -65,6 +800,29 @@ main (int   argc,
       g_autofree char *help = g_option_context_get_help (context, TRUE, NULL);
 
       g_printerr ("%s", help);
+      return EXIT_USAGE;
+    }
+
+  for (guint i = 0; i < G_N_ELEMENTS (commands); i++)
+    {
+      const Command *command = &commands[i];
+
+      if (command->group == NULL && g_strcmp0 (argv[1], command->name) == 0)
+        return command->run (argc - 1, argv + 1);
+      if (command->group != NULL && g_strcmp0 (argv[1], command->group) == 0 &&
+          argc > 2 && g_strcmp0 (argv[2], command->name) == 0)
+        {
+          /* "account add …" runs as "add …" with its own options */
+          return command->run (argc - 2, argv + 2);
+        }
+    }
+
+  if (g_strcmp0 (argv[1], "account") == 0)
+    {
+      if (argc < 3)
+        return usage_error (_("account needs a command: add, list, show or remove"));
+      g_printerr (_("letterbox-cli: unknown command “account %s”\n"), argv[2]);
+      g_printerr (_("Try “letterbox-cli --help” for more information.\n"));
       return EXIT_USAGE;
     }
 

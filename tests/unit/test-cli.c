@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include <gio/gio.h>
+#include <glib/gstdio.h>
 
 typedef struct
 {
@@ -25,38 +26,58 @@ cli_run_clear (CliRun *run)
 
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (CliRun, cli_run_clear)
 
+/* Each run gets these as its config and data directories, and no
+ * session bus: a unit test must not touch the user's files or keyring. */
+static char *test_home;
+
 static void
-run_cli (CliRun     *run,
-         const char *first_arg,
-         ...)
+run_cli_full (CliRun      *run,
+              const char  *input,
+              const char  *first_arg,
+              va_list      args)
 {
   g_autoptr(GPtrArray) argv = g_ptr_array_new ();
   g_autoptr(GSubprocessLauncher) launcher = NULL;
   g_autoptr(GSubprocess) process = NULL;
   g_autoptr(GError) error = NULL;
   const char *cli = g_getenv ("LB_CLI");
-  va_list args;
+  g_autofree char *config = g_build_filename (test_home, "config", NULL);
+  g_autofree char *data = g_build_filename (test_home, "data", NULL);
 
   g_assert_nonnull (cli);
   g_ptr_array_add (argv, (gpointer) cli);
-  va_start (args, first_arg);
   for (const char *arg = first_arg; arg != NULL; arg = va_arg (args, const char *))
     g_ptr_array_add (argv, (gpointer) arg);
-  va_end (args);
   g_ptr_array_add (argv, NULL);
 
   launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE |
-                                        G_SUBPROCESS_FLAGS_STDERR_PIPE);
+                                        G_SUBPROCESS_FLAGS_STDERR_PIPE |
+                                        (input ? G_SUBPROCESS_FLAGS_STDIN_PIPE : 0));
+  g_subprocess_launcher_setenv (launcher, "XDG_CONFIG_HOME", config, TRUE);
+  g_subprocess_launcher_setenv (launcher, "XDG_DATA_HOME", data, TRUE);
+  g_subprocess_launcher_setenv (launcher, "DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent/bus", TRUE);
   /* untranslated, whatever the machine's language */
   g_subprocess_launcher_setenv (launcher, "LC_ALL", "C.UTF-8", TRUE);
   g_subprocess_launcher_unsetenv (launcher, "LANGUAGE");
 
   process = g_subprocess_launcher_spawnv (launcher, (const char * const *) argv->pdata, &error);
   g_assert_no_error (error);
-  g_subprocess_communicate_utf8 (process, NULL, NULL, &run->out, &run->err, &error);
+  g_subprocess_communicate_utf8 (process, input, NULL, &run->out, &run->err, &error);
   g_assert_no_error (error);
   g_assert_true (g_subprocess_get_if_exited (process));
   run->status = g_subprocess_get_exit_status (process);
+}
+
+static void
+run_cli (CliRun     *run,
+         const char *first_arg,
+         ...)
+{
+  va_list args;
+
+  va_start (args, first_arg);
+  run_cli_full (run, NULL, first_arg, args);
+  va_end (args);
 }
 
 static void
@@ -108,15 +129,176 @@ test_cli_usage_errors (void)
   g_assert_nonnull (strstr (unknown_option.err, "--frobnicate"));
 }
 
+static void
+write_message (const char *path,
+               const char *subject,
+               const char *date)
+{
+  g_autofree char *text = g_strdup_printf ("From: Carol <carol@example.test>\n"
+                                           "Subject: %s\n"
+                                           "Date: %s\n\nHello\n", subject, date);
+  g_autoptr(GError) error = NULL;
+
+  g_file_set_contents (path, text, -1, &error);
+  g_assert_no_error (error);
+}
+
+/* What a script does: add an account, import mail, list it, remove it. */
+static void
+test_cli_accounts_and_mail (void)
+{
+  g_auto(CliRun) add = { 0 };
+  g_auto(CliRun) again = { 0 };
+  g_auto(CliRun) accounts = { 0 };
+  g_auto(CliRun) show = { 0 };
+  g_auto(CliRun) import = { 0 };
+  g_auto(CliRun) reimport = { 0 };
+  g_auto(CliRun) folders = { 0 };
+  g_auto(CliRun) listing = { 0 };
+  g_auto(CliRun) limited = { 0 };
+  g_auto(CliRun) no_account = { 0 };
+  g_auto(CliRun) no_folder = { 0 };
+  g_auto(CliRun) bad_protocol = { 0 };
+  g_auto(CliRun) removed = { 0 };
+  g_auto(CliRun) after = { 0 };
+  g_autofree char *maildir = g_build_filename (test_home, "old-mail", NULL);
+  g_autofree char *cur = g_build_filename (maildir, "cur", NULL);
+  g_autofree char *new = g_build_filename (maildir, "new", NULL);
+  g_autofree char *tmp = g_build_filename (maildir, "tmp", NULL);
+  g_autofree char *m1 = g_build_filename (cur, "1.M1.host:2,S", NULL);
+  g_autofree char *m2 = g_build_filename (new, "2.M2.host", NULL);
+  g_autofree char *m3 = g_build_filename (cur, "3.M3.host:2,FRS", NULL);
+  g_autofree char *ini = g_build_filename (test_home, "config", "letterbox", "accounts",
+                                           "alice-at-example.test.ini", NULL);
+  g_autofree char *contents = NULL;
+  g_auto(GStrv) lines = NULL;
+  g_auto(GStrv) fields = NULL;
+
+  run_cli (&add, "account", "add", "--address", "alice@example.test", "--name", "Alice",
+           "--protocol", "pop3", "--host", "pop.example.test", "--security", "starttls",
+           "--keep-on-server", "no", "--smtp-host", "smtp.example.test", NULL);
+  g_assert_cmpstr (add.err, ==, "");
+  g_assert_cmpint (add.status, ==, 0);
+  g_assert_cmpstr (add.out, ==, "alice-at-example.test\n");
+  g_assert_true (g_file_get_contents (ini, &contents, NULL, NULL));
+  g_assert_null (strstr (contents, "assword"));
+
+  run_cli (&again, "account", "add", "--id", "alice-at-example.test", "--address", "alice@example.test",
+           "--protocol", "imap", "--host", "imap.example.test", NULL);
+  g_assert_cmpint (again.status, ==, 1);
+  g_assert_cmpstr (again.out, ==, "");
+  g_assert_nonnull (strstr (again.err, "exists already"));
+
+  run_cli (&bad_protocol, "account", "add", "--address", "b@example.test", "--protocol", "nntp",
+           "--host", "x.example.test", NULL);
+  g_assert_cmpint (bad_protocol.status, ==, 2);
+  g_assert_nonnull (strstr (bad_protocol.err, "imap or pop3"));
+
+  run_cli (&accounts, "account", "list", NULL);
+  g_assert_cmpint (accounts.status, ==, 0);
+  g_assert_cmpstr (accounts.out, ==, "alice-at-example.test\talice@example.test\tpop3\tpop.example.test\talice@example.test\n");
+
+  run_cli (&show, "account", "show", "alice-at-example.test", NULL);
+  g_assert_cmpint (show.status, ==, 0);
+  g_assert_nonnull (strstr (show.out, "incoming-port\t110\n"));
+  g_assert_nonnull (strstr (show.out, "incoming-security\tstarttls\n"));
+  g_assert_nonnull (strstr (show.out, "pop3-keep-on-server\tno\n"));
+  g_assert_nonnull (strstr (show.out, "smtp-port\t465\n"));
+  /* no keyring here: said plainly, not guessed */
+  g_assert_nonnull (strstr (show.out, "incoming-password\tunknown\n"));
+  g_assert_cmpstr (show.err, !=, "");
+
+  g_assert_cmpint (g_mkdir_with_parents (cur, 0700), ==, 0);
+  g_assert_cmpint (g_mkdir_with_parents (new, 0700), ==, 0);
+  g_assert_cmpint (g_mkdir_with_parents (tmp, 0700), ==, 0);
+  write_message (m1, "Oldest", "Mon, 1 Jan 2024 10:00:00 +0000");
+  write_message (m2, "Newest\ttabbed", "Wed, 3 Jan 2024 10:00:00 +0100");
+  write_message (m3, "Middle", "Tue, 2 Jan 2024 10:00:00 +0000");
+
+  run_cli (&import, "import-maildir", "alice-at-example.test", "Archive", maildir, NULL);
+  g_assert_cmpstr (import.err, ==, "");
+  g_assert_cmpint (import.status, ==, 0);
+  g_assert_cmpstr (import.out, ==, "3\n");
+  /* an import run twice adds nothing the second time */
+  run_cli (&reimport, "import-maildir", "alice-at-example.test", "Archive", maildir, NULL);
+  g_assert_cmpint (reimport.status, ==, 0);
+  g_assert_cmpstr (reimport.out, ==, "0\n");
+
+  run_cli (&folders, "folders", "alice-at-example.test", NULL);
+  g_assert_cmpint (folders.status, ==, 0);
+  g_assert_cmpstr (folders.out, ==, "Archive\tnone\t3\t1\tlocal\n");
+
+  run_cli (&listing, "list", "alice-at-example.test", "Archive", NULL);
+  g_assert_cmpint (listing.status, ==, 0);
+  lines = g_strsplit (listing.out, "\n", -1);
+  g_assert_cmpuint (g_strv_length (lines), ==, 4);
+  g_assert_cmpstr (lines[3], ==, "");
+  fields = g_strsplit (lines[0], "\t", -1);
+  g_assert_cmpuint (g_strv_length (fields), ==, 5);
+  g_assert_cmpstr (fields[1], ==, "2024-01-03T09:00:00Z");
+  g_assert_cmpstr (fields[2], ==, "");
+  g_assert_cmpstr (fields[3], ==, "Carol <carol@example.test>");
+  g_assert_cmpstr (fields[4], ==, "Newest tabbed");
+  g_assert_true (g_str_has_suffix (lines[1], "\t2024-01-02T10:00:00Z\tFRS\tCarol <carol@example.test>\tMiddle"));
+  g_assert_true (g_str_has_suffix (lines[2], "\tS\tCarol <carol@example.test>\tOldest"));
+
+  run_cli (&limited, "list", "--limit", "1", "alice-at-example.test", "Archive", NULL);
+  g_assert_cmpint (limited.status, ==, 0);
+  g_assert_true (g_str_has_suffix (limited.out, "\tNewest tabbed\n"));
+  g_assert_true (strchr (limited.out, '\n') == limited.out + strlen (limited.out) - 1);
+
+  run_cli (&no_account, "list", "bob", "INBOX", NULL);
+  g_assert_cmpint (no_account.status, ==, 1);
+  g_assert_cmpstr (no_account.out, ==, "");
+  g_assert_cmpstr (no_account.err, ==, "letterbox-cli: There is no account “bob” (see “letterbox-cli account list”)\n");
+
+  run_cli (&no_folder, "list", "alice-at-example.test", "Nope", NULL);
+  g_assert_cmpint (no_folder.status, ==, 1);
+  g_assert_nonnull (strstr (no_folder.err, "no folder “Nope”"));
+
+  /* removing keeps the mail unless told otherwise, and says where it is */
+  run_cli (&removed, "account", "remove", "alice-at-example.test", NULL);
+  g_assert_cmpint (removed.status, ==, 0);
+  g_assert_nonnull (strstr (removed.err, "mail stays in"));
+  g_assert_false (g_file_test (ini, G_FILE_TEST_EXISTS));
+  run_cli (&after, "account", "list", NULL);
+  g_assert_cmpstr (after.out, ==, "");
+}
+
+static gboolean
+remove_tree (const char *path)
+{
+  g_autoptr(GDir) dir = g_dir_open (path, 0, NULL);
+  const char *name;
+
+  if (dir != NULL)
+    while ((name = g_dir_read_name (dir)) != NULL)
+      {
+        g_autofree char *child = g_build_filename (path, name, NULL);
+
+        remove_tree (child);
+      }
+  return g_remove (path) == 0;
+}
+
 int
 main (int   argc,
       char *argv[])
 {
+  g_autoptr(GError) error = NULL;
+  int status;
+
   g_test_init (&argc, &argv, NULL);
+  test_home = g_dir_make_tmp ("lb-cli-XXXXXX", &error);
+  g_assert_no_error (error);
 
   g_test_add_func ("/cli/version", test_cli_version);
   g_test_add_func ("/cli/help", test_cli_help);
   g_test_add_func ("/cli/usage-errors", test_cli_usage_errors);
+  g_test_add_func ("/cli/accounts-and-mail", test_cli_accounts_and_mail);
 
-  return g_test_run ();
+  status = g_test_run ();
+  remove_tree (test_home);
+  g_free (test_home);
+  return status;
 }
