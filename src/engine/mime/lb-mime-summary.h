@@ -1,0 +1,34 @@
+/* lb-mime-summary.h: what the message list needs to know of a raw message
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#pragma once
+
+#include <glib.h>
+
+#include "lb-message-summary.h"
+
+G_BEGIN_DECLS
+
+/**
+ * LB_MIME_SUMMARY_MAX_BODY_TEXT:
+ *
+ * The most bytes of body text lb_mime_summary_parse() hands back for the
+ * full-text index.
+ */
+#define LB_MIME_SUMMARY_MAX_BODY_TEXT (64 * 1024)
+
+/**
+ * LB_MIME_SUMMARY_PREVIEW_CHARS:
+ *
+ * The most characters (not bytes) in #LbMessageSummary.preview.
+ */
+#define LB_MIME_SUMMARY_PREVIEW_CHARS 200
+
+LbMessageSummary *lb_mime_summary_parse (GBytes   *raw,
+                                         gint64    fallback_date,
+                                         char    **body_text,
+                                         GError  **error);
+
+G_END_DECLS
