@@ -400,6 +400,33 @@ test_store_migrate_from_v1 (void)
   remove_tree (dir);
 }
 
+/* The app and letterbox-cli may open a new account's store at the same
+ * moment: both must come up, with the schema made once. */
+static void
+test_store_concurrent_open (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *dir = g_dir_make_tmp ("lb-store-XXXXXX", &error);
+  GAsyncResult *results[4] = { NULL, };
+  LbStore *stores[4];
+
+  for (guint i = 0; i < G_N_ELEMENTS (results); i++)
+    lb_store_open_async (dir, NULL, lb_test_store_result, &results[i]);
+  for (guint i = 0; i < G_N_ELEMENTS (results); i++)
+    {
+      lb_test_wait (&results[i]);
+      stores[i] = lb_store_open_finish (results[i], &error);
+      g_assert_no_error (error);
+    }
+  g_assert_cmpint (query_int (dir, "PRAGMA user_version"), ==, LB_STORE_SCHEMA_VERSION);
+  for (guint i = 0; i < G_N_ELEMENTS (results); i++)
+    {
+      g_clear_object (&results[i]);
+      close_store (stores[i]);
+    }
+  remove_tree (dir);
+}
+
 static void
 test_store_refuses_foreign (void)
 {
@@ -1238,6 +1265,7 @@ main (int   argc,
   g_test_add ("/store/open-creates", Fixture, NULL, fixture_set_up, test_store_open_creates, fixture_tear_down);
   g_test_add_func ("/store/migrate-from-v1", test_store_migrate_from_v1);
   g_test_add_func ("/store/refuses-foreign", test_store_refuses_foreign);
+  g_test_add_func ("/store/concurrent-open", test_store_concurrent_open);
   g_test_add ("/store/folders", Fixture, NULL, fixture_set_up, test_store_folders, fixture_tear_down);
   g_test_add ("/store/summaries", Fixture, NULL, fixture_set_up, test_store_summaries, fixture_tear_down);
   g_test_add ("/store/flags-and-queue", Fixture, NULL, fixture_set_up, test_store_flags_and_queue, fixture_tear_down);
