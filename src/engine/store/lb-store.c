@@ -2991,9 +2991,13 @@ list_messages_job (LbStore  *self,
     }
   else
     {
+      /* the offset is skipped in the covering date index alone; only the
+       * rows of the page are read from the table */
       stmt = prepare (self->wdb, self->wstmts,
-                      "SELECT " SUMMARY_COLUMNS " FROM messages m WHERE m.folder_id = ?1"
-                      " ORDER BY m.date DESC, m.id DESC LIMIT ?2 OFFSET ?3", &error);
+                      "SELECT " SUMMARY_COLUMNS " FROM messages m WHERE m.id IN"
+                      " (SELECT id FROM messages WHERE folder_id = ?1"
+                      "  ORDER BY date DESC, id DESC LIMIT ?2 OFFSET ?3)"
+                      " ORDER BY m.date DESC, m.id DESC", &error);
       if (stmt != NULL)
         {
           sqlite3_bind_int64 (stmt, 2, data->limit);
