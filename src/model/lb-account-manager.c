@@ -1177,3 +1177,45 @@ lb_account_manager_remove_finish (LbAccountManager  *self,
 
   return g_task_propagate_boolean (G_TASK (result), error);
 }
+
+/**
+ * lb_account_manager_create_unified_inbox:
+ * @self: the manager
+ *
+ * Makes a message list over the inboxes of all the accounts that are open
+ * now, newest message first across them. Load it with
+ * lb_message_list_load_async().
+ *
+ * It is a snapshot of the accounts as they are: an account opened later,
+ * or an inbox that appears later (an IMAP account's, after its first
+ * folder sync), is not in it, and the list keeps the stores of its
+ * accounts alive after they close. Make a new one when that changes
+ * (#LbAccount:opened, #GListModel::items-changed of the manager or of an
+ * account's folders).
+ *
+ * Returns: (transfer full): the list, not loaded; empty when no open
+ *   account has an inbox
+ */
+LbMessageList *
+lb_account_manager_create_unified_inbox (LbAccountManager *self)
+{
+  LbMessageList *list;
+
+  g_return_val_if_fail (LB_IS_ACCOUNT_MANAGER (self), NULL);
+
+  list = lb_message_list_new ();
+  for (guint i = 0; i < self->accounts->len; i++)
+    {
+      LbAccount *account = g_ptr_array_index (self->accounts, i);
+      LbFolder *inbox;
+
+      if (!lb_account_get_opened (account))
+        continue;
+
+      inbox = lb_account_get_inbox (account);
+      if (inbox != NULL)
+        lb_message_list_add_folder (list, lb_account_get_store (account), lb_folder_get_id (inbox));
+    }
+
+  return list;
+}

@@ -8,6 +8,7 @@
 #include <gio/gio.h>
 
 #include "lb-account.h"
+#include "lb-message-list.h"
 
 G_BEGIN_DECLS
 
@@ -61,5 +62,7 @@ LbAccount        *lb_account_manager_lookup          (LbAccountManager     *self
                                                       const char           *id);
 char             *lb_account_manager_make_id         (LbAccountManager     *self,
                                                       const char           *address);
+
+LbMessageList    *lb_account_manager_create_unified_inbox (LbAccountManager *self);
 
 G_END_DECLS

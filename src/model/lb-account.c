@@ -12,6 +12,7 @@
 #include <glib/gi18n-lib.h>
 
 #include "lb-account.h"
+#include "lb-local-provider.h"
 
 /* LbAccount holds the settings of one mail account: who it sends as, the
  * incoming (IMAP or POP3) and outgoing (SMTP) servers, what POP3 may
@@ -32,13 +33,19 @@
  * written. Keys and groups this version does not know are kept as they
  * were read and written back, so a hand-edited setting or one from a newer
  * version survives a save. Unknown keys in an identity group travel with
- * that identity when identities are reordered. */
+ * that identity when identities are reordered.
+ *
+ * An account is also the handle on its mail once lb_account_open_async()
+ * has run: its store (in its data directory), its incoming provider and
+ * its folders as a list of LbFolder; see "Runtime" below. */
 
 #define IDENTITY_GROUP_PREFIX "Identity "
 
 /* The longest id accepted: a file name has room for 255 bytes, and the
  * id also names the account's data directory. */
 #define ID_MAX_LENGTH 100
+
+typedef struct _OpenData OpenData;
 
 struct _LbAccount
 {
@@ -71,6 +78,14 @@ struct _LbAccount
 
   /* the file as read, for the keys and groups we do not know; may be NULL */
   GKeyFile           *key_file;
+
+  /* the runtime side: store and provider are set while the account is
+   * open, folders is always there and empty while it is not */
+  LbStore            *store;
+  LbProvider         *provider;
+  GListStore         *folders;
+  gulong              folder_changed_id;
+  OpenData           *opening;   /* the open in progress, owned by its task */
 };
 
 G_DEFINE_FINAL_TYPE (LbAccount, lb_account, G_TYPE_OBJECT)
@@ -107,6 +122,7 @@ enum {
   PROP_SMTP_SECURITY,
   PROP_SMTP_USER,
   PROP_PINNED_CERTIFICATES,
+  PROP_OPENED,
   N_PROPS
 };
 
@@ -408,6 +424,18 @@ normalize_pin (const char *entry)
 
 /* GObject */
 
+static void drop_runtime (LbAccount *self);
+
+static void
+lb_account_dispose (GObject *object)
+{
+  LbAccount *self = (LbAccount *) object;
+
+  drop_runtime (self);
+
+  G_OBJECT_CLASS (lb_account_parent_class)->dispose (object);
+}
+
 static void
 lb_account_finalize (GObject *object)
 {
@@ -423,6 +451,7 @@ lb_account_finalize (GObject *object)
   g_clear_pointer (&self->smtp_user, g_free);
   g_clear_pointer (&self->pinned_certificates, g_strfreev);
   g_clear_pointer (&self->key_file, g_key_file_unref);
+  g_clear_object (&self->folders);
 
   G_OBJECT_CLASS (lb_account_parent_class)->finalize (object);
 }
@@ -507,6 +536,10 @@ lb_account_get_property (GObject    *object,
 
     case PROP_PINNED_CERTIFICATES:
       g_value_set_boxed (value, self->pinned_certificates);
+      break;
+
+    case PROP_OPENED:
+      g_value_set_boolean (value, self->store != NULL);
       break;
 
     default:
@@ -639,6 +672,7 @@ lb_account_class_init (LbAccountClass *klass)
 {
   GObjectClass *object_class = G_OBJECT_CLASS (klass);
 
+  object_class->dispose = lb_account_dispose;
   object_class->finalize = lb_account_finalize;
   object_class->get_property = lb_account_get_property;
   object_class->set_property = lb_account_set_property;
@@ -773,6 +807,20 @@ lb_account_class_init (LbAccountClass *klass)
                          G_PARAM_EXPLICIT_NOTIFY |
                          G_PARAM_STATIC_STRINGS));
 
+  /**
+   * LbAccount:opened:
+   *
+   * Whether the account is open: lb_account_open_async() succeeded and
+   * lb_account_close() has not been called since. While it is, the
+   * account has a store, a provider and its folders.
+   */
+  properties[PROP_OPENED] =
+    g_param_spec_boolean ("opened", NULL, NULL,
+                          FALSE,
+                          (G_PARAM_READABLE |
+                           G_PARAM_EXPLICIT_NOTIFY |
+                           G_PARAM_STATIC_STRINGS));
+
   g_object_class_install_properties (object_class, N_PROPS, properties);
 }
 
@@ -785,6 +833,7 @@ lb_account_init (LbAccount *self)
   self->pop3_keep_on_server = TRUE;
   self->smtp_security = LB_NET_SECURITY_TLS;
   self->pinned_certificates = g_new0 (char *, 1);
+  self->folders = g_list_store_new (LB_TYPE_FOLDER);
 }
 
 /**
@@ -2283,4 +2332,657 @@ lb_account_to_key_file (LbAccount *self)
     }
 
   return g_steal_pointer (&key_file);
+}
+
+/* Runtime
+ *
+ * Opening an account opens its store, makes sure the folders it cannot
+ * do without exist (a local Inbox for POP3, which downloads into it; a
+ * local Outbox for every account, where mail waits to be sent), creates
+ * its incoming provider and lists its folders, in the store's order.
+ * Nothing is public until every step succeeded: a failed or abandoned
+ * open leaves the account closed, as it was.
+ *
+ * The folder list follows the store's ::folder-changed signal: a folder
+ * the list does not have yet is inserted where the store would list it,
+ * and each LbFolder keeps its own counts up to date. The store announces
+ * no deletion of a folder, so a deleted folder stays in the list until
+ * the account is opened again. */
+
+typedef struct
+{
+  LbFolderRole  role;
+  char         *path;
+} RequiredFolder;
+
+struct _OpenData
+{
+  LbStore   *store;
+  GPtrArray *required;    /* RequiredFolder, still to make */
+  gboolean   abandoned;   /* lb_account_close() came first */
+};
+
+static void
+required_folder_free (RequiredFolder *required)
+{
+  g_free (required->path);
+  g_free (required);
+}
+
+static void
+open_data_free (OpenData *data)
+{
+  g_clear_object (&data->store);
+  g_clear_pointer (&data->required, g_ptr_array_unref);
+  g_free (data);
+}
+
+/* How the user knows the account: its name, else its address. */
+static const char *
+account_label (LbAccount *self)
+{
+  LbIdentity *identity;
+
+  if (self->display_name != NULL)
+    return self->display_name;
+
+  identity = lb_account_get_default_identity (self);
+  if (identity != NULL && lb_identity_get_address (identity) != NULL)
+    return lb_identity_get_address (identity);
+
+  return self->id;
+}
+
+/* The store's order of folders: those with a role first, by role, then
+ * the others by path (bytewise, as SQLite's BINARY collation compares). */
+static int
+compare_folder_order (LbFolderRole  role_a,
+                      const char   *path_a,
+                      LbFolderRole  role_b,
+                      const char   *path_b)
+{
+  if ((role_a == LB_FOLDER_ROLE_NONE) != (role_b == LB_FOLDER_ROLE_NONE))
+    return role_a == LB_FOLDER_ROLE_NONE ? 1 : -1;
+  if (role_a != role_b)
+    return role_a < role_b ? -1 : 1;
+  return strcmp (path_a, path_b);
+}
+
+static int
+compare_info_to_folder (const LbFolderInfo *info,
+                        LbFolder           *folder)
+{
+  return compare_folder_order (info->role, info->path,
+                               lb_folder_get_role (folder), lb_folder_get_path (folder));
+}
+
+/* after the folders that come before @info or are equal to it */
+static guint
+sorted_position (LbAccount          *self,
+                 const LbFolderInfo *info)
+{
+  guint n = g_list_model_get_n_items (G_LIST_MODEL (self->folders));
+
+  for (guint i = 0; i < n; i++)
+    {
+      g_autoptr(LbFolder) folder = g_list_model_get_item (G_LIST_MODEL (self->folders), i);
+
+      if (compare_info_to_folder (info, folder) < 0)
+        return i;
+    }
+
+  return n;
+}
+
+static gboolean
+is_in_order_at (LbAccount          *self,
+                guint               position,
+                const LbFolderInfo *info)
+{
+  GListModel *model = G_LIST_MODEL (self->folders);
+  guint n = g_list_model_get_n_items (model);
+
+  if (position > 0)
+    {
+      g_autoptr(LbFolder) before = g_list_model_get_item (model, position - 1);
+
+      if (compare_info_to_folder (info, before) < 0)
+        return FALSE;
+    }
+
+  if (position + 1 < n)
+    {
+      g_autoptr(LbFolder) after = g_list_model_get_item (model, position + 1);
+
+      if (compare_info_to_folder (info, after) > 0)
+        return FALSE;
+    }
+
+  return TRUE;
+}
+
+static LbFolder *
+find_folder (LbAccount *self,
+             gint64     id,
+             guint     *out_position)
+{
+  GListModel *model = G_LIST_MODEL (self->folders);
+  guint n = g_list_model_get_n_items (model);
+
+  for (guint i = 0; i < n; i++)
+    {
+      g_autoptr(LbFolder) folder = g_list_model_get_item (model, i);
+
+      if (lb_folder_get_id (folder) == id)
+        {
+          if (out_position != NULL)
+            *out_position = i;
+          /* the list keeps its reference */
+          return folder;
+        }
+    }
+
+  return NULL;
+}
+
+static void
+folder_changed_cb (LbStore            *store,
+                   const LbFolderInfo *info,
+                   gpointer            user_data)
+{
+  LbAccount *self = user_data;
+  g_autoptr(LbFolder) folder = NULL;
+  LbFolder *found;
+  guint position;
+
+  found = find_folder (self, info->id, &position);
+  if (found == NULL)
+    {
+      folder = lb_folder_new (store, info);
+      g_list_store_insert (self->folders, sorted_position (self, info), folder);
+      return;
+    }
+
+  /* A new role (or path) may move the folder. It follows this same signal
+   * itself; updating it first makes it right whichever handler runs
+   * first, and the other then has nothing left to change. */
+  folder = g_object_ref (found);
+  lb_folder_update (folder, info);
+  if (!is_in_order_at (self, position, info))
+    {
+      g_list_store_remove (self->folders, position);
+      g_list_store_insert (self->folders, sorted_position (self, info), folder);
+    }
+}
+
+/* Drops the store, provider and folders, and abandons an open in
+ * progress; notifies nothing. */
+static void
+drop_runtime (LbAccount *self)
+{
+  if (self->opening != NULL)
+    {
+      self->opening->abandoned = TRUE;
+      self->opening = NULL;
+    }
+
+  g_clear_signal_handler (&self->folder_changed_id, self->store);
+  if (self->folders != NULL)
+    g_list_store_remove_all (self->folders);
+  g_clear_object (&self->provider);
+  g_clear_object (&self->store);
+}
+
+/* Returns @error (not NULL) from @task, saying which account failed. */
+static void
+open_fail (GTask  *task,
+           GError *error)
+{
+  LbAccount *self = g_task_get_source_object (task);
+  OpenData *data = g_task_get_task_data (task);
+
+  if (self->opening == data)
+    self->opening = NULL;
+
+  g_prefix_error (&error, _("Could not open the account “%s”: "), account_label (self));
+  g_task_return_error (task, error);
+}
+
+/* Whether the open must stop here (and then it has returned @task):
+ * the account was closed, or the caller cancelled. */
+static gboolean
+open_stopped (GTask *task)
+{
+  OpenData *data = g_task_get_task_data (task);
+  GError *error = NULL;
+
+  if (data->abandoned)
+    {
+      g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_CANCELLED, "%s",
+                               _("The account was closed before it was open"));
+      return TRUE;
+    }
+
+  if (g_cancellable_set_error_if_cancelled (g_task_get_cancellable (task), &error))
+    {
+      open_fail (task, error);
+      return TRUE;
+    }
+
+  return FALSE;
+}
+
+static void
+open_done_cb (GObject      *object,
+              GAsyncResult *result,
+              gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  LbAccount *self = g_task_get_source_object (task);
+  OpenData *data = g_task_get_task_data (task);
+  g_autoptr(GPtrArray) infos = NULL;
+  g_autoptr(GPtrArray) folders = NULL;
+  GError *error = NULL;
+
+  infos = lb_store_list_folders_finish (LB_STORE (object), result, &error);
+  if (infos == NULL)
+    {
+      open_fail (task, error);
+      return;
+    }
+  if (open_stopped (task))
+    return;
+
+  self->opening = NULL;
+  self->store = g_steal_pointer (&data->store);
+
+  /* For now every account's incoming provider is the local one: it
+   * serves the local folders (the POP3 Inbox, the Outbox), and no
+   * account talks to its server yet. The IMAP provider replaces it for
+   * IMAP accounts in the IMAP issue, and POP3 downloading joins it in
+   * the POP3 issue. */
+  self->provider = LB_PROVIDER (lb_local_provider_new (self->store));
+
+  /* The list is the store's order already. No ::folder-changed can have
+   * been missed before the handler is connected: nothing but this open
+   * has written to the store, and each of its writes announced itself
+   * before its callback ran, which was before this list was read. */
+  folders = g_ptr_array_new_with_free_func (g_object_unref);
+  for (guint i = 0; i < infos->len; i++)
+    g_ptr_array_add (folders, lb_folder_new (self->store, infos->pdata[i]));
+  g_list_store_splice (self->folders, 0, g_list_model_get_n_items (G_LIST_MODEL (self->folders)),
+                       folders->pdata, folders->len);
+  self->folder_changed_id = g_signal_connect (self->store, "folder-changed",
+                                              G_CALLBACK (folder_changed_cb), self);
+
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_OPENED]);
+  g_task_return_boolean (task, TRUE);
+}
+
+static void ensure_next (GTask *task);
+
+static void
+ensure_folder_cb (GObject      *object,
+                  GAsyncResult *result,
+                  gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  OpenData *data = g_task_get_task_data (task);
+  g_autoptr(LbFolderInfo) info = NULL;
+  GError *error = NULL;
+
+  info = lb_store_ensure_folder_finish (LB_STORE (object), result, &error);
+  if (info == NULL)
+    {
+      open_fail (task, error);
+      return;
+    }
+  if (open_stopped (task))
+    return;
+
+  g_ptr_array_remove_index (data->required, 0);
+  ensure_next (g_steal_pointer (&task));
+}
+
+static void
+ensure_next (GTask *task)
+{
+  OpenData *data = g_task_get_task_data (task);
+  GCancellable *cancellable = g_task_get_cancellable (task);
+  RequiredFolder *required;
+
+  if (data->required->len == 0)
+    {
+      lb_store_list_folders_async (data->store, cancellable, open_done_cb, task);
+      return;
+    }
+
+  required = data->required->pdata[0];
+  lb_store_ensure_folder_async (data->store, required->path, "/", required->role, TRUE,
+                                cancellable, ensure_folder_cb, task);
+}
+
+static const LbFolderInfo *
+find_info_by_path (GPtrArray  *infos,
+                   const char *path)
+{
+  for (guint i = 0; i < infos->len; i++)
+    {
+      const LbFolderInfo *info = infos->pdata[i];
+
+      if (g_strcmp0 (info->path, path) == 0)
+        return info;
+    }
+
+  return NULL;
+}
+
+/* Adds the local folder with @role to those to make, unless the store
+ * has one. It is called @base_path, or "@base_path 2" and so on when a
+ * folder of that name is a server's or has another role: the role, not
+ * the name, is what makes it the Inbox or the Outbox (and what the user
+ * sees as its name). */
+static void
+require_folder (OpenData     *data,
+                GPtrArray    *infos,
+                LbFolderRole  role,
+                const char   *base_path)
+{
+  RequiredFolder *required;
+  char *path = NULL;
+
+  for (guint i = 0; i < infos->len; i++)
+    {
+      const LbFolderInfo *info = infos->pdata[i];
+
+      if (info->local && info->role == role)
+        return;
+    }
+
+  for (guint n = 1; path == NULL; n++)
+    {
+      g_autofree char *candidate = n == 1 ? g_strdup (base_path) : g_strdup_printf ("%s %u", base_path, n);
+      const LbFolderInfo *info = find_info_by_path (infos, candidate);
+
+      if (info == NULL || (info->local && info->role == LB_FOLDER_ROLE_NONE))
+        path = g_steal_pointer (&candidate);
+    }
+
+  required = g_new0 (RequiredFolder, 1);
+  required->role = role;
+  required->path = path;
+  g_ptr_array_add (data->required, required);
+}
+
+static void
+open_list_cb (GObject      *object,
+              GAsyncResult *result,
+              gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  LbAccount *self = g_task_get_source_object (task);
+  OpenData *data = g_task_get_task_data (task);
+  g_autoptr(GPtrArray) infos = NULL;
+  GError *error = NULL;
+
+  infos = lb_store_list_folders_finish (LB_STORE (object), result, &error);
+  if (infos == NULL)
+    {
+      open_fail (task, error);
+      return;
+    }
+  if (open_stopped (task))
+    return;
+
+  data->required = g_ptr_array_new_with_free_func ((GDestroyNotify) required_folder_free);
+  if (self->incoming_protocol == LB_INCOMING_POP3)
+    require_folder (data, infos, LB_FOLDER_ROLE_INBOX, "Inbox");
+  require_folder (data, infos, LB_FOLDER_ROLE_OUTBOX, "Outbox");
+
+  ensure_next (g_steal_pointer (&task));
+}
+
+static void
+open_store_cb (GObject      *object,
+               GAsyncResult *result,
+               gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  OpenData *data = g_task_get_task_data (task);
+  GCancellable *cancellable = g_task_get_cancellable (task);
+  GError *error = NULL;
+
+  data->store = lb_store_open_finish (result, &error);
+  if (data->store == NULL)
+    {
+      open_fail (task, error);
+      return;
+    }
+  if (open_stopped (task))
+    return;
+
+  lb_store_list_folders_async (data->store, cancellable, open_list_cb, g_steal_pointer (&task));
+}
+
+/**
+ * lb_account_open_async:
+ * @self: an account
+ * @cancellable: (nullable): a #GCancellable
+ * @callback: called when the account is open, or could not be
+ * @user_data: data for @callback
+ *
+ * Opens the account's store in its data directory (which the account
+ * manager sets; the directory is made if missing), makes the local
+ * folders the account needs (an Inbox for POP3, an Outbox for every
+ * account), creates its incoming provider and lists its folders. Then
+ * #LbAccount:opened turns %TRUE, and the store, provider and folders can
+ * be had from the account until lb_account_close().
+ *
+ * Opening an open account does nothing and succeeds. Opening an account
+ * that is being opened fails with %G_IO_ERROR_PENDING: wait for the first
+ * open. Fails with %LB_ACCOUNT_ERROR_INVALID when the account has no data
+ * directory, and with %G_IO_ERROR_CANCELLED when @cancellable is
+ * cancelled or the account is closed first; the account is then not open.
+ */
+void
+lb_account_open_async (LbAccount           *self,
+                       GCancellable        *cancellable,
+                       GAsyncReadyCallback  callback,
+                       gpointer             user_data)
+{
+  g_autoptr(GTask) task = NULL;
+  OpenData *data;
+
+  g_return_if_fail (LB_IS_ACCOUNT (self));
+  g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
+
+  task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, lb_account_open_async);
+  /* the open checks for cancellation itself, before it makes the
+   * account open: once open, it succeeded, cancelled or not */
+  g_task_set_check_cancellable (task, FALSE);
+
+  if (self->store != NULL)
+    {
+      g_task_return_boolean (task, TRUE);
+      return;
+    }
+
+  if (self->opening != NULL)
+    {
+      g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_PENDING,
+                               _("Could not open the account “%s”: it is being opened already"),
+                               account_label (self));
+      return;
+    }
+
+  if (self->data_dir == NULL)
+    {
+      g_task_return_new_error (task, LB_ACCOUNT_ERROR, LB_ACCOUNT_ERROR_INVALID,
+                               _("Could not open the account “%s”: it has no folder for its local data"),
+                               account_label (self));
+      return;
+    }
+
+  data = g_new0 (OpenData, 1);
+  g_task_set_task_data (task, data, (GDestroyNotify) open_data_free);
+  self->opening = data;
+
+  lb_store_open_async (self->data_dir, cancellable, open_store_cb, g_steal_pointer (&task));
+}
+
+/**
+ * lb_account_open_finish:
+ * @self: an account
+ * @result: the result passed to the callback
+ * @error: return location for an error
+ *
+ * Returns: %TRUE when the account is open
+ */
+gboolean
+lb_account_open_finish (LbAccount     *self,
+                        GAsyncResult  *result,
+                        GError       **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == lb_account_open_async, FALSE);
+
+  return g_task_propagate_boolean (G_TASK (result), error);
+}
+
+/**
+ * lb_account_close:
+ * @self: an account
+ *
+ * Drops the account's store, provider and folders (the folder list
+ * empties) and makes #LbAccount:opened %FALSE. An open in progress fails
+ * with %G_IO_ERROR_CANCELLED. Closing a closed account does nothing.
+ * Disposing of an account closes it too.
+ *
+ * The store itself goes once nothing else holds it: a message list over
+ * its folders, an #LbFolder kept elsewhere, or a store operation still
+ * finishing keeps it alive until they are done.
+ */
+void
+lb_account_close (LbAccount *self)
+{
+  gboolean was_open;
+
+  g_return_if_fail (LB_IS_ACCOUNT (self));
+
+  was_open = self->store != NULL;
+  drop_runtime (self);
+  if (was_open)
+    g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_OPENED]);
+}
+
+/**
+ * lb_account_get_opened:
+ * @self: an account
+ *
+ * Returns: whether the account is open (#LbAccount:opened)
+ */
+gboolean
+lb_account_get_opened (LbAccount *self)
+{
+  g_return_val_if_fail (LB_IS_ACCOUNT (self), FALSE);
+
+  return self->store != NULL;
+}
+
+/**
+ * lb_account_get_store:
+ * @self: an account
+ *
+ * Returns: (transfer none) (nullable): the account's store, %NULL unless
+ *   the account is open
+ */
+LbStore *
+lb_account_get_store (LbAccount *self)
+{
+  g_return_val_if_fail (LB_IS_ACCOUNT (self), NULL);
+
+  return self->store;
+}
+
+/**
+ * lb_account_get_provider:
+ * @self: an account
+ *
+ * Returns: (transfer none) (nullable): the account's incoming provider,
+ *   %NULL unless the account is open
+ */
+LbProvider *
+lb_account_get_provider (LbAccount *self)
+{
+  g_return_val_if_fail (LB_IS_ACCOUNT (self), NULL);
+
+  return self->provider;
+}
+
+/**
+ * lb_account_get_folders:
+ * @self: an account
+ *
+ * The account's folders, in the store's order: those with a role first
+ * (Inbox, Sent, Drafts, Trash, Junk, Archive, Outbox), then the others by
+ * path. It stays up to date while the account is open: a new folder
+ * appears in its place, and each #LbFolder's counts follow the store. It
+ * is empty while the account is closed, and the same list object for the
+ * account's whole life.
+ *
+ * Returns: (transfer none): a #GListModel of #LbFolder
+ */
+GListModel *
+lb_account_get_folders (LbAccount *self)
+{
+  g_return_val_if_fail (LB_IS_ACCOUNT (self), NULL);
+
+  return G_LIST_MODEL (self->folders);
+}
+
+/**
+ * lb_account_lookup_folder:
+ * @self: an account
+ * @id: a folder id of the account's store
+ *
+ * Returns: (transfer none) (nullable): the folder with @id, %NULL if the
+ *   account has none (or is not open)
+ */
+LbFolder *
+lb_account_lookup_folder (LbAccount *self,
+                          gint64     id)
+{
+  g_return_val_if_fail (LB_IS_ACCOUNT (self), NULL);
+
+  return find_folder (self, id, NULL);
+}
+
+/**
+ * lb_account_get_inbox:
+ * @self: an account
+ *
+ * Returns: (transfer none) (nullable): the folder with the inbox role,
+ *   %NULL if the account has none (an IMAP account before its first
+ *   folder sync) or is not open
+ */
+LbFolder *
+lb_account_get_inbox (LbAccount *self)
+{
+  GListModel *model;
+  guint n;
+
+  g_return_val_if_fail (LB_IS_ACCOUNT (self), NULL);
+
+  model = G_LIST_MODEL (self->folders);
+  n = g_list_model_get_n_items (model);
+  for (guint i = 0; i < n; i++)
+    {
+      g_autoptr(LbFolder) folder = g_list_model_get_item (model, i);
+
+      if (lb_folder_get_role (folder) == LB_FOLDER_ROLE_INBOX)
+        return folder;   /* the list keeps its reference */
+    }
+
+  return NULL;
 }

@@ -7,8 +7,11 @@
 
 #include <gio/gio.h>
 
+#include "lb-folder.h"
 #include "lb-identity.h"
 #include "lb-net-security.h"
+#include "lb-provider.h"
+#include "lb-store.h"
 
 G_BEGIN_DECLS
 
@@ -149,5 +152,23 @@ gboolean            lb_account_is_certificate_pinned             (LbAccount     
                                                                   guint16              port,
                                                                   const char          *fingerprint);
 char               *lb_account_certificate_fingerprint           (GTlsCertificate     *certificate);
+
+/* the runtime side: the account's store, provider and folders */
+void                lb_account_open_async                        (LbAccount           *self,
+                                                                  GCancellable        *cancellable,
+                                                                  GAsyncReadyCallback  callback,
+                                                                  gpointer             user_data);
+gboolean            lb_account_open_finish                       (LbAccount           *self,
+                                                                  GAsyncResult        *result,
+                                                                  GError             **error);
+void                lb_account_close                             (LbAccount           *self);
+gboolean            lb_account_get_opened                        (LbAccount           *self);
+
+LbStore            *lb_account_get_store                         (LbAccount           *self);
+LbProvider         *lb_account_get_provider                      (LbAccount           *self);
+GListModel         *lb_account_get_folders                       (LbAccount           *self);
+LbFolder           *lb_account_lookup_folder                     (LbAccount           *self,
+                                                                  gint64               id);
+LbFolder           *lb_account_get_inbox                         (LbAccount           *self);
 
 G_END_DECLS
