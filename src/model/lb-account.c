@@ -85,6 +85,7 @@ struct _LbAccount
   LbProvider         *provider;
   GListStore         *folders;
   gulong              folder_changed_id;
+  gulong              folder_removed_id;
   OpenData           *opening;   /* the open in progress, owned by its task */
 };
 
@@ -2515,6 +2516,18 @@ folder_changed_cb (LbStore            *store,
     }
 }
 
+static void
+folder_removed_cb (LbStore  *store,
+                   gint64    folder_id,
+                   gpointer  user_data)
+{
+  LbAccount *self = user_data;
+  guint position;
+
+  if (find_folder (self, folder_id, &position) != NULL)
+    g_list_store_remove (self->folders, position);
+}
+
 /* Drops the store, provider and folders, and abandons an open in
  * progress; notifies nothing. */
 static void
@@ -2527,6 +2540,7 @@ drop_runtime (LbAccount *self)
     }
 
   g_clear_signal_handler (&self->folder_changed_id, self->store);
+  g_clear_signal_handler (&self->folder_removed_id, self->store);
   if (self->folders != NULL)
     g_list_store_remove_all (self->folders);
   g_clear_object (&self->provider);
@@ -2614,6 +2628,8 @@ open_done_cb (GObject      *object,
                        folders->pdata, folders->len);
   self->folder_changed_id = g_signal_connect (self->store, "folder-changed",
                                               G_CALLBACK (folder_changed_cb), self);
+  self->folder_removed_id = g_signal_connect (self->store, "folder-removed",
+                                              G_CALLBACK (folder_removed_cb), self);
 
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_OPENED]);
   g_task_return_boolean (task, TRUE);

@@ -597,6 +597,22 @@ test_new_folders (Fixture       *fixture,
   /* the account's own signals only: the other account's list is still */
   g_assert_cmpuint (changes->len, ==, 4);
 
+  /* a deleted folder leaves the list */
+  {
+    g_autoptr(GAsyncResult) result = NULL;
+    g_autoptr(GError) error = NULL;
+
+    lb_store_delete_folder_async (lb_account_get_store (imap), imap_projects->id, NULL,
+                                  lb_test_store_result, &result);
+    lb_test_wait (&result);
+    g_assert_true (lb_store_delete_folder_finish (lb_account_get_store (imap), result, &error));
+    g_assert_no_error (error);
+    g_assert_cmpuint (imap_changes->len, ==, 3);
+    assert_change (imap_changes, 2, 2, 1, 0);
+    g_assert_cmpuint (n_folders (imap), ==, 2);
+    g_assert_null (lb_account_lookup_folder (imap, imap_projects->id));
+  }
+
   g_signal_handlers_disconnect_by_data (lb_account_get_folders (pop), changes);
   g_signal_handlers_disconnect_by_data (lb_account_get_folders (imap), imap_changes);
 }

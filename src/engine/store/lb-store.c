@@ -62,6 +62,7 @@ G_DEFINE_FINAL_TYPE (LbStore, lb_store, G_TYPE_OBJECT)
 enum {
   SIGNAL_CHANGED,
   SIGNAL_FOLDER_CHANGED,
+  SIGNAL_FOLDER_REMOVED,
   N_SIGNALS
 };
 
@@ -554,6 +555,7 @@ typedef struct
   LbStore   *store;
   GPtrArray *changes;   /* LbStoreChange */
   GPtrArray *folders;   /* LbFolderInfo */
+  gint64     removed_folder;
 } Emission;
 
 static gboolean
@@ -561,6 +563,8 @@ emit_cb (gpointer data)
 {
   Emission *emission = data;
 
+  if (emission->removed_folder != 0)
+    g_signal_emit (emission->store, signals[SIGNAL_FOLDER_REMOVED], 0, emission->removed_folder);
   for (guint i = 0; i < emission->folders->len; i++)
     g_signal_emit (emission->store, signals[SIGNAL_FOLDER_CHANGED], 0,
                    emission->folders->pdata[i]);
@@ -585,11 +589,13 @@ typedef struct
 {
   GPtrArray  *changes;      /* LbStoreChange */
   GHashTable *folder_ids;   /* gint64* set */
+  gint64      removed_folder;
 } Changes;
 
 static void
 changes_init (Changes *changes)
 {
+  changes->removed_folder = 0;
   changes->changes = g_ptr_array_new_with_free_func (g_free);
   changes->folder_ids = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, NULL);
 }
@@ -639,11 +645,13 @@ changes_emit (LbStore *self,
   GHashTableIter iter;
   gint64 *folder_id;
 
-  if (changes->changes->len == 0 && g_hash_table_size (changes->folder_ids) == 0)
+  if (changes->changes->len == 0 && g_hash_table_size (changes->folder_ids) == 0 &&
+      changes->removed_folder == 0)
     return;
 
   emission = g_new0 (Emission, 1);
   emission->store = g_object_ref (self);
+  emission->removed_folder = changes->removed_folder;
   emission->changes = g_ptr_array_ref (changes->changes);
   emission->folders = g_ptr_array_new_with_free_func ((GDestroyNotify) lb_folder_info_free);
 
@@ -815,6 +823,15 @@ lb_store_class_init (LbStoreClass *klass)
   signals[SIGNAL_FOLDER_CHANGED] =
     g_signal_new ("folder-changed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0,
                   NULL, NULL, NULL, G_TYPE_NONE, 1, LB_TYPE_FOLDER_INFO);
+
+  /**
+   * LbStore::folder-removed:
+   * @store: the store
+   * @folder_id: the folder that was deleted, with its messages
+   */
+  signals[SIGNAL_FOLDER_REMOVED] =
+    g_signal_new ("folder-removed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0,
+                  NULL, NULL, NULL, G_TYPE_NONE, 1, G_TYPE_INT64);
 }
 
 static void
@@ -1530,6 +1547,7 @@ delete_folder_job (LbStore  *self,
     }
 
   changes_init (&changes);
+  changes.removed_folder = folder_id;
   changes_emit (self, &changes);
   changes_clear (&changes);
   g_task_return_boolean (task, TRUE);
