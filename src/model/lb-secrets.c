@@ -19,7 +19,8 @@
  *
  * Every operation ends, exactly once, in a result or an error the user can
  * act on, whatever the keyring does (all of this was seen with
- * gnome-keyring 42 and libsecret 0.20.5, and the tests reproduce it):
+ * gnome-keyring 42 and libsecret 0.20.5; the tests reproduce it, except
+ * for gcr-prompter's real dialog and the creation of a keyring):
  *
  * - No session bus, or no Secret Service on it, or one that fails to
  *   start: LB_SECRETS_ERROR_NO_SERVICE, at once. The bus is connected to
