@@ -107,23 +107,29 @@ find_account (LbAccountManager  *manager,
   return account;
 }
 
+/* Opens the account as the app does (its store, and the local folders
+ * every account has), and returns its store. */
 static LbStore *
 open_store (LbAccount  *account,
             GError    **error)
 {
   g_autoptr(GAsyncResult) result = NULL;
 
-  lb_store_open_async (lb_account_get_data_dir (account), NULL, store_result, &result);
+  lb_account_open_async (account, NULL, store_result, &result);
   wait_for (&result);
-  return lb_store_open_finish (result, error);
+  if (!lb_account_open_finish (account, result, error))
+    return NULL;
+  return g_object_ref (lb_account_get_store (account));
 }
 
-/* Lets the store's threads hand back their references before exit (the
- * caller drops its own results and lists first), so the store closes its
- * database properly. */
+/* Closes the account and lets the store's threads hand back their
+ * references before exit (the caller drops its own results and lists
+ * first), so the store closes its database properly. */
 static void
-close_store (LbStore *store)
+close_store (LbAccount *account,
+             LbStore   *store)
 {
+  lb_account_close (account);
   while (G_OBJECT (store)->ref_count > 1)
     {
       if (!g_main_context_iteration (NULL, FALSE))
@@ -557,7 +563,7 @@ folders (int    argc,
   wait_for (&result);
   list = lb_store_list_folders_finish (store, result, &error);
   g_clear_object (&result);
-  close_store (store);
+  close_store (account, store);
   if (list == NULL)
     return fail (error->message);
 
@@ -611,7 +617,7 @@ list (int    argc,
   folder = find_folder (store, argv[2], &error);
   if (folder == NULL)
     {
-      close_store (store);
+      close_store (account, store);
       return fail (error->message);
     }
 
@@ -623,7 +629,7 @@ list (int    argc,
     {
       g_clear_object (&result);
       g_clear_object (&messages);
-      close_store (store);
+      close_store (account, store);
       return fail (error->message);
     }
 
@@ -662,7 +668,7 @@ list (int    argc,
 
   g_clear_object (&result);
   g_clear_object (&messages);
-  close_store (store);
+  close_store (account, store);
   if (error != NULL)
     return fail (error->message);
   return EXIT_OK;
@@ -704,7 +710,7 @@ import_maildir (int    argc,
     }
   if (folder == NULL)
     {
-      close_store (store);
+      close_store (account, store);
       return fail (error->message);
     }
 
@@ -714,7 +720,7 @@ import_maildir (int    argc,
   ok = lb_maildir_import_run_finish (import, result, &imported, &error);
   g_clear_object (&result);
   g_clear_object (&import);
-  close_store (store);
+  close_store (account, store);
   if (!ok)
     return fail (error->message);
 

@@ -226,7 +226,11 @@ test_cli_accounts_and_mail (void)
 
   run_cli (&folders, "folders", "alice-at-example.test", NULL);
   g_assert_cmpint (folders.status, ==, 0);
-  g_assert_cmpstr (folders.out, ==, "Archive\tnone\t3\t1\tlocal\n");
+  /* a POP3 account's mail lives here: its Inbox, beside the Outbox */
+  g_assert_cmpstr (folders.out, ==,
+                   "Inbox\tinbox\t0\t0\tlocal\n"
+                   "Outbox\toutbox\t0\t0\tlocal\n"
+                   "Archive\tnone\t3\t1\tlocal\n");
 
   run_cli (&listing, "list", "alice-at-example.test", "Archive", NULL);
   g_assert_cmpint (listing.status, ==, 0);
