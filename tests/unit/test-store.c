@@ -455,6 +455,15 @@ test_store_refuses_foreign (void)
   g_assert_error (error, LB_STORE_ERROR, LB_STORE_ERROR_CORRUPT);
   g_clear_error (&error);
 
+  /* somebody else's database that never set a version */
+  g_remove (db);
+  exec_sql (dir, "CREATE TABLE t (x);");
+  store = open_store_at (dir, LB_STORE_SCHEMA_VERSION, &error);
+  g_assert_null (store);
+  g_assert_error (error, LB_STORE_ERROR, LB_STORE_ERROR_CORRUPT);
+  g_clear_error (&error);
+  g_assert_cmpint (query_int (dir, "SELECT count(*) FROM sqlite_master"), ==, 1);
+
   /* not a database at all */
   g_remove (db);
   g_file_set_contents (db, "From: not a database\n\nhello\n", -1, &error);
@@ -483,6 +492,12 @@ test_store_folders (Fixture       *fixture,
   g_autoptr(GPtrArray) folders = NULL;
 
   g_assert_cmpstr (work->name, ==, "Work");
+  /* asking for a folder without saying its role leaves its role alone */
+  {
+    g_autoptr(LbFolderInfo) same = ensure_folder (fixture->store, "INBOX", LB_FOLDER_ROLE_NONE, FALSE);
+
+    g_assert_cmpint (same->role, ==, LB_FOLDER_ROLE_INBOX);
+  }
   g_assert_cmpstr (work->delimiter, ==, "/");
   g_assert_cmpint (again->id, ==, inbox->id);
 
@@ -755,6 +770,57 @@ test_store_flags_and_queue (Fixture       *fixture,
   g_ptr_array_unref (recorder.folders);
 }
 
+typedef struct
+{
+  GThread *thread;
+  guint    count;
+} SignalSeen;
+
+static void
+note_signal (LbStore    *store,
+             gpointer    arg,
+             SignalSeen *seen)
+{
+  seen->thread = g_thread_self ();
+  seen->count++;
+}
+
+/* Signals come on the main context, while it iterates, never from the
+ * store's thread: not even when the main thread is busy elsewhere. */
+static void
+test_store_signals_on_main_context (Fixture       *fixture,
+                                    gconstpointer  data)
+{
+  g_autoptr(LbFolderInfo) inbox = ensure_folder (fixture->store, "INBOX", LB_FOLDER_ROLE_INBOX, FALSE);
+  g_autoptr(GPtrArray) summaries = g_ptr_array_new_with_free_func ((GDestroyNotify) lb_message_summary_unref);
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GPtrArray) added = NULL;
+  g_autoptr(GError) error = NULL;
+  SignalSeen changed = { NULL, 0 }, folder = { NULL, 0 };
+
+  g_signal_connect (fixture->store, "changed", G_CALLBACK (note_signal), &changed);
+  g_signal_connect (fixture->store, "folder-changed", G_CALLBACK (note_signal), &folder);
+
+  g_ptr_array_add (summaries, make_summary (1, 1600000000, "one", NULL, NULL));
+  lb_store_add_summaries_async (fixture->store, inbox->id, summaries, NULL, LB_STORE_WRITE_NONE,
+                                NULL, lb_test_store_result, &result);
+  /* the write is long done after this, and nothing iterated */
+  g_usleep (300 * 1000);
+  g_assert_cmpuint (changed.count, ==, 0);
+  g_assert_cmpuint (folder.count, ==, 0);
+
+  lb_test_wait (&result);
+  added = lb_store_add_summaries_finish (fixture->store, result, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (changed.count, ==, 1);
+  g_assert_cmpuint (folder.count, ==, 1);
+  g_assert_true (changed.thread == g_thread_self ());
+  g_assert_true (folder.thread == g_thread_self ());
+
+  g_signal_handlers_disconnect_by_data (fixture->store, &changed);
+  g_signal_handlers_disconnect_by_data (fixture->store, &folder);
+}
+
 /* ------------------------------------------------------------------ local folders */
 
 static guint
@@ -801,8 +867,13 @@ test_store_local_folder (Fixture       *fixture,
 
   add_delivery (deliveries, first, 0, "uidl-1");
   add_delivery (deliveries, "From: x@example.test\nSubject: second\n\nbody\n", LB_MESSAGE_SEEN, "uidl-2");
+  /* the same message twice in one download is stored once */
+  add_delivery (deliveries, "From: x@example.test\nSubject: second\n\nbody\n", LB_MESSAGE_SEEN, "uidl-2");
+  g_assert_cmpuint (lb_store_get_durable_commits (fixture->store), ==, 0);
   stored = deliver (fixture->store, inbox->id, deliveries);
   g_assert_cmpuint (stored->len, ==, 2);
+  /* a durable delivery is synced to disk when it returns */
+  g_assert_cmpuint (lb_store_get_durable_commits (fixture->store), ==, 1);
   summary = stored->pdata[0];
   g_assert_cmpstr (summary->subject, ==, "Привет");
   g_assert_cmpstr (summary->message_id, ==, "first@example.test");
@@ -832,8 +903,9 @@ test_store_local_folder (Fixture       *fixture,
   }
   g_assert_cmpuint (count_files (inbox_dir, "new", NULL) + count_files (inbox_dir, "cur", NULL), ==, 2);
 
-  /* flags go into the file name */
+  /* flags go into the file name; an ordinary write is not synced */
   set_flags (fixture->store, summary->key, LB_MESSAGE_SEEN | LB_MESSAGE_ANSWERED, 0, LB_STORE_WRITE_QUEUE);
+  g_assert_cmpuint (lb_store_get_durable_commits (fixture->store), ==, 2);
   g_assert_cmpuint (count_files (inbox_dir, "cur", ":2,RS"), ==, 1);
   /* local folders have no server to tell */
   {
@@ -956,6 +1028,11 @@ test_store_threads (Fixture       *fixture,
   g_autoptr(GPtrArray) thread = NULL;
   g_autoptr(GAsyncResult) result = NULL;
   g_autoptr(GError) error = NULL;
+  Recorder recorder = {
+    g_ptr_array_new_with_free_func (g_free),
+    g_ptr_array_new_with_free_func ((GDestroyNotify) lb_folder_info_free),
+  };
+  gulong id;
 
   /* real messages with real References and In-Reply-To headers:
    * 0: a Usenet follow-up naming four ancestors (MimeKit's epilogue.txt),
@@ -996,7 +1073,9 @@ test_store_threads (Fixture       *fixture,
                 "From: c@example.test\r\nSubject: unrelated\r\nMessage-ID: <alone@example.test>\r\n\r\nx\r\n",
                 0, NULL);
   add_delivery (batch3, "From: d@example.test\r\nSubject: no id at all\r\n\r\nx\r\n", 0, NULL);
+  id = g_signal_connect (fixture->store, "changed", G_CALLBACK (on_changed), &recorder);
   stored3 = deliver (fixture->store, inbox->id, batch3);
+  g_signal_handler_disconnect (fixture->store, id);
   g_assert_cmpint (thread_of (stored3, 0), ==, thread_of (stored1, 2));
   g_assert_cmpint (thread_of (stored3, 1), ==, MIN (thread_of (stored1, 1), thread_of (stored1, 2)));
   g_assert_cmpint (thread_of (stored3, 2), !=, thread_of (stored3, 1));
@@ -1015,9 +1094,24 @@ test_store_threads (Fixture       *fixture,
                      ((LbMessageSummary *) thread->pdata[i])->date);
   {
     g_autoptr(LbMessageSummary) exchange = get_message (fixture->store, ((LbMessageSummary *) stored1->pdata[1])->key);
+    g_autoptr(LbMessageSummary) geary = get_message (fixture->store, ((LbMessageSummary *) stored1->pdata[2])->key);
+    gint64 moved = exchange->thread_id == thread_of (stored1, 1) ? geary->key : exchange->key;
+    gboolean announced = FALSE;
 
     g_assert_cmpint (exchange->thread_id, ==, thread_of (stored3, 1));
+    g_assert_cmpint (geary->thread_id, ==, thread_of (stored3, 1));
+    /* the message whose thread id changed in the merge was announced */
+    for (guint i = 0; i < recorder.changes->len; i++)
+      {
+        LbStoreChange *change = recorder.changes->pdata[i];
+
+        if (change->kind == LB_STORE_CHANGE_UPDATED && change->key == moved)
+          announced = TRUE;
+      }
+    g_assert_true (announced);
   }
+  g_ptr_array_unref (recorder.changes);
+  g_ptr_array_unref (recorder.folders);
 }
 
 /* ------------------------------------------------------------------ search */
@@ -1268,6 +1362,7 @@ main (int   argc,
   g_test_add_func ("/store/concurrent-open", test_store_concurrent_open);
   g_test_add ("/store/folders", Fixture, NULL, fixture_set_up, test_store_folders, fixture_tear_down);
   g_test_add ("/store/summaries", Fixture, NULL, fixture_set_up, test_store_summaries, fixture_tear_down);
+  g_test_add ("/store/signals-on-main-context", Fixture, NULL, fixture_set_up, test_store_signals_on_main_context, fixture_tear_down);
   g_test_add ("/store/flags-and-queue", Fixture, NULL, fixture_set_up, test_store_flags_and_queue, fixture_tear_down);
   g_test_add ("/store/local-folder", Fixture, NULL, fixture_set_up, test_store_local_folder, fixture_tear_down);
   g_test_add ("/store/body-cache", Fixture, NULL, fixture_set_up, test_store_body_cache, fixture_tear_down);

@@ -17,4 +17,7 @@ void lb_store_open_at_version_async (const char          *directory,
                                      GAsyncReadyCallback  callback,
                                      gpointer             user_data);
 
+/* How many commits ran with synchronous=FULL (durable writes). */
+guint lb_store_get_durable_commits (LbStore *self);
+
 G_END_DECLS

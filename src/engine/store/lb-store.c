@@ -8,7 +8,9 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <glib/gi18n-lib.h>
 #include <glib/gstdio.h>
@@ -55,6 +57,9 @@ struct _LbStore
 
   GThreadPool *writer;
   GThreadPool *reader;
+
+  gboolean durable;       /* writer: synchronous=FULL for this transaction */
+  guint durable_commits;  /* commits that were synced, for tests */
 };
 
 G_DEFINE_FINAL_TYPE (LbStore, lb_store, G_TYPE_OBJECT)
@@ -201,18 +206,23 @@ set_sqlite_error (GError     **error,
                   const char  *what)
 {
   int primary = code & 0xff;
+  const char *reason = db ? sqlite3_errmsg (db) : sqlite3_errstr (code);
+
+  /* what failed, in SQLite's words, is for developers */
+  g_debug ("SQLite error %d in “%s”: %s", code, what, reason);
 
   if (primary == SQLITE_CORRUPT || primary == SQLITE_NOTADB)
     g_set_error (error, LB_STORE_ERROR, LB_STORE_ERROR_CORRUPT,
-                 _("The mail database is damaged (%s): %s"), what,
-                 db ? sqlite3_errmsg (db) : sqlite3_errstr (code));
+                 _("The mail database is damaged: %s"), reason);
   else if (primary == SQLITE_FULL)
-    g_set_error (error, LB_STORE_ERROR, LB_STORE_ERROR_FULL,
-                 _("The disk is full: could not save mail (%s)"), what);
+    g_set_error_literal (error, LB_STORE_ERROR, LB_STORE_ERROR_FULL,
+                         _("The disk is full: mail could not be saved"));
+  else if (primary == SQLITE_BUSY || primary == SQLITE_LOCKED)
+    g_set_error_literal (error, LB_STORE_ERROR, LB_STORE_ERROR_FAILED,
+                         _("The mail database is busy in another program; try again"));
   else
     g_set_error (error, LB_STORE_ERROR, LB_STORE_ERROR_FAILED,
-                 _("The mail database failed (%s): %s"), what,
-                 db ? sqlite3_errmsg (db) : sqlite3_errstr (code));
+                 _("The mail database failed: %s"), reason);
 }
 
 static gboolean
@@ -431,7 +441,17 @@ migrate (sqlite3     *db,
       !query_int (db, "PRAGMA application_id", &app_id, error))
     return FALSE;
 
-  if (version > 0 && app_id != APPLICATION_ID)
+  if (version == 0 && app_id == 0)
+    {
+      gint64 tables;
+
+      /* a new file, or somebody else's database that never set a version */
+      if (!query_int (db, "SELECT count(*) FROM sqlite_master", &tables, error))
+        return FALSE;
+      if (tables > 0)
+        app_id = -1;
+    }
+  if (version < 0 || (app_id != 0 && app_id != APPLICATION_ID) || (version > 0 && app_id == 0))
     {
       g_set_error (error, LB_STORE_ERROR, LB_STORE_ERROR_CORRUPT,
                    _("The file “%s” is not a Letterbox mail database"),
@@ -495,6 +515,20 @@ typedef struct
   StoreJobFunc  func;
 } StoreJob;
 
+static void
+attach_idle (GMainContext   *context,
+             GSourceFunc     func,
+             gpointer        data,
+             GDestroyNotify  notify)
+{
+  g_autoptr(GSource) source = g_idle_source_new ();
+
+  g_source_set_priority (source, G_PRIORITY_DEFAULT);
+  g_source_set_callback (source, func, data, notify);
+  g_source_set_static_name (source, "[letterbox] store");
+  g_source_attach (source, context);
+}
+
 static gboolean
 unref_task_cb (gpointer data)
 {
@@ -513,8 +547,10 @@ run_job (gpointer data,
     job->func (self, job->task, g_task_get_task_data (job->task));
 
   /* The task holds the store. Its last reference must not go here: the
-   * store's finalizer waits for this very thread to end. */
-  g_main_context_invoke (g_task_get_context (job->task), unref_task_cb, job->task);
+   * store's finalizer waits for this very thread to end. (An idle source,
+   * not g_main_context_invoke(), which would run the callback right here
+   * whenever the main context happens to be free.) */
+  attach_idle (g_task_get_context (job->task), unref_task_cb, job->task, NULL);
   g_free (job);
 }
 
@@ -544,6 +580,9 @@ new_task (LbStore             *self,
   g_task_set_source_tag (task, source_tag);
   if (task_data != NULL)
     g_task_set_task_data (task, task_data, task_data_free);
+  /* a job that ran reports what it did, even if cancelled meanwhile: a
+   * committed write must not look like a failed one */
+  g_task_set_check_cancellable (task, FALSE);
 
   return task;
 }
@@ -664,7 +703,9 @@ changes_emit (LbStore *self,
         g_ptr_array_add (emission->folders, info);
     }
 
-  g_main_context_invoke_full (self->context, G_PRIORITY_DEFAULT, emit_cb, emission, emission_free);
+  /* always queued, never run here: on the store's context, ahead of the
+   * write's own result, which GTask queues after it */
+  attach_idle (self->context, emit_cb, emission, emission_free);
 }
 
 /* ------------------------------------------------------------------ rows */
@@ -1040,29 +1081,71 @@ lb_store_get_directory (LbStore *self)
 
 /* ------------------------------------------------------------------ transactions */
 
+/* In WAL mode synchronous=NORMAL syncs only at checkpoints: a commit
+ * survives a crash of the program, not a power cut. FULL syncs the WAL at
+ * each commit. SQLite takes the setting only outside a transaction, so a
+ * durable write sets it before BEGIN and puts it back after. */
 static gboolean
-begin (LbStore  *self,
-       GError  **error)
+set_synchronous (LbStore  *self,
+                 gboolean  full,
+                 GError  **error)
 {
-  return exec (self->wdb, "BEGIN IMMEDIATE", error);
+  gint64 now;
+
+  if (!exec (self->wdb, full ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL", error) ||
+      !query_int (self->wdb, "PRAGMA synchronous", &now, error))
+    return FALSE;
+  if (now != (full ? 2 : 1))
+    {
+      g_set_error (error, LB_STORE_ERROR, LB_STORE_ERROR_FAILED,
+                   _("The mail database failed: %s"), "synchronous");
+      return FALSE;
+    }
+  self->durable = full;
+  return TRUE;
+}
+
+static void end_durable (LbStore *self);
+
+static gboolean
+begin (LbStore            *self,
+       LbStoreWriteFlags   flags,
+       GError            **error)
+{
+  if ((flags & LB_STORE_WRITE_DURABLE) && !set_synchronous (self, TRUE, error))
+    return FALSE;
+  if (!exec (self->wdb, "BEGIN IMMEDIATE", error))
+    {
+      end_durable (self);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static void
+end_durable (LbStore *self)
+{
+  g_autoptr(GError) error = NULL;
+
+  if (self->durable && !set_synchronous (self, FALSE, &error))
+    g_warning ("%s", error->message);
 }
 
 static gboolean
-commit (LbStore            *self,
-        LbStoreWriteFlags   flags,
-        GError            **error)
+commit (LbStore  *self,
+        GError  **error)
 {
+  gint64 level = 0;
   gboolean ok;
 
-  /* In WAL mode NORMAL syncs only at checkpoints: a commit survives a
-   * crash of the program, not a power cut. FULL syncs the WAL at commit. */
-  if (flags & LB_STORE_WRITE_DURABLE)
-    exec (self->wdb, "PRAGMA synchronous = FULL", NULL);
+  /* what the connection really does for this commit (2: FULL) */
+  if (self->durable && query_int (self->wdb, "PRAGMA synchronous", &level, NULL) && level == 2)
+    g_atomic_int_inc (&self->durable_commits);
+
   ok = exec (self->wdb, "COMMIT", error);
-  if (flags & LB_STORE_WRITE_DURABLE)
-    exec (self->wdb, "PRAGMA synchronous = NORMAL", NULL);
   if (!ok)
     exec (self->wdb, "ROLLBACK", NULL);
+  end_durable (self);
   return ok;
 }
 
@@ -1071,6 +1154,7 @@ rollback (LbStore *self)
 {
   if (!sqlite3_get_autocommit (self->wdb))
     exec (self->wdb, "ROLLBACK", NULL);
+  end_durable (self);
 }
 
 /* ------------------------------------------------------------------ folders */
@@ -1214,7 +1298,8 @@ ensure_folder_job (LbStore  *self,
   else
     {
       stmt = prepare (self->wdb, self->wstmts,
-                      "UPDATE folders SET role = ?2, delimiter = ?3 WHERE id = ?1 AND role != ?2", &error);
+                      "UPDATE folders SET role = ?2, delimiter = ?3 WHERE id = ?1 AND role != ?2 AND ?2 != 0",
+                      &error);
       if (stmt == NULL)
         goto fail;
       sqlite3_bind_int64 (stmt, 1, id);
@@ -1252,7 +1337,8 @@ fail:
  * @user_data: data for @callback
  *
  * Finds the folder @path, making it if it does not exist; an existing
- * folder takes the given @role.
+ * folder takes the given @role, unless it is %LB_FOLDER_ROLE_NONE (which
+ * leaves its role as it is).
  */
 void
 lb_store_ensure_folder_async (LbStore             *self,
@@ -1512,7 +1598,7 @@ delete_folder_job (LbStore  *self,
   Changes changes;
   int rc;
 
-  if (!begin (self, &error))
+  if (!begin (self, LB_STORE_WRITE_DURABLE, &error))
     goto fail;
 
   stmt = prepare (self->wdb, self->wstmts, "SELECT maildir FROM folders WHERE id = ?1", &error);
@@ -1535,7 +1621,7 @@ delete_folder_job (LbStore  *self,
   if (stmt == NULL)
     goto fail;
   sqlite3_bind_int64 (stmt, 1, folder_id);
-  if (!step_done (self->wdb, stmt, &error) || !commit (self, LB_STORE_WRITE_DURABLE, &error))
+  if (!step_done (self->wdb, stmt, &error) || !commit (self, &error))
     goto fail;
 
   g_hash_table_remove (self->maildirs, &folder_id);
@@ -1618,6 +1704,7 @@ remove_file_recursive (const char *path)
 static gboolean
 assign_thread (LbStore           *self,
                LbMessageSummary  *summary,
+               Changes           *changes,
                GError           **error)
 {
   g_autoptr(GPtrArray) ids = g_ptr_array_new ();
@@ -1679,6 +1766,18 @@ assign_thread (LbStore           *self,
 
           if (other == thread_id)
             continue;
+
+          /* the rows of the merged thread change: say so */
+          stmt = prepare (self->wdb, self->wstmts,
+                          "SELECT id, folder_id, date FROM messages WHERE thread_id = ?1", error);
+          if (stmt == NULL)
+            return FALSE;
+          sqlite3_bind_int64 (stmt, 1, other);
+          while (sqlite3_step (stmt) == SQLITE_ROW)
+            changes_add (changes, LB_STORE_CHANGE_UPDATED, sqlite3_column_int64 (stmt, 1),
+                         sqlite3_column_int64 (stmt, 0), sqlite3_column_int64 (stmt, 2));
+          sqlite3_reset (stmt);
+
           stmt = prepare (self->wdb, self->wstmts,
                           "UPDATE thread_links SET thread_id = ?1 WHERE thread_id = ?2", error);
           if (stmt == NULL)
@@ -1803,6 +1902,7 @@ insert_summary (LbStore           *self,
                 gint64             folder_id,
                 LbMessageSummary  *summary,
                 const char        *body_text,
+                Changes           *changes,
                 GError           **error)
 {
   sqlite3_stmt *stmt;
@@ -1863,7 +1963,7 @@ insert_summary (LbStore           *self,
   summary->key = sqlite3_last_insert_rowid (self->wdb);
   summary->folder_id = folder_id;
 
-  if (!assign_thread (self, summary, error))
+  if (!assign_thread (self, summary, changes, error))
     return FALSE;
 
   stmt = prepare (self->wdb, self->wstmts,
@@ -1907,7 +2007,7 @@ add_rows (LbStore  *self,
   g_autofree char *folder_path = NULL;
   gboolean local = FALSE;
 
-  if (!begin (self, error))
+  if (!begin (self, data->flags, error))
     return FALSE;
 
   folder_path = folder_path_of (self, data->folder_id, &local, error);
@@ -1920,7 +2020,7 @@ add_rows (LbStore  *self,
       const char *body = data->body_texts ? data->body_texts->pdata[i] : NULL;
       GError *local_error = NULL;
 
-      if (!insert_summary (self, data->folder_id, summary, body, &local_error))
+      if (!insert_summary (self, data->folder_id, summary, body, changes, &local_error))
         {
           if (local_error != NULL)
             {
@@ -1937,7 +2037,7 @@ add_rows (LbStore  *self,
         goto fail;
     }
 
-  if (!commit (self, data->flags, error))
+  if (!commit (self, error))
     goto fail;
   return TRUE;
 
@@ -2061,6 +2161,7 @@ deliver_job (LbStore  *self,
   LbMaildir *maildir;
   g_autoptr(LbMaildirBatch) batch = NULL;
   g_autoptr(GPtrArray) existing = g_ptr_array_new_with_free_func ((GDestroyNotify) lb_message_summary_unref);
+  g_autoptr(GHashTable) uidls = NULL;
   Changes changes;
 
   maildir = get_maildir (self, data->folder_id, &error);
@@ -2073,6 +2174,7 @@ deliver_job (LbStore  *self,
   data->summaries = g_ptr_array_new_with_free_func ((GDestroyNotify) lb_message_summary_unref);
   data->body_texts = g_ptr_array_new_with_free_func (g_free);
   batch = lb_maildir_batch_new (maildir);
+  uidls = g_hash_table_new (g_str_hash, g_str_equal);
 
   for (guint i = 0; i < data->deliveries->len; i++)
     {
@@ -2082,6 +2184,10 @@ deliver_job (LbStore  *self,
       gint64 key = 0;
       gsize length;
       const void *bytes = g_bytes_get_data (delivery->raw, &length);
+
+      /* the same message twice in one batch: once is enough */
+      if (delivery->uidl != NULL && !g_hash_table_add (uidls, delivery->uidl))
+        continue;
 
       /* a download that was interrupted and resumed: the message is here */
       if (uidl_exists (self, data->folder_id, delivery->uidl, &key))
@@ -2293,12 +2399,13 @@ set_flags_job (LbStore  *self,
   g_array_set_clear_func (rows, (GDestroyNotify) row_clear);
   changes_init (&changes);
 
-  if (!begin (self, &error))
+  if (!begin (self, data->flags, &error))
     goto fail;
 
   for (guint i = 0; i < data->keys->len; i++)
     {
       Row row;
+      Row *r;
       guint flags;
 
       if (!read_row (self, g_array_index (data->keys, gint64, i), &row, &error))
@@ -2307,32 +2414,35 @@ set_flags_job (LbStore  *self,
             goto fail;
           continue;   /* gone meanwhile: nothing to change */
         }
+
       flags = (row.flags | data->add) & ~data->remove & LB_MESSAGE_FLAGS_ALL;
       if (flags == row.flags)
         {
           row_clear (&row);
           continue;
         }
+      /* the array owns the row from here, on every path */
+      g_array_append_val (rows, row);
+      g_array_append_val (new_flags, flags);
+      r = &g_array_index (rows, Row, rows->len - 1);
 
       stmt = prepare (self->wdb, self->wstmts, "UPDATE messages SET flags = ?2 WHERE id = ?1", &error);
       if (stmt == NULL)
         goto fail;
-      sqlite3_bind_int64 (stmt, 1, row.key);
+      sqlite3_bind_int64 (stmt, 1, r->key);
       sqlite3_bind_int64 (stmt, 2, flags);
       if (!step_done (self->wdb, stmt, &error))
         goto fail;
 
-      if ((data->flags & LB_STORE_WRITE_QUEUE) && !row.local &&
-          !queue_op (self, LB_STORE_OP_SET_FLAGS, row.path, row.uid, row.key, row.message_id,
-                     data->add & ~row.flags, data->remove & row.flags, NULL, &error))
+      if ((data->flags & LB_STORE_WRITE_QUEUE) && !r->local &&
+          !queue_op (self, LB_STORE_OP_SET_FLAGS, r->path, r->uid, r->key, r->message_id,
+                     data->add & ~r->flags, data->remove & r->flags, NULL, &error))
         goto fail;
 
-      changes_add (&changes, LB_STORE_CHANGE_UPDATED, row.folder_id, row.key, row.date);
-      g_array_append_val (rows, row);
-      g_array_append_val (new_flags, flags);
+      changes_add (&changes, LB_STORE_CHANGE_UPDATED, r->folder_id, r->key, r->date);
     }
 
-  if (!commit (self, data->flags, &error))
+  if (!commit (self, &error))
     goto fail;
 
   /* Maildir keeps flags in file names, renamed after the commit; if we
@@ -2416,6 +2526,79 @@ lb_store_set_flags_finish (LbStore       *self,
   return g_task_propagate_boolean (G_TASK (result), error);
 }
 
+static gboolean
+fsync_directory (const char  *path,
+                 GError     **error)
+{
+  int fd = g_open (path, O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
+  int saved;
+
+  if (fd >= 0 && fsync (fd) == 0)
+    {
+      close (fd);
+      return TRUE;
+    }
+  saved = errno;
+  if (fd >= 0)
+    close (fd);
+  g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved),
+               _("Could not save “%s” to disk: %s"), path, g_strerror (saved));
+  return FALSE;
+}
+
+/* Gives each local row's file a name in the target folder's Maildir (a
+ * hard link: same file system) and makes the new names durable. */
+static gboolean
+link_into (LbStore    *self,
+           GArray     *rows,
+           gint64      target_folder_id,
+           GPtrArray  *old_paths,
+           GPtrArray  *new_paths,
+           GError    **error)
+{
+  LbMaildir *to = get_maildir (self, target_folder_id, error);
+  g_autofree char *cur = NULL;
+
+  if (to == NULL)
+    return FALSE;
+  cur = g_build_filename (lb_maildir_get_path (to), "cur", NULL);
+
+  for (guint i = 0; i < rows->len; i++)
+    {
+      Row *row = &g_array_index (rows, Row, i);
+      LbMaildir *from;
+      g_autofree char *old_path = NULL;
+      g_autofree char *base = NULL;
+      g_autofree char *new_path = NULL;
+
+      if (row->location == NULL)
+        continue;
+      from = get_maildir (self, row->folder_id, error);
+      if (from == NULL)
+        return FALSE;
+      old_path = lb_maildir_find (from, row->location, row->flags, error);
+      if (old_path == NULL)
+        {
+          g_prefix_error (error, _("Could not move a message: "));
+          return FALSE;
+        }
+      base = g_path_get_basename (old_path);
+      new_path = g_build_filename (cur, base, NULL);
+      if (link (old_path, new_path) != 0)
+        {
+          int saved = errno;
+
+          g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved),
+                       _("Could not move “%s” to “%s”: %s"), old_path, new_path, g_strerror (saved));
+          return FALSE;
+        }
+      g_ptr_array_add (old_paths, g_steal_pointer (&old_path));
+      g_ptr_array_add (new_paths, g_steal_pointer (&new_path));
+    }
+
+  return new_paths->len == 0 || fsync_directory (cur, error);
+}
+
 static void
 move_job (LbStore  *self,
           GTask    *task,
@@ -2425,6 +2608,8 @@ move_job (LbStore  *self,
   GError *error = NULL;
   g_autoptr(GArray) rows = g_array_new (FALSE, TRUE, sizeof (Row));
   g_autofree char *target_path = NULL;
+  g_autoptr(GPtrArray) old_paths = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(GPtrArray) new_paths = g_ptr_array_new_with_free_func (g_free);
   gboolean target_local = FALSE;
   sqlite3_stmt *stmt;
   Changes changes;
@@ -2432,7 +2617,7 @@ move_job (LbStore  *self,
   g_array_set_clear_func (rows, (GDestroyNotify) row_clear);
   changes_init (&changes);
 
-  if (!begin (self, &error))
+  if (!begin (self, data->flags, &error))
     goto fail;
   target_path = folder_path_of (self, data->target_folder_id, &target_local, &error);
   if (target_path == NULL)
@@ -2441,6 +2626,7 @@ move_job (LbStore  *self,
   for (guint i = 0; i < data->keys->len; i++)
     {
       Row row;
+      Row *r;
 
       if (!read_row (self, g_array_index (data->keys, gint64, i), &row, &error))
         {
@@ -2463,56 +2649,44 @@ move_job (LbStore  *self,
           goto fail;
         }
 
+      /* the array owns the row from here, on every path */
+      g_array_append_val (rows, row);
+      r = &g_array_index (rows, Row, rows->len - 1);
+
       /* the server gives the moved message a new UID; until it is known
        * there is none */
       stmt = prepare (self->wdb, self->wstmts,
                       "UPDATE messages SET folder_id = ?2, uid = NULL WHERE id = ?1", &error);
       if (stmt == NULL)
         goto fail;
-      sqlite3_bind_int64 (stmt, 1, row.key);
+      sqlite3_bind_int64 (stmt, 1, r->key);
       sqlite3_bind_int64 (stmt, 2, data->target_folder_id);
       if (!step_done (self->wdb, stmt, &error))
         goto fail;
 
-      if ((data->flags & LB_STORE_WRITE_QUEUE) && !row.local &&
-          !queue_op (self, LB_STORE_OP_MOVE, row.path, row.uid, row.key, row.message_id,
+      if ((data->flags & LB_STORE_WRITE_QUEUE) && !r->local &&
+          !queue_op (self, LB_STORE_OP_MOVE, r->path, r->uid, r->key, r->message_id,
                      0, 0, target_path, &error))
         goto fail;
 
-      changes_add (&changes, LB_STORE_CHANGE_REMOVED, row.folder_id, row.key, row.date);
-      changes_add (&changes, LB_STORE_CHANGE_ADDED, data->target_folder_id, row.key, row.date);
-      g_array_append_val (rows, row);
+      changes_add (&changes, LB_STORE_CHANGE_REMOVED, r->folder_id, r->key, r->date);
+      changes_add (&changes, LB_STORE_CHANGE_ADDED, data->target_folder_id, r->key, r->date);
     }
 
-  if (!commit (self, data->flags, &error))
+  /* Local folders: each file gets a second name in the target Maildir,
+   * made durable, before the rows say it is there; the old name goes
+   * after the commit. A crash at any point leaves the message readable
+   * where the store says it is (at worst with a spare copy). */
+  if (target_local && !link_into (self, rows, data->target_folder_id, old_paths, new_paths, &error))
     goto fail;
 
-  /* local folders: move the files (same file system, a rename each) */
-  for (guint i = 0; i < rows->len; i++)
-    {
-      Row *row = &g_array_index (rows, Row, i);
-      g_autoptr(GError) move_error = NULL;
-      LbMaildir *from, *to;
-      g_autofree char *old_path = NULL;
-      g_autofree char *new_path = NULL;
-      g_autofree char *base = NULL;
+  if (!commit (self, &error))
+    goto fail;
 
-      if (!row->local || row->location == NULL)
-        continue;
-      from = get_maildir (self, row->folder_id, &move_error);
-      to = from ? get_maildir (self, data->target_folder_id, &move_error) : NULL;
-      old_path = to ? lb_maildir_find (from, row->location, row->flags, &move_error) : NULL;
-      if (old_path != NULL)
-        {
-          base = g_path_get_basename (old_path);
-          new_path = g_build_filename (lb_maildir_get_path (to), "cur", base, NULL);
-          if (g_rename (old_path, new_path) != 0)
-            g_set_error (&move_error, G_IO_ERROR, g_io_error_from_errno (errno),
-                         "%s: %s", new_path, g_strerror (errno));
-        }
-      if (move_error != NULL)
-        g_warning ("Could not move a message file: %s", move_error->message);
-    }
+  for (guint i = 0; i < old_paths->len; i++)
+    if (g_unlink (old_paths->pdata[i]) != 0 && errno != ENOENT)
+      g_warning ("Could not remove “%s” after moving it: %s",
+                 (char *) old_paths->pdata[i], g_strerror (errno));
 
   changes_emit (self, &changes);
   changes_clear (&changes);
@@ -2521,6 +2695,8 @@ move_job (LbStore  *self,
 
 fail:
   rollback (self);
+  for (guint i = 0; i < new_paths->len; i++)
+    g_unlink (new_paths->pdata[i]);
   changes_clear (&changes);
   g_task_return_error (task, error);
 }
@@ -2597,7 +2773,7 @@ delete_job (LbStore  *self,
   g_array_set_clear_func (rows, (GDestroyNotify) row_clear);
   changes_init (&changes);
 
-  if (!begin (self, &error))
+  if (!begin (self, data->flags, &error))
     goto fail;
 
   for (guint i = 0; i < data->keys->len; i++)
@@ -2626,7 +2802,7 @@ delete_job (LbStore  *self,
       g_array_append_val (rows, row);
     }
 
-  if (!commit (self, data->flags, &error))
+  if (!commit (self, &error))
     goto fail;
 
   /* the rows are gone; now their files (a crash in between leaves an
@@ -3602,4 +3778,12 @@ lb_store_finish_op_finish (LbStore       *self,
   g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == lb_store_finish_op_async, FALSE);
 
   return g_task_propagate_boolean (G_TASK (result), error);
+}
+
+guint
+lb_store_get_durable_commits (LbStore *self)
+{
+  g_return_val_if_fail (LB_IS_STORE (self), 0);
+
+  return (guint) g_atomic_int_get (&self->durable_commits);
 }
