@@ -21,7 +21,10 @@
  * "import:<name>" in its UIDL, so an import that was interrupted can be
  * run again: it adds only what is missing. The source is never changed. */
 
+/* a batch is this many messages, or this many bytes, whichever comes
+ * first: two batches are in memory at a time */
 #define BATCH_SIZE 500
+#define BATCH_BYTES (32 * 1024 * 1024)
 
 struct _LbMaildirImport
 {
@@ -38,6 +41,8 @@ struct _LbMaildirImport
   GPtrArray *ready;     /* a batch read, waiting for the store */
   gboolean writing;
   gboolean reading;
+  GError *failure;      /* the first error: nothing new starts after it */
+  gboolean returned;
 };
 
 G_DEFINE_FINAL_TYPE (LbMaildirImport, lb_maildir_import, G_TYPE_OBJECT)
@@ -60,6 +65,7 @@ lb_maildir_import_finalize (GObject *object)
   g_clear_pointer (&self->path, g_free);
   g_clear_pointer (&self->entries, g_ptr_array_unref);
   g_clear_pointer (&self->ready, g_ptr_array_unref);
+  g_clear_error (&self->failure);
 
   G_OBJECT_CLASS (lb_maildir_import_parent_class)->finalize (object);
 }
@@ -191,8 +197,9 @@ read_thread (GTask        *task,
 {
   ReadBatch *batch = task_data;
   g_autoptr(GPtrArray) deliveries = g_ptr_array_new_with_free_func ((GDestroyNotify) lb_store_delivery_free);
+  gsize bytes = 0;
 
-  for (guint i = batch->first; i < batch->first + batch->count; i++)
+  for (guint i = batch->first; i < batch->first + batch->count && bytes < BATCH_BYTES; i++)
     {
       LbMaildirEntry *entry = batch->entries->pdata[i];
       g_autoptr(GError) error = NULL;
@@ -215,6 +222,7 @@ read_thread (GTask        *task,
       /* a copy: the store keeps the bytes until they are written, and
        * the source may be changed meanwhile by its own program */
       raw = g_bytes_new (g_mapped_file_get_contents (file), g_mapped_file_get_length (file));
+      bytes += g_bytes_get_size (raw);
       if (g_stat (entry->path, &st) == 0)
         received = st.st_mtime;
       uidl = g_strconcat ("import:", entry->unique, NULL);
@@ -227,11 +235,21 @@ read_thread (GTask        *task,
 static void step (GTask *task);
 
 static void
+fail (LbMaildirImport *self,
+      GError          *error)
+{
+  if (self->failure == NULL)
+    self->failure = error;
+  else
+    g_error_free (error);
+}
+
+static void
 read_cb (GObject      *object,
          GAsyncResult *result,
          gpointer      user_data)
 {
-  g_autoptr(GTask) task = user_data;
+  GTask *task = user_data;
   LbMaildirImport *self = LB_MAILDIR_IMPORT (object);
   GError *error = NULL;
   GPtrArray *deliveries;
@@ -239,15 +257,14 @@ read_cb (GObject      *object,
   self->reading = FALSE;
   deliveries = g_task_propagate_pointer (G_TASK (result), &error);
   if (deliveries == NULL)
+    fail (self, error);
+  else
     {
-      if (!self->writing)
-        g_task_return_error (task, error);
-      else
-        g_object_set_data_full (G_OBJECT (task), "error", error, (GDestroyNotify) g_error_free);
-      return;
+      /* the batch may have stopped early, at its size in bytes */
+      self->next += deliveries->len;
+      self->ready = deliveries;
     }
-  self->ready = deliveries;
-  step (g_steal_pointer (&task));
+  step (task);
 }
 
 static void
@@ -255,66 +272,70 @@ deliver_cb (GObject      *object,
             GAsyncResult *result,
             gpointer      user_data)
 {
-  g_autoptr(GTask) task = user_data;
+  GTask *task = user_data;
   LbMaildirImport *self = g_task_get_source_object (task);
   g_autoptr(GPtrArray) stored = NULL;
   GError *error = NULL;
-  GError *read_error;
 
   self->writing = FALSE;
   stored = lb_store_deliver_finish (LB_STORE (object), result, &error);
   if (stored == NULL)
+    fail (self, error);
+  else
     {
-      g_task_return_error (task, error);
-      return;
+      for (guint i = 0; i < stored->len; i++)
+        if (((LbMessageSummary *) stored->pdata[i])->date != 0)
+          self->imported++;
+      self->done += stored->len;
+      g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_DONE]);
     }
-  for (guint i = 0; i < stored->len; i++)
-    if (((LbMessageSummary *) stored->pdata[i])->subject != NULL ||
-        ((LbMessageSummary *) stored->pdata[i])->date != 0)
-      self->imported++;
-  self->done += stored->len;
-  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_DONE]);
-
-  read_error = g_object_steal_data (G_OBJECT (task), "error");
-  if (read_error != NULL)
-    {
-      g_task_return_error (task, read_error);
-      return;
-    }
-  step (g_steal_pointer (&task));
+  step (task);
 }
 
-/* Keeps one batch being read and one being written. */
+/* Keeps one batch being read and one being written; after an error it
+ * starts nothing new, and returns once both are over. Every callback hands
+ * its reference to the task back here. */
 static void
 step (GTask *task)
 {
   LbMaildirImport *self = g_task_get_source_object (task);
 
-  if (!self->writing && self->ready != NULL)
+  /* cancelled: what was stored stays stored, nothing more starts */
+  if (self->failure == NULL)
+    g_cancellable_set_error_if_cancelled (g_task_get_cancellable (task), &self->failure);
+
+  if (self->failure == NULL && !self->writing && self->ready != NULL)
     {
       g_autoptr(GPtrArray) deliveries = g_steal_pointer (&self->ready);
 
       self->writing = TRUE;
       lb_store_deliver_async (self->store, self->folder_id, deliveries, LB_STORE_WRITE_NONE,
-                              g_task_get_cancellable (task), deliver_cb, g_object_ref (task));
+                              NULL, deliver_cb, g_object_ref (task));
     }
 
-  if (!self->reading && self->ready == NULL && self->next < self->entries->len)
+  if (self->failure == NULL && !self->reading && self->ready == NULL &&
+      self->next < self->entries->len)
     {
-      g_autoptr(GTask) read = g_task_new (self, g_task_get_cancellable (task), read_cb, g_object_ref (task));
+      g_autoptr(GTask) read = g_task_new (self, NULL, read_cb, g_object_ref (task));
       ReadBatch *batch = g_new0 (ReadBatch, 1);
 
       batch->entries = self->entries;
       batch->first = self->next;
       batch->count = MIN (BATCH_SIZE, self->entries->len - self->next);
-      self->next += batch->count;
       self->reading = TRUE;
       g_task_set_task_data (read, batch, g_free);
       g_task_run_in_thread (read, read_thread);
     }
 
-  if (!self->reading && !self->writing && self->ready == NULL && self->next >= self->entries->len)
-    g_task_return_boolean (task, TRUE);
+  if (!self->returned && !self->reading && !self->writing &&
+      (self->failure != NULL || (self->ready == NULL && self->next >= self->entries->len)))
+    {
+      self->returned = TRUE;
+      if (self->failure != NULL)
+        g_task_return_error (task, g_steal_pointer (&self->failure));
+      else
+        g_task_return_boolean (task, TRUE);
+    }
 
   g_object_unref (task);
 }

@@ -40,6 +40,7 @@ typedef struct
 
 typedef struct
 {
+  LbStore *store;    /* the store that announced it */
   GArray *adds;      /* LbStorePosition */
   GArray *removes;   /* LbStorePosition */
   GArray *updates;   /* gint64 keys */
@@ -86,6 +87,7 @@ static void check_waiters (LbMessageList *self, GError *error);
 static void
 batch_free (Batch *batch)
 {
+  g_object_unref (batch->store);
   g_array_unref (batch->adds);
   g_array_unref (batch->removes);
   g_array_unref (batch->updates);
@@ -196,12 +198,29 @@ list_model_iface_init (GListModelInterface *iface)
 
 /* ------------------------------------------------------------------ reading rows */
 
+/* a row read, and the store it came from */
+typedef struct
+{
+  LbStore          *store;
+  LbMessageSummary *summary;
+} RowRef;
+
+static void
+row_ref_free (RowRef *row)
+{
+  if (row == NULL)
+    return;   /* taken for a page */
+  g_object_unref (row->store);
+  lb_message_summary_unref (row->summary);
+  g_free (row);
+}
+
 static int
 compare_rows (gconstpointer a,
               gconstpointer b)
 {
-  const LbMessageSummary *x = *(LbMessageSummary **) a;
-  const LbMessageSummary *y = *(LbMessageSummary **) b;
+  const LbMessageSummary *x = (*(RowRef **) a)->summary;
+  const LbMessageSummary *y = (*(RowRef **) b)->summary;
 
   if (x->date != y->date)
     return x->date > y->date ? -1 : 1;
@@ -213,7 +232,8 @@ typedef struct
   guint offset;
   guint limit;
   guint outstanding;
-  GPtrArray *rows;
+  gboolean merge;
+  GPtrArray *rows;   /* RowRef */
   GError *error;
 } ReadRows;
 
@@ -241,7 +261,14 @@ read_rows_cb (GObject      *object,
   else if (rows == NULL)
     g_error_free (error);
   else
-    g_ptr_array_extend (data->rows, rows, (GCopyFunc) lb_message_summary_ref, NULL);
+    for (guint i = 0; i < rows->len; i++)
+      {
+        RowRef *row = g_new0 (RowRef, 1);
+
+        row->store = g_object_ref (LB_STORE (object));
+        row->summary = lb_message_summary_ref (rows->pdata[i]);
+        g_ptr_array_add (data->rows, row);
+      }
 
   if (--data->outstanding > 0)
     return;
@@ -253,14 +280,13 @@ read_rows_cb (GObject      *object,
     }
 
   /* several folders: merge them, then take the page */
-  if (g_task_get_source_object (task) != NULL &&
-      LB_MESSAGE_LIST (g_task_get_source_object (task))->sources->len > 1)
+  if (data->merge)
     {
-      g_autoptr(GPtrArray) page = g_ptr_array_new_with_free_func ((GDestroyNotify) lb_message_summary_unref);
+      g_autoptr(GPtrArray) page = g_ptr_array_new_with_free_func ((GDestroyNotify) row_ref_free);
 
       g_ptr_array_sort (data->rows, compare_rows);
       for (guint i = data->offset; i < data->rows->len && i < data->offset + data->limit; i++)
-        g_ptr_array_add (page, lb_message_summary_ref (data->rows->pdata[i]));
+        g_ptr_array_add (page, g_steal_pointer (&data->rows->pdata[i]));
       g_task_return_pointer (task, g_steal_pointer (&page), (GDestroyNotify) g_ptr_array_unref);
       return;
     }
@@ -270,7 +296,8 @@ read_rows_cb (GObject      *object,
 
 /* Reads rows [offset, offset + limit) of the list as the store has it. With
  * several folders, each gives its first offset + limit rows and the merge
- * picks the page: cheap near the top, where a unified inbox is read. */
+ * picks the page: cheap near the top, where a unified inbox is read, and
+ * linear in the depth below it. */
 static void
 read_rows_async (LbMessageList       *self,
                  guint                offset,
@@ -283,7 +310,8 @@ read_rows_async (LbMessageList       *self,
 
   data->offset = offset;
   data->limit = limit;
-  data->rows = g_ptr_array_new_with_free_func ((GDestroyNotify) lb_message_summary_unref);
+  data->merge = self->sources->len > 1;
+  data->rows = g_ptr_array_new_with_free_func ((GDestroyNotify) row_ref_free);
   data->outstanding = self->sources->len;
   g_task_set_task_data (task, data, (GDestroyNotify) read_rows_free);
   g_task_set_source_tag (task, read_rows_async);
@@ -299,7 +327,7 @@ read_rows_async (LbMessageList       *self,
     {
       Source *source = self->sources->pdata[i];
 
-      if (self->sources->len == 1)
+      if (!data->merge)
         lb_store_list_messages_async (source->store, source->folder_id, offset, limit,
                                       self->cancellable, read_rows_cb, g_object_ref (task));
       else
@@ -325,11 +353,17 @@ fill_rows (LbMessageList *self,
   for (guint i = 0; i < rows->len; i++)
     {
       LbMessage *message = window_get (self, offset + i);
+      RowRef *row = rows->pdata[i];
 
       if (message != NULL)
-        lb_message_set_summary (message, rows->pdata[i]);
+        {
+          lb_message_set_store (message, row->store);
+          lb_message_set_summary (message, row->summary);
+        }
     }
 }
+
+static void start_reload (LbMessageList *self);
 
 typedef struct
 {
@@ -371,6 +405,17 @@ page_read_cb (GObject      *object,
     }
 
   fill_rows (self, read->page * LB_MESSAGE_LIST_PAGE_SIZE, rows);
+
+  /* fewer rows than the list has there: the store changed in a way this
+   * list was not told of (another program wrote to it); start again from
+   * the store's counts rather than wait for rows that will not come */
+  if (!self->busy &&
+      read->page * LB_MESSAGE_LIST_PAGE_SIZE + rows->len <
+      MIN ((read->page + 1) * LB_MESSAGE_LIST_PAGE_SIZE, self->n_items))
+    {
+      start_reload (self);
+      return;
+    }
   check_waiters (self, NULL);
 }
 
@@ -567,13 +612,30 @@ load_folder_cb (GObject      *object,
         g_error_free (error);
     }
   else
-    for (guint i = 0; i < self->sources->len; i++)
-      {
-        Source *source = self->sources->pdata[i];
+    {
+      for (guint i = 0; i < self->sources->len; i++)
+        {
+          Source *source = self->sources->pdata[i];
 
-        if (source->store == LB_STORE (object) && source->folder_id == info->id)
-          source->total = info->total;
-      }
+          if (source->store == LB_STORE (object) && source->folder_id == info->id)
+            source->total = info->total;
+        }
+
+      /* The count was read on the store's writer: it includes every change
+       * the store announced before it, which are queued here now. */
+      for (GList *l = self->batches.head; l != NULL;)
+        {
+          GList *next = l->next;
+          Batch *batch = l->data;
+
+          if (batch->store == LB_STORE (object))
+            {
+              batch_free (batch);
+              g_queue_delete_link (&self->batches, l);
+            }
+          l = next;
+        }
+    }
 
   if (--data->outstanding > 0)
     return;
@@ -610,6 +672,8 @@ reload (LbMessageList *self,
   data->outstanding = self->sources->len;
   g_task_set_task_data (task, data, (GDestroyNotify) load_data_free);
   self->busy = TRUE;
+  /* pages on their way are of the old list */
+  self->generation++;
 
   if (self->sources->len == 0)
     {
@@ -711,6 +775,7 @@ on_store_changed (LbStore       *store,
       if (batch == NULL)
         {
           batch = g_new0 (Batch, 1);
+          batch->store = g_object_ref (store);
           batch->adds = g_array_new (FALSE, FALSE, sizeof (LbStorePosition));
           batch->removes = g_array_new (FALSE, FALSE, sizeof (LbStorePosition));
           batch->updates = g_array_new (FALSE, FALSE, sizeof (gint64));
@@ -732,6 +797,13 @@ on_store_changed (LbStore       *store,
 
   if (batch == NULL)
     return;
+
+  /* before the first load, the load counts it */
+  if (!self->loaded && !self->busy)
+    {
+      batch_free (batch);
+      return;
+    }
 
   /* a page read now would be of a state the list has not caught up with */
   if (batch->adds->len > 0 || batch->removes->len > 0)
@@ -758,8 +830,8 @@ update_cb (GObject      *object,
     {
       LbMessage *message = self->window->pdata[i];
 
-      if (lb_message_get_key (message) == summary->key &&
-          lb_message_get_folder_id (message) == summary->folder_id)
+      if (lb_message_get_store (message) == LB_STORE (object) &&
+          lb_message_get_key (message) == summary->key)
         lb_message_set_summary (message, summary);
     }
 }
@@ -774,7 +846,8 @@ apply_updates (LbMessageList *self,
       gint64 key = g_array_index (keys, gint64, k);
 
       for (guint i = 0; i < self->window->len; i++)
-        if (lb_message_get_key (self->window->pdata[i]) == key)
+        if (lb_message_get_store (self->window->pdata[i]) == store &&
+            lb_message_get_key (self->window->pdata[i]) == key)
           {
             self->updating++;
             lb_store_get_message_async (store, key, self->cancellable, update_cb, g_object_ref (self));
@@ -993,18 +1066,15 @@ process_batches (LbMessageList *self)
 {
   Batch *batch;
   Counting *counting;
-  Source *any;
 
   if (self->busy || !self->loaded || g_queue_is_empty (&self->batches))
     return;
 
   batch = g_queue_pop_head (&self->batches);
-  any = self->sources->pdata[0];
 
   if (batch->adds->len == 0 && batch->removes->len == 0)
     {
-      for (guint i = 0; i < self->sources->len; i++)
-        apply_updates (self, ((Source *) self->sources->pdata[i])->store, batch->updates);
+      apply_updates (self, batch->store, batch->updates);
       batch_free (batch);
       process_batches (self);
       return;
@@ -1023,7 +1093,7 @@ process_batches (LbMessageList *self)
   self->busy = TRUE;
   counting = g_new0 (Counting, 1);
   counting->batch = batch;
-  counting->store = g_object_ref (any->store);
+  counting->store = g_object_ref (batch->store);
   counting->positions = g_array_new (FALSE, FALSE, sizeof (LbStorePosition));
   g_array_append_vals (counting->positions, batch->removes->data, batch->removes->len);
   g_array_append_vals (counting->positions, batch->adds->data, batch->adds->len);

@@ -20,6 +20,7 @@ struct _LbMessage
   GObject parent_instance;
 
   LbMessageSummary *summary;
+  LbStore *store;
 };
 
 G_DEFINE_FINAL_TYPE (LbMessage, lb_message, G_TYPE_OBJECT)
@@ -49,6 +50,7 @@ lb_message_finalize (GObject *object)
   LbMessage *self = LB_MESSAGE (object);
 
   g_clear_pointer (&self->summary, lb_message_summary_unref);
+  g_clear_object (&self->store);
 
   G_OBJECT_CLASS (lb_message_parent_class)->finalize (object);
 }
@@ -165,6 +167,36 @@ lb_message_get_loaded (LbMessage *self)
   g_return_val_if_fail (LB_IS_MESSAGE (self), FALSE);
 
   return self->summary != NULL;
+}
+
+/**
+ * lb_message_get_store:
+ *
+ * Returns: (transfer none) (nullable): the store (so the account) the
+ *   message is in, %NULL until loaded
+ */
+LbStore *
+lb_message_get_store (LbMessage *self)
+{
+  g_return_val_if_fail (LB_IS_MESSAGE (self), NULL);
+
+  return self->store;
+}
+
+/**
+ * lb_message_set_store:
+ *
+ * Says which store the row's summary comes from; keys are only unique
+ * within a store, and a unified list holds rows of several.
+ */
+void
+lb_message_set_store (LbMessage *self,
+                      LbStore   *store)
+{
+  g_return_if_fail (LB_IS_MESSAGE (self));
+  g_return_if_fail (store == NULL || LB_IS_STORE (store));
+
+  g_set_object (&self->store, store);
 }
 
 /**

@@ -8,6 +8,7 @@
 #include <glib-object.h>
 
 #include "lb-message-summary.h"
+#include "lb-store.h"
 
 G_BEGIN_DECLS
 
@@ -19,6 +20,9 @@ LbMessage              *lb_message_new             (void);
 LbMessage              *lb_message_new_for_summary (LbMessageSummary *summary);
 
 gboolean                lb_message_get_loaded      (LbMessage        *self);
+LbStore                *lb_message_get_store       (LbMessage        *self);
+void                    lb_message_set_store       (LbMessage        *self,
+                                                    LbStore          *store);
 LbMessageSummary       *lb_message_get_summary     (LbMessage        *self);
 void                    lb_message_set_summary     (LbMessage        *self,
                                                     LbMessageSummary *summary);

@@ -140,6 +140,36 @@ test_import (void)
   g_clear_object (&result);
   g_assert_cmpuint (after->total, ==, 1200);
 
+  /* cancelled halfway: one clear answer, what was stored stays, and a
+   * second run finishes the job */
+  {
+    g_autoptr(LbFolderInfo) other = NULL;
+    g_autoptr(LbMaildirImport) import = NULL;
+    g_autoptr(GCancellable) cancellable = g_cancellable_new ();
+    g_autoptr(GAsyncResult) run = NULL;
+    guint n = 0;
+
+    lb_store_ensure_folder_async (store, "Cancelled", "/", LB_FOLDER_ROLE_NONE, TRUE, NULL,
+                                  lb_test_store_result, &result);
+    lb_test_wait (&result);
+    other = lb_store_ensure_folder_finish (store, result, &error);
+    g_assert_no_error (error);
+    g_clear_object (&result);
+
+    import = lb_maildir_import_new (store, other->id, source);
+    g_signal_connect_swapped (import, "notify::done", G_CALLBACK (g_cancellable_cancel), cancellable);
+    lb_maildir_import_run_async (import, cancellable, lb_test_store_result, &run);
+    lb_test_wait (&run);
+    g_assert_false (lb_maildir_import_run_finish (import, run, &n, &error));
+    g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+    g_clear_error (&error);
+    g_assert_cmpuint (n, >=, 500);
+    g_assert_cmpuint (n, <, 1200);
+
+    g_assert_cmpuint (run_import (store, other->id, source, &error), ==, 1200 - n);
+    g_assert_no_error (error);
+  }
+
   /* not a Maildir: a clear error naming it */
   g_assert_cmpuint (run_import (store, folder->id, store_dir, &error), ==, G_MAXUINT);
   g_assert_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND);

@@ -398,6 +398,31 @@ test_list_unified (void)
     g_assert_cmpint (lb_message_get_date (m1), ==, 1600000000 + 300 * 60);
   }
 
+  /* a flag changes in one account: only that account's row changes,
+   * though the other has a message with the same key */
+  {
+    gint64 key = ((LbMessageSummary *) added_a->pdata[299])->key;
+    g_autoptr(GArray) keys = g_array_new (FALSE, FALSE, sizeof (gint64));
+    g_autoptr(GAsyncResult) result = NULL;
+    g_autoptr(LbMessage) row_b = NULL;
+    g_autoptr(LbMessage) row_a = NULL;
+
+    g_assert_cmpint (key, ==, ((LbMessageSummary *) added_b->pdata[299])->key);
+    row_b = g_list_model_get_item (model, 0);
+    row_a = g_list_model_get_item (model, 1);
+    g_assert_true (lb_message_get_store (row_a) == a);
+    g_assert_true (lb_message_get_store (row_b) == b);
+    g_array_append_val (keys, key);
+    lb_store_set_flags_async (a, keys, LB_MESSAGE_SEEN, 0, LB_STORE_WRITE_NONE, NULL,
+                              lb_test_store_result, &result);
+    lb_test_wait (&result);
+    g_assert_true (lb_store_set_flags_finish (a, result, &error));
+    settle (list);
+    g_assert_false (lb_message_get_unread (row_a));
+    g_assert_true (lb_message_get_unread (row_b));
+    g_assert_true (lb_message_get_store (row_b) == b);
+  }
+
   /* new mail in either account shows up in place */
   more = add_messages (a, inbox_a, 301, 1, 1600000000);
   settle (list);
@@ -413,6 +438,115 @@ test_list_unified (void)
   remove_tree (dir_b);
 }
 
+static guint
+store_total (LbStore *store,
+             gint64   folder_id)
+{
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(LbFolderInfo) info = NULL;
+
+  lb_store_get_folder_async (store, folder_id, NULL, lb_test_store_result, &result);
+  lb_test_wait (&result);
+  info = lb_store_get_folder_finish (store, result, &error);
+  g_assert_no_error (error);
+  return info->total;
+}
+
+/* Mail that arrives while the list is being set up or loaded is counted
+ * once, never twice: every row the list has is one the store has. */
+static void
+test_list_changes_while_loading (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *dir = g_dir_make_tmp ("lb-list-XXXXXX", &error);
+  LbStore *store = open_store (dir);
+  gint64 inbox = make_folder (store, "INBOX");
+  g_autoptr(GPtrArray) first = add_messages (store, inbox, 1, 10, 1600000000);
+
+  for (guint round = 0; round < 20; round++)
+    {
+      g_autoptr(LbMessageList) list = lb_message_list_new ();
+      g_autoptr(GPtrArray) before = NULL;
+      g_autoptr(GPtrArray) more = g_ptr_array_new_with_free_func ((GDestroyNotify) lb_message_summary_unref);
+      g_autoptr(GAsyncResult) added = NULL;
+      g_autoptr(GAsyncResult) loaded = NULL;
+      g_autoptr(GPtrArray) rows = NULL;
+      guint n;
+
+      lb_message_list_add_folder (list, store, inbox);
+      /* announced before the load starts */
+      before = add_messages (store, inbox, 1000 + round * 10, 1, 1600000000);
+
+      /* and one racing the load */
+      for (guint i = 0; i < 3; i++)
+        {
+          LbMessageSummary *summary = lb_message_summary_new ();
+
+          summary->uid = 5000 + round * 10 + i;
+          summary->date = 1700000000 + i;
+          summary->subject = g_strdup ("racing");
+          g_ptr_array_add (more, summary);
+        }
+      lb_store_add_summaries_async (store, inbox, more, NULL, LB_STORE_WRITE_NONE, NULL,
+                                    lb_test_store_result, &added);
+      lb_message_list_load_async (list, NULL, lb_test_store_result, &loaded);
+      lb_test_wait (&added);
+      lb_test_wait (&loaded);
+      g_assert_true (lb_message_list_load_finish (list, loaded, &error));
+      rows = lb_store_add_summaries_finish (store, added, &error);
+      g_assert_no_error (error);
+      settle (list);
+
+      n = g_list_model_get_n_items (G_LIST_MODEL (list));
+      g_assert_cmpuint (n, ==, store_total (store, inbox));
+      fetch (list, 0, n);
+      for (guint p = 0; p < n; p++)
+        {
+          g_autoptr(LbMessage) message = g_list_model_get_item (G_LIST_MODEL (list), p);
+
+          g_assert_true (lb_message_get_loaded (message));
+        }
+      settle (list);
+    }
+
+  close_store (store);
+  remove_tree (dir);
+}
+
+/* Another program (letterbox-cli beside the app) deletes mail through its
+ * own store: this list is not told, but it must not wait for rows that
+ * are gone. */
+static void
+test_list_store_changed_elsewhere (Fixture       *fixture,
+                                   gconstpointer  data)
+{
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) rows = NULL;
+  g_autoptr(GArray) keys = g_array_new (FALSE, FALSE, sizeof (gint64));
+  LbStore *other = open_store (fixture->dir);
+
+  lb_store_list_messages_async (other, fixture->folder_id, 0, 150, NULL, lb_test_store_result, &result);
+  lb_test_wait (&result);
+  rows = lb_store_list_messages_finish (other, result, &error);
+  g_assert_no_error (error);
+  g_clear_object (&result);
+  for (guint i = 0; i < rows->len; i++)
+    g_array_append_val (keys, ((LbMessageSummary *) rows->pdata[i])->key);
+  lb_store_delete_messages_async (other, keys, LB_STORE_WRITE_NONE, NULL, lb_test_store_result, &result);
+  lb_test_wait (&result);
+  g_assert_true (lb_store_delete_messages_finish (other, result, &error));
+  g_clear_object (&result);
+
+  /* the list still thinks it has 5000; the last page is short */
+  fetch (fixture->list, 4900, 100);
+  settle (fixture->list);
+  g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (fixture->list)), ==, 4850);
+
+  close_store (other);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -423,6 +557,9 @@ main (int   argc,
   g_test_add ("/message-list/pages", Fixture, NULL, fixture_set_up, test_list_pages, fixture_tear_down);
   g_test_add ("/message-list/follows-store", Fixture, NULL, fixture_set_up, test_list_follows_store, fixture_tear_down);
   g_test_add_func ("/message-list/unified", test_list_unified);
+  g_test_add_func ("/message-list/changes-while-loading", test_list_changes_while_loading);
+  g_test_add ("/message-list/store-changed-elsewhere", Fixture, NULL, fixture_set_up,
+              test_list_store_changed_elsewhere, fixture_tear_down);
 
   return g_test_run ();
 }

@@ -1453,7 +1453,7 @@ get_folder_job (LbStore  *self,
                 gpointer  task_data)
 {
   GError *error = NULL;
-  LbFolderInfo *info = read_folder (self->rdb, self->rstmts, *(gint64 *) task_data, &error);
+  LbFolderInfo *info = read_folder (self->wdb, self->wstmts, *(gint64 *) task_data, &error);
 
   if (info == NULL)
     g_task_return_error (task, error);
@@ -1470,7 +1470,9 @@ lb_store_get_folder_async (LbStore             *self,
 {
   g_return_if_fail (LB_IS_STORE (self));
 
-  push_job (self->reader,
+  /* on the writer: its counts are those of every write announced before
+   * its result (what a message list needs to start from) */
+  push_job (self->writer,
             new_task (self, lb_store_get_folder_async, g_memdup2 (&folder_id, sizeof folder_id),
                       g_free, cancellable, callback, user_data),
             get_folder_job);
