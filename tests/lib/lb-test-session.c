@@ -7,6 +7,10 @@
 
 #include <string.h>
 
+#include <sys/stat.h>
+
+#include <glib/gstdio.h>
+
 #include "lb-test-session.h"
 
 /**
@@ -84,6 +88,64 @@ lb_test_message_id (void)
   g_autofree char *uuid = g_uuid_string_random ();
 
   return g_strdup_printf ("<%s@letterbox.test>", uuid);
+}
+
+/**
+ * lb_test_remove_tree:
+ * @path: a file or directory a test made
+ *
+ * Removes it, with everything in it.
+ */
+void
+lb_test_remove_tree (const char *path)
+{
+  GStatBuf st;
+  g_autoptr(GDir) dir = NULL;
+  const char *name;
+
+  /* a symbolic link goes, never what it points to */
+  if (g_lstat (path, &st) != 0)
+    return;
+  if (!S_ISDIR (st.st_mode))
+    {
+      g_unlink (path);
+      return;
+    }
+
+  /* a test may have taken the read permission away */
+  g_chmod (path, 0700);
+  dir = g_dir_open (path, 0, NULL);
+  if (dir != NULL)
+    while ((name = g_dir_read_name (dir)) != NULL)
+      {
+        g_autofree char *child = g_build_filename (path, name, NULL);
+
+        lb_test_remove_tree (child);
+      }
+  g_rmdir (path);
+}
+
+/**
+ * lb_test_finalize_store:
+ * @store: (transfer full): an LbStore
+ *
+ * Drops the test's reference to a store and asserts it is finalized, once
+ * its threads have handed their own references back (each finished job
+ * returns one to the main context; a GTask worker may drop one without
+ * waking it, so this polls rather than blocks, for 10 s at most).
+ */
+void
+lb_test_finalize_store (gpointer store)
+{
+  gint64 deadline = g_get_monotonic_time () + 10 * G_USEC_PER_SEC;
+
+  while (g_atomic_int_get (&G_OBJECT (store)->ref_count) > 1 &&
+         g_get_monotonic_time () < deadline)
+    {
+      if (!g_main_context_iteration (NULL, FALSE))
+        g_usleep (1000);
+    }
+  g_assert_finalize_object (store);
 }
 
 /**

@@ -32,6 +32,8 @@ void           lb_test_store_result          (GObject        *object,
                                               gpointer        user_data);
 void           lb_test_wait                  (GAsyncResult  **result);
 char          *lb_test_message_id            (void);
+void           lb_test_remove_tree           (const char     *path);
+void           lb_test_finalize_store        (gpointer        store);
 
 LbTestSession *lb_test_session_open          (LbConnector    *connector,
                                               const char     *port_variable,

@@ -57,21 +57,6 @@ static const char pop_newer[] =
 
 /* ------------------------------------------------------------------ helpers */
 
-static void
-remove_tree (const char *path)
-{
-  g_autoptr(GDir) dir = g_dir_open (path, 0, NULL);
-  const char *name;
-
-  if (dir != NULL)
-    while ((name = g_dir_read_name (dir)) != NULL)
-      {
-        g_autofree char *child = g_build_filename (path, name, NULL);
-
-        remove_tree (child);
-      }
-  g_remove (path);
-}
 
 static void
 iterate_main_context (void)
@@ -84,19 +69,6 @@ iterate_main_context (void)
  * callback, and a reference may go in a GTask worker thread, which does
  * not wake the main context: poll (ten seconds at most), then check that
  * the store is gone. */
-static void
-close_store (LbStore *store)
-{
-  gint64 deadline = g_get_monotonic_time () + 10 * G_USEC_PER_SEC;
-
-  while (g_atomic_int_get (&G_OBJECT (store)->ref_count) > 1 &&
-         g_get_monotonic_time () < deadline)
-    {
-      if (!g_main_context_iteration (NULL, FALSE))
-        g_usleep (1000);
-    }
-  g_assert_finalize_object (store);
-}
 
 static LbAccount *
 add_account (LbAccountManager   *manager,
@@ -409,9 +381,9 @@ fixture_tear_down (Fixture       *fixture,
   for (guint i = 0; i < G_N_ELEMENTS (accounts); i++)
     g_assert_finalize_object (accounts[i]);
   for (guint i = 0; i < stores->len; i++)
-    close_store (stores->pdata[i]);
+    lb_test_finalize_store (stores->pdata[i]);
 
-  remove_tree (fixture->root);
+  lb_test_remove_tree (fixture->root);
   g_free (fixture->root);
 }
 
@@ -487,7 +459,7 @@ test_open (Fixture       *fixture,
   g_assert_cmpuint (n_folders (pop), ==, 0);
   lb_account_close (pop);
   g_assert_cmpuint (opened_notifies, ==, 2);
-  close_store (g_steal_pointer (&old_store));
+  lb_test_finalize_store (g_steal_pointer (&old_store));
 
   /* and opening again finds the same folders, not new ones */
   open_ok (pop);
@@ -662,7 +634,7 @@ test_unified_inbox (Fixture       *fixture,
   assert_message (list, 0, "Newer POP3 mail", NEWER_DATE);
   assert_message (list, 1, "Older POP3 mail", OLDER_DATE);
   finalize_list (list);
-  close_store (imap_store);
+  lb_test_finalize_store (imap_store);
 }
 
 static void
@@ -757,9 +729,9 @@ test_dispose_open (void)
   g_assert_finalize_object (account);
   /* a folder kept elsewhere holds its store until it goes */
   g_assert_finalize_object (inbox);
-  close_store (store);
+  lb_test_finalize_store (store);
 
-  remove_tree (root);
+  lb_test_remove_tree (root);
 }
 
 int

@@ -13,6 +13,7 @@
 #include "lb-account.h"
 #include "lb-account-manager.h"
 #include "lb-identity.h"
+#include "lb-test-session.h"
 
 /* A self-signed certificate made for this test, and its SHA-256
  * fingerprint as `openssl x509 -noout -fingerprint -sha256` prints it. */
@@ -50,26 +51,6 @@ typedef struct
   char *accounts_dir;
 } Fixture;
 
-static void
-remove_tree (const char *path)
-{
-  GDir *dir = g_dir_open (path, 0, NULL);
-
-  if (dir != NULL)
-    {
-      const char *name;
-
-      while ((name = g_dir_read_name (dir)) != NULL)
-        {
-          g_autofree char *child = g_build_filename (path, name, NULL);
-
-          remove_tree (child);
-        }
-      g_dir_close (dir);
-    }
-
-  g_remove (path);
-}
 
 static void
 fixture_set_up (Fixture       *fixture,
@@ -88,7 +69,7 @@ static void
 fixture_tear_down (Fixture       *fixture,
                    gconstpointer  data)
 {
-  remove_tree (fixture->tmp);
+  lb_test_remove_tree (fixture->tmp);
   g_assert_false (g_file_test (fixture->tmp, G_FILE_TEST_EXISTS));
 
   g_free (fixture->tmp);

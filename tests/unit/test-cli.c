@@ -10,6 +10,8 @@
 #include <gio/gio.h>
 #include <glib/gstdio.h>
 
+#include "lb-test-session.h"
+
 typedef struct
 {
   int   status;
@@ -269,21 +271,6 @@ test_cli_accounts_and_mail (void)
   g_assert_cmpstr (after.out, ==, "");
 }
 
-static gboolean
-remove_tree (const char *path)
-{
-  g_autoptr(GDir) dir = g_dir_open (path, 0, NULL);
-  const char *name;
-
-  if (dir != NULL)
-    while ((name = g_dir_read_name (dir)) != NULL)
-      {
-        g_autofree char *child = g_build_filename (path, name, NULL);
-
-        remove_tree (child);
-      }
-  return g_remove (path) == 0;
-}
 
 int
 main (int   argc,
@@ -302,7 +289,7 @@ main (int   argc,
   g_test_add_func ("/cli/accounts-and-mail", test_cli_accounts_and_mail);
 
   status = g_test_run ();
-  remove_tree (test_home);
+  lb_test_remove_tree (test_home);
   g_free (test_home);
   return status;
 }

@@ -69,44 +69,6 @@ iterate_main_context (void)
       ;
 }
 
-static gboolean
-timed_out_cb (gpointer user_data)
-{
-  *(gboolean *) user_data = TRUE;
-  return G_SOURCE_REMOVE;
-}
-
-/* Each store job hands its last reference to the store back to the main
- * context from its thread, a moment after the job's callback was queued:
- * wait for those (ten seconds at most), then check that the store is gone. */
-static void
-close_store (LbStore *store)
-{
-  gboolean timed_out = FALSE;
-  guint timeout_id = g_timeout_add_seconds (10, timed_out_cb, &timed_out);
-
-  while (g_atomic_int_get (&G_OBJECT (store)->ref_count) > 1 && !timed_out)
-    g_main_context_iteration (NULL, TRUE);
-  if (!timed_out)
-    g_source_remove (timeout_id);
-  g_assert_finalize_object (store);
-}
-
-static void
-remove_tree (const char *path)
-{
-  g_autoptr(GDir) dir = g_dir_open (path, 0, NULL);
-  const char *name;
-
-  if (dir != NULL)
-    while ((name = g_dir_read_name (dir)) != NULL)
-      {
-        g_autofree char *child = g_build_filename (path, name, NULL);
-
-        remove_tree (child);
-      }
-  g_remove (path);
-}
 
 static void
 fixture_set_up (Fixture       *fixture,
@@ -134,8 +96,8 @@ fixture_tear_down (Fixture       *fixture,
   iterate_main_context ();
   fixture->provider = NULL;
   g_assert_finalize_object (g_steal_pointer (&fixture->local));
-  close_store (g_steal_pointer (&fixture->store));
-  remove_tree (fixture->dir);
+  lb_test_finalize_store (g_steal_pointer (&fixture->store));
+  lb_test_remove_tree (fixture->dir);
   g_free (fixture->dir);
 }
 

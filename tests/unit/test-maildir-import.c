@@ -12,21 +12,6 @@
 #include "lb-maildir-import.h"
 #include "lb-test-session.h"
 
-static void
-remove_tree (const char *path)
-{
-  g_autoptr(GDir) dir = g_dir_open (path, 0, NULL);
-  const char *name;
-
-  if (dir != NULL)
-    while ((name = g_dir_read_name (dir)) != NULL)
-      {
-        g_autofree char *child = g_build_filename (path, name, NULL);
-
-        remove_tree (child);
-      }
-  g_remove (path);
-}
 
 static void
 write_message (const char *maildir,
@@ -183,7 +168,7 @@ test_import (void)
         g_usleep (1000);
     }
   g_assert_finalize_object (store);
-  remove_tree (dir);
+  lb_test_remove_tree (dir);
 }
 
 int

@@ -18,6 +18,7 @@
 
 #include "lb-maildir.h"
 #include "lb-message-summary.h"
+#include "lb-test-session.h"
 
 typedef struct
 {
@@ -26,32 +27,6 @@ typedef struct
   LbMaildir *maildir;
 } Fixture;
 
-static void
-remove_tree (const char *path)
-{
-  GDir *dir = g_dir_open (path, 0, NULL);
-  const char *name;
-
-  if (dir == NULL)
-    {
-      g_unlink (path);
-      return;
-    }
-
-  /* a test may have taken the read permission away */
-  g_chmod (path, 0700);
-  while ((name = g_dir_read_name (dir)) != NULL)
-    {
-      g_autofree char *child = g_build_filename (path, name, NULL);
-
-      if (g_file_test (child, G_FILE_TEST_IS_DIR) && !g_file_test (child, G_FILE_TEST_IS_SYMLINK))
-        remove_tree (child);
-      else
-        g_unlink (child);
-    }
-  g_dir_close (dir);
-  g_rmdir (path);
-}
 
 static void
 fixture_set_up (Fixture       *fixture,
@@ -74,7 +49,7 @@ fixture_tear_down (Fixture       *fixture,
                    gconstpointer  user_data)
 {
   g_assert_finalize_object (fixture->maildir);
-  remove_tree (fixture->tmp_dir);
+  lb_test_remove_tree (fixture->tmp_dir);
   g_free (fixture->path);
   g_free (fixture->tmp_dir);
 }
@@ -291,7 +266,7 @@ test_ensure (void)
 
   g_assert_finalize_object (broken);
   g_assert_finalize_object (maildir);
-  remove_tree (tmp_dir);
+  lb_test_remove_tree (tmp_dir);
 }
 
 static void

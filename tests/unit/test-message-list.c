@@ -28,21 +28,6 @@ typedef struct
   GArray        *signals;
 } Fixture;
 
-static void
-remove_tree (const char *path)
-{
-  g_autoptr(GDir) dir = g_dir_open (path, 0, NULL);
-  const char *name;
-
-  if (dir != NULL)
-    while ((name = g_dir_read_name (dir)) != NULL)
-      {
-        g_autofree char *child = g_build_filename (path, name, NULL);
-
-        remove_tree (child);
-      }
-  g_remove (path);
-}
 
 static LbStore *
 open_store (const char *dir)
@@ -58,18 +43,6 @@ open_store (const char *dir)
   return store;
 }
 
-static void
-close_store (LbStore *store)
-{
-  /* a reference may also go in a GTask worker thread, which does not
-   * wake the main context: poll rather than block */
-  while (G_OBJECT (store)->ref_count > 1)
-    {
-      if (!g_main_context_iteration (NULL, FALSE))
-        g_usleep (1000);
-    }
-  g_assert_finalize_object (store);
-}
 
 static gint64
 make_folder (LbStore    *store,
@@ -206,8 +179,8 @@ fixture_tear_down (Fixture       *fixture,
 {
   settle (fixture->list);
   g_assert_finalize_object (fixture->list);
-  close_store (fixture->store);
-  remove_tree (fixture->dir);
+  lb_test_finalize_store (fixture->store);
+  lb_test_remove_tree (fixture->dir);
   g_free (fixture->dir);
   g_array_unref (fixture->signals);
 }
@@ -432,10 +405,10 @@ test_list_unified (void)
 
   settle (list);
   g_assert_finalize_object (list);
-  close_store (a);
-  close_store (b);
-  remove_tree (dir_a);
-  remove_tree (dir_b);
+  lb_test_finalize_store (a);
+  lb_test_finalize_store (b);
+  lb_test_remove_tree (dir_a);
+  lb_test_remove_tree (dir_b);
 }
 
 static guint
@@ -510,8 +483,8 @@ test_list_changes_while_loading (void)
       settle (list);
     }
 
-  close_store (store);
-  remove_tree (dir);
+  lb_test_finalize_store (store);
+  lb_test_remove_tree (dir);
 }
 
 /* Another program (letterbox-cli beside the app) deletes mail through its
@@ -544,7 +517,7 @@ test_list_store_changed_elsewhere (Fixture       *fixture,
   settle (fixture->list);
   g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (fixture->list)), ==, 4850);
 
-  close_store (other);
+  lb_test_finalize_store (other);
 }
 
 int

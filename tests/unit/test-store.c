@@ -49,35 +49,7 @@ open_store (const char *dir)
 
 /* Lets the store's threads hand back their last references, then checks
  * that it is gone. */
-static void
-close_store (LbStore *store)
-{
-  /* each finished job hands its reference back to this thread */
-  /* a reference may also go in a GTask worker thread, which does not
-   * wake the main context: poll rather than block */
-  while (G_OBJECT (store)->ref_count > 1)
-    {
-      if (!g_main_context_iteration (NULL, FALSE))
-        g_usleep (1000);
-    }
-  g_assert_finalize_object (store);
-}
 
-static void
-remove_tree (const char *path)
-{
-  g_autoptr(GDir) dir = g_dir_open (path, 0, NULL);
-  const char *name;
-
-  if (dir != NULL)
-    while ((name = g_dir_read_name (dir)) != NULL)
-      {
-        g_autofree char *child = g_build_filename (path, name, NULL);
-
-        remove_tree (child);
-      }
-  g_remove (path);
-}
 
 static void
 fixture_set_up (Fixture       *fixture,
@@ -95,8 +67,8 @@ fixture_tear_down (Fixture       *fixture,
                    gconstpointer  data)
 {
   if (fixture->store != NULL)
-    close_store (g_steal_pointer (&fixture->store));
-  remove_tree (fixture->dir);
+    lb_test_finalize_store (g_steal_pointer (&fixture->store));
+  lb_test_remove_tree (fixture->dir);
   g_free (fixture->dir);
 }
 
@@ -361,7 +333,7 @@ test_store_migrate_from_v1 (void)
   /* a store as the first schema left it, with mail in it */
   store = open_store_at (dir, 1, &error);
   g_assert_no_error (error);
-  close_store (store);
+  lb_test_finalize_store (store);
   g_assert_cmpint (query_int (dir, "PRAGMA user_version"), ==, 1);
   exec_sql (dir,
             "INSERT INTO folders (path, name, role) VALUES ('INBOX', 'INBOX', 1);"
@@ -396,8 +368,8 @@ test_store_migrate_from_v1 (void)
   g_assert_cmpint (((LbStoreOp *) ops->pdata[0])->kind, ==, LB_STORE_OP_SET_FLAGS);
   g_assert_cmpuint (((LbStoreOp *) ops->pdata[0])->uid, ==, 7);
 
-  close_store (store);
-  remove_tree (dir);
+  lb_test_finalize_store (store);
+  lb_test_remove_tree (dir);
 }
 
 /* The app and letterbox-cli may open a new account's store at the same
@@ -422,9 +394,9 @@ test_store_concurrent_open (void)
   for (guint i = 0; i < G_N_ELEMENTS (results); i++)
     {
       g_clear_object (&results[i]);
-      close_store (stores[i]);
+      lb_test_finalize_store (stores[i]);
     }
-  remove_tree (dir);
+  lb_test_remove_tree (dir);
 }
 
 static void
@@ -437,7 +409,7 @@ test_store_refuses_foreign (void)
 
   /* from a newer Letterbox */
   store = open_store (dir);
-  close_store (store);
+  lb_test_finalize_store (store);
   exec_sql (dir, "PRAGMA user_version = 99");
   store = open_store_at (dir, LB_STORE_SCHEMA_VERSION, &error);
   g_assert_null (store);
@@ -474,7 +446,7 @@ test_store_refuses_foreign (void)
   g_assert_nonnull (strstr (error->message, "damaged"));
   g_clear_error (&error);
 
-  remove_tree (dir);
+  lb_test_remove_tree (dir);
 }
 
 /* ------------------------------------------------------------------ folders and summaries */
@@ -1259,7 +1231,7 @@ test_store_crash_consistent (void)
     if (!g_file_test (ready, G_FILE_TEST_EXISTS))
       {
         g_test_skip ("the writer did not get going before it was killed");
-        remove_tree (dir);
+        lb_test_remove_tree (dir);
         return;
       }
   }
@@ -1333,8 +1305,8 @@ test_store_crash_consistent (void)
       g_assert_cmpmem (g_bytes_get_data (bytes, NULL), g_bytes_get_size (bytes), want, strlen (want));
     }
 
-  close_store (g_steal_pointer (&store));
-  remove_tree (dir);
+  lb_test_finalize_store (g_steal_pointer (&store));
+  lb_test_remove_tree (dir);
 }
 
 static void
