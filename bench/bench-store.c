@@ -161,7 +161,10 @@ static int
 run_read (const char  *store_dir,
           char       **words)
 {
-  const char *default_words[] = { "quarterly", "zanzibar", "meeting", "re", "quarterly report", NULL };
+  /* gen-maildir.py's markers (1 %, 0.01 %, 0.1 % in Russian, 0.1 % in
+   * subjects), a common word, the most common token, two words */
+  const char *default_words[] = { "quarterly", "zanzibar", "ежеквартальный", "xylophone",
+                                  "meeting", "re", "quarterly report", NULL };
   g_autoptr(LbStore) store = NULL;
   g_autoptr(LbFolderInfo) folder = NULL;
   g_autoptr(LbMessageList) list = NULL;

@@ -1290,6 +1290,29 @@ test_threads (void)
     }
 }
 
+/* Long subjects and names folded into several base64 words, each padded
+ * with '=' (Roundcube, PHP mailers): every word counts, not just the
+ * first (GMime 3.2 alone stops at the first padding). */
+static void
+test_subject_split_padded_words (void)
+{
+  g_autoptr(LbMessageSummary) summary = NULL;
+  const char *text =
+    "From: =?UTF-8?B?0JDQvdGC0L7QvSDQoQ==?=\n"
+    " =?UTF-8?B?0LzQuNGA0L3QvtCy?= <anton@example.test>\n"
+    "To: reader@example.test\n"
+    "Subject: =?UTF-8?B?0JrQvtGC0L7RgNGL0LUg0L/RgNC+0LPRgNCw0LzQvNCwINGB0L8=?=\n"
+    " =?UTF-8?B?0LDRgdC40LHQviDRiNC+0LTRgNGO0LDRgtGMINC/0L7RgdC70LXQtNC90Lg=?=\n"
+    " =?UTF-8?B?0LkgKHh5bG9waG9uZSk=?=\n"
+    "Date: Sun, 05 May 2024 12:23:06 +0300\n"
+    "\n"
+    "body\n";
+
+  summary = parse_text (text, NULL);
+  g_assert_cmpstr (summary->subject, ==, "Которые программа спасибо шодрюать последний (xylophone)");
+  g_assert_cmpstr (summary->from, ==, "Антон Смирнов <anton@example.test>");
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -1302,6 +1325,7 @@ main (int   argc,
   g_test_add_func ("/mime-summary/subject/utf-8", test_subject_utf8);
   g_test_add_func ("/mime-summary/subject/legacy", test_subject_legacy);
   g_test_add_func ("/mime-summary/subject/broken-encodings", test_subject_broken_encodings);
+  g_test_add_func ("/mime-summary/subject/split-padded-words", test_subject_split_padded_words);
   g_test_add_func ("/mime-summary/addresses", test_addresses);
   g_test_add_func ("/mime-summary/ids", test_ids);
   g_test_add_func ("/mime-summary/date", test_date);

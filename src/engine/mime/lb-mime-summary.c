@@ -1480,6 +1480,165 @@ has_legacy_headers (GMimeMessage *message)
   return FALSE;
 }
 
+/* GMime 3.2 joins adjacent encoded words of one charset before decoding
+ * them (so that a character split between two words survives), but it
+ * joins base64 words as text: after a word that ends in '=' padding the
+ * decoder stops, and the rest of the header is lost ("=?UTF-8?B?0L8=?=
+ * =?UTF-8?B?0LkgKHgp?=" comes out as "п"). Mail programs fold long
+ * subjects into such words all the time. This joins such runs into one
+ * word, decoding and encoding the base64 itself, so GMime sees no padding
+ * in the middle. Returns NULL when @raw needs no repair. */
+typedef struct
+{
+  const char *start;     /* "=?" */
+  const char *end;       /* after "?=" */
+  const char *charset;
+  gsize charset_len;
+  const char *payload;
+  gsize payload_len;
+  gboolean base64;
+} EncodedWord;
+
+static gboolean
+scan_encoded_word (const char  *p,
+                   EncodedWord *word)
+{
+  const char *q, *e;
+
+  if (p[0] != '=' || p[1] != '?')
+    return FALSE;
+  q = strchr (p + 2, '?');
+  if (q == NULL || q == p + 2 || q[1] == '\0' || q[2] != '?')
+    return FALSE;
+  e = strstr (q + 3, "?=");
+  if (e == NULL)
+    return FALSE;
+  for (const char *c = p + 2; c < e; c++)
+    if (g_ascii_isspace (*c))
+      return FALSE;
+
+  word->start = p;
+  word->end = e + 2;
+  word->charset = p + 2;
+  word->charset_len = q - (p + 2);
+  word->base64 = q[1] == 'B' || q[1] == 'b';
+  word->payload = q + 3;
+  word->payload_len = e - (q + 3);
+  return TRUE;
+}
+
+static char *
+repair_encoded_words (const char *raw)
+{
+  GString *out;
+  const char *p;
+  gboolean repaired = FALSE;
+
+  if (raw == NULL || strstr (raw, "=?") == NULL)
+    return NULL;
+
+  out = g_string_new (NULL);
+  p = raw;
+  while (*p != '\0')
+    {
+      EncodedWord first;
+      g_autoptr(GByteArray) bytes = NULL;
+      g_autoptr(GPtrArray) words = NULL;
+      const char *next;
+      gboolean padded = FALSE;
+
+      if (!scan_encoded_word (p, &first) || !first.base64)
+        {
+          g_string_append_c (out, *p++);
+          continue;
+        }
+
+      /* the run of base64 words of the same charset, whitespace between */
+      words = g_ptr_array_new_with_free_func (g_free);
+      g_ptr_array_add (words, g_memdup2 (&first, sizeof first));
+      next = first.end;
+      for (;;)
+        {
+          const char *w = next;
+          EncodedWord word;
+
+          while (*w == ' ' || *w == '\t' || *w == '\r' || *w == '\n')
+            w++;
+          if (!scan_encoded_word (w, &word) || !word.base64 ||
+              word.charset_len != first.charset_len ||
+              g_ascii_strncasecmp (word.charset, first.charset, first.charset_len) != 0)
+            break;
+          g_ptr_array_add (words, g_memdup2 (&word, sizeof word));
+          next = word.end;
+        }
+      for (guint i = 0; i + 1 < words->len; i++)
+        {
+          EncodedWord *word = words->pdata[i];
+
+          if (word->payload_len > 0 && word->payload[word->payload_len - 1] == '=')
+            padded = TRUE;
+        }
+
+      if (!padded)
+        {
+          g_string_append_len (out, first.start, next - first.start);
+          p = next;
+          continue;
+        }
+
+      bytes = g_byte_array_new ();
+      for (guint i = 0; i < words->len; i++)
+        {
+          EncodedWord *word = words->pdata[i];
+          g_autofree char *b64 = g_strndup (word->payload, word->payload_len);
+          g_autofree guchar *data = NULL;
+          gsize len = 0;
+
+          data = g_base64_decode (b64, &len);
+          g_byte_array_append (bytes, data, len);
+        }
+      {
+        g_autofree char *encoded = g_base64_encode (bytes->data, bytes->len);
+
+        g_string_append (out, "=?");
+        g_string_append_len (out, first.charset, first.charset_len);
+        g_string_append (out, "?B?");
+        g_string_append (out, encoded);
+        g_string_append (out, "?=");
+      }
+      repaired = TRUE;
+      p = next;
+    }
+
+  if (!repaired)
+    {
+      g_string_free (out, TRUE);
+      return NULL;
+    }
+  return g_string_free (out, FALSE);
+}
+
+static gboolean
+header_needs_repair (GMimeMessage *message,
+                     const char   *name)
+{
+  GMimeHeaderList *headers = message_headers (message);
+  int count = g_mime_header_list_get_count (headers);
+
+  for (int i = 0; i < count; i++)
+    {
+      GMimeHeader *header = g_mime_header_list_get_header_at (headers, i);
+      g_autofree char *repaired = NULL;
+
+      if (g_ascii_strcasecmp (g_mime_header_get_name (header), name) != 0)
+        continue;
+      repaired = repair_encoded_words (g_mime_header_get_raw_value (header));
+      if (repaired != NULL)
+        return TRUE;
+    }
+  return FALSE;
+}
+
 static char *
 decode_text_header (Walk       *w,
                     const char *raw)
@@ -1491,6 +1650,15 @@ decode_text_header (Walk       *w,
     return NULL;
 
   unfolded = g_mime_utils_header_unfold (raw);
+  {
+    char *repaired = repair_encoded_words (unfolded);
+
+    if (repaired != NULL)
+      {
+        g_free (unfolded);
+        unfolded = repaired;
+      }
+  }
   decoded = g_mime_utils_header_decode_text (g_utf8_validate (raw, -1, NULL) ? NULL : walk_options (w),
                                              unfolded);
   g_free (unfolded);
@@ -1503,7 +1671,7 @@ subject_of (Walk         *w,
             GMimeMessage *message,
             gboolean      legacy)
 {
-  if (legacy)
+  if (legacy || header_needs_repair (message, "Subject"))
     return decode_text_header (w, raw_header (message, "Subject"));
 
   return take_header_text (g_strdup (g_mime_message_get_subject (message)));
@@ -1584,7 +1752,7 @@ addresses_of (Walk             *w,
   InternetAddressList *list;
   char *text;
 
-  if (!legacy)
+  if (!legacy && !header_needs_repair (message, name))
     {
       list = g_object_ref (g_mime_message_get_addresses (message, type));
     }
@@ -1598,12 +1766,14 @@ addresses_of (Walk             *w,
         {
           GMimeHeader *header = g_mime_header_list_get_header_at (headers, i);
           const char *raw = g_mime_header_get_raw_value (header);
+          g_autofree char *repaired = NULL;
           InternetAddressList *parsed;
 
           if (raw == NULL || g_ascii_strcasecmp (g_mime_header_get_name (header), name) != 0)
             continue;
 
-          parsed = internet_address_list_parse (walk_options (w), raw);
+          repaired = repair_encoded_words (raw);
+          parsed = internet_address_list_parse (walk_options (w), repaired ? repaired : raw);
           if (parsed != NULL)
             {
               internet_address_list_append (list, parsed);
