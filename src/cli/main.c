@@ -814,11 +814,20 @@ main (int   argc,
       const Command *command = &commands[i];
 
       if (command->group == NULL && g_strcmp0 (argv[1], command->name) == 0)
-        return command->run (argc - 1, argv + 1);
+        {
+          /* a command's --help says "Usage: letterbox-cli list …" */
+          g_autofree char *name = g_strdup_printf ("letterbox-cli %s", command->name);
+
+          g_set_prgname (name);
+          return command->run (argc - 1, argv + 1);
+        }
       if (command->group != NULL && g_strcmp0 (argv[1], command->group) == 0 &&
           argc > 2 && g_strcmp0 (argv[2], command->name) == 0)
         {
+          g_autofree char *name = g_strdup_printf ("letterbox-cli %s %s", command->group, command->name);
+
           /* "account add …" runs as "add …" with its own options */
+          g_set_prgname (name);
           return command->run (argc - 2, argv + 2);
         }
     }
