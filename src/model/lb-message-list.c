@@ -7,6 +7,8 @@
 
 #include "config.h"
 
+#include <string.h>
+
 #include "lb-message.h"
 #include "lb-message-list.h"
 
@@ -202,6 +204,7 @@ list_model_iface_init (GListModelInterface *iface)
 typedef struct
 {
   LbStore          *store;
+  guint             source;   /* index in the list's sources: breaks ties */
   LbMessageSummary *summary;
 } RowRef;
 
@@ -219,12 +222,16 @@ static int
 compare_rows (gconstpointer a,
               gconstpointer b)
 {
-  const LbMessageSummary *x = (*(RowRef **) a)->summary;
-  const LbMessageSummary *y = (*(RowRef **) b)->summary;
+  const RowRef *rx = *(RowRef **) a;
+  const RowRef *ry = *(RowRef **) b;
+  const LbMessageSummary *x = rx->summary;
+  const LbMessageSummary *y = ry->summary;
 
   if (x->date != y->date)
     return x->date > y->date ? -1 : 1;
-  return x->key > y->key ? -1 : (x->key < y->key ? 1 : 0);
+  if (x->key != y->key)
+    return x->key > y->key ? -1 : 1;
+  return (rx->source > ry->source) - (rx->source < ry->source);
 }
 
 typedef struct
@@ -233,16 +240,39 @@ typedef struct
   guint limit;
   guint outstanding;
   gboolean merge;
-  GPtrArray *rows;   /* RowRef */
+  GPtrArray *rows;        /* RowRef */
+  GArray **positions;     /* per source: its first places (deep merged pages) */
+  guint *skip;            /* per source: its rows before the page */
+  guint n_sources;
   GError *error;
 } ReadRows;
+
+typedef struct
+{
+  GTask *task;
+  guint source;
+} SourceCall;
 
 static void
 read_rows_free (ReadRows *data)
 {
   g_clear_pointer (&data->rows, g_ptr_array_unref);
+  for (guint i = 0; data->positions != NULL && i < data->n_sources; i++)
+    g_clear_pointer (&data->positions[i], g_array_unref);
+  g_free (data->positions);
+  g_free (data->skip);
   g_clear_error (&data->error);
   g_free (data);
+}
+
+static void
+keep_error (ReadRows *data,
+            GError   *error)
+{
+  if (data->error == NULL)
+    data->error = error;
+  else
+    g_error_free (error);
 }
 
 static void
@@ -250,22 +280,22 @@ read_rows_cb (GObject      *object,
               GAsyncResult *result,
               gpointer      user_data)
 {
-  g_autoptr(GTask) task = user_data;
+  g_autofree SourceCall *call = user_data;
+  g_autoptr(GTask) task = call->task;
   ReadRows *data = g_task_get_task_data (task);
   g_autoptr(GPtrArray) rows = NULL;
   GError *error = NULL;
 
   rows = lb_store_list_messages_finish (LB_STORE (object), result, &error);
-  if (rows == NULL && data->error == NULL)
-    data->error = error;
-  else if (rows == NULL)
-    g_error_free (error);
+  if (rows == NULL)
+    keep_error (data, error);
   else
     for (guint i = 0; i < rows->len; i++)
       {
         RowRef *row = g_new0 (RowRef, 1);
 
         row->store = g_object_ref (LB_STORE (object));
+        row->source = call->source;
         row->summary = lb_message_summary_ref (rows->pdata[i]);
         g_ptr_array_add (data->rows, row);
       }
@@ -279,13 +309,14 @@ read_rows_cb (GObject      *object,
       return;
     }
 
-  /* several folders: merge them, then take the page */
+  /* several folders: merge their rows after the skipped ones, then take
+   * the page */
   if (data->merge)
     {
       g_autoptr(GPtrArray) page = g_ptr_array_new_with_free_func ((GDestroyNotify) row_ref_free);
 
       g_ptr_array_sort (data->rows, compare_rows);
-      for (guint i = data->offset; i < data->rows->len && i < data->offset + data->limit; i++)
+      for (guint i = 0; i < data->rows->len && i < data->limit; i++)
         g_ptr_array_add (page, g_steal_pointer (&data->rows->pdata[i]));
       g_task_return_pointer (task, g_steal_pointer (&page), (GDestroyNotify) g_ptr_array_unref);
       return;
@@ -294,10 +325,100 @@ read_rows_cb (GObject      *object,
   g_task_return_pointer (task, g_steal_pointer (&data->rows), (GDestroyNotify) g_ptr_array_unref);
 }
 
-/* Reads rows [offset, offset + limit) of the list as the store has it. With
- * several folders, each gives its first offset + limit rows and the merge
- * picks the page: cheap near the top, where a unified inbox is read, and
- * linear in the depth below it. */
+static void
+read_source_rows (GTask *task)
+{
+  LbMessageList *self = g_task_get_source_object (task);
+  ReadRows *data = g_task_get_task_data (task);
+
+  data->outstanding = self->sources->len;
+  for (guint i = 0; i < self->sources->len; i++)
+    {
+      Source *source = self->sources->pdata[i];
+      SourceCall *call = g_new0 (SourceCall, 1);
+
+      call->task = g_object_ref (task);
+      call->source = i;
+      if (!data->merge)
+        lb_store_list_messages_async (source->store, source->folder_id, data->offset, data->limit,
+                                      self->cancellable, read_rows_cb, call);
+      else
+        lb_store_list_messages_async (source->store, source->folder_id, data->skip[i], data->limit,
+                                      self->cancellable, read_rows_cb, call);
+    }
+}
+
+static gboolean
+position_before (const LbStorePosition *a,
+                 guint                  source_a,
+                 const LbStorePosition *b,
+                 guint                  source_b)
+{
+  if (a->date != b->date)
+    return a->date > b->date;
+  if (a->key != b->key)
+    return a->key > b->key;
+  return source_a < source_b;
+}
+
+static void
+positions_cb (GObject      *object,
+              GAsyncResult *result,
+              gpointer      user_data)
+{
+  g_autofree SourceCall *call = user_data;
+  g_autoptr(GTask) task = call->task;
+  ReadRows *data = g_task_get_task_data (task);
+  g_autofree guint *next = NULL;
+  GError *error = NULL;
+
+  data->positions[call->source] = lb_store_list_positions_finish (LB_STORE (object), result, &error);
+  if (data->positions[call->source] == NULL)
+    keep_error (data, error);
+
+  if (--data->outstanding > 0)
+    return;
+
+  if (data->error != NULL)
+    {
+      g_task_return_error (task, g_steal_pointer (&data->error));
+      return;
+    }
+
+  /* merge the places down to the page: how many rows each folder has
+   * above it */
+  next = g_new0 (guint, data->n_sources);
+  for (guint n = 0; n < data->offset; n++)
+    {
+      guint best = G_MAXUINT;
+
+      for (guint s = 0; s < data->n_sources; s++)
+        {
+          GArray *positions = data->positions[s];
+
+          if (next[s] >= positions->len)
+            continue;
+          if (best == G_MAXUINT ||
+              position_before (&g_array_index (positions, LbStorePosition, next[s]), s,
+                               &g_array_index (data->positions[best], LbStorePosition, next[best]), best))
+            best = s;
+        }
+      if (best == G_MAXUINT)
+        break;
+      next[best]++;
+    }
+  memcpy (data->skip, next, data->n_sources * sizeof (guint));
+  for (guint s = 0; s < data->n_sources; s++)
+    g_clear_pointer (&data->positions[s], g_array_unref);
+
+  read_source_rows (task);
+}
+
+/* Reads rows [offset, offset + limit) of the list as the store has it.
+ * One folder: that page of it. Several (a unified inbox): for a page below
+ * the top, first the places (date, key) of each folder's rows down to the
+ * page, from the date index alone, merged to find how many rows of each
+ * lie above it; then each folder's next rows, merged into the page. */
 static void
 read_rows_async (LbMessageList       *self,
                  guint                offset,
@@ -311,8 +432,10 @@ read_rows_async (LbMessageList       *self,
   data->offset = offset;
   data->limit = limit;
   data->merge = self->sources->len > 1;
+  data->n_sources = self->sources->len;
   data->rows = g_ptr_array_new_with_free_func ((GDestroyNotify) row_ref_free);
-  data->outstanding = self->sources->len;
+  data->positions = g_new0 (GArray *, MAX (1, data->n_sources));
+  data->skip = g_new0 (guint, MAX (1, data->n_sources));
   g_task_set_task_data (task, data, (GDestroyNotify) read_rows_free);
   g_task_set_source_tag (task, read_rows_async);
 
@@ -323,16 +446,23 @@ read_rows_async (LbMessageList       *self,
       return;
     }
 
+  if (!data->merge || offset == 0)
+    {
+      read_source_rows (task);
+      g_object_unref (task);
+      return;
+    }
+
+  data->outstanding = self->sources->len;
   for (guint i = 0; i < self->sources->len; i++)
     {
       Source *source = self->sources->pdata[i];
+      SourceCall *call = g_new0 (SourceCall, 1);
 
-      if (!data->merge)
-        lb_store_list_messages_async (source->store, source->folder_id, offset, limit,
-                                      self->cancellable, read_rows_cb, g_object_ref (task));
-      else
-        lb_store_list_messages_async (source->store, source->folder_id, 0, offset + limit,
-                                      self->cancellable, read_rows_cb, g_object_ref (task));
+      call->task = g_object_ref (task);
+      call->source = i;
+      lb_store_list_positions_async (source->store, source->folder_id, offset, self->cancellable,
+                                     positions_cb, call);
     }
   g_object_unref (task);
 }

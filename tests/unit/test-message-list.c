@@ -345,6 +345,7 @@ test_list_unified (void)
   LbMessageList *list = lb_message_list_new ();
   GListModel *model = G_LIST_MODEL (list);
   gint64 last = G_MAXINT64;
+  g_autoptr(GHashTable) seen = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
 
   lb_message_list_add_folder (list, a, inbox_a);
   lb_message_list_add_folder (list, b, inbox_b);
@@ -357,11 +358,17 @@ test_list_unified (void)
   for (guint p = 0; p < 600; p++)
     {
       g_autoptr(LbMessage) message = g_list_model_get_item (model, p);
+      g_autofree char *id = NULL;
 
       g_assert_true (lb_message_get_loaded (message));
       g_assert_cmpint (lb_message_get_date (message), <=, last);
       last = lb_message_get_date (message);
+      /* every message of both accounts exactly once */
+      id = g_strdup_printf ("%p/%" G_GINT64_FORMAT, lb_message_get_store (message),
+                            lb_message_get_key (message));
+      g_assert_true (g_hash_table_add (seen, g_steal_pointer (&id)));
     }
+  g_assert_cmpuint (g_hash_table_size (seen), ==, 600);
   fetch (list, 0, 2);
   {
     g_autoptr(LbMessage) m0 = g_list_model_get_item (model, 0);

@@ -3399,6 +3399,95 @@ lb_store_count_before_finish (LbStore       *self,
   return g_task_propagate_pointer (G_TASK (result), error);
 }
 
+static void
+list_positions_job (LbStore  *self,
+                    GTask    *task,
+                    gpointer  task_data)
+{
+  ReadData *data = task_data;
+  GError *error = NULL;
+  g_autoptr(GArray) positions = g_array_new (FALSE, FALSE, sizeof (LbStorePosition));
+  sqlite3_stmt *stmt = prepare (self->wdb, self->wstmts,
+                                "SELECT date, id FROM messages WHERE folder_id = ?1"
+                                " ORDER BY date DESC, id DESC LIMIT ?2", &error);
+  int rc;
+
+  if (stmt == NULL)
+    {
+      g_task_return_error (task, error);
+      return;
+    }
+  sqlite3_bind_int64 (stmt, 1, data->folder_id);
+  sqlite3_bind_int64 (stmt, 2, data->limit);
+  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
+    {
+      LbStorePosition position = { sqlite3_column_int64 (stmt, 0), sqlite3_column_int64 (stmt, 1) };
+
+      g_array_append_val (positions, position);
+    }
+  sqlite3_reset (stmt);
+  if (rc != SQLITE_DONE)
+    {
+      set_sqlite_error (&error, self->wdb, rc, "positions");
+      g_task_return_error (task, error);
+      return;
+    }
+  g_task_return_pointer (task, g_steal_pointer (&positions), (GDestroyNotify) g_array_unref);
+}
+
+/**
+ * lb_store_list_positions_async:
+ * @self: the store
+ * @folder_id: the folder
+ * @limit: how many rows
+ * @cancellable: (nullable): a #GCancellable
+ * @callback: called with the places
+ * @user_data: data for @callback
+ *
+ * Reads the places (date and key) of the first @limit rows of a folder's
+ * list, from the date index alone: 16 bytes a row, for merging the lists
+ * of several folders deep down without reading their rows. On the writer,
+ * like the list's other reads.
+ */
+void
+lb_store_list_positions_async (LbStore             *self,
+                               gint64               folder_id,
+                               guint                limit,
+                               GCancellable        *cancellable,
+                               GAsyncReadyCallback  callback,
+                               gpointer             user_data)
+{
+  ReadData *data;
+
+  g_return_if_fail (LB_IS_STORE (self));
+
+  data = g_new0 (ReadData, 1);
+  data->folder_id = folder_id;
+  data->limit = limit;
+
+  push_job (self->writer,
+            new_task (self, lb_store_list_positions_async, data, (GDestroyNotify) read_data_free,
+                      cancellable, callback, user_data),
+            list_positions_job);
+}
+
+/**
+ * lb_store_list_positions_finish:
+ *
+ * Returns: (transfer full) (element-type LbStorePosition): the places,
+ *   in list order
+ */
+GArray *
+lb_store_list_positions_finish (LbStore       *self,
+                                GAsyncResult  *result,
+                                GError       **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), NULL);
+  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == lb_store_list_positions_async, NULL);
+
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
+
 /**
  * lb_store_make_fts_query:
  * @text: what the user typed

@@ -416,6 +416,15 @@ void          lb_store_count_before_async     (LbStore             *self,
 GArray       *lb_store_count_before_finish    (LbStore             *self,
                                                GAsyncResult        *result,
                                                GError             **error);
+void          lb_store_list_positions_async   (LbStore             *self,
+                                               gint64               folder_id,
+                                               guint                limit,
+                                               GCancellable        *cancellable,
+                                               GAsyncReadyCallback  callback,
+                                               gpointer             user_data);
+GArray       *lb_store_list_positions_finish  (LbStore             *self,
+                                               GAsyncResult        *result,
+                                               GError             **error);
 void          lb_store_search_async           (LbStore             *self,
                                                const char          *text,
                                                gint64               folder_id,
