@@ -145,6 +145,22 @@ make_match (const LbSecretKey *key)
   return attributes;
 }
 
+/* what lookup matches on: account and protocol, and the server's host
+ * and user name when the caller gives them. A password is only ever
+ * handed out for the server it was saved for: after the user points the
+ * account at another server, Letterbox asks for the password again rather
+ * than send the old server's to the new one. */
+static GHashTable *
+make_lookup_match (const LbSecretKey *key)
+{
+  GHashTable *attributes = make_match (key);
+
+  add_attribute (attributes, "host", key->host);
+  add_attribute (attributes, "user", key->user);
+
+  return attributes;
+}
+
 /* all four: what a stored item carries */
 static GHashTable *
 make_attributes (const LbSecretKey *key)
@@ -961,7 +977,8 @@ lookup_run (GTask *task)
 /**
  * lb_secrets_lookup_async:
  * @self: the secrets store
- * @key: whose password, for which protocol; host and user are ignored
+ * @key: whose password, for which protocol; when host and user are given,
+ *   for that server and user only (%NULL: whichever the item has)
  * @cancellable: (nullable): a #GCancellable
  * @callback: called with the result
  * @user_data: data for @callback
@@ -985,7 +1002,7 @@ lb_secrets_lookup_async (LbSecrets           *self,
   task = operation_new (self, lb_secrets_lookup_async,
                         OPERATION_LOOKUP, lookup_run, cancellable, callback, user_data);
   op = g_task_get_task_data (task);
-  op->match = make_match (key);
+  op->match = make_lookup_match (key);
 
   operation_start (task);
 }

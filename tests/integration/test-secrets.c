@@ -234,16 +234,19 @@ test_secrets_host_changed (void)
   LbSecretKey new_host = key ("account-host", "imap", "imap.new.test", "alice@new.test");
   LbSecretKey no_host = key ("account-host", "imap", NULL, "");
   LbSecretKey smtp = key ("account-host", "smtp", "imap.old.test", "alice");
-  g_autofree char *found = NULL;
-  g_autofree char *found_new = NULL;
+  char *found = NULL;
+  char *found_new = NULL;
   g_autofree char *found_none = NULL;
 
   store (secrets, &old_host, "old password");
   store (secrets, &smtp, "smtp password");
   assert_item ("account-host", "imap", "imap.old.test", "alice");
 
-  /* the user corrected the host name: the password is still found */
+  /* the account now points at another server: the old server's password
+   * is not handed out for it (Letterbox asks again) */
   found = lookup (secrets, &new_host);
+  g_assert_null (found);
+  found = lookup (secrets, &no_host);
   g_assert_cmpstr (found, ==, "old password");
 
   /* storing under the new host and user replaces the old item */
@@ -252,18 +255,22 @@ test_secrets_host_changed (void)
   g_assert_cmpuint (count_items ("account-host", "imap", "imap.old.test"), ==, 0);
   assert_item ("account-host", "imap", "imap.new.test", "alice@new.test");
   found_new = lookup (secrets, &old_host);
+  g_assert_null (found_new);
+  found_new = lookup (secrets, &new_host);
   g_assert_cmpstr (found_new, ==, "new password");
 
   /* no host, and an empty user: the item has neither attribute */
   store (secrets, &no_host, "no host");
   g_assert_cmpuint (count_items ("account-host", "imap", NULL), ==, 1);
   assert_item ("account-host", "imap", NULL, NULL);
-  found_none = lookup (secrets, &new_host);
+  found_none = lookup (secrets, &no_host);
   g_assert_cmpstr (found_none, ==, "no host");
 
   /* the other protocol's item was left alone throughout */
   assert_item ("account-host", "smtp", "imap.old.test", "alice");
 
+  g_free (found);
+  g_free (found_new);
   g_assert_finalize_object (secrets);
 }
 
