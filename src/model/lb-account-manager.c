@@ -81,6 +81,7 @@ typedef struct
   char      *dir;
   LbAccount *account;
   char      *path;
+  char      *data_path;   /* OP_ADD: where the account's mail will be */
   char      *contents;
   gsize      length;
 
@@ -98,6 +99,7 @@ op_free (gpointer data)
   g_free (op->dir);
   g_clear_object (&op->account);
   g_free (op->path);
+  g_free (op->data_path);
   g_free (op->contents);
   g_clear_pointer (&op->loaded, g_ptr_array_unref);
   g_clear_pointer (&op->errors, g_ptr_array_unref);
@@ -480,9 +482,16 @@ static gboolean
 id_is_taken (LbAccountManager *self,
              const char       *id)
 {
-  return (lb_account_manager_lookup (self, id) != NULL ||
-          g_hash_table_contains (self->broken_ids, id) ||
-          g_hash_table_contains (self->pending_ids, id));
+  g_autofree char *data_path = NULL;
+
+  if (lb_account_manager_lookup (self, id) != NULL ||
+      g_hash_table_contains (self->broken_ids, id) ||
+      g_hash_table_contains (self->pending_ids, id))
+    return TRUE;
+
+  /* a removed account's mail, kept: a new account starts empty */
+  data_path = g_build_filename (self->data_dir, id, NULL);
+  return g_file_test (data_path, G_FILE_TEST_EXISTS);
 }
 
 /**
@@ -492,8 +501,9 @@ id_is_taken (LbAccountManager *self,
  * Makes an id for a new account from its address: lower case, `@` spelled
  * `-at-`, Cyrillic letters in Latin, anything else outside `a-z 0-9 . _ -`
  * replaced, so "Alice@Example.org" becomes "alice-at-example.org". It is
- * unique among the loaded accounts, those being added and the account
- * files that failed to load: "-2", "-3"... is appended when needed. The id
+ * unique among the loaded accounts, those being added, the account files
+ * that failed to load and the mail that removed accounts left behind:
+ * "-2", "-3"... is appended when needed. The id
  * is stored with the account and never recomputed, so it stays stable
  * when the address changes.
  *
@@ -548,9 +558,11 @@ static GError *
 skipped_file_error (const char   *path,
                     const GError *error)
 {
+  g_autofree char *display = g_filename_display_name (path);
+
   return g_error_new (error->domain, error->code,
                       _("The account file “%s” was skipped: %s"),
-                      path, error->message);
+                      display, error->message);
 }
 
 static int
@@ -583,9 +595,13 @@ load_thread (GTask        *task,
       if (g_error_matches (error, G_FILE_ERROR, G_FILE_ERROR_NOENT))
         g_task_return_boolean (task, TRUE);
       else
-        g_task_return_new_error (task, error->domain, error->code,
-                                 _("The account folder “%s” cannot be read: %s"),
-                                 op->dir, error->message);
+        {
+          g_autofree char *display = g_filename_display_name (op->dir);
+
+          g_task_return_new_error (task, error->domain, error->code,
+                                   _("The account folder “%s” cannot be read: %s"),
+                                   display, error->message);
+        }
       return;
     }
 
@@ -647,10 +663,11 @@ write_file (Op      *op,
   if (g_mkdir_with_parents (op->dir, 0700) != 0)
     {
       int saved_errno = errno;
+      g_autofree char *display = g_filename_display_name (op->dir);
 
       g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (saved_errno),
                    _("The account folder “%s” cannot be created: %s"),
-                   op->dir, g_strerror (saved_errno));
+                   display, g_strerror (saved_errno));
       return FALSE;
     }
 
@@ -658,9 +675,11 @@ write_file (Op      *op,
                                  G_FILE_SET_CONTENTS_CONSISTENT | G_FILE_SET_CONTENTS_DURABLE,
                                  0600, &local_error))
     {
+      g_autofree char *display = g_filename_display_name (op->path);
+
       g_set_error (error, local_error->domain, local_error->code,
                    _("The account file “%s” cannot be saved: %s"),
-                   op->path, local_error->message);
+                   display, local_error->message);
       return FALSE;
     }
 
@@ -682,8 +701,22 @@ write_thread (GTask        *task,
   /* never overwrite an account file, even one that did not load */
   if (op->kind == OP_ADD && g_file_test (op->path, G_FILE_TEST_EXISTS))
     {
+      g_autofree char *display = g_filename_display_name (op->path);
+
       g_task_return_new_error (task, LB_ACCOUNT_ERROR, LB_ACCOUNT_ERROR_EXISTS,
-                               _("An account file “%s” exists already"), op->path);
+                               _("An account file “%s” exists already"), display);
+      return;
+    }
+
+  /* nor hand a new account the mail a removed one left behind (its
+   * Inbox, its unsent Outbox) */
+  if (op->kind == OP_ADD && op->data_path != NULL && g_file_test (op->data_path, G_FILE_TEST_EXISTS))
+    {
+      g_autofree char *display = g_filename_display_name (op->data_path);
+
+      g_task_return_new_error (task, LB_ACCOUNT_ERROR, LB_ACCOUNT_ERROR_EXISTS,
+                               _("The mail of a removed account is still in “%s”: "
+                                 "choose another id, or delete that folder first"), display);
       return;
     }
 
@@ -707,10 +740,11 @@ remove_thread (GTask        *task,
   if (g_unlink (op->path) != 0 && errno != ENOENT)
     {
       int saved_errno = errno;
+      g_autofree char *display = g_filename_display_name (op->path);
 
       g_task_return_new_error (task, G_FILE_ERROR, g_file_error_from_errno (saved_errno),
                                _("The account file “%s” cannot be deleted: %s"),
-                               op->path, g_strerror (saved_errno));
+                               display, g_strerror (saved_errno));
       return;
     }
 
@@ -973,6 +1007,7 @@ start_op (LbAccountManager    *self,
     {
       op->account = g_object_ref (account);
       op->path = make_path (self, lb_account_get_id (account));
+      op->data_path = make_data_dir (self, account);
     }
   g_task_set_task_data (task, op, op_free);
 

@@ -1553,9 +1553,11 @@ lb_account_validate (LbAccount  *self,
 
   if (!lb_account_id_is_valid (self->id))
     {
+      g_autofree char *shown = g_utf8_make_valid (self->id, -1);
+
       g_set_error (error, LB_ACCOUNT_ERROR, LB_ACCOUNT_ERROR_INVALID_ID,
                    _("“%s” cannot be an account id: use only lowercase Latin letters, digits, dots, hyphens and underscores, up to 100, not starting with a dot or a hyphen"),
-                   self->id);
+                   shown);
       return FALSE;
     }
 
@@ -2346,9 +2348,8 @@ lb_account_to_key_file (LbAccount *self)
  *
  * The folder list follows the store's ::folder-changed signal: a folder
  * the list does not have yet is inserted where the store would list it,
- * and each LbFolder keeps its own counts up to date. The store announces
- * no deletion of a folder, so a deleted folder stays in the list until
- * the account is opened again. */
+ * and each LbFolder keeps its own counts up to date; ::folder-removed
+ * takes a deleted folder out. */
 
 typedef struct
 {

@@ -269,6 +269,26 @@ test_cli_accounts_and_mail (void)
   g_assert_false (g_file_test (ini, G_FILE_TEST_EXISTS));
   run_cli (&after, "account", "list", NULL);
   g_assert_cmpstr (after.out, ==, "");
+
+  /* the same address again: a new, empty account, not the removed one's
+   * mail (its Outbox could send) */
+  {
+    g_auto(CliRun) readd = { 0 };
+    g_auto(CliRun) forced = { 0 };
+    g_auto(CliRun) new_folders = { 0 };
+
+    run_cli (&readd, "account", "add", "--address", "alice@example.test", "--protocol", "pop3",
+             "--host", "pop.example.test", NULL);
+    g_assert_cmpint (readd.status, ==, 0);
+    g_assert_cmpstr (readd.out, ==, "alice-at-example.test-2\n");
+    run_cli (&new_folders, "folders", "alice-at-example.test-2", NULL);
+    g_assert_null (strstr (new_folders.out, "Archive"));
+
+    run_cli (&forced, "account", "add", "--id", "alice-at-example.test", "--address", "alice@example.test",
+             "--protocol", "pop3", "--host", "pop.example.test", NULL);
+    g_assert_cmpint (forced.status, ==, 1);
+    g_assert_nonnull (strstr (forced.err, "mail of a removed account"));
+  }
 }
 
 
