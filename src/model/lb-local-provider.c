@@ -17,8 +17,6 @@
  * the store's own and nothing is ever queued; connect, disconnect,
  * sync_folder and replay_queue succeed without doing anything. */
 
-#define EXPUNGE_PAGE_SIZE 500
-
 struct _LbLocalProvider
 {
   GObject  parent_instance;
@@ -715,19 +713,6 @@ local_append_finish (LbProvider    *provider,
 
 /* ------------------------------------------------------------------ expunge */
 
-typedef struct
-{
-  gint64  folder_id;
-  GArray *keys;   /* gint64: the messages flagged deleted */
-} ExpungeData;
-
-static void
-expunge_data_free (ExpungeData *data)
-{
-  g_clear_pointer (&data->keys, g_array_unref);
-  g_free (data);
-}
-
 static void
 expunge_fail (GTask  *task,
               GError *error)
@@ -737,14 +722,14 @@ expunge_fail (GTask  *task,
 }
 
 static void
-expunge_delete_cb (GObject      *object,
-                   GAsyncResult *result,
-                   gpointer      user_data)
+expunge_cb (GObject      *object,
+            GAsyncResult *result,
+            gpointer      user_data)
 {
   g_autoptr(GTask) task = user_data;
   GError *error = NULL;
 
-  if (!lb_store_delete_messages_finish (LB_STORE (object), result, &error))
+  if (!lb_store_expunge_finish (LB_STORE (object), result, &error))
     {
       expunge_fail (task, error);
       return;
@@ -754,64 +739,13 @@ expunge_delete_cb (GObject      *object,
 }
 
 static void
-expunge_list_cb (GObject      *object,
-                 GAsyncResult *result,
-                 gpointer      user_data)
-{
-  g_autoptr(GTask) task = user_data;
-  GCancellable *cancellable = g_task_get_cancellable (task);
-  g_autoptr(GPtrArray) page = NULL;
-  ExpungeData *data = g_task_get_task_data (task);
-  LbStore *store = LB_STORE (object);
-  const LbMessageSummary *last;
-  GError *error = NULL;
-
-  page = lb_store_list_messages_finish (store, result, &error);
-  if (page == NULL)
-    {
-      expunge_fail (task, error);
-      return;
-    }
-
-  for (guint i = 0; i < page->len; i++)
-    {
-      const LbMessageSummary *summary = page->pdata[i];
-
-      if (summary->flags & LB_MESSAGE_DELETED)
-        g_array_append_val (data->keys, summary->key);
-    }
-
-  /* Keyset paging: each page starts after the last row of the one
-   * before, so rows are neither skipped nor read twice. */
-  if (page->len == EXPUNGE_PAGE_SIZE)
-    {
-      last = page->pdata[page->len - 1];
-      lb_store_list_messages_before_async (store, data->folder_id, last->date, last->key,
-                                           EXPUNGE_PAGE_SIZE, cancellable,
-                                           expunge_list_cb, g_steal_pointer (&task));
-      return;
-    }
-
-  if (data->keys->len == 0)
-    {
-      g_task_return_boolean (task, TRUE);
-      return;
-    }
-
-  lb_store_delete_messages_async (store, data->keys, LB_STORE_WRITE_NONE,
-                                  cancellable,
-                                  expunge_delete_cb, g_steal_pointer (&task));
-}
-
-static void
 expunge_folder_cb (GObject      *object,
                    GAsyncResult *result,
                    gpointer      user_data)
 {
   g_autoptr(GTask) task = user_data;
-  GCancellable *cancellable = g_task_get_cancellable (task);
   g_autoptr(LbFolderInfo) info = NULL;
-  ExpungeData *data = g_task_get_task_data (task);
+  GCancellable *cancellable;
   GError *error = NULL;
 
   info = lb_store_get_folder_finish (LB_STORE (object), result, &error);
@@ -828,9 +762,11 @@ expunge_folder_cb (GObject      *object,
       return;
     }
 
-  lb_store_list_messages_async (LB_STORE (object), data->folder_id, 0, EXPUNGE_PAGE_SIZE,
-                                cancellable,
-                                expunge_list_cb, g_steal_pointer (&task));
+  /* chosen and deleted in one transaction: a message undeleted meanwhile
+   * stays */
+  cancellable = g_task_get_cancellable (task);
+  lb_store_expunge_async (LB_STORE (object), info->id, LB_STORE_WRITE_NONE,
+                          cancellable, expunge_cb, g_steal_pointer (&task));
 }
 
 static void
@@ -842,13 +778,8 @@ local_expunge_async (LbProvider          *provider,
 {
   LbLocalProvider *self = LB_LOCAL_PROVIDER (provider);
   GTask *task = g_task_new (self, cancellable, callback, user_data);
-  ExpungeData *data = g_new0 (ExpungeData, 1);
 
   g_task_set_source_tag (task, local_expunge_async);
-  data->folder_id = folder_id;
-  data->keys = g_array_new (FALSE, FALSE, sizeof (gint64));
-  g_task_set_task_data (task, data, (GDestroyNotify) expunge_data_free);
-
   lb_store_get_folder_async (self->store, folder_id, cancellable, expunge_folder_cb, task);
 }
 

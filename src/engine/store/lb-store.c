@@ -2376,6 +2376,7 @@ typedef struct
   guint              add;
   guint              remove;
   gint64             target_folder_id;
+  gint64             expunge_folder_id;
   LbStoreWriteFlags  flags;
 } ChangeData;
 
@@ -2778,9 +2779,36 @@ delete_job (LbStore  *self,
   if (!begin (self, data->flags, &error))
     goto fail;
 
+  /* an expunge: the messages flagged deleted now, under the write lock,
+   * so one undeleted a moment ago stays */
+  if (data->expunge_folder_id != 0)
+    {
+      int rc;
+
+      stmt = prepare (self->wdb, self->wstmts,
+                      "SELECT id FROM messages WHERE folder_id = ?1 AND (flags & ?2) != 0", &error);
+      if (stmt == NULL)
+        goto fail;
+      sqlite3_bind_int64 (stmt, 1, data->expunge_folder_id);
+      sqlite3_bind_int64 (stmt, 2, LB_MESSAGE_DELETED);
+      while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
+        {
+          gint64 key = sqlite3_column_int64 (stmt, 0);
+
+          g_array_append_val (data->keys, key);
+        }
+      sqlite3_reset (stmt);
+      if (rc != SQLITE_DONE)
+        {
+          set_sqlite_error (&error, self->wdb, rc, "expunge");
+          goto fail;
+        }
+    }
+
   for (guint i = 0; i < data->keys->len; i++)
     {
       Row row;
+      Row *r;
 
       if (!read_row (self, g_array_index (data->keys, gint64, i), &row, &error))
         {
@@ -2788,20 +2816,23 @@ delete_job (LbStore  *self,
             goto fail;
           continue;
         }
+      /* the array owns the row from here, on every path */
+      g_array_append_val (rows, row);
+      r = &g_array_index (rows, Row, rows->len - 1);
+
       stmt = prepare (self->wdb, self->wstmts, "DELETE FROM messages WHERE id = ?1", &error);
       if (stmt == NULL)
         goto fail;
-      sqlite3_bind_int64 (stmt, 1, row.key);
+      sqlite3_bind_int64 (stmt, 1, r->key);
       if (!step_done (self->wdb, stmt, &error))
         goto fail;
 
-      if ((data->flags & LB_STORE_WRITE_QUEUE) && !row.local &&
-          !queue_op (self, LB_STORE_OP_DELETE, row.path, row.uid, row.key, row.message_id,
+      if ((data->flags & LB_STORE_WRITE_QUEUE) && !r->local &&
+          !queue_op (self, LB_STORE_OP_DELETE, r->path, r->uid, r->key, r->message_id,
                      0, 0, NULL, &error))
         goto fail;
 
-      changes_add (&changes, LB_STORE_CHANGE_REMOVED, row.folder_id, row.key, row.date);
-      g_array_append_val (rows, row);
+      changes_add (&changes, LB_STORE_CHANGE_REMOVED, r->folder_id, r->key, r->date);
     }
 
   if (!commit (self, &error))
@@ -2884,6 +2915,52 @@ lb_store_delete_messages_finish (LbStore       *self,
 {
   g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
   g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == lb_store_delete_messages_async, FALSE);
+
+  return g_task_propagate_boolean (G_TASK (result), error);
+}
+
+/**
+ * lb_store_expunge_async:
+ * @self: the store
+ * @folder_id: the folder
+ * @flags: %LB_STORE_WRITE_QUEUE to queue each deletion for the server
+ * @cancellable: (nullable): a #GCancellable
+ * @callback: called when done
+ * @user_data: data for @callback
+ *
+ * Deletes for good the messages of a folder flagged %LB_MESSAGE_DELETED,
+ * chosen and deleted in one transaction.
+ */
+void
+lb_store_expunge_async (LbStore             *self,
+                        gint64               folder_id,
+                        LbStoreWriteFlags    flags,
+                        GCancellable        *cancellable,
+                        GAsyncReadyCallback  callback,
+                        gpointer             user_data)
+{
+  ChangeData *data;
+
+  g_return_if_fail (LB_IS_STORE (self));
+
+  data = g_new0 (ChangeData, 1);
+  data->keys = g_array_new (FALSE, FALSE, sizeof (gint64));
+  data->expunge_folder_id = folder_id;
+  data->flags = flags;
+
+  push_job (self->writer,
+            new_task (self, lb_store_expunge_async, data, (GDestroyNotify) change_data_free,
+                      cancellable, callback, user_data),
+            delete_job);
+}
+
+gboolean
+lb_store_expunge_finish (LbStore       *self,
+                         GAsyncResult  *result,
+                         GError       **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == lb_store_expunge_async, FALSE);
 
   return g_task_propagate_boolean (G_TASK (result), error);
 }

@@ -362,6 +362,15 @@ void          lb_store_delete_messages_async  (LbStore             *self,
 gboolean      lb_store_delete_messages_finish (LbStore             *self,
                                                GAsyncResult        *result,
                                                GError             **error);
+void          lb_store_expunge_async          (LbStore             *self,
+                                               gint64               folder_id,
+                                               LbStoreWriteFlags    flags,
+                                               GCancellable        *cancellable,
+                                               GAsyncReadyCallback  callback,
+                                               gpointer             user_data);
+gboolean      lb_store_expunge_finish         (LbStore             *self,
+                                               GAsyncResult        *result,
+                                               GError             **error);
 void          lb_store_cache_body_async       (LbStore             *self,
                                                gint64               key,
                                                GBytes              *raw,
