@@ -935,9 +935,11 @@ on_store_changed (LbStore       *store,
       return;
     }
 
-  /* a page read now would be of a state the list has not caught up with */
-  if (batch->adds->len > 0 || batch->removes->len > 0)
-    self->generation++;
+  /* A page read now would be of a state the list has not caught up with,
+   * or (for flags) older than the update about to be read: either way its
+   * rows must not land. (With several folders a page waits for every
+   * folder's rows, so one folder's may be older than a change.) */
+  self->generation++;
   g_queue_push_tail (&self->batches, batch);
   process_batches (self);
 }
