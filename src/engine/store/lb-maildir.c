@@ -1193,6 +1193,68 @@ lb_maildir_remove (LbMaildir   *self,
   return FALSE;
 }
 
+/**
+ * lb_maildir_link_from:
+ * @self: the Maildir to give the message to
+ * @source: the Maildir it is in (on the same file system)
+ * @unique: its unique name in @source
+ * @flags_hint: the flags it is believed to have
+ * @error: where to put an error
+ *
+ * Gives a message of another Maildir a name in this one's cur/ too (a hard
+ * link, keeping its file name), never replacing a file. The new name is
+ * durable only after lb_maildir_sync(); remove the old one after that.
+ * Moving a message this way, a crash at any point leaves it readable.
+ *
+ * Returns: (transfer full) (nullable): the new name's full path
+ */
+char *
+lb_maildir_link_from (LbMaildir   *self,
+                      LbMaildir   *source,
+                      const char  *unique,
+                      guint        flags_hint,
+                      GError     **error)
+{
+  g_autofree char *old_path = NULL;
+  g_autofree char *base = NULL;
+  char *new_path;
+
+  g_return_val_if_fail (LB_IS_MAILDIR (self), NULL);
+  g_return_val_if_fail (LB_IS_MAILDIR (source), NULL);
+  g_return_val_if_fail (unique != NULL, NULL);
+
+  old_path = lb_maildir_find (source, unique, flags_hint, error);
+  if (old_path == NULL)
+    return NULL;
+
+  base = g_path_get_basename (old_path);
+  new_path = g_build_filename (self->cur_dir, base, NULL);
+  if (link (old_path, new_path) != 0)
+    {
+      set_file_error (error, errno, MSG_MOVE, new_path);
+      g_free (new_path);
+      return NULL;
+    }
+
+  return new_path;
+}
+
+/**
+ * lb_maildir_sync:
+ * @self: the Maildir
+ * @error: where to put an error
+ *
+ * Makes the names in new/ and cur/ durable (after lb_maildir_link_from()).
+ */
+gboolean
+lb_maildir_sync (LbMaildir  *self,
+                 GError    **error)
+{
+  g_return_val_if_fail (LB_IS_MAILDIR (self), FALSE);
+
+  return sync_dir (self->new_dir, error) && sync_dir (self->cur_dir, error);
+}
+
 static GBytes *
 read_file (const char *path,
            int        *saved_errno)

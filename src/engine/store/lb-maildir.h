@@ -95,6 +95,13 @@ gboolean        lb_maildir_remove                  (LbMaildir                   
                                                     const char                  *unique,
                                                     guint                        flags_hint,
                                                     GError                     **error);
+char           *lb_maildir_link_from               (LbMaildir                   *self,
+                                                    LbMaildir                   *source,
+                                                    const char                  *unique,
+                                                    guint                        flags_hint,
+                                                    GError                     **error);
+gboolean        lb_maildir_sync                    (LbMaildir                   *self,
+                                                    GError                     **error);
 GBytes         *lb_maildir_read                    (LbMaildir                   *self,
                                                     const char                  *unique,
                                                     guint                        flags_hint,

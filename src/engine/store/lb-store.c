@@ -8,9 +8,7 @@
 #include "config.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <string.h>
-#include <unistd.h>
 
 #include <glib/gi18n-lib.h>
 #include <glib/gstdio.h>
@@ -2529,77 +2527,41 @@ lb_store_set_flags_finish (LbStore       *self,
   return g_task_propagate_boolean (G_TASK (result), error);
 }
 
-static gboolean
-fsync_directory (const char  *path,
-                 GError     **error)
-{
-  int fd = g_open (path, O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
-  int saved;
-
-  if (fd >= 0 && fsync (fd) == 0)
-    {
-      close (fd);
-      return TRUE;
-    }
-  saved = errno;
-  if (fd >= 0)
-    close (fd);
-  g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved),
-               _("Could not save “%s” to disk: %s"), path, g_strerror (saved));
-  return FALSE;
-}
-
-/* Gives each local row's file a name in the target folder's Maildir (a
- * hard link: same file system) and makes the new names durable. */
+/* Gives each local row's file a name in the target folder's Maildir and
+ * makes the new names durable; the rows' old names are left to remove. */
 static gboolean
 link_into (LbStore    *self,
            GArray     *rows,
            gint64      target_folder_id,
-           GPtrArray  *old_paths,
            GPtrArray  *new_paths,
            GError    **error)
 {
   LbMaildir *to = get_maildir (self, target_folder_id, error);
-  g_autofree char *cur = NULL;
 
   if (to == NULL)
     return FALSE;
-  cur = g_build_filename (lb_maildir_get_path (to), "cur", NULL);
 
   for (guint i = 0; i < rows->len; i++)
     {
       Row *row = &g_array_index (rows, Row, i);
       LbMaildir *from;
-      g_autofree char *old_path = NULL;
-      g_autofree char *base = NULL;
-      g_autofree char *new_path = NULL;
+      char *new_path;
 
       if (row->location == NULL)
         continue;
       from = get_maildir (self, row->folder_id, error);
       if (from == NULL)
         return FALSE;
-      old_path = lb_maildir_find (from, row->location, row->flags, error);
-      if (old_path == NULL)
+      new_path = lb_maildir_link_from (to, from, row->location, row->flags, error);
+      if (new_path == NULL)
         {
           g_prefix_error (error, _("Could not move a message: "));
           return FALSE;
         }
-      base = g_path_get_basename (old_path);
-      new_path = g_build_filename (cur, base, NULL);
-      if (link (old_path, new_path) != 0)
-        {
-          int saved = errno;
-
-          g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved),
-                       _("Could not move “%s” to “%s”: %s"), old_path, new_path, g_strerror (saved));
-          return FALSE;
-        }
-      g_ptr_array_add (old_paths, g_steal_pointer (&old_path));
-      g_ptr_array_add (new_paths, g_steal_pointer (&new_path));
+      g_ptr_array_add (new_paths, new_path);
     }
 
-  return new_paths->len == 0 || fsync_directory (cur, error);
+  return new_paths->len == 0 || lb_maildir_sync (to, error);
 }
 
 static void
@@ -2611,7 +2573,6 @@ move_job (LbStore  *self,
   GError *error = NULL;
   g_autoptr(GArray) rows = g_array_new (FALSE, TRUE, sizeof (Row));
   g_autofree char *target_path = NULL;
-  g_autoptr(GPtrArray) old_paths = g_ptr_array_new_with_free_func (g_free);
   g_autoptr(GPtrArray) new_paths = g_ptr_array_new_with_free_func (g_free);
   gboolean target_local = FALSE;
   sqlite3_stmt *stmt;
@@ -2680,16 +2641,25 @@ move_job (LbStore  *self,
    * made durable, before the rows say it is there; the old name goes
    * after the commit. A crash at any point leaves the message readable
    * where the store says it is (at worst with a spare copy). */
-  if (target_local && !link_into (self, rows, data->target_folder_id, old_paths, new_paths, &error))
+  if (target_local && !link_into (self, rows, data->target_folder_id, new_paths, &error))
     goto fail;
 
   if (!commit (self, &error))
     goto fail;
 
-  for (guint i = 0; i < old_paths->len; i++)
-    if (g_unlink (old_paths->pdata[i]) != 0 && errno != ENOENT)
-      g_warning ("Could not remove “%s” after moving it: %s",
-                 (char *) old_paths->pdata[i], g_strerror (errno));
+  /* the old names: each file is in the target folder now */
+  for (guint i = 0; target_local && i < rows->len; i++)
+    {
+      Row *row = &g_array_index (rows, Row, i);
+      g_autoptr(GError) remove_error = NULL;
+      LbMaildir *from;
+
+      if (row->location == NULL)
+        continue;
+      from = get_maildir (self, row->folder_id, &remove_error);
+      if (from == NULL || !lb_maildir_remove (from, row->location, row->flags, &remove_error))
+        g_warning ("Could not remove a moved message's old name: %s", remove_error->message);
+    }
 
   changes_emit (self, &changes);
   changes_clear (&changes);
