@@ -1527,94 +1527,90 @@ scan_encoded_word (const char  *p,
   return TRUE;
 }
 
+/* Skips the whitespace between two encoded words, and reads the second
+ * if it is a base64 word of @charset. */
+static gboolean
+scan_next_word (const char        *p,
+                const EncodedWord *first,
+                EncodedWord       *word)
+{
+  while (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n')
+    p++;
+  return (scan_encoded_word (p, word) && word->base64 &&
+          word->charset_len == first->charset_len &&
+          g_ascii_strncasecmp (word->charset, first->charset, first->charset_len) == 0);
+}
+
 static char *
 repair_encoded_words (const char *raw)
 {
-  GString *out;
+  GString *out = NULL;      /* made only when something is repaired */
+  const char *copied;       /* raw is copied to out up to here */
   const char *p;
-  gboolean repaired = FALSE;
 
   if (raw == NULL || strstr (raw, "=?") == NULL)
     return NULL;
 
-  out = g_string_new (NULL);
-  p = raw;
+  copied = p = raw;
   while (*p != '\0')
     {
-      EncodedWord first;
-      g_autoptr(GByteArray) bytes = NULL;
-      g_autoptr(GPtrArray) words = NULL;
+      EncodedWord first, word;
       const char *next;
       gboolean padded = FALSE;
+      g_autoptr(GByteArray) bytes = NULL;
+      g_autofree char *encoded = NULL;
 
       if (!scan_encoded_word (p, &first) || !first.base64)
         {
-          g_string_append_c (out, *p++);
+          p++;
           continue;
         }
 
-      /* the run of base64 words of the same charset, whitespace between */
-      words = g_ptr_array_new_with_free_func (g_free);
-      g_ptr_array_add (words, g_memdup2 (&first, sizeof first));
+      /* the run of base64 words of the same charset: padding in any but
+       * the last is what GMime cannot decode */
+      word = first;
       next = first.end;
-      for (;;)
+      while (scan_next_word (next, &first, &word))
         {
-          const char *w = next;
-          EncodedWord word;
-
-          while (*w == ' ' || *w == '\t' || *w == '\r' || *w == '\n')
-            w++;
-          if (!scan_encoded_word (w, &word) || !word.base64 ||
-              word.charset_len != first.charset_len ||
-              g_ascii_strncasecmp (word.charset, first.charset, first.charset_len) != 0)
-            break;
-          g_ptr_array_add (words, g_memdup2 (&word, sizeof word));
+          /* the word before this one ended "…=?=" */
+          padded |= next[-3] == '=';
           next = word.end;
         }
-      for (guint i = 0; i + 1 < words->len; i++)
-        {
-          EncodedWord *word = words->pdata[i];
-
-          if (word->payload_len > 0 && word->payload[word->payload_len - 1] == '=')
-            padded = TRUE;
-        }
-
       if (!padded)
         {
-          g_string_append_len (out, first.start, next - first.start);
           p = next;
           continue;
         }
 
+      /* one word of the run's bytes */
       bytes = g_byte_array_new ();
-      for (guint i = 0; i < words->len; i++)
+      word = first;
+      do
         {
-          EncodedWord *word = words->pdata[i];
-          g_autofree char *b64 = g_strndup (word->payload, word->payload_len);
+          g_autofree char *b64 = g_strndup (word.payload, word.payload_len);
           g_autofree guchar *data = NULL;
           gsize len = 0;
 
           data = g_base64_decode (b64, &len);
           g_byte_array_append (bytes, data, len);
         }
-      {
-        g_autofree char *encoded = g_base64_encode (bytes->data, bytes->len);
+      while (word.end != next && scan_next_word (word.end, &first, &word));
+      encoded = g_base64_encode (bytes->data, bytes->len);
 
-        g_string_append (out, "=?");
-        g_string_append_len (out, first.charset, first.charset_len);
-        g_string_append (out, "?B?");
-        g_string_append (out, encoded);
-        g_string_append (out, "?=");
-      }
-      repaired = TRUE;
-      p = next;
+      if (out == NULL)
+        out = g_string_new (NULL);
+      g_string_append_len (out, copied, first.start - copied);
+      g_string_append (out, "=?");
+      g_string_append_len (out, first.charset, first.charset_len);
+      g_string_append (out, "?B?");
+      g_string_append (out, encoded);
+      g_string_append (out, "?=");
+      copied = p = next;
     }
 
-  if (!repaired)
-    {
-      g_string_free (out, TRUE);
-      return NULL;
-    }
+  if (out == NULL)
+    return NULL;
+  g_string_append (out, copied);
   return g_string_free (out, FALSE);
 }
 
