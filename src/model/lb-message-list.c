@@ -348,6 +348,8 @@ read_source_rows (GTask *task)
     }
 }
 
+/* The list's order: newest first, then the highest key, then the first
+ * source (a unified list can hold equal places from two stores). */
 static gboolean
 position_before (const LbStorePosition *a,
                  guint                  source_a,
@@ -607,6 +609,18 @@ range_loaded (LbMessageList *self,
   return TRUE;
 }
 
+/* Puts rows [from, to) in the window and asks for their pages. */
+static void
+request_range (LbMessageList *self,
+               guint          from,
+               guint          to)
+{
+  ensure_window (self, from, to);
+  for (guint page = from / LB_MESSAGE_LIST_PAGE_SIZE;
+       page * LB_MESSAGE_LIST_PAGE_SIZE < MIN (to, self->n_items); page++)
+    request_page (self, page);
+}
+
 static void
 check_waiters (LbMessageList *self,
                GError        *error)
@@ -633,10 +647,7 @@ check_waiters (LbMessageList *self,
                 window_get (self, MIN (waiter->end, self->n_items) - 1) == NULL))
         {
           /* the window moved away: bring it back */
-          ensure_window (self, waiter->position, waiter->end);
-          for (guint page = waiter->position / LB_MESSAGE_LIST_PAGE_SIZE;
-               page * LB_MESSAGE_LIST_PAGE_SIZE < MIN (waiter->end, self->n_items); page++)
-            request_page (self, page);
+          request_range (self, waiter->position, waiter->end);
         }
       l = next;
     }
@@ -677,12 +688,7 @@ lb_message_list_fetch_async (LbMessageList       *self,
   self->waiters = g_list_append (self->waiters, waiter);
 
   if (position < self->n_items)
-    {
-      ensure_window (self, position, position + n_items);
-      for (guint page = position / LB_MESSAGE_LIST_PAGE_SIZE;
-           page * LB_MESSAGE_LIST_PAGE_SIZE < MIN (position + n_items, self->n_items); page++)
-        request_page (self, page);
-    }
+    request_range (self, position, position + n_items);
   check_waiters (self, NULL);
 }
 
@@ -988,17 +994,9 @@ apply_updates (LbMessageList *self,
     }
 }
 
-static gboolean
-sorts_before (const LbStorePosition *a,
-              const LbStorePosition *b)
-{
-  return a->date > b->date || (a->date == b->date && a->key > b->key);
-}
-
 typedef struct
 {
   Batch *batch;
-  LbStore *store;
   GArray *positions;   /* removes then adds */
   GArray *counts;      /* summed over the sources */
   guint outstanding;
@@ -1011,7 +1009,6 @@ counting_free (Counting *counting)
   batch_free (counting->batch);
   g_array_unref (counting->positions);
   g_array_unref (counting->counts);
-  g_object_unref (counting->store);
   g_free (counting);
 }
 
@@ -1129,30 +1126,20 @@ process_counts (LbMessageList *self,
       guint pos = g_array_index (counting->counts, guint, i);
 
       for (guint j = 0; j < batch->adds->len; j++)
-        if (sorts_before (&g_array_index (batch->adds, LbStorePosition, j), r))
+        if (position_before (&g_array_index (batch->adds, LbStorePosition, j), 0, r, 0))
           pos--;
       for (guint j = 0; j < n_removes; j++)
-        if (j != i && sorts_before (&g_array_index (batch->removes, LbStorePosition, j), r))
+        if (j != i && position_before (&g_array_index (batch->removes, LbStorePosition, j), 0, r, 0))
           pos++;
       g_array_append_val (old_positions, pos);
     }
 
   /* remove from the bottom up, so each position holds as we go */
-  for (guint k = 0; k < n_removes; k++)
+  g_array_sort (old_positions, compare_uint);
+  for (guint k = n_removes; k-- > 0;)
     {
-      guint best = G_MAXUINT, best_i = 0;
+      guint best = g_array_index (old_positions, guint, k);
 
-      for (guint i = 0; i < n_removes; i++)
-        {
-          guint pos = g_array_index (old_positions, guint, i);
-
-          if (pos != G_MAXUINT && (best == G_MAXUINT || pos > best))
-            {
-              best = pos;
-              best_i = i;
-            }
-        }
-      g_array_index (old_positions, guint, best_i) = G_MAXUINT;
       if (best >= self->n_items)
         continue;
 
@@ -1188,7 +1175,7 @@ process_counts (LbMessageList *self,
   while (self->window->len > LB_MESSAGE_LIST_MAX_RESIDENT)
     g_ptr_array_remove_index (self->window, self->window->len - 1);
 
-  apply_updates (self, counting->store, batch->updates);
+  apply_updates (self, batch->store, batch->updates);
   counting_free (counting);
   finish_batch (self);
 }
@@ -1225,7 +1212,6 @@ process_batches (LbMessageList *self)
   self->busy = TRUE;
   counting = g_new0 (Counting, 1);
   counting->batch = batch;
-  counting->store = g_object_ref (batch->store);
   counting->positions = g_array_new (FALSE, FALSE, sizeof (LbStorePosition));
   g_array_append_vals (counting->positions, batch->removes->data, batch->removes->len);
   g_array_append_vals (counting->positions, batch->adds->data, batch->adds->len);
