@@ -161,27 +161,6 @@ lb_incoming_protocol_get_type (void)
   return type_id;
 }
 
-GType
-lb_net_security_get_type (void)
-{
-  static gsize type_id = 0;
-
-  if (g_once_init_enter (&type_id))
-    {
-      static const GEnumValue values[] = {
-        { LB_NET_SECURITY_TLS, "LB_NET_SECURITY_TLS", "tls" },
-        { LB_NET_SECURITY_STARTTLS, "LB_NET_SECURITY_STARTTLS", "starttls" },
-        { LB_NET_SECURITY_NONE, "LB_NET_SECURITY_NONE", "none" },
-        { 0, NULL, NULL },
-      };
-      GType type = g_enum_register_static (g_intern_static_string ("LbNetSecurity"), values);
-
-      g_once_init_leave (&type_id, type);
-    }
-
-  return type_id;
-}
-
 /**
  * lb_incoming_protocol_to_string:
  *

@@ -35,13 +35,6 @@ const char *lb_incoming_protocol_to_string   (LbIncomingProtocol  protocol);
 gboolean    lb_incoming_protocol_from_string (const char         *str,
                                               LbIncomingProtocol *out_protocol);
 
-/* The GType of the engine's LbNetSecurity, which has none of its own (the
- * engine defines no GObject types): it belongs next to the enum and should
- * move there if the engine ever grows GObject types. */
-#define LB_TYPE_NET_SECURITY (lb_net_security_get_type ())
-
-GType       lb_net_security_get_type         (void) G_GNUC_CONST;
-
 /**
  * LbAccountError:
  * @LB_ACCOUNT_ERROR_INVALID_ID: the id is not a safe file name

@@ -49,33 +49,6 @@ enum {
 
 static GParamSpec *properties[N_PROPS];
 
-GType
-lb_folder_role_get_type (void)
-{
-  static gsize type_id = 0;
-
-  if (g_once_init_enter (&type_id))
-    {
-      /* the nicks are lb_folder_role_to_string()'s names */
-      static const GEnumValue values[] = {
-        { LB_FOLDER_ROLE_NONE, "LB_FOLDER_ROLE_NONE", "none" },
-        { LB_FOLDER_ROLE_INBOX, "LB_FOLDER_ROLE_INBOX", "inbox" },
-        { LB_FOLDER_ROLE_SENT, "LB_FOLDER_ROLE_SENT", "sent" },
-        { LB_FOLDER_ROLE_DRAFTS, "LB_FOLDER_ROLE_DRAFTS", "drafts" },
-        { LB_FOLDER_ROLE_TRASH, "LB_FOLDER_ROLE_TRASH", "trash" },
-        { LB_FOLDER_ROLE_JUNK, "LB_FOLDER_ROLE_JUNK", "junk" },
-        { LB_FOLDER_ROLE_ARCHIVE, "LB_FOLDER_ROLE_ARCHIVE", "archive" },
-        { LB_FOLDER_ROLE_OUTBOX, "LB_FOLDER_ROLE_OUTBOX", "outbox" },
-        { 0, NULL, NULL },
-      };
-      GType type = g_enum_register_static (g_intern_static_string ("LbFolderRole"), values);
-
-      g_once_init_leave (&type_id, type);
-    }
-
-  return type_id;
-}
-
 static void
 folder_changed_cb (LbStore            *store,
                    const LbFolderInfo *info,

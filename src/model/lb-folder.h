@@ -11,10 +11,6 @@
 
 G_BEGIN_DECLS
 
-#define LB_TYPE_FOLDER_ROLE (lb_folder_role_get_type ())
-
-GType         lb_folder_role_get_type       (void) G_GNUC_CONST;
-
 #define LB_TYPE_FOLDER (lb_folder_get_type ())
 
 G_DECLARE_FINAL_TYPE (LbFolder, lb_folder, LB, FOLDER, GObject)

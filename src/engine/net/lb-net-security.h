@@ -5,7 +5,7 @@
 
 #pragma once
 
-#include <glib.h>
+#include <glib-object.h>
 
 G_BEGIN_DECLS
 
@@ -22,6 +22,9 @@ typedef enum
   LB_NET_SECURITY_NONE,
 } LbNetSecurity;
 
+#define LB_TYPE_NET_SECURITY (lb_net_security_get_type ())
+
+GType       lb_net_security_get_type    (void) G_GNUC_CONST;
 const char *lb_net_security_to_string   (LbNetSecurity  security);
 gboolean    lb_net_security_from_string (const char    *str,
                                          LbNetSecurity *out_security);

@@ -78,34 +78,48 @@ G_DEFINE_BOXED_TYPE (LbStoreOp, lb_store_op, lb_store_op_copy, lb_store_op_free)
 
 /* ------------------------------------------------------------------ boxed types */
 
-static const char * const role_names[] = {
-  [LB_FOLDER_ROLE_NONE] = "none",
-  [LB_FOLDER_ROLE_INBOX] = "inbox",
-  [LB_FOLDER_ROLE_SENT] = "sent",
-  [LB_FOLDER_ROLE_DRAFTS] = "drafts",
-  [LB_FOLDER_ROLE_TRASH] = "trash",
-  [LB_FOLDER_ROLE_JUNK] = "junk",
-  [LB_FOLDER_ROLE_ARCHIVE] = "archive",
-  [LB_FOLDER_ROLE_OUTBOX] = "outbox",
+/* The nicks are the names the CLI prints and tests read. */
+static const GEnumValue role_values[] = {
+  { LB_FOLDER_ROLE_NONE, "LB_FOLDER_ROLE_NONE", "none" },
+  { LB_FOLDER_ROLE_INBOX, "LB_FOLDER_ROLE_INBOX", "inbox" },
+  { LB_FOLDER_ROLE_SENT, "LB_FOLDER_ROLE_SENT", "sent" },
+  { LB_FOLDER_ROLE_DRAFTS, "LB_FOLDER_ROLE_DRAFTS", "drafts" },
+  { LB_FOLDER_ROLE_TRASH, "LB_FOLDER_ROLE_TRASH", "trash" },
+  { LB_FOLDER_ROLE_JUNK, "LB_FOLDER_ROLE_JUNK", "junk" },
+  { LB_FOLDER_ROLE_ARCHIVE, "LB_FOLDER_ROLE_ARCHIVE", "archive" },
+  { LB_FOLDER_ROLE_OUTBOX, "LB_FOLDER_ROLE_OUTBOX", "outbox" },
+  { 0, NULL, NULL },
 };
+
+GType
+lb_folder_role_get_type (void)
+{
+  static gsize type_id = 0;
+
+  if (g_once_init_enter (&type_id))
+    g_once_init_leave (&type_id, g_enum_register_static (g_intern_static_string ("LbFolderRole"),
+                                                         role_values));
+
+  return type_id;
+}
 
 const char *
 lb_folder_role_to_string (LbFolderRole role)
 {
-  if ((guint) role >= G_N_ELEMENTS (role_names))
+  if ((guint) role >= G_N_ELEMENTS (role_values) - 1)
     return "none";
-  return role_names[role];
+  return role_values[role].value_nick;
 }
 
 gboolean
 lb_folder_role_from_string (const char   *string,
                             LbFolderRole *role)
 {
-  for (guint i = 0; i < G_N_ELEMENTS (role_names); i++)
+  for (guint i = 0; role_values[i].value_nick != NULL; i++)
     {
-      if (g_strcmp0 (string, role_names[i]) == 0)
+      if (g_strcmp0 (string, role_values[i].value_nick) == 0)
         {
-          *role = i;
+          *role = role_values[i].value;
           return TRUE;
         }
     }

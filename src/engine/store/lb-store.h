@@ -54,6 +54,9 @@ typedef enum
   LB_FOLDER_ROLE_OUTBOX,
 } LbFolderRole;
 
+#define LB_TYPE_FOLDER_ROLE (lb_folder_role_get_type ())
+
+GType         lb_folder_role_get_type    (void) G_GNUC_CONST;
 const char   *lb_folder_role_to_string   (LbFolderRole  role);
 gboolean      lb_folder_role_from_string (const char   *string,
                                           LbFolderRole *role);
