@@ -1,0 +1,7 @@
+/* lb-imap-sync.c
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#include "config.h"
+#include "lb-imap-sync.h"
