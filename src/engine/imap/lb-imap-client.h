@@ -58,6 +58,10 @@ typedef enum
   LB_IMAP_STATE_LOGOUT,        /* closed, by LOGOUT, BYE or a dropped connection */
 } LbImapState;
 
+#define LB_TYPE_IMAP_CLIENT (lb_imap_client_get_type ())
+
+G_DECLARE_FINAL_TYPE (LbImapClient, lb_imap_client, LB, IMAP_CLIENT, GObject)
+
 /* what SELECT/EXAMINE told us */
 typedef struct
 {
@@ -97,10 +101,6 @@ typedef void (*LbImapTraceFunc) (LbImapClient *client,
                                  gboolean      sent,
                                  const char   *line,
                                  gpointer      user_data);
-
-#define LB_TYPE_IMAP_CLIENT (lb_imap_client_get_type ())
-
-G_DECLARE_FINAL_TYPE (LbImapClient, lb_imap_client, LB, IMAP_CLIENT, GObject)
 
 /* @stream: a connected stream (plain or TLS); the client reads the greeting
  * with lb_imap_client_greet_async() */
