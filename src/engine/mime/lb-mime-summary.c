@@ -2088,3 +2088,167 @@ lb_mime_summary_parse (GBytes  *raw,
 
   return summary;
 }
+
+/* ---- headers from elsewhere ------------------------------------------ */
+
+/* An IMAP server hands over the headers a list needs already split out
+ * (ENVELOPE, HEADER.FIELDS), so the sync does not parse whole messages;
+ * these read those pieces the way lb_mime_summary_parse() reads a whole
+ * message, so a message looks the same however it arrived. */
+
+static GMimeParserOptions *
+fallback_options (void)
+{
+  static gsize options;
+
+  if (g_once_init_enter (&options))
+    {
+      const char *charsets[] = { "UTF-8", "windows-1252", NULL };
+      GMimeParserOptions *made = g_mime_parser_options_new ();
+
+      g_mime_parser_options_set_fallback_charsets (made, charsets);
+      g_once_init_leave (&options, (gsize) made);
+    }
+
+  return (GMimeParserOptions *) options;
+}
+
+static gboolean
+needs_decoding (const char *raw)
+{
+  for (const char *p = raw; *p != '\0'; p++)
+    if ((guchar) *p >= 0x80 || (p[0] == '=' && p[1] == '?') || (guchar) *p < 0x20)
+      return TRUE;
+  return FALSE;
+}
+
+/**
+ * lb_mime_decode_header_text:
+ * @raw: (nullable): a header value as sent: folded, with RFC 2047 words or
+ *   raw 8-bit bytes
+ *
+ * Returns: (transfer full) (nullable): the text as UTF-8 on one line, or
+ *   %NULL when nothing is left
+ */
+char *
+lb_mime_decode_header_text (const char *raw)
+{
+  char *unfolded;
+  char *repaired;
+  char *decoded;
+
+  if (raw == NULL)
+    return NULL;
+  if (!needs_decoding (raw))
+    return take_header_text (g_strdup (raw));
+
+  unfolded = g_mime_utils_header_unfold (raw);
+  repaired = repair_encoded_words (unfolded);
+  if (repaired != NULL)
+    {
+      g_free (unfolded);
+      unfolded = repaired;
+    }
+  decoded = g_mime_utils_header_decode_text (g_utf8_validate (raw, -1, NULL) ? NULL : fallback_options (),
+                                             unfolded);
+  g_free (unfolded);
+
+  return take_header_text (decoded);
+}
+
+/**
+ * lb_mime_append_address:
+ * @out: where the address list is being written
+ * @name: (nullable): the display name as sent (RFC 2047 words allowed)
+ * @addr: (nullable): the address, "user@domain"
+ *
+ * Appends one mailbox to @out as #LbMessageSummary.from and the other
+ * address fields write it ("Name <addr>" or "addr"), with ", " before it
+ * unless @out is empty.
+ */
+void
+lb_mime_append_address (GString    *out,
+                        const char *name,
+                        const char *addr)
+{
+  g_autofree char *decoded = lb_mime_decode_header_text (name);
+  g_autofree char *valid_addr = addr != NULL ? g_utf8_make_valid (addr, -1) : NULL;
+
+  if (decoded == NULL && (valid_addr == NULL || *valid_addr == '\0'))
+    return;
+
+  if (out->len > 0)
+    g_string_append (out, ", ");
+
+  if (decoded != NULL)
+    {
+      g_autofree char *quoted = g_mime_utils_quote_string (decoded);
+
+      g_string_append (out, quoted);
+      if (valid_addr != NULL && *valid_addr != '\0')
+        g_string_append_printf (out, " <%s>", valid_addr);
+    }
+  else
+    {
+      g_string_append (out, valid_addr);
+    }
+}
+
+/**
+ * lb_mime_parse_ids:
+ * @raw: (nullable): a Message-ID, In-Reply-To or References value as sent
+ * @all: whether to return all ids (References) or only the first
+ *
+ * Returns: (transfer full) (nullable): the ids without angle brackets,
+ *   separated by single spaces, as #LbMessageSummary keeps them; %NULL
+ *   when there is none
+ */
+char *
+lb_mime_parse_ids (const char *raw,
+                   gboolean    all)
+{
+  GPtrArray *ids;
+  char *result = NULL;
+
+  if (raw == NULL)
+    return NULL;
+
+  ids = parse_ids (raw, TRUE);
+  if (ids->len > 0)
+    result = all ? join_ids (ids) : g_strdup (g_ptr_array_index (ids, 0));
+  g_ptr_array_unref (ids);
+
+  return result;
+}
+
+/**
+ * lb_mime_parse_date:
+ * @raw: (nullable): a Date header value
+ * @fallback_date: the arrival time, seconds since the epoch
+ *
+ * Returns: the date, seconds since the epoch, by the rules of
+ *   lb_mime_summary_parse(): @fallback_date when @raw is missing or not
+ *   believable
+ */
+gint64
+lb_mime_parse_date (const char *raw,
+                    gint64      fallback_date)
+{
+  g_autoptr(GDateTime) date = NULL;
+  gint64 latest;
+  gint64 seconds;
+
+  if (raw == NULL)
+    return fallback_date;
+
+  date = g_mime_utils_header_decode_date (raw);
+  if (date == NULL)
+    return fallback_date;
+
+  seconds = g_date_time_to_unix (date);
+  latest = fallback_date > 0 ? fallback_date : g_get_real_time () / G_USEC_PER_SEC;
+  if (seconds <= 0 || seconds > latest + DATE_FUTURE_SLACK)
+    return fallback_date;
+
+  return seconds;
+}

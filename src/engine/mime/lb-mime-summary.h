@@ -31,4 +31,14 @@ LbMessageSummary *lb_mime_summary_parse (GBytes   *raw,
                                          char    **body_text,
                                          GError  **error);
 
+/* for headers that arrive split out (IMAP ENVELOPE, HEADER.FIELDS) */
+char             *lb_mime_decode_header_text (const char *raw);
+void              lb_mime_append_address     (GString    *out,
+                                              const char *name,
+                                              const char *addr);
+char             *lb_mime_parse_ids          (const char *raw,
+                                              gboolean    all);
+gint64            lb_mime_parse_date         (const char *raw,
+                                              gint64      fallback_date);
+
 G_END_DECLS
