@@ -33,6 +33,7 @@ typedef struct
   guint64 literal_left;     /* bytes of a literal still to skip */
   gsize   max_line;
   guint64 max_literal;
+  gsize   line_start;       /* where the line being scanned starts */
 } LbImapFramer;
 
 #define LB_IMAP_MAX_LINE_DEFAULT     (1024 * 1024)

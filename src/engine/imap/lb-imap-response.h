@@ -205,6 +205,10 @@ typedef struct
   guint64          gm_msgid;
   guint64          gm_thrid;
   char           **gm_labels;
+  /* items this parser has no field for (BINARY.SIZE[1], SAVEDATE, PREVIEW,
+   * unknown ones), parsed generically: name (an ATOM, upper-cased), value,
+   * name, value...; NULL when none */
+  GPtrArray       *extra;
 } LbImapFetch;
 
 typedef struct
@@ -216,6 +220,9 @@ typedef struct
   char   *raw_mailbox;  /* exactly as sent */
   char   *old_name;     /* LIST-EXTENDED OLDNAME, decoded; NULL if absent */
   char  **child_info;   /* LIST-EXTENDED CHILDINFO; NULL if absent */
+  /* other LIST-EXTENDED data: tag (an ATOM, upper-cased), value, tag,
+   * value...; NULL if none */
+  GPtrArray *extended;
 } LbImapList;
 
 typedef enum /*< flags >*/
@@ -370,7 +377,16 @@ GArray         *lb_imap_set_expand        (GArray         *set,
                                            guint           max_values,
                                            GError        **error);
 
+LbImapResponse *lb_imap_response_new      (void);
+
 void            lb_imap_fetch_free        (LbImapFetch    *fetch);
+void            lb_imap_section_free      (LbImapSection  *section);
+void            lb_imap_list_free         (LbImapList     *list);
+void            lb_imap_status_data_free  (LbImapStatusData *status);
+void            lb_imap_esearch_free      (LbImapEsearch  *esearch);
+void            lb_imap_namespace_entry_free (LbImapNamespaceEntry *entry);
+LbImapQuota    *lb_imap_quota_new         (void);
+void            lb_imap_quota_free        (LbImapQuota    *quota);
 void            lb_imap_envelope_free     (LbImapEnvelope *envelope);
 void            lb_imap_body_free         (LbImapBody     *body);
 void            lb_imap_address_free      (LbImapAddress  *address);
