@@ -23,7 +23,8 @@
  *   [Identity 0]    Name, Address, Signature, ReplyTo   (0 is the default)
  *   [Identity 1]    ...
  *   [Incoming]      Protocol=imap|pop3, Host, Port, Security=tls|starttls|none,
- *                   User, KeepOnServer, DeleteAfterDays, DeleteWhenDeletedHere
+ *                   User, AllowPlaintextLogin, OfflineDays, PollMinutes,
+ *                   KeepOnServer, DeleteAfterDays, DeleteWhenDeletedHere
  *   [Outgoing]      Host, Port, Security, User
  *   [Certificates]  Pinned=host:port SHA-256-FINGERPRINT;...
  *
@@ -63,6 +64,9 @@ struct _LbAccount
   guint16             incoming_port;
   LbNetSecurity       incoming_security;
   char               *incoming_user;
+  gboolean            allow_plaintext_password;
+  guint               offline_days;
+  guint               poll_minutes;
 
   gboolean            pop3_keep_on_server;
   guint               pop3_delete_after_days;
@@ -115,6 +119,9 @@ enum {
   PROP_INCOMING_PORT,
   PROP_INCOMING_SECURITY,
   PROP_INCOMING_USER,
+  PROP_ALLOW_PLAINTEXT_PASSWORD,
+  PROP_OFFLINE_DAYS,
+  PROP_POLL_MINUTES,
   PROP_POP3_KEEP_ON_SERVER,
   PROP_POP3_DELETE_AFTER_DAYS,
   PROP_POP3_DELETE_WHEN_DELETED_HERE,
@@ -134,6 +141,7 @@ static const char *const account_keys[] = { "DisplayName", "Position", NULL };
 static const char *const identity_keys[] = { "Name", "Address", "Signature", "ReplyTo", NULL };
 static const char *const incoming_keys[] = {
   "Protocol", "Host", "Port", "Security", "User",
+  "AllowPlaintextLogin", "OfflineDays", "PollMinutes",
   "KeepOnServer", "DeleteAfterDays", "DeleteWhenDeletedHere", NULL
 };
 static const char *const outgoing_keys[] = { "Host", "Port", "Security", "User", NULL };
@@ -486,6 +494,18 @@ lb_account_get_property (GObject    *object,
       g_value_set_string (value, self->incoming_user);
       break;
 
+    case PROP_ALLOW_PLAINTEXT_PASSWORD:
+      g_value_set_boolean (value, self->allow_plaintext_password);
+      break;
+
+    case PROP_OFFLINE_DAYS:
+      g_value_set_uint (value, self->offline_days);
+      break;
+
+    case PROP_POLL_MINUTES:
+      g_value_set_uint (value, self->poll_minutes);
+      break;
+
     case PROP_POP3_KEEP_ON_SERVER:
       g_value_set_boolean (value, self->pop3_keep_on_server);
       break;
@@ -571,6 +591,18 @@ lb_account_set_property (GObject      *object,
 
     case PROP_INCOMING_USER:
       lb_account_set_incoming_user (self, g_value_get_string (value));
+      break;
+
+    case PROP_ALLOW_PLAINTEXT_PASSWORD:
+      lb_account_set_allow_plaintext_password (self, g_value_get_boolean (value));
+      break;
+
+    case PROP_OFFLINE_DAYS:
+      lb_account_set_offline_days (self, g_value_get_uint (value));
+      break;
+
+    case PROP_POLL_MINUTES:
+      lb_account_set_poll_minutes (self, g_value_get_uint (value));
       break;
 
     case PROP_POP3_KEEP_ON_SERVER:
@@ -730,6 +762,46 @@ lb_account_class_init (LbAccountClass *klass)
   properties[PROP_INCOMING_USER] = string_param ("incoming-user", 0);
 
   /**
+   * LbAccount:allow-plaintext-password:
+   *
+   * Whether the user agreed to send the incoming server's password over a
+   * connection without encryption (#LbAccount:incoming-security none),
+   * where anyone on the way can read it. Without it, logging in over
+   * such a connection is refused. Stored as AllowPlaintextLogin: a key
+   * named like a password would be dropped from account files.
+   */
+  properties[PROP_ALLOW_PLAINTEXT_PASSWORD] = boolean_param ("allow-plaintext-password", FALSE);
+
+  /**
+   * LbAccount:offline-days:
+   *
+   * IMAP: keep the whole messages of the last this many days downloaded,
+   * for reading them without a connection; 0 (the default) downloads a
+   * message only when it is opened, which spares disk space and metered
+   * connections.
+   */
+  properties[PROP_OFFLINE_DAYS] =
+    g_param_spec_uint ("offline-days", NULL, NULL,
+                       0, G_MAXINT, 0,
+                       (G_PARAM_READWRITE |
+                        G_PARAM_EXPLICIT_NOTIFY |
+                        G_PARAM_STATIC_STRINGS));
+
+  /**
+   * LbAccount:poll-minutes:
+   *
+   * IMAP: how often to look for changes in the folders that are not
+   * watched continuously (the Inbox and the open folder are, with IDLE);
+   * 0 never. The default is 5.
+   */
+  properties[PROP_POLL_MINUTES] =
+    g_param_spec_uint ("poll-minutes", NULL, NULL,
+                       0, G_MAXINT, 5,
+                       (G_PARAM_READWRITE |
+                        G_PARAM_EXPLICIT_NOTIFY |
+                        G_PARAM_STATIC_STRINGS));
+
+  /**
    * LbAccount:pop3-keep-on-server:
    *
    * Whether POP3 leaves downloaded messages on the server. Nothing is
@@ -810,6 +882,7 @@ lb_account_init (LbAccount *self)
   self->identities = g_list_store_new (LB_TYPE_IDENTITY);
   self->incoming_protocol = LB_INCOMING_IMAP;
   self->incoming_security = LB_NET_SECURITY_TLS;
+  self->poll_minutes = 5;
   self->pop3_keep_on_server = TRUE;
   self->smtp_security = LB_NET_SECURITY_TLS;
   self->pinned_certificates = g_new0 (char *, 1);
@@ -1190,6 +1263,61 @@ lb_account_set_incoming_user (LbAccount  *self,
   g_return_if_fail (LB_IS_ACCOUNT (self));
 
   set_string (self, &self->incoming_user, user, PROP_INCOMING_USER);
+}
+
+/* IMAP settings */
+
+gboolean
+lb_account_get_allow_plaintext_password (LbAccount *self)
+{
+  g_return_val_if_fail (LB_IS_ACCOUNT (self), FALSE);
+
+  return self->allow_plaintext_password;
+}
+
+void
+lb_account_set_allow_plaintext_password (LbAccount *self,
+                                         gboolean   allow)
+{
+  g_return_if_fail (LB_IS_ACCOUNT (self));
+
+  set_boolean (self, &self->allow_plaintext_password, allow, PROP_ALLOW_PLAINTEXT_PASSWORD);
+}
+
+guint
+lb_account_get_offline_days (LbAccount *self)
+{
+  g_return_val_if_fail (LB_IS_ACCOUNT (self), 0);
+
+  return self->offline_days;
+}
+
+void
+lb_account_set_offline_days (LbAccount *self,
+                             guint      days)
+{
+  g_return_if_fail (LB_IS_ACCOUNT (self));
+  g_return_if_fail (days <= G_MAXINT);
+
+  set_uint (self, &self->offline_days, days, PROP_OFFLINE_DAYS);
+}
+
+guint
+lb_account_get_poll_minutes (LbAccount *self)
+{
+  g_return_val_if_fail (LB_IS_ACCOUNT (self), 5);
+
+  return self->poll_minutes;
+}
+
+void
+lb_account_set_poll_minutes (LbAccount *self,
+                             guint      minutes)
+{
+  g_return_if_fail (LB_IS_ACCOUNT (self));
+  g_return_if_fail (minutes <= G_MAXINT);
+
+  set_uint (self, &self->poll_minutes, minutes, PROP_POLL_MINUTES);
 }
 
 /* POP3 deletion rules */
@@ -2120,6 +2248,7 @@ lb_account_new_from_key_file (GKeyFile    *key_file,
 
   if (!read_security (key_file, "Incoming", &self->incoming_security, error) ||
       !read_string (key_file, "Incoming", "User", &self->incoming_user, error) ||
+      !read_boolean (key_file, "Incoming", "AllowPlaintextLogin", &self->allow_plaintext_password, error) ||
       !read_boolean (key_file, "Incoming", "KeepOnServer", &self->pop3_keep_on_server, error) ||
       !read_boolean (key_file, "Incoming", "DeleteWhenDeletedHere",
                      &self->pop3_delete_when_deleted_here, error))
@@ -2129,6 +2258,16 @@ lb_account_new_from_key_file (GKeyFile    *key_file,
   if (!read_uint (key_file, "Incoming", "DeleteAfterDays", G_MAXINT, &value, error))
     return NULL;
   self->pop3_delete_after_days = (guint) value;
+
+  value = 0;
+  if (!read_uint (key_file, "Incoming", "OfflineDays", G_MAXINT, &value, error))
+    return NULL;
+  self->offline_days = (guint) value;
+
+  value = self->poll_minutes;
+  if (!read_uint (key_file, "Incoming", "PollMinutes", G_MAXINT, &value, error))
+    return NULL;
+  self->poll_minutes = (guint) value;
 
   /* [Outgoing] */
   if (!read_host (key_file, "Outgoing", FALSE, &self->smtp_host, error))
@@ -2281,6 +2420,9 @@ lb_account_to_key_file (LbAccount *self)
   g_key_file_set_string (key_file, "Incoming", "Security",
                          lb_net_security_to_string (self->incoming_security));
   set_optional_string (key_file, "Incoming", "User", self->incoming_user);
+  g_key_file_set_boolean (key_file, "Incoming", "AllowPlaintextLogin", self->allow_plaintext_password);
+  g_key_file_set_uint64 (key_file, "Incoming", "OfflineDays", self->offline_days);
+  g_key_file_set_uint64 (key_file, "Incoming", "PollMinutes", self->poll_minutes);
   g_key_file_set_boolean (key_file, "Incoming", "KeepOnServer", self->pop3_keep_on_server);
   g_key_file_set_uint64 (key_file, "Incoming", "DeleteAfterDays", self->pop3_delete_after_days);
   g_key_file_set_boolean (key_file, "Incoming", "DeleteWhenDeletedHere",

@@ -108,6 +108,16 @@ const char         *lb_account_get_incoming_user                 (LbAccount     
 void                lb_account_set_incoming_user                 (LbAccount           *self,
                                                                   const char          *user);
 
+gboolean            lb_account_get_allow_plaintext_password      (LbAccount           *self);
+void                lb_account_set_allow_plaintext_password      (LbAccount           *self,
+                                                                  gboolean             allow);
+guint               lb_account_get_offline_days                  (LbAccount           *self);
+void                lb_account_set_offline_days                  (LbAccount           *self,
+                                                                  guint                days);
+guint               lb_account_get_poll_minutes                  (LbAccount           *self);
+void                lb_account_set_poll_minutes                  (LbAccount           *self,
+                                                                  guint                minutes);
+
 gboolean            lb_account_get_pop3_keep_on_server           (LbAccount           *self);
 void                lb_account_set_pop3_keep_on_server           (LbAccount           *self,
                                                                   gboolean             keep);
