@@ -1156,6 +1156,1184 @@ test_store_search (Fixture       *fixture,
   }
 }
 
+/* ------------------------------------------------------------------ server folders in step (IMAP sync) */
+
+typedef struct
+{
+  GPtrArray *changes;   /* LbStoreChange */
+  GPtrArray *folders;   /* LbFolderInfo */
+  GArray    *removed;   /* gint64 folder ids */
+  LbStore   *store;
+} SyncRecorder;
+
+static void
+sync_on_changed (LbStore      *store,
+                 GPtrArray    *changes,
+                 SyncRecorder *recorder)
+{
+  for (guint i = 0; i < changes->len; i++)
+    g_ptr_array_add (recorder->changes, g_memdup2 (changes->pdata[i], sizeof (LbStoreChange)));
+}
+
+static void
+sync_on_folder_changed (LbStore      *store,
+                        LbFolderInfo *info,
+                        SyncRecorder *recorder)
+{
+  g_ptr_array_add (recorder->folders, lb_folder_info_copy (info));
+}
+
+static void
+sync_on_folder_removed (LbStore      *store,
+                        gint64        folder_id,
+                        SyncRecorder *recorder)
+{
+  g_array_append_val (recorder->removed, folder_id);
+}
+
+static SyncRecorder *
+sync_recorder_new (LbStore *store)
+{
+  SyncRecorder *recorder = g_new0 (SyncRecorder, 1);
+
+  recorder->changes = g_ptr_array_new_with_free_func (g_free);
+  recorder->folders = g_ptr_array_new_with_free_func ((GDestroyNotify) lb_folder_info_free);
+  recorder->removed = g_array_new (FALSE, FALSE, sizeof (gint64));
+  recorder->store = store;
+  g_signal_connect (store, "changed", G_CALLBACK (sync_on_changed), recorder);
+  g_signal_connect (store, "folder-changed", G_CALLBACK (sync_on_folder_changed), recorder);
+  g_signal_connect (store, "folder-removed", G_CALLBACK (sync_on_folder_removed), recorder);
+  return recorder;
+}
+
+static void
+sync_recorder_reset (SyncRecorder *recorder)
+{
+  g_ptr_array_set_size (recorder->changes, 0);
+  g_ptr_array_set_size (recorder->folders, 0);
+  g_array_set_size (recorder->removed, 0);
+}
+
+static void
+sync_recorder_free (SyncRecorder *recorder)
+{
+  g_signal_handlers_disconnect_by_data (recorder->store, recorder);
+  g_ptr_array_unref (recorder->changes);
+  g_ptr_array_unref (recorder->folders);
+  g_array_unref (recorder->removed);
+  g_free (recorder);
+}
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (SyncRecorder, sync_recorder_free)
+
+/* How many changes of @kind for @key were announced (any key for 0). */
+static guint
+count_changes (SyncRecorder      *recorder,
+               LbStoreChangeKind  kind,
+               gint64             key)
+{
+  guint n = 0;
+
+  for (guint i = 0; i < recorder->changes->len; i++)
+    {
+      LbStoreChange *change = recorder->changes->pdata[i];
+
+      if (change->kind == kind && (key == 0 || change->key == key))
+        n++;
+    }
+  return n;
+}
+
+static LbMessageSummary *
+summary_at (GPtrArray *summaries,
+            guint      index)
+{
+  return summaries->pdata[index];
+}
+
+static GArray *
+list_uids (LbStore *store,
+           gint64   folder_id)
+{
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GError) error = NULL;
+  GArray *states;
+
+  lb_store_list_uids_async (store, folder_id, NULL, lb_test_store_result, &result);
+  lb_test_wait (&result);
+  states = lb_store_list_uids_finish (store, result, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (states);
+  return states;
+}
+
+static void
+add_uid_state (GArray     *states,
+               guint32     uid,
+               guint       flags,
+               const char *keywords)
+{
+  LbStoreUidState state = { uid, flags, 0, g_strdup (keywords) };
+
+  g_array_append_val (states, state);
+}
+
+static void
+sync_flags (LbStore *store,
+            gint64   folder_id,
+            GArray  *states)
+{
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GError) error = NULL;
+
+  lb_store_sync_flags_async (store, folder_id, states, NULL, lb_test_store_result, &result);
+  lb_test_wait (&result);
+  g_assert_true (lb_store_sync_flags_finish (store, result, &error));
+  g_assert_no_error (error);
+}
+
+static void
+remove_uids (LbStore *store,
+             gint64   folder_id,
+             GArray  *uids)
+{
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GError) error = NULL;
+
+  lb_store_remove_uids_async (store, folder_id, uids, NULL, lb_test_store_result, &result);
+  lb_test_wait (&result);
+  g_assert_true (lb_store_remove_uids_finish (store, result, &error));
+  g_assert_no_error (error);
+}
+
+static void
+reset_folder (LbStore *store,
+              gint64   folder_id,
+              guint32  uidvalidity)
+{
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GError) error = NULL;
+
+  lb_store_reset_folder_async (store, folder_id, uidvalidity, NULL, lb_test_store_result, &result);
+  lb_test_wait (&result);
+  g_assert_true (lb_store_reset_folder_finish (store, result, &error));
+  g_assert_no_error (error);
+}
+
+static guint
+remove_orphans (LbStore *store,
+                gint64   folder_id)
+{
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GError) error = NULL;
+  guint count;
+
+  lb_store_remove_orphans_async (store, folder_id, NULL, lb_test_store_result, &result);
+  lb_test_wait (&result);
+  count = lb_store_remove_orphans_finish (store, result, &error);
+  g_assert_no_error (error);
+  return count;
+}
+
+static void
+set_uid (LbStore *store,
+         gint64   key,
+         guint32  uid)
+{
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GError) error = NULL;
+
+  lb_store_set_uid_async (store, key, uid, NULL, lb_test_store_result, &result);
+  lb_test_wait (&result);
+  g_assert_true (lb_store_set_uid_finish (store, result, &error));
+  g_assert_no_error (error);
+}
+
+static void
+cache_body (LbStore    *store,
+            gint64      key,
+            const char *text)
+{
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GBytes) raw = g_bytes_new (text, strlen (text));
+
+  lb_store_cache_body_async (store, key, raw, NULL, lb_test_store_result, &result);
+  lb_test_wait (&result);
+  g_assert_true (lb_store_cache_body_finish (store, result, &error));
+  g_assert_no_error (error);
+}
+
+/* The cached body of @key, or NULL with @error set. */
+static GBytes *
+read_body (LbStore  *store,
+           gint64    key,
+           GError  **error)
+{
+  g_autoptr(GAsyncResult) result = NULL;
+
+  lb_store_read_message_async (store, key, NULL, lb_test_store_result, &result);
+  lb_test_wait (&result);
+  return lb_store_read_message_finish (store, result, error);
+}
+
+static void
+assert_body (LbStore    *store,
+             gint64      key,
+             const char *text)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GBytes) bytes = read_body (store, key, &error);
+
+  g_assert_no_error (error);
+  g_assert_cmpmem (g_bytes_get_data (bytes, NULL), g_bytes_get_size (bytes), text, strlen (text));
+}
+
+static gboolean
+body_file_exists (const char *dir,
+                  gint64      key)
+{
+  g_autofree char *name = g_strdup_printf ("%" G_GINT64_FORMAT ".eml", key);
+  g_autofree char *path = g_build_filename (dir, "bodies", name, NULL);
+
+  return g_file_test (path, G_FILE_TEST_EXISTS);
+}
+
+/* The message @key is gone from the store. */
+static void
+assert_gone (LbStore *store,
+             gint64   key)
+{
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GError) error = NULL;
+
+  lb_store_get_message_async (store, key, NULL, lb_test_store_result, &result);
+  lb_test_wait (&result);
+  g_assert_null (lb_store_get_message_finish (store, result, &error));
+  g_assert_error (error, LB_STORE_ERROR, LB_STORE_ERROR_NOT_FOUND);
+}
+
+static GPtrArray *
+summaries_new (void)
+{
+  return g_ptr_array_new_with_free_func ((GDestroyNotify) lb_message_summary_unref);
+}
+
+static void
+test_store_imap_fields (Fixture       *fixture,
+                        gconstpointer  data)
+{
+  g_autoptr(LbFolderInfo) inbox = ensure_folder (fixture->store, "INBOX", LB_FOLDER_ROLE_INBOX, FALSE);
+  g_autoptr(GPtrArray) summaries = summaries_new ();
+  g_autoptr(GPtrArray) added = NULL;
+  g_autoptr(GPtrArray) page = NULL;
+  g_autoptr(LbMessageSummary) copy = NULL;
+  LbMessageSummary *summary = make_summary (5, 1600000000, "List mail", "l@example.test", NULL);
+
+  summary->list_id = g_strdup ("dev.lists.example.test");
+  summary->structure = g_strdup ("(\"text\" \"plain\" NIL NIL NIL \"7bit\" 12 1)");
+  summary->modseq = G_GUINT64_CONSTANT (9007199254740993);   /* beyond a double's precision */
+  summary->keywords = g_strdup ("$Label1 work");
+  g_ptr_array_add (summaries, summary);
+  added = add_summaries (fixture->store, inbox->id, summaries, LB_STORE_WRITE_NONE);
+
+  /* every read that fills a summary has them */
+  page = list_messages (fixture->store, inbox->id, 0, 10);
+  g_assert_cmpuint (page->len, ==, 1);
+  g_assert_cmpstr (summary_at (page, 0)->list_id, ==, "dev.lists.example.test");
+  g_assert_cmpstr (summary_at (page, 0)->structure, ==, "(\"text\" \"plain\" NIL NIL NIL \"7bit\" 12 1)");
+  g_assert_cmpuint (summary_at (page, 0)->modseq, ==, G_GUINT64_CONSTANT (9007199254740993));
+  g_assert_cmpstr (summary_at (page, 0)->keywords, ==, "$Label1 work");
+  {
+    g_autoptr(LbMessageSummary) one = get_message (fixture->store, summary->key);
+    g_autoptr(GPtrArray) found = search (fixture->store, "list", 0);
+
+    g_assert_cmpstr (one->list_id, ==, "dev.lists.example.test");
+    g_assert_cmpuint (one->modseq, ==, G_GUINT64_CONSTANT (9007199254740993));
+    g_assert_cmpuint (found->len, ==, 1);
+    g_assert_cmpstr (summary_at (found, 0)->structure, ==, summary->structure);
+  }
+
+  /* a copy owns copies of them */
+  copy = lb_message_summary_copy (summary);
+  g_assert_true (copy->list_id != summary->list_id);
+  g_assert_cmpstr (copy->list_id, ==, summary->list_id);
+  g_assert_cmpstr (copy->structure, ==, summary->structure);
+  g_assert_cmpuint (copy->modseq, ==, summary->modseq);
+}
+
+static void
+test_store_migrate_from_v3 (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *dir = g_dir_make_tmp ("lb-store-XXXXXX", &error);
+  g_autoptr(GPtrArray) again = summaries_new ();
+  g_autoptr(GPtrArray) adopted = NULL;
+  g_autoptr(GArray) states = NULL;
+  g_autoptr(GPtrArray) ops = NULL;
+  LbStore *store;
+
+  g_assert_no_error (error);
+
+  /* a store of schema 3 with a synced server folder, a queued change */
+  store = open_store_at (dir, 3, &error);
+  g_assert_no_error (error);
+  lb_test_finalize_store (store);
+  g_assert_cmpint (query_int (dir, "PRAGMA user_version"), ==, 3);
+  exec_sql (dir,
+            "INSERT INTO folders (path, name, delimiter, role, uidvalidity, uidnext)"
+            " VALUES ('INBOX', 'INBOX', '/', 1, 100, 3);"
+            "INSERT INTO messages (folder_id, uid, message_id, subject, date, flags, keywords, thread_id)"
+            " VALUES (1, 1, 'one@example.test', 'One', 1600000000, 1, NULL, 1),"
+            "        (1, 2, 'two@example.test', 'Two', 1600000100, 0, 'work', 2);"
+            "INSERT INTO pending_ops (kind, folder_path, uid, message_key, flags_add, created)"
+            " VALUES (1, 'INBOX', 2, 2, 4, 1600000200);");
+  g_assert_cmpint (query_int (dir, "SELECT count(*) FROM pragma_table_info ('messages')"
+                                   " WHERE name IN ('list_id', 'structure', 'modseq')"), ==, 0);
+
+  store = open_store (dir);
+  g_assert_cmpint (query_int (dir, "PRAGMA user_version"), ==, 4);
+  g_assert_cmpint (query_int (dir, "SELECT count(*) FROM pragma_table_info ('messages')"
+                                   " WHERE name IN ('list_id', 'structure', 'modseq')"), ==, 3);
+  g_assert_cmpint (query_int (dir, "SELECT count(*) FROM sqlite_master"
+                                   " WHERE name = 'messages_by_message_id'"), ==, 1);
+
+  /* the old rows read with the new fields empty */
+  {
+    g_autoptr(LbMessageSummary) two = get_message (store, 2);
+    g_autoptr(LbFolderInfo) inbox = get_folder (store, 1);
+
+    g_assert_cmpstr (two->subject, ==, "Two");
+    g_assert_cmpstr (two->keywords, ==, "work");
+    g_assert_null (two->list_id);
+    g_assert_null (two->structure);
+    g_assert_cmpuint (two->modseq, ==, 0);
+    g_assert_cmpuint (inbox->total, ==, 2);
+    g_assert_cmpuint (inbox->unread, ==, 1);
+  }
+  states = list_uids (store, 1);
+  g_assert_cmpuint (states->len, ==, 2);
+  g_assert_cmpuint (g_array_index (states, LbStoreUidState, 1).uid, ==, 2);
+  g_assert_cmpstr (g_array_index (states, LbStoreUidState, 1).keywords, ==, "work");
+
+  /* and the IMAP sync's operations work on them: UIDVALIDITY changes,
+   * the messages come back under new UIDs and keep their keys */
+  reset_folder (store, 1, 200);
+  g_ptr_array_add (again, make_summary (7, 1600000000, "One", "one@example.test", NULL));
+  g_ptr_array_add (again, make_summary (8, 1600000100, "Two", "two@example.test", NULL));
+  summary_at (again, 1)->flags = LB_MESSAGE_SEEN;
+  adopted = add_summaries (store, 1, again, LB_STORE_WRITE_NONE);
+  g_assert_cmpint (summary_at (adopted, 0)->key, ==, 1);
+  g_assert_cmpint (summary_at (adopted, 1)->key, ==, 2);
+  {
+    g_autoptr(LbMessageSummary) two = get_message (store, 2);
+
+    g_assert_cmpuint (two->uid, ==, 8);
+    /* its queued flag change is still on its way: the local flags stay */
+    g_assert_cmpuint (two->flags, ==, 0);
+  }
+  ops = list_ops (store);
+  g_assert_cmpuint (ops->len, ==, 1);
+  g_assert_cmpuint (((LbStoreOp *) ops->pdata[0])->uid, ==, 0);
+  g_assert_cmpuint (remove_orphans (store, 1), ==, 0);
+
+  lb_test_finalize_store (store);
+  lb_test_remove_tree (dir);
+}
+
+static void
+test_store_list_uids (Fixture       *fixture,
+                      gconstpointer  data)
+{
+  g_autoptr(LbFolderInfo) inbox = ensure_folder (fixture->store, "INBOX", LB_FOLDER_ROLE_INBOX, FALSE);
+  g_autoptr(LbFolderInfo) other = ensure_folder (fixture->store, "Other", LB_FOLDER_ROLE_NONE, FALSE);
+  g_autoptr(GPtrArray) summaries = summaries_new ();
+  g_autoptr(GPtrArray) elsewhere = summaries_new ();
+  g_autoptr(GPtrArray) added = NULL;
+  g_autoptr(GPtrArray) added2 = NULL;
+  g_autoptr(GArray) states = NULL;
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GError) error = NULL;
+
+  /* added in no particular order; one awaiting its UID; one elsewhere */
+  g_ptr_array_add (summaries, make_summary (30, 1600000000, "c", NULL, NULL));
+  g_ptr_array_add (summaries, make_summary (4, 1600000100, "a", NULL, NULL));
+  g_ptr_array_add (summaries, make_summary (0, 1600000200, "no uid", NULL, NULL));
+  g_ptr_array_add (summaries, make_summary (17, 1600000300, "b", NULL, NULL));
+  summary_at (summaries, 0)->flags = LB_MESSAGE_SEEN | LB_MESSAGE_FLAGGED;
+  summary_at (summaries, 0)->keywords = g_strdup ("$Forwarded work");
+  summary_at (summaries, 3)->keywords = g_strdup ("");
+  added = add_summaries (fixture->store, inbox->id, summaries, LB_STORE_WRITE_NONE);
+  g_ptr_array_add (elsewhere, make_summary (5, 1600000000, "d", NULL, NULL));
+  added2 = add_summaries (fixture->store, other->id, elsewhere, LB_STORE_WRITE_NONE);
+
+  states = list_uids (fixture->store, inbox->id);
+  g_assert_cmpuint (states->len, ==, 3);
+  g_assert_cmpuint (g_array_index (states, LbStoreUidState, 0).uid, ==, 4);
+  g_assert_cmpint (g_array_index (states, LbStoreUidState, 0).key, ==, summary_at (added, 1)->key);
+  g_assert_null (g_array_index (states, LbStoreUidState, 0).keywords);
+  g_assert_cmpuint (g_array_index (states, LbStoreUidState, 1).uid, ==, 17);
+  g_assert_null (g_array_index (states, LbStoreUidState, 1).keywords);
+  g_assert_cmpuint (g_array_index (states, LbStoreUidState, 2).uid, ==, 30);
+  g_assert_cmpuint (g_array_index (states, LbStoreUidState, 2).flags, ==, LB_MESSAGE_SEEN | LB_MESSAGE_FLAGGED);
+  g_assert_cmpstr (g_array_index (states, LbStoreUidState, 2).keywords, ==, "$Forwarded work");
+  g_assert_cmpint (g_array_index (states, LbStoreUidState, 2).key, ==, summary_at (added, 0)->key);
+
+  /* a folder that is gone */
+  lb_store_list_uids_async (fixture->store, 9999, NULL, lb_test_store_result, &result);
+  lb_test_wait (&result);
+  g_assert_null (lb_store_list_uids_finish (fixture->store, result, &error));
+  g_assert_error (error, LB_STORE_ERROR, LB_STORE_ERROR_NOT_FOUND);
+}
+
+#define MANY_UIDS 100000
+
+/* A folder of 100,000 synced messages: its UID list is read in one pass
+ * (the timing is printed; the assertions are on what comes back). */
+static void
+test_store_list_uids_many (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *dir = g_dir_make_tmp ("lb-store-XXXXXX", &error);
+  g_autoptr(GArray) states = NULL;
+  g_autoptr(GArray) gone = g_array_new (FALSE, FALSE, sizeof (guint32));
+  LbStore *store;
+  gint64 start;
+
+  g_assert_no_error (error);
+  store = open_store (dir);
+  lb_test_finalize_store (store);
+  /* rows made in SQL: the test is about reading them */
+  exec_sql (dir,
+            "INSERT INTO folders (path, name, role) VALUES ('INBOX', 'INBOX', 1);"
+            "WITH RECURSIVE n (x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM n WHERE x < 100000)"
+            " INSERT INTO messages (folder_id, uid, subject, date, flags, keywords)"
+            " SELECT 1, x * 2, 'Message ' || x, 1600000000 + x, x % 4,"
+            "        CASE WHEN x % 10 = 0 THEN '$Label' || (x % 3) END FROM n;");
+  store = open_store (dir);
+
+  start = g_get_monotonic_time ();
+  states = list_uids (store, 1);
+  g_test_message ("list_uids of %u rows: %.1f ms", states->len,
+                  (g_get_monotonic_time () - start) / 1000.0);
+
+  {
+    g_autoptr(GArray) again = NULL;
+
+    start = g_get_monotonic_time ();
+    again = list_uids (store, 1);
+    g_test_message ("list_uids again: %.1f ms", (g_get_monotonic_time () - start) / 1000.0);
+  }
+  g_assert_cmpuint (states->len, ==, MANY_UIDS);
+  for (guint i = 0; i < states->len; i++)
+    {
+      LbStoreUidState *state = &g_array_index (states, LbStoreUidState, i);
+      guint x = i + 1;
+
+      g_assert_cmpuint (state->uid, ==, x * 2);
+      g_assert_cmpuint (state->flags, ==, x % 4);
+      if (x % 10 == 0)
+        {
+          char want[16];
+
+          g_snprintf (want, sizeof want, "$Label%u", x % 3);
+          g_assert_cmpstr (state->keywords, ==, want);
+        }
+      else
+        g_assert_null (state->keywords);
+    }
+
+  /* half of them expunged on the server in one call */
+  for (guint i = 0; i < MANY_UIDS; i += 2)
+    g_array_append_val (gone, g_array_index (states, LbStoreUidState, i).uid);
+  start = g_get_monotonic_time ();
+  remove_uids (store, 1, gone);
+  g_test_message ("remove_uids of %u rows: %.1f ms", gone->len,
+                  (g_get_monotonic_time () - start) / 1000.0);
+  {
+    g_autoptr(LbFolderInfo) inbox = get_folder (store, 1);
+    g_autoptr(GArray) left = list_uids (store, 1);
+
+    g_assert_cmpuint (inbox->total, ==, MANY_UIDS / 2);
+    g_assert_cmpuint (left->len, ==, MANY_UIDS / 2);
+    g_assert_cmpuint (g_array_index (left, LbStoreUidState, 0).uid, ==, 4);
+  }
+
+  lb_test_finalize_store (store);
+  lb_test_remove_tree (dir);
+}
+
+static void
+test_store_sync_flags (Fixture       *fixture,
+                       gconstpointer  data)
+{
+  g_autoptr(LbFolderInfo) inbox = ensure_folder (fixture->store, "INBOX", LB_FOLDER_ROLE_INBOX, FALSE);
+  g_autoptr(GPtrArray) summaries = summaries_new ();
+  g_autoptr(GPtrArray) added = NULL;
+  g_autoptr(GArray) states = lb_store_uid_state_array_new (0);
+  g_autoptr(GArray) now = NULL;
+  g_autoptr(GPtrArray) ops = NULL;
+  g_autoptr(SyncRecorder) recorder = NULL;
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(LbFolderInfo) info = NULL;
+
+  for (guint i = 1; i <= 5; i++)
+    g_ptr_array_add (summaries, make_summary (i, 1600000000 + i, "m", NULL, NULL));
+  summary_at (summaries, 2)->keywords = g_strdup ("work urgent");
+  added = add_summaries (fixture->store, inbox->id, summaries, LB_STORE_WRITE_NONE);
+
+  /* read here, while offline: queued for the server */
+  set_flags (fixture->store, summary_at (added, 3)->key, LB_MESSAGE_SEEN, 0, LB_STORE_WRITE_QUEUE);
+
+  recorder = sync_recorder_new (fixture->store);
+  add_uid_state (states, 1, LB_MESSAGE_SEEN, NULL);               /* read elsewhere */
+  add_uid_state (states, 2, 0, "");                               /* as it was */
+  add_uid_state (states, 3, 0, "urgent work");                    /* the same set */
+  add_uid_state (states, 4, 0, NULL);                             /* queued here: stays read */
+  add_uid_state (states, 5, LB_MESSAGE_FLAGGED, "$Label1");       /* flagged and labelled */
+  add_uid_state (states, 99, LB_MESSAGE_SEEN, NULL);              /* not here */
+  sync_flags (fixture->store, inbox->id, states);
+
+  g_assert_cmpuint (recorder->changes->len, ==, 2);
+  g_assert_cmpuint (count_changes (recorder, LB_STORE_CHANGE_UPDATED, summary_at (added, 0)->key), ==, 1);
+  g_assert_cmpuint (count_changes (recorder, LB_STORE_CHANGE_UPDATED, summary_at (added, 4)->key), ==, 1);
+  /* the counts followed, and were announced */
+  g_assert_cmpuint (recorder->folders->len, ==, 1);
+  g_assert_cmpuint (((LbFolderInfo *) recorder->folders->pdata[0])->unread, ==, 3);
+
+  now = list_uids (fixture->store, inbox->id);
+  g_assert_cmpuint (g_array_index (now, LbStoreUidState, 0).flags, ==, LB_MESSAGE_SEEN);
+  g_assert_cmpuint (g_array_index (now, LbStoreUidState, 1).flags, ==, 0);
+  g_assert_cmpstr (g_array_index (now, LbStoreUidState, 2).keywords, ==, "work urgent");
+  g_assert_cmpuint (g_array_index (now, LbStoreUidState, 3).flags, ==, LB_MESSAGE_SEEN);
+  g_assert_cmpuint (g_array_index (now, LbStoreUidState, 4).flags, ==, LB_MESSAGE_FLAGGED);
+  g_assert_cmpstr (g_array_index (now, LbStoreUidState, 4).keywords, ==, "$Label1");
+  g_clear_pointer (&now, g_array_unref);
+
+  /* nothing changed: nothing announced */
+  sync_recorder_reset (recorder);
+  sync_flags (fixture->store, inbox->id, states);
+  g_assert_cmpuint (recorder->changes->len, ==, 0);
+  g_assert_cmpuint (recorder->folders->len, ==, 0);
+
+  /* once the queued change reached the server, the server's word counts
+   * (here someone marked it unread again since) */
+  ops = list_ops (fixture->store);
+  g_assert_cmpuint (ops->len, ==, 1);
+  lb_store_finish_op_async (fixture->store, ((LbStoreOp *) ops->pdata[0])->id, NULL, NULL,
+                            lb_test_store_result, &result);
+  lb_test_wait (&result);
+  g_assert_true (lb_store_finish_op_finish (fixture->store, result, &error));
+  g_assert_no_error (error);
+  sync_flags (fixture->store, inbox->id, states);
+  g_assert_cmpuint (recorder->changes->len, ==, 1);
+  g_assert_cmpuint (count_changes (recorder, LB_STORE_CHANGE_UPDATED, summary_at (added, 3)->key), ==, 1);
+  now = list_uids (fixture->store, inbox->id);
+  g_assert_cmpuint (g_array_index (now, LbStoreUidState, 3).flags, ==, 0);
+
+  info = get_folder (fixture->store, inbox->id);
+  g_assert_cmpuint (info->total, ==, 5);
+  g_assert_cmpuint (info->unread, ==, 4);
+}
+
+static void
+test_store_remove_uids (Fixture       *fixture,
+                        gconstpointer  data)
+{
+  g_autoptr(LbFolderInfo) inbox = ensure_folder (fixture->store, "INBOX", LB_FOLDER_ROLE_INBOX, FALSE);
+  g_autoptr(LbFolderInfo) other = ensure_folder (fixture->store, "Other", LB_FOLDER_ROLE_NONE, FALSE);
+  g_autoptr(GPtrArray) summaries = summaries_new ();
+  g_autoptr(GPtrArray) elsewhere = summaries_new ();
+  g_autoptr(GPtrArray) added = NULL;
+  g_autoptr(GPtrArray) added2 = NULL;
+  g_autoptr(GArray) uids = g_array_new (FALSE, FALSE, sizeof (guint32));
+  g_autoptr(SyncRecorder) recorder = NULL;
+  g_autoptr(LbFolderInfo) info = NULL;
+  guint32 uid;
+
+  for (guint i = 1; i <= 4; i++)
+    g_ptr_array_add (summaries, make_summary (i, 1600000000 + i, "m", NULL, NULL));
+  added = add_summaries (fixture->store, inbox->id, summaries, LB_STORE_WRITE_NONE);
+  g_ptr_array_add (elsewhere, make_summary (2, 1600000000, "same uid, other folder", NULL, NULL));
+  added2 = add_summaries (fixture->store, other->id, elsewhere, LB_STORE_WRITE_NONE);
+  cache_body (fixture->store, summary_at (added, 1)->key, "Subject: two\r\n\r\nbody\r\n");
+  g_assert_true (body_file_exists (fixture->dir, summary_at (added, 1)->key));
+
+  recorder = sync_recorder_new (fixture->store);
+  uid = 2;
+  g_array_append_val (uids, uid);
+  uid = 3;
+  g_array_append_val (uids, uid);
+  uid = 77;   /* not here */
+  g_array_append_val (uids, uid);
+  remove_uids (fixture->store, inbox->id, uids);
+
+  g_assert_cmpuint (recorder->changes->len, ==, 2);
+  g_assert_cmpuint (count_changes (recorder, LB_STORE_CHANGE_REMOVED, summary_at (added, 1)->key), ==, 1);
+  g_assert_cmpuint (count_changes (recorder, LB_STORE_CHANGE_REMOVED, summary_at (added, 2)->key), ==, 1);
+  g_assert_cmpint (((LbStoreChange *) recorder->changes->pdata[0])->date, ==, 1600000002);
+  assert_gone (fixture->store, summary_at (added, 1)->key);
+  g_assert_false (body_file_exists (fixture->dir, summary_at (added, 1)->key));
+  info = get_folder (fixture->store, inbox->id);
+  g_assert_cmpuint (info->total, ==, 2);
+  g_assert_cmpuint (info->unread, ==, 2);
+  /* the same UID in another folder is another message */
+  {
+    g_autoptr(LbMessageSummary) kept = get_message (fixture->store, summary_at (added2, 0)->key);
+
+    g_assert_cmpuint (kept->uid, ==, 2);
+  }
+}
+
+static void
+test_store_reset_and_adopt (Fixture       *fixture,
+                            gconstpointer  data)
+{
+  g_autoptr(LbFolderInfo) inbox = ensure_folder (fixture->store, "INBOX", LB_FOLDER_ROLE_INBOX, FALSE);
+  g_autoptr(GPtrArray) summaries = summaries_new ();
+  g_autoptr(GPtrArray) again = summaries_new ();
+  g_autoptr(GPtrArray) added = NULL;
+  g_autoptr(GPtrArray) adopted = NULL;
+  g_autoptr(GPtrArray) twice = NULL;
+  g_autoptr(GArray) states = NULL;
+  g_autoptr(GPtrArray) ops = NULL;
+  g_autoptr(SyncRecorder) recorder = NULL;
+  g_autoptr(LbFolderInfo) info = NULL;
+  gint64 key_a, key_b, key_c, key_d1, key_d2;
+
+  lb_store_set_folder_state_async (fixture->store, inbox->id, 100, 6, 500, NULL, NULL, NULL);
+  g_ptr_array_add (summaries, make_summary (1, 1600000001, "A", "a@example.test", NULL));
+  g_ptr_array_add (summaries, make_summary (2, 1600000002, "B", "b@example.test", "a@example.test"));
+  g_ptr_array_add (summaries, make_summary (3, 1600000003, "C", "c@example.test", NULL));
+  /* the same message twice (a server may hold copies) */
+  g_ptr_array_add (summaries, make_summary (4, 1600000004, "D", "d@example.test", NULL));
+  g_ptr_array_add (summaries, make_summary (5, 1600000004, "D", "d@example.test", NULL));
+  summary_at (summaries, 0)->flags = LB_MESSAGE_SEEN;
+  added = add_summaries (fixture->store, inbox->id, summaries, LB_STORE_WRITE_NONE);
+  key_a = summary_at (added, 0)->key;
+  key_b = summary_at (added, 1)->key;
+  key_c = summary_at (added, 2)->key;
+  key_d1 = summary_at (added, 3)->key;
+  key_d2 = summary_at (added, 4)->key;
+  cache_body (fixture->store, key_a, "Subject: A\r\n\r\nkept\r\n");
+  set_flags (fixture->store, key_b, LB_MESSAGE_FLAGGED, 0, LB_STORE_WRITE_QUEUE);
+
+  /* UIDVALIDITY changed */
+  recorder = sync_recorder_new (fixture->store);
+  reset_folder (fixture->store, inbox->id, 200);
+  g_assert_cmpuint (recorder->folders->len, ==, 1);
+  g_assert_cmpuint (((LbFolderInfo *) recorder->folders->pdata[0])->uidvalidity, ==, 200);
+  info = get_folder (fixture->store, inbox->id);
+  g_assert_cmpuint (info->uidvalidity, ==, 200);
+  g_assert_cmpuint (info->uidnext, ==, 0);
+  g_assert_cmpuint (info->highestmodseq, ==, 0);
+  g_assert_cmpuint (info->total, ==, 5);
+  states = list_uids (fixture->store, inbox->id);
+  g_assert_cmpuint (states->len, ==, 0);
+  {
+    g_autoptr(LbMessageSummary) a = get_message (fixture->store, key_a);
+
+    g_assert_cmpuint (a->uid, ==, 0);
+  }
+  /* the queued change no longer names a UID of the old numbering */
+  ops = list_ops (fixture->store);
+  g_assert_cmpuint (ops->len, ==, 1);
+  g_assert_cmpuint (((LbStoreOp *) ops->pdata[0])->uid, ==, 0);
+  g_assert_cmpint (((LbStoreOp *) ops->pdata[0])->message_key, ==, key_b);
+
+  /* the sync finds A, B and one D under new UIDs, and a new message E;
+   * C is gone from the server */
+  g_ptr_array_add (again, make_summary (11, 1600000001, "A", "a@example.test", NULL));
+  g_ptr_array_add (again, make_summary (12, 1600000002, "B", "b@example.test", "a@example.test"));
+  g_ptr_array_add (again, make_summary (14, 1600000004, "D", "d@example.test", NULL));
+  g_ptr_array_add (again, make_summary (15, 1600000005, "E", "e@example.test", NULL));
+  summary_at (again, 0)->flags = 0;                      /* unread elsewhere meanwhile */
+  summary_at (again, 0)->structure = g_strdup ("(\"text\" \"plain\")");
+  summary_at (again, 0)->modseq = 42;
+  summary_at (again, 1)->flags = LB_MESSAGE_SEEN;
+  sync_recorder_reset (recorder);
+  adopted = add_summaries (fixture->store, inbox->id, again, LB_STORE_WRITE_NONE);
+
+  g_assert_cmpint (summary_at (adopted, 0)->key, ==, key_a);
+  g_assert_cmpint (summary_at (adopted, 1)->key, ==, key_b);
+  g_assert_cmpint (summary_at (adopted, 2)->key, ==, key_d1);   /* the oldest of the two */
+  g_assert_cmpint (summary_at (adopted, 3)->key, >, key_d2);
+  g_assert_cmpint (summary_at (adopted, 1)->thread_id, ==, summary_at (added, 1)->thread_id);
+  g_assert_cmpstr (summary_at (adopted, 0)->location, ==, "cache");
+  g_assert_cmpuint (count_changes (recorder, LB_STORE_CHANGE_UPDATED, key_a), ==, 1);
+  g_assert_cmpuint (count_changes (recorder, LB_STORE_CHANGE_UPDATED, key_b), ==, 1);
+  g_assert_cmpuint (count_changes (recorder, LB_STORE_CHANGE_UPDATED, key_d1), ==, 1);
+  g_assert_cmpuint (count_changes (recorder, LB_STORE_CHANGE_ADDED, 0), ==, 1);
+  g_assert_cmpuint (count_changes (recorder, LB_STORE_CHANGE_ADDED, summary_at (adopted, 3)->key), ==, 1);
+  {
+    g_autoptr(LbMessageSummary) a = get_message (fixture->store, key_a);
+    g_autoptr(LbMessageSummary) b = get_message (fixture->store, key_b);
+    g_autoptr(LbMessageSummary) d2 = get_message (fixture->store, key_d2);
+
+    /* the server's flags and what the sync learnt; the cached body kept */
+    g_assert_cmpuint (a->uid, ==, 11);
+    g_assert_cmpuint (a->flags, ==, 0);
+    g_assert_cmpstr (a->structure, ==, "(\"text\" \"plain\")");
+    g_assert_cmpuint (a->modseq, ==, 42);
+    assert_body (fixture->store, key_a, "Subject: A\r\n\r\nkept\r\n");
+    /* a change still queued keeps the flags made here */
+    g_assert_cmpuint (b->uid, ==, 12);
+    g_assert_cmpuint (b->flags, ==, LB_MESSAGE_FLAGGED);
+    g_assert_cmpuint (d2->uid, ==, 0);
+  }
+
+  /* idempotent still: the same batch again changes nothing */
+  sync_recorder_reset (recorder);
+  twice = add_summaries (fixture->store, inbox->id, again, LB_STORE_WRITE_NONE);
+  g_assert_cmpuint (recorder->changes->len, ==, 0);
+  g_assert_cmpint (summary_at (twice, 0)->key, ==, key_a);
+
+  /* the rest awaits a UID the server will never give: C and the second D */
+  sync_recorder_reset (recorder);
+  g_assert_cmpuint (remove_orphans (fixture->store, inbox->id), ==, 2);
+  g_assert_cmpuint (count_changes (recorder, LB_STORE_CHANGE_REMOVED, key_c), ==, 1);
+  g_assert_cmpuint (count_changes (recorder, LB_STORE_CHANGE_REMOVED, key_d2), ==, 1);
+  assert_gone (fixture->store, key_c);
+  g_clear_pointer (&info, lb_folder_info_free);
+  info = get_folder (fixture->store, inbox->id);
+  g_assert_cmpuint (info->total, ==, 4);
+  /* A (read here, unread on the server now), B, D and E */
+  g_assert_cmpuint (info->unread, ==, 4);
+}
+
+static void
+test_store_remove_orphans (Fixture       *fixture,
+                           gconstpointer  data)
+{
+  g_autoptr(LbFolderInfo) inbox = ensure_folder (fixture->store, "INBOX", LB_FOLDER_ROLE_INBOX, FALSE);
+  g_autoptr(LbFolderInfo) archive = ensure_folder (fixture->store, "Archive", LB_FOLDER_ROLE_ARCHIVE, FALSE);
+  g_autoptr(LbFolderInfo) local = ensure_folder (fixture->store, "Local", LB_FOLDER_ROLE_NONE, TRUE);
+  g_autoptr(GPtrArray) summaries = summaries_new ();
+  g_autoptr(GPtrArray) drafts = summaries_new ();
+  g_autoptr(GPtrArray) added = NULL;
+  g_autoptr(GPtrArray) appended = NULL;
+  g_autoptr(GPtrArray) deliveries = deliveries_new ();
+  g_autoptr(GPtrArray) stored = NULL;
+  g_autoptr(GArray) keys = g_array_new (FALSE, FALSE, sizeof (gint64));
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(LbFolderInfo) info = NULL;
+
+  g_ptr_array_add (summaries, make_summary (1, 1600000001, "moved", "m@example.test", NULL));
+  g_ptr_array_add (summaries, make_summary (2, 1600000002, "stays", "s@example.test", NULL));
+  g_ptr_array_add (summaries, make_summary (3, 1600000003, "moved, done", "d@example.test", NULL));
+  added = add_summaries (fixture->store, inbox->id, summaries, LB_STORE_WRITE_NONE);
+
+  /* moved to Archive while offline: no UID there until the move is
+   * replayed; another moved without the queue (its move went through) */
+  g_array_append_val (keys, summary_at (added, 0)->key);
+  lb_store_move_messages_async (fixture->store, keys, archive->id, LB_STORE_WRITE_QUEUE, NULL,
+                                lb_test_store_result, &result);
+  lb_test_wait (&result);
+  g_assert_true (lb_store_move_messages_finish (fixture->store, result, &error));
+  g_clear_object (&result);
+  g_array_index (keys, gint64, 0) = summary_at (added, 2)->key;
+  lb_store_move_messages_async (fixture->store, keys, archive->id, LB_STORE_WRITE_NONE, NULL,
+                                lb_test_store_result, &result);
+  lb_test_wait (&result);
+  g_assert_true (lb_store_move_messages_finish (fixture->store, result, &error));
+  g_clear_object (&result);
+  /* a draft saved offline, its upload queued */
+  g_ptr_array_add (drafts, make_summary (0, 1600000004, "draft", "draft@example.test", NULL));
+  appended = add_summaries (fixture->store, archive->id, drafts, LB_STORE_WRITE_QUEUE);
+
+  /* a full sync of Archive found none of them */
+  g_assert_cmpuint (remove_orphans (fixture->store, archive->id), ==, 1);
+  assert_gone (fixture->store, summary_at (added, 2)->key);
+  {
+    g_autoptr(LbMessageSummary) moved = get_message (fixture->store, summary_at (added, 0)->key);
+    g_autoptr(LbMessageSummary) draft = get_message (fixture->store, summary_at (appended, 0)->key);
+
+    g_assert_cmpint (moved->folder_id, ==, archive->id);
+    g_assert_cmpint (draft->folder_id, ==, archive->id);
+  }
+  info = get_folder (fixture->store, archive->id);
+  g_assert_cmpuint (info->total, ==, 2);
+
+  /* rows with UIDs are not orphans; local folders have none */
+  g_assert_cmpuint (remove_orphans (fixture->store, inbox->id), ==, 0);
+  add_delivery (deliveries, "From: x@example.test\r\nSubject: local\r\n\r\nx\r\n", 0, NULL);
+  stored = deliver (fixture->store, local->id, deliveries);
+  g_assert_cmpuint (remove_orphans (fixture->store, local->id), ==, 0);
+  {
+    g_autoptr(LbMessageSummary) kept = get_message (fixture->store, summary_at (stored, 0)->key);
+
+    g_assert_cmpuint (kept->uid, ==, 0);
+  }
+}
+
+static void
+test_store_set_uid (Fixture       *fixture,
+                    gconstpointer  data)
+{
+  g_autoptr(LbFolderInfo) sent = ensure_folder (fixture->store, "Sent", LB_FOLDER_ROLE_SENT, FALSE);
+  g_autoptr(GPtrArray) mine = summaries_new ();
+  g_autoptr(GPtrArray) synced = summaries_new ();
+  g_autoptr(GPtrArray) appended = NULL;
+  g_autoptr(GPtrArray) found = NULL;
+  g_autoptr(SyncRecorder) recorder = NULL;
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(LbFolderInfo) info = NULL;
+  gint64 plain, raced, both, dup1, dup2;
+
+  /* three messages appended here, awaiting their UIDs */
+  g_ptr_array_add (mine, make_summary (0, 1600000001, "plain", "p@example.test", NULL));
+  g_ptr_array_add (mine, make_summary (0, 1600000002, "raced", "r@example.test", NULL));
+  g_ptr_array_add (mine, make_summary (0, 1600000003, "both cached", "b@example.test", NULL));
+  summary_at (mine, 1)->flags = LB_MESSAGE_SEEN | LB_MESSAGE_ANSWERED;
+  appended = add_summaries (fixture->store, sent->id, mine, LB_STORE_WRITE_NONE);
+  plain = summary_at (appended, 0)->key;
+  raced = summary_at (appended, 1)->key;
+  both = summary_at (appended, 2)->key;
+  cache_body (fixture->store, both, "Subject: mine\r\n\r\nmine\r\n");
+
+  /* APPENDUID said 7: recorded */
+  recorder = sync_recorder_new (fixture->store);
+  set_uid (fixture->store, plain, 7);
+  g_assert_cmpuint (count_changes (recorder, LB_STORE_CHANGE_UPDATED, plain), ==, 1);
+  {
+    g_autoptr(LbMessageSummary) row = get_message (fixture->store, plain);
+
+    g_assert_cmpuint (row->uid, ==, 7);
+  }
+
+  /* a sync stored two of them under their UIDs first (without Message-ID,
+   * as a server may send, so they were not adopted), with bodies */
+  g_ptr_array_add (synced, make_summary (8, 1600000002, "raced", NULL, NULL));
+  g_ptr_array_add (synced, make_summary (9, 1600000003, "both cached", NULL, NULL));
+  summary_at (synced, 0)->structure = g_strdup ("(\"text\" \"plain\")");
+  summary_at (synced, 0)->list_id = g_strdup ("list.example.test");
+  found = add_summaries (fixture->store, sent->id, synced, LB_STORE_WRITE_NONE);
+  dup1 = summary_at (found, 0)->key;
+  dup2 = summary_at (found, 1)->key;
+  g_assert_cmpint (dup1, !=, raced);
+  cache_body (fixture->store, dup1, "Subject: raced\r\n\r\nfrom the server\r\n");
+  cache_body (fixture->store, dup2, "Subject: theirs\r\n\r\ntheirs\r\n");
+
+  /* then the APPENDUIDs came: the rows the sync made are the duplicates */
+  sync_recorder_reset (recorder);
+  set_uid (fixture->store, raced, 8);
+  g_assert_cmpuint (count_changes (recorder, LB_STORE_CHANGE_REMOVED, dup1), ==, 1);
+  g_assert_cmpuint (count_changes (recorder, LB_STORE_CHANGE_UPDATED, raced), ==, 1);
+  assert_gone (fixture->store, dup1);
+  {
+    g_autoptr(LbMessageSummary) row = get_message (fixture->store, raced);
+
+    g_assert_cmpuint (row->uid, ==, 8);
+    g_assert_cmpuint (row->flags, ==, LB_MESSAGE_SEEN | LB_MESSAGE_ANSWERED);
+    g_assert_cmpstr (row->structure, ==, "(\"text\" \"plain\")");
+    g_assert_cmpstr (row->list_id, ==, "list.example.test");
+  }
+  /* it had no body: it takes the duplicate's */
+  assert_body (fixture->store, raced, "Subject: raced\r\n\r\nfrom the server\r\n");
+  g_assert_false (body_file_exists (fixture->dir, dup1));
+
+  set_uid (fixture->store, both, 9);
+  assert_gone (fixture->store, dup2);
+  assert_body (fixture->store, both, "Subject: mine\r\n\r\nmine\r\n");
+  g_assert_false (body_file_exists (fixture->dir, dup2));
+
+  info = get_folder (fixture->store, sent->id);
+  g_assert_cmpuint (info->total, ==, 3);
+
+  /* a message that is gone */
+  lb_store_set_uid_async (fixture->store, dup2, 10, NULL, lb_test_store_result, &result);
+  lb_test_wait (&result);
+  g_assert_false (lb_store_set_uid_finish (fixture->store, result, &error));
+  g_assert_error (error, LB_STORE_ERROR, LB_STORE_ERROR_NOT_FOUND);
+}
+
+static void
+test_store_get_messages (Fixture       *fixture,
+                         gconstpointer  data)
+{
+  g_autoptr(LbFolderInfo) inbox = ensure_folder (fixture->store, "INBOX", LB_FOLDER_ROLE_INBOX, FALSE);
+  g_autoptr(GPtrArray) summaries = summaries_new ();
+  g_autoptr(GPtrArray) added = NULL;
+  g_autoptr(GPtrArray) rows = NULL;
+  g_autoptr(GArray) keys = g_array_new (FALSE, FALSE, sizeof (gint64));
+  g_autoptr(GArray) none = g_array_new (FALSE, FALSE, sizeof (gint64));
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GError) error = NULL;
+  gint64 missing = 999999;
+  guint n = 1203;   /* more than one chunk */
+
+  for (guint i = 0; i < n; i++)
+    {
+      g_autofree char *subject = g_strdup_printf ("Message %u", i);
+
+      g_ptr_array_add (summaries, make_summary (i + 1, 1600000000 + i, subject, NULL, NULL));
+    }
+  added = add_summaries (fixture->store, inbox->id, summaries, LB_STORE_WRITE_NONE);
+
+  /* newest key first, a key that does not exist in the middle */
+  for (guint i = n; i > 0; i--)
+    {
+      g_array_append_val (keys, summary_at (added, i - 1)->key);
+      if (i == 600)
+        g_array_append_val (keys, missing);
+    }
+  lb_store_get_messages_async (fixture->store, keys, NULL, lb_test_store_result, &result);
+  lb_test_wait (&result);
+  rows = lb_store_get_messages_finish (fixture->store, result, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (rows->len, ==, n);
+  for (guint i = 0; i < n; i++)
+    {
+      g_autofree char *subject = g_strdup_printf ("Message %u", n - 1 - i);
+
+      g_assert_cmpint (summary_at (rows, i)->key, ==, summary_at (added, n - 1 - i)->key);
+      g_assert_cmpstr (summary_at (rows, i)->subject, ==, subject);
+      g_assert_cmpuint (summary_at (rows, i)->uid, ==, n - i);
+    }
+  g_clear_object (&result);
+  g_clear_pointer (&rows, g_ptr_array_unref);
+
+  lb_store_get_messages_async (fixture->store, none, NULL, lb_test_store_result, &result);
+  lb_test_wait (&result);
+  rows = lb_store_get_messages_finish (fixture->store, result, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (rows->len, ==, 0);
+}
+
+static GPtrArray *
+list_uncached (LbStore *store,
+               gint64   folder_id,
+               gint64   since,
+               guint    limit)
+{
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GError) error = NULL;
+  GPtrArray *rows;
+
+  lb_store_list_uncached_async (store, folder_id, since, limit, NULL, lb_test_store_result, &result);
+  lb_test_wait (&result);
+  rows = lb_store_list_uncached_finish (store, result, &error);
+  g_assert_no_error (error);
+  return rows;
+}
+
+static void
+test_store_list_uncached (Fixture       *fixture,
+                          gconstpointer  data)
+{
+  g_autoptr(LbFolderInfo) inbox = ensure_folder (fixture->store, "INBOX", LB_FOLDER_ROLE_INBOX, FALSE);
+  g_autoptr(GPtrArray) summaries = summaries_new ();
+  g_autoptr(GPtrArray) added = NULL;
+  g_autoptr(GPtrArray) all = NULL;
+  g_autoptr(GPtrArray) recent = NULL;
+  g_autoptr(GPtrArray) two = NULL;
+
+  g_ptr_array_add (summaries, make_summary (1, 1000, "old", NULL, NULL));
+  g_ptr_array_add (summaries, make_summary (2, 2000, "cached", NULL, NULL));
+  g_ptr_array_add (summaries, make_summary (3, 3000, "newer", NULL, NULL));
+  g_ptr_array_add (summaries, make_summary (0, 4000, "no uid yet", NULL, NULL));
+  g_ptr_array_add (summaries, make_summary (5, 5000, "newest", NULL, NULL));
+  g_ptr_array_add (summaries, make_summary (6, 3000, "as new", NULL, NULL));
+  added = add_summaries (fixture->store, inbox->id, summaries, LB_STORE_WRITE_NONE);
+  cache_body (fixture->store, summary_at (added, 1)->key, "Subject: cached\r\n\r\n.\r\n");
+
+  all = list_uncached (fixture->store, inbox->id, 0, 0);
+  g_assert_cmpuint (all->len, ==, 4);
+  g_assert_cmpstr (summary_at (all, 0)->subject, ==, "newest");
+  g_assert_cmpstr (summary_at (all, 1)->subject, ==, "as new");   /* same date: higher key first */
+  g_assert_cmpstr (summary_at (all, 2)->subject, ==, "newer");
+  g_assert_cmpstr (summary_at (all, 3)->subject, ==, "old");
+
+  recent = list_uncached (fixture->store, inbox->id, 3000, 0);
+  g_assert_cmpuint (recent->len, ==, 3);
+  two = list_uncached (fixture->store, inbox->id, 0, 2);
+  g_assert_cmpuint (two->len, ==, 2);
+  g_assert_cmpstr (summary_at (two, 1)->subject, ==, "as new");
+}
+
+static gboolean
+folder_in (GPtrArray  *folders,
+           gint64      id,
+           const char *path,
+           const char *name)
+{
+  for (guint i = 0; i < folders->len; i++)
+    {
+      LbFolderInfo *info = folders->pdata[i];
+
+      if (info->id == id)
+        return g_strcmp0 (info->path, path) == 0 && g_strcmp0 (info->name, name) == 0;
+    }
+  return FALSE;
+}
+
+static void
+test_store_rename_folder (Fixture       *fixture,
+                          gconstpointer  data)
+{
+  g_autoptr(LbFolderInfo) projects = ensure_folder (fixture->store, "Projects", LB_FOLDER_ROLE_NONE, FALSE);
+  g_autoptr(LbFolderInfo) work = ensure_folder (fixture->store, "Projects/Work", LB_FOLDER_ROLE_NONE, FALSE);
+  g_autoptr(LbFolderInfo) old = ensure_folder (fixture->store, "Projects/Work/Old", LB_FOLDER_ROLE_NONE, FALSE);
+  g_autoptr(LbFolderInfo) lookalike = ensure_folder (fixture->store, "ProjectsX", LB_FOLDER_ROLE_NONE, FALSE);
+  g_autoptr(LbFolderInfo) taken = ensure_folder (fixture->store, "Taken", LB_FOLDER_ROLE_NONE, FALSE);
+  g_autoptr(GPtrArray) summaries = summaries_new ();
+  g_autoptr(GPtrArray) added = NULL;
+  g_autoptr(GPtrArray) folders = NULL;
+  g_autoptr(GPtrArray) ops = NULL;
+  g_autoptr(GPtrArray) rows = NULL;
+  g_autoptr(GArray) keys = g_array_new (FALSE, FALSE, sizeof (gint64));
+  g_autoptr(SyncRecorder) recorder = NULL;
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GError) error = NULL;
+
+  g_ptr_array_add (summaries, make_summary (1, 1600000000, "in work", NULL, NULL));
+  g_ptr_array_add (summaries, make_summary (2, 1600000001, "to move", NULL, NULL));
+  added = add_summaries (fixture->store, work->id, summaries, LB_STORE_WRITE_NONE);
+  /* queued changes that name the folders by path */
+  set_flags (fixture->store, summary_at (added, 0)->key, LB_MESSAGE_SEEN, 0, LB_STORE_WRITE_QUEUE);
+  g_array_append_val (keys, summary_at (added, 1)->key);
+  lb_store_move_messages_async (fixture->store, keys, old->id, LB_STORE_WRITE_QUEUE, NULL,
+                                lb_test_store_result, &result);
+  lb_test_wait (&result);
+  g_assert_true (lb_store_move_messages_finish (fixture->store, result, &error));
+  g_clear_object (&result);
+
+  recorder = sync_recorder_new (fixture->store);
+  lb_store_rename_folder_async (fixture->store, projects->id, "Clients", NULL, NULL,
+                                lb_test_store_result, &result);
+  lb_test_wait (&result);
+  g_assert_true (lb_store_rename_folder_finish (fixture->store, result, &error));
+  g_assert_no_error (error);
+  g_clear_object (&result);
+
+  /* the folder and those below it, announced; ids and messages kept */
+  g_assert_cmpuint (recorder->folders->len, ==, 3);
+  g_assert_true (folder_in (recorder->folders, projects->id, "Clients", "Clients"));
+  g_assert_true (folder_in (recorder->folders, work->id, "Clients/Work", "Work"));
+  g_assert_true (folder_in (recorder->folders, old->id, "Clients/Work/Old", "Old"));
+  lb_store_list_folders_async (fixture->store, NULL, lb_test_store_result, &result);
+  lb_test_wait (&result);
+  folders = lb_store_list_folders_finish (fixture->store, result, &error);
+  g_assert_no_error (error);
+  g_clear_object (&result);
+  g_assert_true (folder_in (folders, lookalike->id, "ProjectsX", "ProjectsX"));
+  g_assert_true (folder_in (folders, work->id, "Clients/Work", "Work"));
+  rows = list_messages (fixture->store, work->id, 0, 10);
+  g_assert_cmpuint (rows->len, ==, 1);
+  ops = list_ops (fixture->store);
+  g_assert_cmpuint (ops->len, ==, 2);
+  g_assert_cmpstr (((LbStoreOp *) ops->pdata[0])->folder_path, ==, "Clients/Work");
+  g_assert_cmpstr (((LbStoreOp *) ops->pdata[1])->folder_path, ==, "Clients/Work");
+  g_assert_cmpstr (((LbStoreOp *) ops->pdata[1])->target_path, ==, "Clients/Work/Old");
+
+  /* a leaf, with a name of its own */
+  lb_store_rename_folder_async (fixture->store, old->id, "Clients/Work/2023", "Year 2023", NULL,
+                                lb_test_store_result, &result);
+  lb_test_wait (&result);
+  g_assert_true (lb_store_rename_folder_finish (fixture->store, result, &error));
+  g_clear_object (&result);
+  {
+    g_autoptr(LbFolderInfo) now = get_folder (fixture->store, old->id);
+
+    g_assert_cmpstr (now->path, ==, "Clients/Work/2023");
+    g_assert_cmpstr (now->name, ==, "Year 2023");
+    g_assert_cmpuint (now->total, ==, 1);
+  }
+
+  /* onto a folder that exists: refused, nothing changed */
+  lb_store_rename_folder_async (fixture->store, work->id, "Taken", NULL, NULL,
+                                lb_test_store_result, &result);
+  lb_test_wait (&result);
+  g_assert_false (lb_store_rename_folder_finish (fixture->store, result, &error));
+  g_assert_error (error, LB_STORE_ERROR, LB_STORE_ERROR_EXISTS);
+  g_clear_error (&error);
+  g_clear_object (&result);
+  {
+    g_autoptr(LbFolderInfo) now = get_folder (fixture->store, work->id);
+    g_autoptr(LbFolderInfo) still = get_folder (fixture->store, taken->id);
+
+    g_assert_cmpstr (now->path, ==, "Clients/Work");
+    g_assert_cmpstr (still->path, ==, "Taken");
+  }
+
+  lb_store_rename_folder_async (fixture->store, 9999, "Nowhere", NULL, NULL,
+                                lb_test_store_result, &result);
+  lb_test_wait (&result);
+  g_assert_false (lb_store_rename_folder_finish (fixture->store, result, &error));
+  g_assert_error (error, LB_STORE_ERROR, LB_STORE_ERROR_NOT_FOUND);
+}
+
+static void
+test_store_prune_folders (Fixture       *fixture,
+                          gconstpointer  data)
+{
+  g_autoptr(LbFolderInfo) inbox = ensure_folder (fixture->store, "INBOX", LB_FOLDER_ROLE_INBOX, FALSE);
+  g_autoptr(LbFolderInfo) gone = ensure_folder (fixture->store, "Gone", LB_FOLDER_ROLE_NONE, FALSE);
+  g_autoptr(LbFolderInfo) gone_too = ensure_folder (fixture->store, "Gone/Child", LB_FOLDER_ROLE_NONE, FALSE);
+  g_autoptr(LbFolderInfo) doomed = ensure_folder (fixture->store, "Doomed", LB_FOLDER_ROLE_NONE, FALSE);
+  g_autoptr(LbFolderInfo) local = ensure_folder (fixture->store, "Local", LB_FOLDER_ROLE_NONE, TRUE);
+  g_autoptr(GPtrArray) summaries = summaries_new ();
+  g_autoptr(GPtrArray) doomed_rows = summaries_new ();
+  g_autoptr(GPtrArray) added = NULL;
+  g_autoptr(GPtrArray) added2 = NULL;
+  g_autoptr(GPtrArray) keep = g_ptr_array_new ();
+  g_autoptr(GPtrArray) folders = NULL;
+  g_autoptr(SyncRecorder) recorder = NULL;
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GError) error = NULL;
+  gint64 key;
+
+  g_ptr_array_add (summaries, make_summary (1, 1600000000, "in a folder deleted elsewhere", NULL, NULL));
+  added = add_summaries (fixture->store, gone->id, summaries, LB_STORE_WRITE_NONE);
+  key = summary_at (added, 0)->key;
+  cache_body (fixture->store, key, "Subject: x\r\n\r\nx\r\n");
+  g_assert_true (body_file_exists (fixture->dir, key));
+
+  /* the server's list has INBOX and Doomed */
+  recorder = sync_recorder_new (fixture->store);
+  g_ptr_array_add (keep, (gpointer) "INBOX");
+  g_ptr_array_add (keep, (gpointer) "Doomed");
+  lb_store_prune_folders_async (fixture->store, keep, NULL, lb_test_store_result, &result);
+  lb_test_wait (&result);
+  g_assert_true (lb_store_prune_folders_finish (fixture->store, result, &error));
+  g_assert_no_error (error);
+  g_clear_object (&result);
+
+  g_assert_cmpuint (recorder->removed->len, ==, 2);
+  g_assert_true (g_array_index (recorder->removed, gint64, 0) == gone->id ||
+                 g_array_index (recorder->removed, gint64, 1) == gone->id);
+  g_assert_true (g_array_index (recorder->removed, gint64, 0) == gone_too->id ||
+                 g_array_index (recorder->removed, gint64, 1) == gone_too->id);
+  assert_gone (fixture->store, key);
+  g_assert_false (body_file_exists (fixture->dir, key));
+  lb_store_list_folders_async (fixture->store, NULL, lb_test_store_result, &result);
+  lb_test_wait (&result);
+  folders = lb_store_list_folders_finish (fixture->store, result, &error);
+  g_assert_no_error (error);
+  g_clear_object (&result);
+  /* local folders are not the server's to delete */
+  g_assert_cmpuint (folders->len, ==, 3);
+  g_assert_true (folder_in (folders, inbox->id, "INBOX", "INBOX"));
+  g_assert_true (folder_in (folders, local->id, "Local", "Local"));
+
+  /* deleting a server folder takes its cached bodies along too */
+  g_ptr_array_add (doomed_rows, make_summary (1, 1600000000, "doomed", NULL, NULL));
+  added2 = add_summaries (fixture->store, doomed->id, doomed_rows, LB_STORE_WRITE_NONE);
+  key = summary_at (added2, 0)->key;
+  cache_body (fixture->store, key, "Subject: y\r\n\r\ny\r\n");
+  lb_store_delete_folder_async (fixture->store, doomed->id, NULL, lb_test_store_result, &result);
+  lb_test_wait (&result);
+  g_assert_true (lb_store_delete_folder_finish (fixture->store, result, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (recorder->removed->len, ==, 3);
+  g_assert_cmpint (g_array_index (recorder->removed, gint64, 2), ==, doomed->id);
+  assert_gone (fixture->store, key);
+  g_assert_false (body_file_exists (fixture->dir, key));
+}
+
 /* ------------------------------------------------------------------ crash */
 
 #define CRASH_MESSAGES 50
@@ -1342,6 +2520,19 @@ main (int   argc,
   g_test_add ("/store/search", Fixture, NULL, fixture_set_up, test_store_search, fixture_tear_down);
   g_test_add_func ("/store/fts-query", test_store_fts_query);
   g_test_add_func ("/store/crash-consistent", test_store_crash_consistent);
+  g_test_add ("/store/imap-fields", Fixture, NULL, fixture_set_up, test_store_imap_fields, fixture_tear_down);
+  g_test_add_func ("/store/migrate-from-v3", test_store_migrate_from_v3);
+  g_test_add ("/store/list-uids", Fixture, NULL, fixture_set_up, test_store_list_uids, fixture_tear_down);
+  g_test_add_func ("/store/list-uids-many", test_store_list_uids_many);
+  g_test_add ("/store/sync-flags", Fixture, NULL, fixture_set_up, test_store_sync_flags, fixture_tear_down);
+  g_test_add ("/store/remove-uids", Fixture, NULL, fixture_set_up, test_store_remove_uids, fixture_tear_down);
+  g_test_add ("/store/reset-and-adopt", Fixture, NULL, fixture_set_up, test_store_reset_and_adopt, fixture_tear_down);
+  g_test_add ("/store/remove-orphans", Fixture, NULL, fixture_set_up, test_store_remove_orphans, fixture_tear_down);
+  g_test_add ("/store/set-uid", Fixture, NULL, fixture_set_up, test_store_set_uid, fixture_tear_down);
+  g_test_add ("/store/get-messages", Fixture, NULL, fixture_set_up, test_store_get_messages, fixture_tear_down);
+  g_test_add ("/store/list-uncached", Fixture, NULL, fixture_set_up, test_store_list_uncached, fixture_tear_down);
+  g_test_add ("/store/rename-folder", Fixture, NULL, fixture_set_up, test_store_rename_folder, fixture_tear_down);
+  g_test_add ("/store/prune-folders", Fixture, NULL, fixture_set_up, test_store_prune_folders, fixture_tear_down);
 
   return g_test_run ();
 }

@@ -56,6 +56,8 @@ lb_message_summary_unref (LbMessageSummary *self)
   g_free (self->keywords);
   g_free (self->preview);
   g_free (self->location);
+  g_free (self->list_id);
+  g_free (self->structure);
   g_free (self);
 }
 
@@ -91,6 +93,9 @@ lb_message_summary_copy (const LbMessageSummary *self)
   copy->preview = g_strdup (self->preview);
   copy->thread_id = self->thread_id;
   copy->location = g_strdup (self->location);
+  copy->list_id = g_strdup (self->list_id);
+  copy->structure = g_strdup (self->structure);
+  copy->modseq = self->modseq;
 
   return copy;
 }

@@ -63,6 +63,12 @@ typedef struct _LbMessageSummary LbMessageSummary;
  * @location: (nullable): where the raw message lives here: the Maildir
  *   file's unique name for local folders, the body cache's name for IMAP,
  *   %NULL when not fetched
+ * @list_id: (nullable): the List-Id of a mailing list's message, without
+ *   the angle brackets
+ * @structure: (nullable): for IMAP, the message's body structure in the
+ *   canonical text form the IMAP sync writes (opaque to the store), to
+ *   fetch single parts with
+ * @modseq: the IMAP MODSEQ of the message's last change, 0 when unknown
  *
  * All strings are UTF-8 and owned by the summary.
  */
@@ -87,6 +93,9 @@ struct _LbMessageSummary
   char   *preview;
   gint64  thread_id;
   char   *location;
+  char   *list_id;
+  char   *structure;
+  guint64 modseq;
 
   /*< private >*/
   gatomicrefcount ref_count;

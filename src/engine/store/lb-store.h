@@ -251,7 +251,31 @@ typedef struct
   gint64 key;
 } LbStorePosition;
 
-#define LB_STORE_SCHEMA_VERSION 3
+/**
+ * LbStoreUidState:
+ * @uid: a server message's IMAP UID
+ * @flags: its #LbMessageFlags
+ * @key: its key in the store (ignored by lb_store_sync_flags_async())
+ * @keywords: (nullable): its other keywords, separated by single spaces
+ *
+ * A server message's state, as a flag sync compares it: an element of
+ * the #GArray lb_store_list_uids_finish() returns and
+ * lb_store_sync_flags_async() takes. @keywords is owned by the element:
+ * make arrays with lb_store_uid_state_array_new() (or set
+ * lb_store_uid_state_clear() as their clear function).
+ */
+typedef struct
+{
+  guint32  uid;
+  guint    flags;
+  gint64   key;
+  char    *keywords;
+} LbStoreUidState;
+
+void    lb_store_uid_state_clear     (LbStoreUidState *state);
+GArray *lb_store_uid_state_array_new (guint            reserved);
+
+#define LB_STORE_SCHEMA_VERSION 4
 
 #define LB_TYPE_STORE (lb_store_get_type ())
 
@@ -310,6 +334,25 @@ void          lb_store_delete_folder_async    (LbStore             *self,
                                                GAsyncReadyCallback  callback,
                                                gpointer             user_data);
 gboolean      lb_store_delete_folder_finish   (LbStore             *self,
+                                               GAsyncResult        *result,
+                                               GError             **error);
+
+void          lb_store_rename_folder_async    (LbStore             *self,
+                                               gint64               folder_id,
+                                               const char          *new_path,
+                                               const char          *new_name,
+                                               GCancellable        *cancellable,
+                                               GAsyncReadyCallback  callback,
+                                               gpointer             user_data);
+gboolean      lb_store_rename_folder_finish   (LbStore             *self,
+                                               GAsyncResult        *result,
+                                               GError             **error);
+void          lb_store_prune_folders_async    (LbStore             *self,
+                                               GPtrArray           *keep_paths,
+                                               GCancellable        *cancellable,
+                                               GAsyncReadyCallback  callback,
+                                               gpointer             user_data);
+gboolean      lb_store_prune_folders_finish   (LbStore             *self,
                                                GAsyncResult        *result,
                                                GError             **error);
 
@@ -453,6 +496,79 @@ void          lb_store_get_thread_async       (LbStore             *self,
                                                GAsyncReadyCallback  callback,
                                                gpointer             user_data);
 GPtrArray    *lb_store_get_thread_finish      (LbStore             *self,
+                                               GAsyncResult        *result,
+                                               GError             **error);
+
+void          lb_store_get_messages_async     (LbStore             *self,
+                                               GArray              *keys,
+                                               GCancellable        *cancellable,
+                                               GAsyncReadyCallback  callback,
+                                               gpointer             user_data);
+GPtrArray    *lb_store_get_messages_finish    (LbStore             *self,
+                                               GAsyncResult        *result,
+                                               GError             **error);
+void          lb_store_list_uncached_async    (LbStore             *self,
+                                               gint64               folder_id,
+                                               gint64               since,
+                                               guint                limit,
+                                               GCancellable        *cancellable,
+                                               GAsyncReadyCallback  callback,
+                                               gpointer             user_data);
+GPtrArray    *lb_store_list_uncached_finish   (LbStore             *self,
+                                               GAsyncResult        *result,
+                                               GError             **error);
+
+/* keeping a server folder in step (IMAP sync) */
+void          lb_store_list_uids_async        (LbStore             *self,
+                                               gint64               folder_id,
+                                               GCancellable        *cancellable,
+                                               GAsyncReadyCallback  callback,
+                                               gpointer             user_data);
+GArray       *lb_store_list_uids_finish       (LbStore             *self,
+                                               GAsyncResult        *result,
+                                               GError             **error);
+void          lb_store_sync_flags_async       (LbStore             *self,
+                                               gint64               folder_id,
+                                               GArray              *states,
+                                               GCancellable        *cancellable,
+                                               GAsyncReadyCallback  callback,
+                                               gpointer             user_data);
+gboolean      lb_store_sync_flags_finish      (LbStore             *self,
+                                               GAsyncResult        *result,
+                                               GError             **error);
+void          lb_store_remove_uids_async      (LbStore             *self,
+                                               gint64               folder_id,
+                                               GArray              *uids,
+                                               GCancellable        *cancellable,
+                                               GAsyncReadyCallback  callback,
+                                               gpointer             user_data);
+gboolean      lb_store_remove_uids_finish     (LbStore             *self,
+                                               GAsyncResult        *result,
+                                               GError             **error);
+void          lb_store_reset_folder_async     (LbStore             *self,
+                                               gint64               folder_id,
+                                               guint32              uidvalidity,
+                                               GCancellable        *cancellable,
+                                               GAsyncReadyCallback  callback,
+                                               gpointer             user_data);
+gboolean      lb_store_reset_folder_finish    (LbStore             *self,
+                                               GAsyncResult        *result,
+                                               GError             **error);
+void          lb_store_remove_orphans_async   (LbStore             *self,
+                                               gint64               folder_id,
+                                               GCancellable        *cancellable,
+                                               GAsyncReadyCallback  callback,
+                                               gpointer             user_data);
+guint         lb_store_remove_orphans_finish  (LbStore             *self,
+                                               GAsyncResult        *result,
+                                               GError             **error);
+void          lb_store_set_uid_async          (LbStore             *self,
+                                               gint64               key,
+                                               guint32              uid,
+                                               GCancellable        *cancellable,
+                                               GAsyncReadyCallback  callback,
+                                               gpointer             user_data);
+gboolean      lb_store_set_uid_finish         (LbStore             *self,
                                                GAsyncResult        *result,
                                                GError             **error);
 
