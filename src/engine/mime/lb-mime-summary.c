@@ -748,6 +748,29 @@ html_to_text (const char *html,
     g_string_truncate (out, out->len - 1);
 }
 
+/**
+ * lb_mime_html_to_text:
+ * @html: HTML, valid UTF-8
+ * @length: its length in bytes, or -1 when it ends with a NUL
+ *
+ * The readable text of @html, as the message list's preview and the
+ * full-text index see it: markup, styles and scripts dropped, entities
+ * decoded, blocks on lines of their own, quotes marked with "> ".
+ *
+ * Returns: (transfer full): the text, valid UTF-8
+ */
+char *
+lb_mime_html_to_text (const char *html,
+                      gssize      length)
+{
+  GString *out = g_string_new (NULL);
+
+  g_return_val_if_fail (html != NULL, NULL);
+
+  html_to_text (html, length < 0 ? strlen (html) : (gsize) length, out, G_MAXSIZE);
+  return g_string_free (out, FALSE);
+}
+
 /* ---- preview --------------------------------------------------------- */
 
 static const char *const attribution_endings[] = {

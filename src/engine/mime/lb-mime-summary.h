@@ -40,5 +40,7 @@ char             *lb_mime_parse_ids          (const char *raw,
                                               gboolean    all);
 gint64            lb_mime_parse_date         (const char *raw,
                                               gint64      fallback_date);
+char             *lb_mime_html_to_text       (const char *html,
+                                              gssize      length);
 
 G_END_DECLS
