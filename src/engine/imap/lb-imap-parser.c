@@ -482,6 +482,9 @@ value_list (Parser *P)
           g_ptr_array_add (list, v);
           if (accept (P, ')'))
             break;
+          /* lists may follow each other without a space (THREAD) */
+          if (v->kind == LB_IMAP_VALUE_LIST && peek (P) == '(')
+            continue;
           if (!sp (P))
             return NULL;
         }
@@ -531,7 +534,8 @@ generic_atom_len (Parser *P)
             }
           continue;
         }
-      if (!IS (*s, C_ASTRING))
+      /* list-char: sets like "1:*" are atoms here */
+      if (!IS (*s, C_LIST))
         break;
       s++;
     }
@@ -683,8 +687,8 @@ flag_list (Parser  *P,
       const guint8 *start = P->p;
       gsize len;
 
-      if (flags->len > 0 && !sp (P))
-        return FALSE;
+      if (flags->len > 0 && !accept (P, ' '))
+        return fail (P, N_("a space or “)”"));
       /* tolerate a space before ")" */
       if (flags->len > 0 && accept (P, ')'))
         break;
@@ -857,6 +861,7 @@ code_arguments (Parser         *P,
 
     case LB_IMAP_CODE_REFERRAL:
       /* the URL is code_text */
+      P->p = P->end;
       return has_args;
 
     case LB_IMAP_CODE_NONE:
@@ -910,6 +915,25 @@ clear_code (LbImapResponse *r)
   r->code_uidvalidity = 0;
 }
 
+static const guint8 *
+find_code_end (const guint8 *s,
+               const guint8 *end,
+               gboolean      quotes)
+{
+  gboolean in_quote = FALSE;
+
+  for (; s < end && *s != '\r' && *s != '\n'; s++)
+    {
+      if (in_quote && *s == '\\' && s + 1 < end && s[1] != '\r' && s[1] != '\n')
+        s++;
+      else if (quotes && *s == '"')
+        in_quote = !in_quote;
+      else if (!in_quote && *s == ']')
+        return s;
+    }
+  return NULL;
+}
+
 /* "[" resp-text-code "]"; FALSE (with no error) when what follows "[" is
  * not a code, and the caller reads it as text (Exchange sends
  * "[Error=... ]" for one) */
@@ -934,11 +958,12 @@ resp_text_code (Parser         *P,
   else if (peek (P) != ']')
     goto not_a_code;
 
-  /* resp-text-code arguments: any TEXT-CHAR except "]" */
-  close = P->p;
-  while (close < P->end && *close != ']' && *close != '\r' && *close != '\n')
-    close++;
-  if (close >= P->end || *close != ']')
+  /* resp-text-code arguments: any TEXT-CHAR except "]", but a quoted
+   * string (in BADCHARSET) may hold one */
+  close = find_code_end (P->p, P->end, TRUE);
+  if (close == NULL)
+    close = find_code_end (P->p, P->end, FALSE);
+  if (close == NULL)
     goto not_a_code;
 
   r->code_name = upper_dup (name, name_len);
@@ -985,7 +1010,7 @@ static gboolean
 resp_text (Parser         *P,
            LbImapResponse *r)
 {
-  const guint8 *s;
+  const guint8 *s, *e;
 
   if (peek (P) == '[' && resp_text_code (P, r))
     accept (P, ' ');
@@ -993,7 +1018,11 @@ resp_text (Parser         *P,
   s = P->p;
   while (P->p < P->end && *P->p != '\r' && *P->p != '\n')
     P->p++;
-  r->text = bytes_dup (s, (gsize) (P->p - s));
+  e = P->p;
+  /* trailing spaces are nobody's text */
+  while (e > s && (e[-1] == ' ' || e[-1] == '\t'))
+    e--;
+  r->text = bytes_dup (s, (gsize) (e - s));
   return TRUE;
 }
 
@@ -1223,15 +1252,38 @@ static gboolean
 body_single (Parser     *P,
              LbImapBody *b)
 {
-  if (!lower_nstring (P, &b->type) || !sp (P) || !lower_nstring (P, &b->subtype))
+  if (!lower_nstring (P, &b->type))
+    return FALSE;
+  if (peek (P) == ')' || (P->p + 1 < P->end && P->p[0] == ' ' && P->p[1] == '('))
+    {
+      /* a multipart without parts: ("MIXED") or ("MIXED" ("BOUNDARY"
+       * "x") NIL NIL), seen from several servers; what came is the subtype */
+      b->subtype = g_steal_pointer (&b->type);
+      if (b->subtype == NULL)
+        b->subtype = g_strdup ("mixed");
+      b->type = g_strdup ("multipart");
+      b->children = g_ptr_array_new_with_free_func ((GDestroyNotify) lb_imap_body_free);
+      if (!accept (P, ' '))
+        {
+          b->params = g_new0 (char *, 1);
+          return TRUE;
+        }
+      if (!body_params (P, &b->params, TRUE))
+        return FALSE;
+      return body_extension_tail (P, b);
+    }
+  if (!sp (P) || !lower_nstring (P, &b->subtype))
     return FALSE;
   if (b->type == NULL)
     b->type = g_strdup ("application");
   if (b->subtype == NULL)
     b->subtype = g_strdup ("octet-stream");
 
-  /* body-fields */
-  if (!sp (P) || !body_params (P, &b->params, TRUE) || !sp (P) ||
+  /* body-fields; some servers send two spaces before the parameters */
+  if (!sp (P))
+    return FALSE;
+  accept (P, ' ');
+  if (!body_params (P, &b->params, TRUE) || !sp (P) ||
       !nstring (P, &b->id, NULL) || !sp (P) ||
       !nstring (P, &b->description, NULL) || !sp (P) ||
       !lower_nstring (P, &b->encoding) || !sp (P) ||
@@ -1440,6 +1492,22 @@ section_spec (Parser        *P,
   if (!expect (P, ']', N_("“]” after a section")))
     return FALSE;
   inner = upper_dup (start, (gsize) (P->p - 1 - start));
+  if (memchr (inner, '"', (gsize) (P->p - 1 - start)) != NULL)
+    {
+      /* header names sent as quoted strings: as atoms, so that the
+       * section reads the same whichever way the server wrote it */
+      char *out = inner;
+
+      for (const char *c = inner; *c != '\0'; c++)
+        {
+          if (*c == '"')
+            continue;
+          if (*c == '\\' && c[1] != '\0')
+            c++;
+          *out++ = *c;
+        }
+      *out = '\0';
+    }
   section->section = prefix != NULL ? g_strconcat (prefix, inner, NULL) : g_steal_pointer (&inner);
   if (accept (P, '<'))
     {
@@ -1551,6 +1619,14 @@ fetch_item (Parser      *P,
         {
           section = section_new (f);
           return section_spec (P, section, "BINARY ") && sp (P) && section_data (P, section);
+        }
+      if (NAME_IS ("RFC822") && peek (P) == ']')
+        {
+          /* "RFC822[]", seen from Exchange: RFC822 */
+          P->p++;
+          section = section_new (f);
+          section->section = g_strdup ("");
+          return sp (P) && section_data (P, section);
         }
       else
         {
@@ -2197,40 +2273,44 @@ quotaroot_response (Parser         *P,
   return TRUE;
 }
 
-/* anything we do not know: its values generically; when even that fails,
- * the rest of the frame as one string */
+/* anything we do not know: its values generically (THREAD's lists follow
+ * each other without spaces); when even that fails, the rest of the line
+ * as one string */
 static gboolean
 other_response (Parser         *P,
                 LbImapResponse *r)
 {
   const guint8 *start = P->p;
+  LbImapValue *v = NULL;
 
   r->data = LB_IMAP_DATA_OTHER;
   r->values = value_array_new ();
-  while (accept (P, ' '))
+  while (!at_eol (P))
     {
-      LbImapValue *v;
-
+      if (!(v != NULL && v->kind == LB_IMAP_VALUE_LIST && peek (P) == '(') && !accept (P, ' '))
+        break;
       if (at_eol (P))
         break;
       v = value (P);
       if (v == NULL)
-        {
-          const guint8 *end = P->end;
-
-          g_clear_error (&P->error);
-          g_ptr_array_set_size (r->values, 0);
-          while (end > start && (end[-1] == '\n' || end[-1] == '\r'))
-            end--;
-          if (start < end && *start == ' ')
-            start++;
-          v = value_new (LB_IMAP_VALUE_STRING);
-          v->v.string = g_bytes_new (start, (gsize) (end - start));
-          g_ptr_array_add (r->values, v);
-          P->p = end;
-          return TRUE;
-        }
+        break;
       g_ptr_array_add (r->values, v);
+    }
+
+  if (P->error != NULL || !at_eol (P))
+    {
+      const guint8 *end = P->end;
+
+      g_clear_error (&P->error);
+      g_ptr_array_set_size (r->values, 0);
+      while (end > start && (end[-1] == '\n' || end[-1] == '\r'))
+        end--;
+      if (start < end && *start == ' ')
+        start++;
+      v = value_new (LB_IMAP_VALUE_STRING);
+      v->v.string = g_bytes_new (start, (gsize) (end - start));
+      g_ptr_array_add (r->values, v);
+      P->p = end;
     }
   return TRUE;
 }
@@ -2288,6 +2368,17 @@ numbered_data (Parser         *P,
       r->data = LB_IMAP_DATA_FETCH;
       r->fetch = g_new0 (LbImapFetch, 1);
       r->fetch->seq = r->number;
+      return sp (P) && msg_att (P, r->fetch);
+    }
+  else if (token_is (s, len, "UIDFETCH"))
+    {
+      /* RFC 9586 UIDONLY: the number is the UID, there is no sequence number */
+      r->data = LB_IMAP_DATA_FETCH;
+      r->fetch = g_new0 (LbImapFetch, 1);
+      if (r->number == 0)
+        return fail (P, N_("a UID"));
+      r->fetch->uid = r->number;
+      r->fetch->items |= LB_IMAP_FETCH_UID;
       return sp (P) && msg_att (P, r->fetch);
     }
   else
@@ -2396,6 +2487,14 @@ untagged (Parser         *P,
         {
           r->data = LB_IMAP_DATA_STATUS;
           return status_response (P, r);
+        }
+      break;
+    case 'X':
+      /* Gmail's old LIST */
+      if (strcmp (r->data_name, "XLIST") == 0)
+        {
+          r->data = LB_IMAP_DATA_LIST;
+          return mailbox_list (P, r);
         }
       break;
     case 'V':

@@ -1179,11 +1179,14 @@ lb_imap_response_to_string (LbImapResponse *r)
       break;
     case LB_IMAP_DATA_SEARCH:
     case LB_IMAP_DATA_SORT:
-      g_string_append (s, " ");
-      append_numbers (s, r->search);
-      if (r->search_has_modseq)
-        g_string_append_printf (s, " (MODSEQ %" G_GUINT64_FORMAT ")", r->search_modseq);
-      g_string_append_c (s, '\n');
+      if (r->search->len > 0 || r->search_has_modseq)
+        {
+          g_string_append (s, " ");
+          append_numbers (s, r->search);
+          if (r->search_has_modseq)
+            g_string_append_printf (s, " (MODSEQ %" G_GUINT64_FORMAT ")", r->search_modseq);
+          g_string_append_c (s, '\n');
+        }
       break;
     case LB_IMAP_DATA_ESEARCH:
       append_esearch (s, r->esearch);
