@@ -1714,41 +1714,47 @@ static void
 test_speed (void)
 {
   guint count = g_test_perf () ? 100000 : 2000;
+  guint rounds = g_test_perf () ? 5 : 1;
   GString *data = generate_fetches (count);
-  LbImapFramer framer;
-  gsize start = 0;
-  guint parsed = 0;
-  guint64 uid_sum = 0;
-  gint64 t0, t1;
-  double mb, seconds;
+  double mb = data->len / 1e6, best = 0;
 
-  lb_imap_framer_init (&framer, 0, 0);
-  t0 = g_get_monotonic_time ();
-  while (start < data->len)
+  for (guint round = 0; round < rounds; round++)
     {
-      gsize frame_len = 0;
-      g_autoptr(GError) error = NULL;
-      LbImapResponse *r;
+      LbImapFramer framer;
+      gsize start = 0;
+      guint parsed = 0;
+      guint64 uid_sum = 0;
+      gint64 t0, t1;
+      double seconds;
 
-      g_assert_true (lb_imap_framer_next (&framer, (const guint8 *) data->str + start, data->len - start,
-                                          &frame_len, &error));
-      r = lb_imap_parse_response ((const guint8 *) data->str + start, frame_len, LB_IMAP_PARSE_NONE, &error);
-      g_assert_no_error (error);
-      uid_sum += r->fetch->uid;
-      lb_imap_response_unref (r);
-      start += frame_len;
-      parsed++;
+      lb_imap_framer_init (&framer, 0, 0);
+      t0 = g_get_monotonic_time ();
+      while (start < data->len)
+        {
+          gsize frame_len = 0;
+          g_autoptr(GError) error = NULL;
+          LbImapResponse *r;
+
+          g_assert_true (lb_imap_framer_next (&framer, (const guint8 *) data->str + start, data->len - start,
+                                              &frame_len, &error));
+          r = lb_imap_parse_response ((const guint8 *) data->str + start, frame_len, LB_IMAP_PARSE_NONE, &error);
+          g_assert_no_error (error);
+          uid_sum += r->fetch->uid;
+          lb_imap_response_unref (r);
+          start += frame_len;
+          parsed++;
+        }
+      t1 = g_get_monotonic_time ();
+
+      g_assert_cmpuint (parsed, ==, count);
+      g_assert_cmpuint (uid_sum, ==, (guint64) count * (count + 1) / 2 + (guint64) count * 1000);
+      seconds = (t1 - t0) / 1e6;
+      g_test_message ("framed and parsed %u FETCH responses, %.1f MB, in %.3f s: %.0f MB/s",
+                      count, mb, seconds, mb / seconds);
+      best = MAX (best, mb / seconds);
     }
-  t1 = g_get_monotonic_time ();
-
-  g_assert_cmpuint (parsed, ==, count);
-  g_assert_cmpuint (uid_sum, ==, (guint64) count * (count + 1) / 2 + (guint64) count * 1000);
-  mb = data->len / 1e6;
-  seconds = (t1 - t0) / 1e6;
-  g_test_message ("framed and parsed %u FETCH responses, %.1f MB, in %.3f s: %.0f MB/s",
-                  count, mb, seconds, mb / seconds);
   if (g_test_perf ())
-    g_test_maximized_result (mb / seconds, "%.0f MB/s", mb / seconds);
+    g_test_maximized_result (best, "%.0f MB/s", best);
   g_string_free (data, TRUE);
 }
 

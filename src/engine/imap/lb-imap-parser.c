@@ -30,7 +30,7 @@ enum
   C_TAG = 1 << 2,      /* ASTRING-CHAR except "+" */
   C_DIGIT = 1 << 3,
   C_LIST = 1 << 4,     /* list-char: ATOM-CHAR / "%" / "*" / "]" */
-  C_BASE64 = 1 << 5,   /* modified BASE64 (RFC 3501 5.1.3) */
+  C_QSTOP = 1 << 5,    /* what ends a run of plain quoted characters */
 };
 
 static guint8 char_class[256];
@@ -62,8 +62,8 @@ init_char_class (void)
         }
       if (c >= '0' && c <= '9')
         cls |= C_DIGIT;
-      if (g_ascii_isalnum ((char) c) || c == '+' || c == ',')
-        cls |= C_BASE64;
+      if (c == '"' || c == '\\' || c == '\r' || c == '\n' || c == '\0')
+        cls |= C_QSTOP;
       char_class[c] = cls;
     }
 
@@ -71,6 +71,19 @@ init_char_class (void)
 }
 
 #define IS(c, cls) ((char_class[(guint8) (c)] & (cls)) != 0)
+
+/* inline ASCII case mapping: these run on every byte of many tokens */
+static inline char
+lower (char c)
+{
+  return c >= 'A' && c <= 'Z' ? (char) (c + ('a' - 'A')) : c;
+}
+
+static inline char
+upper (char c)
+{
+  return c >= 'a' && c <= 'z' ? (char) (c - ('a' - 'A')) : c;
+}
 
 typedef struct
 {
@@ -161,9 +174,13 @@ token_is (const guint8 *s,
           gsize         len,
           const char   *keyword)
 {
-  gsize klen = strlen (keyword);
+  gsize i;
 
-  return len == klen && g_ascii_strncasecmp ((const char *) s, keyword, klen) == 0;
+  /* keywords are upper-case ASCII */
+  for (i = 0; i < len; i++)
+    if (keyword[i] == '\0' || upper ((char) s[i]) != keyword[i])
+      return FALSE;
+  return keyword[i] == '\0';
 }
 
 /* reads a keyword (ATOM-CHARs) and leaves the cursor after it */
@@ -187,7 +204,7 @@ upper_dup (const guint8 *s,
   char *out = g_malloc (len + 1);
 
   for (gsize i = 0; i < len; i++)
-    out[i] = g_ascii_toupper ((char) s[i]);
+    out[i] = upper ((char) s[i]);
   out[len] = '\0';
   return out;
 }
@@ -229,7 +246,8 @@ number64 (Parser     *P,
       guint d = *s - '0';
 
       /* number64: at most 2^63 - 1 */
-      if (n > ((guint64) G_MAXINT64 - d) / 10)
+      if (G_UNLIKELY (n >= (guint64) G_MAXINT64 / 10) &&
+          (n > (guint64) G_MAXINT64 / 10 || d > (guint) (G_MAXINT64 % 10)))
         return fail (P, N_("a number below 2^63"));
       n = n * 10 + d;
       s++;
@@ -292,6 +310,8 @@ quoted (Parser *P,
   /* find the end first, then copy once */
   for (;;)
     {
+      while (s < P->end && !IS (*s, C_QSTOP))
+        s++;
       if (s >= P->end || *s == '\r' || *s == '\n' || *s == '\0')
         {
           P->p = s;
@@ -1114,7 +1134,7 @@ body_params (Parser  *P,
         return FALSE;
       g_ptr_array_add (params, name);
       for (char *c = name; *c; c++)
-        *c = g_ascii_tolower (*c);
+        *c = lower (*c);
       if (!sp (P))
         return FALSE;
       /* a NIL value is a known quirk; keep it as "" */
@@ -1135,7 +1155,7 @@ lower_nstring (Parser *P,
     return FALSE;
   if (*out != NULL)
     for (char *c = *out; *c; c++)
-      *c = g_ascii_tolower (*c);
+      *c = lower (*c);
   return TRUE;
 }
 
@@ -1650,7 +1670,7 @@ fetch_item (Parser      *P,
   if (!sp (P))
     return FALSE;
 
-  switch (g_ascii_toupper (name[0]))
+  switch (upper ((char) name[0]))
     {
     case 'U':
       if (NAME_IS ("UID"))
