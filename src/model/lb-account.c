@@ -13,6 +13,7 @@
 
 #include "lb-account.h"
 #include "lb-local-provider.h"
+#include "lb-net-certificate.h"
 
 /* LbAccount holds the settings of one mail account: who it sends as, the
  * incoming (IMAP or POP3) and outgoing (SMTP) servers, what POP3 may
@@ -1624,16 +1625,10 @@ lb_account_is_certificate_pinned (LbAccount  *self,
 char *
 lb_account_certificate_fingerprint (GTlsCertificate *certificate)
 {
-  g_autoptr(GByteArray) der = NULL;
-  g_autofree char *hex = NULL;
-
   g_return_val_if_fail (G_IS_TLS_CERTIFICATE (certificate), NULL);
 
-  g_object_get (certificate, "certificate", &der, NULL);
-  g_return_val_if_fail (der != NULL, NULL);
-
-  hex = g_compute_checksum_for_data (G_CHECKSUM_SHA256, der->data, der->len);
-  return normalize_fingerprint (hex);
+  /* the engine's: the connector compares pins in this same form */
+  return lb_net_certificate_fingerprint (certificate);
 }
 
 /* Validation */
