@@ -48,6 +48,10 @@ void           lb_imap_command_add_set       (LbImapCommand  *command,
                                               guint           n_ranges);
 void           lb_imap_command_add_flags     (LbImapCommand  *command,
                                               const char * const *flags); /* "(\\Seen $Forwarded)" */
+/* appends the name and arguments of @fragment (a command made with a
+ * %NULL name: search criteria, say), secrets and literals included */
+void           lb_imap_command_add_fragment  (LbImapCommand  *command,
+                                              LbImapCommand  *fragment);
 /* marks the arguments that must not reach the protocol log (passwords,
  * tokens): from now until lb_imap_command_end_secret() */
 void           lb_imap_command_begin_secret  (LbImapCommand  *command);
