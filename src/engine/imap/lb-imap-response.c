@@ -517,6 +517,31 @@ append_quoted (GString    *s,
   g_string_append_c (s, '"');
 }
 
+/* an atom, a tag, a keyword: as sent, but never anything that is not
+ * printable UTF-8 */
+static void
+append_atom (GString    *s,
+             const char *atom)
+{
+  gboolean utf8;
+
+  if (atom == NULL)
+    {
+      g_string_append (s, "NIL");
+      return;
+    }
+  utf8 = g_utf8_validate (atom, -1, NULL);
+  for (const char *c = atom; *c != '\0'; c++)
+    {
+      guchar b = (guchar) *c;
+
+      if (b < 0x20 || b == 0x7f || (b >= 0x80 && !utf8))
+        g_string_append_printf (s, "\\x%02x", b);
+      else
+        g_string_append_c (s, (char) b);
+    }
+}
+
 static void
 append_nstring (GString    *s,
                 const char *str)
@@ -571,7 +596,7 @@ append_value (GString           *s,
       g_string_append (s, "NIL");
       break;
     case LB_IMAP_VALUE_ATOM:
-      g_string_append (s, v->v.atom);
+      append_atom (s, v->v.atom);
       break;
     case LB_IMAP_VALUE_NUMBER:
       g_string_append_printf (s, "%" G_GUINT64_FORMAT, v->v.number);
@@ -802,7 +827,7 @@ append_fetch (GString     *s,
       LbImapSection *section = g_ptr_array_index (f->sections, i);
 
       g_string_append (s, "  section[");
-      g_string_append (s, section->section);
+      append_atom (s, section->section);
       g_string_append_c (s, ']');
       if (section->origin >= 0)
         g_string_append_printf (s, "<%" G_GINT64_FORMAT ">", section->origin);
@@ -854,7 +879,7 @@ append_code (GString        *s,
   g_string_append (s, "  code: ");
   if (r->code == LB_IMAP_CODE_OTHER)
     g_string_append (s, "other ");
-  g_string_append (s, r->code_name != NULL ? r->code_name : code_names[0]);
+  append_atom (s, r->code_name != NULL ? r->code_name : code_names[0]);
 
   switch (r->code)
     {
@@ -1130,7 +1155,8 @@ lb_imap_response_to_string (LbImapResponse *r)
       g_string_append (s, "+\n");
       break;
     case LB_IMAP_RESPONSE_TAGGED:
-      g_string_append_printf (s, "%s %s\n", r->tag, status != NULL ? status : "?");
+      append_atom (s, r->tag);
+      g_string_append_printf (s, " %s\n", status != NULL ? status : "?");
       break;
     case LB_IMAP_RESPONSE_UNTAGGED:
     default:
@@ -1140,9 +1166,12 @@ lb_imap_response_to_string (LbImapResponse *r)
       else if (r->data == LB_IMAP_DATA_EXISTS || r->data == LB_IMAP_DATA_RECENT ||
                r->data == LB_IMAP_DATA_EXPUNGE || r->data == LB_IMAP_DATA_FETCH ||
                (r->data == LB_IMAP_DATA_OTHER && r->number != 0))
-        g_string_append_printf (s, "%u %s", r->number, r->data_name);
+        {
+          g_string_append_printf (s, "%u ", r->number);
+          append_atom (s, r->data_name);
+        }
       else
-        g_string_append (s, r->data_name != NULL ? r->data_name : "?");
+        append_atom (s, r->data_name);
       g_string_append_c (s, '\n');
       break;
     }
@@ -1207,8 +1236,10 @@ lb_imap_response_to_string (LbImapResponse *r)
         {
           LbImapQuotaResource *res = &g_array_index (r->quota->resources, LbImapQuotaResource, i);
 
-          g_string_append_printf (s, "  %s: %" G_GUINT64_FORMAT " %" G_GUINT64_FORMAT "\n",
-                                  res->name, res->usage, res->limit);
+          g_string_append (s, "  ");
+          append_atom (s, res->name);
+          g_string_append_printf (s, ": %" G_GUINT64_FORMAT " %" G_GUINT64_FORMAT "\n",
+                                  res->usage, res->limit);
         }
       break;
     case LB_IMAP_DATA_OTHER:
