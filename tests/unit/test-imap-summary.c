@@ -1,0 +1,207 @@
+/* test-imap-summary.c: what the message list shows of a message it only
+ * knows from an IMAP server's FETCH (ENVELOPE, BODYSTRUCTURE, flags)
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#include "config.h"
+
+#include <string.h>
+
+#include <gmime/gmime.h>
+
+#include "lb-imap-parser.h"
+#include "lb-imap-sync.h"
+#include "lb-mime-summary.h"
+
+static LbImapResponse *
+parse (const char *text)
+{
+  g_autoptr(GError) error = NULL;
+  LbImapResponse *response;
+
+  response = lb_imap_parse_response ((const guint8 *) text, strlen (text), LB_IMAP_PARSE_NONE, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (response);
+  g_assert_cmpint (response->data, ==, LB_IMAP_DATA_FETCH);
+  g_assert_nonnull (response->fetch);
+
+  return response;
+}
+
+static LbMessageSummary *
+summary_of (const char *text)
+{
+  g_autoptr(LbImapResponse) response = parse (text);
+
+  return lb_imap_summary_from_fetch (response->fetch);
+}
+
+/* a reply in Russian from a mailing list, with an attachment */
+#define REPLY_FETCH \
+  "* 12 FETCH (UID 4242 FLAGS (\\Seen \\Answered $Forwarded $Label1 \\Recent) " \
+  "INTERNALDATE \"17-Jul-2026 02:44:25 -0700\" RFC822.SIZE 48213 " \
+  "ENVELOPE (\"Fri, 17 Jul 2026 11:40:00 +0200\" " \
+  "\"=?UTF-8?B?0J7RgtGH0LXRgg==?= =?UTF-8?B?INC30LAg0LrQstCw0YDRgtCw0Ls=?=\" " \
+  "((\"=?KOI8-R?B?6dfBzg==?=\" NIL \"ivan\" \"example.ru\")) NIL NIL " \
+  "((NIL NIL \"team\" \"example.org\")(\"Bob\" NIL \"bob\" \"example.org\")) " \
+  "((\"Carol, Jr.\" NIL \"carol\" \"example.org\")) NIL " \
+  "\"<parent@example.org>\" \"<reply-1@example.ru>\") " \
+  "BODYSTRUCTURE ((\"text\" \"plain\" (\"charset\" \"utf-8\") NIL NIL \"quoted-printable\" 1200 30 NIL NIL NIL NIL)" \
+  "(\"application\" \"pdf\" (\"name\" \"report.pdf\") NIL NIL \"base64\" 40000 NIL " \
+  "(\"attachment\" (\"filename\" \"report.pdf\")) NIL NIL) \"mixed\" (\"boundary\" \"xyz\") NIL NIL NIL) " \
+  "BODY[HEADER.FIELDS (REFERENCES IN-REPLY-TO LIST-ID)] {137}\r\n" \
+  "References: <root@example.org>\r\n <parent@example.org>\r\n" \
+  "In-Reply-To: <parent@example.org>\r\n" \
+  "List-Id: Team discussion <team.example.org>\r\n" \
+  "\r\n)\r\n"
+
+static void
+test_summary_from_fetch (void)
+{
+  g_autoptr(LbMessageSummary) s = summary_of (REPLY_FETCH);
+
+  g_assert_cmpuint (s->uid, ==, 4242);
+  g_assert_cmpuint (s->flags, ==, LB_MESSAGE_SEEN | LB_MESSAGE_ANSWERED | LB_MESSAGE_FORWARDED);
+  g_assert_cmpstr (s->keywords, ==, "$Label1");
+  g_assert_cmpint (s->size, ==, 48213);
+  g_assert_cmpstr (s->subject, ==, "Отчет за квартал");
+  g_assert_cmpstr (s->from, ==, "Иван <ivan@example.ru>");
+  g_assert_cmpstr (s->to, ==, "team@example.org, Bob <bob@example.org>");
+  g_assert_cmpstr (s->cc, ==, "\"Carol, Jr.\" <carol@example.org>");
+  g_assert_cmpstr (s->message_id, ==, "reply-1@example.ru");
+  g_assert_cmpstr (s->in_reply_to, ==, "parent@example.org");
+  g_assert_cmpstr (s->references, ==, "root@example.org parent@example.org");
+  g_assert_cmpstr (s->list_id, ==, "team.example.org");
+  /* the Date header, not the arrival time */
+  g_assert_cmpint (s->date, ==, 1784281200);
+  g_assert_true (s->has_attachments);
+  g_assert_cmpstr (s->structure, ==,
+                   "1\ttext/plain\tquoted-printable\t1200\t\t\tutf-8\t\n"
+                   "2\tapplication/pdf\tbase64\t40000\tattachment\treport.pdf\t\t\n");
+}
+
+static void
+test_summary_same_as_whole_message (void)
+{
+  /* The list must show a message the same whether it came over IMAP or
+   * from a file: the same words through both readers. */
+  static const char raw[] =
+    "Date: Fri, 17 Jul 2026 11:40:00 +0200\r\n"
+    "Subject: =?UTF-8?B?0J7RgtGH0LXRgg==?= =?UTF-8?B?INC30LAg0LrQstCw0YDRgtCw0Ls=?=\r\n"
+    "From: =?KOI8-R?B?6dfBzg==?= <ivan@example.ru>\r\n"
+    "To: team@example.org, Bob <bob@example.org>\r\n"
+    "Cc: \"Carol, Jr.\" <carol@example.org>\r\n"
+    "Message-ID: <reply-1@example.ru>\r\n"
+    "In-Reply-To: <parent@example.org>\r\n"
+    "References: <root@example.org>\r\n <parent@example.org>\r\n"
+    "\r\n"
+    "Hello\r\n";
+  g_autoptr(GBytes) bytes = g_bytes_new_static (raw, sizeof raw - 1);
+  g_autoptr(LbMessageSummary) whole = lb_mime_summary_parse (bytes, 0, NULL, NULL);
+  g_autoptr(LbMessageSummary) s = summary_of (REPLY_FETCH);
+
+  g_assert_nonnull (whole);
+  g_assert_cmpstr (s->subject, ==, whole->subject);
+  g_assert_cmpstr (s->from, ==, whole->from);
+  g_assert_cmpstr (s->to, ==, whole->to);
+  g_assert_cmpstr (s->cc, ==, whole->cc);
+  g_assert_cmpstr (s->message_id, ==, whole->message_id);
+  g_assert_cmpstr (s->in_reply_to, ==, whole->in_reply_to);
+  g_assert_cmpstr (s->references, ==, whole->references);
+  g_assert_cmpint (s->date, ==, whole->date);
+}
+
+static void
+test_summary_sparse (void)
+{
+  /* a server that sends NIL for everything it can, and no Date */
+  g_autoptr(LbMessageSummary) s =
+    summary_of ("* 1 FETCH (UID 7 FLAGS () INTERNALDATE \"01-Feb-2026 10:00:00 +0000\" "
+                "RFC822.SIZE 10 ENVELOPE (NIL NIL NIL NIL NIL NIL NIL NIL NIL NIL) "
+                "BODYSTRUCTURE (\"TEXT\" \"PLAIN\" NIL NIL NIL \"7BIT\" 10 1))\r\n");
+
+  g_assert_cmpuint (s->uid, ==, 7);
+  g_assert_cmpuint (s->flags, ==, 0);
+  g_assert_null (s->keywords);
+  g_assert_null (s->subject);
+  g_assert_null (s->from);
+  g_assert_null (s->message_id);
+  g_assert_null (s->references);
+  g_assert_null (s->list_id);
+  /* no Date header: the arrival time */
+  g_assert_cmpint (s->date, ==, 1769940000);
+  g_assert_false (s->has_attachments);
+}
+
+static void
+test_attachment_rules (void)
+{
+  static const struct {
+    const char *body;
+    gboolean    attachments;
+  } cases[] = {
+    /* an HTML mail with the images it shows */
+    { "((\"text\" \"plain\" NIL NIL NIL \"7bit\" 10 1)"
+      "((\"text\" \"html\" NIL NIL NIL \"7bit\" 10 1)"
+      "(\"image\" \"png\" NIL \"<logo@x>\" NIL \"base64\" 100 NIL (\"inline\" NIL) NIL NIL) \"related\")"
+      " \"alternative\")", FALSE },
+    /* a forwarded message */
+    { "((\"text\" \"plain\" NIL NIL NIL \"7bit\" 10 1)"
+      "(\"message\" \"rfc822\" NIL NIL NIL \"7bit\" 100 "
+      "(NIL \"Fwd\" NIL NIL NIL NIL NIL NIL NIL NIL) (\"text\" \"plain\" NIL NIL NIL \"7bit\" 5 1) 4)"
+      " \"mixed\")", TRUE },
+    /* a signed message: the signature is not an attachment */
+    { "((\"text\" \"plain\" NIL NIL NIL \"7bit\" 10 1)"
+      "(\"application\" \"pgp-signature\" NIL NIL NIL \"7bit\" 100 NIL NIL NIL NIL) \"signed\")", FALSE },
+    /* an invitation */
+    { "((\"text\" \"plain\" NIL NIL NIL \"7bit\" 10 1)"
+      "(\"text\" \"calendar\" (\"method\" \"REQUEST\") NIL NIL \"7bit\" 100 4) \"alternative\")", TRUE },
+    /* a lone image */
+    { "(\"image\" \"jpeg\" NIL NIL NIL \"base64\" 100 NIL NIL NIL NIL)", TRUE },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autofree char *text = g_strdup_printf ("* 1 FETCH (UID 1 BODYSTRUCTURE %s)\r\n", cases[i].body);
+      g_autoptr(LbImapResponse) response = parse (text);
+
+      g_test_message ("case %u", i);
+      g_assert_nonnull (response->fetch->body);
+      g_assert_cmpint (lb_imap_body_has_attachments (response->fetch->body), ==, cases[i].attachments);
+    }
+}
+
+static void
+test_flags_round_trip (void)
+{
+  const char *flags[] = { "\\SEEN", "\\Flagged", "\\Deleted", "\\Draft", "$Junk", "\\Recent", "\\*", NULL };
+  g_autofree char *keywords = NULL;
+  g_auto(GStrv) back = NULL;
+  guint mask;
+
+  mask = lb_imap_flags_to_message_flags ((char **) flags, &keywords);
+  g_assert_cmpuint (mask, ==, LB_MESSAGE_SEEN | LB_MESSAGE_FLAGGED | LB_MESSAGE_DELETED | LB_MESSAGE_DRAFT);
+  g_assert_cmpstr (keywords, ==, "$Junk");
+
+  back = lb_imap_flags_from_message_flags (LB_MESSAGE_SEEN | LB_MESSAGE_FORWARDED);
+  g_assert_cmpuint (g_strv_length (back), ==, 2);
+  g_assert_true (g_strv_contains ((const char * const *) back, "\\Seen"));
+  g_assert_true (g_strv_contains ((const char * const *) back, "$Forwarded"));
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  g_test_init (&argc, &argv, NULL);
+  g_mime_init ();
+
+  g_test_add_func ("/imap-summary/from-fetch", test_summary_from_fetch);
+  g_test_add_func ("/imap-summary/same-as-whole-message", test_summary_same_as_whole_message);
+  g_test_add_func ("/imap-summary/sparse", test_summary_sparse);
+  g_test_add_func ("/imap-summary/attachments", test_attachment_rules);
+  g_test_add_func ("/imap-summary/flags", test_flags_round_trip);
+
+  return g_test_run ();
+}
