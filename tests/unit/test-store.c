@@ -1902,6 +1902,73 @@ test_store_reset_and_adopt (Fixture       *fixture,
   g_assert_cmpuint (info->unread, ==, 4);
 }
 
+/* Moved or deleted here while offline: until the queue is replayed the
+ * server still lists the message in its folder; a sync must not bring it
+ * back there. */
+static void
+test_store_add_skips_leaving (Fixture       *fixture,
+                              gconstpointer  data)
+{
+  g_autoptr(LbFolderInfo) inbox = ensure_folder (fixture->store, "INBOX", LB_FOLDER_ROLE_INBOX, FALSE);
+  g_autoptr(LbFolderInfo) archive = ensure_folder (fixture->store, "Archive", LB_FOLDER_ROLE_ARCHIVE, FALSE);
+  g_autoptr(GPtrArray) summaries = summaries_new ();
+  g_autoptr(GPtrArray) server = summaries_new ();
+  g_autoptr(GPtrArray) added = NULL;
+  g_autoptr(GPtrArray) synced = NULL;
+  g_autoptr(GPtrArray) resynced = NULL;
+  g_autoptr(GPtrArray) ops = NULL;
+  g_autoptr(GArray) keys = g_array_new (FALSE, FALSE, sizeof (gint64));
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(LbFolderInfo) info = NULL;
+
+  g_ptr_array_add (summaries, make_summary (1, 1600000001, "moved", "m@example.test", NULL));
+  g_ptr_array_add (summaries, make_summary (2, 1600000002, "deleted", "d@example.test", NULL));
+  added = add_summaries (fixture->store, inbox->id, summaries, LB_STORE_WRITE_NONE);
+  g_array_append_val (keys, summary_at (added, 0)->key);
+  lb_store_move_messages_async (fixture->store, keys, archive->id, LB_STORE_WRITE_QUEUE, NULL,
+                                lb_test_store_result, &result);
+  lb_test_wait (&result);
+  g_assert_true (lb_store_move_messages_finish (fixture->store, result, &error));
+  g_clear_object (&result);
+  g_array_index (keys, gint64, 0) = summary_at (added, 1)->key;
+  lb_store_delete_messages_async (fixture->store, keys, LB_STORE_WRITE_QUEUE, NULL,
+                                  lb_test_store_result, &result);
+  lb_test_wait (&result);
+  g_assert_true (lb_store_delete_messages_finish (fixture->store, result, &error));
+  g_clear_object (&result);
+
+  /* the server's INBOX, as a sync finds it before the replay */
+  g_ptr_array_add (server, make_summary (1, 1600000001, "moved", "m@example.test", NULL));
+  g_ptr_array_add (server, make_summary (2, 1600000002, "deleted", "d@example.test", NULL));
+  g_ptr_array_add (server, make_summary (3, 1600000003, "new", "n@example.test", NULL));
+  synced = add_summaries (fixture->store, inbox->id, server, LB_STORE_WRITE_NONE);
+  g_assert_cmpint (summary_at (synced, 0)->key, ==, 0);
+  g_assert_cmpint (summary_at (synced, 1)->key, ==, 0);
+  g_assert_cmpint (summary_at (synced, 2)->key, >, 0);
+  info = get_folder (fixture->store, inbox->id);
+  g_assert_cmpuint (info->total, ==, 1);
+
+  /* replayed: the queue no longer holds them back */
+  ops = list_ops (fixture->store);
+  g_assert_cmpuint (ops->len, ==, 2);
+  for (guint i = 0; i < ops->len; i++)
+    {
+      lb_store_finish_op_async (fixture->store, ((LbStoreOp *) ops->pdata[i])->id, NULL, NULL,
+                                lb_test_store_result, &result);
+      lb_test_wait (&result);
+      g_assert_true (lb_store_finish_op_finish (fixture->store, result, &error));
+      g_clear_object (&result);
+    }
+  for (guint i = 0; i < server->len; i++)
+    summary_at (server, i)->key = 0;
+  resynced = add_summaries (fixture->store, inbox->id, server, LB_STORE_WRITE_NONE);
+  g_assert_cmpint (summary_at (resynced, 0)->key, >, 0);
+  g_clear_pointer (&info, lb_folder_info_free);
+  info = get_folder (fixture->store, inbox->id);
+  g_assert_cmpuint (info->total, ==, 3);
+}
+
 static void
 test_store_remove_orphans (Fixture       *fixture,
                            gconstpointer  data)
@@ -2527,6 +2594,7 @@ main (int   argc,
   g_test_add ("/store/sync-flags", Fixture, NULL, fixture_set_up, test_store_sync_flags, fixture_tear_down);
   g_test_add ("/store/remove-uids", Fixture, NULL, fixture_set_up, test_store_remove_uids, fixture_tear_down);
   g_test_add ("/store/reset-and-adopt", Fixture, NULL, fixture_set_up, test_store_reset_and_adopt, fixture_tear_down);
+  g_test_add ("/store/add-skips-leaving", Fixture, NULL, fixture_set_up, test_store_add_skips_leaving, fixture_tear_down);
   g_test_add ("/store/remove-orphans", Fixture, NULL, fixture_set_up, test_store_remove_orphans, fixture_tear_down);
   g_test_add ("/store/set-uid", Fixture, NULL, fixture_set_up, test_store_set_uid, fixture_tear_down);
   g_test_add ("/store/get-messages", Fixture, NULL, fixture_set_up, test_store_get_messages, fixture_tear_down);

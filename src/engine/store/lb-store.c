@@ -2535,6 +2535,41 @@ add_data_free (AddData *data)
   g_free (data);
 }
 
+/* The UIDs of @folder_path's messages whose move or deletion made here
+ * waits in the queue (a set of GUINT_TO_POINTER (uid)), NULL if none. */
+static gboolean
+uids_leaving (LbStore     *self,
+              const char  *folder_path,
+              GHashTable **uids,
+              GError     **error)
+{
+  sqlite3_stmt *stmt = prepare (self->wdb, self->wstmts,
+                                "SELECT uid FROM pending_ops WHERE folder_path = ?1 AND uid != 0"
+                                " AND kind IN (?2, ?3)", error);
+  int rc;
+
+  *uids = NULL;
+  if (stmt == NULL)
+    return FALSE;
+  bind_text (stmt, 1, folder_path);
+  sqlite3_bind_int (stmt, 2, LB_STORE_OP_MOVE);
+  sqlite3_bind_int (stmt, 3, LB_STORE_OP_DELETE);
+  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
+    {
+      if (*uids == NULL)
+        *uids = g_hash_table_new (NULL, NULL);
+      g_hash_table_add (*uids, GUINT_TO_POINTER ((guint32) sqlite3_column_int64 (stmt, 0)));
+    }
+  sqlite3_reset (stmt);
+  if (rc != SQLITE_DONE)
+    {
+      g_clear_pointer (uids, g_hash_table_unref);
+      set_sqlite_error (error, self->wdb, rc, "queue");
+      return FALSE;
+    }
+  return TRUE;
+}
+
 /* Writes the rows of data->summaries in one transaction. */
 static gboolean
 add_rows (LbStore  *self,
@@ -2543,6 +2578,7 @@ add_rows (LbStore  *self,
           GError  **error)
 {
   g_autofree char *folder_path = NULL;
+  g_autoptr(GHashTable) leaving = NULL;
   gboolean local = FALSE;
 
   if (!begin (self, data->flags, error))
@@ -2551,12 +2587,24 @@ add_rows (LbStore  *self,
   folder_path = folder_path_of (self, data->folder_id, &local, error);
   if (folder_path == NULL)
     goto fail;
+  if (!local && !uids_leaving (self, folder_path, &leaving, error))
+    goto fail;
 
   for (guint i = 0; i < data->summaries->len; i++)
     {
       LbMessageSummary *summary = data->summaries->pdata[i];
       const char *body = data->body_texts ? data->body_texts->pdata[i] : NULL;
       gint64 date = 0;
+
+      /* moved or deleted here, the server not told yet: a sync must not
+       * bring it back meanwhile */
+      if (leaving != NULL && summary->uid != 0 &&
+          g_hash_table_contains (leaving, GUINT_TO_POINTER (summary->uid)))
+        {
+          summary->key = 0;
+          summary->folder_id = data->folder_id;
+          continue;
+        }
 
       switch (insert_summary (self, data->folder_id, local, summary, body, changes, &date, error))
         {
@@ -2631,6 +2679,16 @@ add_summaries_job (LbStore  *self,
  * Adds summaries to a folder in one transaction. A message whose UID (or
  * UIDL) is in the folder already is left as it is: adding is idempotent,
  * so an interrupted sync can simply add again.
+ *
+ * In a server folder, a message with a UID and a Message-ID that a row
+ * of the folder awaiting its UID has too (moved or appended here, or
+ * after lb_store_reset_folder_async()) is that row: the oldest such row
+ * takes the UID, the server's flags and keywords (unless a change made
+ * here is still queued), size, MODSEQ, body structure and List-Id, and
+ * keeps its key, thread and cached body; the summary gets its key and
+ * location, and the change is %LB_STORE_CHANGE_UPDATED, not ADDED. A
+ * message whose move or deletion from this folder is still queued is not
+ * added back (its key stays 0).
  */
 void
 lb_store_add_summaries_async (LbStore             *self,
