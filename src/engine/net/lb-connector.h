@@ -23,12 +23,14 @@ void          lb_connector_set_tls_database   (LbConnector          *self,
 guint         lb_connector_get_timeout        (LbConnector          *self);
 void          lb_connector_set_timeout        (LbConnector          *self,
                                                guint                 seconds);
-void          lb_connector_set_pinned_fingerprints (LbConnector     *self,
-                                               const char * const   *pins);
-GTlsCertificate *lb_connector_dup_rejected_certificate (LbConnector *self,
-                                               const char           *host,
-                                               guint16               port,
-                                               GTlsCertificateFlags *errors);
+
+/* certificates the user pinned, and the one a server was refused for */
+void             lb_connector_set_pinned_fingerprints  (LbConnector          *self,
+                                                        const char * const   *pins);
+GTlsCertificate *lb_connector_dup_rejected_certificate (LbConnector          *self,
+                                                        const char           *host,
+                                                        guint16               port,
+                                                        GTlsCertificateFlags *errors);
 
 void          lb_connector_connect_async      (LbConnector          *self,
                                                const char           *host,
