@@ -13,6 +13,7 @@
 #include <gio/gio.h>
 
 #include "lb-imap-client.h"
+#include "lb-imap-client-private.h"
 #include "lb-imap-command-private.h"
 #include "lb-imap-deflater.h"
 #include "lb-test-session.h"
@@ -1494,6 +1495,45 @@ test_client_idle (void)
 }
 
 static void
+test_client_idle_renew (void)
+{
+  const char *script[] = {
+    GREETING_AUTHED,
+    "C: A1 IDLE",
+    "S: + idling",
+    /* renewed after a second, before the server's limit */
+    "C: DONE",
+    "S: A1 OK Idle completed",
+    "C: A2 IDLE",
+    "S: + idling",
+    "S: * 7 EXISTS",
+    "C: DONE",
+    "S: A2 OK Idle completed",
+    NULL
+  };
+  Fixture f = { 0, };
+  GAsyncResult *result = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) news = g_ptr_array_new_with_free_func ((GDestroyNotify) lb_imap_response_unref);
+  gint64 start;
+
+  fixture_start (&f, script);
+  greet (&f);
+  lb_imap_client_set_idle_renew_interval (f.client, 1);
+
+  start = g_get_monotonic_time ();
+  lb_imap_client_idle_async (f.client, idle_cb, news, NULL, lb_test_store_result, &result);
+  g_assert_true (lb_imap_client_idle_finish (f.client, wait_result (&f, &result), &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (g_get_monotonic_time () - start, >=, 900 * 1000);
+  /* one task over both IDLEs; the news came in the second */
+  g_assert_cmpuint (news->len, ==, 1);
+  g_assert_cmpuint (((LbImapResponse *) news->pdata[0])->number, ==, 7);
+
+  fixture_finish (&f);
+}
+
+static void
 test_client_move_fallback (void)
 {
   const char *script[] = {
@@ -1669,6 +1709,7 @@ main (int   argc,
   g_test_add_func ("/imap/client/cancel", test_client_cancel);
   g_test_add_func ("/imap/client/untagged", test_client_untagged);
   g_test_add_func ("/imap/client/idle", test_client_idle);
+  g_test_add_func ("/imap/client/idle-renew", test_client_idle_renew);
   g_test_add_func ("/imap/client/move-fallback", test_client_move_fallback);
   g_test_add_func ("/imap/client/timeout", test_client_timeout);
   g_test_add_func ("/imap/client/run-and-logout", test_client_run_and_logout);

@@ -12,6 +12,7 @@
 #include <glib/gi18n-lib.h>
 
 #include "lb-imap-client.h"
+#include "lb-imap-client-private.h"
 #include "lb-imap-command-private.h"
 #include "lb-imap-deflater.h"
 #include "lb-imap-parser.h"
@@ -143,6 +144,7 @@ struct _LbImapClient
   gboolean            capabilities_known;
   guint               capabilities_serial;
   GHashTable         *enabled;        /* upper-cased names */
+  gboolean            utf8_accept;    /* UTF8=ACCEPT is enabled */
   LbImapMailboxInfo  *selected;
   LbImapMailboxInfo  *selecting;      /* filled while SELECT runs */
   char                delimiter;
@@ -164,6 +166,7 @@ struct _LbImapClient
   Op                 *blocked_op;     /* waits for "+" to send its next literal */
   gboolean            pumping;
   IdleData           *idle;
+  guint               idle_renew_seconds;
 
   /* reading */
   guint8             *buf;
@@ -530,6 +533,8 @@ mark_enabled (LbImapClient *self,
   /* RFC 7162: enabling QRESYNC enables CONDSTORE as well */
   if (strcmp (upper, "QRESYNC") == 0)
     g_hash_table_add (self->enabled, g_strdup ("CONDSTORE"));
+  if (strcmp (upper, "UTF8=ACCEPT") == 0)
+    self->utf8_accept = TRUE;
   g_hash_table_add (self->enabled, upper);
 }
 
@@ -1017,7 +1022,7 @@ send_op (LbImapClient *self,
 
   options.literal_plus = has_capability (self, "LITERAL+");
   options.literal_minus = has_capability (self, "LITERAL-") || has_capability (self, "IMAP4rev2");
-  options.utf8_accept = is_enabled (self, "UTF8=ACCEPT");
+  options.utf8_accept = self->utf8_accept;
 
   g_snprintf (op->tag, sizeof op->tag, "A%u", ++self->tag_serial);
   op->parts = lb_imap_command_render (op->command, op->tag, &options,
@@ -1408,7 +1413,7 @@ process_frames (LbImapClient *self)
       if (self->trace_enabled)
         trace_received (self, frame, frame_len);
 
-      if (is_enabled (self, "UTF8=ACCEPT"))
+      if (self->utf8_accept)
         flags |= LB_IMAP_PARSE_UTF8_MAILBOXES;
       response = lb_imap_parse_response (frame, frame_len, flags, &error);
       if (response == NULL)
@@ -1689,6 +1694,7 @@ lb_imap_client_init (LbImapClient *self)
   self->capabilities = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   self->enabled = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   self->timeout = DEFAULT_TIMEOUT_SECONDS;
+  self->idle_renew_seconds = IDLE_RENEW_SECONDS;
   self->buf_size = READ_BUFFER_SIZE;
   self->buf = g_malloc (self->buf_size);
   lb_imap_framer_init (&self->framer, 0, 0);
@@ -1865,6 +1871,16 @@ lb_imap_client_set_trace_func (LbImapClient    *self,
   self->trace_data = user_data;
   self->trace_destroy = destroy;
   self->trace_enabled = trace_wanted (self);
+}
+
+void
+lb_imap_client_set_idle_renew_interval (LbImapClient *self,
+                                        guint         seconds)
+{
+  g_return_if_fail (LB_IS_IMAP_CLIENT (self));
+  g_return_if_fail (seconds > 0);
+
+  self->idle_renew_seconds = seconds;
 }
 
 void
@@ -4598,7 +4614,7 @@ idle_continuation (LbImapClient   *self,
       return;
     }
 
-  idle->renew_source = g_timeout_source_new_seconds (IDLE_RENEW_SECONDS);
+  idle->renew_source = g_timeout_source_new_seconds (self->idle_renew_seconds);
   g_source_set_callback (idle->renew_source, idle_renew_cb, self, NULL);
   g_source_attach (idle->renew_source, self->context);
 }

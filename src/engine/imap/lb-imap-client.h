@@ -103,9 +103,13 @@ typedef void (*LbImapTraceFunc) (LbImapClient *client,
                                  gpointer      user_data);
 
 /* @stream: a connected stream (plain or TLS); the client reads the greeting
- * with lb_imap_client_greet_async() */
+ * with lb_imap_client_greet_async(). It works on the caller's thread-default
+ * main context, switches the socket's own timeout off (IDLE waits for
+ * minutes) and applies lb_imap_client_set_timeout() instead. */
 LbImapClient      *lb_imap_client_new                (GIOStream            *stream);
 
+/* the transport: the TLS connection after STARTTLS; under COMPRESS its
+ * bytes are compressed */
 GIOStream         *lb_imap_client_get_stream         (LbImapClient         *self);
 LbImapState        lb_imap_client_get_state          (LbImapClient         *self);
 gboolean           lb_imap_client_has_capability     (LbImapClient         *self,
@@ -251,7 +255,8 @@ void               lb_imap_client_uid_fetch_async    (LbImapClient *self, const 
 gboolean           lb_imap_client_uid_fetch_finish   (LbImapClient *self, GAsyncResult *result, GError **error);
 
 /* UID STORE @uid_set +FLAGS.SILENT/-FLAGS.SILENT (@flags); @unchangedsince
- * > 0 adds (UNCHANGEDSINCE n); returns the MODIFIED set (or NULL) */
+ * > 0 adds (UNCHANGEDSINCE n); returns the MODIFIED set (or NULL) as a
+ * GArray of LbImapRange */
 void               lb_imap_client_uid_store_async    (LbImapClient *self, const char *uid_set,
                                                       gboolean add, const char * const *flags,
                                                       guint64 unchangedsince,
@@ -261,8 +266,9 @@ gboolean           lb_imap_client_uid_store_finish   (LbImapClient *self, GAsync
                                                       GArray **modified, GError **error);
 
 /* UID COPY / UID MOVE (MOVE falls back to COPY + STORE \Deleted + UID
- * EXPUNGE (UIDPLUS) when MOVE is not offered). Returns the COPYUID data:
- * the source and destination UID sets (either may be NULL) */
+ * EXPUNGE (UIDPLUS) when MOVE is not offered, and fails with NOT_SUPPORTED
+ * without UIDPLUS). Returns the COPYUID data: the source and destination
+ * UID sets as GArrays of LbImapRange (either may be NULL) */
 void               lb_imap_client_uid_copy_async     (LbImapClient *self, const char *uid_set,
                                                       const char *target, gboolean move,
                                                       GCancellable *cancellable,

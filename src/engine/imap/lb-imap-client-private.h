@@ -1,0 +1,17 @@
+/* lb-imap-client-private.h: knobs for tests
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#pragma once
+
+#include "lb-imap-client.h"
+
+G_BEGIN_DECLS
+
+/* how long an IDLE runs before DONE + IDLE renews it (default 25 minutes,
+ * under the 30 minutes servers allow); takes effect at the next IDLE */
+void lb_imap_client_set_idle_renew_interval (LbImapClient *self,
+                                             guint         seconds);
+
+G_END_DECLS
