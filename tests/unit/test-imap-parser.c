@@ -790,6 +790,15 @@ test_fetch_bodystructure_quirks (void)
   g_assert_cmpstr (((LbImapBody *) g_ptr_array_index (b->children, 1))->params[1], ==, "");
   g_clear_pointer (&r, lb_imap_response_unref);
 
+  /* message/rfc822 with a NIL envelope */
+  r = parse ("* 1 FETCH (BODYSTRUCTURE (\"message\" \"rfc822\" NIL NIL NIL \"7bit\" 100 NIL "
+             "(\"text\" \"plain\" NIL NIL NIL \"7bit\" 10 2) 5))\r\n");
+  b = r->fetch->body;
+  g_assert_null (b->envelope);
+  g_assert_cmpstr (b->message->subtype, ==, "plain");
+  g_assert_cmpuint (b->lines, ==, 5);
+  g_clear_pointer (&r, lb_imap_response_unref);
+
   /* a disposition sent as a bare string */
   r = parse ("* 1 FETCH (BODYSTRUCTURE (\"text\" \"plain\" NIL NIL NIL \"7bit\" 1 1 NIL \"inline\"))\r\n");
   g_assert_cmpstr (r->fetch->body->disposition, ==, "inline");

@@ -598,7 +598,7 @@ value (Parser *P)
     {
       gsize len = span (P, C_DIGIT);
 
-      if (P->p + len >= P->end || !IS (P->p[len], C_ASTRING))
+      if (P->p + len >= P->end || !IS (P->p[len], C_LIST))
         {
           guint64 n;
 
@@ -1268,6 +1268,24 @@ body_multipart (Parser     *P,
   return body_extension_tail (P, b);
 }
 
+/* at "(": a body ("((" or "(" string SP string), not a disposition
+ * ("(" string SP "(" or NIL)? For message/rfc822 with a NIL envelope. */
+static gboolean
+looks_like_body (const guint8 *p,
+                 const guint8 *end)
+{
+  if (end - p < 2)
+    return FALSE;
+  if (p[1] == '(')
+    return TRUE;
+  if (p[1] != '"')
+    return FALSE;
+  for (p += 2; p < end && *p != '"'; p++)
+    if (*p == '\\')
+      p++;
+  return end - p > 2 && p[1] == ' ' && (p[2] == '"' || p[2] == '{');
+}
+
 static gboolean
 body_single (Parser     *P,
              LbImapBody *b)
@@ -1312,12 +1330,18 @@ body_single (Parser     *P,
 
   if (strcmp (b->type, "message") == 0 &&
       (strcmp (b->subtype, "rfc822") == 0 || strcmp (b->subtype, "global") == 0) &&
-      P->p + 1 < P->end && P->p[0] == ' ' && P->p[1] == '(')
+      P->p + 1 < P->end && P->p[0] == ' ' &&
+      (P->p[1] == '(' ||
+       (P->end - P->p > 6 && memcmp (P->p + 1, "NIL (", 5) == 0 && looks_like_body (P->p + 5, P->end))))
     {
-      /* body-type-msg: SP envelope SP body SP body-fld-lines */
+      /* body-type-msg: SP envelope SP body SP body-fld-lines; some
+       * servers send NIL for the envelope */
       P->p++;
-      b->envelope = envelope (P);
-      if (b->envelope == NULL || !sp (P))
+      if (at_nil (P))
+        P->p += 3;
+      else if ((b->envelope = envelope (P)) == NULL)
+        return FALSE;
+      if (!sp (P))
         return FALSE;
       b->message = body (P);
       if (b->message == NULL || !sp (P))

@@ -732,7 +732,7 @@ append_body (GString    *s,
       g_string_append (s, " encoding=");
       append_nstring (s, b->encoding);
       g_string_append_printf (s, " size=%" G_GUINT64_FORMAT, b->size);
-      if (g_strcmp0 (b->type, "text") == 0 || b->envelope != NULL)
+      if (g_strcmp0 (b->type, "text") == 0 || b->message != NULL)
         g_string_append_printf (s, " lines=%" G_GUINT64_FORMAT, b->lines);
     }
   if (b->md5 != NULL)
@@ -770,6 +770,11 @@ append_body (GString    *s,
 
   if (b->envelope != NULL)
     append_envelope (s, b->envelope, level + 1);
+  else if (b->message != NULL)
+    {
+      indent (s, level + 1);
+      g_string_append (s, "envelope: NIL\n");
+    }
   if (b->message != NULL)
     append_body (s, b->message, "body", level + 1);
   for (guint i = 0; b->children != NULL && i < b->children->len; i++)
