@@ -768,6 +768,24 @@ test_fetch_bodystructure_quirks (void)
   g_assert_cmpuint (b->children->len, ==, 0);
   g_clear_pointer (&r, lb_imap_response_unref);
 
+  /* Gmail's parts that are multiparts without parts, with extension data */
+  r = parse ("* 1 FETCH (BODYSTRUCTURE ((\"TEXT\" \"PLAIN\" NIL NIL NIL \"BASE64\" 10 1 NIL NIL NIL)"
+             "(\"RELATED\" NIL (\"ATTACHMENT\" NIL) NIL)(\"RELATED\" NIL) \"MIXED\" (\"BOUNDARY\" \"x\") NIL NIL))\r\n");
+  b = g_ptr_array_index (r->fetch->body->children, 1);
+  g_assert_cmpstr (b->type, ==, "multipart");
+  g_assert_cmpstr (b->subtype, ==, "related");
+  g_assert_cmpuint (b->children->len, ==, 0);
+  g_assert_cmpstr (b->disposition, ==, "attachment");
+  b = g_ptr_array_index (r->fetch->body->children, 2);
+  g_assert_cmpstr (b->subtype, ==, "related");
+  g_clear_pointer (&r, lb_imap_response_unref);
+
+  /* Exchange: a bare string as a multipart's disposition */
+  r = parse ("* 1 FETCH (BODYSTRUCTURE ((\"text\" \"plain\" (\"charset\" \"us-ascii\") NIL NIL \"7bit\" 21 0 NIL "
+             "(\"inline\" NIL) NIL NIL) \"mixed\" (\"boundary\" \"b\") \"S/MIME Encrypted Message\" NIL))\r\n");
+  g_assert_cmpstr (r->fetch->body->disposition, ==, "s/mime encrypted message");
+  g_clear_pointer (&r, lb_imap_response_unref);
+
   /* message/rfc822 sent as a basic part, without envelope and body */
   r = parse ("* 1 FETCH (BODYSTRUCTURE (\"MESSAGE\" \"RFC822\" NIL NIL NIL \"7BIT\" 1980 NIL "
              "(\"ATTACHMENT\" (\"FILENAME\" \"x.eml\")) NIL))\r\n");

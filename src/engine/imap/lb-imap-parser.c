@@ -1292,10 +1292,14 @@ body_single (Parser     *P,
 {
   if (!lower_nstring (P, &b->type))
     return FALSE;
-  if (peek (P) == ')' || (P->p + 1 < P->end && P->p[0] == ' ' && P->p[1] == '('))
+  if (peek (P) == ')' || (P->p + 1 < P->end && P->p[0] == ' ' && P->p[1] == '(') ||
+      (P->end - P->p > 4 && P->p[0] == ' ' && (P->p[1] | 0x20) == 'n' && (P->p[2] | 0x20) == 'i' &&
+       (P->p[3] | 0x20) == 'l' && (P->p[4] == ' ' || P->p[4] == ')')))
     {
-      /* a multipart without parts: ("MIXED") or ("MIXED" ("BOUNDARY"
-       * "x") NIL NIL), seen from several servers; what came is the subtype */
+      /* a multipart without parts: ("MIXED"), ("MIXED" ("BOUNDARY"
+       * "x") NIL NIL), or Gmail's ("RELATED" NIL ("ATTACHMENT" NIL) NIL),
+       * seen from several servers; what came is the subtype (a single
+       * part never has a NIL subtype or a list there) */
       b->subtype = g_steal_pointer (&b->type);
       if (b->subtype == NULL)
         b->subtype = g_strdup ("mixed");
