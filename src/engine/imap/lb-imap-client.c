@@ -1472,6 +1472,33 @@ ensure_read_space (LbImapClient *self)
     }
 }
 
+/* Takes what else the stream has ready without a trip through the main
+ * loop: TLS hands out one record (16 KiB) per read, so a large FETCH
+ * would otherwise cost a main loop iteration per record. An error is
+ * left for the next read to find. */
+static void
+drain_available (LbImapClient *self)
+{
+  GPollableInputStream *pollable;
+
+  if (!G_IS_POLLABLE_INPUT_STREAM (self->input))
+    return;
+  pollable = G_POLLABLE_INPUT_STREAM (self->input);
+  if (!g_pollable_input_stream_can_poll (pollable))
+    return;
+
+  while (self->buf_size - self->buf_end >= MIN_READ_SPACE / 4)
+    {
+      gssize n = g_pollable_input_stream_read_nonblocking (pollable, self->buf + self->buf_end,
+                                                           self->buf_size - self->buf_end,
+                                                           NULL, NULL);
+
+      if (n <= 0)
+        break;
+      self->buf_end += n;
+    }
+}
+
 static void
 read_cb (GObject      *object,
          GAsyncResult *result,
@@ -1511,7 +1538,10 @@ read_cb (GObject      *object,
   if (self->inflater != NULL)
     self->zend += n;
   else
-    self->buf_end += n;
+    {
+      self->buf_end += n;
+      drain_available (self);
+    }
 
   note_activity (self);
   reader_run (self);
