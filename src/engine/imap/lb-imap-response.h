@@ -151,7 +151,8 @@ struct _LbImapBody
   char           *encoding;     /* lower-cased */
   guint64         size;         /* octets */
   guint64         lines;        /* text/ and message/rfc822 only */
-  LbImapEnvelope *envelope;     /* message/rfc822 (and message/global) */
+  LbImapEnvelope *envelope;     /* message/rfc822 (and message/global);
+                                   NULL when the server sent NIL */
   LbImapBody     *message;      /* message/rfc822: the enclosed body */
   /* multipart */
   GPtrArray      *children;     /* of LbImapBody; NULL for single parts */
@@ -305,7 +306,8 @@ typedef enum
   LB_IMAP_DATA_ESEARCH,       /* esearch */
   LB_IMAP_DATA_VANISHED,      /* set, vanished_earlier */
   LB_IMAP_DATA_NAMESPACE,     /* namespaces[3]: personal, other, shared */
-  LB_IMAP_DATA_ID,            /* strv: key, value, key, value...; NULL for NIL */
+  LB_IMAP_DATA_ID,            /* strv: key, value, key, value...; NULL for NIL;
+                                 a NIL value is "" */
   LB_IMAP_DATA_QUOTA,         /* quota */
   LB_IMAP_DATA_QUOTAROOT,     /* strv: the mailbox, then its roots */
   LB_IMAP_DATA_OTHER,         /* anything else: name + values */
