@@ -12,6 +12,7 @@
 #include <glib/gi18n-lib.h>
 
 #include "lb-account.h"
+#include "lb-imap-provider.h"
 #include "lb-local-provider.h"
 #include "lb-net-certificate.h"
 
@@ -2660,6 +2661,9 @@ drop_runtime (LbAccount *self)
   g_clear_signal_handler (&self->folder_removed_id, self->store);
   if (self->folders != NULL)
     g_list_store_remove_all (self->folders);
+  /* its connections go now, not when its last job lets go of it */
+  if (self->provider != NULL && LB_IS_IMAP_PROVIDER (self->provider))
+    lb_imap_provider_close (LB_IMAP_PROVIDER (self->provider));
   g_clear_object (&self->provider);
   g_clear_object (&self->store);
 }
@@ -2727,12 +2731,20 @@ open_done_cb (GObject      *object,
   self->opening = NULL;
   self->store = g_steal_pointer (&data->store);
 
-  /* For now every account's incoming provider is the local one: it
-   * serves the local folders (the POP3 Inbox, the Outbox), and no
-   * account talks to its server yet. The IMAP provider replaces it for
-   * IMAP accounts in the IMAP issue, and POP3 downloading joins it in
-   * the POP3 issue. */
-  self->provider = LB_PROVIDER (lb_local_provider_new (self->store));
+  /* An IMAP account's provider talks to its server (and serves the
+   * local folders, the Outbox, too); it stays offline until first used,
+   * so opening an account starts no network activity. A POP3 account's
+   * folders are local: POP3 downloading joins the local provider in the
+   * POP3 issue. */
+  if (self->incoming_protocol == LB_INCOMING_IMAP)
+    {
+      g_autoptr(LbSecrets) secrets = lb_secrets_new ();
+      g_autoptr(LbConnector) connector = lb_connector_new ();
+
+      self->provider = LB_PROVIDER (lb_imap_provider_new (self, self->store, secrets, connector, NULL));
+    }
+  else
+    self->provider = LB_PROVIDER (lb_local_provider_new (self->store));
 
   /* The list is the store's order already. No ::folder-changed can have
    * been missed before the handler is connected: nothing but this open
