@@ -16,9 +16,11 @@
 
 #include "lb-account-manager.h"
 #include "lb-identity.h"
+#include "lb-imap-provider.h"
 #include "lb-maildir-import.h"
 #include "lb-message.h"
 #include "lb-message-list.h"
+#include "lb-mime-text.h"
 #include "lb-secrets.h"
 #include "lb-store.h"
 
@@ -247,8 +249,9 @@ account_add (int    argc,
   g_autofree char *smtp_host = NULL, *smtp_security = NULL, *smtp_user = NULL;
   g_autofree char *keep = NULL;
   char *password = NULL;
-  int port = 0, smtp_port = 0, delete_after = 0;
+  int port = 0, smtp_port = 0, delete_after = 0, offline_days = 0, poll_minutes = 5;
   gboolean password_stdin = FALSE;
+  gboolean allow_plaintext = FALSE;
   LbIncomingProtocol incoming;
   LbNetSecurity net_security = LB_NET_SECURITY_TLS;
   LbNetSecurity net_smtp_security = LB_NET_SECURITY_TLS;
@@ -264,6 +267,9 @@ account_add (int    argc,
     { "user", 0, 0, G_OPTION_ARG_STRING, &user, N_("The user name (default: the address)"), N_("USER") },
     { "keep-on-server", 0, 0, G_OPTION_ARG_STRING, &keep, N_("POP3: yes to keep mail on the server (default), no to delete it once downloaded"), N_("yes|no") },
     { "delete-after-days", 0, 0, G_OPTION_ARG_INT, &delete_after, N_("POP3: delete from the server after this many days (0: never)"), N_("DAYS") },
+    { "allow-plaintext-password", 0, 0, G_OPTION_ARG_NONE, &allow_plaintext, N_("Allow sending the password over a connection without encryption (--security none), where others can read it"), NULL },
+    { "offline-days", 0, 0, G_OPTION_ARG_INT, &offline_days, N_("IMAP: keep the messages of the last DAYS downloaded for reading offline (default 0: download a message when it is read)"), N_("DAYS") },
+    { "poll-minutes", 0, 0, G_OPTION_ARG_INT, &poll_minutes, N_("IMAP: look for new mail in the folders not watched continuously every MINUTES (default 5; 0: never)"), N_("MINUTES") },
     { "smtp-host", 0, 0, G_OPTION_ARG_STRING, &smtp_host, N_("The outgoing (SMTP) server"), N_("HOST") },
     { "smtp-port", 0, 0, G_OPTION_ARG_INT, &smtp_port, N_("Its port (default: 465 for tls, 587 otherwise)"), N_("PORT") },
     { "smtp-security", 0, 0, G_OPTION_ARG_STRING, &smtp_security, N_("tls, starttls or none (default: tls)"), N_("SECURITY") },
@@ -293,6 +299,8 @@ account_add (int    argc,
     return usage_error (_("--keep-on-server must be yes or no"));
   if (delete_after < 0)
     return usage_error (_("--delete-after-days cannot be negative"));
+  if (offline_days < 0 || poll_minutes < 0)
+    return usage_error (_("--offline-days and --poll-minutes cannot be negative"));
 
   /* the password first: nothing is saved if it cannot be read */
   if (password_stdin && (password = read_password (&error)) == NULL)
@@ -319,6 +327,9 @@ account_add (int    argc,
   if (keep != NULL)
     lb_account_set_pop3_keep_on_server (account, g_strcmp0 (keep, "yes") == 0);
   lb_account_set_pop3_delete_after_days (account, (guint) delete_after);
+  lb_account_set_allow_plaintext_password (account, allow_plaintext);
+  lb_account_set_offline_days (account, (guint) offline_days);
+  lb_account_set_poll_minutes (account, (guint) poll_minutes);
   if (smtp_host != NULL)
     {
       lb_account_set_smtp_host (account, smtp_host);
@@ -436,6 +447,12 @@ account_show (int    argc,
   g_print ("incoming-port\t%u\n", lb_account_get_effective_incoming_port (account));
   g_print ("incoming-security\t%s\n", lb_net_security_to_string (lb_account_get_incoming_security (account)));
   g_print ("incoming-user\t%s\n", lb_account_get_incoming_user (account));
+  g_print ("allow-plaintext-password\t%s\n", lb_account_get_allow_plaintext_password (account) ? "yes" : "no");
+  if (lb_account_get_incoming_protocol (account) == LB_INCOMING_IMAP)
+    {
+      g_print ("offline-days\t%u\n", lb_account_get_offline_days (account));
+      g_print ("poll-minutes\t%u\n", lb_account_get_poll_minutes (account));
+    }
   if (lb_account_get_incoming_protocol (account) == LB_INCOMING_POP3)
     {
       g_print ("pop3-keep-on-server\t%s\n", lb_account_get_pop3_keep_on_server (account) ? "yes" : "no");
@@ -728,6 +745,578 @@ import_maildir (int    argc,
   return EXIT_OK;
 }
 
+/* ------------------------------------------------------------------ sync, show, flag, move, delete */
+
+/* Opens the account and its provider for one command: a command line
+ * wants no connection beyond the one it works on (no IDLE, no poll). */
+static LbProvider *
+open_provider (LbAccount  *account,
+               LbStore   **store,
+               GError    **error)
+{
+  LbProvider *provider;
+
+  *store = open_store (account, error);
+  if (*store == NULL)
+    return NULL;
+  provider = lb_account_get_provider (account);
+  if (LB_IS_IMAP_PROVIDER (provider))
+    lb_imap_provider_set_background (LB_IMAP_PROVIDER (provider), FALSE);
+  return provider;
+}
+
+/* Logs out (politely, after what is under way), then closes. */
+static void
+close_provider (LbAccount  *account,
+                LbProvider *provider,
+                LbStore    *store)
+{
+  g_autoptr(GAsyncResult) result = NULL;
+
+  if (LB_IS_IMAP_PROVIDER (provider) && lb_imap_provider_get_connected (LB_IMAP_PROVIDER (provider)))
+    {
+      lb_provider_disconnect_async (provider, NULL, store_result, &result);
+      wait_for (&result);
+      lb_provider_disconnect_finish (provider, result, NULL);
+      /* the result holds the provider, which holds the store */
+      g_clear_object (&result);
+    }
+  close_store (account, store);
+}
+
+/* KEY arguments: the store's message keys, as “list” prints them. */
+static GArray *
+parse_keys (char  **args,
+            int     n,
+            char  **bad)
+{
+  g_autoptr(GArray) keys = g_array_new (FALSE, FALSE, sizeof (gint64));
+
+  for (int i = 0; i < n; i++)
+    {
+      gint64 key;
+
+      if (!g_ascii_string_to_signed (args[i], 10, 1, G_MAXINT64, &key, NULL))
+        {
+          *bad = args[i];
+          return NULL;
+        }
+      g_array_append_val (keys, key);
+    }
+  return g_steal_pointer (&keys);
+}
+
+/* Every key must be a message of @folder: a script must not touch another
+ * folder's message by a typing mistake. */
+static gboolean
+check_keys (LbStore             *store,
+            const LbFolderInfo  *folder,
+            GArray              *keys,
+            GError             **error)
+{
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GPtrArray) found = NULL;
+  g_autoptr(GHashTable) here = g_hash_table_new (g_int64_hash, g_int64_equal);
+
+  lb_store_get_messages_async (store, keys, NULL, store_result, &result);
+  wait_for (&result);
+  found = lb_store_get_messages_finish (store, result, error);
+  if (found == NULL)
+    return FALSE;
+  for (guint i = 0; i < found->len; i++)
+    {
+      LbMessageSummary *summary = found->pdata[i];
+
+      if (summary->folder_id == folder->id)
+        g_hash_table_add (here, &summary->key);
+    }
+  for (guint i = 0; i < keys->len; i++)
+    if (!g_hash_table_contains (here, &g_array_index (keys, gint64, i)))
+      {
+        g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND,
+                     _("There is no message %" G_GINT64_FORMAT " in “%s” (see “letterbox-cli list”)"),
+                     g_array_index (keys, gint64, i), folder->path);
+        return FALSE;
+      }
+  return TRUE;
+}
+
+/* After a change made here: the server gets it now, or the next time. */
+static gboolean
+replay_changes (LbProvider  *provider,
+                GError     **error)
+{
+  g_autoptr(GAsyncResult) result = NULL;
+
+  lb_provider_replay_queue_async (provider, NULL, store_result, &result);
+  wait_for (&result);
+  if (lb_provider_replay_queue_finish (provider, result, error))
+    return TRUE;
+  g_prefix_error (error, _("The change is saved here and will reach the server the next time it can be "
+                           "reached (“letterbox-cli sync”): "));
+  return FALSE;
+}
+
+typedef struct
+{
+  GHashTable *paths;   /* folder id -> path */
+  gint64      last;    /* when progress was last printed */
+} Progress;
+
+static void
+sync_progress_cb (LbImapProvider *provider,
+                  gint64          folder_id,
+                  guint           done,
+                  guint           total,
+                  gpointer        user_data)
+{
+  Progress *progress = user_data;
+  gint64 now = g_get_monotonic_time ();
+
+  /* a line every half second, and the last one */
+  if (done < total && now - progress->last < G_USEC_PER_SEC / 2)
+    return;
+  progress->last = now;
+  g_printerr ("%s: %u/%u\n", (const char *) g_hash_table_lookup (progress->paths, &folder_id), done, total);
+}
+
+static gboolean
+sync_one (LbProvider         *provider,
+          const LbFolderInfo *folder,
+          gboolean            bodies,
+          GError            **error)
+{
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autofree char *path = field (folder->path);
+  LbImapSyncStats stats = { 0, };
+
+  if (LB_IS_IMAP_PROVIDER (provider))
+    {
+      lb_imap_provider_sync_folder_async (LB_IMAP_PROVIDER (provider), folder->id, NULL, store_result, &result);
+      wait_for (&result);
+      if (!lb_imap_provider_sync_folder_finish (LB_IMAP_PROVIDER (provider), result, &stats, error))
+        return FALSE;
+    }
+  else
+    {
+      lb_provider_sync_folder_async (provider, folder->id, NULL, store_result, &result);
+      wait_for (&result);
+      if (!lb_provider_sync_folder_finish (provider, result, error))
+        return FALSE;
+    }
+  g_print ("%s\t%u\t%u\t%u\n", path, stats.added, stats.updated, stats.removed);
+
+  if (bodies && !folder->local && LB_IS_IMAP_PROVIDER (provider))
+    {
+      guint n;
+
+      g_clear_object (&result);
+      lb_imap_provider_fetch_bodies_async (LB_IMAP_PROVIDER (provider), folder->id, 0, NULL,
+                                           store_result, &result);
+      wait_for (&result);
+      n = lb_imap_provider_fetch_bodies_finish (LB_IMAP_PROVIDER (provider), result, error);
+      if (n == G_MAXUINT)
+        return FALSE;
+      /* Translators: a folder's name, then a count */
+      g_printerr (ngettext ("%s: %u message downloaded\n", "%s: %u messages downloaded\n", n), path, n);
+    }
+  return TRUE;
+}
+
+static int
+sync_command (int    argc,
+              char **argv)
+{
+  g_autoptr(GOptionContext) context = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(LbAccountManager) manager = NULL;
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GPtrArray) folders = NULL;
+  g_autoptr(GHashTable) paths = g_hash_table_new (g_int64_hash, g_int64_equal);
+  LbAccount *account;
+  LbProvider *provider;
+  LbStore *store = NULL;
+  Progress progress = { NULL, 0 };
+  gboolean bodies = FALSE;
+  gboolean failed = FALSE;
+  guint synced = 0;
+  gulong progress_id = 0;
+  const GOptionEntry entries[] = {
+    { "bodies", 0, 0, G_OPTION_ARG_NONE, &bodies, N_("Also download every whole message of the folders, for reading offline"), NULL },
+    G_OPTION_ENTRY_NULL
+  };
+
+  context = g_option_context_new (_("ACCOUNT [FOLDER]"));
+  g_option_context_set_translation_domain (context, GETTEXT_PACKAGE);
+  g_option_context_set_summary (context, _("Brings the account’s folders (or one) up to date with the server, "
+                                           "after sending the changes made here. Prints a line per folder: "
+                                           "folder, messages added, updated and removed, separated by tabs; "
+                                           "progress goes to standard error."));
+  g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
+  if (!g_option_context_parse (context, &argc, &argv, &error))
+    return usage_error (error->message);
+  if (argc != 2 && argc != 3)
+    return usage_error (_("sync needs an account id, and may take a folder"));
+
+  manager = load_accounts (&error);
+  if (manager == NULL || (account = find_account (manager, argv[1], &error)) == NULL)
+    return fail (error->message);
+  provider = open_provider (account, &store, &error);
+  if (provider == NULL)
+    return fail (error->message);
+
+  /* the folder list first: a new account has none yet */
+  lb_provider_list_folders_async (provider, NULL, store_result, &result);
+  wait_for (&result);
+  folders = lb_provider_list_folders_finish (provider, result, &error);
+  g_clear_object (&result);
+  if (folders == NULL)
+    {
+      close_provider (account, provider, store);
+      return fail (error->message);
+    }
+
+  for (guint i = 0; i < folders->len; i++)
+    {
+      LbFolderInfo *info = folders->pdata[i];
+
+      g_hash_table_insert (paths, &info->id, info->path);
+    }
+  progress.paths = paths;
+  if (LB_IS_IMAP_PROVIDER (provider))
+    progress_id = g_signal_connect (provider, "sync-progress", G_CALLBACK (sync_progress_cb), &progress);
+
+  for (guint i = 0; i < folders->len; i++)
+    {
+      const LbFolderInfo *info = folders->pdata[i];
+
+      if (argc == 3 ? g_strcmp0 (info->path, argv[2]) != 0 : info->local)
+        continue;
+      synced++;
+      if (!sync_one (provider, info, bodies, &error))
+        {
+          /* the next folder may fare better */
+          g_printerr ("letterbox-cli: %s\n", error->message);
+          g_clear_error (&error);
+          failed = TRUE;
+        }
+    }
+
+  if (progress_id != 0)
+    g_signal_handler_disconnect (provider, progress_id);
+  g_clear_pointer (&folders, g_ptr_array_unref);
+  close_provider (account, provider, store);
+
+  if (argc == 3 && synced == 0)
+    {
+      g_autofree char *message = g_strdup_printf (_("The account has no folder “%s” (see “letterbox-cli folders”)"),
+                                                  argv[2]);
+
+      return fail (message);
+    }
+  return failed ? EXIT_FAILED : EXIT_OK;
+}
+
+static void
+print_header (const char *name,
+              const char *value)
+{
+  g_autofree char *clean = NULL;
+
+  if (value == NULL)
+    return;
+  clean = field (value);
+  g_print ("%s: %s\n", name, clean);
+}
+
+static int
+show (int    argc,
+      char **argv)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(LbAccountManager) manager = NULL;
+  g_autoptr(LbFolderInfo) folder = NULL;
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GArray) keys = NULL;
+  g_autoptr(GBytes) raw = NULL;
+  g_autoptr(LbMimeText) text = NULL;
+  g_autoptr(GDateTime) date = NULL;
+  LbAccount *account;
+  LbProvider *provider;
+  LbStore *store = NULL;
+  char *bad = NULL;
+
+  if (argc != 4)
+    return usage_error (_("show needs an account id, a folder and a message key"));
+  keys = parse_keys (argv + 3, 1, &bad);
+  if (keys == NULL)
+    return usage_error (_("A message key is a number, as “letterbox-cli list” shows"));
+
+  manager = load_accounts (&error);
+  if (manager == NULL || (account = find_account (manager, argv[1], &error)) == NULL)
+    return fail (error->message);
+  provider = open_provider (account, &store, &error);
+  if (provider == NULL)
+    return fail (error->message);
+
+  folder = find_folder (store, argv[2], &error);
+  if (folder != NULL && check_keys (store, folder, keys, &error))
+    {
+      /* from the store, or downloaded (and kept) */
+      lb_provider_fetch_body_async (provider, g_array_index (keys, gint64, 0), NULL, store_result, &result);
+      wait_for (&result);
+      raw = lb_provider_fetch_body_finish (provider, result, &error);
+      g_clear_object (&result);
+    }
+  close_provider (account, provider, store);
+  if (raw == NULL || (text = lb_mime_text_parse (raw, &error)) == NULL)
+    return fail (error->message);
+
+  print_header ("From", text->from);
+  print_header ("To", text->to);
+  print_header ("Cc", text->cc);
+  print_header ("Subject", text->subject);
+  if (text->date != 0 && (date = g_date_time_new_from_unix_utc (text->date)) != NULL)
+    {
+      g_autofree char *iso = g_date_time_format_iso8601 (date);
+
+      print_header ("Date", iso);
+    }
+  g_print ("\n%s\n", text->text);
+  if (text->n_attachments > 0)
+    g_printerr (ngettext ("letterbox-cli: %u attachment is not shown\n",
+                          "letterbox-cli: %u attachments are not shown\n", text->n_attachments),
+                text->n_attachments);
+  return EXIT_OK;
+}
+
+/* The common part of flag, move and delete: the account, the folder and
+ * the keys, checked. */
+typedef struct
+{
+  LbAccountManager *manager;
+  LbAccount        *account;
+  LbProvider       *provider;
+  LbStore          *store;
+  LbFolderInfo     *folder;
+  GArray           *keys;
+} Change;
+
+static void
+change_clear (Change *change)
+{
+  if (change->provider != NULL)
+    close_provider (change->account, change->provider, change->store);
+  g_clear_pointer (&change->folder, lb_folder_info_free);
+  g_clear_pointer (&change->keys, g_array_unref);
+  g_clear_object (&change->manager);
+}
+
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Change, change_clear)
+
+static gboolean
+change_open (Change      *change,
+             const char  *account_id,
+             const char  *folder_path,
+             char       **key_args,
+             int          n_keys,
+             GError     **error)
+{
+  char *bad = NULL;
+
+  change->keys = parse_keys (key_args, n_keys, &bad);
+  if (change->keys == NULL)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                   _("“%s” is not a message key: a key is a number, as “letterbox-cli list” shows"), bad);
+      return FALSE;
+    }
+  change->manager = load_accounts (error);
+  if (change->manager == NULL ||
+      (change->account = find_account (change->manager, account_id, error)) == NULL)
+    return FALSE;
+  change->provider = open_provider (change->account, &change->store, error);
+  if (change->provider == NULL)
+    return FALSE;
+  change->folder = find_folder (change->store, folder_path, error);
+  return change->folder != NULL && check_keys (change->store, change->folder, change->keys, error);
+}
+
+static int
+flag (int    argc,
+      char **argv)
+{
+  /* cleaned up last: the results below hold its provider */
+  g_auto(Change) change = { NULL, };
+  g_autoptr(GOptionContext) context = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GAsyncResult) result = NULL;
+  gboolean read = FALSE, unread = FALSE, flagged = FALSE, unflagged = FALSE;
+  gboolean answered = FALSE, forwarded = FALSE, junk = FALSE, not_junk = FALSE;
+  guint add = 0, remove = 0;
+  const GOptionEntry entries[] = {
+    { "read", 0, 0, G_OPTION_ARG_NONE, &read, N_("Mark as read"), NULL },
+    { "unread", 0, 0, G_OPTION_ARG_NONE, &unread, N_("Mark as unread"), NULL },
+    { "flag", 0, 0, G_OPTION_ARG_NONE, &flagged, N_("Flag (star)"), NULL },
+    { "unflag", 0, 0, G_OPTION_ARG_NONE, &unflagged, N_("Remove the flag"), NULL },
+    { "answered", 0, 0, G_OPTION_ARG_NONE, &answered, N_("Mark as answered"), NULL },
+    { "forwarded", 0, 0, G_OPTION_ARG_NONE, &forwarded, N_("Mark as forwarded"), NULL },
+    { "junk", 0, 0, G_OPTION_ARG_NONE, &junk, N_("Mark as junk (IMAP, needs the server)"), NULL },
+    { "not-junk", 0, 0, G_OPTION_ARG_NONE, &not_junk, N_("Mark as not junk (IMAP, needs the server)"), NULL },
+    G_OPTION_ENTRY_NULL
+  };
+
+  context = g_option_context_new (_("ACCOUNT FOLDER KEY…"));
+  g_option_context_set_translation_domain (context, GETTEXT_PACKAGE);
+  g_option_context_set_summary (context, _("Changes the flags of messages, here and on the server."));
+  g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
+  if (!g_option_context_parse (context, &argc, &argv, &error))
+    return usage_error (error->message);
+  if (argc < 4)
+    return usage_error (_("flag needs an account id, a folder and message keys"));
+  if ((read && unread) || (flagged && unflagged) || (junk && not_junk))
+    return usage_error (_("A flag cannot be both set and removed"));
+  if (!(read || unread || flagged || unflagged || answered || forwarded || junk || not_junk))
+    return usage_error (_("flag needs what to change: --read, --unread, --flag, --unflag, --answered, "
+                          "--forwarded, --junk or --not-junk"));
+
+  add = (read ? LB_MESSAGE_SEEN : 0) | (flagged ? LB_MESSAGE_FLAGGED : 0) |
+        (answered ? LB_MESSAGE_ANSWERED : 0) | (forwarded ? LB_MESSAGE_FORWARDED : 0);
+  remove = (unread ? LB_MESSAGE_SEEN : 0) | (unflagged ? LB_MESSAGE_FLAGGED : 0);
+
+  if (!change_open (&change, argv[1], argv[2], argv + 3, argc - 3, &error))
+    return fail (error->message);
+  if ((junk || not_junk) && !LB_IS_IMAP_PROVIDER (change.provider))
+    return fail (_("Only IMAP accounts can mark messages as junk"));
+
+  if (add != 0 || remove != 0)
+    {
+      lb_provider_set_flags_async (change.provider, change.keys, add, remove, NULL, store_result, &result);
+      wait_for (&result);
+      if (!lb_provider_set_flags_finish (change.provider, result, &error))
+        return fail (error->message);
+      g_clear_object (&result);
+    }
+  if (junk || not_junk)
+    {
+      lb_imap_provider_set_junk_async (LB_IMAP_PROVIDER (change.provider), change.keys, junk, NULL,
+                                       store_result, &result);
+      wait_for (&result);
+      if (!lb_imap_provider_set_junk_finish (LB_IMAP_PROVIDER (change.provider), result, &error))
+        return fail (error->message);
+    }
+  if (!replay_changes (change.provider, &error))
+    return fail (error->message);
+  return EXIT_OK;
+}
+
+static int
+move (int    argc,
+      char **argv)
+{
+  /* cleaned up last: the results below hold its provider */
+  g_auto(Change) change = { NULL, };
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(LbFolderInfo) target = NULL;
+
+  if (argc < 5)
+    return usage_error (_("move needs an account id, a folder, message keys and the folder to move them to"));
+
+  if (!change_open (&change, argv[1], argv[2], argv + 3, argc - 4, &error) ||
+      (target = find_folder (change.store, argv[argc - 1], &error)) == NULL)
+    return fail (error->message);
+
+  lb_provider_move_async (change.provider, change.keys, target->id, NULL, store_result, &result);
+  wait_for (&result);
+  if (!lb_provider_move_finish (change.provider, result, &error))
+    return fail (error->message);
+  if (!replay_changes (change.provider, &error))
+    return fail (error->message);
+  return EXIT_OK;
+}
+
+/* Moves to the account's Trash, or deletes for good in it (or without
+ * one) — for a provider without a trash of its own. */
+static gboolean
+trash_generic (Change  *change,
+               GError **error)
+{
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GPtrArray) folders = NULL;
+  const LbFolderInfo *trash = NULL;
+
+  lb_store_list_folders_async (change->store, NULL, store_result, &result);
+  wait_for (&result);
+  folders = lb_store_list_folders_finish (change->store, result, error);
+  if (folders == NULL)
+    return FALSE;
+  g_clear_object (&result);
+  for (guint i = 0; i < folders->len && trash == NULL; i++)
+    if (((LbFolderInfo *) folders->pdata[i])->role == LB_FOLDER_ROLE_TRASH)
+      trash = folders->pdata[i];
+
+  if (trash != NULL && trash->id != change->folder->id)
+    {
+      lb_provider_move_async (change->provider, change->keys, trash->id, NULL, store_result, &result);
+      wait_for (&result);
+      return lb_provider_move_finish (change->provider, result, error);
+    }
+  lb_provider_delete_async (change->provider, change->keys, NULL, store_result, &result);
+  wait_for (&result);
+  return lb_provider_delete_finish (change->provider, result, error);
+}
+
+static int
+delete (int    argc,
+        char **argv)
+{
+  /* cleaned up last: the results below hold its provider */
+  g_auto(Change) change = { NULL, };
+  g_autoptr(GOptionContext) context = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GAsyncResult) result = NULL;
+  gboolean permanent = FALSE;
+  gboolean ok;
+  const GOptionEntry entries[] = {
+    { "permanent", 0, 0, G_OPTION_ARG_NONE, &permanent, N_("Delete for good instead of moving to the Trash"), NULL },
+    G_OPTION_ENTRY_NULL
+  };
+
+  context = g_option_context_new (_("ACCOUNT FOLDER KEY…"));
+  g_option_context_set_translation_domain (context, GETTEXT_PACKAGE);
+  g_option_context_set_summary (context, _("Moves messages to the Trash; those in the Trash (or all, "
+                                           "with --permanent) are deleted for good, here and on the server."));
+  g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
+  if (!g_option_context_parse (context, &argc, &argv, &error))
+    return usage_error (error->message);
+  if (argc < 4)
+    return usage_error (_("delete needs an account id, a folder and message keys"));
+
+  if (!change_open (&change, argv[1], argv[2], argv + 3, argc - 3, &error))
+    return fail (error->message);
+
+  if (permanent)
+    {
+      lb_provider_delete_async (change.provider, change.keys, NULL, store_result, &result);
+      wait_for (&result);
+      ok = lb_provider_delete_finish (change.provider, result, &error);
+    }
+  else if (LB_IS_IMAP_PROVIDER (change.provider))
+    {
+      lb_imap_provider_trash_async (LB_IMAP_PROVIDER (change.provider), change.keys, NULL,
+                                    store_result, &result);
+      wait_for (&result);
+      ok = lb_imap_provider_trash_finish (LB_IMAP_PROVIDER (change.provider), result, &error);
+    }
+  else
+    ok = trash_generic (&change, &error);
+
+  if (!ok || !replay_changes (change.provider, &error))
+    return fail (error->message);
+  return EXIT_OK;
+}
+
 /* ------------------------------------------------------------------ main */
 
 typedef struct
@@ -745,6 +1334,11 @@ static const Command commands[] = {
   { NULL, "folders", folders },
   { NULL, "list", list },
   { NULL, "import-maildir", import_maildir },
+  { NULL, "sync", sync_command },
+  { NULL, "show", show },
+  { NULL, "flag", flag },
+  { NULL, "move", move },
+  { NULL, "delete", delete },
 };
 
 int
@@ -784,6 +1378,11 @@ main (int   argc,
                                       "  folders ACCOUNT\n"
                                       "  list ACCOUNT FOLDER [--limit N]\n"
                                       "  import-maildir ACCOUNT FOLDER PATH\n"
+                                      "  sync ACCOUNT [FOLDER] [--bodies]\n"
+                                      "  show ACCOUNT FOLDER KEY\n"
+                                      "  flag ACCOUNT FOLDER KEY… --read|--unread|--flag|--unflag|--answered|--forwarded|--junk|--not-junk\n"
+                                      "  move ACCOUNT FOLDER KEY… TARGET\n"
+                                      "  delete ACCOUNT FOLDER KEY… [--permanent]\n"
                                       "\n"
                                       "“letterbox-cli COMMAND --help” describes a command’s options. Output is "
                                       "one record per line, fields separated by tabs; errors go to standard "
