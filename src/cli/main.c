@@ -1114,6 +1114,17 @@ change_clear (Change *change)
 
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Change, change_clear)
 
+/* Usage: every KEY argument a number. */
+static gboolean
+keys_valid (char **args,
+            int    n)
+{
+  char *bad = NULL;
+  g_autoptr(GArray) keys = parse_keys (args, n, &bad);
+
+  return keys != NULL;
+}
+
 static gboolean
 change_open (Change      *change,
              const char  *account_id,
@@ -1174,6 +1185,8 @@ flag (int    argc,
     return usage_error (error->message);
   if (argc < 4)
     return usage_error (_("flag needs an account id, a folder and message keys"));
+  if (!keys_valid (argv + 3, argc - 3))
+    return usage_error (_("A message key is a number, as “letterbox-cli list” shows"));
   if ((read && unread) || (flagged && unflagged) || (junk && not_junk))
     return usage_error (_("A flag cannot be both set and removed"));
   if (!(read || unread || flagged || unflagged || answered || forwarded || junk || not_junk))
@@ -1222,6 +1235,8 @@ move (int    argc,
 
   if (argc < 5)
     return usage_error (_("move needs an account id, a folder, message keys and the folder to move them to"));
+  if (!keys_valid (argv + 3, argc - 4))
+    return usage_error (_("A message key is a number, as “letterbox-cli list” shows"));
 
   if (!change_open (&change, argv[1], argv[2], argv + 3, argc - 4, &error) ||
       (target = find_folder (change.store, argv[argc - 1], &error)) == NULL)
@@ -1292,6 +1307,8 @@ delete (int    argc,
     return usage_error (error->message);
   if (argc < 4)
     return usage_error (_("delete needs an account id, a folder and message keys"));
+  if (!keys_valid (argv + 3, argc - 3))
+    return usage_error (_("A message key is a number, as “letterbox-cli list” shows"));
 
   if (!change_open (&change, argv[1], argv[2], argv + 3, argc - 3, &error))
     return fail (error->message);

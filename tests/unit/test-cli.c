@@ -291,6 +291,148 @@ test_cli_accounts_and_mail (void)
   }
 }
 
+/* The IMAP settings of account add, shown back and kept in the file. */
+static void
+test_cli_imap_settings (void)
+{
+  g_auto(CliRun) add = { 0 };
+  g_auto(CliRun) show = { 0 };
+  g_auto(CliRun) defaults = { 0 };
+  g_auto(CliRun) defaults_show = { 0 };
+  g_auto(CliRun) negative = { 0 };
+  g_autofree char *ini = g_build_filename (test_home, "config", "letterbox", "accounts", "imap-settings.ini", NULL);
+  g_autofree char *contents = NULL;
+
+  run_cli (&add, "account", "add", "--id", "imap-settings", "--address", "dave@example.test",
+           "--protocol", "imap", "--host", "imap.example.test", "--security", "none",
+           "--allow-plaintext-password", "--offline-days", "7", "--poll-minutes", "3", NULL);
+  g_assert_cmpstr (add.err, ==, "");
+  g_assert_cmpint (add.status, ==, 0);
+
+  run_cli (&show, "account", "show", "imap-settings", NULL);
+  g_assert_cmpint (show.status, ==, 0);
+  g_assert_nonnull (strstr (show.out, "incoming-security\tnone\n"));
+  g_assert_nonnull (strstr (show.out, "allow-plaintext-password\tyes\n"));
+  g_assert_nonnull (strstr (show.out, "offline-days\t7\n"));
+  g_assert_nonnull (strstr (show.out, "poll-minutes\t3\n"));
+  g_assert_true (g_file_get_contents (ini, &contents, NULL, NULL));
+  g_assert_nonnull (strstr (contents, "AllowPlaintextLogin=true\n"));
+  g_assert_nonnull (strstr (contents, "OfflineDays=7\n"));
+  g_assert_nonnull (strstr (contents, "PollMinutes=3\n"));
+
+  /* unless asked, no password goes out unencrypted; poll every 5 minutes */
+  run_cli (&defaults, "account", "add", "--id", "imap-defaults", "--address", "erin@example.test",
+           "--protocol", "imap", "--host", "imap.example.test", NULL);
+  g_assert_cmpint (defaults.status, ==, 0);
+  run_cli (&defaults_show, "account", "show", "imap-defaults", NULL);
+  g_assert_nonnull (strstr (defaults_show.out, "allow-plaintext-password\tno\n"));
+  g_assert_nonnull (strstr (defaults_show.out, "offline-days\t0\n"));
+  g_assert_nonnull (strstr (defaults_show.out, "poll-minutes\t5\n"));
+
+  run_cli (&negative, "account", "add", "--address", "f@example.test", "--protocol", "imap",
+           "--host", "imap.example.test", "--offline-days", "-1", NULL);
+  g_assert_cmpint (negative.status, ==, 2);
+  g_assert_cmpstr (negative.out, ==, "");
+}
+
+/* sync, show, flag, move and delete on the command line: mistakes are
+ * usage errors, and local folders work without a server. */
+static void
+test_cli_mail_commands (void)
+{
+  g_autofree char *maildir = g_build_filename (test_home, "mail-commands", NULL);
+  g_autofree char *cur = g_build_filename (maildir, "cur", NULL);
+  g_autofree char *new = g_build_filename (maildir, "new", NULL);
+  g_autofree char *tmp = g_build_filename (maildir, "tmp", NULL);
+  g_autofree char *m1 = g_build_filename (cur, "1.M1.host:2,S", NULL);
+  g_autofree char *m2 = g_build_filename (cur, "2.M2.host:2,", NULL);
+  g_auto(CliRun) add = { 0 };
+  g_auto(CliRun) import = { 0 };
+  g_auto(CliRun) listing = { 0 };
+  g_auto(GStrv) lines = NULL;
+  g_auto(GStrv) first = NULL;
+  g_auto(GStrv) second = NULL;
+  const char *usage[][8] = {
+    { "sync", NULL },
+    { "show", "acct", "Inbox", NULL },
+    { "show", "acct", "Inbox", "twelve", NULL },
+    { "flag", "acct", "Inbox", "1", NULL },
+    { "flag", "acct", "Inbox", "1", "--read", "--unread", NULL },
+    { "flag", "acct", "Inbox", "x1", "--read", NULL },
+    { "move", "acct", "Inbox", "Archive", NULL },
+    { "delete", "acct", "Inbox", NULL },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (usage); i++)
+    {
+      g_auto(CliRun) run = { 0 };
+
+      run_cli (&run, usage[i][0], usage[i][1], usage[i][2], usage[i][3], usage[i][4], usage[i][5], NULL);
+      g_assert_cmpint (run.status, ==, 2);
+      g_assert_cmpstr (run.out, ==, "");
+      g_assert_true (g_str_has_prefix (run.err, "letterbox-cli: "));
+    }
+
+  run_cli (&add, "account", "add", "--id", "local-mail", "--address", "gina@example.test",
+           "--protocol", "pop3", "--host", "pop.example.test", NULL);
+  g_assert_cmpint (add.status, ==, 0);
+  g_assert_cmpint (g_mkdir_with_parents (cur, 0700), ==, 0);
+  g_assert_cmpint (g_mkdir_with_parents (new, 0700), ==, 0);
+  g_assert_cmpint (g_mkdir_with_parents (tmp, 0700), ==, 0);
+  write_message (m1, "=?UTF-8?Q?Caf=C3=A9?= plans", "Mon, 1 Jan 2024 10:00:00 +0000");
+  write_message (m2, "Other", "Tue, 2 Jan 2024 10:00:00 +0000");
+  run_cli (&import, "import-maildir", "local-mail", "Kept", maildir, NULL);
+  g_assert_cmpint (import.status, ==, 0);
+
+  run_cli (&listing, "list", "local-mail", "Kept", NULL);
+  lines = g_strsplit (listing.out, "\n", -1);
+  g_assert_cmpuint (g_strv_length (lines), ==, 3);
+  second = g_strsplit (lines[0], "\t", -1);   /* newest first */
+  first = g_strsplit (lines[1], "\t", -1);
+  g_assert_cmpstr (first[4], ==, "Café plans");
+
+  {
+    g_auto(CliRun) show = { 0 };
+    g_auto(CliRun) wrong_folder = { 0 };
+    g_auto(CliRun) flag = { 0 };
+    g_auto(CliRun) flagged = { 0 };
+    g_auto(CliRun) move = { 0 };
+    g_auto(CliRun) moved = { 0 };
+    g_auto(CliRun) delete = { 0 };
+    g_auto(CliRun) deleted = { 0 };
+
+    run_cli (&show, "show", "local-mail", "Kept", first[0], NULL);
+    g_assert_cmpint (show.status, ==, 0);
+    g_assert_cmpstr (show.out, ==, "From: Carol <carol@example.test>\n"
+                                   "Subject: Café plans\n"
+                                   "Date: 2024-01-01T10:00:00Z\n"
+                                   "\n"
+                                   "Hello\n");
+
+    /* a key of another folder is refused, not acted on */
+    run_cli (&wrong_folder, "flag", "local-mail", "Inbox", first[0], "--flag", NULL);
+    g_assert_cmpint (wrong_folder.status, ==, 1);
+    g_assert_nonnull (strstr (wrong_folder.err, "There is no message"));
+
+    run_cli (&flag, "flag", "local-mail", "Kept", first[0], second[0], "--flag", "--unread", NULL);
+    g_assert_cmpstr (flag.err, ==, "");
+    g_assert_cmpint (flag.status, ==, 0);
+    run_cli (&flagged, "list", "local-mail", "Kept", NULL);
+    g_assert_nonnull (strstr (flagged.out, "\tF\tCarol <carol@example.test>\tCafé plans\n"));
+    g_assert_nonnull (strstr (flagged.out, "\tF\tCarol <carol@example.test>\tOther\n"));
+
+    run_cli (&move, "move", "local-mail", "Kept", second[0], "Inbox", NULL);
+    g_assert_cmpint (move.status, ==, 0);
+    run_cli (&moved, "list", "local-mail", "Inbox", NULL);
+    g_assert_true (g_str_has_suffix (moved.out, "\tOther\n"));
+
+    /* no Trash folder here: deleted for good */
+    run_cli (&delete, "delete", "local-mail", "Inbox", second[0], NULL);
+    g_assert_cmpint (delete.status, ==, 0);
+    run_cli (&deleted, "list", "local-mail", "Inbox", NULL);
+    g_assert_cmpstr (deleted.out, ==, "");
+  }
+}
 
 int
 main (int   argc,
@@ -307,6 +449,8 @@ main (int   argc,
   g_test_add_func ("/cli/help", test_cli_help);
   g_test_add_func ("/cli/usage-errors", test_cli_usage_errors);
   g_test_add_func ("/cli/accounts-and-mail", test_cli_accounts_and_mail);
+  g_test_add_func ("/cli/imap-settings", test_cli_imap_settings);
+  g_test_add_func ("/cli/mail-commands", test_cli_mail_commands);
 
   status = g_test_run ();
   lb_test_remove_tree (test_home);
