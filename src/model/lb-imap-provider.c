@@ -71,6 +71,8 @@
 #define APPEND_BODY_GRACE_SECONDS 60
 #define MAX_POLL_MINUTES          (7 * 24 * 60)
 #define SECONDS_PER_DAY           (24 * 60 * 60)
+/* unused this long, a connection is checked with NOOP before a job */
+#define STALE_SECONDS             120
 
 G_DEFINE_QUARK (lb-imap-provider-error-quark, lb_imap_provider_error)
 
@@ -102,6 +104,8 @@ struct _Job
   gint64      folder_id;   /* JOB_SYNC */
   JobRunFunc  run;
   Conn       *conn;        /* while it runs */
+  LbImapClient *client;    /* while it runs: its connection's, kept even if it drops */
+  LbImapSync *sync;
   GPtrArray  *joined;      /* JOB_REPLAY: more GTasks waiting for the same result */
 };
 
@@ -119,6 +123,8 @@ struct _Conn
   GCancellable   *cancellable;  /* of the connection attempt and of IDLE */
   GQueue          jobs;
   Job            *running;
+  gint64          last_used;    /* when the last job ended (monotonic) */
+  gboolean        checking;     /* a NOOP sees whether it still works */
   guint           backoff;
   guint           retry_id;
   /* IDLE connections */
@@ -272,6 +278,8 @@ static void
 job_free (Job *job)
 {
   g_clear_object (&job->task);
+  g_clear_object (&job->client);
+  g_clear_object (&job->sync);
   g_clear_pointer (&job->joined, g_ptr_array_unref);
   g_free (job);
 }
@@ -291,7 +299,7 @@ job_cancellable (Job *job)
 static LbImapClient *
 job_client (Job *job)
 {
-  return job->conn->client;
+  return job->client;
 }
 
 /* The job's end: its conn takes the next one. */
@@ -301,6 +309,7 @@ job_done (Job *job)
   Conn *conn = job->conn;
 
   conn->running = NULL;
+  conn->last_used = g_get_monotonic_time ();
   job_free (job);
   conn_kick (conn);
   conn->ref_count--;
@@ -686,6 +695,7 @@ connect_succeeded (ConnectOp *op)
   conn->backoff = 1;
   g_clear_handle_id (&conn->retry_id, g_source_remove);
   conn->client = g_steal_pointer (&op->client);
+  conn->last_used = g_get_monotonic_time ();
   conn->closed_id = g_signal_connect (conn->client, "closed", G_CALLBACK (closed_cb), conn);
   g_debug ("%s: logged in to %s", conn->name, op->host);
 
@@ -1246,13 +1256,34 @@ conn_connect (Conn *conn)
                               stream_cb, op);
 }
 
+static void
+noop_cb (GObject      *object,
+         GAsyncResult *result,
+         gpointer      user_data)
+{
+  Conn *conn = user_data;
+  g_autoptr(GError) error = NULL;
+
+  conn->checking = FALSE;
+  if (!lb_imap_client_noop_finish (LB_IMAP_CLIENT (object), result, &error) &&
+      conn->client == LB_IMAP_CLIENT (object))
+    {
+      g_debug ("%s: the connection went stale: %s", conn->name, error->message);
+      conn_drop (conn);
+    }
+  conn->last_used = g_get_monotonic_time ();
+  conn_kick (conn);
+  conn_unref (conn);
+}
+
 /* Starts the next job when the connection is ready, connecting first. */
 static void
 conn_kick (Conn *conn)
 {
   Job *job;
+  GError *error = NULL;
 
-  if (conn->running != NULL || g_queue_is_empty (&conn->jobs))
+  if (conn->running != NULL || conn->checking || g_queue_is_empty (&conn->jobs))
     return;
 
   if (!conn_is_ready (conn))
@@ -1263,16 +1294,28 @@ conn_kick (Conn *conn)
       return;
     }
 
-  job = g_queue_pop_head (&conn->jobs);
-  if (g_task_return_error_if_cancelled (job->task))
+  /* The client reads only while a command waits: a server that closed a
+   * connection left unused for long is noticed here, not by the job. */
+  if (g_get_monotonic_time () - conn->last_used > STALE_SECONDS * G_USEC_PER_SEC)
     {
-      job_free (job);
+      conn->checking = TRUE;
+      lb_imap_client_noop_async (conn->client, NULL, noop_cb, conn_ref (conn));
+      return;
+    }
+
+  job = g_queue_pop_head (&conn->jobs);
+  if (g_cancellable_set_error_if_cancelled (job_cancellable (job), &error))
+    {
+      job_fail_waiting (job, error);
+      g_error_free (error);
       conn_kick (conn);
       return;
     }
 
   conn->running = job;
   job->conn = conn_ref (conn);
+  job->client = g_object_ref (conn->client);
+  job->sync = conn->sync != NULL ? g_object_ref (conn->sync) : NULL;
   job->run (job);
 }
 
@@ -1676,6 +1719,8 @@ network_changed_cb (GNetworkMonitor *monitor,
 typedef struct
 {
   Conn             *conn;         /* ref */
+  LbImapClient     *client;       /* the connection's when the replay began */
+  LbImapSync       *sync;
   GPtrArray        *ops;          /* LbStoreOp, in replay order */
   guint             next;         /* the first operation of the group */
   guint             end;          /* the group is ops[next, end) */
@@ -1693,6 +1738,8 @@ static void
 replay_free (Replay *r)
 {
   conn_unref (r->conn);
+  g_clear_object (&r->client);
+  g_clear_object (&r->sync);
   g_clear_pointer (&r->ops, g_ptr_array_unref);
   g_clear_pointer (&r->paths, g_hash_table_unref);
   g_clear_pointer (&r->uids, g_array_unref);
@@ -1956,7 +2003,7 @@ replay_apply (GTask *task)
 {
   Replay *r = g_task_get_task_data (task);
   LbStoreOp *op = replay_op (r, r->next);
-  LbImapClient *client = r->conn->client;
+  LbImapClient *client = r->client;
   GCancellable *cancellable = g_task_get_cancellable (task);
   g_autofree char *set = group_uid_set (r);
 
@@ -2085,7 +2132,7 @@ replay_find_uids (GTask *task)
       sd->index = i - r->next;
       criteria = message_id_criteria (op->message_id);
       r->pending++;
-      lb_imap_client_uid_search_async (r->conn->client, criteria, cancellable, search_cb, sd);
+      lb_imap_client_uid_search_async (r->client, criteria, cancellable, search_cb, sd);
     }
 
   if (--r->pending > 0)
@@ -2153,7 +2200,7 @@ group_messages_cb (GObject      *object,
       g_array_append_val (r->uids, uid);
     }
 
-  lb_imap_sync_select_async (r->conn->sync, first->folder_path, g_task_get_cancellable (task),
+  lb_imap_sync_select_async (r->sync, first->folder_path, g_task_get_cancellable (task),
                              group_selected_cb, task);
 }
 
@@ -2187,7 +2234,7 @@ expunge_selected_cb (GObject      *object,
       replay_end_group (task);
       return;
     }
-  lb_imap_client_expunge_async (r->conn->client, NULL, g_task_get_cancellable (task),
+  lb_imap_client_expunge_async (r->client, NULL, g_task_get_cancellable (task),
                                 expunge_folder_cb, task);
 }
 
@@ -2230,7 +2277,7 @@ append_send (GTask *task)
   LbStoreOp *op = replay_op (r, r->next);
   g_auto(GStrv) flags = lb_imap_flags_from_message_flags (r->summary->flags);
 
-  lb_imap_client_append_async (r->conn->client, op->folder_path, (const char * const *) flags,
+  lb_imap_client_append_async (r->client, op->folder_path, (const char * const *) flags,
                                r->summary->date, r->raw, g_task_get_cancellable (task),
                                append_cb, task);
 }
@@ -2287,7 +2334,7 @@ append_selected_cb (GObject      *object,
     }
 
   criteria = message_id_criteria (r->summary->message_id);
-  lb_imap_client_uid_search_async (r->conn->client, criteria, g_task_get_cancellable (task),
+  lb_imap_client_uid_search_async (r->client, criteria, g_task_get_cancellable (task),
                                    append_search_cb, task);
 }
 
@@ -2332,7 +2379,7 @@ append_read_cb (GObject      *object,
     }
 
   if (r->summary->message_id != NULL)
-    lb_imap_sync_select_async (r->conn->sync, op->folder_path, g_task_get_cancellable (task),
+    lb_imap_sync_select_async (r->sync, op->folder_path, g_task_get_cancellable (task),
                                append_selected_cb, task);
   else
     append_send (task);
@@ -2412,7 +2459,8 @@ replay_next (GTask *task)
       return;
     }
 
-  if (g_cancellable_set_error_if_cancelled (cancellable, &error) || !conn_is_ready (r->conn))
+  if (g_cancellable_set_error_if_cancelled (cancellable, &error) || r->conn->client != r->client ||
+      !conn_is_ready (r->conn))
     {
       if (error == NULL)
         error = g_error_new_literal (LB_IMAP_ERROR, LB_IMAP_ERROR_BYE, _("The connection was closed"));
@@ -2443,7 +2491,7 @@ replay_next (GTask *task)
       return;
 
     case LB_STORE_OP_EXPUNGE:
-      lb_imap_sync_select_async (r->conn->sync, op->folder_path, cancellable, expunge_selected_cb, task);
+      lb_imap_sync_select_async (r->sync, op->folder_path, cancellable, expunge_selected_cb, task);
       return;
 
     case LB_STORE_OP_SET_FLAGS:
@@ -2527,6 +2575,8 @@ replay_run_async (LbImapProvider      *self,
 
   g_task_set_source_tag (task, replay_run_async);
   r->conn = conn_ref (conn);
+  r->client = g_object_ref (conn->client);
+  r->sync = g_object_ref (conn->sync);
   g_task_set_task_data (task, r, (GDestroyNotify) replay_free);
   lb_store_list_ops_async (self->store, G_MAXINT, cancellable, replay_ops_cb, task);
 }
@@ -2678,7 +2728,7 @@ offline_uncached_cb (GObject      *object,
       return;
     }
 
-  lb_imap_sync_fetch_bodies_async (job->conn->sync, sj->folder->id, uncached, job_cancellable (job),
+  lb_imap_sync_fetch_bodies_async (job->sync, sj->folder->id, uncached, job_cancellable (job),
                                    offline_bodies_cb, job);
 }
 
@@ -2748,7 +2798,7 @@ sync_replayed_cb (GObject      *object,
       return;
     }
 
-  g_set_object (&sj->sync, job->conn->sync);
+  g_set_object (&sj->sync, job->sync);
   sj->progress_id = g_signal_connect (sj->sync, "progress", G_CALLBACK (sync_progress_cb), job);
   lb_imap_sync_folder_async (sj->sync, sj->folder->id, job_cancellable (job), sync_done_cb, job);
 }
@@ -3395,7 +3445,7 @@ fetch_body_job_run (Job *job)
   g_autoptr(GPtrArray) summaries = g_ptr_array_new ();
 
   g_ptr_array_add (summaries, fj->summary);
-  lb_imap_sync_fetch_bodies_async (job->conn->sync, fj->summary->folder_id, summaries,
+  lb_imap_sync_fetch_bodies_async (job->sync, fj->summary->folder_id, summaries,
                                    job_cancellable (job), fetch_body_fetched_cb, job);
 }
 
@@ -3424,7 +3474,7 @@ fetch_part_job_run (Job *job)
 {
   FetchJob *fj = g_task_get_task_data (job->task);
 
-  lb_imap_sync_fetch_part_async (job->conn->sync, fj->summary->folder_id, fj->summary->uid,
+  lb_imap_sync_fetch_part_async (job->sync, fj->summary->folder_id, fj->summary->uid,
                                  fj->section, job_cancellable (job), fetch_part_fetched_cb, job);
 }
 
@@ -3606,7 +3656,7 @@ bodies_uncached_cb (GObject      *object,
       job_return_int (job, 0);
       return;
     }
-  lb_imap_sync_fetch_bodies_async (job->conn->sync, fj->folder_id, uncached, job_cancellable (job),
+  lb_imap_sync_fetch_bodies_async (job->sync, fj->folder_id, uncached, job_cancellable (job),
                                    bodies_fetched_cb, job);
 }
 
@@ -4509,7 +4559,7 @@ junk_folder (Job *job)
       job_return_boolean (job, TRUE);
       return;
     }
-  lb_imap_sync_select_async (job->conn->sync, jd->paths->pdata[jd->next], job_cancellable (job),
+  lb_imap_sync_select_async (job->sync, jd->paths->pdata[jd->next], job_cancellable (job),
                              junk_selected_cb, job);
 }
 
