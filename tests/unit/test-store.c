@@ -1492,7 +1492,7 @@ test_store_migrate_from_v3 (void)
                                    " WHERE name IN ('list_id', 'structure', 'modseq')"), ==, 0);
 
   store = open_store (dir);
-  g_assert_cmpint (query_int (dir, "PRAGMA user_version"), ==, 4);
+  g_assert_cmpint (query_int (dir, "PRAGMA user_version"), ==, LB_STORE_SCHEMA_VERSION);
   g_assert_cmpint (query_int (dir, "SELECT count(*) FROM pragma_table_info ('messages')"
                                    " WHERE name IN ('list_id', 'structure', 'modseq')"), ==, 3);
   g_assert_cmpint (query_int (dir, "SELECT count(*) FROM sqlite_master"
@@ -2566,6 +2566,71 @@ test_store_fts_query (void)
   g_assert_null (c);
 }
 
+static void
+wait_indexed (const char *dir)
+{
+  gint64 deadline = g_get_monotonic_time () + 20 * G_USEC_PER_SEC;
+
+  while (query_int (dir, "SELECT count(*) FROM fts_pending") > 0)
+    {
+      g_assert_cmpint (g_get_monotonic_time (), <, deadline);
+      g_main_context_iteration (NULL, FALSE);
+      g_usleep (10000);
+    }
+}
+
+/* A header sync stores rows and leaves their indexing for later: they are
+ * listed at once and found by search once the writer has time. */
+static void
+test_store_deferred_index (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *dir = g_dir_make_tmp ("lb-store-XXXXXX", &error);
+  g_autoptr(LbFolderInfo) inbox = NULL;
+  g_autoptr(GPtrArray) summaries = g_ptr_array_new_with_free_func ((GDestroyNotify) lb_message_summary_unref);
+  g_autoptr(GPtrArray) added = NULL;
+  g_autoptr(GPtrArray) rows = NULL;
+  LbStore *store;
+
+  g_assert_no_error (error);
+  store = open_store (dir);
+  inbox = ensure_folder (store, "INBOX", LB_FOLDER_ROLE_INBOX, FALSE);
+  for (guint i = 1; i <= 1200; i++)
+    {
+      g_autofree char *subject = g_strdup_printf ("Zanzibar report unique%u", i);
+      g_autofree char *id = g_strdup_printf ("m%u@example.test", i);
+
+      g_ptr_array_add (summaries, make_summary (i, 1600000000 + i, subject, id, NULL));
+    }
+  added = add_summaries (store, inbox->id, summaries, LB_STORE_WRITE_DEFER_INDEX);
+  g_assert_cmpuint (added->len, ==, 1200);
+
+  rows = list_messages (store, inbox->id, 0, 10);
+  g_assert_cmpuint (rows->len, ==, 10);
+  g_clear_pointer (&rows, g_ptr_array_unref);
+
+  /* more than one indexing batch */
+  wait_indexed (dir);
+  rows = search (store, "unique1200", inbox->id);
+  g_assert_cmpuint (rows->len, ==, 1);
+  g_assert_cmpstr (((LbMessageSummary *) rows->pdata[0])->subject, ==, "Zanzibar report unique1200");
+  g_clear_pointer (&rows, g_ptr_array_unref);
+  rows = search (store, "alice", inbox->id);
+  g_assert_cmpuint (rows->len, ==, 100);
+  g_clear_pointer (&rows, g_ptr_array_unref);
+  lb_test_finalize_store (store);
+
+  /* quit before the indexing was done: it goes on when the store opens */
+  exec_sql (dir, "DELETE FROM messages_fts; INSERT INTO fts_pending SELECT id FROM messages;");
+  store = open_store (dir);
+  wait_indexed (dir);
+  rows = search (store, "unique1007", inbox->id);
+  g_assert_cmpuint (rows->len, ==, 1);
+  lb_test_finalize_store (store);
+
+  lb_test_remove_tree (dir);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -2591,6 +2656,7 @@ main (int   argc,
   g_test_add_func ("/store/migrate-from-v3", test_store_migrate_from_v3);
   g_test_add ("/store/list-uids", Fixture, NULL, fixture_set_up, test_store_list_uids, fixture_tear_down);
   g_test_add_func ("/store/list-uids-many", test_store_list_uids_many);
+  g_test_add_func ("/store/deferred-index", test_store_deferred_index);
   g_test_add ("/store/sync-flags", Fixture, NULL, fixture_set_up, test_store_sync_flags, fixture_tear_down);
   g_test_add ("/store/remove-uids", Fixture, NULL, fixture_set_up, test_store_remove_uids, fixture_tear_down);
   g_test_add ("/store/reset-and-adopt", Fixture, NULL, fixture_set_up, test_store_reset_and_adopt, fixture_tear_down);

@@ -37,7 +37,7 @@
 
 #define FETCH_CHUNK        2000  /* UIDs per UID FETCH of headers */
 #define FETCHES_IN_FLIGHT  3
-#define STORE_BATCH        1000  /* summaries per store transaction */
+#define STORE_BATCH        4000  /* summaries per store transaction */
 #define WRITES_IN_FLIGHT   2
 #define BODY_CHUNK         25    /* messages per UID FETCH of bodies */
 #define BODY_CHUNK_BYTES   (8 * 1024 * 1024)
@@ -1049,7 +1049,8 @@ flush_batch (GTask *task)
   sd->writes++;
   sd->stats.added += batch->len;
   /* not cancellable: what arrived is worth keeping */
-  lb_store_add_summaries_async (self->store, sd->folder_id, batch, NULL, 0,
+  lb_store_add_summaries_async (self->store, sd->folder_id, batch, NULL,
+                                LB_STORE_WRITE_DEFER_INDEX,
                                 NULL, write_cb, g_object_ref (task));
 }
 

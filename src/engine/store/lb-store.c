@@ -57,6 +57,8 @@ struct _LbStore
   GThreadPool *reader;
 
   gboolean durable;       /* writer: synchronous=FULL for this transaction */
+  gboolean indexing;      /* writer: an indexing job is queued */
+  int closing;            /* atomic: the finalizer has begun */
   guint durable_commits;  /* commits that were synced, for tests */
 };
 
@@ -427,6 +429,13 @@ static const char * const migrations[] = {
   "CREATE INDEX messages_by_message_id ON messages (folder_id, message_id)"
   "  WHERE uid IS NULL AND uidl IS NULL;"
   "CREATE INDEX pending_ops_by_key ON pending_ops (message_key);",
+
+  /* 5: messages whose full-text indexing was left for later (a large
+   * header sync stores rows faster than FTS5 indexes them) */
+  "CREATE TABLE fts_pending (key INTEGER PRIMARY KEY);"
+  "CREATE TRIGGER fts_pending_delete AFTER DELETE ON messages BEGIN"
+  "  DELETE FROM fts_pending WHERE key = OLD.id;"
+  "END;",
 };
 
 G_STATIC_ASSERT (G_N_ELEMENTS (migrations) == LB_STORE_SCHEMA_VERSION);
@@ -534,9 +543,28 @@ typedef void (*StoreJobFunc) (LbStore  *self,
 
 typedef struct
 {
-  GTask        *task;
+  GTask        *task;         /* NULL for the store's own background jobs */
+  LbStore      *store;        /* for those: the store, which waits for them */
   StoreJobFunc  func;
+  gboolean      background;   /* runs only when no other job waits */
+  guint64       seq;
 } StoreJob;
+
+static void schedule_indexing (LbStore *self);
+
+/* The writer runs jobs in the order they came, except that background
+ * jobs (indexing left for later) wait while anything else is queued. */
+static gint
+compare_jobs (gconstpointer a,
+              gconstpointer b,
+              gpointer      user_data)
+{
+  const StoreJob *x = a, *y = b;
+
+  if (x->background != y->background)
+    return x->background ? 1 : -1;
+  return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
 
 static void
 attach_idle (GMainContext   *context,
@@ -564,8 +592,16 @@ run_job (gpointer data,
          gpointer user_data)
 {
   StoreJob *job = data;
-  LbStore *self = g_task_get_source_object (job->task);
+  LbStore *self;
 
+  if (job->task == NULL)
+    {
+      job->func (job->store, NULL, NULL);
+      g_free (job);
+      return;
+    }
+
+  self = g_task_get_source_object (job->task);
   if (!g_task_return_error_if_cancelled (job->task))
     job->func (self, job->task, g_task_get_task_data (job->task));
 
@@ -582,10 +618,12 @@ push_job (GThreadPool  *pool,
           GTask        *task,
           StoreJobFunc  func)
 {
+  static gsize seq;
   StoreJob *job = g_new0 (StoreJob, 1);
 
   job->task = task;
   job->func = func;
+  job->seq = (guint64) g_atomic_pointer_add (&seq, 1);
   g_thread_pool_push (pool, job, NULL);
 }
 
@@ -847,7 +885,8 @@ lb_store_finalize (GObject *object)
 {
   LbStore *self = LB_STORE (object);
 
-  /* no job can be left: each holds a reference through its task */
+  /* no job can be left but the store's own background ones, which stop */
+  g_atomic_int_set (&self->closing, TRUE);
   g_thread_pool_free (self->writer, FALSE, TRUE);
   g_thread_pool_free (self->reader, FALSE, TRUE);
   g_clear_pointer (&self->wstmts, g_hash_table_unref);
@@ -917,6 +956,7 @@ lb_store_init (LbStore *self)
   self->rstmts = g_hash_table_new_full (g_direct_hash, g_direct_equal, NULL, finalize_stmt);
   self->maildirs = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, g_object_unref);
   self->writer = g_thread_pool_new (run_job, NULL, 1, FALSE, NULL);
+  g_thread_pool_set_sort_function (self->writer, compare_jobs, NULL);
   self->reader = g_thread_pool_new (run_job, NULL, 1, FALSE, NULL);
 }
 
@@ -925,10 +965,22 @@ open_connection (const char  *path,
                  gboolean     writable,
                  GError     **error)
 {
+  static gsize configured;
   sqlite3 *db = NULL;
   int flags = SQLITE_OPEN_NOMUTEX | (writable ? SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE
                                               : SQLITE_OPEN_READONLY);
-  int rc = sqlite3_open_v2 (path, &db, flags, NULL);
+  int rc;
+
+  /* SQLite counts every allocation under one global mutex unless told
+   * not to: a tenth of a large sync's time. Only possible before SQLite
+   * initializes; if someone else in the process did so first, it stays. */
+  if (g_once_init_enter (&configured))
+    {
+      sqlite3_config (SQLITE_CONFIG_MEMSTATUS, 0);
+      g_once_init_leave (&configured, 1);
+    }
+
+  rc = sqlite3_open_v2 (path, &db, flags, NULL);
 
   if (rc != SQLITE_OK)
     {
@@ -959,9 +1011,12 @@ open_connection (const char  *path,
           sqlite3_close (db);
           return NULL;
         }
+      /* a large cache keeps the index pages a big batch touches in
+       * memory between its statements */
       if (!exec (db, "PRAGMA synchronous = NORMAL;"
                      "PRAGMA foreign_keys = ON;"
-                     "PRAGMA temp_store = MEMORY;", error))
+                     "PRAGMA temp_store = MEMORY;"
+                     "PRAGMA cache_size = -32768;", error))
         {
           sqlite3_close (db);
           return NULL;
@@ -1028,6 +1083,16 @@ open_thread (GTask        *task,
     {
       g_task_return_error (task, error);
       return;
+    }
+
+  /* indexing left over from the last run (no writer job runs yet) */
+  if (data->max_version >= 5)
+    {
+      gint64 pending = 0;
+
+      if (query_int (self->wdb, "SELECT EXISTS (SELECT 1 FROM fts_pending)", &pending, NULL) &&
+          pending)
+        schedule_indexing (self);
     }
 
   g_task_return_pointer (task, g_steal_pointer (&self), g_object_unref);
@@ -2426,6 +2491,7 @@ insert_summary (LbStore           *self,
                 gboolean           local,
                 LbMessageSummary  *summary,
                 const char        *body_text,
+                gboolean           defer_index,
                 Changes           *changes,
                 gint64            *date,
                 GError           **error)
@@ -2504,6 +2570,15 @@ insert_summary (LbStore           *self,
   if (!assign_thread (self, summary, changes, error))
     return INSERT_FAILED;
 
+  if (defer_index)
+    {
+      stmt = prepare (self->wdb, self->wstmts, "INSERT INTO fts_pending (key) VALUES (?1)", error);
+      if (stmt == NULL)
+        return INSERT_FAILED;
+      sqlite3_bind_int64 (stmt, 1, summary->key);
+      return step_done (self->wdb, stmt, error) ? INSERT_ADDED : INSERT_FAILED;
+    }
+
   stmt = prepare (self->wdb, self->wstmts,
                   "INSERT INTO messages_fts (rowid, subject, addresses, body) VALUES (?1, ?2, ?3, ?4)",
                   error);
@@ -2515,6 +2590,127 @@ insert_summary (LbStore           *self,
   bind_text (stmt, 3, addresses);
   bind_text (stmt, 4, body_text != NULL ? body_text : summary->preview);
   return step_done (self->wdb, stmt, error) ? INSERT_ADDED : INSERT_FAILED;
+}
+
+/* ---- indexing left for later ----------------------------------------- */
+
+#define INDEX_BATCH 500
+
+static void index_job (LbStore  *self,
+                       GTask    *task,
+                       gpointer  task_data);
+
+/* writer thread: queues an indexing job unless one is queued */
+static void
+schedule_indexing (LbStore *self)
+{
+  StoreJob *job;
+
+  if (self->indexing || g_atomic_int_get (&self->closing))
+    return;
+  self->indexing = TRUE;
+
+  /* no task: the store's finalizer waits for the writer's jobs, and a
+   * task would hold the store */
+  job = g_new0 (StoreJob, 1);
+  job->store = self;
+  job->func = index_job;
+  job->background = TRUE;
+  job->seq = G_MAXUINT64;
+  g_thread_pool_push (self->writer, job, NULL);
+}
+
+/* Indexes up to INDEX_BATCH messages whose indexing was deferred, in one
+ * transaction, and queues itself again while more are left. Only the
+ * subject, addresses and preview are indexed: deferred rows come from
+ * header syncs, which have no body text. */
+static void
+index_job (LbStore  *self,
+           GTask    *task,
+           gpointer  task_data)
+{
+  g_autoptr(GError) error = NULL;
+  sqlite3_stmt *stmt;
+  guint done = 0;
+  int rc;
+
+  self->indexing = FALSE;
+
+  /* closing: what is left is indexed when the store opens again */
+  if (g_atomic_int_get (&self->closing))
+    return;
+
+  if (!begin (self, LB_STORE_WRITE_NONE, &error))
+    goto out;
+
+  stmt = prepare (self->wdb, self->wstmts,
+                  "SELECT p.key, m.subject, m.sender, m.recipients, m.cc, m.preview"
+                  " FROM fts_pending p JOIN messages m ON m.id = p.key"
+                  " ORDER BY p.key LIMIT ?1", &error);
+  if (stmt == NULL)
+    goto fail;
+  sqlite3_bind_int (stmt, 1, INDEX_BATCH);
+  {
+    g_autoptr(GArray) keys = g_array_new (FALSE, FALSE, sizeof (gint64));
+    g_autoptr(GPtrArray) rows = g_ptr_array_new_with_free_func ((GDestroyNotify) lb_message_summary_unref);
+
+    while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
+      {
+        LbMessageSummary *s = lb_message_summary_new ();
+
+        s->key = sqlite3_column_int64 (stmt, 0);
+        s->subject = column_text (stmt, 1);
+        s->from = column_text (stmt, 2);
+        s->to = column_text (stmt, 3);
+        s->cc = column_text (stmt, 4);
+        s->preview = column_text (stmt, 5);
+        g_ptr_array_add (rows, s);
+      }
+    sqlite3_reset (stmt);
+    if (rc != SQLITE_DONE)
+      {
+        set_sqlite_error (&error, self->wdb, rc, "index");
+        goto fail;
+      }
+
+    for (guint i = 0; i < rows->len; i++)
+      {
+        LbMessageSummary *s = rows->pdata[i];
+        g_autofree char *addresses = addresses_of (s);
+
+        stmt = prepare (self->wdb, self->wstmts,
+                        "INSERT INTO messages_fts (rowid, subject, addresses, body) VALUES (?1, ?2, ?3, ?4)",
+                        &error);
+        if (stmt == NULL)
+          goto fail;
+        sqlite3_bind_int64 (stmt, 1, s->key);
+        bind_text (stmt, 2, s->subject);
+        bind_text (stmt, 3, addresses);
+        bind_text (stmt, 4, s->preview);
+        if (!step_done (self->wdb, stmt, &error))
+          goto fail;
+
+        stmt = prepare (self->wdb, self->wstmts, "DELETE FROM fts_pending WHERE key = ?1", &error);
+        if (stmt == NULL)
+          goto fail;
+        sqlite3_bind_int64 (stmt, 1, s->key);
+        if (!step_done (self->wdb, stmt, &error))
+          goto fail;
+        done++;
+      }
+  }
+
+  if (!commit (self, &error))
+    goto fail;
+  if (done == INDEX_BATCH)
+    schedule_indexing (self);
+  goto out;
+
+fail:
+  rollback (self);
+out:
+  if (error != NULL)
+    g_warning ("Could not index messages for search: %s", error->message);
 }
 
 typedef struct
@@ -2606,7 +2802,9 @@ add_rows (LbStore  *self,
           continue;
         }
 
-      switch (insert_summary (self, data->folder_id, local, summary, body, changes, &date, error))
+      switch (insert_summary (self, data->folder_id, local, summary,
+                              (data->flags & LB_STORE_WRITE_DEFER_INDEX) ? NULL : body,
+                              (data->flags & LB_STORE_WRITE_DEFER_INDEX) != 0, changes, &date, error))
         {
         case INSERT_FAILED:
           goto fail;
@@ -2634,6 +2832,8 @@ add_rows (LbStore  *self,
 
   if (!commit (self, error))
     goto fail;
+  if (data->flags & LB_STORE_WRITE_DEFER_INDEX)
+    schedule_indexing (self);
   return TRUE;
 
 fail:
