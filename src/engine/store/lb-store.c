@@ -2492,6 +2492,7 @@ insert_summary (LbStore           *self,
                 LbMessageSummary  *summary,
                 const char        *body_text,
                 gboolean           defer_index,
+                gboolean           may_adopt,
                 Changes           *changes,
                 gint64            *date,
                 GError           **error)
@@ -2500,7 +2501,8 @@ insert_summary (LbStore           *self,
   g_autofree char *addresses = NULL;
 
   *date = summary->date;
-  if (!local && summary->uid != 0 && summary->message_id != NULL && *summary->message_id != '\0')
+  if (may_adopt && !local && summary->uid != 0 && summary->message_id != NULL &&
+      *summary->message_id != '\0')
     {
       InsertResult adopted = adopt_summary (self, folder_id, summary, date, error);
 
@@ -2776,6 +2778,7 @@ add_rows (LbStore  *self,
   g_autofree char *folder_path = NULL;
   g_autoptr(GHashTable) leaving = NULL;
   gboolean local = FALSE;
+  gboolean orphans = FALSE;
 
   if (!begin (self, data->flags, error))
     return FALSE;
@@ -2785,6 +2788,27 @@ add_rows (LbStore  *self,
     goto fail;
   if (!local && !uids_leaving (self, folder_path, &leaving, error))
     goto fail;
+  /* rows awaiting their UID are rare: look for one to adopt only if any */
+  if (!local)
+    {
+      sqlite3_stmt *stmt = prepare (self->wdb, self->wstmts,
+                                    "SELECT EXISTS (SELECT 1 FROM messages WHERE folder_id = ?1"
+                                    " AND message_id IS NOT NULL AND uid IS NULL AND uidl IS NULL)",
+                                    error);
+      int rc;
+
+      if (stmt == NULL)
+        goto fail;
+      sqlite3_bind_int64 (stmt, 1, data->folder_id);
+      rc = sqlite3_step (stmt);
+      orphans = rc == SQLITE_ROW && sqlite3_column_int (stmt, 0) != 0;
+      sqlite3_reset (stmt);
+      if (rc != SQLITE_ROW)
+        {
+          set_sqlite_error (error, self->wdb, rc, "adopt");
+          goto fail;
+        }
+    }
 
   for (guint i = 0; i < data->summaries->len; i++)
     {
@@ -2804,7 +2828,8 @@ add_rows (LbStore  *self,
 
       switch (insert_summary (self, data->folder_id, local, summary,
                               (data->flags & LB_STORE_WRITE_DEFER_INDEX) ? NULL : body,
-                              (data->flags & LB_STORE_WRITE_DEFER_INDEX) != 0, changes, &date, error))
+                              (data->flags & LB_STORE_WRITE_DEFER_INDEX) != 0, orphans,
+                              changes, &date, error))
         {
         case INSERT_FAILED:
           goto fail;
