@@ -2145,6 +2145,118 @@ needs_decoding (const char *raw)
   return FALSE;
 }
 
+static int
+hex_value (char c)
+{
+  if (c >= '0' && c <= '9')
+    return c - '0';
+  if (c >= 'A' && c <= 'F')
+    return c - 'A' + 10;
+  if (c >= 'a' && c <= 'f')
+    return c - 'a' + 10;
+  return -1;
+}
+
+static gboolean
+is_utf8_charset (const char *charset,
+                 gsize       len)
+{
+  /* RFC 2231 language suffix: "utf-8*ru" */
+  const char *star = memchr (charset, '*', len);
+
+  if (star != NULL)
+    len = star - charset;
+  return ((len == 5 && g_ascii_strncasecmp (charset, "utf-8", 5) == 0) ||
+          (len == 4 && g_ascii_strncasecmp (charset, "utf8", 4) == 0) ||
+          (len == 8 && g_ascii_strncasecmp (charset, "us-ascii", 8) == 0));
+}
+
+/* The common case, fast: ASCII text with RFC 2047 words in UTF-8 (the
+ * charset of nearly all mail written today), decoded without iconv.
+ * Returns NULL for anything else (other charsets, raw 8-bit, bytes that
+ * do not make UTF-8), which GMime then decodes. */
+static char *
+decode_utf8_words (const char *raw)
+{
+  GString *out = g_string_sized_new (strlen (raw));
+  const char *p = raw;
+  const char *after_word = NULL;   /* the end of the last encoded word */
+
+  while (*p != '\0')
+    {
+      EncodedWord word;
+
+      if ((guchar) *p >= 0x80)
+        goto fail;
+
+      if (p[0] == '=' && p[1] == '?' && scan_encoded_word (p, &word))
+        {
+          if (!is_utf8_charset (word.charset, word.charset_len))
+            goto fail;
+
+          /* whitespace between two encoded words is not text */
+          if (after_word != NULL)
+            {
+              const char *q = after_word;
+
+              while (q < p && (*q == ' ' || *q == '\t' || *q == '\r' || *q == '\n'))
+                q++;
+              if (q == p)
+                g_string_truncate (out, out->len - (p - after_word));
+            }
+
+          if (word.base64)
+            {
+              gsize len = out->len;
+              int state = 0;
+              guint save = 0;
+
+              g_string_set_size (out, len + word.payload_len * 3 / 4 + 3);
+              len += g_base64_decode_step (word.payload, word.payload_len,
+                                           (guchar *) out->str + len, &state, &save);
+              g_string_set_size (out, len);
+            }
+          else
+            {
+              const char *c = word.payload;
+              const char *end = word.payload + word.payload_len;
+              const char *q_marker = word.charset + word.charset_len + 1;
+
+              if (*q_marker != 'Q' && *q_marker != 'q')
+                goto fail;
+              for (; c < end; c++)
+                {
+                  if (*c == '_')
+                    g_string_append_c (out, ' ');
+                  else if (*c == '=' && c + 2 < end && hex_value (c[1]) >= 0 && hex_value (c[2]) >= 0)
+                    {
+                      g_string_append_c (out, (char) (hex_value (c[1]) * 16 + hex_value (c[2])));
+                      c += 2;
+                    }
+                  else
+                    g_string_append_c (out, *c);
+                }
+            }
+
+          p = after_word = word.end;
+          continue;
+        }
+
+      g_string_append_c (out, *p);
+      p++;
+      if (after_word != NULL && p[-1] != ' ' && p[-1] != '\t' && p[-1] != '\r' && p[-1] != '\n')
+        after_word = NULL;
+    }
+
+  if (!g_utf8_validate (out->str, out->len, NULL) || memchr (out->str, '\0', out->len) != NULL)
+    goto fail;
+  return g_string_free (out, FALSE);
+
+fail:
+  g_string_free (out, TRUE);
+  return NULL;
+}
+
 /**
  * lb_mime_decode_header_text:
  * @raw: (nullable): a header value as sent: folded, with RFC 2047 words or
@@ -2164,6 +2276,9 @@ lb_mime_decode_header_text (const char *raw)
     return NULL;
   if (!needs_decoding (raw))
     return take_header_text (g_strdup (raw));
+  decoded = decode_utf8_words (raw);
+  if (decoded != NULL)
+    return take_header_text (decoded);
 
   unfolded = g_mime_utils_header_unfold (raw);
   repaired = repair_encoded_words (unfolded);
