@@ -4877,8 +4877,9 @@ logout_done (LbImapClient   *self,
              LbImapResponse *response,
              const GError   *error)
 {
-  /* the server hung up right after its BYE: that is a logout too */
-  if (error != NULL && !(self->logging_out && self->bye_received))
+  /* the server hung up (after its BYE, or before we got to say
+   * LOGOUT): the session is over all the same */
+  if (error != NULL && !g_error_matches (error, LB_IMAP_ERROR, LB_IMAP_ERROR_BYE))
     {
       op_return_error (op, error);
       return;
