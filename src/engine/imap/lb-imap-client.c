@@ -195,6 +195,7 @@ struct _LbImapClient
   gboolean            switching;      /* between STARTTLS's OK and the handshake's end */
   gboolean            handshaking;
   GTask              *tls_task;
+  GSource            *tls_cancel_source;
   LbConnector        *tls_connector;
   char               *tls_host;
   guint16             tls_port;
@@ -217,6 +218,7 @@ static void update_timer    (LbImapClient *self);
 static void shutdown_client (LbImapClient *self,
                              GError       *error);
 static void maybe_start_handshake (LbImapClient *self);
+static void clear_tls_cancel_source (LbImapClient *self);
 static void idle_send_done  (LbImapClient *self,
                              IdleData     *idle);
 
@@ -1191,6 +1193,7 @@ shutdown_client (LbImapClient *self,
       op_finish (self, op, NULL, op_error);
   }
 
+  clear_tls_cancel_source (self);
   if (self->tls_task != NULL)
     {
       if (error != NULL)
@@ -2232,6 +2235,30 @@ starttls_data_free (gpointer data)
 }
 
 static void
+clear_tls_cancel_source (LbImapClient *self)
+{
+  if (self->tls_cancel_source != NULL)
+    {
+      g_source_destroy (self->tls_cancel_source);
+      g_clear_pointer (&self->tls_cancel_source, g_source_unref);
+    }
+}
+
+/* cancelled mid-handshake: the connection is neither plain nor secure */
+static gboolean
+tls_cancelled_cb (GCancellable *cancellable,
+                  gpointer      user_data)
+{
+  LbImapClient *self = user_data;
+
+  g_clear_pointer (&self->tls_cancel_source, g_source_unref);
+  shutdown_client (self, g_error_new_literal (G_IO_ERROR, G_IO_ERROR_CANCELLED,
+                                              _("The operation was cancelled")));
+
+  return G_SOURCE_REMOVE;
+}
+
+static void
 handshake_cb (GObject      *object,
               GAsyncResult *result,
               gpointer      user_data)
@@ -2259,6 +2286,7 @@ handshake_cb (GObject      *object,
 
   set_stream (self, tls);
   self->switching = FALSE;
+  clear_tls_cancel_source (self);
   task = g_steal_pointer (&self->tls_task);
   forget_capabilities (self);
 
@@ -2334,6 +2362,12 @@ starttls_done (LbImapClient   *self,
 
   self->switching = TRUE;
   self->tls_task = g_steal_pointer (&op->task);
+  if (g_task_get_cancellable (self->tls_task) != NULL)
+    {
+      self->tls_cancel_source = g_cancellable_source_new (g_task_get_cancellable (self->tls_task));
+      g_source_set_callback (self->tls_cancel_source, G_SOURCE_FUNC (tls_cancelled_cb), self, NULL);
+      g_source_attach (self->tls_cancel_source, self->context);
+    }
   self->tls_connector = g_object_ref (sd->connector);
   g_free (self->tls_host);
   self->tls_host = g_strdup (sd->host);
