@@ -821,7 +821,7 @@ test_changes_reach_server (void)
   gint64 draft_key, draft2_key;
 
   raw_fresh_mailbox (raw, "Changes");
-  for (guint i = 0; i < 6; i++)
+  for (guint i = 0; i < 8; i++)
     {
       char *mid = unique_id ("change");
       g_autofree char *text = make_message (mid, "Change me", NULL, now - 100 * (10 - i), NULL);
@@ -900,7 +900,7 @@ test_changes_reach_server (void)
   /* all of it shows here at once */
   g_clear_pointer (&messages, g_ptr_array_unref);
   messages = store_messages (side.store, id);
-  g_assert_cmpuint (messages->len, ==, 3);
+  g_assert_cmpuint (messages->len, ==, 5);
   g_assert_cmpuint (must_mid (messages, ids->pdata[0])->flags, ==, LB_MESSAGE_SEEN | LB_MESSAGE_FLAGGED);
   g_assert_cmpuint (queue_length (side.store), >, 0);
 
@@ -922,6 +922,44 @@ test_changes_reach_server (void)
   g_assert_cmpuint (raw_count_mid (raw, "Changes", ids->pdata[5]), ==, 1);
   g_assert_cmpuint (raw_count_mid (raw, "Drafts", draft_id), ==, 0);
   g_assert_cmpuint (raw_count_mid (raw, "Drafts", draft2_id), ==, 1);
+
+  /* junk or not: keywords for the server's filter, set at once */
+  keys = keys_of (must_mid (messages, ids->pdata[6])->key, (gint64) 0);
+  lb_imap_provider_set_junk_async (side.provider, keys, TRUE, NULL, lb_test_store_result, &result);
+  lb_test_wait (&result);
+  g_assert_true (lb_imap_provider_set_junk_finish (side.provider, result, &error));
+  g_assert_no_error (error);
+  g_clear_object (&result);
+  g_clear_pointer (&flags, g_strfreev);
+  flags = raw_flags_of (raw, "Changes", ids->pdata[6]);
+  g_assert_true (g_strv_contains ((const char * const *) flags, "$Junk"));
+  g_assert_false (g_strv_contains ((const char * const *) flags, "$NotJunk"));
+  lb_imap_provider_set_junk_async (side.provider, keys, FALSE, NULL, lb_test_store_result, &result);
+  lb_test_wait (&result);
+  g_assert_true (lb_imap_provider_set_junk_finish (side.provider, result, &error));
+  g_clear_object (&result);
+  g_clear_pointer (&keys, g_array_unref);
+  g_clear_pointer (&flags, g_strfreev);
+  flags = raw_flags_of (raw, "Changes", ids->pdata[6]);
+  g_assert_false (g_strv_contains ((const char * const *) flags, "$Junk"));
+  g_assert_true (g_strv_contains ((const char * const *) flags, "$NotJunk"));
+
+  /* flagged deleted, then expunged: only that one goes */
+  keys = keys_of (must_mid (messages, ids->pdata[7])->key, (gint64) 0);
+  lb_provider_set_flags_async (LB_PROVIDER (side.provider), keys, LB_MESSAGE_DELETED, 0, NULL,
+                               lb_test_store_result, &result);
+  lb_test_wait (&result);
+  g_assert_true (lb_provider_set_flags_finish (LB_PROVIDER (side.provider), result, &error));
+  g_clear_object (&result);
+  g_clear_pointer (&keys, g_array_unref);
+  lb_provider_expunge_async (LB_PROVIDER (side.provider), id, NULL, lb_test_store_result, &result);
+  lb_test_wait (&result);
+  g_assert_true (lb_provider_expunge_finish (LB_PROVIDER (side.provider), result, &error));
+  g_assert_no_error (error);
+  g_clear_object (&result);
+  replay_ok (&side);
+  g_assert_cmpuint (raw_count_mid (raw, "Changes", ids->pdata[7]), ==, 0);
+  g_assert_cmpuint (raw_count_mid (raw, "Changes", ids->pdata[6]), ==, 1);
 
   /* the moved message knows its new UID: a sync of Archive finds it, not a copy */
   sync_ok (&side, archive, NULL);
