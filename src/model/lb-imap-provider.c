@@ -130,6 +130,7 @@ struct _Conn
   /* IDLE connections */
   gint64          watch_id;
   char           *watch_path;
+  char           *selected_path;  /* what the last EXAMINE asked for */
   gboolean        idling;
 };
 
@@ -401,6 +402,7 @@ conn_unref (Conn *conn)
   conn_drop (conn);
   g_clear_object (&conn->cancellable);
   g_free (conn->watch_path);
+  g_free (conn->selected_path);
   g_free (conn);
 }
 
@@ -498,6 +500,24 @@ host_is_loopback (const char *host)
   return address != NULL && g_inet_address_get_is_loopback (address);
 }
 
+static void network_changed_cb (GNetworkMonitor *monitor,
+                                gboolean         available,
+                                gpointer         user_data);
+
+/* The default monitor is taken on first use: opening an account costs
+ * nothing beyond the store. */
+static GNetworkMonitor *
+get_monitor (LbImapProvider *self)
+{
+  if (self->monitor == NULL)
+    {
+      self->monitor = g_object_ref (g_network_monitor_get_default ());
+      self->network_changed_id = g_signal_connect (self->monitor, "network-changed",
+                                                   G_CALLBACK (network_changed_cb), self);
+    }
+  return self->monitor;
+}
+
 static gboolean
 network_available (LbImapProvider *self)
 {
@@ -505,7 +525,7 @@ network_available (LbImapProvider *self)
 
   if (account != NULL && host_is_loopback (lb_account_get_incoming_host (account)))
     return TRUE;
-  return g_network_monitor_get_network_available (self->monitor);
+  return g_network_monitor_get_network_available (get_monitor (self));
 }
 
 static void
@@ -1243,6 +1263,7 @@ conn_connect (Conn *conn)
       return;
     }
 
+  get_monitor (self);
   g_debug ("%s: connecting to %s port %u", conn->name, op->host, op->port);
   /* the certificates the user accepted after seeing their fingerprint */
   lb_connector_set_pinned_fingerprints (self->connector, lb_account_get_pinned_certificates (account));
@@ -1504,7 +1525,7 @@ idle_selected_cb (GObject      *object,
       conn_unref (conn);
       return;
     }
-  if (g_strcmp0 (info->mailbox, conn->watch_path) != 0)
+  if (g_strcmp0 (conn->selected_path, conn->watch_path) != 0)
     {
       /* the folder to watch changed while this one was selected */
       idle_select (conn);
@@ -1525,6 +1546,8 @@ idle_select (Conn *conn)
   if (!conn_is_ready (conn) || conn->watch_path == NULL)
     return;
 
+  g_free (conn->selected_path);
+  conn->selected_path = g_strdup (conn->watch_path);
   lb_imap_client_select_async (conn->client, conn->watch_path, TRUE, NULL, NULL, NULL,
                                conn->cancellable, idle_selected_cb, conn_ref (conn));
 }
@@ -2643,6 +2666,12 @@ kick_replay (LbImapProvider *self)
   GTask *task;
 
   if (!self->online || self->closed || waiting_job (self->cmd, JOB_REPLAY) != NULL)
+    return;
+
+  /* offline in the background: the reconnection replays it; a change
+   * made meanwhile does not hurry it past its backoff */
+  if (self->background && !conn_is_ready (self->cmd) &&
+      (self->cmd->connecting || self->cmd->retry_id != 0 || !network_available (self)))
     return;
 
   task = g_task_new (self, NULL, replay_bg_cb, NULL);
@@ -5647,9 +5676,12 @@ lb_imap_provider_new (LbAccount       *account,
   g_weak_ref_set (&self->account, account);
   self->secrets = g_object_ref (secrets);
   self->connector = g_object_ref (connector);
-  self->monitor = g_object_ref (monitor != NULL ? monitor : g_network_monitor_get_default ());
-  self->network_changed_id = g_signal_connect (self->monitor, "network-changed",
-                                               G_CALLBACK (network_changed_cb), self);
+  if (monitor != NULL)
+    {
+      self->monitor = g_object_ref (monitor);
+      self->network_changed_id = g_signal_connect (self->monitor, "network-changed",
+                                                   G_CALLBACK (network_changed_cb), self);
+    }
   self->local = lb_local_provider_new (store);
 
   return self;
