@@ -1609,7 +1609,7 @@ debounce_cb (gpointer user_data)
   g_autoptr(GList) ids = g_hash_table_get_keys (self->pending_syncs);
 
   self->debounce_id = 0;
-  for (GList *l = ids; l != NULL; l = l->next)
+  for (GList *l = ids; l != NULL && self->online; l = l->next)
     {
       gint64 folder_id = *(gint64 *) l->data;
 
@@ -1620,12 +1620,14 @@ debounce_cb (gpointer user_data)
   return G_SOURCE_REMOVE;
 }
 
-/* Syncs the folder soon: a burst of changes gives one sync. */
+/* Syncs the folder soon, when the provider is online in the background:
+ * a burst of changes gives one sync. */
 static void
 schedule_sync (LbImapProvider *self,
                gint64          folder_id)
 {
-  if (folder_id <= 0 || self->closed)
+  /* only what an online provider does by itself */
+  if (folder_id <= 0 || self->closed || !self->online || !self->background)
     return;
 
   g_hash_table_add (self->pending_syncs, g_memdup2 (&folder_id, sizeof folder_id));
