@@ -1359,11 +1359,11 @@ enqueue (LbImapProvider *self,
 }
 
 /* For a body or a part: cmd when it is free, else the second connection,
- * so opening a message does not wait for a long sync. */
+ * so opening a message does not wait for a long sync (or anything else). */
 static Conn *
 fetch_conn (LbImapProvider *self)
 {
-  if (self->cmd->running == NULL || self->cmd->running->kind != JOB_SYNC)
+  if (self->cmd->running == NULL && g_queue_is_empty (&self->cmd->jobs))
     return self->cmd;
   return self->bodies;
 }

@@ -1300,9 +1300,30 @@ test_resume_after_cut (void)
   g_assert_cmpuint (partial, <, total);
   g_clear_pointer (&messages, g_ptr_array_unref);
 
-  /* the connection is back: the sync goes on from there */
+  /* the connection is back: the sync goes on from there; a message opened
+   * meanwhile comes on a second connection, without waiting for it */
   lb_test_proxy_set_cut_after (proxy, 0);
-  sync_ok (&side, id, &stats);
+  {
+    g_autoptr(GAsyncResult) sync_result = NULL;
+    g_autoptr(GAsyncResult) body_result = NULL;
+    g_autoptr(GBytes) body = NULL;
+    g_autoptr(GPtrArray) stored = store_messages (side.store, id);
+    LbMessageSummary *opened = stored->pdata[0];
+
+    lb_imap_provider_sync_folder_async (side.provider, id, NULL, lb_test_store_result, &sync_result);
+    spin (5);   /* the sync is under way */
+    lb_provider_fetch_body_async (LB_PROVIDER (side.provider), opened->key, NULL,
+                                  lb_test_store_result, &body_result);
+    lb_test_wait (&body_result);
+    g_assert_null (sync_result);
+    body = lb_provider_fetch_body_finish (LB_PROVIDER (side.provider), body_result, &error);
+    g_assert_no_error (error);
+    g_assert_nonnull (g_strstr_len (g_bytes_get_data (body, NULL), g_bytes_get_size (body), opened->message_id));
+
+    lb_test_wait (&sync_result);
+    g_assert_true (lb_imap_provider_sync_folder_finish (side.provider, sync_result, &stats, &error));
+    g_assert_no_error (error);
+  }
   g_assert_cmpuint (stats.added, ==, total - partial);
 
   messages = store_messages (side.store, id);
