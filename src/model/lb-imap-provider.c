@@ -725,8 +725,8 @@ connect_succeeded (ConnectOp *op)
       conn->untagged_id = g_signal_connect (conn->client, "untagged", G_CALLBACK (cmd_untagged_cb), conn);
     }
 
-  /* first use: the account is online now */
-  if (!self->online)
+  /* first use (a job waited for it): the account is online now */
+  if (!self->online && !g_queue_is_empty (&conn->jobs))
     {
       self->online = TRUE;
       update_background (self);
@@ -5314,6 +5314,9 @@ imap_disconnect_async (LbProvider          *provider,
   g_hash_table_remove_all (self->pending_syncs);
   update_background (self);
   g_clear_handle_id (&self->cmd->retry_id, g_source_remove);
+  /* a reconnection of its own under way: no more */
+  if (self->cmd->connecting && g_queue_is_empty (&self->cmd->jobs))
+    g_cancellable_cancel (self->cmd->cancellable);
 
   if (conn_is_ready (self->bodies) || !g_queue_is_empty (&self->bodies->jobs))
     {

@@ -796,6 +796,21 @@ test_folders_and_sync (void)
   g_assert_null (folder_in (folders, "Sync"));
   g_assert_nonnull (folder_in (folders, "INBOX"));
 
+  /* logged out; the next use connects again */
+  {
+    g_autoptr(GAsyncResult) result = NULL;
+
+    lb_provider_disconnect_async (LB_PROVIDER (side.provider), NULL, lb_test_store_result, &result);
+    lb_test_wait (&result);
+    g_assert_true (lb_provider_disconnect_finish (LB_PROVIDER (side.provider), result, &error));
+    g_assert_no_error (error);
+    g_assert_false (lb_imap_provider_get_connected (side.provider));
+    g_clear_pointer (&folders, g_ptr_array_unref);
+    folders = list_folders (&side);
+    g_assert_nonnull (folder_in (folders, "INBOX"));
+    g_assert_true (lb_imap_provider_get_connected (side.provider));
+  }
+
   raw_logout (g_steal_pointer (&raw));
   side_close (&side);
 }
