@@ -2257,6 +2257,75 @@ fail:
   return NULL;
 }
 
+/* glibc unloads a charset's conversion module (munmap, which stops every
+ * thread of the process for a TLB flush) a little after its last
+ * converter closes, and GMime opens and closes a converter for each
+ * header it decodes: a sync of thousands of headers in windows-1251 or
+ * KOI8-R loaded and unloaded the module thousands of times. One converter
+ * kept open per charset seen keeps its module loaded; decoding itself is
+ * left to GMime, unchanged. */
+#define MAX_KEPT_CHARSETS 64
+
+static void
+keep_charset_loaded (const char *charset,
+                     gsize       len)
+{
+  static GMutex lock;
+  static GHashTable *kept;   /* lowercase name -> iconv_t, (iconv_t) -1 when unknown */
+  g_autofree char *name = NULL;
+  const char *star = memchr (charset, '*', len);
+
+  /* RFC 2231 language suffix: "koi8-r*ru" */
+  if (star != NULL)
+    len = star - charset;
+  if (len == 0 || len > 64 || is_utf8_charset (charset, len))
+    return;
+  name = g_ascii_strdown (charset, len);
+
+  g_mutex_lock (&lock);
+  if (kept == NULL)
+    kept = g_hash_table_new (g_str_hash, g_str_equal);
+  if (g_hash_table_size (kept) < MAX_KEPT_CHARSETS && !g_hash_table_contains (kept, name))
+    {
+      /* never closed: lives as long as the process, as the module would */
+      iconv_t cd = g_mime_iconv_open ("UTF-8", name);
+
+      g_hash_table_insert (kept, g_steal_pointer (&name), cd);
+    }
+  g_mutex_unlock (&lock);
+}
+
+/* Keeps the modules loaded that GMime will use to decode @raw: the
+ * charsets of its encoded words, and for raw 8-bit text the fallbacks. */
+static void
+keep_charsets_loaded (const char *raw)
+{
+  gboolean eight_bit = FALSE;
+
+  for (const char *p = raw; *p != '\0'; p++)
+    {
+      EncodedWord word;
+
+      if ((guchar) *p >= 0x80)
+        eight_bit = TRUE;
+      else if (p[0] == '=' && p[1] == '?' && scan_encoded_word (p, &word))
+        {
+          keep_charset_loaded (word.charset, word.charset_len);
+          p = word.end - 1;
+        }
+    }
+
+  if (eight_bit)
+    {
+      const char *locale = g_mime_locale_charset ();
+
+      keep_charset_loaded ("windows-1252", strlen ("windows-1252"));
+      keep_charset_loaded ("iso-8859-1", strlen ("iso-8859-1"));
+      if (locale != NULL)
+        keep_charset_loaded (locale, strlen (locale));
+    }
+}
+
 /**
  * lb_mime_decode_header_text:
  * @raw: (nullable): a header value as sent: folded, with RFC 2047 words or
@@ -2287,6 +2356,7 @@ lb_mime_decode_header_text (const char *raw)
       g_free (unfolded);
       unfolded = repaired;
     }
+  keep_charsets_loaded (unfolded);
   decoded = g_mime_utils_header_decode_text (g_utf8_validate (raw, -1, NULL) ? NULL : fallback_options (),
                                              unfolded);
   g_free (unfolded);
