@@ -1419,6 +1419,54 @@ summaries_new (void)
   return g_ptr_array_new_with_free_func ((GDestroyNotify) lb_message_summary_unref);
 }
 
+/* A message starting a thread is keyed by its own key, however the keys
+ * before it went: also after the newest message was removed (the key
+ * sequence ahead of the largest key) and when a batch holds a message
+ * that is there already. */
+static void
+test_store_thread_keys (Fixture       *fixture,
+                        gconstpointer  data)
+{
+  g_autoptr(LbFolderInfo) inbox = ensure_folder (fixture->store, "INBOX", LB_FOLDER_ROLE_INBOX, FALSE);
+  g_autoptr(GPtrArray) first = summaries_new ();
+  g_autoptr(GPtrArray) second = summaries_new ();
+  g_autoptr(GPtrArray) stored1 = NULL;
+  g_autoptr(GPtrArray) stored2 = NULL;
+  g_autoptr(GArray) gone = g_array_new (FALSE, FALSE, sizeof (guint32));
+  guint32 uid = 3;
+
+  g_ptr_array_add (first, make_summary (1, 1000, "one", "one@example.test", NULL));
+  g_ptr_array_add (first, make_summary (2, 2000, "Re: one", "two@example.test", "one@example.test"));
+  g_ptr_array_add (first, make_summary (3, 3000, "three", "three@example.test", NULL));
+  stored1 = add_summaries (fixture->store, inbox->id, first, LB_STORE_WRITE_NONE);
+  g_assert_cmpint (summary_at (stored1, 0)->thread_id, ==, summary_at (stored1, 0)->key);
+  g_assert_cmpint (summary_at (stored1, 1)->thread_id, ==, summary_at (stored1, 0)->key);
+  g_assert_cmpint (summary_at (stored1, 2)->thread_id, ==, summary_at (stored1, 2)->key);
+
+  /* the newest row goes: its key is not given again */
+  g_array_append_val (gone, uid);
+  remove_uids (fixture->store, inbox->id, gone);
+
+  g_ptr_array_add (second, make_summary (2, 2000, "Re: one", "two@example.test", "one@example.test"));
+  g_ptr_array_add (second, make_summary (4, 4000, "four", "four@example.test", NULL));
+  g_ptr_array_add (second, make_summary (5, 5000, "Re: four", "five@example.test", "four@example.test"));
+  g_ptr_array_add (second, make_summary (6, 6000, "six", NULL, NULL));
+  stored2 = add_summaries (fixture->store, inbox->id, second, LB_STORE_WRITE_NONE);
+  g_assert_cmpint (summary_at (stored2, 0)->key, ==, summary_at (stored1, 1)->key);
+  g_assert_cmpint (summary_at (stored2, 1)->key, >, summary_at (stored1, 2)->key);
+  g_assert_cmpint (summary_at (stored2, 1)->thread_id, ==, summary_at (stored2, 1)->key);
+  g_assert_cmpint (summary_at (stored2, 2)->thread_id, ==, summary_at (stored2, 1)->key);
+  g_assert_cmpint (summary_at (stored2, 3)->thread_id, ==, summary_at (stored2, 3)->key);
+
+  /* and the rows say the same */
+  for (guint i = 0; i < stored2->len; i++)
+    {
+      g_autoptr(LbMessageSummary) row = get_message (fixture->store, summary_at (stored2, i)->key);
+
+      g_assert_cmpint (row->thread_id, ==, summary_at (stored2, i)->thread_id);
+    }
+}
+
 static void
 test_store_imap_fields (Fixture       *fixture,
                         gconstpointer  data)
@@ -2649,6 +2697,7 @@ main (int   argc,
   g_test_add ("/store/local-folder", Fixture, NULL, fixture_set_up, test_store_local_folder, fixture_tear_down);
   g_test_add ("/store/body-cache", Fixture, NULL, fixture_set_up, test_store_body_cache, fixture_tear_down);
   g_test_add ("/store/threads", Fixture, NULL, fixture_set_up, test_store_threads, fixture_tear_down);
+  g_test_add ("/store/thread-keys", Fixture, NULL, fixture_set_up, test_store_thread_keys, fixture_tear_down);
   g_test_add ("/store/search", Fixture, NULL, fixture_set_up, test_store_search, fixture_tear_down);
   g_test_add_func ("/store/fts-query", test_store_fts_query);
   g_test_add_func ("/store/crash-consistent", test_store_crash_consistent);

@@ -2156,48 +2156,74 @@ remove_file_recursive (const char *path)
  * reply that arrives before its parent, or two replies to a parent that
  * never arrives, still end up together. Threads span the account's
  * folders (a reply in Inbox joins the message in Sent). */
-static gboolean
-assign_thread (LbStore           *self,
-               LbMessageSummary  *summary,
-               Changes           *changes,
-               GError           **error)
+/* The thread of a message being added: the ids it names (its own
+ * Message-ID, References, In-Reply-To), which of them thread_links knows,
+ * and the threads those belong to. Looked up before the row is inserted,
+ * so that the row is written with its thread id once. */
+typedef struct
 {
-  g_autoptr(GPtrArray) ids = g_ptr_array_new ();
-  g_auto(GStrv) refs = NULL;
-  g_autoptr(GArray) threads = g_array_new (FALSE, FALSE, sizeof (gint64));
+  GPtrArray *ids;       /* const char *, into the summary or refs */
+  GArray    *known;     /* gboolean per id: in thread_links already */
+  GArray    *threads;   /* gint64, distinct */
+  char     **refs;
+} ThreadLookup;
+
+static void
+thread_lookup_clear (ThreadLookup *lookup)
+{
+  g_clear_pointer (&lookup->ids, g_ptr_array_unref);
+  g_clear_pointer (&lookup->known, g_array_unref);
+  g_clear_pointer (&lookup->threads, g_array_unref);
+  g_clear_pointer (&lookup->refs, g_strfreev);
+}
+
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (ThreadLookup, thread_lookup_clear)
+
+static gboolean
+find_threads (LbStore           *self,
+              LbMessageSummary  *summary,
+              ThreadLookup      *lookup,
+              GError           **error)
+{
   sqlite3_stmt *stmt;
-  gint64 thread_id = 0;
+
+  lookup->ids = g_ptr_array_new ();
+  lookup->known = g_array_new (FALSE, FALSE, sizeof (gboolean));
+  lookup->threads = g_array_new (FALSE, FALSE, sizeof (gint64));
+  lookup->refs = NULL;
 
   if (summary->message_id != NULL && *summary->message_id != '\0')
-    g_ptr_array_add (ids, summary->message_id);
+    g_ptr_array_add (lookup->ids, summary->message_id);
   if (summary->references != NULL)
     {
-      refs = g_strsplit (summary->references, " ", -1);
-      for (guint i = 0; refs[i] != NULL; i++)
-        if (*refs[i] != '\0')
-          g_ptr_array_add (ids, refs[i]);
+      lookup->refs = g_strsplit (summary->references, " ", -1);
+      for (guint i = 0; lookup->refs[i] != NULL; i++)
+        if (*lookup->refs[i] != '\0')
+          g_ptr_array_add (lookup->ids, lookup->refs[i]);
     }
   if (summary->in_reply_to != NULL && *summary->in_reply_to != '\0')
-    g_ptr_array_add (ids, summary->in_reply_to);
+    g_ptr_array_add (lookup->ids, summary->in_reply_to);
 
   stmt = prepare (self->wdb, self->wstmts, "SELECT thread_id FROM thread_links WHERE message_id = ?1", error);
   if (stmt == NULL)
     return FALSE;
-  for (guint i = 0; i < ids->len; i++)
+  for (guint i = 0; i < lookup->ids->len; i++)
     {
+      gboolean known = FALSE;
       int rc;
 
-      bind_text (stmt, 1, ids->pdata[i]);
+      bind_text (stmt, 1, lookup->ids->pdata[i]);
       rc = sqlite3_step (stmt);
       if (rc == SQLITE_ROW)
         {
           gint64 found = sqlite3_column_int64 (stmt, 0);
           gboolean seen = FALSE;
 
-          for (guint j = 0; j < threads->len && !seen; j++)
-            seen = g_array_index (threads, gint64, j) == found;
+          known = TRUE;
+          for (guint j = 0; j < lookup->threads->len && !seen; j++)
+            seen = g_array_index (lookup->threads, gint64, j) == found;
           if (!seen)
-            g_array_append_val (threads, found);
+            g_array_append_val (lookup->threads, found);
         }
       sqlite3_reset (stmt);
       if (rc != SQLITE_ROW && rc != SQLITE_DONE)
@@ -2205,72 +2231,93 @@ assign_thread (LbStore           *self,
           set_sqlite_error (error, self->wdb, rc, "thread");
           return FALSE;
         }
+      g_array_append_val (lookup->known, known);
     }
 
-  if (threads->len == 0)
-    thread_id = summary->key;
-  else
+  return TRUE;
+}
+
+/* The thread a new message joins: the oldest of the threads its ids are
+ * in (the others are merged into it), or a new one, keyed by the
+ * message's own key. */
+static gint64
+thread_of (const ThreadLookup *lookup,
+           gint64              key)
+{
+  gint64 thread_id;
+
+  if (lookup->threads->len == 0)
+    return key;
+
+  thread_id = g_array_index (lookup->threads, gint64, 0);
+  for (guint j = 1; j < lookup->threads->len; j++)
+    thread_id = MIN (thread_id, g_array_index (lookup->threads, gint64, j));
+  return thread_id;
+}
+
+/* Records the thread of the message just inserted as @summary->key, in
+ * thread @thread_id (from thread_of()): merges the other threads its ids
+ * were in, and links the ids thread_links did not know. */
+static gboolean
+link_thread (LbStore            *self,
+             LbMessageSummary   *summary,
+             const ThreadLookup *lookup,
+             gint64              thread_id,
+             Changes            *changes,
+             GError            **error)
+{
+  sqlite3_stmt *stmt;
+
+  for (guint j = 0; j < lookup->threads->len; j++)
     {
-      thread_id = g_array_index (threads, gint64, 0);
-      for (guint j = 1; j < threads->len; j++)
-        thread_id = MIN (thread_id, g_array_index (threads, gint64, j));
+      gint64 other = g_array_index (lookup->threads, gint64, j);
 
-      for (guint j = 0; j < threads->len; j++)
-        {
-          gint64 other = g_array_index (threads, gint64, j);
+      if (other == thread_id)
+        continue;
 
-          if (other == thread_id)
-            continue;
+      /* the rows of the merged thread change: say so */
+      stmt = prepare (self->wdb, self->wstmts,
+                      "SELECT id, folder_id, date FROM messages WHERE thread_id = ?1", error);
+      if (stmt == NULL)
+        return FALSE;
+      sqlite3_bind_int64 (stmt, 1, other);
+      while (sqlite3_step (stmt) == SQLITE_ROW)
+        changes_add (changes, LB_STORE_CHANGE_UPDATED, sqlite3_column_int64 (stmt, 1),
+                     sqlite3_column_int64 (stmt, 0), sqlite3_column_int64 (stmt, 2));
+      sqlite3_reset (stmt);
 
-          /* the rows of the merged thread change: say so */
-          stmt = prepare (self->wdb, self->wstmts,
-                          "SELECT id, folder_id, date FROM messages WHERE thread_id = ?1", error);
-          if (stmt == NULL)
-            return FALSE;
-          sqlite3_bind_int64 (stmt, 1, other);
-          while (sqlite3_step (stmt) == SQLITE_ROW)
-            changes_add (changes, LB_STORE_CHANGE_UPDATED, sqlite3_column_int64 (stmt, 1),
-                         sqlite3_column_int64 (stmt, 0), sqlite3_column_int64 (stmt, 2));
-          sqlite3_reset (stmt);
-
-          stmt = prepare (self->wdb, self->wstmts,
-                          "UPDATE thread_links SET thread_id = ?1 WHERE thread_id = ?2", error);
-          if (stmt == NULL)
-            return FALSE;
-          sqlite3_bind_int64 (stmt, 1, thread_id);
-          sqlite3_bind_int64 (stmt, 2, other);
-          if (!step_done (self->wdb, stmt, error))
-            return FALSE;
-          stmt = prepare (self->wdb, self->wstmts,
-                          "UPDATE messages SET thread_id = ?1 WHERE thread_id = ?2", error);
-          if (stmt == NULL)
-            return FALSE;
-          sqlite3_bind_int64 (stmt, 1, thread_id);
-          sqlite3_bind_int64 (stmt, 2, other);
-          if (!step_done (self->wdb, stmt, error))
-            return FALSE;
-        }
-    }
-
-  stmt = prepare (self->wdb, self->wstmts,
-                  "INSERT OR IGNORE INTO thread_links (message_id, thread_id) VALUES (?1, ?2)", error);
-  if (stmt == NULL)
-    return FALSE;
-  for (guint i = 0; i < ids->len; i++)
-    {
-      bind_text (stmt, 1, ids->pdata[i]);
-      sqlite3_bind_int64 (stmt, 2, thread_id);
+      stmt = prepare (self->wdb, self->wstmts,
+                      "UPDATE thread_links SET thread_id = ?1 WHERE thread_id = ?2", error);
+      if (stmt == NULL)
+        return FALSE;
+      sqlite3_bind_int64 (stmt, 1, thread_id);
+      sqlite3_bind_int64 (stmt, 2, other);
+      if (!step_done (self->wdb, stmt, error))
+        return FALSE;
+      stmt = prepare (self->wdb, self->wstmts,
+                      "UPDATE messages SET thread_id = ?1 WHERE thread_id = ?2", error);
+      if (stmt == NULL)
+        return FALSE;
+      sqlite3_bind_int64 (stmt, 1, thread_id);
+      sqlite3_bind_int64 (stmt, 2, other);
       if (!step_done (self->wdb, stmt, error))
         return FALSE;
     }
 
-  stmt = prepare (self->wdb, self->wstmts, "UPDATE messages SET thread_id = ?1 WHERE id = ?2", error);
+  /* the known ids are in thread_id now, after the merge */
+  stmt = prepare (self->wdb, self->wstmts,
+                  "INSERT OR IGNORE INTO thread_links (message_id, thread_id) VALUES (?1, ?2)", error);
   if (stmt == NULL)
     return FALSE;
-  sqlite3_bind_int64 (stmt, 1, thread_id);
-  sqlite3_bind_int64 (stmt, 2, summary->key);
-  if (!step_done (self->wdb, stmt, error))
-    return FALSE;
+  for (guint i = 0; i < lookup->ids->len; i++)
+    {
+      if (g_array_index (lookup->known, gboolean, i))
+        continue;
+      bind_text (stmt, 1, lookup->ids->pdata[i]);
+      sqlite3_bind_int64 (stmt, 2, thread_id);
+      if (!step_done (self->wdb, stmt, error))
+        return FALSE;
+    }
 
   summary->thread_id = thread_id;
   return TRUE;
@@ -2481,10 +2528,41 @@ adopt_summary (LbStore           *self,
   return INSERT_ADOPTED;
 }
 
+/* The key the next row of messages will get (AUTOINCREMENT: one more
+ * than the largest key it ever gave), so that a message starting a thread
+ * is inserted with its thread id. Only a guess should anything else
+ * insert meanwhile: insert_summary() checks it. */
+static gboolean
+next_message_key (LbStore  *self,
+                  gint64   *key,
+                  GError  **error)
+{
+  sqlite3_stmt *stmt = prepare (self->wdb, self->wstmts,
+                                "SELECT max (coalesce ((SELECT seq FROM sqlite_sequence"
+                                "                       WHERE name = 'messages'), 0),"
+                                "            coalesce ((SELECT max (id) FROM messages), 0)) + 1",
+                                error);
+  int rc;
+
+  if (stmt == NULL)
+    return FALSE;
+  rc = sqlite3_step (stmt);
+  if (rc == SQLITE_ROW)
+    *key = sqlite3_column_int64 (stmt, 0);
+  sqlite3_reset (stmt);
+  if (rc != SQLITE_ROW)
+    {
+      set_sqlite_error (error, self->wdb, rc, "key");
+      return FALSE;
+    }
+  return TRUE;
+}
+
 /* Inserts one summary (key and thread_id are filled in). When a message
  * of that UID or UIDL is there already, its key is filled in and nothing
  * changes (INSERT_EXISTED). In a server folder, a row awaiting its UID
- * with the same Message-ID is adopted instead (INSERT_ADOPTED). */
+ * with the same Message-ID is adopted instead (INSERT_ADOPTED). @next_key
+ * is the key the row is expected to get (next_message_key()), updated. */
 static InsertResult
 insert_summary (LbStore           *self,
                 gint64             folder_id,
@@ -2493,12 +2571,15 @@ insert_summary (LbStore           *self,
                 const char        *body_text,
                 gboolean           defer_index,
                 gboolean           may_adopt,
+                gint64            *next_key,
                 Changes           *changes,
                 gint64            *date,
                 GError           **error)
 {
   sqlite3_stmt *stmt;
   g_autofree char *addresses = NULL;
+  g_auto(ThreadLookup) lookup = { NULL, };
+  gint64 thread_id;
 
   *date = summary->date;
   if (may_adopt && !local && summary->uid != 0 && summary->message_id != NULL &&
@@ -2510,12 +2591,16 @@ insert_summary (LbStore           *self,
         return adopted;
     }
 
+  if (!find_threads (self, summary, &lookup, error))
+    return INSERT_FAILED;
+  thread_id = thread_of (&lookup, *next_key);
+
   stmt = prepare (self->wdb, self->wstmts,
                   "INSERT INTO messages (folder_id, uid, uidl, message_id, in_reply_to, refs,"
                   " subject, sender, recipients, cc, date, size, flags, keywords,"
-                  " has_attachments, preview, location, list_id, structure, modseq)"
+                  " has_attachments, preview, location, list_id, structure, modseq, thread_id)"
                   " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17,"
-                  " ?18, ?19, ?20)"
+                  " ?18, ?19, ?20, ?21)"
                   " ON CONFLICT DO NOTHING", error);
   if (stmt == NULL)
     return INSERT_FAILED;
@@ -2541,6 +2626,7 @@ insert_summary (LbStore           *self,
   bind_text (stmt, 18, summary->list_id);
   bind_text (stmt, 19, summary->structure);
   sqlite3_bind_int64 (stmt, 20, (sqlite3_int64) summary->modseq);
+  sqlite3_bind_int64 (stmt, 21, thread_id);
   if (!step_done (self->wdb, stmt, error))
     return INSERT_FAILED;
 
@@ -2568,8 +2654,21 @@ insert_summary (LbStore           *self,
 
   summary->key = sqlite3_last_insert_rowid (self->wdb);
   summary->folder_id = folder_id;
+  *next_key = summary->key + 1;
 
-  if (!assign_thread (self, summary, changes, error))
+  /* a new thread, and the key guessed wrong */
+  if (lookup.threads->len == 0 && thread_id != summary->key)
+    {
+      thread_id = summary->key;
+      stmt = prepare (self->wdb, self->wstmts, "UPDATE messages SET thread_id = ?1 WHERE id = ?1", error);
+      if (stmt == NULL)
+        return INSERT_FAILED;
+      sqlite3_bind_int64 (stmt, 1, thread_id);
+      if (!step_done (self->wdb, stmt, error))
+        return INSERT_FAILED;
+    }
+
+  if (!link_thread (self, summary, &lookup, thread_id, changes, error))
     return INSERT_FAILED;
 
   if (defer_index)
@@ -2779,9 +2878,12 @@ add_rows (LbStore  *self,
   g_autoptr(GHashTable) leaving = NULL;
   gboolean local = FALSE;
   gboolean orphans = FALSE;
+  gint64 next_key = 0;
 
   if (!begin (self, data->flags, error))
     return FALSE;
+  if (!next_message_key (self, &next_key, error))
+    goto fail;
 
   folder_path = folder_path_of (self, data->folder_id, &local, error);
   if (folder_path == NULL)
@@ -2829,7 +2931,7 @@ add_rows (LbStore  *self,
       switch (insert_summary (self, data->folder_id, local, summary,
                               (data->flags & LB_STORE_WRITE_DEFER_INDEX) ? NULL : body,
                               (data->flags & LB_STORE_WRITE_DEFER_INDEX) != 0, orphans,
-                              changes, &date, error))
+                              &next_key, changes, &date, error))
         {
         case INSERT_FAILED:
           goto fail;
