@@ -1341,6 +1341,80 @@ test_client_cancel (void)
 }
 
 static void
+test_client_select_queued_cancel (void)
+{
+  /* SELECT "B" is queued behind SELECT "A", then given up: "A" must still
+   * end up selected */
+  const char *script[] = {
+    GREETING_AUTHED,
+    "C: A1 SELECT \"A\"",
+    "SLEEP 300",
+    "S: * 5 EXISTS",
+    "S: * OK [UIDVALIDITY 42] ok",
+    "S: A1 OK [READ-WRITE] done",
+    "C: A2 NOOP",
+    "S: A2 OK done",
+    "EOF",
+    NULL
+  };
+  Fixture f = { 0, };
+  GAsyncResult *result_a = NULL;
+  GAsyncResult *result_b = NULL;
+  GAsyncResult *result_c = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GCancellable) cancellable = g_cancellable_new ();
+  g_autoptr(GCancellable) cancelled = g_cancellable_new ();
+  g_autoptr(LbImapMailboxInfo) info = NULL;
+  const LbImapMailboxInfo *selected;
+
+  fixture_start (&f, script);
+  greet (&f);
+
+  lb_imap_client_select_async (f.client, "A", FALSE, NULL, NULL, NULL, NULL,
+                               lb_test_store_result, &result_a);
+  lb_imap_client_select_async (f.client, "B", FALSE, NULL, NULL, NULL, cancellable,
+                               lb_test_store_result, &result_b);
+  while (!trace_has (&f, "C: A1 SELECT \"A\""))
+    g_main_context_iteration (NULL, TRUE);
+
+  /* cancelled while queued */
+  g_cancellable_cancel (cancellable);
+  wait_keep (&f, &result_b);
+  g_assert_null (lb_imap_client_select_finish (f.client, result_b, &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  g_clear_error (&error);
+
+  /* cancelled before it was even queued */
+  g_cancellable_cancel (cancelled);
+  lb_imap_client_select_async (f.client, "C", TRUE, NULL, NULL, NULL, cancelled,
+                               lb_test_store_result, &result_c);
+  wait_keep (&f, &result_c);
+  g_assert_null (lb_imap_client_select_finish (f.client, result_c, &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  g_clear_error (&error);
+
+  wait_keep (&f, &result_a);
+  info = lb_imap_client_select_finish (f.client, result_a, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (info);
+  g_assert_cmpstr (info->mailbox, ==, "A");
+  g_assert_cmpuint (info->exists, ==, 5);
+  g_assert_cmpuint (info->uidvalidity, ==, 42);
+  g_assert_cmpint (lb_imap_client_get_state (f.client), ==, LB_IMAP_STATE_SELECTED);
+  selected = lb_imap_client_get_selected (f.client);
+  g_assert_nonnull (selected);
+  g_assert_cmpstr (selected->mailbox, ==, "A");
+
+  /* neither "B" nor "C" went out */
+  g_assert_true (noop (&f, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (lb_imap_client_get_state (f.client), ==, LB_IMAP_STATE_SELECTED);
+  lb_imap_client_close (f.client);
+
+  fixture_finish (&f);
+}
+
+static void
 test_client_untagged (void)
 {
   const char *script[] = {
@@ -1707,6 +1781,7 @@ main (int   argc,
   g_test_add_func ("/imap/client/login-fallbacks", test_client_login_fallbacks);
   g_test_add_func ("/imap/client/xoauth2", test_client_xoauth2);
   g_test_add_func ("/imap/client/cancel", test_client_cancel);
+  g_test_add_func ("/imap/client/select-queued-cancel", test_client_select_queued_cancel);
   g_test_add_func ("/imap/client/untagged", test_client_untagged);
   g_test_add_func ("/imap/client/idle", test_client_idle);
   g_test_add_func ("/imap/client/idle-renew", test_client_idle_renew);

@@ -3474,6 +3474,7 @@ typedef struct
   char               *mailbox;
   gboolean            read_only;
   gboolean            condstore;
+  gboolean            sent;       /* self->selecting is this op's */
   LbImapUntaggedFunc  func;
   gpointer            func_data;
 } SelectData;
@@ -3493,6 +3494,7 @@ select_sent (LbImapClient *self,
 {
   SelectData *sd = op->data;
 
+  sd->sent = TRUE;
   /* SELECT closes the mailbox selected before, even when it fails */
   set_state (self, LB_IMAP_STATE_AUTHENTICATED);
   lb_imap_mailbox_info_free (self->selecting);
@@ -3551,8 +3553,18 @@ select_done (LbImapClient   *self,
              const GError   *error)
 {
   SelectData *sd = op->data;
-  LbImapMailboxInfo *info = g_steal_pointer (&self->selecting);
+  LbImapMailboxInfo *info = NULL;
 
+  /* an op that never went out (cancelled or refused while queued) leaves
+   * alone the state and the SELECT that may be running ahead of it */
+  if (!sd->sent)
+    {
+      if (error != NULL)
+        op_return_error (op, error);
+      return;
+    }
+
+  info = g_steal_pointer (&self->selecting);
   if (error == NULL && response->status == LB_IMAP_STATUS_OK && info != NULL)
     {
       if (info->flags == NULL)
