@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <gmime/gmime.h>
 
@@ -55,6 +56,43 @@ static double
 seconds_since (gint64 start)
 {
   return (g_get_monotonic_time () - start) / (double) G_USEC_PER_SEC;
+}
+
+/* The CPU time each thread of the process used so far, by name, from
+ * /proc (Linux; prints nothing elsewhere): where a sync's time goes, the
+ * main thread (network, parsing) or the store's writer ("pool"). */
+static void
+print_thread_times (const char *phase)
+{
+  g_autoptr(GDir) dir = g_dir_open ("/proc/self/task", 0, NULL);
+  g_autoptr(GString) line = g_string_new (phase);
+  double ticks = (double) sysconf (_SC_CLK_TCK);
+  const char *tid;
+
+  if (dir == NULL)
+    return;
+  while ((tid = g_dir_read_name (dir)) != NULL)
+    {
+      g_autofree char *path = g_strdup_printf ("/proc/self/task/%s/stat", tid);
+      g_autofree char *stat = NULL;
+      g_auto(GStrv) fields = NULL;
+      const char *open, *close;
+
+      if (!g_file_get_contents (path, &stat, NULL, NULL))
+        continue;
+      open = strchr (stat, '(');
+      close = strrchr (stat, ')');
+      if (open == NULL || close == NULL || close < open)
+        continue;
+      /* after the name: state (field 3) ... utime (14), stime (15) */
+      fields = g_strsplit (close + 2, " ", 0);
+      if (g_strv_length (fields) < 13)
+        continue;
+      g_string_append_printf (line, "\t%.*s %.2f+%.2f", (int) (close - open - 1), open + 1,
+                              g_ascii_strtod (fields[11], NULL) / ticks,
+                              g_ascii_strtod (fields[12], NULL) / ticks);
+    }
+  printf ("%s\n", line->str);
 }
 
 #define RUN(call, finish)                       \
@@ -146,6 +184,7 @@ main (int   argc,
           stats.full ? "full" : "incremental");
   printf ("sync-updated\t-\t%u\n", stats.updated);
   printf ("sync-removed\t-\t%u\n", stats.removed);
+  print_thread_times ("sync-cpu");
   fflush (stdout);
 
   if (bodies > 0)
