@@ -227,6 +227,75 @@ test_framer_limits (void)
   g_assert_cmpuint (frames->len, ==, 1);
 }
 
+/* endless short lines, each announcing a small literal, make one response
+ * that never ends: the total is capped */
+static void
+test_framer_frame_limit (void)
+{
+  const char *piece = " {3}\r\nabc";
+  g_autoptr(GString) data = g_string_new ("* 1 FETCH (X");
+  g_autoptr(GError) error = NULL;
+  g_autofree char *huge = NULL;
+  LbImapFramer framer;
+  gsize frame_len = 0;
+  gboolean failed = FALSE;
+
+  lb_imap_framer_init (&framer, 0, 0);
+  lb_imap_framer_set_max_frame (&framer, 1000);
+  for (guint i = 0; i < 200 && !failed; i++)
+    {
+      g_string_append (data, piece);
+      g_assert_false (lb_imap_framer_next (&framer, (const guint8 *) data->str, data->len,
+                                           &frame_len, &error));
+      failed = error != NULL;
+    }
+  g_assert_error (error, LB_IMAP_PARSE_ERROR, LB_IMAP_PARSE_ERROR_TOO_LARGE);
+  g_assert_cmpuint (data->len, <=, 1000 + strlen (piece));
+  g_assert_cmpuint (data->len, >, 1000 - strlen (piece));
+  g_clear_error (&error);
+
+  /* a literal that would carry the response past the limit is refused as
+   * soon as it is announced */
+  lb_imap_framer_init (&framer, 0, 0);
+  lb_imap_framer_set_max_frame (&framer, 100);
+  g_string_assign (data, "* 1 FETCH (BODY[] {90}\r\n");
+  g_assert_false (lb_imap_framer_next (&framer, (const guint8 *) data->str, data->len,
+                                       &frame_len, &error));
+  g_assert_error (error, LB_IMAP_PARSE_ERROR, LB_IMAP_PARSE_ERROR_TOO_LARGE);
+  g_clear_error (&error);
+
+  /* up to the limit is fine */
+  lb_imap_framer_init (&framer, 0, 0);
+  lb_imap_framer_set_max_frame (&framer, 31);
+  g_string_assign (data, "* 1 FETCH (BODY[] {5}\r\nabcde)\r\n");
+  g_assert_cmpuint (data->len, ==, 31);
+  g_assert_true (lb_imap_framer_next (&framer, (const guint8 *) data->str, data->len,
+                                      &frame_len, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (frame_len, ==, 31);
+
+  /* the defaults: a literal of 256 MiB is fine, one byte more is not */
+  lb_imap_framer_init (&framer, 0, 0);
+  g_string_assign (data, "* 1 FETCH (BODY[] {268435456}\r\n");
+  g_assert_false (lb_imap_framer_next (&framer, (const guint8 *) data->str, data->len,
+                                       &frame_len, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (lb_imap_framer_wanted (&framer), ==, 268435456);
+  lb_imap_framer_init (&framer, 0, 0);
+  g_string_assign (data, "* 1 FETCH (BODY[] {268435457}\r\n");
+  g_assert_false (lb_imap_framer_next (&framer, (const guint8 *) data->str, data->len,
+                                       &frame_len, &error));
+  g_assert_error (error, LB_IMAP_PARSE_ERROR, LB_IMAP_PARSE_ERROR_TOO_LARGE);
+  g_clear_error (&error);
+
+  /* a plain line past the total limit, even before its end */
+  lb_imap_framer_init (&framer, 0, 0);
+  lb_imap_framer_set_max_frame (&framer, 50);
+  huge = g_strnfill (60, 'x');
+  g_assert_false (lb_imap_framer_next (&framer, (const guint8 *) huge, 60, &frame_len, &error));
+  g_assert_error (error, LB_IMAP_PARSE_ERROR, LB_IMAP_PARSE_ERROR_TOO_LARGE);
+}
+
 /* a big literal fed in small pieces is scanned once, not again per piece */
 static void
 test_framer_linear (void)
@@ -1796,6 +1865,7 @@ main (int   argc,
   g_test_add_func ("/imap-parser/framer/literals", test_framer_literals);
   g_test_add_func ("/imap-parser/framer/wanted", test_framer_wanted);
   g_test_add_func ("/imap-parser/framer/limits", test_framer_limits);
+  g_test_add_func ("/imap-parser/framer/frame-limit", test_framer_frame_limit);
   g_test_add_func ("/imap-parser/framer/linear", test_framer_linear);
   g_test_add_func ("/imap-parser/status", test_status_responses);
   g_test_add_func ("/imap-parser/codes", test_response_codes);

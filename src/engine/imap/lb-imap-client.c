@@ -30,7 +30,9 @@
  *
  * Reading: one g_input_stream_read_async() at a time into a large buffer
  * of our own, then every complete response in it is framed
- * (lb_imap_framer_next()) and parsed in place before the next read. The
+ * (lb_imap_framer_next(), with the default limits: a response beyond
+ * LB_IMAP_MAX_FRAME_DEFAULT ends the session rather than the buffer growing
+ * without end) and parsed in place before the next read. The
  * client reads only while an op waits for the server, so an idle client
  * holds no reference to itself and goes away with its last user.
  *

@@ -2655,6 +2655,16 @@ lb_imap_framer_init (LbImapFramer *framer,
   memset (framer, 0, sizeof *framer);
   framer->max_line = max_line != 0 ? max_line : LB_IMAP_MAX_LINE_DEFAULT;
   framer->max_literal = max_literal != 0 ? max_literal : LB_IMAP_MAX_LITERAL_DEFAULT;
+  framer->max_frame = LB_IMAP_MAX_FRAME_DEFAULT;
+}
+
+void
+lb_imap_framer_set_max_frame (LbImapFramer *framer,
+                              guint64       max_frame)
+{
+  g_return_if_fail (framer != NULL);
+
+  framer->max_frame = max_frame != 0 ? max_frame : LB_IMAP_MAX_FRAME_DEFAULT;
 }
 
 guint64
@@ -2715,12 +2725,16 @@ lb_imap_framer_next (LbImapFramer  *framer,
         {
           if (len - framer->line_start > framer->max_line)
             goto line_too_long;
+          if (len > framer->max_frame)
+            goto frame_too_large;
           framer->scanned = len;
           return FALSE;
         }
       eol = (gsize) (nl - data);
       if (eol - framer->line_start > framer->max_line)
         goto line_too_long;
+      if (eol >= framer->max_frame)
+        goto frame_too_large;
 
       /* does the line end in "{n}" (or "~{n}")? */
       e = eol;
@@ -2751,6 +2765,9 @@ lb_imap_framer_next (LbImapFramer  *framer,
                                framer->max_literal);
                   return FALSE;
                 }
+              /* eol < max_frame, see above */
+              if (n > framer->max_frame - (eol + 1))
+                goto frame_too_large;
               framer->literal_left = n;
               pos = eol + 1;
               framer->line_start = pos;
@@ -2769,6 +2786,12 @@ line_too_long:
   g_set_error (error, LB_IMAP_PARSE_ERROR, LB_IMAP_PARSE_ERROR_TOO_LARGE,
                _("The server sent a line longer than %" G_GSIZE_FORMAT " bytes"),
                framer->max_line);
+  return FALSE;
+
+frame_too_large:
+  g_set_error (error, LB_IMAP_PARSE_ERROR, LB_IMAP_PARSE_ERROR_TOO_LARGE,
+               _("The server sent a response larger than %" G_GUINT64_FORMAT " bytes"),
+               framer->max_frame);
   return FALSE;
 }
 

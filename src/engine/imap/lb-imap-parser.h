@@ -34,20 +34,32 @@ typedef struct
   gsize   max_line;
   guint64 max_literal;
   gsize   line_start;       /* where the line being scanned starts */
+  guint64 max_frame;
 } LbImapFramer;
 
+/* The limits keep a hostile server from making the client buffer without
+ * end: a line may hold 1 MiB, one literal 256 MiB (a very large message),
+ * and a whole response, lines and literals together, 256 MiB plus room
+ * for a few lines around the largest literal. */
 #define LB_IMAP_MAX_LINE_DEFAULT     (1024 * 1024)
-#define LB_IMAP_MAX_LITERAL_DEFAULT  (G_GUINT64_CONSTANT (1) << 31)
+#define LB_IMAP_MAX_LITERAL_DEFAULT  (G_GUINT64_CONSTANT (256) * 1024 * 1024)
+#define LB_IMAP_MAX_FRAME_DEFAULT    (LB_IMAP_MAX_LITERAL_DEFAULT + 4 * LB_IMAP_MAX_LINE_DEFAULT)
 
+/* sets the default total limit: see lb_imap_framer_set_max_frame() */
 void     lb_imap_framer_init  (LbImapFramer  *framer,
                                gsize          max_line,      /* 0: default */
                                guint64        max_literal);  /* 0: default */
+/* the most bytes one response may take, lines and literals together
+ * (0: default); a response that announces or sends more is an error */
+void     lb_imap_framer_set_max_frame (LbImapFramer *framer,
+                                       guint64       max_frame);
 /* @data points at the start of the current response; @len is how many bytes
  * of it are buffered. Returns TRUE and sets @frame_len (which includes the
  * final CRLF) when the response is complete, after which the framer is
  * reset for the next response. Returns FALSE with no error when more bytes
  * are needed (the caller keeps @data..@len and calls again with more), or
- * FALSE with an error when a line or literal exceeds the limits. A lone LF
+ * FALSE with an error when a line, a literal or the whole response exceeds
+ * the limits (a literal is refused when announced). A lone LF
  * ends a line too (some servers send one). */
 gboolean lb_imap_framer_next  (LbImapFramer  *framer,
                                const guint8  *data,
