@@ -41,7 +41,7 @@
 #define WRITES_IN_FLIGHT   4
 #define BODY_CHUNK         25    /* messages per UID FETCH of bodies */
 #define BODY_CHUNK_BYTES   (8 * 1024 * 1024)
-#define MAX_SERVER_UIDS    (16 * 1024 * 1024)
+#define BODY_QUEUED_BYTES  (32 * 1024 * 1024)
 
 struct _LbImapSync
 {
@@ -661,7 +661,7 @@ typedef struct
   gboolean           reset;         /* UIDVALIDITY changed */
 
   /* QRESYNC's report, gathered during SELECT */
-  GArray            *vanished;      /* of guint32 */
+  GArray            *vanished;      /* of LbImapRange, sorted ends */
   GArray            *changed;       /* of LbStoreUidState */
 
   /* the header fetch */
@@ -672,6 +672,7 @@ typedef struct
   guint              fetches;       /* UID FETCH commands in flight */
   guint              writes;        /* store writes in flight */
   GPtrArray         *batch;         /* of LbMessageSummary */
+  GArray            *delivered;     /* of guint32: UIDs whose headers came */
   guint              fetched;
   guint64            modseq_seen;
   GError            *error;         /* the first failure of the pipeline */
@@ -692,6 +693,7 @@ sync_data_free (gpointer data)
   g_clear_pointer (&sd->server, g_array_unref);
   g_clear_pointer (&sd->missing, g_array_unref);
   g_clear_pointer (&sd->batch, g_ptr_array_unref);
+  g_clear_pointer (&sd->delivered, g_array_unref);
   g_clear_error (&sd->error);
   g_free (sd);
 }
@@ -735,22 +737,34 @@ add_uid_state (GArray            *states,
   g_array_append_val (states, state);
 }
 
+/* VANISHED (EARLIER) may name UIDs this client never had, in ranges of
+ * any width: they are kept as ranges and matched against the stored UIDs,
+ * never expanded */
 static void
-append_set (GArray *uids,
-            GArray *set)
+append_ranges (GArray *ranges,
+               GArray *set)
 {
   for (guint i = 0; set != NULL && i < set->len; i++)
     {
-      const LbImapRange *r = &g_array_index (set, LbImapRange, i);
-      guint32 lo = MIN (r->first, r->last);
-      guint32 hi = MAX (r->first, r->last);
+      LbImapRange r = g_array_index (set, LbImapRange, i);
+      LbImapRange sorted = { MIN (r.first, r.last), MAX (r.first, r.last) };
 
-      /* "*" in a VANISHED set would be a server bug: cap the damage */
-      if (hi == G_MAXUINT32 || hi - lo >= MAX_SERVER_UIDS || uids->len >= MAX_SERVER_UIDS)
-        continue;
-      for (guint32 u = lo; u <= hi; u++)
-        g_array_append_val (uids, u);
+      g_array_append_val (ranges, sorted);
     }
+}
+
+static gboolean
+in_ranges (GArray  *ranges,
+           guint32  uid)
+{
+  for (guint i = 0; i < ranges->len; i++)
+    {
+      const LbImapRange *r = &g_array_index (ranges, LbImapRange, i);
+
+      if (uid >= r->first && uid <= r->last)
+        return TRUE;
+    }
+  return FALSE;
 }
 
 static gboolean
@@ -762,7 +776,7 @@ select_untagged (LbImapClient   *client,
 
   if (response->data == LB_IMAP_DATA_VANISHED)
     {
-      append_set (sd->vanished, response->set);
+      append_ranges (sd->vanished, response->set);
       return TRUE;
     }
   if (response->data == LB_IMAP_DATA_FETCH && response->fetch != NULL)
@@ -796,6 +810,17 @@ select_cb (GObject      *object,
   sd->info = lb_imap_client_select_finish (LB_IMAP_CLIENT (object), result, &error);
   if (sync_failed (task, error))
     return;
+
+  /* without it no UID the server gives can be trusted from one session to
+   * the next (RFC 3501 requires it) */
+  if (sd->info->uidvalidity == 0)
+    {
+      sync_failed (task, g_error_new (LB_IMAP_ERROR, LB_IMAP_ERROR_PROTOCOL,
+                                      _("Could not sync the folder “%s”: the server did not say "
+                                        "how it numbers its messages (no UIDVALIDITY)"),
+                                      sd->folder->name));
+      return;
+    }
 
   sync_after_select (task);
 }
@@ -865,9 +890,10 @@ lb_imap_sync_folder_async (LbImapSync          *self,
 
   sd = g_new0 (SyncData, 1);
   sd->folder_id = folder_id;
-  sd->vanished = g_array_new (FALSE, FALSE, sizeof (guint32));
+  sd->vanished = g_array_new (FALSE, FALSE, sizeof (LbImapRange));
   sd->changed = new_uid_states ();
   sd->batch = g_ptr_array_new_with_free_func ((GDestroyNotify) lb_message_summary_unref);
+  sd->delivered = g_array_new (FALSE, FALSE, sizeof (guint32));
   g_task_set_task_data (task, sd, sync_data_free);
 
   lb_store_get_folder_async (self->store, folder_id, cancellable, get_folder_cb, task);
@@ -945,12 +971,22 @@ apply_changed_flags (GTask               *task,
 }
 
 static void
+vanished_done (GTask *task)
+{
+  SyncData *sd = g_task_get_task_data (task);
+
+  if (sd->changed->len > 0)
+    apply_changed_flags (task, qresync_flags_cb);
+  else
+    sync_new_messages (task);
+}
+
+static void
 vanished_cb (GObject      *object,
              GAsyncResult *result,
              gpointer      user_data)
 {
   GTask *task = user_data;
-  SyncData *sd = g_task_get_task_data (task);
   GError *error = NULL;
 
   if (!lb_store_remove_uids_finish (LB_STORE (object), result, &error))
@@ -959,10 +995,42 @@ vanished_cb (GObject      *object,
       return;
     }
 
-  if (sd->changed->len > 0)
-    apply_changed_flags (task, qresync_flags_cb);
-  else
-    sync_new_messages (task);
+  vanished_done (task);
+}
+
+static void
+vanished_stored_cb (GObject      *object,
+                    GAsyncResult *result,
+                    gpointer      user_data)
+{
+  GTask *task = user_data;
+  LbImapSync *self = g_task_get_source_object (task);
+  SyncData *sd = g_task_get_task_data (task);
+  g_autoptr(GArray) stored = NULL;
+  g_autoptr(GArray) gone = g_array_new (FALSE, FALSE, sizeof (guint32));
+  GError *error = NULL;
+
+  stored = lb_store_list_uids_finish (LB_STORE (object), result, &error);
+  if (sync_failed (task, error))
+    return;
+
+  for (guint i = 0; i < stored->len; i++)
+    {
+      guint32 uid = g_array_index (stored, LbStoreUidState, i).uid;
+
+      if (in_ranges (sd->vanished, uid))
+        g_array_append_val (gone, uid);
+    }
+
+  if (gone->len == 0)
+    {
+      vanished_done (task);
+      return;
+    }
+
+  sd->stats.removed += gone->len;
+  lb_store_remove_uids_async (self->store, sd->folder_id, gone, g_task_get_cancellable (task),
+                              vanished_cb, task);
 }
 
 static void
@@ -988,9 +1056,8 @@ sync_after_select (GTask *task)
 
   if (sd->qresync && sd->vanished->len > 0)
     {
-      sd->stats.removed += sd->vanished->len;
-      lb_store_remove_uids_async (self->store, sd->folder_id, sd->vanished,
-                                  cancellable, vanished_cb, task);
+      lb_store_list_uids_async (self->store, sd->folder_id, cancellable,
+                                vanished_stored_cb, task);
       return;
     }
 
@@ -1072,6 +1139,7 @@ fetch_untagged (LbImapClient   *client,
 
   if (fetch->modseq > sd->modseq_seen)
     sd->modseq_seen = fetch->modseq;
+  g_array_append_val (sd->delivered, fetch->uid);
   g_ptr_array_add (sd->batch, lb_imap_summary_from_fetch (fetch));
   if (sd->batch->len >= STORE_BATCH && sd->writes < WRITES_IN_FLIGHT)
     flush_batch (task);
@@ -1091,7 +1159,15 @@ fetch_cb (GObject      *object,
   sd->fetches--;
   if (!lb_imap_client_uid_fetch_finish (LB_IMAP_CLIENT (object), result, &error))
     {
-      if (sd->error == NULL)
+      /* A server that cannot read one broken message says NO for its
+       * whole chunk ("Some messages could not be FETCHed"): the rest are
+       * worth having; those that did not come are asked for next time. */
+      if (g_error_matches (error, LB_IMAP_ERROR, LB_IMAP_ERROR_NO))
+        {
+          g_message ("%s: %s", sd->folder->path, error->message);
+          g_clear_error (&error);
+        }
+      else if (sd->error == NULL)
         sd->error = error;
       else
         g_error_free (error);
@@ -1394,7 +1470,11 @@ after_expunges (GTask *task)
   LbImapSync *self = g_task_get_source_object (task);
   SyncData *sd = g_task_get_task_data (task);
 
-  if (sd->reset)
+  /* Rows still awaiting their UID after a full walk of the server's
+   * folder are not on the server (a renumbering, perhaps one cut off in an
+   * earlier sync, whose folder state says "never synced" until it
+   * completes); queued moves and appends keep theirs. */
+  if (sd->reset || sd->stats.full)
     {
       lb_store_remove_orphans_async (self->store, sd->folder_id, g_task_get_cancellable (task),
                                      orphans_cb, task);
@@ -1483,7 +1563,6 @@ stored_for_expunge_cb (GObject      *object,
   LbImapSync *self = g_task_get_source_object (task);
   SyncData *sd = g_task_get_task_data (task);
   g_autoptr(LbImapCommand) criteria = NULL;
-  const LbImapMailboxInfo *selected;
   GError *error = NULL;
 
   g_clear_pointer (&sd->stored, g_array_unref);
@@ -1491,15 +1570,8 @@ stored_for_expunge_cb (GObject      *object,
   if (sync_failed (task, error))
     return;
 
-  /* as many stored as the server has: nothing was expunged, since every
-   * message the server has is stored now */
-  selected = lb_imap_client_get_selected (self->client);
-  if (selected != NULL && selected->exists == sd->stored->len)
-    {
-      after_expunges (task);
-      return;
-    }
-
+  /* (equal counts prove nothing: a message moved away here but not yet
+   * on the server, and one expunged there, balance out) */
   criteria = lb_imap_command_new (NULL);
   lb_imap_command_add_atom (criteria, "UID");
   lb_imap_command_add_atom (criteria, "1:*");
@@ -1551,6 +1623,31 @@ state_cb (GObject      *object,
   g_object_unref (task);
 }
 
+/* the lowest UID of sd->missing (sorted newest first) that never came */
+static guint32
+missing_lowest_undelivered (SyncData *sd)
+{
+  guint32 lowest = 0;
+  guint j = 0;
+
+  g_array_sort (sd->delivered, compare_uid);
+  /* missing is descending: walk it backwards, ascending */
+  for (guint i = sd->missing->len; i > 0; i--)
+    {
+      guint32 uid = g_array_index (sd->missing, guint32, i - 1);
+
+      while (j < sd->delivered->len && g_array_index (sd->delivered, guint32, j) < uid)
+        j++;
+      if (j >= sd->delivered->len || g_array_index (sd->delivered, guint32, j) != uid)
+        {
+          lowest = uid;
+          break;
+        }
+    }
+
+  return lowest;
+}
+
 static void
 sync_finish (GTask *task)
 {
@@ -1565,6 +1662,21 @@ sync_finish (GTask *task)
   if (uidnext == 0)
     uidnext = MAX (sd->folder->uidnext, 1);
 
+  /* A stored UIDNEXT vouches for everything below it: not past a message
+   * whose headers did not come (refused, or sent without an envelope); the
+   * next sync asks for it again. */
+  if (sd->missing != NULL && sd->delivered->len < sd->missing->len)
+    {
+      guint32 lowest = missing_lowest_undelivered (sd);
+
+      if (lowest != 0 && lowest < uidnext)
+        {
+          g_message ("%s: the headers of UID %u did not come; asking again next time",
+                     sd->folder->path, lowest);
+          uidnext = lowest;
+        }
+    }
+
   /* the selected mailbox's values may have moved on during the sync;
    * those of the SELECT are the ones everything above is complete for */
   lb_store_set_folder_state_async (self->store, sd->folder_id, sd->info->uidvalidity,
@@ -1576,12 +1688,19 @@ sync_finish (GTask *task)
 
 typedef struct
 {
+  guint32 uid;
+  gint64  size;
+} BodyItem;
+
+typedef struct
+{
   gint64      folder_id;
   GHashTable *keys;          /* uid -> key */
-  GArray     *uids;          /* sorted */
+  GArray     *uids;          /* of BodyItem, sorted by uid */
   guint       next;
   guint       fetches;
   guint       writes;
+  gsize       queued_bytes;  /* fetched, waiting for the writer */
   guint       done;
   gboolean    returned;
   GError     *error;
@@ -1600,16 +1719,25 @@ bodies_data_free (gpointer data)
 
 static void bodies_pump (GTask *task);
 
+typedef struct
+{
+  GTask *task;
+  gsize  bytes;
+} CacheWrite;
+
 static void
 body_cached_cb (GObject      *object,
                 GAsyncResult *result,
                 gpointer      user_data)
 {
-  GTask *task = user_data;
+  CacheWrite *write = user_data;
+  GTask *task = write->task;
   BodiesData *bd = g_task_get_task_data (task);
   GError *error = NULL;
 
   bd->writes--;
+  bd->queued_bytes -= write->bytes;
+  g_free (write);
   if (!lb_store_cache_body_finish (LB_STORE (object), result, &error))
     {
       if (bd->error == NULL)
@@ -1646,15 +1774,20 @@ body_untagged (LbImapClient   *client,
   for (guint i = 0; i < fetch->sections->len; i++)
     {
       const LbImapSection *section = g_ptr_array_index (fetch->sections, i);
+      CacheWrite *write;
       gint64 message_key;
 
       if (section->data == NULL || section->section[0] != '\0' || section->origin >= 0)
         continue;
 
+      write = g_new0 (CacheWrite, 1);
       message_key = *(gint64 *) key;
+      write->task = g_object_ref (task);
+      write->bytes = g_bytes_get_size (section->data);
       bd->writes++;
+      bd->queued_bytes += write->bytes;
       lb_store_cache_body_async (self->store, message_key, section->data, NULL,
-                                 body_cached_cb, g_object_ref (task));
+                                 body_cached_cb, write);
       break;
     }
 
@@ -1693,13 +1826,27 @@ bodies_pump (GTask *task)
   if (bd->error == NULL)
     g_cancellable_set_error_if_cancelled (cancellable, &bd->error);
 
-  while (bd->error == NULL && bd->fetches < FETCHES_IN_FLIGHT && bd->writes < 64 &&
-         bd->next < bd->uids->len)
+  /* memory stays bounded: a few chunks of at most BODY_CHUNK_BYTES on the
+   * wire, and no more fetched than the writer can take */
+  while (bd->error == NULL && bd->fetches < FETCHES_IN_FLIGHT &&
+         bd->queued_bytes < BODY_QUEUED_BYTES && bd->next < bd->uids->len)
     {
-      guint n = MIN (BODY_CHUNK, bd->uids->len - bd->next);
-      g_autofree char *set = uids_to_set (&g_array_index (bd->uids, guint32, bd->next), n);
+      g_autoptr(GArray) chunk = g_array_new (FALSE, FALSE, sizeof (guint32));
+      g_autofree char *set = NULL;
+      gint64 bytes = 0;
 
-      bd->next += n;
+      while (bd->next < bd->uids->len && chunk->len < BODY_CHUNK)
+        {
+          const BodyItem *item = &g_array_index (bd->uids, BodyItem, bd->next);
+
+          if (chunk->len > 0 && bytes + item->size > BODY_CHUNK_BYTES)
+            break;
+          g_array_append_val (chunk, item->uid);
+          bytes += item->size;
+          bd->next++;
+        }
+      set = uids_to_set ((const guint32 *) chunk->data, chunk->len);
+
       bd->fetches++;
       lb_imap_client_uid_fetch_async (self->client, set, "(UID BODY.PEEK[])", 0, FALSE,
                                       body_untagged, g_object_ref (task), g_object_unref,
@@ -1795,7 +1942,7 @@ lb_imap_sync_fetch_bodies_async (LbImapSync          *self,
   bd = g_new0 (BodiesData, 1);
   bd->folder_id = folder_id;
   bd->keys = g_hash_table_new_full (NULL, NULL, NULL, g_free);
-  bd->uids = g_array_new (FALSE, FALSE, sizeof (guint32));
+  bd->uids = g_array_new (FALSE, FALSE, sizeof (BodyItem));
   for (guint i = 0; i < summaries->len; i++)
     {
       const LbMessageSummary *s = g_ptr_array_index (summaries, i);
@@ -1804,9 +1951,13 @@ lb_imap_sync_fetch_bodies_async (LbImapSync          *self,
           g_hash_table_contains (bd->keys, GUINT_TO_POINTER (s->uid)))
         continue;
       g_hash_table_insert (bd->keys, GUINT_TO_POINTER (s->uid), g_memdup2 (&s->key, sizeof s->key));
-      g_array_append_val (bd->uids, s->uid);
+      {
+        BodyItem item = { s->uid, MAX (s->size, 0) };
+
+        g_array_append_val (bd->uids, item);
+      }
     }
-  g_array_sort (bd->uids, compare_uid);
+  g_array_sort (bd->uids, compare_uid);   /* the uid comes first in a BodyItem */
   g_task_set_task_data (task, bd, bodies_data_free);
 
   if (bd->uids->len == 0)
@@ -2000,7 +2151,7 @@ lb_imap_sync_fetch_part_async (LbImapSync          *self,
   if (!section_is_valid (section) || uid == 0)
     {
       g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
-                               "No such part “%s”", section);
+                               _("The message has no part “%s”"), section);
       g_object_unref (task);
       return;
     }
