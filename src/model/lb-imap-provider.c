@@ -5021,7 +5021,8 @@ folder_info_cb (GObject      *object,
   if (fj->folder != NULL && fj->folder->local)
     error = g_error_new (G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED,
                          _("“%s” is a folder on this computer, not on the server"), fj->folder->name);
-  else if (fj->op != LB_IMAP_MAILBOX_CREATE && g_ascii_strcasecmp (fj->folder->path, "INBOX") == 0 &&
+  else if (fj->folder != NULL && fj->op != LB_IMAP_MAILBOX_CREATE &&
+           g_ascii_strcasecmp (fj->folder->path, "INBOX") == 0 &&
            (fj->op == LB_IMAP_MAILBOX_RENAME || fj->op == LB_IMAP_MAILBOX_DELETE))
     error = g_error_new_literal (G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED,
                                  _("The Inbox cannot be renamed or deleted"));
