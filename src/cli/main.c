@@ -833,9 +833,11 @@ check_keys (LbStore             *store,
   for (guint i = 0; i < keys->len; i++)
     if (!g_hash_table_contains (here, &g_array_index (keys, gint64, i)))
       {
+        g_autofree char *key = g_strdup_printf ("%" G_GINT64_FORMAT, g_array_index (keys, gint64, i));
+
         g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND,
-                     _("There is no message %" G_GINT64_FORMAT " in “%s” (see “letterbox-cli list”)"),
-                     g_array_index (keys, gint64, i), folder->path);
+                     _("There is no message %s in “%s” (see “letterbox-cli list”)"),
+                     key, folder->path);
         return FALSE;
       }
   return TRUE;
