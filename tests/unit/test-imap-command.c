@@ -1414,6 +1414,88 @@ test_client_select_queued_cancel (void)
   fixture_finish (&f);
 }
 
+static GArray *
+search_all (Fixture  *f,
+            GError  **error)
+{
+  g_autoptr(LbImapCommand) criteria = lb_imap_command_new (NULL);
+  GAsyncResult *result = NULL;
+
+  lb_imap_command_add_atom (criteria, "ALL");
+  lb_imap_client_uid_search_async (f->client, criteria, NULL, lb_test_store_result, &result);
+
+  return lb_imap_client_uid_search_finish (f->client, wait_result (f, &result), error);
+}
+
+static void
+test_client_search_limits (void)
+{
+  const char *script[] = {
+    GREETING_AUTHED,
+    "C: A1 SELECT \"INBOX\"",
+    "S: A1 OK [READ-WRITE] done",
+    /* plain SEARCH lines add up */
+    "C: A2 UID SEARCH ALL",
+    "S: * SEARCH 1 2 3 4 5 6",
+    "S: * SEARCH 7 8 9 10 11",
+    "S: * SEARCH 12",
+    "S: A2 OK done",
+    /* so do ESEARCH results */
+    "C: A3 UID SEARCH ALL",
+    "S: * ESEARCH (TAG \"A3\") UID ALL 1:4",
+    "S: * ESEARCH (TAG \"A3\") UID ALL 5:12",
+    "S: A3 OK done",
+    /* one range too large for the limit alone */
+    "C: A4 UID SEARCH ALL",
+    "S: * ESEARCH (TAG \"A4\") UID ALL 1:4294967295",
+    "S: A4 OK done",
+    /* up to the limit is fine, and the session goes on */
+    "C: A5 UID SEARCH ALL",
+    "S: * ESEARCH (TAG \"A5\") UID ALL 3:6,1",
+    "S: * SEARCH 8 9 10 11 12 20",
+    "S: A5 OK done",
+    "EOF",
+    NULL
+  };
+  Fixture f = { 0, };
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GArray) uids = NULL;
+
+  fixture_start (&f, script);
+  greet (&f);
+  select_inbox (&f);
+  lb_imap_client_set_max_search_results (f.client, 11);
+
+  /* never a partial result: a sync would take the rest for deleted */
+  uids = search_all (&f, &error);
+  g_assert_null (uids);
+  g_assert_error (error, LB_IMAP_ERROR, LB_IMAP_ERROR_PROTOCOL);
+  g_assert_cmpstr (error->message, ==, "Could not search the folder: the server named more than 11 messages");
+  g_clear_error (&error);
+
+  uids = search_all (&f, &error);
+  g_assert_null (uids);
+  g_assert_error (error, LB_IMAP_ERROR, LB_IMAP_ERROR_PROTOCOL);
+  g_clear_error (&error);
+
+  uids = search_all (&f, &error);
+  g_assert_null (uids);
+  g_assert_error (error, LB_IMAP_ERROR, LB_IMAP_ERROR_PROTOCOL);
+  g_clear_error (&error);
+
+  uids = search_all (&f, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (uids);
+  g_assert_cmpuint (uids->len, ==, 11);
+  g_assert_cmpuint (g_array_index (uids, guint32, 0), ==, 1);
+  g_assert_cmpuint (g_array_index (uids, guint32, 1), ==, 3);
+  g_assert_cmpuint (g_array_index (uids, guint32, 10), ==, 20);
+  g_assert_cmpint (lb_imap_client_get_state (f.client), ==, LB_IMAP_STATE_SELECTED);
+  lb_imap_client_close (f.client);
+
+  fixture_finish (&f);
+}
+
 static void
 test_client_untagged (void)
 {
@@ -1781,6 +1863,7 @@ main (int   argc,
   g_test_add_func ("/imap/client/login-fallbacks", test_client_login_fallbacks);
   g_test_add_func ("/imap/client/xoauth2", test_client_xoauth2);
   g_test_add_func ("/imap/client/cancel", test_client_cancel);
+  g_test_add_func ("/imap/client/search-limits", test_client_search_limits);
   g_test_add_func ("/imap/client/select-queued-cancel", test_client_select_queued_cancel);
   g_test_add_func ("/imap/client/untagged", test_client_untagged);
   g_test_add_func ("/imap/client/idle", test_client_idle);

@@ -14,4 +14,9 @@ G_BEGIN_DECLS
 void lb_imap_client_set_idle_renew_interval (LbImapClient *self,
                                              guint         seconds);
 
+/* the most UIDs one UID SEARCH may collect, all its responses together,
+ * before it fails (default 16 million) */
+void lb_imap_client_set_max_search_results (LbImapClient *self,
+                                            guint         max);
+
 G_END_DECLS

@@ -57,7 +57,8 @@
 /* servers end IDLE after 30 minutes (29 by RFC 2177's advice); renew well before */
 #define IDLE_RENEW_SECONDS      (25 * 60)
 /* a search result larger than this is refused rather than expanded */
-#define MAX_SEARCH_RESULTS      (50 * 1000 * 1000)
+/* the most UIDs one search may name, all its responses together: 64 MB */
+#define MAX_SEARCH_RESULTS      (16 * 1000 * 1000)
 
 #define STATE_BIT(s)  (1u << (s))
 #define ANY_OPEN      (STATE_BIT (LB_IMAP_STATE_NOT_AUTHENTICATED) | \
@@ -169,6 +170,7 @@ struct _LbImapClient
   gboolean            pumping;
   IdleData           *idle;
   guint               idle_renew_seconds;
+  guint               max_search_results;
 
   /* reading */
   guint8             *buf;
@@ -1730,6 +1732,7 @@ lb_imap_client_init (LbImapClient *self)
   self->enabled = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   self->timeout = DEFAULT_TIMEOUT_SECONDS;
   self->idle_renew_seconds = IDLE_RENEW_SECONDS;
+  self->max_search_results = MAX_SEARCH_RESULTS;
   self->buf_size = READ_BUFFER_SIZE;
   self->buf = g_malloc (self->buf_size);
   lb_imap_framer_init (&self->framer, 0, 0);
@@ -1916,6 +1919,16 @@ lb_imap_client_set_idle_renew_interval (LbImapClient *self,
   g_return_if_fail (seconds > 0);
 
   self->idle_renew_seconds = seconds;
+}
+
+void
+lb_imap_client_set_max_search_results (LbImapClient *self,
+                                       guint         max)
+{
+  g_return_if_fail (LB_IS_IMAP_CLIENT (self));
+  g_return_if_fail (max > 0);
+
+  self->max_search_results = max;
 }
 
 void
@@ -4505,33 +4518,73 @@ lb_imap_client_append_finish (LbImapClient  *self,
 
 /* UID SEARCH */
 
+typedef struct
+{
+  GArray *uids;
+  GError *error;       /* a result the search cannot use: it fails */
+} SearchData;
+
+static void
+search_data_free (gpointer data)
+{
+  SearchData *sd = data;
+
+  g_clear_pointer (&sd->uids, g_array_unref);
+  g_clear_error (&sd->error);
+  g_free (sd);
+}
+
+static void
+search_fail_too_many (LbImapClient *self,
+                      SearchData   *sd)
+{
+  g_clear_pointer (&sd->uids, g_array_unref);
+  sd->uids = g_array_new (FALSE, FALSE, sizeof (guint32));
+  sd->error = g_error_new (LB_IMAP_ERROR, LB_IMAP_ERROR_PROTOCOL,
+                           _("Could not search the folder: the server named more than %u messages"),
+                           self->max_search_results);
+}
+
+/* A partial result must never pass for the whole one (a sync would take
+ * every message missing from it for deleted): what cannot be used, or
+ * would name more messages than allowed (all responses together), fails
+ * the search. */
 static gboolean
 search_untagged (LbImapClient   *self,
                  Op             *op,
                  LbImapResponse *response)
 {
-  GArray *uids = op->data;
+  SearchData *sd = op->data;
 
   if (response->data == LB_IMAP_DATA_SEARCH)
     {
-      if (response->search != NULL)
-        g_array_append_vals (uids, response->search->data, response->search->len);
+      if (sd->error != NULL || response->search == NULL)
+        return TRUE;
+      if (response->search->len > self->max_search_results - sd->uids->len)
+        search_fail_too_many (self, sd);
+      else
+        g_array_append_vals (sd->uids, response->search->data, response->search->len);
       return TRUE;
     }
 
   if (response->data == LB_IMAP_DATA_ESEARCH && response->esearch != NULL &&
       (response->esearch->tag == NULL || strcmp (response->esearch->tag, op->tag) == 0))
     {
-      if (response->esearch->all != NULL)
+      if (sd->error == NULL && response->esearch->all != NULL)
         {
           g_autoptr(GArray) all = NULL;
           g_autoptr(GError) error = NULL;
 
-          all = lb_imap_set_expand (response->esearch->all, MAX_SEARCH_RESULTS, &error);
+          all = lb_imap_set_expand (response->esearch->all,
+                                    self->max_search_results - sd->uids->len, &error);
           if (all != NULL)
-            g_array_append_vals (uids, all->data, all->len);
+            g_array_append_vals (sd->uids, all->data, all->len);
+          else if (g_error_matches (error, LB_IMAP_PARSE_ERROR, LB_IMAP_PARSE_ERROR_TOO_LARGE))
+            search_fail_too_many (self, sd);
           else
-            g_warning ("Search result not usable: %s", error->message);
+            sd->error = g_error_new (LB_IMAP_ERROR, LB_IMAP_ERROR_PROTOCOL,
+                                     _("Could not search the folder: the server’s answer could not be used: %s"),
+                                     error->message);
         }
       return TRUE;
     }
@@ -4554,7 +4607,8 @@ search_done (LbImapClient   *self,
              LbImapResponse *response,
              const GError   *error)
 {
-  GArray *uids = op->data;
+  SearchData *sd = op->data;
+  GArray *uids = sd->uids;
   guint out = 0;
 
   if (op->task == NULL)
@@ -4573,14 +4627,20 @@ search_done (LbImapClient   *self,
       return;
     }
 
+  if (sd->error != NULL)
+    {
+      take_return_error (g_steal_pointer (&op->task), g_steal_pointer (&sd->error));
+      return;
+    }
+
   g_array_sort (uids, compare_uint32);
   for (guint i = 0; i < uids->len; i++)
     if (out == 0 || g_array_index (uids, guint32, i) != g_array_index (uids, guint32, out - 1))
       g_array_index (uids, guint32, out++) = g_array_index (uids, guint32, i);
   g_array_set_size (uids, out);
 
-  op->data = NULL;
-  take_return_pointer (g_steal_pointer (&op->task), uids, (GDestroyNotify) g_array_unref);
+  take_return_pointer (g_steal_pointer (&op->task), g_steal_pointer (&sd->uids),
+                       (GDestroyNotify) g_array_unref);
 }
 
 /**
@@ -4598,6 +4658,7 @@ lb_imap_client_uid_search_async (LbImapClient        *self,
 {
   GTask *task;
   LbImapCommand *command;
+  SearchData *sd;
   Op *op;
 
   g_return_if_fail (LB_IS_IMAP_CLIENT (self));
@@ -4612,9 +4673,11 @@ lb_imap_client_uid_search_async (LbImapClient        *self,
     lb_imap_command_add_atom (command, "CHARSET UTF-8");
   lb_imap_command_add_fragment (command, criteria);
 
+  sd = g_new0 (SearchData, 1);
+  sd->uids = g_array_new (FALSE, FALSE, sizeof (guint32));
   op = op_new (command, SELECTED, task);
-  op->data = g_array_new (FALSE, FALSE, sizeof (guint32));
-  op->data_destroy = (GDestroyNotify) g_array_unref;
+  op->data = sd;
+  op->data_destroy = search_data_free;
   op->untagged = search_untagged;
   op->claims = TRUE;
   op->done = search_done;

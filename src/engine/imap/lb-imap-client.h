@@ -294,7 +294,9 @@ guint32            lb_imap_client_append_finish      (LbImapClient *self, GAsync
                                                       guint32 *uidvalidity, GError **error);
 
 /* UID SEARCH @criteria (an already built criteria command fragment);
- * uses ESEARCH (RETURN (ALL)) when offered; returns sorted UIDs */
+ * uses ESEARCH (RETURN (ALL)) when offered; returns sorted UIDs. Never a
+ * partial result: an answer that cannot be used, or that names more than
+ * 16 million messages, fails with LB_IMAP_ERROR_PROTOCOL. */
 void               lb_imap_client_uid_search_async   (LbImapClient *self, LbImapCommand *criteria,
                                                       GCancellable *cancellable,
                                                       GAsyncReadyCallback callback, gpointer user_data);
