@@ -1690,6 +1690,73 @@ test_client_idle_renew (void)
 }
 
 static void
+test_client_idle_renew_dead (void)
+{
+  /* the link died while idling: the renewal's DONE gets no answer */
+  const char *script[] = {
+    GREETING_AUTHED,
+    "C: A1 IDLE",
+    "S: + idling",
+    "C: DONE",
+    "SLEEP 3000",
+    NULL
+  };
+  Fixture f = { 0, };
+  GAsyncResult *result = NULL;
+  g_autoptr(GError) error = NULL;
+  gint64 start;
+
+  fixture_start (&f, script);
+  greet (&f);
+  lb_imap_client_set_timeout (f.client, 1);
+  lb_imap_client_set_idle_renew_interval (f.client, 1);
+
+  start = g_get_monotonic_time ();
+  lb_imap_client_idle_async (f.client, NULL, NULL, NULL, lb_test_store_result, &result);
+  g_assert_false (lb_imap_client_idle_finish (f.client, wait_result (&f, &result), &error));
+  g_assert_error (error, LB_IMAP_ERROR, LB_IMAP_ERROR_BYE);
+  /* renewed after a second, declared dead a second later */
+  g_assert_cmpint (g_get_monotonic_time () - start, >=, 1900 * 1000);
+  g_assert_cmpint (g_get_monotonic_time () - start, <, 2900 * 1000);
+  g_assert_cmpint (lb_imap_client_get_state (f.client), ==, LB_IMAP_STATE_LOGOUT);
+  g_assert_cmpuint (f.closed->len, ==, 1);
+
+  fixture_finish (&f);
+}
+
+static void
+test_client_keepalive (void)
+{
+  g_autoptr(GSocketListener) listener = g_socket_listener_new ();
+  g_autoptr(GInetAddress) loopback = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
+  g_autoptr(GSocketAddress) address = g_inet_socket_address_new (loopback, 0);
+  g_autoptr(GSocketAddress) effective = NULL;
+  g_autoptr(GSocketClient) connector = g_socket_client_new ();
+  g_autoptr(GSocketConnection) connection = NULL;
+  g_autoptr(GSocketConnection) accepted = NULL;
+  g_autoptr(LbImapClient) client = NULL;
+  g_autoptr(GError) error = NULL;
+  GSocket *socket;
+
+  g_assert_true (g_socket_listener_add_address (listener, address, G_SOCKET_TYPE_STREAM,
+                                                G_SOCKET_PROTOCOL_TCP, NULL, &effective, &error));
+  g_assert_no_error (error);
+  connection = g_socket_client_connect (connector, G_SOCKET_CONNECTABLE (effective), NULL, &error);
+  g_assert_no_error (error);
+  accepted = g_socket_listener_accept (listener, NULL, NULL, &error);
+  g_assert_no_error (error);
+
+  socket = g_socket_connection_get_socket (connection);
+  g_assert_false (g_socket_get_keepalive (socket));
+
+  /* on TCP, a dead link is noticed while nothing is waited for too */
+  client = lb_imap_client_new (G_IO_STREAM (connection));
+  g_assert_true (g_socket_get_keepalive (socket));
+  g_assert_cmpuint (g_socket_get_timeout (socket), ==, 0);
+  lb_imap_client_close (client);
+}
+
+static void
 test_client_move_fallback (void)
 {
   const char *script[] = {
@@ -1868,6 +1935,8 @@ main (int   argc,
   g_test_add_func ("/imap/client/untagged", test_client_untagged);
   g_test_add_func ("/imap/client/idle", test_client_idle);
   g_test_add_func ("/imap/client/idle-renew", test_client_idle_renew);
+  g_test_add_func ("/imap/client/idle-renew-dead", test_client_idle_renew_dead);
+  g_test_add_func ("/imap/client/keepalive", test_client_keepalive);
   g_test_add_func ("/imap/client/move-fallback", test_client_move_fallback);
   g_test_add_func ("/imap/client/timeout", test_client_timeout);
   g_test_add_func ("/imap/client/run-and-logout", test_client_run_and_logout);

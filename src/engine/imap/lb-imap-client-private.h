@@ -9,8 +9,8 @@
 
 G_BEGIN_DECLS
 
-/* how long an IDLE runs before DONE + IDLE renews it (default 25 minutes,
- * under the 30 minutes servers allow); takes effect at the next IDLE */
+/* how long an IDLE runs before DONE + IDLE renews it (default 9 minutes:
+ * see IDLE_RENEW_SECONDS); takes effect at the next IDLE */
 void lb_imap_client_set_idle_renew_interval (LbImapClient *self,
                                              guint         seconds);
 

@@ -10,6 +10,8 @@
 #include <string.h>
 
 #include <glib/gi18n-lib.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 
 #include "lb-imap-client.h"
 #include "lb-imap-client-private.h"
@@ -45,7 +47,12 @@
  *
  * The connection's own socket timeout is switched off (IDLE waits for many
  * minutes); instead the client declares the server dead when it does not
- * answer within lb_imap_client_set_timeout() seconds while an op waits. */
+ * answer within lb_imap_client_set_timeout() seconds while an op waits.
+ * While idling nothing is waited for, so a link that died silently (a
+ * suspended laptop, a NAT mapping dropped) would go unnoticed: TCP
+ * keepalive probes it after two minutes of silence, and IDLE is renewed
+ * (DONE, then IDLE again) every IDLE_RENEW_SECONDS, the answer to DONE
+ * being under the timeout again. */
 
 #define TRACE_DOMAIN "lb-imap-protocol"
 
@@ -54,9 +61,18 @@
 #define MIN_READ_SPACE          (64 * 1024)
 #define ZBUF_SIZE               (64 * 1024)
 #define MAX_TRACE_LENGTH        2000
-/* servers end IDLE after 30 minutes (29 by RFC 2177's advice); renew well before */
-#define IDLE_RENEW_SECONDS      (25 * 60)
-/* a search result larger than this is refused rather than expanded */
+/* RFC 2177 asks clients to renew IDLE at least every 29 minutes, as
+ * servers may drop an idle client after 30. Renewing every 9 minutes
+ * instead also proves the link alive: a dead one is noticed within 9
+ * minutes plus the timeout even where keepalive cannot be set, for a round
+ * trip of a few bytes; and it stays under the 10-15 minutes after which
+ * many NAT gateways and firewalls forget a silent connection. */
+#define IDLE_RENEW_SECONDS      (9 * 60)
+/* TCP keepalive: the first probe after 2 minutes of silence, then one
+ * every 30 seconds, and the connection fails after 4 unanswered */
+#define KEEPALIVE_IDLE_SECONDS     120
+#define KEEPALIVE_INTERVAL_SECONDS 30
+#define KEEPALIVE_PROBES           4
 /* the most UIDs one search may name, all its responses together: 64 MB */
 #define MAX_SEARCH_RESULTS      (16 * 1000 * 1000)
 
@@ -1765,6 +1781,26 @@ find_socket (GIOStream *stream)
   return NULL;
 }
 
+/* notices a dead link while nothing is waited for (IDLE); only TCP has it */
+static void
+enable_keepalive (GSocket *socket)
+{
+  GSocketFamily family = g_socket_get_family (socket);
+
+  if ((family != G_SOCKET_FAMILY_IPV4 && family != G_SOCKET_FAMILY_IPV6) ||
+      g_socket_get_socket_type (socket) != G_SOCKET_TYPE_STREAM)
+    return;
+
+  g_socket_set_keepalive (socket, TRUE);
+  /* the system's defaults wait two hours before the first probe; where
+   * the options are missing, IDLE's renewal still finds a dead link */
+#if defined(TCP_KEEPIDLE) && defined(TCP_KEEPINTVL) && defined(TCP_KEEPCNT)
+  g_socket_set_option (socket, IPPROTO_TCP, TCP_KEEPIDLE, KEEPALIVE_IDLE_SECONDS, NULL);
+  g_socket_set_option (socket, IPPROTO_TCP, TCP_KEEPINTVL, KEEPALIVE_INTERVAL_SECONDS, NULL);
+  g_socket_set_option (socket, IPPROTO_TCP, TCP_KEEPCNT, KEEPALIVE_PROBES, NULL);
+#endif
+}
+
 static void
 set_stream (LbImapClient *self,
             GIOStream    *stream)
@@ -1777,7 +1813,10 @@ set_stream (LbImapClient *self,
 
   /* our own timeout replaces the socket's: IDLE waits far longer */
   if (socket != NULL)
-    g_socket_set_timeout (socket, 0);
+    {
+      g_socket_set_timeout (socket, 0);
+      enable_keepalive (socket);
+    }
 }
 
 /**

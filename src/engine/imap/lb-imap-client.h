@@ -105,7 +105,9 @@ typedef void (*LbImapTraceFunc) (LbImapClient *client,
 /* @stream: a connected stream (plain or TLS); the client reads the greeting
  * with lb_imap_client_greet_async(). It works on the caller's thread-default
  * main context, switches the socket's own timeout off (IDLE waits for
- * minutes) and applies lb_imap_client_set_timeout() instead. */
+ * minutes) and applies lb_imap_client_set_timeout() instead. On TCP it
+ * turns keepalive on (first probe after 2 minutes), and IDLE is renewed
+ * every 9 minutes, so a dead link is noticed while idling too. */
 LbImapClient      *lb_imap_client_new                (GIOStream            *stream);
 
 /* the transport: the TLS connection after STARTTLS; under COMPRESS its
@@ -127,7 +129,8 @@ void               lb_imap_client_set_trace_func     (LbImapClient         *self
                                                       gpointer              user_data,
                                                       GDestroyNotify        destroy);
 /* seconds to wait for the server to answer anything before the connection
- * is declared dead (not applied while IDLE); 0 = none; default 60 */
+ * is declared dead (not applied while IDLE, but to the answer when IDLE is
+ * renewed); 0 = none; default 60 */
 void               lb_imap_client_set_timeout        (LbImapClient         *self,
                                                       guint                 seconds);
 
