@@ -1097,6 +1097,59 @@ test_client_starttls_injection (void)
 }
 
 static void
+test_client_starttls_preauth (void)
+{
+  /* logged in in plaintext although the connection was to be secured */
+  const char *script[] = {
+    "S: * PREAUTH [CAPABILITY IMAP4rev1 STARTTLS] welcome",
+    "EOF",
+    NULL
+  };
+  const char *early_script[] = {
+    "S: * PREAUTH welcome",
+    "C: A1 CAPABILITY",
+    "S: * CAPABILITY IMAP4rev1 STARTTLS",
+    "S: A1 OK done",
+    "EOF",
+    NULL
+  };
+  Fixture f = { 0, };
+  GAsyncResult *result = NULL;
+  GAsyncResult *greeted = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(LbConnector) connector = lb_connector_new ();
+
+  fixture_start (&f, script);
+  greet (&f);
+  lb_imap_client_starttls_async (f.client, connector, "localhost", 143, NULL,
+                                 lb_test_store_result, &result);
+  g_assert_false (lb_imap_client_starttls_finish (f.client, wait_result (&f, &result), &error));
+  g_assert_error (error, LB_IMAP_ERROR, LB_IMAP_ERROR_NO_STARTTLS);
+  g_assert_cmpstr (error->message, ==,
+                   "The server logged in before the connection was secured, "
+                   "so the connection was closed to protect it");
+  g_assert_cmpint (lb_imap_client_get_state (f.client), ==, LB_IMAP_STATE_LOGOUT);
+  g_assert_cmpuint (f.closed->len, ==, 1);
+  g_assert_error ((GError *) f.closed->pdata[0], LB_IMAP_ERROR, LB_IMAP_ERROR_NO_STARTTLS);
+  fixture_finish (&f);
+  g_clear_error (&error);
+
+  /* STARTTLS asked for before the greeting came */
+  memset (&f, 0, sizeof f);
+  fixture_start (&f, early_script);
+  lb_imap_client_greet_async (f.client, NULL, lb_test_store_result, &greeted);
+  lb_imap_client_starttls_async (f.client, connector, "localhost", 143, NULL,
+                                 lb_test_store_result, &result);
+  g_assert_false (lb_imap_client_starttls_finish (f.client, wait_result (&f, &result), &error));
+  g_assert_error (error, LB_IMAP_ERROR, LB_IMAP_ERROR_NO_STARTTLS);
+  g_assert_nonnull (strstr (error->message, "logged in before the connection was secured"));
+  g_assert_cmpint (lb_imap_client_get_state (f.client), ==, LB_IMAP_STATE_LOGOUT);
+  wait_keep (&f, &greeted);
+  g_assert_false (trace_has (&f, "C: A2 STARTTLS"));
+  fixture_finish (&f);
+}
+
+static void
 test_client_starttls_refused (void)
 {
   const char *script[] = {
@@ -1926,6 +1979,7 @@ main (int   argc,
   g_test_add_func ("/imap/client/starttls-not-offered", test_client_starttls_not_offered);
   g_test_add_func ("/imap/client/starttls-injection", test_client_starttls_injection);
   g_test_add_func ("/imap/client/starttls-refused", test_client_starttls_refused);
+  g_test_add_func ("/imap/client/starttls-preauth", test_client_starttls_preauth);
   g_test_add_func ("/imap/client/login", test_client_login);
   g_test_add_func ("/imap/client/login-fallbacks", test_client_login_fallbacks);
   g_test_add_func ("/imap/client/xoauth2", test_client_xoauth2);

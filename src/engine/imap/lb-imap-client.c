@@ -2370,6 +2370,31 @@ maybe_start_handshake (LbImapClient *self)
   g_clear_object (&self->tls_connector);
 }
 
+/* A PREAUTH greeting on a connection that was to be secured: the server,
+ * or someone between it and us, logged in in plaintext (a pattern of a
+ * man in the middle suppressing STARTTLS). Nothing more may be sent. */
+static gboolean
+starttls_refuse_preauth (LbImapClient *self,
+                         Op           *op,
+                         GTask        *task)
+{
+  GError *failure;
+
+  if (self->state != LB_IMAP_STATE_AUTHENTICATED && self->state != LB_IMAP_STATE_SELECTED)
+    return FALSE;
+
+  failure = g_error_new_literal (LB_IMAP_ERROR, LB_IMAP_ERROR_NO_STARTTLS,
+                                 _("The server logged in before the connection was secured, "
+                                   "so the connection was closed to protect it"));
+  if (op != NULL)
+    op_return_error (op, failure);
+  else
+    take_return_error (task, g_error_copy (failure));
+  shutdown_client (self, failure);
+
+  return TRUE;
+}
+
 static void
 starttls_done (LbImapClient   *self,
                Op             *op,
@@ -2381,6 +2406,10 @@ starttls_done (LbImapClient   *self,
 
   if (error != NULL)
     {
+      /* logged in while STARTTLS waited to be sent */
+      if (g_error_matches (error, LB_IMAP_ERROR, LB_IMAP_ERROR_STATE) &&
+          starttls_refuse_preauth (self, op, NULL))
+        return;
       op_return_error (op, error);
       return;
     }
@@ -2440,6 +2469,9 @@ starttls_step (LbImapClient *self,
   LbImapCommand *command;
   Op *op;
 
+  if (starttls_refuse_preauth (self, NULL, task))
+    return;
+
   if (!has_capability (self, "STARTTLS"))
     {
       g_task_return_new_error (task, LB_IMAP_ERROR, LB_IMAP_ERROR_NO_STARTTLS,
@@ -2491,6 +2523,9 @@ lb_imap_client_starttls_async (LbImapClient        *self,
       g_object_unref (task);
       return;
     }
+
+  if (starttls_refuse_preauth (self, NULL, task))
+    return;
 
   with_capabilities (self, task, starttls_step);
 }
@@ -4976,9 +5011,11 @@ lb_imap_client_idle_done (LbImapClient *self)
       Op *op = idle->op;
       g_autoptr(GError) error = NULL;
 
-      /* not sent yet: take it back */
+      /* not sent yet: take it back; idle_done() returns TRUE for it, so
+       * this message reaches no one (only a task already gone would have
+       * had it, and that one returns nothing) */
       g_queue_remove (&self->queue, op);
-      error = g_error_new_literal (LB_IMAP_ERROR, LB_IMAP_ERROR_STATE, "idle taken back");
+      error = g_error_new_literal (LB_IMAP_ERROR, LB_IMAP_ERROR_STATE, "IDLE taken back before it was sent");
       op_finish (self, op, NULL, error);
       pump (self);
       return;

@@ -25,7 +25,8 @@ G_BEGIN_DECLS
  *   connection dropped): reconnect
  * @LB_IMAP_ERROR_PROTOCOL: the server sent something that is not IMAP
  * @LB_IMAP_ERROR_NO_STARTTLS: STARTTLS was asked for and the server does
- *   not offer it; nothing more was sent
+ *   not offer it, or logged in before the connection was secured (PREAUTH);
+ *   nothing more was sent
  * @LB_IMAP_ERROR_NOT_SUPPORTED: the server lacks a needed capability
  * @LB_IMAP_ERROR_TRYCREATE: the target mailbox does not exist
  * @LB_IMAP_ERROR_STATE: the command is not allowed in the client's state
@@ -156,8 +157,10 @@ void               lb_imap_client_capability_async   (LbImapClient *self, GCance
 gboolean           lb_imap_client_capability_finish  (LbImapClient *self, GAsyncResult *result, GError **error);
 
 /* fails with LB_IMAP_ERROR_NO_STARTTLS without sending anything when the
- * server does not offer STARTTLS; on any failure the connection must be
- * dropped. Capabilities are asked for again afterwards. */
+ * server does not offer STARTTLS, and closes the connection when the
+ * server logged in before it was secured (a PREAUTH greeting); on any
+ * failure the connection must be dropped. Capabilities are asked for
+ * again afterwards. */
 void               lb_imap_client_starttls_async     (LbImapClient *self, LbConnector *connector,
                                                       const char *host, guint16 port,
                                                       GCancellable *cancellable,
