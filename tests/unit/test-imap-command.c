@@ -163,6 +163,29 @@ test_command_mailbox (void)
 }
 
 static void
+test_command_raw_mailbox (void)
+{
+  g_autoptr(LbImapCommand) command = lb_imap_command_new ("RENAME");
+  g_autoptr(GHashTable) raw = g_hash_table_new (g_str_hash, g_str_equal);
+  LbImapRenderOptions options = { FALSE, FALSE, FALSE, NULL };
+  g_autofree char *wire = NULL;
+
+  /* a name listed in a form that is not modified UTF-7 goes back as listed */
+  g_hash_table_insert (raw, (gpointer) "Tom & Jerry", (gpointer) "Tom & Jerry");
+  options.raw_mailboxes = raw;
+  lb_imap_command_add_mailbox (command, "Tom & Jerry");
+  lb_imap_command_add_mailbox (command, "Tom & Jerry 2");
+  wire = render_joined (command, &options, NULL);
+  g_assert_cmpstr (wire, ==, "A1 RENAME \"Tom & Jerry\" \"Tom &- Jerry 2\"\r\n");
+  g_clear_pointer (&wire, g_free);
+
+  /* as under UTF8=ACCEPT */
+  options.utf8_accept = TRUE;
+  wire = render_joined (command, &options, NULL);
+  g_assert_cmpstr (wire, ==, "A1 RENAME \"Tom & Jerry\" \"Tom & Jerry 2\"\r\n");
+}
+
+static void
 test_command_redaction (void)
 {
   g_autoptr(LbImapCommand) command = lb_imap_command_new ("LOGIN");
@@ -1550,6 +1573,70 @@ test_client_search_limits (void)
 }
 
 static void
+test_client_raw_mailbox (void)
+{
+  /* names that are not modified UTF-7 are sent back as the server listed
+   * them, not encoded again */
+  const char *script[] = {
+    "S: * PREAUTH [CAPABILITY IMAP4rev1 LITERAL+] hi",
+    "C: A1 LIST \"\" \"*\"",
+    "S: * LIST () \"/\" \"Tom & Jerry\"",
+    "S: * LIST () \"/\" \"Entw&APw-rfe\"",
+    "S: * LIST () \"/\" \"Caf\xc3\xa9\"",
+    "S: * LIST () \"/\" \"Tom &- Jerry &AOk-\"",
+    "S: * LIST () \"/\" inbox",
+    "S: A1 OK done",
+    "C: A2 SELECT \"Tom & Jerry\"",
+    "S: A2 OK [READ-WRITE] done",
+    "C: A3 SELECT \"Entw&APw-rfe\"",
+    "S: A3 OK [READ-WRITE] done",
+    "C: A4 SELECT {5+}",
+    "B: Caf\xc3\xa9\r\n",
+    "S: A4 OK [READ-WRITE] done",
+    "C: A5 SELECT \"Tom &- Jerry &AOk-\"",
+    "S: A5 OK [READ-WRITE] done",
+    "C: A6 SELECT \"INBOX\"",
+    "S: A6 OK [READ-WRITE] done",
+    "EOF",
+    NULL
+  };
+  const char * const names[] = { "Tom & Jerry", "Entwürfe", "Café", "Tom & Jerry é", "INBOX" };
+  Fixture f = { 0, };
+  GAsyncResult *result = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(LbImapCommand) list = lb_imap_command_new ("LIST");
+  g_autoptr(LbImapResponse) done = NULL;
+
+  fixture_start (&f, script);
+  greet (&f);
+
+  lb_imap_command_add_string (list, "");
+  lb_imap_command_add_string (list, "*");
+  lb_imap_client_run_async (f.client, list, NULL, lb_test_store_result, &result);
+  done = lb_imap_client_run_finish (f.client, wait_result (&f, &result), &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (done);
+  g_assert_cmpuint (f.untagged->len, ==, 5);
+  for (guint i = 0; i < G_N_ELEMENTS (names); i++)
+    g_assert_cmpstr (((LbImapResponse *) f.untagged->pdata[i])->list->mailbox, ==, names[i]);
+
+  for (guint i = 0; i < G_N_ELEMENTS (names); i++)
+    {
+      g_autoptr(LbImapMailboxInfo) info = NULL;
+
+      lb_imap_client_select_async (f.client, names[i], FALSE, NULL, NULL, NULL, NULL,
+                                   lb_test_store_result, &result);
+      info = lb_imap_client_select_finish (f.client, wait_result (&f, &result), &error);
+      g_assert_no_error (error);
+      g_assert_nonnull (info);
+      g_assert_cmpstr (info->mailbox, ==, names[i]);
+    }
+  lb_imap_client_close (f.client);
+
+  fixture_finish (&f);
+}
+
+static void
 test_client_untagged (void)
 {
   const char *script[] = {
@@ -1964,6 +2051,7 @@ main (int   argc,
   g_test_add_func ("/imap/command/quoting", test_command_quoting);
   g_test_add_func ("/imap/command/literals", test_command_literals);
   g_test_add_func ("/imap/command/mailbox", test_command_mailbox);
+  g_test_add_func ("/imap/command/raw-mailbox", test_command_raw_mailbox);
   g_test_add_func ("/imap/command/redaction", test_command_redaction);
   g_test_add_func ("/imap/command/fragment", test_command_fragment);
   g_test_add_func ("/imap/command/bad-flag", test_command_bad_flag);
@@ -1986,6 +2074,7 @@ main (int   argc,
   g_test_add_func ("/imap/client/login-fallbacks", test_client_login_fallbacks);
   g_test_add_func ("/imap/client/xoauth2", test_client_xoauth2);
   g_test_add_func ("/imap/client/cancel", test_client_cancel);
+  g_test_add_func ("/imap/client/raw-mailbox", test_client_raw_mailbox);
   g_test_add_func ("/imap/client/search-limits", test_client_search_limits);
   g_test_add_func ("/imap/client/select-queued-cancel", test_client_select_queued_cancel);
   g_test_add_func ("/imap/client/untagged", test_client_untagged);

@@ -73,6 +73,8 @@
 #define KEEPALIVE_IDLE_SECONDS     120
 #define KEEPALIVE_INTERVAL_SECONDS 30
 #define KEEPALIVE_PROBES           4
+/* listed names sent back as listed (see note_raw_mailbox()), at most */
+#define MAX_RAW_MAILBOXES          10000
 /* the most UIDs one search may name, all its responses together: 64 MB */
 #define MAX_SEARCH_RESULTS      (16 * 1000 * 1000)
 
@@ -164,6 +166,9 @@ struct _LbImapClient
   guint               capabilities_serial;
   GHashTable         *enabled;        /* upper-cased names */
   gboolean            utf8_accept;    /* UTF8=ACCEPT is enabled */
+  /* listed names that do not survive decoding and encoding again: the
+   * UTF-8 name the caller knows -> the name as the server sent it */
+  GHashTable         *raw_mailboxes;
   LbImapMailboxInfo  *selected;
   LbImapMailboxInfo  *selecting;      /* filled while SELECT runs */
   char                delimiter;
@@ -556,7 +561,11 @@ mark_enabled (LbImapClient *self,
   if (strcmp (upper, "QRESYNC") == 0)
     g_hash_table_add (self->enabled, g_strdup ("CONDSTORE"));
   if (strcmp (upper, "UTF8=ACCEPT") == 0)
-    self->utf8_accept = TRUE;
+    {
+      /* names are sent and listed as UTF-8 from now on */
+      self->utf8_accept = TRUE;
+      g_hash_table_remove_all (self->raw_mailboxes);
+    }
   g_hash_table_add (self->enabled, upper);
 }
 
@@ -700,6 +709,34 @@ track_code (LbImapClient   *self,
     }
 }
 
+/* A listed name the parser could not decode (not valid modified UTF-7,
+ * or not UTF-8 under UTF8=ACCEPT) came through as sent, or made valid;
+ * a command naming it must send it back as sent, not encoded again. */
+static void
+note_raw_mailbox (LbImapClient *self,
+                  LbImapList   *list)
+{
+  g_autofree char *encoded = NULL;
+
+  if (list == NULL || list->mailbox == NULL || list->raw_mailbox == NULL ||
+      g_ascii_strcasecmp (list->raw_mailbox, "INBOX") == 0)
+    return;
+
+  if (!self->utf8_accept)
+    encoded = lb_imap_utf7_encode (list->mailbox);
+  if (strcmp (encoded != NULL ? encoded : list->mailbox, list->raw_mailbox) == 0)
+    {
+      g_hash_table_remove (self->raw_mailboxes, list->mailbox);
+      return;
+    }
+
+  /* a server listing endless broken names gets no endless memory */
+  if (g_hash_table_size (self->raw_mailboxes) >= MAX_RAW_MAILBOXES &&
+      !g_hash_table_contains (self->raw_mailboxes, list->mailbox))
+    return;
+  g_hash_table_replace (self->raw_mailboxes, g_strdup (list->mailbox), g_strdup (list->raw_mailbox));
+}
+
 /* what untagged data tell about the session and the selected mailbox */
 static void
 track_data (LbImapClient   *self,
@@ -748,9 +785,12 @@ track_data (LbImapClient   *self,
         }
       break;
 
-    case LB_IMAP_DATA_NONE:
     case LB_IMAP_DATA_LIST:
     case LB_IMAP_DATA_LSUB:
+      note_raw_mailbox (self, response->list);
+      break;
+
+    case LB_IMAP_DATA_NONE:
     case LB_IMAP_DATA_STATUS:
     case LB_IMAP_DATA_RECENT:
     case LB_IMAP_DATA_FETCH:
@@ -1045,6 +1085,7 @@ send_op (LbImapClient *self,
   options.literal_plus = has_capability (self, "LITERAL+");
   options.literal_minus = has_capability (self, "LITERAL-") || has_capability (self, "IMAP4rev2");
   options.utf8_accept = self->utf8_accept;
+  options.raw_mailboxes = self->raw_mailboxes;
 
   g_snprintf (op->tag, sizeof op->tag, "A%u", ++self->tag_serial);
   op->parts = lb_imap_command_render (op->command, op->tag, &options,
@@ -1690,6 +1731,7 @@ lb_imap_client_finalize (GObject *object)
   g_free (self->bye_text);
   g_hash_table_unref (self->capabilities);
   g_hash_table_unref (self->enabled);
+  g_hash_table_unref (self->raw_mailboxes);
   lb_imap_mailbox_info_free (self->selected);
   lb_imap_mailbox_info_free (self->selecting);
   g_free (self->buf);
@@ -1746,6 +1788,7 @@ lb_imap_client_init (LbImapClient *self)
   self->state = LB_IMAP_STATE_NOT_AUTHENTICATED;
   self->capabilities = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   self->enabled = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  self->raw_mailboxes = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   self->timeout = DEFAULT_TIMEOUT_SECONDS;
   self->idle_renew_seconds = IDLE_RENEW_SECONDS;
   self->max_search_results = MAX_SEARCH_RESULTS;

@@ -16,6 +16,11 @@ typedef struct
   gboolean literal_plus;   /* LITERAL+: every literal non-synchronizing */
   gboolean literal_minus;  /* LITERAL- (or IMAP4rev2): those up to 4096 bytes */
   gboolean utf8_accept;    /* UTF8=ACCEPT enabled */
+  /* mailbox names (UTF-8, as the parser gave them) that do not survive
+   * decoding and encoding again, to the name exactly as the server sent
+   * it: a mailbox argument found here goes on the wire as that (see
+   * lb_imap_command_add_mailbox()); NULL for none */
+  GHashTable *raw_mailboxes;
 } LbImapRenderOptions;
 
 #define LB_IMAP_LITERAL_MINUS_MAX 4096

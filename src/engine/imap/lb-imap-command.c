@@ -573,7 +573,10 @@ lb_imap_command_render (LbImapCommand             *command,
           break;
 
         case ARG_MAILBOX:
-          if (r.options->utf8_accept)
+          if (r.options->raw_mailboxes != NULL &&
+              g_hash_table_contains (r.options->raw_mailboxes, arg->text))
+            render_string (&r, g_hash_table_lookup (r.options->raw_mailboxes, arg->text), arg->secret);
+          else if (r.options->utf8_accept)
             render_string (&r, arg->text, arg->secret);
           else
             {

@@ -38,7 +38,12 @@ void           lb_imap_command_add_string    (LbImapCommand  *command,
 void           lb_imap_command_add_nstring   (LbImapCommand  *command,
                                               const char     *string);   /* NIL for NULL */
 /* a mailbox name given in UTF-8: encoded to modified UTF-7, or sent as
- * UTF-8 when the client has UTF8=ACCEPT enabled (decided at send time) */
+ * UTF-8 when the client has UTF8=ACCEPT enabled (decided at send time).
+ * A name the server listed in a form that is not valid modified UTF-7
+ * (a raw "Tom & Jerry", or raw UTF-8 without UTF8=ACCEPT) is parsed into
+ * LbImapList.mailbox as it was sent; encoding it again would name another
+ * mailbox ("Tom &- Jerry"), so the client sends such a name exactly as
+ * the server listed it (LbImapRenderOptions.raw_mailboxes). */
 void           lb_imap_command_add_mailbox   (LbImapCommand  *command,
                                               const char     *mailbox);
 void           lb_imap_command_add_literal   (LbImapCommand  *command,

@@ -217,7 +217,10 @@ typedef struct
   char  **attributes;   /* "\\HasNoChildren", "\\Sent", ... as sent */
   char    delimiter;    /* '\0' for NIL */
   char   *mailbox;      /* UTF-8, decoded from modified UTF-7 unless the
-                           name was sent as UTF-8 (UTF8=ACCEPT) */
+                           name was sent as UTF-8 (UTF8=ACCEPT); a name
+                           that is not valid modified UTF-7 comes as sent
+                           (made valid UTF-8): the client sends it back
+                           as raw_mailbox, see lb_imap_command_add_mailbox() */
   char   *raw_mailbox;  /* exactly as sent */
   char   *old_name;     /* LIST-EXTENDED OLDNAME, decoded; NULL if absent */
   char  **child_info;   /* LIST-EXTENDED CHILDINFO; NULL if absent */
