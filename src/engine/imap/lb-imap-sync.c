@@ -37,8 +37,8 @@
 
 #define FETCH_CHUNK        2000  /* UIDs per UID FETCH of headers */
 #define FETCHES_IN_FLIGHT  3
-#define STORE_BATCH        2000  /* summaries per store transaction */
-#define WRITES_IN_FLIGHT   4
+#define STORE_BATCH        5000  /* summaries per store transaction */
+#define WRITES_IN_FLIGHT   2
 #define BODY_CHUNK         25    /* messages per UID FETCH of bodies */
 #define BODY_CHUNK_BYTES   (8 * 1024 * 1024)
 #define BODY_QUEUED_BYTES  (32 * 1024 * 1024)
