@@ -295,6 +295,19 @@ bind_text (sqlite3_stmt *stmt,
     sqlite3_bind_text (stmt, index, text, -1, SQLITE_TRANSIENT);
 }
 
+/* For a string that outlives the statement's step: no copy. The statement
+ * must be stepped and reset before the string goes (step_done() does). */
+static void
+bind_static (sqlite3_stmt *stmt,
+             int           index,
+             const char   *text)
+{
+  if (text == NULL)
+    sqlite3_bind_null (stmt, index);
+  else
+    sqlite3_bind_text (stmt, index, text, -1, SQLITE_STATIC);
+}
+
 static char *
 column_text (sqlite3_stmt *stmt,
              int           index)
@@ -2183,6 +2196,21 @@ thread_lookup_clear (ThreadLookup *lookup)
 
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (ThreadLookup, thread_lookup_clear)
 
+/* In-Reply-To repeats the last of References nearly always: each id
+ * once saves a lookup and an insert (a list too long to search is left
+ * with its repeats, which are harmless). */
+static void
+add_id (GPtrArray  *ids,
+        const char *id)
+{
+  if (id == NULL || *id == '\0')
+    return;
+  for (guint i = 0; i < ids->len && ids->len <= 64; i++)
+    if (strcmp (ids->pdata[i], id) == 0)
+      return;
+  g_ptr_array_add (ids, (gpointer) id);
+}
+
 static gboolean
 find_threads (LbStore           *self,
               LbMessageSummary  *summary,
@@ -2196,17 +2224,14 @@ find_threads (LbStore           *self,
   lookup->threads = g_array_new (FALSE, FALSE, sizeof (gint64));
   lookup->refs = NULL;
 
-  if (summary->message_id != NULL && *summary->message_id != '\0')
-    g_ptr_array_add (lookup->ids, summary->message_id);
+  add_id (lookup->ids, summary->message_id);
   if (summary->references != NULL)
     {
       lookup->refs = g_strsplit (summary->references, " ", -1);
       for (guint i = 0; lookup->refs[i] != NULL; i++)
-        if (*lookup->refs[i] != '\0')
-          g_ptr_array_add (lookup->ids, lookup->refs[i]);
+        add_id (lookup->ids, lookup->refs[i]);
     }
-  if (summary->in_reply_to != NULL && *summary->in_reply_to != '\0')
-    g_ptr_array_add (lookup->ids, summary->in_reply_to);
+  add_id (lookup->ids, summary->in_reply_to);
 
   stmt = prepare (self->wdb, self->wstmts, "SELECT thread_id FROM thread_links WHERE message_id = ?1", error);
   if (stmt == NULL)
@@ -2216,7 +2241,7 @@ find_threads (LbStore           *self,
       gboolean known = FALSE;
       int rc;
 
-      bind_text (stmt, 1, lookup->ids->pdata[i]);
+      bind_static (stmt, 1, lookup->ids->pdata[i]);
       rc = sqlite3_step (stmt);
       if (rc == SQLITE_ROW)
         {
@@ -2317,7 +2342,7 @@ link_thread (LbStore            *self,
     {
       if (g_array_index (lookup->known, gboolean, i))
         continue;
-      bind_text (stmt, 1, lookup->ids->pdata[i]);
+      bind_static (stmt, 1, lookup->ids->pdata[i]);
       sqlite3_bind_int64 (stmt, 2, thread_id);
       if (!step_done (self->wdb, stmt, error))
         return FALSE;
@@ -2612,23 +2637,23 @@ insert_summary (LbStore           *self,
   sqlite3_bind_int64 (stmt, 1, folder_id);
   if (summary->uid != 0)
     sqlite3_bind_int64 (stmt, 2, summary->uid);
-  bind_text (stmt, 3, summary->uidl);
-  bind_text (stmt, 4, summary->message_id);
-  bind_text (stmt, 5, summary->in_reply_to);
-  bind_text (stmt, 6, summary->references);
-  bind_text (stmt, 7, summary->subject);
-  bind_text (stmt, 8, summary->from);
-  bind_text (stmt, 9, summary->to);
-  bind_text (stmt, 10, summary->cc);
+  bind_static (stmt, 3, summary->uidl);
+  bind_static (stmt, 4, summary->message_id);
+  bind_static (stmt, 5, summary->in_reply_to);
+  bind_static (stmt, 6, summary->references);
+  bind_static (stmt, 7, summary->subject);
+  bind_static (stmt, 8, summary->from);
+  bind_static (stmt, 9, summary->to);
+  bind_static (stmt, 10, summary->cc);
   sqlite3_bind_int64 (stmt, 11, summary->date);
   sqlite3_bind_int64 (stmt, 12, summary->size);
   sqlite3_bind_int64 (stmt, 13, summary->flags & LB_MESSAGE_FLAGS_ALL);
-  bind_text (stmt, 14, summary->keywords != NULL && *summary->keywords != '\0' ? summary->keywords : NULL);
+  bind_static (stmt, 14, summary->keywords != NULL && *summary->keywords != '\0' ? summary->keywords : NULL);
   sqlite3_bind_int (stmt, 15, summary->has_attachments);
-  bind_text (stmt, 16, summary->preview);
-  bind_text (stmt, 17, summary->location);
-  bind_text (stmt, 18, summary->list_id);
-  bind_text (stmt, 19, summary->structure);
+  bind_static (stmt, 16, summary->preview);
+  bind_static (stmt, 17, summary->location);
+  bind_static (stmt, 18, summary->list_id);
+  bind_static (stmt, 19, summary->structure);
   sqlite3_bind_int64 (stmt, 20, (sqlite3_int64) summary->modseq);
   sqlite3_bind_int64 (stmt, 21, thread_id);
   if (!step_done (self->wdb, stmt, error))
