@@ -2671,7 +2671,16 @@ test_store_deferred_index (void)
   /* quit before the indexing was done: it goes on when the store opens */
   exec_sql (dir, "DELETE FROM messages_fts; INSERT INTO fts_pending SELECT id FROM messages;");
   store = open_store (dir);
-  wait_indexed (dir);
+  {
+    g_autoptr(GAsyncResult) result = NULL;
+
+    /* or at once, when asked */
+    lb_store_index_pending_async (store, NULL, lb_test_store_result, &result);
+    lb_test_wait (&result);
+    g_assert_true (lb_store_index_pending_finish (store, result, &error));
+    g_assert_no_error (error);
+    g_assert_cmpint (query_int (dir, "SELECT count(*) FROM fts_pending"), ==, 0);
+  }
   rows = search (store, "unique1007", inbox->id);
   g_assert_cmpuint (rows->len, ==, 1);
   lb_test_finalize_store (store);

@@ -2724,7 +2724,8 @@ insert_summary (LbStore           *self,
 
 /* ---- indexing left for later ----------------------------------------- */
 
-#define INDEX_BATCH 500
+/* small, so that a write the user waits for never waits long behind it */
+#define INDEX_BATCH 200
 
 static void index_job (LbStore  *self,
                        GTask    *task,
@@ -2750,26 +2751,22 @@ schedule_indexing (LbStore *self)
   g_thread_pool_push (self->writer, job, NULL);
 }
 
-/* Indexes up to INDEX_BATCH messages whose indexing was deferred, in one
- * transaction, and queues itself again while more are left. Only the
- * subject, addresses and preview are indexed: deferred rows come from
- * header syncs, which have no body text. */
-static void
-index_job (LbStore  *self,
-           GTask    *task,
-           gpointer  task_data)
+/* Indexes up to @limit messages whose indexing was deferred, in one
+ * transaction; *done says how many. Only the subject, addresses and
+ * preview are indexed: deferred rows come from header syncs, which have
+ * no body text. */
+static gboolean
+index_batch (LbStore  *self,
+             guint     limit,
+             guint    *done_out,
+             GError  **error_out)
 {
   g_autoptr(GError) error = NULL;
   sqlite3_stmt *stmt;
   guint done = 0;
   int rc;
 
-  self->indexing = FALSE;
-
-  /* closing: what is left is indexed when the store opens again */
-  if (g_atomic_int_get (&self->closing))
-    return;
-
+  *done_out = 0;
   if (!begin (self, LB_STORE_WRITE_NONE, &error))
     goto out;
 
@@ -2779,9 +2776,8 @@ index_job (LbStore  *self,
                   " ORDER BY p.key LIMIT ?1", &error);
   if (stmt == NULL)
     goto fail;
-  sqlite3_bind_int (stmt, 1, INDEX_BATCH);
+  sqlite3_bind_int (stmt, 1, limit);
   {
-    g_autoptr(GArray) keys = g_array_new (FALSE, FALSE, sizeof (gint64));
     g_autoptr(GPtrArray) rows = g_ptr_array_new_with_free_func ((GDestroyNotify) lb_message_summary_unref);
 
     while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
@@ -2832,15 +2828,95 @@ index_job (LbStore  *self,
 
   if (!commit (self, &error))
     goto fail;
-  if (done == INDEX_BATCH)
-    schedule_indexing (self);
+  *done_out = done;
   goto out;
 
 fail:
   rollback (self);
 out:
   if (error != NULL)
+    {
+      g_propagate_error (error_out, g_steal_pointer (&error));
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/* the background job: one batch, then again later while more are left */
+static void
+index_job (LbStore  *self,
+           GTask    *task,
+           gpointer  task_data)
+{
+  g_autoptr(GError) error = NULL;
+  guint done = 0;
+
+  self->indexing = FALSE;
+
+  /* closing: what is left is indexed when the store opens again */
+  if (g_atomic_int_get (&self->closing))
+    return;
+
+  if (!index_batch (self, INDEX_BATCH, &done, &error))
     g_warning ("Could not index messages for search: %s", error->message);
+  else if (done == INDEX_BATCH)
+    schedule_indexing (self);
+}
+
+static void
+index_all_job (LbStore  *self,
+               GTask    *task,
+               gpointer  task_data)
+{
+  GError *error = NULL;
+  guint done = 0;
+
+  do
+    {
+      if (!index_batch (self, INDEX_BATCH * 10, &done, &error))
+        {
+          g_task_return_error (task, error);
+          return;
+        }
+    }
+  while (done > 0);
+
+  g_task_return_boolean (task, TRUE);
+}
+
+/**
+ * lb_store_index_pending_async:
+ * @self: the store
+ * @cancellable: (nullable): a #GCancellable
+ * @callback: called when every message is searchable
+ * @user_data: data for @callback
+ *
+ * Finishes the full-text indexing that %LB_STORE_WRITE_DEFER_INDEX left
+ * for later, now rather than in the background: for a program that is
+ * about to quit (`letterbox-cli sync`) and whose user may search next.
+ */
+void
+lb_store_index_pending_async (LbStore             *self,
+                              GCancellable        *cancellable,
+                              GAsyncReadyCallback  callback,
+                              gpointer             user_data)
+{
+  g_return_if_fail (LB_IS_STORE (self));
+
+  push_job (self->writer,
+            new_task (self, lb_store_index_pending_async, NULL, NULL, cancellable, callback, user_data),
+            index_all_job);
+}
+
+gboolean
+lb_store_index_pending_finish (LbStore       *self,
+                               GAsyncResult  *result,
+                               GError       **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == lb_store_index_pending_async, FALSE);
+
+  return g_task_propagate_boolean (G_TASK (result), error);
 }
 
 typedef struct

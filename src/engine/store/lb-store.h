@@ -598,6 +598,14 @@ gboolean      lb_store_finish_op_finish       (LbStore             *self,
                                                GAsyncResult        *result,
                                                GError             **error);
 
+void          lb_store_index_pending_async    (LbStore             *self,
+                                               GCancellable        *cancellable,
+                                               GAsyncReadyCallback  callback,
+                                               gpointer             user_data);
+gboolean      lb_store_index_pending_finish   (LbStore             *self,
+                                               GAsyncResult        *result,
+                                               GError             **error);
+
 char         *lb_store_make_fts_query         (const char          *text);
 
 G_END_DECLS
