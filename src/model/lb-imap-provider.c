@@ -1783,6 +1783,21 @@ replay_op (Replay *r,
   return r->ops->pdata[i];
 }
 
+/* The store's id of the server folder @path, 0 if unknown. */
+static gint64
+replay_folder_id (Replay     *r,
+                  const char *path)
+{
+  GHashTableIter iter;
+  gpointer key, value;
+
+  g_hash_table_iter_init (&iter, r->paths);
+  while (g_hash_table_iter_next (&iter, &key, &value))
+    if (g_strcmp0 (value, path) == 0)
+      return *(gint64 *) key;
+  return 0;
+}
+
 static void replay_next      (GTask *task);
 static void replay_end_group (GTask *task);
 
@@ -2015,8 +2030,11 @@ move_cb (GObject      *object,
           if (g_array_index (from, guint32, j) == uid)
             {
               r->pending++;
-              lb_store_set_uid_async (self->store, op->message_key, g_array_index (to, guint32, j),
-                                      NULL, set_uid_cb, task);
+              /* only if it is still there: undone meanwhile, the
+               * UID is another message's where it is now */
+              lb_store_set_uid_async (self->store, op->message_key,
+                                      replay_folder_id (r, op->target_path),
+                                      g_array_index (to, guint32, j), NULL, set_uid_cb, task);
               break;
             }
       }
@@ -2290,7 +2308,9 @@ append_cb (GObject      *object,
   if (uid != 0)
     {
       r->pending++;
-      lb_store_set_uid_async (self->store, r->summary->key, uid, NULL, set_uid_cb, task);
+      lb_store_set_uid_async (self->store, r->summary->key,
+                              replay_folder_id (r, replay_op (r, r->next)->folder_path),
+                              uid, NULL, set_uid_cb, task);
     }
   command_done (task);
 }
@@ -2332,7 +2352,9 @@ append_search_cb (GObject      *object,
     {
       /* uploaded before, and the answer was lost: once is enough */
       r->pending = 2;
-      lb_store_set_uid_async (self->store, r->summary->key, g_array_index (found, guint32, found->len - 1),
+      lb_store_set_uid_async (self->store, r->summary->key,
+                              replay_folder_id (r, replay_op (r, r->next)->folder_path),
+                              g_array_index (found, guint32, found->len - 1),
                               NULL, set_uid_cb, task);
       command_done (task);
       return;

@@ -1555,6 +1555,90 @@ connect_error (Side *side)
 }
 
 static void
+move_key (Side   *side,
+          gint64  key,
+          gint64  target)
+{
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GArray) keys = keys_of (key, (gint64) 0);
+
+  lb_provider_move_async (LB_PROVIDER (side->provider), keys, target, NULL, lb_test_store_result, &result);
+  lb_test_wait (&result);
+  g_assert_true (lb_provider_move_finish (LB_PROVIDER (side->provider), result, &error));
+  g_assert_no_error (error);
+}
+
+/* A move undone offline: when the two moves are replayed, the UID the
+ * first one got in the target folder must not land on the message back
+ * in the source folder (where it is another message's UID). */
+static void
+test_undo_move (void)
+{
+  g_autoptr(LbImapClient) raw = raw_connect (ALICE, "alicepass");
+  g_autoptr(LbTestProxy) proxy = NULL;
+  g_autoptr(GPtrArray) ids = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(GPtrArray) messages = NULL;
+  g_autoptr(GError) error = NULL;
+  gint64 now = g_get_real_time () / G_USEC_PER_SEC;
+  LbAccount *account;
+  Side side = { NULL, };
+  gint64 src, dst, key;
+
+  raw_fresh_mailbox (raw, "UndoFrom");
+  raw_fresh_mailbox (raw, "UndoTo");
+  for (guint i = 0; i < 6; i++)
+    {
+      char *mid = unique_id ("undo");
+      g_autofree char *text = make_message (mid, "Undone", NULL, now - 100 * (10 - i), NULL);
+
+      raw_append (raw, "UndoFrom", text, NULL);
+      g_ptr_array_add (ids, mid);
+    }
+
+  proxy = lb_test_proxy_new (lb_test_getenv ("LB_TEST_HOST"), imap_port (), &error);
+  g_assert_no_error (error);
+  account = make_account ("alice-undo", ALICE, lb_test_proxy_get_port (proxy), LB_NET_SECURITY_STARTTLS);
+  side_open (&side, account, "alicepass", NULL);
+  src = folder_id (&side, "UndoFrom");
+  dst = folder_id (&side, "UndoTo");
+  sync_ok (&side, src, NULL);
+  sync_ok (&side, dst, NULL);
+  messages = store_messages (side.store, src);
+  g_assert_cmpuint (messages->len, ==, 6);
+  key = must_mid (messages, ids->pdata[5])->key;
+  g_clear_pointer (&messages, g_ptr_array_unref);
+
+  /* moved to UndoTo (UID 1 there, as the first in UndoFrom) and back */
+  lb_test_proxy_set_down (proxy, TRUE);
+  move_key (&side, key, dst);
+  move_key (&side, key, src);
+  lb_test_proxy_set_down (proxy, FALSE);
+  g_assert_true (connect_provider (&side, &error));
+  g_assert_no_error (error);
+  replay_ok (&side);
+  g_assert_cmpuint (queue_length (side.store), ==, 0);
+
+  /* no row of UndoFrom was taken for a duplicate: all six are there,
+   * before and after a sync */
+  messages = store_messages (side.store, src);
+  g_assert_cmpuint (messages->len, ==, 6);
+  for (guint i = 0; i < ids->len; i++)
+    g_assert_nonnull (by_mid (messages, ids->pdata[i]));
+  g_clear_pointer (&messages, g_ptr_array_unref);
+  sync_ok (&side, src, NULL);
+  messages = store_messages (side.store, src);
+  g_assert_cmpuint (messages->len, ==, 6);
+  for (guint i = 0; i < ids->len; i++)
+    g_assert_nonnull (by_mid (messages, ids->pdata[i]));
+  g_assert_cmpuint (raw_count_mid (raw, "UndoFrom", ids->pdata[5]), ==, 1);
+
+  g_clear_pointer (&messages, g_ptr_array_unref);
+  raw_logout (g_steal_pointer (&raw));
+  side_close (&side);
+}
+
+static void
 test_starttls_downgrade (void)
 {
   g_autoptr(LbTestScriptServer) server = NULL;
@@ -2079,6 +2163,7 @@ main (int   argc,
   g_test_add_func ("/imap-sync/resume-after-cut", test_resume_after_cut);
   g_test_add_func ("/imap-sync/offline-replay", test_offline_replay);
   g_test_add_func ("/imap-sync/offline-replay-automatic", test_offline_replay_automatic);
+  g_test_add_func ("/imap-sync/undo-move", test_undo_move);
   g_test_add_func ("/imap-sync/starttls-downgrade", test_starttls_downgrade);
   g_test_add_func ("/imap-sync/wrong-password", test_wrong_password);
   g_test_add_func ("/imap-sync/plaintext-refused", test_plaintext_refused);

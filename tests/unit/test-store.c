@@ -1338,12 +1338,13 @@ remove_orphans (LbStore *store,
 static void
 set_uid (LbStore *store,
          gint64   key,
+         gint64   folder_id,
          guint32  uid)
 {
   g_autoptr(GAsyncResult) result = NULL;
   g_autoptr(GError) error = NULL;
 
-  lb_store_set_uid_async (store, key, uid, NULL, lb_test_store_result, &result);
+  lb_store_set_uid_async (store, key, folder_id, uid, NULL, lb_test_store_result, &result);
   lb_test_wait (&result);
   g_assert_true (lb_store_set_uid_finish (store, result, &error));
   g_assert_no_error (error);
@@ -2111,7 +2112,7 @@ test_store_set_uid (Fixture       *fixture,
 
   /* APPENDUID said 7: recorded */
   recorder = sync_recorder_new (fixture->store);
-  set_uid (fixture->store, plain, 7);
+  set_uid (fixture->store, plain, sent->id, 7);
   g_assert_cmpuint (count_changes (recorder, LB_STORE_CHANGE_UPDATED, plain), ==, 1);
   {
     g_autoptr(LbMessageSummary) row = get_message (fixture->store, plain);
@@ -2134,7 +2135,7 @@ test_store_set_uid (Fixture       *fixture,
 
   /* then the APPENDUIDs came: the rows the sync made are the duplicates */
   sync_recorder_reset (recorder);
-  set_uid (fixture->store, raced, 8);
+  set_uid (fixture->store, raced, sent->id, 8);
   g_assert_cmpuint (count_changes (recorder, LB_STORE_CHANGE_REMOVED, dup1), ==, 1);
   g_assert_cmpuint (count_changes (recorder, LB_STORE_CHANGE_UPDATED, raced), ==, 1);
   assert_gone (fixture->store, dup1);
@@ -2150,7 +2151,7 @@ test_store_set_uid (Fixture       *fixture,
   assert_body (fixture->store, raced, "Subject: raced\r\n\r\nfrom the server\r\n");
   g_assert_false (body_file_exists (fixture->dir, dup1));
 
-  set_uid (fixture->store, both, 9);
+  set_uid (fixture->store, both, sent->id, 9);
   assert_gone (fixture->store, dup2);
   assert_body (fixture->store, both, "Subject: mine\r\n\r\nmine\r\n");
   g_assert_false (body_file_exists (fixture->dir, dup2));
@@ -2158,8 +2159,34 @@ test_store_set_uid (Fixture       *fixture,
   info = get_folder (fixture->store, sent->id);
   g_assert_cmpuint (info->total, ==, 3);
 
+  /* a UID of Sent for a message that went back to INBOX meanwhile (a
+   * move undone before the replay): INBOX's own row with that UID is not
+   * a duplicate, and the message keeps its INBOX UID */
+  {
+    g_autoptr(LbFolderInfo) inbox = ensure_folder (fixture->store, "INBOX", LB_FOLDER_ROLE_INBOX, FALSE);
+    g_autoptr(GPtrArray) here = summaries_new ();
+    g_autoptr(GPtrArray) stored = NULL;
+    g_autoptr(LbMessageSummary) moved = NULL;
+    g_autoptr(LbMessageSummary) other = NULL;
+    gint64 moved_key, other_key;
+
+    g_ptr_array_add (here, make_summary (3, 1600000004, "moved back", "m@example.test", NULL));
+    g_ptr_array_add (here, make_summary (4, 1600000005, "INBOX's own", "o@example.test", NULL));
+    stored = add_summaries (fixture->store, inbox->id, here, LB_STORE_WRITE_NONE);
+    moved_key = summary_at (stored, 0)->key;
+    other_key = summary_at (stored, 1)->key;
+    sync_recorder_reset (recorder);
+    set_uid (fixture->store, moved_key, sent->id, 4);
+    g_assert_cmpuint (count_changes (recorder, LB_STORE_CHANGE_REMOVED, other_key), ==, 0);
+    moved = get_message (fixture->store, moved_key);
+    other = get_message (fixture->store, other_key);
+    g_assert_cmpuint (moved->uid, ==, 3);
+    g_assert_cmpint (moved->folder_id, ==, inbox->id);
+    g_assert_cmpuint (other->uid, ==, 4);
+  }
+
   /* a message that is gone */
-  lb_store_set_uid_async (fixture->store, dup2, 10, NULL, lb_test_store_result, &result);
+  lb_store_set_uid_async (fixture->store, dup2, sent->id, 10, NULL, lb_test_store_result, &result);
   lb_test_wait (&result);
   g_assert_false (lb_store_set_uid_finish (fixture->store, result, &error));
   g_assert_error (error, LB_STORE_ERROR, LB_STORE_ERROR_NOT_FOUND);

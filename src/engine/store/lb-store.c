@@ -5504,9 +5504,10 @@ set_uid_job (LbStore  *self,
         g_set_error (&error, LB_STORE_ERROR, LB_STORE_ERROR_NOT_FOUND, _("The message no longer exists"));
       goto fail;
     }
-  if (row.uid == data->uid)
+  if (row.folder_id != data->folder_id || row.uid == data->uid)
     {
-      /* known already: nothing changes */
+      /* known already, or the message has left the folder the UID
+       * belongs to (moved back meanwhile): nothing changes */
       if (!commit (self, &error))
         goto fail;
       row_clear (&row);
@@ -5615,6 +5616,7 @@ fail:
  * lb_store_set_uid_async:
  * @self: the store
  * @key: a message of a server folder
+ * @folder_id: the folder @uid belongs to
  * @uid: the UID the server gave it there (APPENDUID, COPYUID)
  * @cancellable: (nullable): a #GCancellable
  * @callback: called when done
@@ -5626,11 +5628,14 @@ fail:
  * %LB_STORE_CHANGE_REMOVED change), and @key keeps its own flags and
  * state, taking the duplicate's cached body if it had none, and its body
  * structure and List-Id where it lacked them (an %LB_STORE_CHANGE_UPDATED
- * change). %LB_STORE_ERROR_NOT_FOUND if @key is gone.
+ * change). If @key is no longer in @folder_id (the user moved it on or
+ * back before the server answered), nothing changes: @uid is another
+ * message's there. %LB_STORE_ERROR_NOT_FOUND if @key is gone.
  */
 void
 lb_store_set_uid_async (LbStore             *self,
                         gint64               key,
+                        gint64               folder_id,
                         guint32              uid,
                         GCancellable        *cancellable,
                         GAsyncReadyCallback  callback,
@@ -5641,7 +5646,7 @@ lb_store_set_uid_async (LbStore             *self,
   g_return_if_fail (LB_IS_STORE (self));
   g_return_if_fail (uid != 0);
 
-  data = sync_data_new (0);
+  data = sync_data_new (folder_id);
   data->key = key;
   data->uid = uid;
 

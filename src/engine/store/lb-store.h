@@ -571,6 +571,7 @@ guint         lb_store_remove_orphans_finish  (LbStore             *self,
                                                GError             **error);
 void          lb_store_set_uid_async          (LbStore             *self,
                                                gint64               key,
+                                               gint64               folder_id,
                                                guint32              uid,
                                                GCancellable        *cancellable,
                                                GAsyncReadyCallback  callback,
