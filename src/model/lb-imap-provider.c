@@ -1757,6 +1757,7 @@ typedef struct
   GHashTable       *moved;        /* MOVE: old uid -> new uid */
   LbMessageSummary *summary;      /* APPEND: the message */
   GBytes           *raw;          /* APPEND: its bytes */
+  GArray           *found;        /* APPEND: UIDs with its Message-ID */
 } Replay;
 
 static void
@@ -1773,6 +1774,7 @@ replay_free (Replay *r)
   g_clear_pointer (&r->moved, g_hash_table_unref);
   g_clear_pointer (&r->summary, lb_message_summary_unref);
   g_clear_pointer (&r->raw, g_bytes_unref);
+  g_clear_pointer (&r->found, g_array_unref);
   g_free (r);
 }
 
@@ -1887,7 +1889,8 @@ replay_end_group (GTask *task)
                     ? g_array_index (r->uids, guint32, i - r->next) : 1;
       const char *failure = r->refusal;
 
-      if (failure == NULL && uid == 0)
+      /* a delete of a message not on the server is done */
+      if (failure == NULL && uid == 0 && op->kind != LB_STORE_OP_DELETE)
         failure = _("The message is no longer on the server");
       if (failure != NULL)
         g_debug ("Queued change %" G_GINT64_FORMAT " failed: %s", op->id, failure);
@@ -2152,6 +2155,21 @@ message_id_criteria (const char *message_id)
   return criteria;
 }
 
+/* Whether the queue being replayed uploads @key. */
+static gboolean
+replay_has_append (Replay *r,
+                   gint64  key)
+{
+  for (guint i = 0; key != 0 && i < r->ops->len; i++)
+    {
+      LbStoreOp *op = replay_op (r, i);
+
+      if (op->kind == LB_STORE_OP_APPEND && op->message_key == key)
+        return TRUE;
+    }
+  return FALSE;
+}
+
 /* The selected folder is the group's: the messages without a known UID
  * are looked for by Message-ID, then the command goes. */
 static void
@@ -2168,6 +2186,14 @@ replay_find_uids (GTask *task)
       SearchData *sd;
 
       if (g_array_index (r->uids, guint32, i - r->next) != 0 || op->message_id == NULL)
+        continue;
+      /* a message deleted before it was uploaded is not on the server:
+       * what has its Message-ID there is another one (the draft that
+       * replaced it, say) */
+      if (op->kind == LB_STORE_OP_DELETE && op->uid == 0 &&
+          (lb_imap_client_has_capability (r->client, "UIDPLUS") ||
+           lb_imap_client_has_capability (r->client, "IMAP4rev2") ||
+           replay_has_append (r, op->message_key)))
         continue;
 
       sd = g_new0 (SearchData, 1);
@@ -2328,6 +2354,64 @@ append_send (GTask *task)
 }
 
 static void
+append_uids_cb (GObject      *object,
+                GAsyncResult *result,
+                gpointer      user_data)
+{
+  GTask *task = user_data;
+  LbImapProvider *self = g_task_get_source_object (task);
+  Replay *r = g_task_get_task_data (task);
+  LbStoreOp *append = replay_op (r, r->next);
+  g_autoptr(GArray) states = NULL;
+  g_autoptr(GArray) found = g_steal_pointer (&r->found);
+  g_autoptr(GHashTable) taken = g_hash_table_new (NULL, NULL);
+  GError *error = NULL;
+
+  states = lb_store_list_uids_finish (LB_STORE (object), result, &error);
+  if (states == NULL)
+    {
+      replay_stop (task, error);
+      return;
+    }
+
+  /* a UID another row here holds, or one a queued delete or move takes
+   * away, is another message's */
+  for (guint i = 0; i < states->len; i++)
+    {
+      LbStoreUidState *state = &g_array_index (states, LbStoreUidState, i);
+
+      if (state->key != r->summary->key)
+        g_hash_table_add (taken, GUINT_TO_POINTER (state->uid));
+    }
+  for (guint i = 0; i < r->ops->len; i++)
+    {
+      LbStoreOp *op = replay_op (r, i);
+
+      if (op != append && op->uid != 0 && g_strcmp0 (op->folder_path, append->folder_path) == 0 &&
+          (op->kind == LB_STORE_OP_DELETE || op->kind == LB_STORE_OP_MOVE))
+        g_hash_table_add (taken, GUINT_TO_POINTER (op->uid));
+    }
+
+  for (guint i = found->len; i > 0; i--)
+    {
+      guint32 uid = g_array_index (found, guint32, i - 1);
+
+      if (!g_hash_table_contains (taken, GUINT_TO_POINTER (uid)))
+        {
+          /* uploaded before, and the answer was lost: once is enough */
+          r->pending = 2;
+          lb_store_set_uid_async (self->store, r->summary->key,
+                                  replay_folder_id (r, append->folder_path), uid,
+                                  NULL, set_uid_cb, task);
+          command_done (task);
+          return;
+        }
+    }
+
+  append_send (task);
+}
+
+static void
 append_search_cb (GObject      *object,
                   GAsyncResult *result,
                   gpointer      user_data)
@@ -2336,6 +2420,7 @@ append_search_cb (GObject      *object,
   LbImapProvider *self = g_task_get_source_object (task);
   Replay *r = g_task_get_task_data (task);
   g_autoptr(GArray) found = NULL;
+  gint64 folder_id = replay_folder_id (r, replay_op (r, r->next)->folder_path);
   GError *error = NULL;
 
   found = lb_imap_client_uid_search_finish (LB_IMAP_CLIENT (object), result, &error);
@@ -2348,15 +2433,13 @@ append_search_cb (GObject      *object,
         }
       g_clear_pointer (&r->refusal, g_free);   /* no search: append anyway */
     }
-  else if (found->len > 0)
+  else if (found->len > 0 && folder_id != 0)
     {
-      /* uploaded before, and the answer was lost: once is enough */
-      r->pending = 2;
-      lb_store_set_uid_async (self->store, r->summary->key,
-                              replay_folder_id (r, replay_op (r, r->next)->folder_path),
-                              g_array_index (found, guint32, found->len - 1),
-                              NULL, set_uid_cb, task);
-      command_done (task);
+      /* perhaps uploaded before, and the answer was lost: unless what
+       * has its Message-ID is another message here (an older draft) */
+      r->found = g_steal_pointer (&found);
+      lb_store_list_uids_async (self->store, folder_id, g_task_get_cancellable (task),
+                                append_uids_cb, task);
       return;
     }
 

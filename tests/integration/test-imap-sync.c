@@ -1638,6 +1638,92 @@ test_undo_move (void)
   side_close (&side);
 }
 
+static gint64
+save_draft (Side       *side,
+            gint64      drafts,
+            const char *text,
+            gint64      replaces)
+{
+  g_autoptr(GBytes) bytes = g_bytes_new (text, strlen (text));
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GError) error = NULL;
+  gint64 key;
+
+  lb_imap_provider_save_draft_async (side->provider, drafts, bytes, replaces, NULL, lb_test_store_result, &result);
+  lb_test_wait (&result);
+  key = lb_imap_provider_save_draft_finish (side->provider, result, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (key, >, 0);
+  return key;
+}
+
+static void
+assert_one_draft (Side         *side,
+                  LbImapClient *raw,
+                  gint64        drafts,
+                  const char   *message_id,
+                  const char   *subject)
+{
+  g_autoptr(GPtrArray) messages = NULL;
+
+  g_assert_cmpuint (queue_length (side->store), ==, 0);
+  g_assert_cmpuint (raw_count_mid (raw, "Drafts", message_id), ==, 1);
+  sync_ok (side, drafts, NULL);
+  messages = store_messages (side->store, drafts);
+  g_assert_cmpstr (must_mid (messages, message_id)->subject, ==, subject);
+  g_assert_cmpuint (must_mid (messages, message_id)->uid, !=, 0);
+}
+
+/* A composer that keeps one Message-ID for the drafts of one message:
+ * replacing a draft must upload the new one and remove the old one, not
+ * take the old one for the new one already uploaded (online), nor find
+ * the new one when deleting the old one never uploaded (offline). */
+static void
+test_draft_same_message_id (void)
+{
+  g_autoptr(LbImapClient) raw = raw_connect (ALICE, "alicepass");
+  g_autoptr(LbTestProxy) proxy = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *mid = unique_id ("samedraft");
+  g_autofree char *mid2 = unique_id ("samedraft-offline");
+  gint64 now = g_get_real_time () / G_USEC_PER_SEC;
+  g_autofree char *one = make_message (mid, "Draft one", NULL, now, "first words");
+  g_autofree char *two = make_message (mid, "Draft two", NULL, now + 60, "better words");
+  g_autofree char *three = make_message (mid2, "Draft three", NULL, now, "offline words");
+  g_autofree char *four = make_message (mid2, "Draft four", NULL, now + 60, "final offline words");
+  LbAccount *account;
+  Side side = { NULL, };
+  gint64 drafts, key;
+
+  proxy = lb_test_proxy_new (lb_test_getenv ("LB_TEST_HOST"), imap_port (), &error);
+  g_assert_no_error (error);
+  account = make_account ("alice-samedraft", ALICE, lb_test_proxy_get_port (proxy), LB_NET_SECURITY_STARTTLS);
+  side_open (&side, account, "alicepass", NULL);
+  drafts = folder_id (&side, "Drafts");
+  sync_ok (&side, drafts, NULL);
+
+  /* online: the first is on the server when the second replaces it */
+  key = save_draft (&side, drafts, one, 0);
+  replay_ok (&side);
+  g_assert_cmpuint (raw_count_mid (raw, "Drafts", mid), ==, 1);
+  save_draft (&side, drafts, two, key);
+  replay_ok (&side);
+  assert_one_draft (&side, raw, drafts, mid, "Draft two");
+
+  /* offline: both wait in the queue */
+  lb_test_proxy_set_down (proxy, TRUE);
+  key = save_draft (&side, drafts, three, 0);
+  save_draft (&side, drafts, four, key);
+  lb_test_proxy_set_down (proxy, FALSE);
+  g_assert_true (connect_provider (&side, &error));
+  g_assert_no_error (error);
+  replay_ok (&side);
+  assert_one_draft (&side, raw, drafts, mid2, "Draft four");
+
+  raw_logout (g_steal_pointer (&raw));
+  side_close (&side);
+}
+
 static void
 test_starttls_downgrade (void)
 {
@@ -2164,6 +2250,7 @@ main (int   argc,
   g_test_add_func ("/imap-sync/offline-replay", test_offline_replay);
   g_test_add_func ("/imap-sync/offline-replay-automatic", test_offline_replay_automatic);
   g_test_add_func ("/imap-sync/undo-move", test_undo_move);
+  g_test_add_func ("/imap-sync/draft-same-message-id", test_draft_same_message_id);
   g_test_add_func ("/imap-sync/starttls-downgrade", test_starttls_downgrade);
   g_test_add_func ("/imap-sync/wrong-password", test_wrong_password);
   g_test_add_func ("/imap-sync/plaintext-refused", test_plaintext_refused);
