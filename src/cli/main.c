@@ -1269,8 +1269,9 @@ move (int    argc,
   return EXIT_OK;
 }
 
-/* Moves to the account's Trash, or deletes for good in it (or without
- * one) — for a provider without a trash of its own. */
+/* Moves to the account's Trash, or deletes for good in it; fails with
+ * G_IO_ERROR_NOT_FOUND without one — for a provider without a trash of
+ * its own. */
 static gboolean
 trash_generic (Change  *change,
                GError **error)
@@ -1294,6 +1295,11 @@ trash_generic (Change  *change,
       lb_provider_move_async (change->provider, change->keys, trash->id, NULL, store_result, &result);
       wait_for (&result);
       return lb_provider_move_finish (change->provider, result, error);
+    }
+  if (trash == NULL)
+    {
+      g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND, "");
+      return FALSE;
     }
   lb_provider_delete_async (change->provider, change->keys, NULL, store_result, &result);
   wait_for (&result);
@@ -1347,6 +1353,9 @@ delete (int    argc,
   else
     ok = trash_generic (&change, &error);
 
+  if (!ok && g_error_matches (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND))
+    return fail (_("This account has no Trash folder: the messages were not deleted. "
+                   "Use --permanent to delete them for good."));
   if (!ok || !replay_changes (change.provider, &error))
     return fail (error->message);
   return EXIT_OK;

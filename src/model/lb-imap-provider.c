@@ -3120,23 +3120,90 @@ static const struct
   const char   *name;
   LbFolderRole  role;
 } well_known[] = {
+  /* English, German, French, Spanish, Italian, Portuguese, Dutch,
+   * Polish, Russian, Ukrainian: as servers and webmail make them */
   { "Sent", LB_FOLDER_ROLE_SENT },
   { "Sent Items", LB_FOLDER_ROLE_SENT },
   { "Sent Messages", LB_FOLDER_ROLE_SENT },
   { "Sent Mail", LB_FOLDER_ROLE_SENT },
+  { "Gesendet", LB_FOLDER_ROLE_SENT },
+  { "Gesendete Elemente", LB_FOLDER_ROLE_SENT },
+  { "Gesendete Objekte", LB_FOLDER_ROLE_SENT },
+  { "Envoyés", LB_FOLDER_ROLE_SENT },
+  { "Éléments envoyés", LB_FOLDER_ROLE_SENT },
+  { "Messages envoyés", LB_FOLDER_ROLE_SENT },
+  { "Enviados", LB_FOLDER_ROLE_SENT },
+  { "Elementos enviados", LB_FOLDER_ROLE_SENT },
+  { "Posta inviata", LB_FOLDER_ROLE_SENT },
+  { "Inviati", LB_FOLDER_ROLE_SENT },
+  { "Elementi inviati", LB_FOLDER_ROLE_SENT },
+  { "Enviadas", LB_FOLDER_ROLE_SENT },
+  { "Itens Enviados", LB_FOLDER_ROLE_SENT },
+  { "Verzonden", LB_FOLDER_ROLE_SENT },
+  { "Verzonden items", LB_FOLDER_ROLE_SENT },
+  { "Wysłane", LB_FOLDER_ROLE_SENT },
+  { "Elementy wysłane", LB_FOLDER_ROLE_SENT },
   { "Отправленные", LB_FOLDER_ROLE_SENT },
+  { "Надіслані", LB_FOLDER_ROLE_SENT },
+  { "Відправлені", LB_FOLDER_ROLE_SENT },
   { "Drafts", LB_FOLDER_ROLE_DRAFTS },
+  { "Entwürfe", LB_FOLDER_ROLE_DRAFTS },
+  { "Brouillons", LB_FOLDER_ROLE_DRAFTS },
+  { "Borradores", LB_FOLDER_ROLE_DRAFTS },
+  { "Bozze", LB_FOLDER_ROLE_DRAFTS },
+  { "Rascunhos", LB_FOLDER_ROLE_DRAFTS },
+  { "Concepten", LB_FOLDER_ROLE_DRAFTS },
+  { "Kopie robocze", LB_FOLDER_ROLE_DRAFTS },
+  { "Szkice", LB_FOLDER_ROLE_DRAFTS },
+  { "Wersje robocze", LB_FOLDER_ROLE_DRAFTS },
   { "Черновики", LB_FOLDER_ROLE_DRAFTS },
+  { "Чернетки", LB_FOLDER_ROLE_DRAFTS },
   { "Trash", LB_FOLDER_ROLE_TRASH },
   { "Deleted Items", LB_FOLDER_ROLE_TRASH },
   { "Deleted Messages", LB_FOLDER_ROLE_TRASH },
+  { "Bin", LB_FOLDER_ROLE_TRASH },
+  { "Papierkorb", LB_FOLDER_ROLE_TRASH },
+  { "Gelöschte Elemente", LB_FOLDER_ROLE_TRASH },
+  { "Gelöschte Objekte", LB_FOLDER_ROLE_TRASH },
+  { "Corbeille", LB_FOLDER_ROLE_TRASH },
+  { "Éléments supprimés", LB_FOLDER_ROLE_TRASH },
+  { "Messages supprimés", LB_FOLDER_ROLE_TRASH },
+  { "Papelera", LB_FOLDER_ROLE_TRASH },
+  { "Elementos eliminados", LB_FOLDER_ROLE_TRASH },
+  { "Cestino", LB_FOLDER_ROLE_TRASH },
+  { "Posta eliminata", LB_FOLDER_ROLE_TRASH },
+  { "Elementi eliminati", LB_FOLDER_ROLE_TRASH },
+  { "Lixeira", LB_FOLDER_ROLE_TRASH },
+  { "Lixo", LB_FOLDER_ROLE_TRASH },
+  { "Itens Excluídos", LB_FOLDER_ROLE_TRASH },
+  { "Itens Eliminados", LB_FOLDER_ROLE_TRASH },
+  { "Prullenbak", LB_FOLDER_ROLE_TRASH },
+  { "Verwijderde items", LB_FOLDER_ROLE_TRASH },
+  { "Kosz", LB_FOLDER_ROLE_TRASH },
+  { "Elementy usunięte", LB_FOLDER_ROLE_TRASH },
   { "Корзина", LB_FOLDER_ROLE_TRASH },
   { "Удаленные", LB_FOLDER_ROLE_TRASH },
   { "Удалённые", LB_FOLDER_ROLE_TRASH },
+  { "Кошик", LB_FOLDER_ROLE_TRASH },
+  { "Видалені", LB_FOLDER_ROLE_TRASH },
   { "Junk", LB_FOLDER_ROLE_JUNK },
   { "Spam", LB_FOLDER_ROLE_JUNK },
   { "Junk E-mail", LB_FOLDER_ROLE_JUNK },
+  { "Junk Email", LB_FOLDER_ROLE_JUNK },
+  { "Junk-E-Mail", LB_FOLDER_ROLE_JUNK },
+  { "Unerwünscht", LB_FOLDER_ROLE_JUNK },
+  { "Courrier indésirable", LB_FOLDER_ROLE_JUNK },
+  { "Indésirables", LB_FOLDER_ROLE_JUNK },
+  { "Pourriel", LB_FOLDER_ROLE_JUNK },
+  { "Correo no deseado", LB_FOLDER_ROLE_JUNK },
+  { "Posta indesiderata", LB_FOLDER_ROLE_JUNK },
+  { "Lixo Eletrônico", LB_FOLDER_ROLE_JUNK },
+  { "Lixo Electrónico", LB_FOLDER_ROLE_JUNK },
+  { "Ongewenste e-mail", LB_FOLDER_ROLE_JUNK },
+  { "Wiadomości-śmieci", LB_FOLDER_ROLE_JUNK },
+  { "Niechciane", LB_FOLDER_ROLE_JUNK },
   { "Спам", LB_FOLDER_ROLE_JUNK },
+  { "Небажана пошта", LB_FOLDER_ROLE_JUNK },
   { "Archive", LB_FOLDER_ROLE_ARCHIVE },
   { "Archives", LB_FOLDER_ROLE_ARCHIVE },
   { "Архив", LB_FOLDER_ROLE_ARCHIVE },
@@ -3152,6 +3219,7 @@ static const struct
 LbFolderRole
 lb_imap_provider_role_for_name (const char *name)
 {
+  g_autofree char *normal = NULL;
   g_autofree char *folded = NULL;
 
   g_return_val_if_fail (name != NULL, LB_FOLDER_ROLE_NONE);
@@ -3159,7 +3227,11 @@ lb_imap_provider_role_for_name (const char *name)
   if (g_ascii_strcasecmp (name, "INBOX") == 0)
     return LB_FOLDER_ROLE_INBOX;
 
-  folded = g_utf8_casefold (name, -1);
+  /* composed, as the table: "Entwürfe" may come with a combining mark */
+  normal = g_utf8_normalize (name, -1, G_NORMALIZE_NFC);
+  if (normal == NULL)
+    return LB_FOLDER_ROLE_NONE;
+  folded = g_utf8_casefold (normal, -1);
   for (guint i = 0; i < G_N_ELEMENTS (well_known); i++)
     {
       g_autofree char *known = g_utf8_casefold (well_known[i].name, -1);
@@ -4505,10 +4577,20 @@ trash_folders_cb (GObject      *object,
     {
       LbMessageSummary *summary = td->summaries->pdata[i];
 
-      if (trash == 0 || summary->folder_id == trash || g_hash_table_contains (local, &summary->folder_id))
+      if (summary->folder_id == trash || g_hash_table_contains (local, &summary->folder_id))
         g_array_append_val (td->to_delete, summary->key);
       else
         g_array_append_val (to_move, summary->key);
+    }
+
+  /* without a Trash, the Delete key must not delete for good unasked */
+  if (trash == 0 && to_move->len > 0)
+    {
+      g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_NOT_FOUND, "%s",
+                               _("This account has no Trash folder: the messages were not deleted. "
+                                 "Delete them for good instead?"));
+      g_object_unref (task);
+      return;
     }
 
   td->pending = 1;
@@ -4556,9 +4638,12 @@ trash_messages_cb (GObject      *object,
  * @user_data: data for @callback
  *
  * What the Delete key does: moves the messages to the Trash folder; those
- * in Trash already, in a local folder, or of an account without Trash are
- * deleted for good. The store changes at once; the server follows through
- * the offline queue.
+ * in Trash already, or in a local folder, are deleted for good. If the
+ * account has no Trash folder (none the server marks \Trash, none with a
+ * known name), nothing changes and the task fails with
+ * %G_IO_ERROR_NOT_FOUND: ask the user, then lb_provider_delete_async().
+ * The store changes at once; the server follows through the offline
+ * queue.
  */
 void
 lb_imap_provider_trash_async (LbImapProvider      *self,

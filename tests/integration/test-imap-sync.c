@@ -1724,6 +1724,55 @@ test_draft_same_message_id (void)
   side_close (&side);
 }
 
+/* The Delete key on an account without a Trash folder: nothing is
+ * deleted for good unasked; in a local store's view of a server whose
+ * Trash is not known as one (its role taken here by hand). */
+static void
+test_trash_without_trash (void)
+{
+  g_autoptr(LbImapClient) raw = raw_connect (ALICE, "alicepass");
+  g_autoptr(GPtrArray) ids = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(GPtrArray) messages = NULL;
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(LbFolderInfo) info = NULL;
+  g_autoptr(GArray) keys = NULL;
+  Side side = { NULL, };
+  gint64 id;
+
+  offline_setup (raw, "NoTrash", ids);
+  side_open (&side, make_account ("alice-notrash", ALICE, lb_test_port ("LB_TEST_IMAPS_PORT"), LB_NET_SECURITY_TLS),
+             "alicepass", NULL);
+  id = folder_id (&side, "NoTrash");
+  sync_ok (&side, id, NULL);
+  lb_store_ensure_folder_async (side.store, "Trash", "/", LB_FOLDER_ROLE_ARCHIVE, FALSE, NULL,
+                                lb_test_store_result, &result);
+  lb_test_wait (&result);
+  info = lb_store_ensure_folder_finish (side.store, result, &error);
+  g_assert_no_error (error);
+  g_clear_object (&result);
+
+  messages = store_messages (side.store, id);
+  keys = keys_of (must_mid (messages, ids->pdata[0])->key, (gint64) 0);
+  lb_imap_provider_trash_async (side.provider, keys, NULL, lb_test_store_result, &result);
+  lb_test_wait (&result);
+  g_assert_false (lb_imap_provider_trash_finish (side.provider, result, &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND);
+  g_test_message ("%s", error->message);
+  g_clear_object (&result);
+
+  /* nothing changed, here or there */
+  g_assert_cmpuint (queue_length (side.store), ==, 0);
+  g_clear_pointer (&messages, g_ptr_array_unref);
+  messages = store_messages (side.store, id);
+  g_assert_cmpuint (messages->len, ==, 4);
+  replay_ok (&side);
+  g_assert_cmpuint (raw_count_mid (raw, "NoTrash", ids->pdata[0]), ==, 1);
+
+  raw_logout (g_steal_pointer (&raw));
+  side_close (&side);
+}
+
 static void
 test_starttls_downgrade (void)
 {
@@ -2022,6 +2071,24 @@ test_roles_by_name (void)
   g_assert_cmpint (lb_imap_provider_role_for_name ("Спам"), ==, LB_FOLDER_ROLE_JUNK);
   g_assert_cmpint (lb_imap_provider_role_for_name ("Архив"), ==, LB_FOLDER_ROLE_ARCHIVE);
   g_assert_cmpint (lb_imap_provider_role_for_name ("Projects"), ==, LB_FOLDER_ROLE_NONE);
+  g_assert_cmpint (lb_imap_provider_role_for_name ("Papierkorb"), ==, LB_FOLDER_ROLE_TRASH);
+  g_assert_cmpint (lb_imap_provider_role_for_name ("GELÖSCHTE ELEMENTE"), ==, LB_FOLDER_ROLE_TRASH);
+  g_assert_cmpint (lb_imap_provider_role_for_name ("Corbeille"), ==, LB_FOLDER_ROLE_TRASH);
+  g_assert_cmpint (lb_imap_provider_role_for_name ("E\xcc\x81le\xcc\x81ments supprime\xcc\x81s"), ==,
+                   LB_FOLDER_ROLE_TRASH);
+  g_assert_cmpint (lb_imap_provider_role_for_name ("Papelera"), ==, LB_FOLDER_ROLE_TRASH);
+  g_assert_cmpint (lb_imap_provider_role_for_name ("Cestino"), ==, LB_FOLDER_ROLE_TRASH);
+  g_assert_cmpint (lb_imap_provider_role_for_name ("Itens Excluídos"), ==, LB_FOLDER_ROLE_TRASH);
+  g_assert_cmpint (lb_imap_provider_role_for_name ("Kosz"), ==, LB_FOLDER_ROLE_TRASH);
+  g_assert_cmpint (lb_imap_provider_role_for_name ("Кошик"), ==, LB_FOLDER_ROLE_TRASH);
+  g_assert_cmpint (lb_imap_provider_role_for_name ("Gesendete Elemente"), ==, LB_FOLDER_ROLE_SENT);
+  g_assert_cmpint (lb_imap_provider_role_for_name ("Éléments envoyés"), ==, LB_FOLDER_ROLE_SENT);
+  g_assert_cmpint (lb_imap_provider_role_for_name ("Wysłane"), ==, LB_FOLDER_ROLE_SENT);
+  g_assert_cmpint (lb_imap_provider_role_for_name ("Entwürfe"), ==, LB_FOLDER_ROLE_DRAFTS);
+  g_assert_cmpint (lb_imap_provider_role_for_name ("Borradores"), ==, LB_FOLDER_ROLE_DRAFTS);
+  g_assert_cmpint (lb_imap_provider_role_for_name ("Чернетки"), ==, LB_FOLDER_ROLE_DRAFTS);
+  g_assert_cmpint (lb_imap_provider_role_for_name ("Correo no deseado"), ==, LB_FOLDER_ROLE_JUNK);
+  g_assert_cmpint (lb_imap_provider_role_for_name ("Posta indesiderata"), ==, LB_FOLDER_ROLE_JUNK);
   {
     const char *sent[] = { "\\HasNoChildren", "\\Sent", NULL };
     const char *none[] = { "\\HasChildren", NULL };
@@ -2251,6 +2318,7 @@ main (int   argc,
   g_test_add_func ("/imap-sync/offline-replay-automatic", test_offline_replay_automatic);
   g_test_add_func ("/imap-sync/undo-move", test_undo_move);
   g_test_add_func ("/imap-sync/draft-same-message-id", test_draft_same_message_id);
+  g_test_add_func ("/imap-sync/trash-without-trash", test_trash_without_trash);
   g_test_add_func ("/imap-sync/starttls-downgrade", test_starttls_downgrade);
   g_test_add_func ("/imap-sync/wrong-password", test_wrong_password);
   g_test_add_func ("/imap-sync/plaintext-refused", test_plaintext_refused);
