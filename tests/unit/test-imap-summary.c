@@ -81,6 +81,31 @@ test_summary_from_fetch (void)
                    "2\tapplication/pdf\tbase64\t40000\tattachment\treport.pdf\t\t\n");
 }
 
+/* nested parts are numbered as IMAP numbers them; a tab in a field
+ * would end it early, so it becomes a space; an address that is not
+ * UTF-8 is made so */
+static void
+test_summary_nested_structure (void)
+{
+  g_autoptr(LbMessageSummary) s = summary_of (
+    "* 3 FETCH (UID 7 FLAGS () "
+    "ENVELOPE (NIL \"nested\" ((NIL NIL \"b\xffob\" \"example.org\")) NIL NIL "
+    "((\"Al\" NIL \"al\" \"example.org\")(NIL NIL \"local\" \"\")) NIL NIL NIL NIL) "
+    "BODYSTRUCTURE (((\"text\" \"plain\" (\"charset\" \"utf-8\") NIL NIL \"7bit\" 10 1 NIL NIL NIL NIL)"
+    "(\"text\" \"html\" (\"charset\" \"utf-8\") NIL NIL \"7bit\" 20 1 NIL NIL NIL NIL) "
+    "\"alternative\" (\"boundary\" \"a\") NIL NIL NIL)"
+    "(\"application\" \"octet-stream\" NIL \"<id\tx>\" NIL \"base64\" 30 NIL "
+    "(\"attachment\" (\"filename\" \"tab\there.bin\")) NIL NIL) "
+    "\"mixed\" (\"boundary\" \"m\") NIL NIL NIL))\r\n");
+
+  g_assert_cmpstr (s->from, ==, "b\xef\xbf\xbdob@example.org");
+  g_assert_cmpstr (s->to, ==, "Al <al@example.org>, local");
+  g_assert_cmpstr (s->structure, ==,
+                   "1.1\ttext/plain\t7bit\t10\t\t\tutf-8\t\n"
+                   "1.2\ttext/html\t7bit\t20\t\t\tutf-8\t\n"
+                   "2\tapplication/octet-stream\tbase64\t30\tattachment\ttab here.bin\t\t<id x>\n");
+}
+
 static void
 test_summary_same_as_whole_message (void)
 {
@@ -238,6 +263,7 @@ main (int   argc,
   g_mime_init ();
 
   g_test_add_func ("/imap-summary/from-fetch", test_summary_from_fetch);
+  g_test_add_func ("/imap-summary/nested-structure", test_summary_nested_structure);
   g_test_add_func ("/imap-summary/same-as-whole-message", test_summary_same_as_whole_message);
   g_test_add_func ("/imap-summary/sparse", test_summary_sparse);
   g_test_add_func ("/imap-summary/attachments", test_attachment_rules);

@@ -209,24 +209,31 @@ static char *
 format_addresses (GPtrArray *addresses)
 {
   GString *out;
+  GString *addr;
 
   if (addresses == NULL || addresses->len == 0)
     return NULL;
 
   out = g_string_new (NULL);
+  addr = g_string_new (NULL);
   for (guint i = 0; i < addresses->len; i++)
     {
       const LbImapAddress *a = g_ptr_array_index (addresses, i);
-      g_autofree char *addr = NULL;
 
       if (a->mailbox == NULL)
         continue;                       /* the end of a group */
       if (a->host == NULL)
         continue;                       /* a group's name: its members follow */
 
-      addr = *a->host != '\0' ? g_strconcat (a->mailbox, "@", a->host, NULL) : g_strdup (a->mailbox);
-      lb_mime_append_address (out, a->name, addr);
+      g_string_assign (addr, a->mailbox);
+      if (*a->host != '\0')
+        {
+          g_string_append_c (addr, '@');
+          g_string_append (addr, a->host);
+        }
+      lb_mime_append_address (out, a->name, addr->str);
     }
+  g_string_free (addr, TRUE);
 
   if (out->len == 0)
     {
@@ -418,8 +425,18 @@ append_field (GString    *out,
   g_string_append_c (out, '\t');
   if (value == NULL)
     return;
-  for (const char *p = value; *p != '\0'; p++)
-    g_string_append_c (out, (*p == '\t' || *p == '\n' || *p == '\r') ? ' ' : *p);
+  while (*value != '\0')
+    {
+      gsize run = strcspn (value, "\t\n\r");
+
+      g_string_append_len (out, value, run);
+      value += run;
+      if (*value != '\0')
+        {
+          g_string_append_c (out, ' ');
+          value++;
+        }
+    }
 }
 
 static void
@@ -435,9 +452,9 @@ structure_walk (GString          *out,
     {
       for (guint i = 0; i < body->children->len; i++)
         {
-          g_autofree char *child = *section != '\0' ? g_strdup_printf ("%s.%u", section, i + 1)
-                                                    : g_strdup_printf ("%u", i + 1);
+          char child[16 + 66 * 11];   /* depth <= 64 numbers, their dots */
 
+          g_snprintf (child, sizeof child, *section != '\0' ? "%s.%u" : "%s%u", section, i + 1);
           structure_walk (out, g_ptr_array_index (body->children, i), child, depth + 1);
         }
       return;
@@ -449,7 +466,12 @@ structure_walk (GString          *out,
   g_string_append_c (out, '/');
   g_string_append (out, body->subtype != NULL ? body->subtype : "octet-stream");
   append_field (out, body->encoding);
-  g_string_append_printf (out, "\t%" G_GUINT64_FORMAT, body->size);
+  {
+    char size[24];
+
+    g_snprintf (size, sizeof size, "\t%" G_GUINT64_FORMAT, body->size);
+    g_string_append (out, size);
+  }
   append_field (out, body->disposition);
   append_field (out, filename_of (body));
   append_field (out, param_of (body->params, "charset"));

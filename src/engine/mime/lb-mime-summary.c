@@ -2380,7 +2380,12 @@ lb_mime_append_address (GString    *out,
                         const char *addr)
 {
   g_autofree char *decoded = lb_mime_decode_header_text (name);
-  g_autofree char *valid_addr = addr != NULL ? g_utf8_make_valid (addr, -1) : NULL;
+  g_autofree char *made_valid = NULL;
+  const char *valid_addr = addr;
+
+  /* nearly always valid already: no copy then */
+  if (addr != NULL && !g_utf8_validate (addr, -1, NULL))
+    valid_addr = made_valid = g_utf8_make_valid (addr, -1);
 
   if (decoded == NULL && (valid_addr == NULL || *valid_addr == '\0'))
     return;
@@ -2394,7 +2399,11 @@ lb_mime_append_address (GString    *out,
 
       g_string_append (out, quoted);
       if (valid_addr != NULL && *valid_addr != '\0')
-        g_string_append_printf (out, " <%s>", valid_addr);
+        {
+          g_string_append (out, " <");
+          g_string_append (out, valid_addr);
+          g_string_append_c (out, '>');
+        }
     }
   else
     {
