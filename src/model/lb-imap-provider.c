@@ -251,8 +251,16 @@ is_transient (const GError *error)
 {
   if (is_cancelled (error) || is_refusal (error))
     return FALSE;
-  if (error->domain == LB_IMAP_PROVIDER_ERROR || error->domain == G_TLS_ERROR ||
-      error->domain == LB_SECRETS_ERROR)
+  if (error->domain == LB_IMAP_PROVIDER_ERROR || error->domain == LB_SECRETS_ERROR)
+    return FALSE;
+  /* a handshake cut short is the network's: EOF, MISC, HANDSHAKE, and
+   * NOT_TLS too, which glib-networking reports when the peer closes before
+   * it answered (a proxy or a server restarting); the backoff keeps a
+   * port that really does not speak TLS cheap. A certificate to judge or
+   * no TLS here at all is for the user. */
+  if (g_error_matches (error, G_TLS_ERROR, G_TLS_ERROR_BAD_CERTIFICATE) ||
+      g_error_matches (error, G_TLS_ERROR, G_TLS_ERROR_CERTIFICATE_REQUIRED) ||
+      g_error_matches (error, G_TLS_ERROR, G_TLS_ERROR_UNAVAILABLE))
     return FALSE;
   if (g_error_matches (error, LB_IMAP_ERROR, LB_IMAP_ERROR_AUTHENTICATION) ||
       g_error_matches (error, LB_IMAP_ERROR, LB_IMAP_ERROR_NO_STARTTLS))

@@ -1773,6 +1773,45 @@ test_trash_without_trash (void)
   side_close (&side);
 }
 
+/* Implicit TLS: the server goes away and comes back, with no word from
+ * the network monitor; the handshakes that failed meanwhile are the
+ * network's, and the background connection comes back by itself. */
+static void
+test_tls_reconnect (void)
+{
+  g_autoptr(LbTestProxy) proxy = NULL;
+  g_autoptr(TestMonitor) monitor = g_object_new (TEST_TYPE_MONITOR, NULL);
+  g_autoptr(GError) error = NULL;
+  LbAccount *account;
+  Side side = { NULL, };
+  gint64 deadline;
+  guint before;
+
+  proxy = lb_test_proxy_new (lb_test_getenv ("LB_TEST_HOST"), lb_test_port ("LB_TEST_IMAPS_PORT"), &error);
+  g_assert_no_error (error);
+  account = make_account ("alice-tlsback", ALICE, lb_test_proxy_get_port (proxy), LB_NET_SECURITY_TLS);
+  side_open (&side, account, "alicepass", G_NETWORK_MONITOR (monitor));
+  g_assert_true (connect_provider (&side, &error));
+  g_assert_no_error (error);
+  lb_imap_provider_set_background (side.provider, TRUE);
+  spin (300);
+  g_assert_true (lb_imap_provider_get_connected (side.provider));
+
+  /* the handshakes tried meanwhile fail */
+  lb_test_proxy_set_down (proxy, TRUE);
+  spin (2500);
+  before = lb_test_proxy_get_n_connections (proxy);
+  lb_test_proxy_set_down (proxy, FALSE);
+
+  deadline = g_get_monotonic_time () + 30 * G_USEC_PER_SEC;
+  while ((lb_test_proxy_get_n_connections (proxy) == before ||
+          !lb_imap_provider_get_connected (side.provider)) && g_get_monotonic_time () < deadline)
+    spin (100);
+  g_assert_cmpuint (lb_test_proxy_get_n_connections (proxy), >, before);
+  g_assert_true (lb_imap_provider_get_connected (side.provider));
+  side_close (&side);
+}
+
 static void
 test_starttls_downgrade (void)
 {
@@ -2319,6 +2358,7 @@ main (int   argc,
   g_test_add_func ("/imap-sync/undo-move", test_undo_move);
   g_test_add_func ("/imap-sync/draft-same-message-id", test_draft_same_message_id);
   g_test_add_func ("/imap-sync/trash-without-trash", test_trash_without_trash);
+  g_test_add_func ("/imap-sync/tls-reconnect", test_tls_reconnect);
   g_test_add_func ("/imap-sync/starttls-downgrade", test_starttls_downgrade);
   g_test_add_func ("/imap-sync/wrong-password", test_wrong_password);
   g_test_add_func ("/imap-sync/plaintext-refused", test_plaintext_refused);
