@@ -38,6 +38,7 @@
 #define FETCH_CHUNK        2000  /* UIDs per UID FETCH of headers */
 #define FETCHES_IN_FLIGHT  3
 #define STORE_BATCH        5000  /* summaries per store transaction */
+#define STORE_BATCH_IDLE   500   /* ... or this many, when the store waits */
 #define WRITES_IN_FLIGHT   2
 #define BODY_CHUNK         25    /* messages per UID FETCH of bodies */
 #define BODY_CHUNK_BYTES   (8 * 1024 * 1024)
@@ -1143,6 +1144,15 @@ flush_batch (GTask *task)
                                 NULL, write_cb, g_object_ref (task));
 }
 
+/* A full batch while the store can take one; a smaller one while it has
+ * nothing to do, so that it starts early and never waits long. */
+static gboolean
+batch_ready (SyncData *sd)
+{
+  return ((sd->batch->len >= STORE_BATCH && sd->writes < WRITES_IN_FLIGHT) ||
+          (sd->batch->len >= STORE_BATCH_IDLE && sd->writes == 0));
+}
+
 static gboolean
 fetch_untagged (LbImapClient   *client,
                 LbImapResponse *response,
@@ -1163,7 +1173,7 @@ fetch_untagged (LbImapClient   *client,
     sd->modseq_seen = fetch->modseq;
   g_array_append_val (sd->delivered, fetch->uid);
   g_ptr_array_add (sd->batch, lb_imap_summary_from_fetch (fetch));
-  if (sd->batch->len >= STORE_BATCH && sd->writes < WRITES_IN_FLIGHT)
+  if (batch_ready (sd))
     flush_batch (task);
 
   return TRUE;
@@ -1211,7 +1221,7 @@ pump (GTask *task)
   if (sd->error == NULL)
     g_cancellable_set_error_if_cancelled (cancellable, &sd->error);
 
-  if (sd->batch->len >= STORE_BATCH && sd->writes < WRITES_IN_FLIGHT)
+  if (batch_ready (sd))
     flush_batch (task);
 
   while (sd->error == NULL && sd->fetches < FETCHES_IN_FLIGHT &&
