@@ -100,9 +100,14 @@ fail (Parser     *P,
       const char *what)
 {
   if (P->error == NULL)
-    g_set_error (&P->error, LB_IMAP_PARSE_ERROR, LB_IMAP_PARSE_ERROR_SYNTAX,
-                 _("The server sent a response that cannot be read: expected %s at byte %" G_GSIZE_FORMAT),
-                 _(what), (gsize) (P->p - P->base));
+    {
+      /* (a number printed first: a format macro inside _() cannot be translated) */
+      g_autofree char *offset = g_strdup_printf ("%" G_GSIZE_FORMAT, (gsize) (P->p - P->base));
+
+      g_set_error (&P->error, LB_IMAP_PARSE_ERROR, LB_IMAP_PARSE_ERROR_SYNTAX,
+                   _("The server sent a response that cannot be read: expected %s at byte %s"),
+                   _(what), offset);
+    }
   return FALSE;
 }
 
@@ -2760,9 +2765,10 @@ lb_imap_framer_next (LbImapFramer  *framer,
             {
               if (overflow || n > framer->max_literal)
                 {
+                  g_autofree char *limit = g_format_size (framer->max_literal);
+
                   g_set_error (error, LB_IMAP_PARSE_ERROR, LB_IMAP_PARSE_ERROR_TOO_LARGE,
-                               _("The server announced a literal of more than %" G_GUINT64_FORMAT " bytes"),
-                               framer->max_literal);
+                               _("The server announced a piece of data larger than %s"), limit);
                   return FALSE;
                 }
               /* eol < max_frame, see above */
@@ -2783,16 +2789,22 @@ lb_imap_framer_next (LbImapFramer  *framer,
     }
 
 line_too_long:
-  g_set_error (error, LB_IMAP_PARSE_ERROR, LB_IMAP_PARSE_ERROR_TOO_LARGE,
-               _("The server sent a line longer than %" G_GSIZE_FORMAT " bytes"),
-               framer->max_line);
-  return FALSE;
+  {
+    g_autofree char *limit = g_format_size (framer->max_line);
+
+    g_set_error (error, LB_IMAP_PARSE_ERROR, LB_IMAP_PARSE_ERROR_TOO_LARGE,
+                 _("The server sent a line longer than %s"), limit);
+    return FALSE;
+  }
 
 frame_too_large:
-  g_set_error (error, LB_IMAP_PARSE_ERROR, LB_IMAP_PARSE_ERROR_TOO_LARGE,
-               _("The server sent a response larger than %" G_GUINT64_FORMAT " bytes"),
-               framer->max_frame);
-  return FALSE;
+  {
+    g_autofree char *limit = g_format_size (framer->max_frame);
+
+    g_set_error (error, LB_IMAP_PARSE_ERROR, LB_IMAP_PARSE_ERROR_TOO_LARGE,
+                 _("The server sent a response larger than %s"), limit);
+    return FALSE;
+  }
 }
 
 /* Modified UTF-7 (RFC 3501 5.1.3) */
