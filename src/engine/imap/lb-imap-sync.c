@@ -1733,6 +1733,9 @@ typedef struct
   guint       fetches;
   guint       writes;
   gsize       queued_bytes;  /* fetched, waiting for the writer */
+  GArray     *pending_keys;  /* fetched, not yet handed to the writer */
+  GPtrArray  *pending_raws;
+  gsize       pending_bytes;
   guint       done;
   gboolean    returned;
   GError     *error;
@@ -1745,6 +1748,8 @@ bodies_data_free (gpointer data)
 
   g_clear_pointer (&bd->keys, g_hash_table_unref);
   g_clear_pointer (&bd->uids, g_array_unref);
+  g_clear_pointer (&bd->pending_keys, g_array_unref);
+  g_clear_pointer (&bd->pending_raws, g_ptr_array_unref);
   g_clear_error (&bd->error);
   g_free (bd);
 }
@@ -1755,6 +1760,7 @@ typedef struct
 {
   GTask *task;
   gsize  bytes;
+  guint  count;
 } CacheWrite;
 
 static void
@@ -1769,8 +1775,7 @@ body_cached_cb (GObject      *object,
 
   bd->writes--;
   bd->queued_bytes -= write->bytes;
-  g_free (write);
-  if (!lb_store_cache_body_finish (LB_STORE (object), result, &error))
+  if (!lb_store_cache_bodies_finish (LB_STORE (object), result, &error))
     {
       if (bd->error == NULL)
         bd->error = error;
@@ -1779,11 +1784,39 @@ body_cached_cb (GObject      *object,
     }
   else
     {
-      bd->done++;
+      bd->done += write->count;
     }
+  g_free (write);
 
   bodies_pump (task);
   g_object_unref (task);
+}
+
+/* hands what was fetched to the store's writer, one transaction */
+static void
+flush_bodies (GTask *task)
+{
+  LbImapSync *self = g_task_get_source_object (task);
+  BodiesData *bd = g_task_get_task_data (task);
+  CacheWrite *write;
+
+  if (bd->pending_keys->len == 0)
+    return;
+
+  write = g_new0 (CacheWrite, 1);
+  write->task = g_object_ref (task);
+  write->bytes = bd->pending_bytes;
+  write->count = bd->pending_keys->len;
+  bd->writes++;
+  bd->queued_bytes += bd->pending_bytes;
+  /* not cancellable: what arrived is worth keeping */
+  lb_store_cache_bodies_async (self->store, bd->pending_keys, bd->pending_raws, NULL,
+                               body_cached_cb, write);
+  g_array_unref (bd->pending_keys);
+  g_ptr_array_unref (bd->pending_raws);
+  bd->pending_keys = g_array_new (FALSE, FALSE, sizeof (gint64));
+  bd->pending_raws = g_ptr_array_new_with_free_func ((GDestroyNotify) g_bytes_unref);
+  bd->pending_bytes = 0;
 }
 
 static gboolean
@@ -1792,7 +1825,6 @@ body_untagged (LbImapClient   *client,
                gpointer        user_data)
 {
   GTask *task = user_data;
-  LbImapSync *self = g_task_get_source_object (task);
   BodiesData *bd = g_task_get_task_data (task);
   const LbImapFetch *fetch = response->fetch;
   gpointer key;
@@ -1806,20 +1838,15 @@ body_untagged (LbImapClient   *client,
   for (guint i = 0; i < fetch->sections->len; i++)
     {
       const LbImapSection *section = g_ptr_array_index (fetch->sections, i);
-      CacheWrite *write;
-      gint64 message_key;
 
       if (section->data == NULL || section->section[0] != '\0' || section->origin >= 0)
         continue;
 
-      write = g_new0 (CacheWrite, 1);
-      message_key = *(gint64 *) key;
-      write->task = g_object_ref (task);
-      write->bytes = g_bytes_get_size (section->data);
-      bd->writes++;
-      bd->queued_bytes += write->bytes;
-      lb_store_cache_body_async (self->store, message_key, section->data, NULL,
-                                 body_cached_cb, write);
+      g_array_append_val (bd->pending_keys, *(gint64 *) key);
+      g_ptr_array_add (bd->pending_raws, g_bytes_ref (section->data));
+      bd->pending_bytes += g_bytes_get_size (section->data);
+      if (bd->pending_keys->len >= BODY_CHUNK || bd->pending_bytes >= BODY_CHUNK_BYTES)
+        flush_bodies (task);
       break;
     }
 
@@ -1843,6 +1870,7 @@ bodies_fetch_cb (GObject      *object,
       else
         g_error_free (error);
     }
+  flush_bodies (task);
 
   bodies_pump (task);
   g_object_unref (task);
@@ -1975,6 +2003,8 @@ lb_imap_sync_fetch_bodies_async (LbImapSync          *self,
   bd->folder_id = folder_id;
   bd->keys = g_hash_table_new_full (NULL, NULL, NULL, g_free);
   bd->uids = g_array_new (FALSE, FALSE, sizeof (BodyItem));
+  bd->pending_keys = g_array_new (FALSE, FALSE, sizeof (gint64));
+  bd->pending_raws = g_ptr_array_new_with_free_func ((GDestroyNotify) g_bytes_unref);
   for (guint i = 0; i < summaries->len; i++)
     {
       const LbMessageSummary *s = g_ptr_array_index (summaries, i);

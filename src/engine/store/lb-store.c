@@ -8,7 +8,9 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <glib/gi18n-lib.h>
 #include <glib/gstdio.h>
@@ -1707,6 +1709,9 @@ lb_store_set_folder_state_finish (LbStore       *self,
 
 static gboolean remove_file_recursive (const char *path);
 static char *body_cache_path (LbStore *self, gint64 key);
+static gboolean write_cache_file (const char  *path,
+                                  GBytes      *raw,
+                                  GError     **error);
 
 /* Deletes a folder's row and with it its messages (ON DELETE CASCADE;
  * triggers clean the full-text index), in the open transaction. What is
@@ -3993,8 +3998,6 @@ cache_body_job (LbStore  *self,
   BodyData *data = task_data;
   GError *error = NULL;
   g_autofree char *path = body_cache_path (self, data->key);
-  gsize length;
-  const char *bytes = g_bytes_get_data (data->raw, &length);
   sqlite3_stmt *stmt;
   Row row;
   Changes changes;
@@ -4008,7 +4011,7 @@ cache_body_job (LbStore  *self,
     }
 
   /* a cache: the server has the message, so no fsync, only atomicity */
-  if (!g_file_set_contents_full (path, bytes, length, G_FILE_SET_CONTENTS_CONSISTENT, 0600, &error))
+  if (!write_cache_file (path, data->raw, &error))
     goto fail;
 
   stmt = prepare (self->wdb, self->wstmts, "UPDATE messages SET location = ?2 WHERE id = ?1", &error);
@@ -4073,6 +4076,184 @@ lb_store_cache_body_finish (LbStore       *self,
 {
   g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
   g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == lb_store_cache_body_async, FALSE);
+
+  return g_task_propagate_boolean (G_TASK (result), error);
+}
+
+/* Writes a body cache file: to a temporary name, then renamed over, so a
+ * reader sees the old file or the whole new one. No fsync: the server
+ * has the message, and a file a power failure cut short (empty, the usual
+ * way of ext4 and others) counts as not downloaded when read. */
+static gboolean
+write_cache_file (const char  *path,
+                  GBytes      *raw,
+                  GError     **error)
+{
+  g_autofree char *tmp = g_strconcat (path, ".tmp", NULL);
+  gsize length;
+  const guint8 *bytes = g_bytes_get_data (raw, &length);
+  int fd;
+
+  fd = g_open (tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd < 0)
+    goto fail;
+  while (length > 0)
+    {
+      gssize n = write (fd, bytes, length);
+
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n <= 0)
+        {
+          int saved = errno;
+
+          close (fd);
+          errno = saved;
+          goto fail;
+        }
+      bytes += n;
+      length -= n;
+    }
+  if (close (fd) != 0 || g_rename (tmp, path) != 0)
+    goto fail;
+  return TRUE;
+
+fail:
+  {
+    int saved = errno;
+
+    g_unlink (tmp);
+    g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved),
+                 _("Could not keep a downloaded message in “%s”: %s"), path, g_strerror (saved));
+    return FALSE;
+  }
+}
+
+typedef struct
+{
+  GArray    *keys;    /* gint64 */
+  GPtrArray *raws;    /* GBytes */
+} BodiesData;
+
+static void
+bodies_data_free (BodiesData *data)
+{
+  g_clear_pointer (&data->keys, g_array_unref);
+  g_clear_pointer (&data->raws, g_ptr_array_unref);
+  g_free (data);
+}
+
+static void
+cache_bodies_job (LbStore  *self,
+                  GTask    *task,
+                  gpointer  task_data)
+{
+  BodiesData *data = task_data;
+  GError *error = NULL;
+  Changes changes;
+
+  changes_init (&changes);
+  if (!begin (self, LB_STORE_WRITE_NONE, &error))
+    goto fail;
+
+  for (guint i = 0; i < data->keys->len; i++)
+    {
+      gint64 key = g_array_index (data->keys, gint64, i);
+      g_autofree char *path = body_cache_path (self, key);
+      sqlite3_stmt *stmt;
+      Row row;
+
+      /* deleted meanwhile: nothing to keep */
+      if (!read_row (self, key, &row, &error))
+        {
+          if (error != NULL)
+            goto rollback;
+          continue;
+        }
+      if (row.local || !write_cache_file (path, data->raws->pdata[i], &error))
+        {
+          gboolean local = row.local;
+
+          row_clear (&row);
+          if (local)
+            continue;
+          goto rollback;
+        }
+
+      stmt = prepare (self->wdb, self->wstmts, "UPDATE messages SET location = ?2 WHERE id = ?1", &error);
+      if (stmt == NULL)
+        {
+          row_clear (&row);
+          goto rollback;
+        }
+      sqlite3_bind_int64 (stmt, 1, key);
+      bind_text (stmt, 2, "cache");
+      if (!step_done (self->wdb, stmt, &error))
+        {
+          row_clear (&row);
+          goto rollback;
+        }
+      changes_add (&changes, LB_STORE_CHANGE_UPDATED, row.folder_id, row.key, row.date);
+      row_clear (&row);
+    }
+
+  if (!commit (self, &error))
+    goto rollback;
+  changes_emit (self, &changes);
+  changes_clear (&changes);
+  g_task_return_boolean (task, TRUE);
+  return;
+
+rollback:
+  rollback (self);
+fail:
+  changes_clear (&changes);
+  g_task_return_error (task, error);
+}
+
+/**
+ * lb_store_cache_bodies_async:
+ * @self: the store
+ * @keys: (element-type gint64): messages of server folders
+ * @raws: (element-type GBytes): their whole raw messages, as fetched
+ * @cancellable: (nullable): a #GCancellable
+ * @callback: called when done
+ * @user_data: data for @callback
+ *
+ * lb_store_cache_body_async() for many messages in one transaction: what
+ * a download for offline reading uses. Messages deleted meanwhile are
+ * skipped.
+ */
+void
+lb_store_cache_bodies_async (LbStore             *self,
+                             GArray              *keys,
+                             GPtrArray           *raws,
+                             GCancellable        *cancellable,
+                             GAsyncReadyCallback  callback,
+                             gpointer             user_data)
+{
+  BodiesData *data;
+
+  g_return_if_fail (LB_IS_STORE (self));
+  g_return_if_fail (keys != NULL && raws != NULL && keys->len == raws->len);
+
+  data = g_new0 (BodiesData, 1);
+  data->keys = g_array_ref (keys);
+  data->raws = g_ptr_array_ref (raws);
+
+  push_job (self->writer,
+            new_task (self, lb_store_cache_bodies_async, data, (GDestroyNotify) bodies_data_free,
+                      cancellable, callback, user_data),
+            cache_bodies_job);
+}
+
+gboolean
+lb_store_cache_bodies_finish (LbStore       *self,
+                              GAsyncResult  *result,
+                              GError       **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == lb_store_cache_bodies_async, FALSE);
 
   return g_task_propagate_boolean (G_TASK (result), error);
 }
@@ -4172,7 +4353,9 @@ read_message_job (LbStore  *self,
       g_autofree char *path = body_cache_path (self, key);
       g_autoptr(GMappedFile) file = g_mapped_file_new (path, FALSE, &error);
 
-      if (file != NULL)
+      /* an empty file is one a power failure cut short (see
+       * write_cache_file()): not downloaded */
+      if (file != NULL && g_mapped_file_get_length (file) > 0)
         bytes = g_mapped_file_get_bytes (file);
       else
         {

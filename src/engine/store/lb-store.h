@@ -599,6 +599,15 @@ gboolean      lb_store_finish_op_finish       (LbStore             *self,
                                                GAsyncResult        *result,
                                                GError             **error);
 
+void          lb_store_cache_bodies_async     (LbStore             *self,
+                                               GArray              *keys,
+                                               GPtrArray           *raws,
+                                               GCancellable        *cancellable,
+                                               GAsyncReadyCallback  callback,
+                                               gpointer             user_data);
+gboolean      lb_store_cache_bodies_finish    (LbStore             *self,
+                                               GAsyncResult        *result,
+                                               GError             **error);
 void          lb_store_index_pending_async    (LbStore             *self,
                                                GCancellable        *cancellable,
                                                GAsyncReadyCallback  callback,
