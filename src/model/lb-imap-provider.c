@@ -65,6 +65,8 @@
  * Local folders (the Outbox) are the internal LbLocalProvider's. */
 
 #define MAX_BACKOFF_SECONDS       300
+#define HEALTHY_SECONDS           60
+#define NETWORK_DEBOUNCE_MS       1000
 #define SYNC_DEBOUNCE_MS          100
 #define MAX_OP_ATTEMPTS           3
 #define OP_GROUP_MAX              500
@@ -127,6 +129,8 @@ struct _Conn
   gboolean        checking;     /* a NOOP sees whether it still works */
   guint           backoff;
   guint           retry_id;
+  guint           healthy_id;   /* resets the backoff if the session lasts */
+  gboolean        stalled;      /* failed for good: waits for the user */
   /* IDLE connections */
   gint64          watch_id;
   char           *watch_path;
@@ -144,6 +148,8 @@ struct _LbImapProvider
   LbConnector     *connector;
   GNetworkMonitor *monitor;
   gulong           network_changed_id;
+  guint            network_id;     /* network-changed, debounced */
+  gboolean         network_down;   /* what it said last */
   LbLocalProvider *local;
 
   Conn            *cmd;
@@ -465,6 +471,7 @@ conn_drop (Conn *conn)
 
   g_clear_signal_handler (&conn->closed_id, client);
   g_clear_signal_handler (&conn->untagged_id, client);
+  g_clear_handle_id (&conn->healthy_id, g_source_remove);
   g_clear_object (&conn->sync);
   conn->idling = FALSE;
   if (lb_imap_client_get_state (client) != LB_IMAP_STATE_LOGOUT)
@@ -687,6 +694,8 @@ connect_fail (ConnectOp *op,
   conn_fail_jobs (conn, error);
   if (is_transient (error))
     conn_schedule_retry (conn);
+  else if (!is_cancelled (error))
+    conn->stalled = TRUE;
   g_error_free (error);
 }
 
@@ -712,6 +721,18 @@ connect_stopped (ConnectOp *op)
   return FALSE;
 }
 
+/* The session lasted: the next drop is retried at once again. */
+static gboolean
+healthy_cb (gpointer user_data)
+{
+  Conn *conn = user_data;
+
+  conn->healthy_id = 0;
+  if (conn->client != NULL)
+    conn->backoff = 1;
+  return G_SOURCE_REMOVE;
+}
+
 static void
 connect_succeeded (ConnectOp *op)
 {
@@ -720,7 +741,12 @@ connect_succeeded (ConnectOp *op)
 
   op->done = TRUE;
   conn->connecting = FALSE;
-  conn->backoff = 1;
+  conn->stalled = FALSE;
+  /* not at once: a link that drops each session right after the login
+   * would be retried every second for ever */
+  g_clear_handle_id (&conn->healthy_id, g_source_remove);
+  conn->healthy_id = g_timeout_add_seconds_full (G_PRIORITY_DEFAULT, HEALTHY_SECONDS, healthy_cb,
+                                                 conn_ref (conn), (GDestroyNotify) conn_unref);
   g_clear_handle_id (&conn->retry_id, g_source_remove);
   conn->client = g_steal_pointer (&op->client);
   conn->last_used = g_get_monotonic_time ();
@@ -1723,6 +1749,33 @@ update_background (LbImapProvider *self)
     conn_connect (self->cmd);
 }
 
+/* The network settled (no change for a second): what is down connects
+ * now, with a fresh backoff if the network was gone, else with the one it
+ * had (a monitor that reports a change every few seconds must not make a
+ * storm of a server that drops us). */
+static gboolean
+network_settled_cb (gpointer user_data)
+{
+  LbImapProvider *self = user_data;
+  Conn *conns[] = { self->cmd, self->idle_inbox, self->idle_watch };
+  gboolean was_down = self->network_down;
+
+  self->network_id = 0;
+  self->network_down = FALSE;
+  for (guint i = 0; i < G_N_ELEMENTS (conns); i++)
+    {
+      Conn *conn = conns[i];
+
+      if (!conn_is_wanted (conn) || conn->client != NULL || conn->connecting || conn->stalled)
+        continue;
+      g_clear_handle_id (&conn->retry_id, g_source_remove);
+      if (was_down)
+        conn->backoff = 1;
+      conn_connect (conn);
+    }
+  return G_SOURCE_REMOVE;
+}
+
 static void
 network_changed_cb (GNetworkMonitor *monitor,
                     gboolean         available,
@@ -1734,17 +1787,16 @@ network_changed_cb (GNetworkMonitor *monitor,
   available = available || network_available (self);
   g_debug ("The network is %s", available ? "available" : "gone");
 
-  for (guint i = 0; i < G_N_ELEMENTS (conns); i++)
+  g_clear_handle_id (&self->network_id, g_source_remove);
+  if (!available)
     {
-      Conn *conn = conns[i];
-
-      g_clear_handle_id (&conn->retry_id, g_source_remove);
-      if (!available || !conn_is_wanted (conn) || conn->client != NULL || conn->connecting)
-        continue;
-      /* back: at once, with a fresh backoff */
-      conn->backoff = 1;
-      conn_connect (conn);
+      /* no retries until it is back */
+      self->network_down = TRUE;
+      for (guint i = 0; i < G_N_ELEMENTS (conns); i++)
+        g_clear_handle_id (&conns[i]->retry_id, g_source_remove);
+      return;
     }
+  self->network_id = g_timeout_add (NETWORK_DEBOUNCE_MS, network_settled_cb, self);
 }
 
 /* ------------------------------------------------------------------ the offline queue */
@@ -2784,7 +2836,10 @@ kick_replay (LbImapProvider *self)
     return;
 
   /* offline in the background: the reconnection replays it; a change
-   * made meanwhile does not hurry it past its backoff */
+   * made meanwhile does not hurry it past its backoff, nor retries a
+   * login that failed for good (a wrong password: the user's turn) */
+  if (!conn_is_ready (self->cmd) && self->cmd->stalled)
+    return;
   if (self->background && !conn_is_ready (self->cmd) &&
       (self->cmd->connecting || self->cmd->retry_id != 0 || !network_available (self)))
     return;
@@ -5459,6 +5514,7 @@ imap_connect_async (LbProvider          *provider,
     }
   /* an explicit connect tries now, whatever the backoff says */
   self->cmd->backoff = 1;
+  self->cmd->stalled = FALSE;
   enqueue (self, self->cmd, job_new (task, JOB_CONNECT, connect_job_run));
 }
 
@@ -5913,6 +5969,7 @@ lb_imap_provider_close (LbImapProvider *self)
   self->online = FALSE;
   g_clear_handle_id (&self->debounce_id, g_source_remove);
   g_clear_handle_id (&self->poll_id, g_source_remove);
+  g_clear_handle_id (&self->network_id, g_source_remove);
   g_hash_table_remove_all (self->pending_syncs);
 
   error = g_error_new_literal (G_IO_ERROR, G_IO_ERROR_CLOSED, _("The account was closed"));

@@ -1812,6 +1812,43 @@ test_tls_reconnect (void)
   side_close (&side);
 }
 
+/* A link that drops every session right after the login: the backoff
+ * is not reset by a login alone, so reconnections thin out instead of
+ * coming every second. */
+static void
+test_reconnect_storm (void)
+{
+  g_autoptr(LbTestProxy) proxy = NULL;
+  g_autoptr(TestMonitor) monitor = g_object_new (TEST_TYPE_MONITOR, NULL);
+  g_autoptr(GError) error = NULL;
+  LbAccount *account;
+  Side side = { NULL, };
+  guint64 bytes;
+  guint before, made;
+
+  proxy = lb_test_proxy_new (lb_test_getenv ("LB_TEST_HOST"), imap_port (), &error);
+  g_assert_no_error (error);
+  account = make_account ("alice-storm", ALICE, lb_test_proxy_get_port (proxy), LB_NET_SECURITY_NONE);
+  lb_account_set_allow_plaintext_password (account, TRUE);
+  side_open (&side, account, "alicepass", G_NETWORK_MONITOR (monitor));
+  lb_imap_provider_set_compress (side.provider, FALSE);
+  g_assert_true (connect_provider (&side, &error));
+  g_assert_no_error (error);
+  bytes = lb_test_proxy_get_bytes_to_client (proxy);
+  g_ptr_array_unref (list_folders (&side));
+  lb_test_proxy_set_cut_after (proxy, bytes + 30);
+  before = lb_test_proxy_get_n_connections (proxy);
+  lb_imap_provider_set_background (side.provider, TRUE);
+  spin (10000);
+  made = lb_test_proxy_get_n_connections (proxy) - before;
+  g_test_message ("connections in 10 s: %u", made);
+  /* retried after 1, 2, 4 s: some 4; every second would be 10 */
+  g_assert_cmpuint (made, >, 0);
+  g_assert_cmpuint (made, <=, 6);
+  lb_test_proxy_set_cut_after (proxy, 0);
+  side_close (&side);
+}
+
 static void
 test_starttls_downgrade (void)
 {
@@ -1862,6 +1899,44 @@ test_wrong_password (void)
   g_assert_nonnull (strstr (error->message, "log in"));
   g_assert_nonnull (strstr (error->message, ALICE));
   side_close (&side);
+
+  /* changes made after that wait for the user: they do not try the
+   * password again each */
+  g_clear_error (&error);
+  {
+    g_autoptr(LbTestProxy) proxy = lb_test_proxy_new (lb_test_getenv ("LB_TEST_HOST"),
+                                                      lb_test_port ("LB_TEST_IMAPS_PORT"), &error);
+    g_autoptr(GAsyncResult) result = NULL;
+    g_autoptr(LbFolderInfo) drafts = NULL;
+    gint64 now = g_get_real_time () / G_USEC_PER_SEC;
+    guint before;
+
+    g_assert_no_error (error);
+    side_open (&side, make_account ("alice-wrong2", ALICE, lb_test_proxy_get_port (proxy), LB_NET_SECURITY_TLS),
+               "not-her-password", NULL);
+    lb_store_ensure_folder_async (side.store, "Drafts", "/", LB_FOLDER_ROLE_DRAFTS, FALSE, NULL,
+                                  lb_test_store_result, &result);
+    lb_test_wait (&result);
+    drafts = lb_store_ensure_folder_finish (side.store, result, &error);
+    g_assert_no_error (error);
+    g_clear_object (&result);
+    lb_imap_provider_set_background (side.provider, TRUE);
+    error = connect_error (&side);
+    g_clear_error (&error);
+    before = lb_test_proxy_get_n_connections (proxy);
+    for (guint i = 0; i < 3; i++)
+      {
+        g_autofree char *mid = unique_id ("waiting");
+        g_autofree char *text = make_message (mid, "Waiting", NULL, now, NULL);
+
+        save_draft (&side, drafts->id, text, 0);
+        spin (100);
+      }
+    spin (300);
+    g_assert_cmpuint (lb_test_proxy_get_n_connections (proxy), ==, before);
+    g_assert_cmpuint (queue_length (side.store), ==, 3);
+    side_close (&side);
+  }
 
   /* no password saved at all */
   g_clear_error (&error);
@@ -2359,6 +2434,7 @@ main (int   argc,
   g_test_add_func ("/imap-sync/draft-same-message-id", test_draft_same_message_id);
   g_test_add_func ("/imap-sync/trash-without-trash", test_trash_without_trash);
   g_test_add_func ("/imap-sync/tls-reconnect", test_tls_reconnect);
+  g_test_add_func ("/imap-sync/reconnect-storm", test_reconnect_storm);
   g_test_add_func ("/imap-sync/starttls-downgrade", test_starttls_downgrade);
   g_test_add_func ("/imap-sync/wrong-password", test_wrong_password);
   g_test_add_func ("/imap-sync/plaintext-refused", test_plaintext_refused);
