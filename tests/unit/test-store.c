@@ -2490,6 +2490,10 @@ test_store_prune_folders (Fixture       *fixture,
   g_autoptr(LbFolderInfo) gone_too = ensure_folder (fixture->store, "Gone/Child", LB_FOLDER_ROLE_NONE, FALSE);
   g_autoptr(LbFolderInfo) doomed = ensure_folder (fixture->store, "Doomed", LB_FOLDER_ROLE_NONE, FALSE);
   g_autoptr(LbFolderInfo) local = ensure_folder (fixture->store, "Local", LB_FOLDER_ROLE_NONE, TRUE);
+  g_autoptr(LbFolderInfo) pending = ensure_folder (fixture->store, "Pending", LB_FOLDER_ROLE_NONE, FALSE);
+  g_autoptr(LbFolderInfo) target = ensure_folder (fixture->store, "Target", LB_FOLDER_ROLE_NONE, FALSE);
+  g_autoptr(GPtrArray) queued = summaries_new ();
+  g_autoptr(GPtrArray) queued_rows = NULL;
   g_autoptr(GPtrArray) summaries = summaries_new ();
   g_autoptr(GPtrArray) doomed_rows = summaries_new ();
   g_autoptr(GPtrArray) added = NULL;
@@ -2506,6 +2510,28 @@ test_store_prune_folders (Fixture       *fixture,
   key = summary_at (added, 0)->key;
   cache_body (fixture->store, key, "Subject: x\r\n\r\nx\r\n");
   g_assert_true (body_file_exists (fixture->dir, key));
+
+  /* two more gone from the server, but named by queued changes: a flag
+   * change there, a move from INBOX to there */
+  g_ptr_array_add (queued, make_summary (2, 1600000000, "flagged offline", NULL, NULL));
+  g_ptr_array_add (queued, make_summary (3, 1600000000, "moved offline", NULL, NULL));
+  queued_rows = add_summaries (fixture->store, pending->id, queued, LB_STORE_WRITE_NONE);
+  set_flags (fixture->store, summary_at (queued_rows, 0)->key, LB_MESSAGE_SEEN, 0, LB_STORE_WRITE_QUEUE);
+  {
+    g_autoptr(GPtrArray) in_inbox = summaries_new ();
+    g_autoptr(GPtrArray) inbox_rows = NULL;
+    g_autoptr(GArray) keys = g_array_new (FALSE, FALSE, sizeof (gint64));
+
+    g_ptr_array_add (in_inbox, make_summary (4, 1600000000, "to a target", NULL, NULL));
+    inbox_rows = add_summaries (fixture->store, inbox->id, in_inbox, LB_STORE_WRITE_NONE);
+    g_array_append_val (keys, summary_at (inbox_rows, 0)->key);
+    lb_store_move_messages_async (fixture->store, keys, target->id, LB_STORE_WRITE_QUEUE, NULL,
+                                  lb_test_store_result, &result);
+    lb_test_wait (&result);
+    g_assert_true (lb_store_move_messages_finish (fixture->store, result, &error));
+    g_assert_no_error (error);
+    g_clear_object (&result);
+  }
 
   /* the server's list has INBOX and Doomed */
   recorder = sync_recorder_new (fixture->store);
@@ -2529,10 +2555,18 @@ test_store_prune_folders (Fixture       *fixture,
   folders = lb_store_list_folders_finish (fixture->store, result, &error);
   g_assert_no_error (error);
   g_clear_object (&result);
-  /* local folders are not the server's to delete */
-  g_assert_cmpuint (folders->len, ==, 3);
+  /* local folders are not the server's to delete, nor those the queue
+   * names */
+  g_assert_cmpuint (folders->len, ==, 5);
   g_assert_true (folder_in (folders, inbox->id, "INBOX", "INBOX"));
   g_assert_true (folder_in (folders, local->id, "Local", "Local"));
+  g_assert_true (folder_in (folders, pending->id, "Pending", "Pending"));
+  g_assert_true (folder_in (folders, target->id, "Target", "Target"));
+  {
+    g_autoptr(LbMessageSummary) row = get_message (fixture->store, summary_at (queued_rows, 1)->key);
+
+    g_assert_cmpint (row->folder_id, ==, pending->id);
+  }
 
   /* deleting a server folder takes its cached bodies along too */
   g_ptr_array_add (doomed_rows, make_summary (1, 1600000000, "doomed", NULL, NULL));

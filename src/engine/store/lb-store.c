@@ -2066,14 +2066,24 @@ prune_folders_job (LbStore  *self,
   if (!begin (self, LB_STORE_WRITE_NONE, &error))
     goto fail;
 
-  stmt = prepare (self->wdb, self->wstmts, "SELECT id, path FROM folders WHERE NOT local", &error);
+  /* a folder the queue still names stays: an upload waiting there may
+   * hold the only copy of a message; the queue's replay settles it */
+  stmt = prepare (self->wdb, self->wstmts,
+                  "SELECT id, path, EXISTS (SELECT 1 FROM pending_ops"
+                  "  WHERE folder_path = folders.path OR target_path = folders.path)"
+                  " FROM folders WHERE NOT local", &error);
   if (stmt == NULL)
     goto fail;
   while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
     {
       gint64 id = sqlite3_column_int64 (stmt, 0);
 
-      if (!g_hash_table_contains (keep, sqlite3_column_text (stmt, 1)))
+      if (g_hash_table_contains (keep, sqlite3_column_text (stmt, 1)))
+        continue;
+      if (sqlite3_column_int (stmt, 2))
+        g_info ("Keeping the folder “%s”, gone from the server: changes to it wait in the queue",
+                   (const char *) sqlite3_column_text (stmt, 1));
+      else
         g_array_append_val (gone, id);
     }
   sqlite3_reset (stmt);
@@ -2116,6 +2126,8 @@ fail:
  * Deletes the server folders (not the local ones) whose path is not in
  * @keep_paths, deleted on the server by another client: their messages
  * and cached bodies go with them. Emits #LbStore::folder-removed for each.
+ * A folder an operation of the offline queue names (as its folder or its
+ * target) is kept until the queue no longer does.
  */
 void
 lb_store_prune_folders_async (LbStore             *self,
