@@ -763,7 +763,8 @@ connect_succeeded (ConnectOp *op)
   if (!self->online && !g_queue_is_empty (&conn->jobs))
     {
       self->online = TRUE;
-      update_background (self);
+      if (conn->kind != CONN_COMMAND)
+        update_background (self);
     }
 
   if (conn->kind == CONN_COMMAND)
@@ -772,11 +773,15 @@ connect_succeeded (ConnectOp *op)
       gpointer key;
 
       notify_connected (self);
-      /* what waited for a connection: the queue, interrupted syncs */
+      /* what waited for a connection: the queue first (a folder list
+       * must not prune what it still uploads to), interrupted syncs */
       kick_replay (self);
       g_hash_table_iter_init (&iter, self->dirty);
       while (g_hash_table_iter_next (&iter, &key, NULL))
         schedule_sync (self, *(gint64 *) key);
+      /* at each login: a folder list that failed before is tried again,
+       * and IDLE starts once it tells which folder INBOX is */
+      update_background (self);
     }
   else if (conn->kind == CONN_IDLE)
     {

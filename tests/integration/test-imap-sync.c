@@ -1849,6 +1849,39 @@ test_reconnect_storm (void)
   side_close (&side);
 }
 
+/* Online in the background while the server cannot be reached: the first
+ * folder list fails; when a reconnection logs in, the list is tried again
+ * and the IDLE connections start. */
+static void
+test_idle_after_failed_list (void)
+{
+  g_autoptr(LbTestProxy) proxy = NULL;
+  g_autoptr(TestMonitor) monitor = g_object_new (TEST_TYPE_MONITOR, NULL);
+  g_autoptr(GError) error = NULL;
+  LbAccount *account;
+  Side side = { NULL, };
+  gint64 deadline;
+
+  proxy = lb_test_proxy_new (lb_test_getenv ("LB_TEST_HOST"), lb_test_port ("LB_TEST_IMAPS_PORT"), &error);
+  g_assert_no_error (error);
+  account = make_account ("alice-idlelate", ALICE, lb_test_proxy_get_port (proxy), LB_NET_SECURITY_TLS);
+  side_open (&side, account, "alicepass", G_NETWORK_MONITOR (monitor));
+  lb_imap_provider_set_background (side.provider, TRUE);
+  lb_test_proxy_set_down (proxy, TRUE);
+  g_assert_false (connect_provider (&side, &error));
+  g_clear_error (&error);
+  spin (200);
+  lb_test_proxy_set_down (proxy, FALSE);
+
+  /* the command connection and the one that watches INBOX */
+  deadline = g_get_monotonic_time () + 20 * G_USEC_PER_SEC;
+  while (lb_test_proxy_get_n_open (proxy) < 2 && g_get_monotonic_time () < deadline)
+    spin (100);
+  g_assert_true (lb_imap_provider_get_connected (side.provider));
+  g_assert_cmpuint (lb_test_proxy_get_n_open (proxy), >=, 2);
+  side_close (&side);
+}
+
 static void
 test_starttls_downgrade (void)
 {
@@ -2435,6 +2468,7 @@ main (int   argc,
   g_test_add_func ("/imap-sync/trash-without-trash", test_trash_without_trash);
   g_test_add_func ("/imap-sync/tls-reconnect", test_tls_reconnect);
   g_test_add_func ("/imap-sync/reconnect-storm", test_reconnect_storm);
+  g_test_add_func ("/imap-sync/idle-after-failed-list", test_idle_after_failed_list);
   g_test_add_func ("/imap-sync/starttls-downgrade", test_starttls_downgrade);
   g_test_add_func ("/imap-sync/wrong-password", test_wrong_password);
   g_test_add_func ("/imap-sync/plaintext-refused", test_plaintext_refused);
