@@ -255,6 +255,58 @@ test_decode_like_gmime (void)
     }
 }
 
+/* Message ids read from HEADER.FIELDS come out as a whole message's
+ * References and In-Reply-To do, the simple ones included */
+static void
+test_ids_like_whole_message (void)
+{
+  static const char *const values[] = {
+    "<a@b>",
+    "<91cc9c0b-fc74-4cef-a24d-adc18c81cc76@yashchik.example>",
+    "<CA7n5POGKBKrj+I0ZeOl-bxHuh0K8Ty3RZkRQigLTvicsEFT@mail.gmail.example>\r\n <x.y@z.example>",
+    "<3ohapq$h3b@gandalf.rutgers.edu>\t<3notqh$b52@ns2.ny.ubs.com>",
+    "<a/b=c?d^e`f{g|h}i~j!k#l%m&n'o*p@host>",
+    "<dup@x> <other@x> <dup@x>",
+    "<UPPER.Case@Example.ORG>",
+    "<two..dots@x>",
+    "<.lead@x>",
+    "<trail.@x>",
+    "<a@b@c>",
+    "<noat>",
+    "<@x>",
+    "<x@>",
+    "<x@.y>",
+    "<\"quoted local\"@x>",
+    "<a@[127.0.0.1]>",
+    "<a@b> (comment) <c@d>",
+    "<a@b>, <c@d>",
+    "bare@word.example",
+    "junk <a@b>",
+    "<a@b> junk",
+    "<sp ace@x>",
+    "<caf\xc3\xa9@x>",
+    "<a@b",
+    "",
+    "   ",
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (values); i++)
+    {
+      g_autofree char *raw = g_strdup_printf ("From: a@example.test\r\nMessage-ID: <m@example.test>\r\n"
+                                              "In-Reply-To: %s\r\nReferences: %s\r\n\r\nx\r\n",
+                                              values[i], values[i]);
+      g_autoptr(GBytes) bytes = g_bytes_new (raw, strlen (raw));
+      g_autoptr(LbMessageSummary) whole = lb_mime_summary_parse (bytes, 0, NULL, NULL);
+      g_autofree char *refs = lb_mime_parse_ids (values[i], TRUE);
+      g_autofree char *first = lb_mime_parse_ids (values[i], FALSE);
+
+      g_test_message ("%s", values[i]);
+      g_assert_nonnull (whole);
+      g_assert_cmpstr (refs, ==, whole->references);
+      g_assert_cmpstr (first, ==, whole->in_reply_to);
+    }
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -269,6 +321,7 @@ main (int   argc,
   g_test_add_func ("/imap-summary/attachments", test_attachment_rules);
   g_test_add_func ("/imap-summary/flags", test_flags_round_trip);
   g_test_add_func ("/imap-summary/decode-like-gmime", test_decode_like_gmime);
+  g_test_add_func ("/imap-summary/ids-like-whole-message", test_ids_like_whole_message);
 
   return g_test_run ();
 }

@@ -2411,6 +2411,75 @@ lb_mime_append_address (GString    *out,
     }
 }
 
+static gboolean
+is_id_char (char c)
+{
+  /* RFC 5322 atext */
+  return g_ascii_isalnum (c) || (c != '\0' && strchr ("!#$%&'*+-/=?^_`{|}~", c) != NULL);
+}
+
+/* Whether @id (up to @end) is a dot-atom, '@', a dot-atom: what GMime's
+ * parser gives back as it is. */
+static gboolean
+is_simple_id (const char *id,
+              const char *end)
+{
+  guint ats = 0;
+  char prev = '@';   /* neither part starts with a dot */
+
+  for (const char *p = id; p < end; p++)
+    {
+      if (*p == '@')
+        {
+          if (prev == '@' || prev == '.' || ++ats > 1)
+            return FALSE;
+        }
+      else if (*p == '.')
+        {
+          if (prev == '@' || prev == '.')
+            return FALSE;
+        }
+      else if (!is_id_char (*p))
+        return FALSE;
+      prev = *p;
+    }
+  return ats == 1 && prev != '@' && prev != '.';
+}
+
+/* The common case, without GMime: ids of the simplest form in angle
+ * brackets with whitespace between them (what mail programs write),
+ * which parse_ids() would return as they are. NULL for anything else. */
+static GPtrArray *
+parse_simple_ids (const char *raw)
+{
+  GPtrArray *ids = g_ptr_array_new_with_free_func (g_free);
+  const char *p = raw;
+
+  for (;;)
+    {
+      const char *end;
+
+      while (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n')
+        p++;
+      if (*p == '\0')
+        break;
+      if (*p != '<')
+        goto fail;
+      end = strchr (p + 1, '>');
+      if (end == NULL || !is_simple_id (p + 1, end))
+        goto fail;
+      add_id (ids, g_strndup (p + 1, end - (p + 1)));
+      p = end + 1;
+    }
+
+  if (ids->len > 0)
+    return ids;
+
+fail:
+  g_ptr_array_unref (ids);
+  return NULL;
+}
+
 /**
  * lb_mime_parse_ids:
  * @raw: (nullable): a Message-ID, In-Reply-To or References value as sent
@@ -2430,7 +2499,9 @@ lb_mime_parse_ids (const char *raw,
   if (raw == NULL)
     return NULL;
 
-  ids = parse_ids (raw, TRUE);
+  ids = parse_simple_ids (raw);
+  if (ids == NULL)
+    ids = parse_ids (raw, TRUE);
   if (ids->len > 0)
     result = all ? join_ids (ids) : g_strdup (g_ptr_array_index (ids, 0));
   g_ptr_array_unref (ids);
