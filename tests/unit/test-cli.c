@@ -398,6 +398,8 @@ test_cli_mail_commands (void)
     g_auto(CliRun) flagged = { 0 };
     g_auto(CliRun) move = { 0 };
     g_auto(CliRun) moved = { 0 };
+    g_auto(CliRun) no_trash = { 0 };
+    g_auto(CliRun) kept = { 0 };
     g_auto(CliRun) delete = { 0 };
     g_auto(CliRun) deleted = { 0 };
 
@@ -426,8 +428,14 @@ test_cli_mail_commands (void)
     run_cli (&moved, "list", "local-mail", "Inbox", NULL);
     g_assert_true (g_str_has_suffix (moved.out, "\tOther\n"));
 
-    /* no Trash folder here: deleted for good */
-    run_cli (&delete, "delete", "local-mail", "Inbox", second[0], NULL);
+    /* no Trash folder here: nothing is deleted for good unasked */
+    run_cli (&no_trash, "delete", "local-mail", "Inbox", second[0], NULL);
+    g_assert_cmpint (no_trash.status, ==, 1);
+    g_assert_nonnull (strstr (no_trash.err, "no Trash folder"));
+    g_assert_nonnull (strstr (no_trash.err, "--permanent"));
+    run_cli (&kept, "list", "local-mail", "Inbox", NULL);
+    g_assert_true (g_str_has_suffix (kept.out, "\tOther\n"));
+    run_cli (&delete, "delete", "--permanent", "local-mail", "Inbox", second[0], NULL);
     g_assert_cmpint (delete.status, ==, 0);
     run_cli (&deleted, "list", "local-mail", "Inbox", NULL);
     g_assert_cmpstr (deleted.out, ==, "");
