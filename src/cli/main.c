@@ -854,6 +854,9 @@ replay_changes (LbProvider  *provider,
   wait_for (&result);
   if (lb_provider_replay_queue_finish (provider, result, error))
     return TRUE;
+  /* the server said no: that is the answer, not a server out of reach */
+  if (g_error_matches (*error, LB_IMAP_PROVIDER_ERROR, LB_IMAP_PROVIDER_ERROR_REFUSED))
+    return FALSE;
   g_prefix_error (error, _("The change is saved here and will reach the server the next time it can be "
                            "reached (“letterbox-cli sync”): "));
   return FALSE;

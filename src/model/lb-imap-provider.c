@@ -1823,6 +1823,7 @@ typedef struct
   LbMessageSummary *summary;      /* APPEND: the message */
   GBytes           *raw;          /* APPEND: its bytes */
   GArray           *found;        /* APPEND: UIDs with its Message-ID */
+  GError           *refused;      /* the first refusal of a change new here */
 } Replay;
 
 static void
@@ -1840,6 +1841,7 @@ replay_free (Replay *r)
   g_clear_pointer (&r->summary, lb_message_summary_unref);
   g_clear_pointer (&r->raw, g_bytes_unref);
   g_clear_pointer (&r->found, g_array_unref);
+  g_clear_error (&r->refused);
   g_free (r);
 }
 
@@ -1934,6 +1936,39 @@ finish_op_cb (GObject      *object,
 }
 
 /* Takes the group off the queue: done, or refused with its reason. */
+/* What the user reads when the server refused @op. */
+static GError *
+refusal_error (const LbStoreOp *op,
+               const char      *refusal)
+{
+  switch (op->kind)
+    {
+    case LB_STORE_OP_SET_FLAGS:
+      return g_error_new (LB_IMAP_PROVIDER_ERROR, LB_IMAP_PROVIDER_ERROR_REFUSED,
+                          _("The server refused to change the flags of messages in “%s”: %s"),
+                          op->folder_path, refusal);
+    case LB_STORE_OP_MOVE:
+      return g_error_new (LB_IMAP_PROVIDER_ERROR, LB_IMAP_PROVIDER_ERROR_REFUSED,
+                          _("The server refused to move messages from “%s” to “%s”: %s"),
+                          op->folder_path, op->target_path, refusal);
+    case LB_STORE_OP_DELETE:
+      return g_error_new (LB_IMAP_PROVIDER_ERROR, LB_IMAP_PROVIDER_ERROR_REFUSED,
+                          _("The server refused to delete messages in “%s”: %s"),
+                          op->folder_path, refusal);
+    case LB_STORE_OP_APPEND:
+      return g_error_new (LB_IMAP_PROVIDER_ERROR, LB_IMAP_PROVIDER_ERROR_REFUSED,
+                          _("The server refused to save a message in “%s”: %s"),
+                          op->folder_path, refusal);
+    case LB_STORE_OP_EXPUNGE:
+      return g_error_new (LB_IMAP_PROVIDER_ERROR, LB_IMAP_PROVIDER_ERROR_REFUSED,
+                          _("The server refused to remove the deleted messages of “%s”: %s"),
+                          op->folder_path, refusal);
+    default:
+      return g_error_new (LB_IMAP_PROVIDER_ERROR, LB_IMAP_PROVIDER_ERROR_REFUSED,
+                          _("The server refused a change to “%s”: %s"), op->folder_path, refusal);
+    }
+}
+
 static void
 replay_end_group (GTask *task)
 {
@@ -1959,6 +1994,8 @@ replay_end_group (GTask *task)
         failure = _("The message is no longer on the server");
       if (failure != NULL)
         g_debug ("Queued change %" G_GINT64_FORMAT " failed: %s", op->id, failure);
+      if (r->refusal != NULL && op->attempts == 0 && r->refused == NULL)
+        r->refused = refusal_error (op, r->refusal);
       lb_store_finish_op_async (self->store, op->id, failure, NULL, finish_op_cb, task);
     }
 }
@@ -2699,7 +2736,7 @@ replay_next (GTask *task)
       return;
 
     default:
-      r->refusal = g_strdup_printf ("Unknown kind of change %d", op->kind);
+      r->refusal = g_strdup_printf (_("Unknown kind of change %d"), op->kind);
       replay_end_group (task);
       return;
     }
@@ -2792,10 +2829,15 @@ replay_job_cb (GObject      *object,
                gpointer      user_data)
 {
   Job *job = user_data;
+  Replay *r = g_task_get_task_data (G_TASK (result));
   GError *error = NULL;
 
+  /* the rest went through; the refusal of a change just made is the
+   * answer to whoever waits for it (letterbox-cli flag, say) */
   if (!replay_run_finish (LB_IMAP_PROVIDER (object), result, &error))
     job_return_error (job, error);
+  else if (r->refused != NULL)
+    job_return_error (job, g_error_copy (r->refused));
   else
     job_return_boolean (job, TRUE);
 }

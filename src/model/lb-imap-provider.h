@@ -29,6 +29,9 @@ G_BEGIN_DECLS
  * @LB_IMAP_PROVIDER_ERROR_NOT_ON_SERVER: the message or folder is not on
  *   the server (any more)
  * @LB_IMAP_PROVIDER_ERROR_INVALID_NAME: a folder name the server cannot take
+ * @LB_IMAP_PROVIDER_ERROR_REFUSED: the server refused a change made here
+ *   (lb_provider_replay_queue_async() on a change tried for the first
+ *   time); it stays queued, with the refusal as its last error
  *
  * Errors of #LbImapProvider itself; the server's and the connection's
  * come in the %LB_IMAP_ERROR, %G_IO_ERROR and %G_TLS_ERROR domains. An
@@ -44,6 +47,7 @@ typedef enum
   LB_IMAP_PROVIDER_ERROR_ACCOUNT_GONE,
   LB_IMAP_PROVIDER_ERROR_NOT_ON_SERVER,
   LB_IMAP_PROVIDER_ERROR_INVALID_NAME,
+  LB_IMAP_PROVIDER_ERROR_REFUSED,
 } LbImapProviderError;
 
 GQuark lb_imap_provider_error_quark (void);

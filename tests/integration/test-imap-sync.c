@@ -2348,6 +2348,7 @@ test_cli (void)
   g_auto(CliRun) permanent = { 0 };
   g_auto(CliRun) bodies = { 0 };
   g_auto(CliRun) resync = { 0 };
+  g_auto(CliRun) move_refused = { 0 };
   gint64 now = g_get_real_time () / G_USEC_PER_SEC;
 
   cli_home = g_dir_make_tmp ("lb-imap-cli-XXXXXX", &error);
@@ -2365,6 +2366,8 @@ test_cli (void)
     raw_append (raw, "CliTest", m3, NULL);
     raw_append (raw, "CliTest", m4, NULL);
   }
+
+  raw_fresh_mailbox (raw, "CliGone");
 
   /* no encryption and no consent: no password goes out */
   run_cli (&refused_add, "alicepass\n", "account", "add", "--id", "plain", "--address", ALICE,
@@ -2441,6 +2444,16 @@ test_cli (void)
   run_cli (&resync, NULL, "sync", "alice", "CliTest", NULL);
   g_assert_cmpint (resync.status, ==, 0);
   g_assert_cmpstr (resync.out, ==, "CliTest\t0\t1\t0\n");
+
+  /* a change the server refuses: said, and the exit status says it */
+  raw_mailbox (raw, LB_IMAP_MAILBOX_DELETE, "CliGone", NULL);
+  g_clear_pointer (&key, g_free);
+  key = cli_key ("alice", "CliTest", "Second — dash");
+  run_cli (&move_refused, NULL, "move", "alice", "CliTest", key, "CliGone", NULL);
+  g_assert_cmpint (move_refused.status, ==, 1);
+  g_assert_nonnull (strstr (move_refused.err, "The server refused to move messages from “CliTest” to “CliGone”"));
+  g_assert_cmpuint (raw_count_mid (raw, "CliTest", two), ==, 1);
+  g_clear_pointer (&key, g_free);
 
   raw_mailbox (raw, LB_IMAP_MAILBOX_DELETE, "CliTest", NULL);
   raw_logout (g_steal_pointer (&raw));
