@@ -48,10 +48,48 @@ wait_for (GAsyncResult **result)
     g_main_context_iteration (NULL, TRUE);
 }
 
+/* Text from mail or from a server, made safe for a terminal: hostile
+ * mail must not send escape sequences (set the title, write the
+ * clipboard with OSC 52...). Control characters (C0 but the line breaks
+ * and tabs kept, DEL, C1) and invalid UTF-8 become U+FFFD; CR LF becomes
+ * LF. With @one_line, tabs and line breaks become spaces: one record per
+ * line, tab-separated. */
+static char *
+terminal_safe (const char *text,
+               gboolean    one_line)
+{
+  g_autofree char *valid = g_utf8_make_valid (text != NULL ? text : "", -1);
+  GString *out = g_string_sized_new (strlen (valid));
+
+  for (const char *p = valid; *p != '\0'; p = g_utf8_next_char (p))
+    {
+      gunichar c = g_utf8_get_char (p);
+
+      if (c == '\r' && p[1] == '\n' && !one_line)
+        continue;
+      if (c == '\t' || c == '\n' || c == '\r')
+        {
+          if (one_line)
+            g_string_append_c (out, ' ');
+          else if (c == '\r')
+            g_string_append_unichar (out, 0xFFFD);
+          else
+            g_string_append_c (out, (char) c);
+        }
+      else if (c < 0x20 || (c >= 0x7F && c <= 0x9F))
+        g_string_append_unichar (out, 0xFFFD);
+      else
+        g_string_append_len (out, p, g_utf8_next_char (p) - p);
+    }
+  return g_string_free (out, FALSE);
+}
+
 static int
 fail (const char *message)
 {
-  g_printerr ("letterbox-cli: %s\n", message);
+  g_autofree char *clean = terminal_safe (message, FALSE);
+
+  g_printerr ("letterbox-cli: %s\n", clean);
   return EXIT_FAILED;
 }
 
@@ -63,17 +101,12 @@ usage_error (const char *message)
   return EXIT_USAGE;
 }
 
-/* One line per record, tab-separated: no tab or line break may come
- * from the data. */
+/* One line per record, tab-separated: no tab, line break or control
+ * character may come from the data. */
 static char *
 field (const char *text)
 {
-  char *copy = g_strdup (text ? text : "");
-
-  for (char *p = copy; *p; p++)
-    if (*p == '\t' || *p == '\n' || *p == '\r')
-      *p = ' ';
-  return copy;
+  return terminal_safe (text, TRUE);
 }
 
 static LbAccountManager *
@@ -877,12 +910,14 @@ sync_progress_cb (LbImapProvider *provider,
 {
   Progress *progress = user_data;
   gint64 now = g_get_monotonic_time ();
+  g_autofree char *path = NULL;
 
   /* a line every half second, and the last one */
   if (done < total && now - progress->last < G_USEC_PER_SEC / 2)
     return;
   progress->last = now;
-  g_printerr ("%s: %u/%u\n", (const char *) g_hash_table_lookup (progress->paths, &folder_id), done, total);
+  path = field (g_hash_table_lookup (progress->paths, &folder_id));
+  g_printerr ("%s: %u/%u\n", path, done, total);
 }
 
 static gboolean
@@ -1001,7 +1036,7 @@ sync_command (int    argc,
       if (!sync_one (provider, info, bodies, &error))
         {
           /* the next folder may fare better */
-          g_printerr ("letterbox-cli: %s\n", error->message);
+          fail (error->message);
           g_clear_error (&error);
           failed = TRUE;
         }
@@ -1020,7 +1055,7 @@ sync_command (int    argc,
       wait_for (&result);
       if (!lb_store_index_pending_finish (store, result, &error))
         {
-          g_printerr ("letterbox-cli: %s\n", error->message);
+          fail (error->message);
           g_clear_error (&error);
           failed = TRUE;
         }
@@ -1103,7 +1138,11 @@ show (int    argc,
 
       print_header ("Date", iso);
     }
-  g_print ("\n%s\n", text->text);
+  {
+    g_autofree char *body = terminal_safe (text->text, FALSE);
+
+    g_print ("\n%s\n", body);
+  }
   if (text->n_attachments > 0)
     g_printerr (ngettext ("letterbox-cli: %u attachment is not shown\n",
                           "letterbox-cli: %u attachments are not shown\n", text->n_attachments),

@@ -442,6 +442,79 @@ test_cli_mail_commands (void)
   }
 }
 
+/* Mail that tries to drive the terminal (set the title, write the
+ * clipboard with OSC 52, a C1 CSI): what show and list print has no
+ * control character left but line breaks and tabs. */
+static void
+assert_terminal_safe (const char *out)
+{
+  for (const char *p = out; *p != '\0'; p = g_utf8_next_char (p))
+    {
+      gunichar c = g_utf8_get_char (p);
+
+      if (c == '\n' || c == '\t')
+        continue;
+      g_assert_false (c < 0x20 || (c >= 0x7f && c <= 0x9f));
+    }
+}
+
+static void
+test_cli_hostile_text (void)
+{
+  g_autofree char *maildir = g_build_filename (test_home, "hostile", NULL);
+  g_autofree char *cur = g_build_filename (maildir, "cur", NULL);
+  g_autofree char *new = g_build_filename (maildir, "new", NULL);
+  g_autofree char *tmp = g_build_filename (maildir, "tmp", NULL);
+  g_autofree char *m1 = g_build_filename (cur, "1.M1.host:2,S", NULL);
+  g_autoptr(GError) error = NULL;
+  g_auto(CliRun) add = { 0 };
+  g_auto(CliRun) import = { 0 };
+  g_auto(CliRun) listing = { 0 };
+  g_auto(CliRun) show = { 0 };
+  g_auto(CliRun) folders = { 0 };
+  g_auto(GStrv) fields = NULL;
+  const char *text = "From: Mallory <mallory@example.test>\n"
+                     "Subject: =?UTF-8?Q?Hi=1B]0;owned=07_there?=\n"
+                     "Date: Mon, 1 Jan 2024 10:00:00 +0000\n"
+                     "MIME-Version: 1.0\n"
+                     "Content-Type: text/plain; charset=utf-8\n"
+                     "\n"
+                     "Copy this: \x1b]52;c;cm0gLXJmIH4K\x07 done\n"
+                     "C1: \xc2\x9b" "31m red, bell \x07, delete \x7f.\n"
+                     "\tindented line\n";
+
+  run_cli (&add, "account", "add", "--id", "hostile", "--address", "gina@example.test",
+           "--protocol", "pop3", "--host", "pop.example.test", NULL);
+  g_assert_cmpint (add.status, ==, 0);
+  g_assert_cmpint (g_mkdir_with_parents (cur, 0700), ==, 0);
+  g_assert_cmpint (g_mkdir_with_parents (new, 0700), ==, 0);
+  g_assert_cmpint (g_mkdir_with_parents (tmp, 0700), ==, 0);
+  g_file_set_contents (m1, text, -1, &error);
+  g_assert_no_error (error);
+  run_cli (&import, "import-maildir", "hostile", "Odd\x1b[2Jname", maildir, NULL);
+  g_assert_cmpint (import.status, ==, 0);
+
+  run_cli (&listing, "list", "hostile", "Odd\x1b[2Jname", NULL);
+  g_assert_cmpint (listing.status, ==, 0);
+  assert_terminal_safe (listing.out);
+  fields = g_strsplit (listing.out, "\t", -1);
+  g_assert_cmpuint (g_strv_length (fields), ==, 5);
+  g_assert_nonnull (strstr (fields[4], "]0;owned"));
+
+  run_cli (&show, "show", "hostile", "Odd\x1b[2Jname", fields[0], NULL);
+  g_assert_cmpint (show.status, ==, 0);
+  assert_terminal_safe (show.out);
+  g_assert_nonnull (strstr (show.out, "]0;owned"));
+  g_assert_nonnull (strstr (show.out, "Copy this: \xef\xbf\xbd]52;c;cm0gLXJmIH4K\xef\xbf\xbd done\n"
+                                      "C1: \xef\xbf\xbd" "31m red, bell \xef\xbf\xbd, delete \xef\xbf\xbd.\n"
+                                      "\tindented line\n"));
+
+  run_cli (&folders, "folders", "hostile", NULL);
+  g_assert_cmpint (folders.status, ==, 0);
+  assert_terminal_safe (folders.out);
+  g_assert_nonnull (strstr (folders.out, "Odd\xef\xbf\xbd[2Jname\t"));
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -459,6 +532,7 @@ main (int   argc,
   g_test_add_func ("/cli/accounts-and-mail", test_cli_accounts_and_mail);
   g_test_add_func ("/cli/imap-settings", test_cli_imap_settings);
   g_test_add_func ("/cli/mail-commands", test_cli_mail_commands);
+  g_test_add_func ("/cli/hostile-text", test_cli_hostile_text);
 
   status = g_test_run ();
   lb_test_remove_tree (test_home);
