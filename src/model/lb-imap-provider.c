@@ -1867,6 +1867,14 @@ replay_folder_id (Replay     *r,
   return 0;
 }
 
+/* Whether the server takes UID EXPUNGE (RFC 4315, IMAP4rev2). */
+static gboolean
+has_uid_expunge (LbImapClient *client)
+{
+  return lb_imap_client_has_capability (client, "UIDPLUS") ||
+         lb_imap_client_has_capability (client, "IMAP4rev2");
+}
+
 static void replay_next      (GTask *task);
 static void replay_end_group (GTask *task);
 
@@ -2192,7 +2200,7 @@ replay_apply (GTask *task)
         /* pipelined: the server stores the flag before it expunges */
         r->pending++;
         lb_imap_client_uid_store_async (client, set, TRUE, deleted, 0, cancellable, store_cb, task);
-        if (lb_imap_client_has_capability (client, "UIDPLUS"))
+        if (has_uid_expunge (client))
           {
             r->pending++;
             lb_imap_client_expunge_async (client, set, cancellable, expunge_cb, task);
@@ -2293,9 +2301,7 @@ replay_find_uids (GTask *task)
        * what has its Message-ID there is another one (the draft that
        * replaced it, say) */
       if (op->kind == LB_STORE_OP_DELETE && op->uid == 0 &&
-          (lb_imap_client_has_capability (r->client, "UIDPLUS") ||
-           lb_imap_client_has_capability (r->client, "IMAP4rev2") ||
-           replay_has_append (r, op->message_key)))
+          (has_uid_expunge (r->client) || replay_has_append (r, op->message_key)))
         continue;
 
       sd = g_new0 (SearchData, 1);
@@ -2390,6 +2396,72 @@ expunge_folder_cb (GObject      *object,
   replay_end_group (task);
 }
 
+/* An EXPUNGE queued by an older version: the UIDs it removed here are not
+ * recorded. With UID EXPUNGE, only the \Deleted messages the store no
+ * longer has go: one another client marked since stays. */
+static void
+expunge_uids_cb (GObject      *object,
+                 GAsyncResult *result,
+                 gpointer      user_data)
+{
+  GTask *task = user_data;
+  Replay *r = g_task_get_task_data (task);
+  g_autoptr(GArray) states = NULL;
+  g_autoptr(GArray) found = g_steal_pointer (&r->found);
+  g_autoptr(GHashTable) here = g_hash_table_new (NULL, NULL);
+  g_autofree char *set = NULL;
+  GError *error = NULL;
+
+  states = lb_store_list_uids_finish (LB_STORE (object), result, &error);
+  if (states == NULL)
+    {
+      replay_stop (task, error);
+      return;
+    }
+  for (guint i = 0; i < states->len; i++)
+    g_hash_table_add (here, GUINT_TO_POINTER (g_array_index (states, LbStoreUidState, i).uid));
+
+  g_clear_pointer (&r->uids, g_array_unref);
+  r->uids = g_array_new (FALSE, FALSE, sizeof (guint32));
+  for (guint i = 0; i < found->len; i++)
+    if (!g_hash_table_contains (here, GUINT_TO_POINTER (g_array_index (found, guint32, i))))
+      g_array_append_val (r->uids, g_array_index (found, guint32, i));
+  set = group_uid_set (r);
+  g_clear_pointer (&r->uids, g_array_unref);
+  if (set == NULL)
+    {
+      replay_end_group (task);
+      return;
+    }
+  lb_imap_client_expunge_async (r->client, set, g_task_get_cancellable (task), expunge_folder_cb, task);
+}
+
+static void
+expunge_search_cb (GObject      *object,
+                   GAsyncResult *result,
+                   gpointer      user_data)
+{
+  GTask *task = user_data;
+  LbImapProvider *self = g_task_get_source_object (task);
+  Replay *r = g_task_get_task_data (task);
+  gint64 folder_id = replay_folder_id (r, replay_op (r, r->next)->folder_path);
+  GError *error = NULL;
+
+  r->found = lb_imap_client_uid_search_finish (LB_IMAP_CLIENT (object), result, &error);
+  if (r->found == NULL)
+    {
+      replay_command_failed (task, error);
+      replay_end_group (task);
+      return;
+    }
+  if (r->found->len == 0 || folder_id == 0)
+    {
+      replay_end_group (task);
+      return;
+    }
+  lb_store_list_uids_async (self->store, folder_id, g_task_get_cancellable (task), expunge_uids_cb, task);
+}
+
 static void
 expunge_selected_cb (GObject      *object,
                      GAsyncResult *result,
@@ -2403,6 +2475,15 @@ expunge_selected_cb (GObject      *object,
     {
       replay_command_failed (task, error);
       replay_end_group (task);
+      return;
+    }
+  if (has_uid_expunge (r->client))
+    {
+      g_autoptr(LbImapCommand) criteria = lb_imap_command_new (NULL);
+
+      lb_imap_command_add_atom (criteria, "DELETED");
+      lb_imap_client_uid_search_async (r->client, criteria, g_task_get_cancellable (task),
+                                       expunge_search_cb, task);
       return;
     }
   lb_imap_client_expunge_async (r->client, NULL, g_task_get_cancellable (task),
