@@ -4411,15 +4411,16 @@ replaced_deleted_cb (GObject      *object,
 }
 
 static void
-append_cached_cb (GObject      *object,
-                  GAsyncResult *result,
-                  gpointer      user_data)
+append_added_cb (GObject      *object,
+                 GAsyncResult *result,
+                 gpointer      user_data)
 {
   GTask *task = user_data;
   AppendData *ad = g_task_get_task_data (task);
   GError *error = NULL;
 
-  if (!lb_store_cache_body_finish (LB_STORE (object), result, &error))
+  ad->key = lb_store_add_upload_finish (LB_STORE (object), result, &error);
+  if (ad->key == 0)
     {
       append_fail (task, error);
       return;
@@ -4439,28 +4440,6 @@ append_cached_cb (GObject      *object,
 }
 
 static void
-append_added_cb (GObject      *object,
-                 GAsyncResult *result,
-                 gpointer      user_data)
-{
-  GTask *task = user_data;
-  AppendData *ad = g_task_get_task_data (task);
-  g_autoptr(GPtrArray) stored = NULL;
-  GError *error = NULL;
-
-  stored = lb_store_add_summaries_finish (LB_STORE (object), result, &error);
-  if (stored == NULL)
-    {
-      append_fail (task, error);
-      return;
-    }
-  ad->key = ((LbMessageSummary *) stored->pdata[0])->key;
-
-  /* the replay uploads it from the body cache */
-  lb_store_cache_body_async (LB_STORE (object), ad->key, ad->raw, NULL, append_cached_cb, task);
-}
-
-static void
 append_parsed_cb (GObject      *object,
                   GAsyncResult *result,
                   gpointer      user_data)
@@ -4468,8 +4447,6 @@ append_parsed_cb (GObject      *object,
   GTask *task = user_data;
   LbImapProvider *self = g_task_get_source_object (task);
   AppendData *ad = g_task_get_task_data (task);
-  g_autoptr(GPtrArray) summaries = NULL;
-  g_autoptr(GPtrArray) texts = NULL;
 
   if (ad->summary == NULL)
     {
@@ -4480,13 +4457,10 @@ append_parsed_cb (GObject      *object,
   ad->summary->flags = ad->flags & LB_MESSAGE_FLAGS_ALL;
   ad->summary->size = g_bytes_get_size (ad->raw);
 
-  summaries = g_ptr_array_new ();
-  g_ptr_array_add (summaries, ad->summary);
-  texts = g_ptr_array_new ();
-  g_ptr_array_add (texts, ad->body_text);
-  /* shown at once, its upload queued in the same transaction */
-  lb_store_add_summaries_async (self->store, ad->folder_id, summaries, texts, LB_STORE_WRITE_QUEUE,
-                                NULL, append_added_cb, task);
+  /* shown at once: its bytes kept first, then its row and its upload
+   * queued in one transaction (the replay uploads it from the cache) */
+  lb_store_add_upload_async (self->store, ad->folder_id, ad->summary, ad->body_text, ad->raw,
+                             NULL, append_added_cb, task);
 }
 
 static void

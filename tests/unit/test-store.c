@@ -2265,6 +2265,40 @@ test_store_set_uid (Fixture       *fixture,
   g_assert_error (error, LB_STORE_ERROR, LB_STORE_ERROR_NOT_FOUND);
 }
 
+/* A message to upload: its bytes are kept, its row and its APPEND
+ * queued, all before the call returns. */
+static void
+test_store_add_upload (Fixture       *fixture,
+                       gconstpointer  data)
+{
+  g_autoptr(LbFolderInfo) drafts = ensure_folder (fixture->store, "Drafts", LB_FOLDER_ROLE_DRAFTS, FALSE);
+  g_autoptr(LbMessageSummary) summary = make_summary (0, 1600000001, "a draft", "d@example.test", NULL);
+  const char *text = "Subject: a draft\r\nMessage-ID: <d@example.test>\r\n\r\nwords\r\n";
+  g_autoptr(GBytes) raw = g_bytes_new_static (text, strlen (text));
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) ops = NULL;
+  g_autoptr(LbMessageSummary) row = NULL;
+  gint64 key;
+
+  lb_store_add_upload_async (fixture->store, drafts->id, summary, "words", raw, NULL, lb_test_store_result, &result);
+  lb_test_wait (&result);
+  key = lb_store_add_upload_finish (fixture->store, result, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (key, >, 0);
+  g_assert_true (body_file_exists (fixture->dir, key));
+  assert_body (fixture->store, key, text);
+  row = get_message (fixture->store, key);
+  g_assert_cmpint (row->folder_id, ==, drafts->id);
+  g_assert_cmpuint (row->uid, ==, 0);
+
+  ops = list_ops (fixture->store);
+  g_assert_cmpuint (ops->len, ==, 1);
+  g_assert_cmpint (((LbStoreOp *) ops->pdata[0])->kind, ==, LB_STORE_OP_APPEND);
+  g_assert_cmpint (((LbStoreOp *) ops->pdata[0])->message_key, ==, key);
+  g_assert_cmpstr (((LbStoreOp *) ops->pdata[0])->folder_path, ==, "Drafts");
+}
+
 static void
 test_store_get_messages (Fixture       *fixture,
                          gconstpointer  data)
@@ -2856,6 +2890,7 @@ main (int   argc,
   g_test_add ("/store/add-skips-leaving", Fixture, NULL, fixture_set_up, test_store_add_skips_leaving, fixture_tear_down);
   g_test_add ("/store/remove-orphans", Fixture, NULL, fixture_set_up, test_store_remove_orphans, fixture_tear_down);
   g_test_add ("/store/set-uid", Fixture, NULL, fixture_set_up, test_store_set_uid, fixture_tear_down);
+  g_test_add ("/store/add-upload", Fixture, NULL, fixture_set_up, test_store_add_upload, fixture_tear_down);
   g_test_add ("/store/get-messages", Fixture, NULL, fixture_set_up, test_store_get_messages, fixture_tear_down);
   g_test_add ("/store/list-uncached", Fixture, NULL, fixture_set_up, test_store_list_uncached, fixture_tear_down);
   g_test_add ("/store/rename-folder", Fixture, NULL, fixture_set_up, test_store_rename_folder, fixture_tear_down);

@@ -2942,6 +2942,7 @@ typedef struct
   GPtrArray         *summaries;    /* LbMessageSummary */
   GPtrArray         *body_texts;   /* char *, nullable */
   GPtrArray         *deliveries;   /* LbStoreDelivery */
+  GPtrArray         *raws;         /* GBytes, an upload's only copy */
   LbStoreWriteFlags  flags;
 } AddData;
 
@@ -2951,6 +2952,7 @@ add_data_free (AddData *data)
   g_clear_pointer (&data->summaries, g_ptr_array_unref);
   g_clear_pointer (&data->body_texts, g_ptr_array_unref);
   g_clear_pointer (&data->deliveries, g_ptr_array_unref);
+  g_clear_pointer (&data->raws, g_ptr_array_unref);
   g_free (data);
 }
 
@@ -2990,12 +2992,49 @@ uids_leaving (LbStore     *self,
 }
 
 /* Writes the rows of data->summaries in one transaction. */
+/* The body of a message to upload, before its row and operation are
+ * committed: the only copy, so made durable, unlike a cache file. */
+static gboolean
+keep_upload_body (LbStore    *self,
+                  gint64      key,
+                  GBytes     *raw,
+                  GPtrArray  *written,
+                  GError    **error)
+{
+  g_autofree char *path = body_cache_path (self, key);
+  sqlite3_stmt *stmt;
+  int fd;
+
+  if (!write_cache_file (path, raw, error))
+    return FALSE;
+  g_ptr_array_add (written, g_strdup (path));
+  fd = g_open (path, O_RDONLY | O_CLOEXEC, 0);
+  if (fd < 0 || fsync (fd) != 0)
+    {
+      int saved = errno;
+
+      if (fd >= 0)
+        close (fd);
+      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved),
+                   _("Could not save the message to upload in “%s”: %s"), path, g_strerror (saved));
+      return FALSE;
+    }
+  close (fd);
+
+  stmt = prepare (self->wdb, self->wstmts, "UPDATE messages SET location = 'cache' WHERE id = ?1", error);
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_int64 (stmt, 1, key);
+  return step_done (self->wdb, stmt, error);
+}
+
 static gboolean
 add_rows (LbStore  *self,
           AddData  *data,
           Changes  *changes,
           GError  **error)
 {
+  g_autoptr(GPtrArray) written = g_ptr_array_new_with_free_func (g_free);
   g_autofree char *folder_path = NULL;
   g_autoptr(GHashTable) leaving = NULL;
   gboolean local = FALSE;
@@ -3073,6 +3112,9 @@ add_rows (LbStore  *self,
         }
       changes_add (changes, LB_STORE_CHANGE_ADDED, data->folder_id, summary->key, summary->date);
 
+      if (data->raws != NULL && !local && data->raws->pdata[i] != NULL &&
+          !keep_upload_body (self, summary->key, data->raws->pdata[i], written, error))
+        goto fail;
       if ((data->flags & LB_STORE_WRITE_QUEUE) && !local &&
           !queue_op (self, LB_STORE_OP_APPEND, folder_path, 0, summary->key,
                      summary->message_id, 0, 0, NULL, error))
@@ -3087,6 +3129,8 @@ add_rows (LbStore  *self,
 
 fail:
   rollback (self);
+  for (guint i = 0; i < written->len; i++)
+    g_unlink (written->pdata[i]);
   return FALSE;
 }
 
@@ -3165,6 +3209,75 @@ lb_store_add_summaries_async (LbStore             *self,
             new_task (self, lb_store_add_summaries_async, data, (GDestroyNotify) add_data_free,
                       cancellable, callback, user_data),
             add_summaries_job);
+}
+
+/**
+ * lb_store_add_upload_async:
+ * @self: the store
+ * @folder_id: a server folder
+ * @summary: the message (the store fills in its key and thread id)
+ * @body_text: (nullable): the text to index
+ * @raw: the whole message
+ * @cancellable: (nullable): a #GCancellable
+ * @callback: called when it is stored
+ * @user_data: data for @callback
+ *
+ * Adds a message to upload to a server folder (a draft, a sent copy):
+ * its bytes go to the body cache, made durable, before its row and its
+ * queued %LB_STORE_OP_APPEND are committed in one transaction, so a
+ * crash leaves either nothing or all of it.
+ */
+void
+lb_store_add_upload_async (LbStore             *self,
+                           gint64               folder_id,
+                           LbMessageSummary    *summary,
+                           const char          *body_text,
+                           GBytes              *raw,
+                           GCancellable        *cancellable,
+                           GAsyncReadyCallback  callback,
+                           gpointer             user_data)
+{
+  AddData *data;
+
+  g_return_if_fail (LB_IS_STORE (self));
+  g_return_if_fail (summary != NULL);
+  g_return_if_fail (raw != NULL);
+
+  data = g_new0 (AddData, 1);
+  data->folder_id = folder_id;
+  data->summaries = g_ptr_array_new_with_free_func ((GDestroyNotify) lb_message_summary_unref);
+  g_ptr_array_add (data->summaries, lb_message_summary_ref (summary));
+  data->body_texts = g_ptr_array_new_with_free_func (g_free);
+  g_ptr_array_add (data->body_texts, g_strdup (body_text));
+  data->raws = g_ptr_array_new_with_free_func ((GDestroyNotify) g_bytes_unref);
+  g_ptr_array_add (data->raws, g_bytes_ref (raw));
+  data->flags = LB_STORE_WRITE_QUEUE;
+
+  push_job (self->writer,
+            new_task (self, lb_store_add_upload_async, data, (GDestroyNotify) add_data_free,
+                      cancellable, callback, user_data),
+            add_summaries_job);
+}
+
+/**
+ * lb_store_add_upload_finish:
+ *
+ * Returns: the message's key, 0 on error
+ */
+gint64
+lb_store_add_upload_finish (LbStore       *self,
+                            GAsyncResult  *result,
+                            GError       **error)
+{
+  g_autoptr(GPtrArray) summaries = NULL;
+
+  g_return_val_if_fail (g_task_is_valid (result, self), 0);
+  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == lb_store_add_upload_async, 0);
+
+  summaries = g_task_propagate_pointer (G_TASK (result), error);
+  if (summaries == NULL)
+    return 0;
+  return ((LbMessageSummary *) summaries->pdata[0])->key;
 }
 
 /**

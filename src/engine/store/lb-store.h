@@ -375,6 +375,17 @@ void          lb_store_add_summaries_async    (LbStore             *self,
 GPtrArray    *lb_store_add_summaries_finish   (LbStore             *self,
                                                GAsyncResult        *result,
                                                GError             **error);
+void          lb_store_add_upload_async       (LbStore             *self,
+                                               gint64               folder_id,
+                                               LbMessageSummary    *summary,
+                                               const char          *body_text,
+                                               GBytes              *raw,
+                                               GCancellable        *cancellable,
+                                               GAsyncReadyCallback  callback,
+                                               gpointer             user_data);
+gint64        lb_store_add_upload_finish      (LbStore             *self,
+                                               GAsyncResult        *result,
+                                               GError             **error);
 void          lb_store_deliver_async          (LbStore             *self,
                                                gint64               folder_id,
                                                GPtrArray           *deliveries,
