@@ -331,44 +331,6 @@ address_is_valid (const char *address)
   return host_is_valid (at + 1);
 }
 
-/* Fingerprints are stored as 32 upper-case hex pairs joined by colons.
- * Accepts that form, lower case, and the bare hex string. */
-static char *
-normalize_fingerprint (const char *fingerprint)
-{
-  GString *out;
-  guint digits = 0;
-
-  if (fingerprint == NULL)
-    return NULL;
-
-  out = g_string_sized_new (95);
-  for (const char *p = fingerprint; *p != '\0'; p++)
-    {
-      if (*p == ':' && digits % 2 == 0 && digits > 0 && p[1] != '\0' && p[1] != ':')
-        continue;
-
-      if (!g_ascii_isxdigit (*p) || digits == 64)
-        {
-          g_string_free (out, TRUE);
-          return NULL;
-        }
-
-      if (digits > 0 && digits % 2 == 0)
-        g_string_append_c (out, ':');
-      g_string_append_c (out, g_ascii_toupper (*p));
-      digits++;
-    }
-
-  if (digits != 64)
-    {
-      g_string_free (out, TRUE);
-      return NULL;
-    }
-
-  return g_string_free (out, FALSE);
-}
-
 static char *
 make_pin_prefix (const char *host,
                  guint16     port)
@@ -404,7 +366,7 @@ normalize_pin (const char *entry)
       !g_ascii_string_to_unsigned (port_str, 10, 1, G_MAXUINT16, &port, NULL))
     return NULL;
 
-  fingerprint = normalize_fingerprint (space + 1);
+  fingerprint = lb_net_normalize_fingerprint (space + 1);
   if (fingerprint == NULL)
     return NULL;
 
@@ -1543,7 +1505,7 @@ lb_account_pin_certificate (LbAccount  *self,
   g_return_if_fail (host_is_valid (host));
   g_return_if_fail (port != 0);
 
-  normalized = normalize_fingerprint (fingerprint);
+  normalized = lb_net_normalize_fingerprint (fingerprint);
   g_return_if_fail (normalized != NULL);
 
   if (lb_account_is_certificate_pinned (self, host, port, normalized))
@@ -1606,7 +1568,7 @@ lb_account_is_certificate_pinned (LbAccount  *self,
   g_return_val_if_fail (LB_IS_ACCOUNT (self), FALSE);
   g_return_val_if_fail (host != NULL, FALSE);
 
-  normalized = normalize_fingerprint (fingerprint);
+  normalized = lb_net_normalize_fingerprint (fingerprint);
   if (normalized == NULL)
     return FALSE;
 
