@@ -4230,7 +4230,7 @@ write_cache_file (const char  *path,
         continue;
       if (n <= 0)
         {
-          int saved = errno;
+          int saved = n == 0 ? ENOSPC : errno;   /* write() of 0: no room */
 
           close (fd);
           errno = saved;
@@ -4249,7 +4249,7 @@ fail:
 
     g_unlink (tmp);
     g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved),
-                 _("Could not keep a downloaded message in “%s”: %s"), path, g_strerror (saved));
+                 _("Could not save a message in “%s”: %s"), path, g_strerror (saved));
     return FALSE;
   }
 }
