@@ -684,7 +684,7 @@ typedef struct
   gboolean           reset;         /* UIDVALIDITY changed */
 
   /* QRESYNC's report, gathered during SELECT */
-  GArray            *vanished;      /* of LbImapRange, sorted ends */
+  GArray            *vanished;      /* of LbImapRange */
   GArray            *changed;       /* of LbStoreUidState */
 
   /* the header fetch */
@@ -760,36 +760,6 @@ add_uid_state (GArray            *states,
   g_array_append_val (states, state);
 }
 
-/* VANISHED (EARLIER) may name UIDs this client never had, in ranges of
- * any width: they are kept as ranges and matched against the stored UIDs,
- * never expanded */
-static void
-append_ranges (GArray *ranges,
-               GArray *set)
-{
-  for (guint i = 0; set != NULL && i < set->len; i++)
-    {
-      LbImapRange r = g_array_index (set, LbImapRange, i);
-      LbImapRange sorted = { MIN (r.first, r.last), MAX (r.first, r.last) };
-
-      g_array_append_val (ranges, sorted);
-    }
-}
-
-static gboolean
-in_ranges (GArray  *ranges,
-           guint32  uid)
-{
-  for (guint i = 0; i < ranges->len; i++)
-    {
-      const LbImapRange *r = &g_array_index (ranges, LbImapRange, i);
-
-      if (uid >= r->first && uid <= r->last)
-        return TRUE;
-    }
-  return FALSE;
-}
-
 static gboolean
 select_untagged (LbImapClient   *client,
                  LbImapResponse *response,
@@ -799,7 +769,11 @@ select_untagged (LbImapClient   *client,
 
   if (response->data == LB_IMAP_DATA_VANISHED)
     {
-      append_ranges (sd->vanished, response->set);
+      /* VANISHED (EARLIER) may name UIDs this client never had, in ranges
+       * of any width: they are kept as ranges and matched against the
+       * stored UIDs, never expanded */
+      if (response->set != NULL)
+        g_array_append_vals (sd->vanished, response->set->data, response->set->len);
       return TRUE;
     }
   if (response->data == LB_IMAP_DATA_FETCH && response->fetch != NULL)
@@ -1041,7 +1015,7 @@ vanished_stored_cb (GObject      *object,
     {
       guint32 uid = g_array_index (stored, LbStoreUidState, i).uid;
 
-      if (in_ranges (sd->vanished, uid))
+      if (lb_imap_set_contains (sd->vanished, uid))
         g_array_append_val (gone, uid);
     }
 
