@@ -4115,6 +4115,34 @@ body_data_free (BodyData *data)
   g_free (data);
 }
 
+/* Keeps @raw as @row's cached body and marks the row cached, noting the
+ * change in @changes. */
+static gboolean
+cache_row_body (LbStore    *self,
+                const Row  *row,
+                GBytes     *raw,
+                Changes    *changes,
+                GError    **error)
+{
+  g_autofree char *path = body_cache_path (self, row->key);
+  sqlite3_stmt *stmt;
+
+  /* a cache: the server has the message, so no fsync, only atomicity */
+  if (!write_cache_file (path, raw, error))
+    return FALSE;
+
+  stmt = prepare (self->wdb, self->wstmts, "UPDATE messages SET location = ?2 WHERE id = ?1", error);
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_int64 (stmt, 1, row->key);
+  bind_text (stmt, 2, "cache");
+  if (!step_done (self->wdb, stmt, error))
+    return FALSE;
+
+  changes_add (changes, LB_STORE_CHANGE_UPDATED, row->folder_id, row->key, row->date);
+  return TRUE;
+}
+
 static void
 cache_body_job (LbStore  *self,
                 GTask    *task,
@@ -4122,8 +4150,6 @@ cache_body_job (LbStore  *self,
 {
   BodyData *data = task_data;
   GError *error = NULL;
-  g_autofree char *path = body_cache_path (self, data->key);
-  sqlite3_stmt *stmt;
   Row row;
   Changes changes;
 
@@ -4135,29 +4161,18 @@ cache_body_job (LbStore  *self,
       return;
     }
 
-  /* a cache: the server has the message, so no fsync, only atomicity */
-  if (!write_cache_file (path, data->raw, &error))
-    goto fail;
-
-  stmt = prepare (self->wdb, self->wstmts, "UPDATE messages SET location = ?2 WHERE id = ?1", &error);
-  if (stmt == NULL)
-    goto fail;
-  sqlite3_bind_int64 (stmt, 1, data->key);
-  bind_text (stmt, 2, "cache");
-  if (!step_done (self->wdb, stmt, &error))
-    goto fail;
-
   changes_init (&changes);
-  changes_add (&changes, LB_STORE_CHANGE_UPDATED, row.folder_id, row.key, row.date);
+  if (!cache_row_body (self, &row, data->raw, &changes, &error))
+    {
+      changes_clear (&changes);
+      row_clear (&row);
+      g_task_return_error (task, error);
+      return;
+    }
   changes_emit (self, &changes);
   changes_clear (&changes);
   row_clear (&row);
   g_task_return_boolean (task, TRUE);
-  return;
-
-fail:
-  row_clear (&row);
-  g_task_return_error (task, error);
 }
 
 /**
@@ -4283,43 +4298,20 @@ cache_bodies_job (LbStore  *self,
 
   for (guint i = 0; i < data->keys->len; i++)
     {
-      gint64 key = g_array_index (data->keys, gint64, i);
-      g_autofree char *path = body_cache_path (self, key);
-      sqlite3_stmt *stmt;
       Row row;
+      gboolean ok;
 
       /* deleted meanwhile: nothing to keep */
-      if (!read_row (self, key, &row, &error))
+      if (!read_row (self, g_array_index (data->keys, gint64, i), &row, &error))
         {
           if (error != NULL)
             goto rollback;
           continue;
         }
-      if (row.local || !write_cache_file (path, data->raws->pdata[i], &error))
-        {
-          gboolean local = row.local;
-
-          row_clear (&row);
-          if (local)
-            continue;
-          goto rollback;
-        }
-
-      stmt = prepare (self->wdb, self->wstmts, "UPDATE messages SET location = ?2 WHERE id = ?1", &error);
-      if (stmt == NULL)
-        {
-          row_clear (&row);
-          goto rollback;
-        }
-      sqlite3_bind_int64 (stmt, 1, key);
-      bind_text (stmt, 2, "cache");
-      if (!step_done (self->wdb, stmt, &error))
-        {
-          row_clear (&row);
-          goto rollback;
-        }
-      changes_add (&changes, LB_STORE_CHANGE_UPDATED, row.folder_id, row.key, row.date);
+      ok = row.local || cache_row_body (self, &row, data->raws->pdata[i], &changes, &error);
       row_clear (&row);
+      if (!ok)
+        goto rollback;
     }
 
   if (!commit (self, &error))
