@@ -206,6 +206,7 @@ protocol_of (LbAccount *account)
 
 /* ------------------------------------------------------------------ account add */
 
+/* The password from standard input, to free with lb_secrets_password_free(). */
 static char *
 read_password (GError **error)
 {
@@ -234,16 +235,6 @@ read_password (GError **error)
       return NULL;
     }
   return g_string_free (line, FALSE);
-}
-
-static void
-wipe_password (char *password)
-{
-  if (password != NULL)
-    {
-      memset (password, 0, strlen (password));
-      g_free (password);
-    }
 }
 
 static gboolean
@@ -281,7 +272,7 @@ account_add (int    argc,
   g_autofree char *protocol = NULL, *host = NULL, *security = NULL, *user = NULL;
   g_autofree char *smtp_host = NULL, *smtp_security = NULL, *smtp_user = NULL;
   g_autofree char *keep = NULL;
-  char *password = NULL;
+  g_autoptr(LbSecretsPassword) password = NULL;
   int port = 0, smtp_port = 0, delete_after = 0, offline_days = 0, poll_minutes = 5;
   gboolean password_stdin = FALSE;
   gboolean allow_plaintext = FALSE;
@@ -341,10 +332,7 @@ account_add (int    argc,
 
   manager = load_accounts (&error);
   if (manager == NULL)
-    {
-      wipe_password (password);
-      return fail (error->message);
-    }
+    return fail (error->message);
 
   if (id == NULL)
     id = lb_account_manager_make_id (manager, address);
@@ -374,10 +362,7 @@ account_add (int    argc,
   lb_account_manager_add_async (manager, account, NULL, store_result, &result);
   wait_for (&result);
   if (!lb_account_manager_add_finish (manager, result, &error))
-    {
-      wipe_password (password);
-      return fail (error->message);
-    }
+    return fail (error->message);
 
   if (password != NULL)
     {
@@ -387,7 +372,6 @@ account_add (int    argc,
       if (ok && smtp_host != NULL)
         ok = store_password (account, "smtp", smtp_host, lb_account_get_smtp_user (account),
                              password, &error);
-      wipe_password (password);
       if (!ok)
         {
           g_autofree char *message = g_strdup_printf (_("The account “%s” was added, but its password "
