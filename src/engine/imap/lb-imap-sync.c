@@ -697,7 +697,6 @@ typedef struct
   GPtrArray         *batch;         /* of LbMessageSummary */
   GArray            *delivered;     /* of guint32: UIDs whose headers came */
   guint              fetched;
-  guint64            modseq_seen;
   GError            *error;         /* the first failure of the pipeline */
 
   LbImapSyncStats    stats;
@@ -1143,8 +1142,6 @@ fetch_untagged (LbImapClient   *client,
   if (!(fetch->items & LB_IMAP_FETCH_ENVELOPE) || fetch->uid == 0)
     return FALSE;
 
-  if (fetch->modseq > sd->modseq_seen)
-    sd->modseq_seen = fetch->modseq;
   g_array_append_val (sd->delivered, fetch->uid);
   g_ptr_array_add (sd->batch, lb_imap_summary_from_fetch (fetch));
   if (batch_ready (sd))
