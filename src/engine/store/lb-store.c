@@ -5118,14 +5118,12 @@ typedef struct
   gint64     since;
   guint      limit;
   GArray    *array;        /* LbStoreUidState, guint32 UIDs or gint64 keys */
-  GPtrArray *paths;
 } SyncData;
 
 static void
 sync_data_free (SyncData *data)
 {
   g_clear_pointer (&data->array, g_array_unref);
-  g_clear_pointer (&data->paths, g_ptr_array_unref);
   g_free (data);
 }
 
