@@ -101,6 +101,23 @@ usage_error (const char *message)
   return EXIT_USAGE;
 }
 
+/* Parses a command's options; --help shows @parameters and @summary. */
+static gboolean
+parse_options (int                 *argc,
+               char              ***argv,
+               const char          *parameters,
+               const char          *summary,
+               const GOptionEntry  *entries,
+               GError             **error)
+{
+  g_autoptr(GOptionContext) context = g_option_context_new (parameters);
+
+  g_option_context_set_translation_domain (context, GETTEXT_PACKAGE);
+  g_option_context_set_summary (context, summary);
+  g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
+  return g_option_context_parse (context, argc, argv, error);
+}
+
 /* One line per record, tab-separated: no tab, line break or control
  * character may come from the data. */
 static char *
@@ -262,7 +279,6 @@ static int
 account_add (int    argc,
              char **argv)
 {
-  g_autoptr(GOptionContext) context = NULL;
   g_autoptr(GError) error = NULL;
   g_autoptr(LbAccountManager) manager = NULL;
   g_autoptr(LbAccount) account = NULL;
@@ -302,11 +318,9 @@ account_add (int    argc,
     G_OPTION_ENTRY_NULL
   };
 
-  context = g_option_context_new (NULL);
-  g_option_context_set_translation_domain (context, GETTEXT_PACKAGE);
-  g_option_context_set_summary (context, _("Adds an account. The password goes to the system keyring, never to a file."));
-  g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
-  if (!g_option_context_parse (context, &argc, &argv, &error))
+  if (!parse_options (&argc, &argv, NULL,
+                      _("Adds an account. The password goes to the system keyring, never to a file."),
+                      entries, &error))
     return usage_error (error->message);
   if (argc > 1)
     return usage_error (_("account add takes no arguments besides its options"));
@@ -520,7 +534,6 @@ static int
 account_remove (int    argc,
                 char **argv)
 {
-  g_autoptr(GOptionContext) context = NULL;
   g_autoptr(GError) error = NULL;
   g_autoptr(LbAccountManager) manager = NULL;
   g_autoptr(LbAccount) account = NULL;
@@ -534,10 +547,7 @@ account_remove (int    argc,
   };
   LbSecretKey key = { NULL, NULL, NULL, NULL };
 
-  context = g_option_context_new (_("ID"));
-  g_option_context_set_translation_domain (context, GETTEXT_PACKAGE);
-  g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
-  if (!g_option_context_parse (context, &argc, &argv, &error))
+  if (!parse_options (&argc, &argv, _("ID"), NULL, entries, &error))
     return usage_error (error->message);
   if (argc != 2)
     return usage_error (_("account remove needs an account id"));
@@ -616,7 +626,6 @@ static int
 list (int    argc,
       char **argv)
 {
-  g_autoptr(GOptionContext) context = NULL;
   g_autoptr(GError) error = NULL;
   g_autoptr(LbAccountManager) manager = NULL;
   g_autoptr(LbFolderInfo) folder = NULL;
@@ -631,11 +640,9 @@ list (int    argc,
     G_OPTION_ENTRY_NULL
   };
 
-  context = g_option_context_new (_("ACCOUNT FOLDER"));
-  g_option_context_set_translation_domain (context, GETTEXT_PACKAGE);
-  g_option_context_set_summary (context, _("Lists messages, one per line: key, date, flags, from, subject, separated by tabs."));
-  g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
-  if (!g_option_context_parse (context, &argc, &argv, &error))
+  if (!parse_options (&argc, &argv, _("ACCOUNT FOLDER"),
+                      _("Lists messages, one per line: key, date, flags, from, subject, separated by tabs."),
+                      entries, &error))
     return usage_error (error->message);
   if (argc != 3)
     return usage_error (_("list needs an account id and a folder"));
@@ -951,7 +958,6 @@ static int
 sync_command (int    argc,
               char **argv)
 {
-  g_autoptr(GOptionContext) context = NULL;
   g_autoptr(GError) error = NULL;
   g_autoptr(LbAccountManager) manager = NULL;
   g_autoptr(GAsyncResult) result = NULL;
@@ -970,14 +976,12 @@ sync_command (int    argc,
     G_OPTION_ENTRY_NULL
   };
 
-  context = g_option_context_new (_("ACCOUNT [FOLDER]"));
-  g_option_context_set_translation_domain (context, GETTEXT_PACKAGE);
-  g_option_context_set_summary (context, _("Brings the account’s folders (or one) up to date with the server, "
-                                           "after sending the changes made here. Prints a line per folder: "
-                                           "folder, messages added, updated and removed, separated by tabs; "
-                                           "progress goes to standard error."));
-  g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
-  if (!g_option_context_parse (context, &argc, &argv, &error))
+  if (!parse_options (&argc, &argv, _("ACCOUNT [FOLDER]"),
+                      _("Brings the account’s folders (or one) up to date with the server, "
+                        "after sending the changes made here. Prints a line per folder: "
+                        "folder, messages added, updated and removed, separated by tabs; "
+                        "progress goes to standard error."),
+                      entries, &error))
     return usage_error (error->message);
   if (argc != 2 && argc != 3)
     return usage_error (_("sync needs an account id, and may take a folder"));
@@ -1203,7 +1207,6 @@ flag (int    argc,
 {
   /* cleaned up last: the results below hold its provider */
   g_auto(Change) change = { NULL, };
-  g_autoptr(GOptionContext) context = NULL;
   g_autoptr(GError) error = NULL;
   g_autoptr(GAsyncResult) result = NULL;
   gboolean read = FALSE, unread = FALSE, flagged = FALSE, unflagged = FALSE;
@@ -1221,11 +1224,9 @@ flag (int    argc,
     G_OPTION_ENTRY_NULL
   };
 
-  context = g_option_context_new (_("ACCOUNT FOLDER KEY…"));
-  g_option_context_set_translation_domain (context, GETTEXT_PACKAGE);
-  g_option_context_set_summary (context, _("Changes the flags of messages, here and on the server."));
-  g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
-  if (!g_option_context_parse (context, &argc, &argv, &error))
+  if (!parse_options (&argc, &argv, _("ACCOUNT FOLDER KEY…"),
+                      _("Changes the flags of messages, here and on the server."),
+                      entries, &error))
     return usage_error (error->message);
   if (argc < 4)
     return usage_error (_("flag needs an account id, a folder and message keys"));
@@ -1338,7 +1339,6 @@ delete (int    argc,
 {
   /* cleaned up last: the results below hold its provider */
   g_auto(Change) change = { NULL, };
-  g_autoptr(GOptionContext) context = NULL;
   g_autoptr(GError) error = NULL;
   g_autoptr(GAsyncResult) result = NULL;
   gboolean permanent = FALSE;
@@ -1348,12 +1348,10 @@ delete (int    argc,
     G_OPTION_ENTRY_NULL
   };
 
-  context = g_option_context_new (_("ACCOUNT FOLDER KEY…"));
-  g_option_context_set_translation_domain (context, GETTEXT_PACKAGE);
-  g_option_context_set_summary (context, _("Moves messages to the Trash; those in the Trash (or all, "
-                                           "with --permanent) are deleted for good, here and on the server."));
-  g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
-  if (!g_option_context_parse (context, &argc, &argv, &error))
+  if (!parse_options (&argc, &argv, _("ACCOUNT FOLDER KEY…"),
+                      _("Moves messages to the Trash; those in the Trash (or all, "
+                        "with --permanent) are deleted for good, here and on the server."),
+                      entries, &error))
     return usage_error (error->message);
   if (argc < 4)
     return usage_error (_("delete needs an account id, a folder and message keys"));
