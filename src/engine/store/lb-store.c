@@ -2991,7 +2991,21 @@ uids_leaving (LbStore     *self,
   return TRUE;
 }
 
-/* Writes the rows of data->summaries in one transaction. */
+/* Notes that the message's body is in the body cache. */
+static gboolean
+mark_cached (LbStore  *self,
+             gint64    key,
+             GError  **error)
+{
+  sqlite3_stmt *stmt = prepare (self->wdb, self->wstmts,
+                                "UPDATE messages SET location = 'cache' WHERE id = ?1", error);
+
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_int64 (stmt, 1, key);
+  return step_done (self->wdb, stmt, error);
+}
+
 /* The body of a message to upload, before its row and operation are
  * committed: the only copy, so made durable, unlike a cache file. */
 static gboolean
@@ -3002,7 +3016,6 @@ keep_upload_body (LbStore    *self,
                   GError    **error)
 {
   g_autofree char *path = body_cache_path (self, key);
-  sqlite3_stmt *stmt;
   int fd;
 
   if (!write_cache_file (path, raw, error))
@@ -3021,13 +3034,10 @@ keep_upload_body (LbStore    *self,
     }
   close (fd);
 
-  stmt = prepare (self->wdb, self->wstmts, "UPDATE messages SET location = 'cache' WHERE id = ?1", error);
-  if (stmt == NULL)
-    return FALSE;
-  sqlite3_bind_int64 (stmt, 1, key);
-  return step_done (self->wdb, stmt, error);
+  return mark_cached (self, key, error);
 }
 
+/* Writes the rows of data->summaries in one transaction. */
 static gboolean
 add_rows (LbStore  *self,
           AddData  *data,
@@ -4125,18 +4135,12 @@ cache_row_body (LbStore    *self,
                 GError    **error)
 {
   g_autofree char *path = body_cache_path (self, row->key);
-  sqlite3_stmt *stmt;
 
   /* a cache: the server has the message, so no fsync, only atomicity */
   if (!write_cache_file (path, raw, error))
     return FALSE;
 
-  stmt = prepare (self->wdb, self->wstmts, "UPDATE messages SET location = ?2 WHERE id = ?1", error);
-  if (stmt == NULL)
-    return FALSE;
-  sqlite3_bind_int64 (stmt, 1, row->key);
-  bind_text (stmt, 2, "cache");
-  if (!step_done (self->wdb, stmt, error))
+  if (!mark_cached (self, row->key, error))
     return FALSE;
 
   changes_add (changes, LB_STORE_CHANGE_UPDATED, row->folder_id, row->key, row->date);
