@@ -1130,9 +1130,11 @@ lb_secrets_clear_finish (LbSecrets     *self,
 
 /**
  * lb_secrets_password_free:
- * @password: (nullable): a password from lb_secrets_lookup_finish()
+ * @password: (nullable): a password from lb_secrets_lookup_finish(), or
+ *   one the program read itself into memory from g_malloc()
  *
- * Wipes and frees a password.
+ * Wipes and frees a password (libsecret frees memory that is not its own
+ * secure memory the ordinary way, after wiping it).
  */
 void
 lb_secrets_password_free (char *password)
