@@ -307,6 +307,97 @@ test_ids_like_whole_message (void)
     }
 }
 
+/* Dates of the common form are read without GMime: the same seconds as
+ * GMime gives, and the edge cases (out of range, odd zones, two-digit
+ * years, trailing comments) the same as GMime reads them */
+static void
+test_dates_like_gmime (void)
+{
+  static const char *const dates[] = {
+    "Fri, 08 Sep 2023 10:00:25 +0100",
+    "Fri, 8 Sep 2023 10:00:25 +0100",
+    "8 Sep 2023 10:00:25 -0700",
+    "fri, 08 sep 2023 10:00:25 -0000",
+    "Mon, 08 Sep 2023 10:00:25 +0100",
+    "Fri, 08 Sep 2023 10:00:25 +0100 (BST)",
+    "Fri, 08 Sep 2023 10:00:25 +0100(BST)",
+    "Fri, 08 Sep 2023 10:00:25 +0530",
+    "Fri, 08 Sep 2023 10:00:25 +2359",
+    "Fri, 08 Sep 2023 10:00:25 +2400",
+    "Fri, 08 Sep 2023 10:00:25 +0060",
+    "Fri, 08 Sep 2023 10:00:25 GMT",
+    "Fri, 08 Sep 2023 10:00:25",
+    "Fri, 08 Sep 23 10:00:25 +0100",
+    "Fri, 08 Sep 1969 10:00:25 +0100",
+    "Thu, 01 Jan 1970 00:00:00 +0000",
+    "Thu, 01 Jan 1970 00:00:01 +0000",
+    "Thu, 29 Feb 2024 12:00:00 +0000",
+    "Thu, 29 Feb 2023 12:00:00 +0000",
+    "Thu, 31 Apr 2023 12:00:00 +0000",
+    "Thu, 32 Jan 2023 12:00:00 +0000",
+    "Thu, 00 Jan 2023 12:00:00 +0000",
+    "Thu, 10 Jan 2023 24:00:00 +0000",
+    "Thu, 10 Jan 2023 12:60:00 +0000",
+    "Thu, 10 Jan 2023 12:00:60 +0000",
+    "Thu, 10 Jan 2023 12:00 +0000",
+    "Thu, 10 Jan 2023 7:00:00 +0000",
+    "Thu, 10 Foo 2023 12:00:00 +0000",
+    "Xyz, 10 Jan 2023 12:00:00 +0000",
+    "  Thu, 10 Jan 2023 12:00:00 +0000",
+    "Thu,  10 Jan 2023 12:00:00 +0000",
+    "Sat, 31 Dec 2099 23:59:59 -1200",
+    "",
+    "garbage",
+  };
+  const gint64 fallback = G_GINT64_CONSTANT (1) << 40;
+
+  for (guint i = 0; i < G_N_ELEMENTS (dates); i++)
+    {
+      g_autoptr(GDateTime) date = g_mime_utils_header_decode_date (dates[i]);
+      gint64 expected = fallback;
+
+      if (date != NULL && g_date_time_to_unix (date) > 0)
+        expected = g_date_time_to_unix (date);
+
+      g_test_message ("%s", dates[i]);
+      g_assert_cmpint (lb_mime_parse_date (dates[i], fallback), ==, expected);
+    }
+  g_assert_cmpint (lb_mime_parse_date ("Fri, 08 Sep 2023 10:00:25 +0100", 0), ==, 1694163625);
+}
+
+/* Plain display names go in without GMime: the same text as decoding and
+ * quoting them gives */
+static void
+test_addresses_like_gmime (void)
+{
+  static const char *const names[] = {
+    "Reader", "Pierre  Young", " Pierre Young ", "   ", "", "O'Brien-Smith",
+    "a_b!#$%&*+^`{|}~", "Young, Pierre", "Dr. Who", "a@b", "x (y)", "q \"r\"",
+    "back\\slash", "semi;colon", "=?UTF-8?B?xYF1a2FzeiBTY2huZWlkZXI=?=",
+    "=?UTF-8?Q?Young=2C_Pierre?=", "caf\xc3\xa9", "tab\there",
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (names); i++)
+    {
+      g_autoptr(GString) ours = g_string_new ("x");
+      g_autoptr(GString) expected = g_string_new ("x");
+      g_autofree char *decoded = lb_mime_decode_header_text (names[i]);
+
+      lb_mime_append_address (ours, names[i], "a@example.test");
+      if (decoded != NULL)
+        {
+          g_autofree char *quoted = g_mime_utils_quote_string (decoded);
+
+          g_string_append_printf (expected, ", %s <a@example.test>", quoted);
+        }
+      else
+        g_string_append (expected, ", a@example.test");
+
+      g_test_message ("%s", names[i]);
+      g_assert_cmpstr (ours->str, ==, expected->str);
+    }
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -322,6 +413,8 @@ main (int   argc,
   g_test_add_func ("/imap-summary/flags", test_flags_round_trip);
   g_test_add_func ("/imap-summary/decode-like-gmime", test_decode_like_gmime);
   g_test_add_func ("/imap-summary/ids-like-whole-message", test_ids_like_whole_message);
+  g_test_add_func ("/imap-summary/dates-like-gmime", test_dates_like_gmime);
+  g_test_add_func ("/imap-summary/addresses-like-gmime", test_addresses_like_gmime);
 
   return g_test_run ();
 }

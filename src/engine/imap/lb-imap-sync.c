@@ -440,10 +440,32 @@ append_field (GString    *out,
     }
 }
 
+/* writes @n in decimal at @buf (room for 20 digits), returns the length */
+static gsize
+format_number (char    *buf,
+               guint64  n)
+{
+  char digits[20];
+  gsize len = 0;
+
+  do
+    {
+      digits[len++] = (char) ('0' + n % 10);
+      n /= 10;
+    }
+  while (n > 0);
+  for (gsize i = 0; i < len; i++)
+    buf[i] = digits[len - 1 - i];
+  return len;
+}
+
+/* @section is @section_len bytes in a buffer with room for MAX_DEPTH + 2
+ * more numbers and their dots */
 static void
 structure_walk (GString          *out,
                 const LbImapBody *body,
-                const char       *section,
+                char             *section,
+                gsize             section_len,
                 guint             depth)
 {
   if (body == NULL || depth > 64)
@@ -453,15 +475,20 @@ structure_walk (GString          *out,
     {
       for (guint i = 0; i < body->children->len; i++)
         {
-          char child[16 + 66 * 11];   /* depth <= 64 numbers, their dots */
+          gsize len = section_len;
 
-          g_snprintf (child, sizeof child, *section != '\0' ? "%s.%u" : "%s%u", section, i + 1);
-          structure_walk (out, g_ptr_array_index (body->children, i), child, depth + 1);
+          if (len > 0)
+            section[len++] = '.';
+          len += format_number (section + len, i + 1);
+          structure_walk (out, g_ptr_array_index (body->children, i), section, len, depth + 1);
         }
       return;
     }
 
-  g_string_append (out, *section != '\0' ? section : "1");
+  if (section_len > 0)
+    g_string_append_len (out, section, section_len);
+  else
+    g_string_append_c (out, '1');
   g_string_append_c (out, '\t');
   g_string_append (out, body->type != NULL ? body->type : "application");
   g_string_append_c (out, '/');
@@ -470,8 +497,8 @@ structure_walk (GString          *out,
   {
     char size[24];
 
-    g_snprintf (size, sizeof size, "\t%" G_GUINT64_FORMAT, body->size);
-    g_string_append (out, size);
+    size[0] = '\t';
+    g_string_append_len (out, size, 1 + format_number (size + 1, body->size));
   }
   append_field (out, body->disposition);
   append_field (out, filename_of (body));
@@ -494,13 +521,14 @@ structure_walk (GString          *out,
 char *
 lb_imap_body_to_structure (const LbImapBody *body)
 {
+  char section[66 * 11];   /* depth <= 64 numbers, their dots */
   GString *out;
 
   if (body == NULL)
     return NULL;
 
-  out = g_string_new (NULL);
-  structure_walk (out, body, "", 0);
+  out = g_string_sized_new (128);
+  structure_walk (out, body, section, 0, 0);
   return g_string_free (out, FALSE);
 }
 

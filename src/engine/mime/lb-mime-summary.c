@@ -2374,30 +2374,101 @@ lb_mime_decode_header_text (const char *raw)
  * address fields write it ("Name <addr>" or "addr"), with ", " before it
  * unless @out is empty.
  */
+/* ASCII with no control characters, no RFC 2047 word, nothing
+ * g_mime_utils_quote_string() would quote or escape: decoding gives the
+ * same text with its whitespace folded, quoting leaves it alone. */
+static gboolean
+is_plain_name (const char *name)
+{
+  for (const char *p = name; *p != '\0'; p++)
+    {
+      guchar c = (guchar) *p;
+
+      if (!g_ascii_isalnum (c) && c != ' ' && c != '-' && c != '_' && c != '\'' &&
+          c != '!' && c != '#' && c != '$' && c != '%' && c != '&' && c != '*' &&
+          c != '+' && c != '^' && c != '`' && c != '{' && c != '|' && c != '}' && c != '~')
+        return FALSE;
+    }
+  return TRUE;
+}
+
+/* appends @text (spaces only, no other whitespace) like fold_whitespace() */
+static void
+append_folded (GString    *out,
+               const char *text)
+{
+  gboolean space = FALSE;
+  gboolean any = FALSE;
+
+  for (const char *p = text; *p != '\0'; p++)
+    {
+      if (*p == ' ')
+        {
+          space = any;
+          continue;
+        }
+      if (space)
+        g_string_append_c (out, ' ');
+      space = FALSE;
+      any = TRUE;
+      g_string_append_c (out, *p);
+    }
+}
+
+/* whether g_mime_utils_quote_string() would change @text: an RFC 2045
+ * tspecial or a dot outside quotes, or a backslash anywhere */
+static gboolean
+needs_quoting (const char *text)
+{
+  for (const char *p = text; *p != '\0'; p++)
+    if (strchr ("()<>@,;:\\\"/[]?=.", *p) != NULL)
+      return TRUE;
+  return FALSE;
+}
+
 void
 lb_mime_append_address (GString    *out,
                         const char *name,
                         const char *addr)
 {
-  g_autofree char *decoded = lb_mime_decode_header_text (name);
+  g_autofree char *decoded = NULL;
   g_autofree char *made_valid = NULL;
   const char *valid_addr = addr;
+  gboolean has_name;
 
   /* nearly always valid already: no copy then */
   if (addr != NULL && !g_utf8_validate (addr, -1, NULL))
     valid_addr = made_valid = g_utf8_make_valid (addr, -1);
 
-  if (decoded == NULL && (valid_addr == NULL || *valid_addr == '\0'))
+  /* a plain name (ASCII, nothing to decode or quote) goes in as it is,
+   * its whitespace folded: what decoding and quoting would give */
+  if (name != NULL && is_plain_name (name))
+    has_name = !is_blank (name);
+  else
+    {
+      decoded = lb_mime_decode_header_text (name);
+      has_name = decoded != NULL;
+    }
+
+  if (!has_name && (valid_addr == NULL || *valid_addr == '\0'))
     return;
 
   if (out->len > 0)
     g_string_append (out, ", ");
 
-  if (decoded != NULL)
+  if (has_name)
     {
-      g_autofree char *quoted = g_mime_utils_quote_string (decoded);
+      if (decoded == NULL)
+        append_folded (out, name);
+      else if (needs_quoting (decoded))
+        {
+          g_autofree char *quoted = g_mime_utils_quote_string (decoded);
 
-      g_string_append (out, quoted);
+          g_string_append (out, quoted);
+        }
+      else
+        g_string_append (out, decoded);
+
       if (valid_addr != NULL && *valid_addr != '\0')
         {
           g_string_append (out, " <");
@@ -2446,13 +2517,39 @@ is_simple_id (const char *id,
   return ats == 1 && prev != '@' && prev != '.';
 }
 
+/* whether @id (@len bytes) is among the space-separated ids in @out */
+static gboolean
+has_id (GString    *out,
+        const char *id,
+        gsize       len)
+{
+  const char *p = out->str;
+  const char *end = out->str + out->len;
+
+  while (p < end)
+    {
+      const char *space = memchr (p, ' ', end - p);
+      const char *stop = space != NULL ? space : end;
+
+      if ((gsize) (stop - p) == len && memcmp (p, id, len) == 0)
+        return TRUE;
+      p = stop + 1;
+    }
+  return FALSE;
+}
+
 /* The common case, without GMime: ids of the simplest form in angle
  * brackets with whitespace between them (what mail programs write),
- * which parse_ids() would return as they are. NULL for anything else. */
-static GPtrArray *
-parse_simple_ids (const char *raw)
+ * which parse_ids() would return as they are: the first, or with @all
+ * all of them without duplicates, joined as lb_mime_parse_ids() returns
+ * them. NULL for anything else, and when there is no id. */
+static char *
+parse_simple_ids (const char *raw,
+                  gboolean    all)
 {
-  GPtrArray *ids = g_ptr_array_new_with_free_func (g_free);
+  GString *out = NULL;
+  const char *first = NULL;
+  gsize first_len = 0;
   const char *p = raw;
 
   for (;;)
@@ -2468,15 +2565,34 @@ parse_simple_ids (const char *raw)
       end = strchr (p + 1, '>');
       if (end == NULL || !is_simple_id (p + 1, end))
         goto fail;
-      add_id (ids, g_strndup (p + 1, end - (p + 1)));
+      if (first == NULL)
+        {
+          first = p + 1;
+          first_len = end - first;
+        }
+      if (all)
+        {
+          if (out == NULL)
+            out = g_string_sized_new (strlen (p));
+          if (!has_id (out, p + 1, end - (p + 1)))
+            {
+              if (out->len > 0)
+                g_string_append_c (out, ' ');
+              g_string_append_len (out, p + 1, end - (p + 1));
+            }
+        }
       p = end + 1;
     }
 
-  if (ids->len > 0)
-    return ids;
+  if (first == NULL)
+    goto fail;
+  if (all)
+    return g_string_free (out, FALSE);
+  return g_strndup (first, first_len);
 
 fail:
-  g_ptr_array_unref (ids);
+  if (out != NULL)
+    g_string_free (out, TRUE);
   return NULL;
 }
 
@@ -2499,14 +2615,119 @@ lb_mime_parse_ids (const char *raw,
   if (raw == NULL)
     return NULL;
 
-  ids = parse_simple_ids (raw);
-  if (ids == NULL)
-    ids = parse_ids (raw, TRUE);
+  result = parse_simple_ids (raw, all);
+  if (result != NULL)
+    return result;
+
+  ids = parse_ids (raw, TRUE);
   if (ids->len > 0)
     result = all ? join_ids (ids) : g_strdup (g_ptr_array_index (ids, 0));
   g_ptr_array_unref (ids);
 
   return result;
+}
+
+/* Reads @n digits at @p. */
+static gboolean
+fixed_digits (const char *p,
+              guint       n,
+              int        *out)
+{
+  int v = 0;
+
+  for (guint i = 0; i < n; i++)
+    {
+      if (!g_ascii_isdigit (p[i]))
+        return FALSE;
+      v = v * 10 + (p[i] - '0');
+    }
+  *out = v;
+  return TRUE;
+}
+
+static gint64
+days_from_civil (gint64 y,
+                 int    m,
+                 int    d)
+{
+  gint64 era, yoe, doy, doe;
+
+  y -= m <= 2;
+  era = (y >= 0 ? y : y - 399) / 400;
+  yoe = y - era * 400;
+  doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+  doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+  return era * 146097 + doe - 719468;
+}
+
+/* The common case, without GMime: "Fri, 8 Sep 2023 10:00:25 +0100" as
+ * mail programs write it (the day of the week optional, anything after
+ * the zone ignored, as GMime does), every field in range. Returns FALSE
+ * for anything else, which GMime then reads. */
+static gboolean
+parse_simple_date (const char *raw,
+                   gint64     *out)
+{
+  static const char days[7][4] = { "Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun" };
+  static const char months[12][4] = { "Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                       "Jul", "Aug", "Sep", "Oct", "Nov", "Dec" };
+  static const int month_days[12] = { 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
+  const char *p = raw;
+  int day, month = -1, year, hour, minute, second, tz_hours, tz_minutes, offset;
+  gboolean leap;
+
+  while (*p == ' ')
+    p++;
+  if (g_ascii_isalpha (p[0]))
+    {
+      guint i;
+
+      for (i = 0; i < G_N_ELEMENTS (days); i++)
+        if (g_ascii_strncasecmp (p, days[i], 3) == 0)
+          break;
+      if (i == G_N_ELEMENTS (days) || p[3] != ',' || p[4] != ' ')
+        return FALSE;
+      p += 5;
+    }
+
+  if (fixed_digits (p, 2, &day))
+    p += 2;
+  else if (fixed_digits (p, 1, &day))
+    p += 1;
+  else
+    return FALSE;
+  if (*p++ != ' ')
+    return FALSE;
+
+  for (guint i = 0; i < G_N_ELEMENTS (months); i++)
+    if (g_ascii_strncasecmp (p, months[i], 3) == 0)
+      {
+        month = (int) i;
+        break;
+      }
+  if (month < 0 || p[3] != ' ')
+    return FALSE;
+  p += 4;
+
+  if (!fixed_digits (p, 4, &year) || p[4] != ' ' ||
+      !fixed_digits (p + 5, 2, &hour) || p[7] != ':' ||
+      !fixed_digits (p + 8, 2, &minute) || p[10] != ':' ||
+      !fixed_digits (p + 11, 2, &second) || p[13] != ' ' ||
+      (p[14] != '+' && p[14] != '-') ||
+      !fixed_digits (p + 15, 2, &tz_hours) || !fixed_digits (p + 17, 2, &tz_minutes) ||
+      (p[19] != '\0' && p[19] != ' '))
+    return FALSE;
+
+  leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+  if (year < 1970 || day < 1 || day > month_days[month] || (month == 1 && day == 29 && !leap) ||
+      hour > 23 || minute > 59 || second > 59 || tz_hours > 23 || tz_minutes > 59)
+    return FALSE;
+
+  offset = (tz_hours * 60 + tz_minutes) * 60;
+  if (p[14] == '-')
+    offset = -offset;
+  *out = days_from_civil (year, month + 1, day) * 86400 + hour * 3600 + minute * 60 + second - offset;
+  return TRUE;
 }
 
 /**
@@ -2529,11 +2750,14 @@ lb_mime_parse_date (const char *raw,
   if (raw == NULL)
     return fallback_date;
 
-  date = g_mime_utils_header_decode_date (raw);
-  if (date == NULL)
-    return fallback_date;
+  if (!parse_simple_date (raw, &seconds))
+    {
+      date = g_mime_utils_header_decode_date (raw);
+      if (date == NULL)
+        return fallback_date;
+      seconds = g_date_time_to_unix (date);
+    }
 
-  seconds = g_date_time_to_unix (date);
   latest = fallback_date > 0 ? fallback_date : g_get_real_time () / G_USEC_PER_SEC;
   if (seconds <= 0 || seconds > latest + DATE_FUTURE_SLACK)
     return fallback_date;
