@@ -1663,6 +1663,105 @@ test_store_migrate_from_v3 (void)
   lb_test_remove_tree (dir);
 }
 
+/* Schema 6 keys thread links by a hash of the Message-ID and counts
+ * added messages per batch: a store of schema 5 keeps its threads (a new
+ * reply to a message stored before joins its thread) and its counts. */
+static void
+test_store_migrate_from_v5 (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *dir = g_dir_make_tmp ("lb-store-XXXXXX", &error);
+  g_autoptr(GPtrArray) replies = summaries_new ();
+  g_autoptr(GPtrArray) added = NULL;
+  LbStore *store;
+
+  g_assert_no_error (error);
+
+  store = open_store_at (dir, 5, &error);
+  g_assert_no_error (error);
+  lb_test_finalize_store (store);
+  /* a thread of two as schema 5 stored it, and an id only a reply named */
+  exec_sql (dir,
+            "INSERT INTO folders (path, name, delimiter, role) VALUES ('INBOX', 'INBOX', '/', 1);"
+            "INSERT INTO messages (folder_id, uid, message_id, refs, subject, date, flags, thread_id)"
+            " VALUES (1, 1, 'root@example.test', NULL, 'Plans', 1600000000, 1, 1),"
+            "        (1, 2, 'reply@example.test', 'gone@example.test root@example.test',"
+            "         'Re: Plans', 1600000100, 0, 1);"
+            "INSERT INTO thread_links (message_id, thread_id)"
+            " VALUES ('root@example.test', 1), ('reply@example.test', 1), ('gone@example.test', 1);");
+  g_assert_cmpint (query_int (dir, "SELECT total FROM folders WHERE id = 1"), ==, 2);
+
+  store = open_store (dir);
+  g_assert_cmpint (query_int (dir, "PRAGMA user_version"), ==, LB_STORE_SCHEMA_VERSION);
+  g_assert_cmpint (query_int (dir, "SELECT count(*) FROM sqlite_master WHERE name = 'thread_links'"), ==, 0);
+  g_assert_cmpint (query_int (dir, "SELECT count(*) FROM thread_ids"), ==, 3);
+
+  /* a reply naming only the id no message had, one naming the reply,
+   * and a message of its own */
+  g_ptr_array_add (replies, make_summary (3, 1600000200, "Re: Plans", "late@example.test", "gone@example.test"));
+  g_ptr_array_add (replies, make_summary (4, 1600000300, "Re: Re: Plans", "later@example.test", NULL));
+  summary_at (replies, 1)->in_reply_to = g_strdup ("reply@example.test");
+  g_ptr_array_add (replies, make_summary (5, 1600000400, "Lunch", "lunch@example.test", NULL));
+  summary_at (replies, 2)->flags = LB_MESSAGE_SEEN;
+  added = add_summaries (store, 1, replies, LB_STORE_WRITE_NONE);
+  g_assert_cmpint (summary_at (added, 0)->thread_id, ==, 1);
+  g_assert_cmpint (summary_at (added, 1)->thread_id, ==, 1);
+  g_assert_cmpint (summary_at (added, 2)->thread_id, !=, 1);
+
+  {
+    g_autoptr(LbFolderInfo) inbox = get_folder (store, 1);
+
+    g_assert_cmpuint (inbox->total, ==, 5);
+    g_assert_cmpuint (inbox->unread, ==, 3);
+  }
+
+  lb_test_finalize_store (store);
+  lb_test_remove_tree (dir);
+}
+
+/* A large sync's writes reach the database file while the store stays
+ * open: the WAL is copied back by the store's own thread, not left to
+ * grow until the store closes. */
+static void
+test_store_checkpoints (Fixture       *fixture,
+                        gconstpointer  data)
+{
+  g_autoptr(LbFolderInfo) inbox = ensure_folder (fixture->store, "INBOX", LB_FOLDER_ROLE_INBOX, FALSE);
+  g_autofree char *path = g_build_filename (fixture->dir, "store.db", NULL);
+  g_autofree char *filler = g_strnfill (2000, 'x');
+  gint64 deadline;
+  GStatBuf st;
+
+  /* about 50 MB of rows, in batches as a header sync writes them */
+  for (guint batch = 0; batch < 5; batch++)
+    {
+      g_autoptr(GPtrArray) summaries = summaries_new ();
+      g_autoptr(GPtrArray) added = NULL;
+
+      for (guint i = 0; i < 4000; i++)
+        {
+          guint uid = batch * 4000 + i + 1;
+          g_autofree char *id = g_strdup_printf ("%u@example.test", uid);
+          LbMessageSummary *summary = make_summary (uid, 1600000000 + uid, "Filler", id, NULL);
+
+          summary->preview = g_strdup (filler);
+          summary->structure = g_strdup (filler);
+          g_ptr_array_add (summaries, summary);
+        }
+      added = add_summaries (fixture->store, inbox->id, summaries, LB_STORE_WRITE_DEFER_INDEX);
+      g_assert_cmpuint (added->len, ==, 4000);
+    }
+
+  deadline = g_get_monotonic_time () + 10 * G_USEC_PER_SEC;
+  do
+    {
+      g_usleep (20 * 1000);
+      g_assert_cmpint (g_stat (path, &st), ==, 0);
+    }
+  while (st.st_size < 32 * 1024 * 1024 && g_get_monotonic_time () < deadline);
+  g_assert_cmpint (st.st_size, >=, 32 * 1024 * 1024);
+}
+
 static void
 test_store_list_uids (Fixture       *fixture,
                       gconstpointer  data)
@@ -1731,7 +1830,10 @@ test_store_list_uids_many (void)
             "WITH RECURSIVE n (x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM n WHERE x < 100000)"
             " INSERT INTO messages (folder_id, uid, subject, date, flags, keywords)"
             " SELECT 1, x * 2, 'Message ' || x, 1600000000 + x, x % 4,"
-            "        CASE WHEN x % 10 = 0 THEN '$Label' || (x % 3) END FROM n;");
+            "        CASE WHEN x % 10 = 0 THEN '$Label' || (x % 3) END FROM n;"
+            /* the store counts the rows it adds itself */
+            "UPDATE folders SET total = (SELECT count(*) FROM messages),"
+            "  unread = (SELECT count(*) FROM messages WHERE flags & 1 = 0);");
   store = open_store (dir);
 
   start = g_get_monotonic_time ();
@@ -2881,7 +2983,9 @@ main (int   argc,
   g_test_add_func ("/store/crash-consistent", test_store_crash_consistent);
   g_test_add ("/store/imap-fields", Fixture, NULL, fixture_set_up, test_store_imap_fields, fixture_tear_down);
   g_test_add_func ("/store/migrate-from-v3", test_store_migrate_from_v3);
+  g_test_add_func ("/store/migrate-from-v5", test_store_migrate_from_v5);
   g_test_add ("/store/list-uids", Fixture, NULL, fixture_set_up, test_store_list_uids, fixture_tear_down);
+  g_test_add ("/store/checkpoints", Fixture, NULL, fixture_set_up, test_store_checkpoints, fixture_tear_down);
   g_test_add_func ("/store/list-uids-many", test_store_list_uids_many);
   g_test_add_func ("/store/deferred-index", test_store_deferred_index);
   g_test_add ("/store/sync-flags", Fixture, NULL, fixture_set_up, test_store_sync_flags, fixture_tear_down);

@@ -57,6 +57,10 @@ struct _LbStore
 
   GThreadPool *writer;
   GThreadPool *reader;
+  GThreadPool *checkpointer;
+  sqlite3 *cdb;           /* the checkpointer's connection, its thread only */
+  char *path;             /* of the database */
+  int checkpoint_queued;  /* atomic */
 
   gboolean durable;       /* writer: synchronous=FULL for this transaction */
   gboolean indexing;      /* writer: an indexing job is queued */
@@ -451,6 +455,22 @@ static const char * const migrations[] = {
   "CREATE TRIGGER fts_pending_delete AFTER DELETE ON messages BEGIN"
   "  DELETE FROM fts_pending WHERE key = OLD.id;"
   "END;",
+
+  /* 6: thread links keyed by a 64-bit hash of the Message-ID
+   * (message_id_hash()) rather than the id itself: a header sync looks up
+   * and links several ids per message, and integer keys make that a
+   * fraction of the work (smaller pages, no string compares) */
+  "CREATE TABLE thread_ids ("
+  "  hash INTEGER PRIMARY KEY,"
+  "  thread_id INTEGER NOT NULL);"
+  "CREATE INDEX thread_ids_by_thread ON thread_ids (thread_id);"
+  "INSERT OR IGNORE INTO thread_ids (hash, thread_id)"
+  "  SELECT lb_message_id_hash (message_id), thread_id FROM thread_links;"
+  "DROP TABLE thread_links;"
+  /* ... and the counts of added messages kept per batch (add_rows()),
+   * not by a trigger per row, which made SQLite open a statement
+   * journal and a trigger frame for every INSERT */
+  "DROP TRIGGER messages_count_insert;",
 };
 
 G_STATIC_ASSERT (G_N_ELEMENTS (migrations) == LB_STORE_SCHEMA_VERSION);
@@ -475,6 +495,36 @@ query_int (sqlite3     *db,
   *value = sqlite3_column_int64 (stmt, 0);
   sqlite3_finalize (stmt);
   return TRUE;
+}
+
+/* The key of a Message-ID in thread_ids: FNV-1a, 64 bits. It is stored,
+ * so it must never change. Two ids of one hash would put their messages
+ * in one thread; among a million ids the odds are about one in 37
+ * million. */
+static gint64
+message_id_hash (const char *id)
+{
+  guint64 hash = G_GUINT64_CONSTANT (0xcbf29ce484222325);
+
+  for (const guchar *p = (const guchar *) id; *p != '\0'; p++)
+    {
+      hash ^= *p;
+      hash *= G_GUINT64_CONSTANT (0x100000001b3);
+    }
+  return (gint64) hash;
+}
+
+static void
+message_id_hash_sql (sqlite3_context  *context,
+                     int               argc,
+                     sqlite3_value   **argv)
+{
+  const char *id = (const char *) sqlite3_value_text (argv[0]);
+
+  if (id == NULL)
+    sqlite3_result_null (context);
+  else
+    sqlite3_result_int64 (context, message_id_hash (id));
 }
 
 static gboolean
@@ -904,6 +954,10 @@ lb_store_finalize (GObject *object)
   g_atomic_int_set (&self->closing, TRUE);
   g_thread_pool_free (self->writer, FALSE, TRUE);
   g_thread_pool_free (self->reader, FALSE, TRUE);
+  /* after the writer, the one to queue checkpoints */
+  g_thread_pool_free (self->checkpointer, FALSE, TRUE);
+  if (self->cdb)
+    sqlite3_close (self->cdb);
   g_clear_pointer (&self->wstmts, g_hash_table_unref);
   g_clear_pointer (&self->rstmts, g_hash_table_unref);
   g_clear_pointer (&self->maildirs, g_hash_table_unref);
@@ -917,6 +971,7 @@ lb_store_finalize (GObject *object)
     }
   g_clear_pointer (&self->context, g_main_context_unref);
   g_free (self->directory);
+  g_free (self->path);
 
   G_OBJECT_CLASS (lb_store_parent_class)->finalize (object);
 }
@@ -964,6 +1019,66 @@ finalize_stmt (gpointer data)
   sqlite3_finalize (data);
 }
 
+/* ------------------------------------------------------------------ checkpoints */
+
+/* SQLite copies the WAL back into the database (a checkpoint) after the
+ * commit that grows it past a limit, on the committing thread: a large
+ * sync's writer would stop for it, fsyncs included, every 32 MiB. The
+ * store's own thread does it instead, on its own connection, while the
+ * writer goes on; a checkpoint that cannot keep up (readers holding old
+ * snapshots, say) is done by the writer once the WAL is 8 times that. */
+#define CHECKPOINT_PAGES 8192
+#define CHECKPOINT_PAGES_INLINE (CHECKPOINT_PAGES * 8)
+
+static sqlite3 *open_connection (const char  *path,
+                                 gboolean     writable,
+                                 GError     **error);
+
+static void
+checkpoint_job (gpointer data,
+                gpointer user_data)
+{
+  LbStore *self = user_data;
+  g_autoptr(GError) error = NULL;
+  int rc;
+
+  g_atomic_int_set (&self->checkpoint_queued, FALSE);
+  if (g_atomic_int_get (&self->closing))
+    return;   /* closing the last connection checkpoints */
+
+  if (self->cdb == NULL)
+    {
+      self->cdb = open_connection (self->path, TRUE, &error);
+      if (self->cdb == NULL)
+        {
+          g_debug ("checkpoint: %s", error->message);
+          return;
+        }
+    }
+
+  /* PASSIVE: never waits for the writer or readers, copies what it can */
+  rc = sqlite3_wal_checkpoint_v2 (self->cdb, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+  if (rc != SQLITE_OK && rc != SQLITE_BUSY)
+    g_debug ("checkpoint: %s", sqlite3_errmsg (self->cdb));
+}
+
+/* writer thread, after each commit: @pages are in the WAL */
+static int
+wal_hook (gpointer    data,
+          sqlite3    *db,
+          const char *name,
+          int         pages)
+{
+  LbStore *self = data;
+
+  if (pages >= CHECKPOINT_PAGES_INLINE)
+    sqlite3_wal_checkpoint_v2 (db, name, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+  else if (pages >= CHECKPOINT_PAGES && !g_atomic_int_get (&self->closing) &&
+           g_atomic_int_compare_and_exchange (&self->checkpoint_queued, FALSE, TRUE))
+    g_thread_pool_push (self->checkpointer, self, NULL);
+  return SQLITE_OK;
+}
+
 static void
 lb_store_init (LbStore *self)
 {
@@ -973,6 +1088,7 @@ lb_store_init (LbStore *self)
   self->writer = g_thread_pool_new (run_job, NULL, 1, FALSE, NULL);
   g_thread_pool_set_sort_function (self->writer, compare_jobs, NULL);
   self->reader = g_thread_pool_new (run_job, NULL, 1, FALSE, NULL);
+  self->checkpointer = g_thread_pool_new (checkpoint_job, self, 1, FALSE, NULL);
 }
 
 static sqlite3 *
@@ -1040,6 +1156,16 @@ open_connection (const char  *path,
           sqlite3_close (db);
           return NULL;
         }
+      /* for the migration to schema 6 */
+      rc = sqlite3_create_function (db, "lb_message_id_hash", 1,
+                                    SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS,
+                                    NULL, message_id_hash_sql, NULL, NULL);
+      if (rc != SQLITE_OK)
+        {
+          set_sqlite_error (error, db, rc, "lb_message_id_hash");
+          sqlite3_close (db);
+          return NULL;
+        }
     }
   else if (!exec (db, "PRAGMA query_only = ON;", error))
     {
@@ -1091,12 +1217,15 @@ open_thread (GTask        *task,
     }
 
   path = g_build_filename (data->directory, "store.db", NULL);
+  self->path = g_strdup (path);
   self->wdb = open_connection (path, TRUE, &error);
   if (self->wdb == NULL || !migrate (self->wdb, data->max_version, &error))
     {
       g_task_return_error (task, error);
       return;
     }
+  /* replaces wal_autocheckpoint */
+  sqlite3_wal_hook (self->wdb, wal_hook, self);
   self->rdb = open_connection (path, FALSE, &error);
   if (self->rdb == NULL)
     {
@@ -2191,13 +2320,13 @@ remove_file_recursive (const char *path)
  * never arrives, still end up together. Threads span the account's
  * folders (a reply in Inbox joins the message in Sent). */
 /* The thread of a message being added: the ids it names (its own
- * Message-ID, References, In-Reply-To), which of them thread_links knows,
+ * Message-ID, References, In-Reply-To), which of them thread_ids knows,
  * and the threads those belong to. Looked up before the row is inserted,
  * so that the row is written with its thread id once. */
 typedef struct
 {
   GPtrArray *ids;       /* const char *, into the summary or refs */
-  GArray    *known;     /* gboolean per id: in thread_links already */
+  GArray    *known;     /* gboolean per id: in thread_ids already */
   GArray    *threads;   /* gint64, distinct */
   char     **refs;
 } ThreadLookup;
@@ -2250,7 +2379,7 @@ find_threads (LbStore           *self,
     }
   add_id (lookup->ids, summary->in_reply_to);
 
-  stmt = prepare (self->wdb, self->wstmts, "SELECT thread_id FROM thread_links WHERE message_id = ?1", error);
+  stmt = prepare (self->wdb, self->wstmts, "SELECT thread_id FROM thread_ids WHERE hash = ?1", error);
   if (stmt == NULL)
     return FALSE;
   for (guint i = 0; i < lookup->ids->len; i++)
@@ -2258,7 +2387,7 @@ find_threads (LbStore           *self,
       gboolean known = FALSE;
       int rc;
 
-      bind_static (stmt, 1, lookup->ids->pdata[i]);
+      sqlite3_bind_int64 (stmt, 1, message_id_hash (lookup->ids->pdata[i]));
       rc = sqlite3_step (stmt);
       if (rc == SQLITE_ROW)
         {
@@ -2303,7 +2432,7 @@ thread_of (const ThreadLookup *lookup,
 
 /* Records the thread of the message just inserted as @summary->key, in
  * thread @thread_id (from thread_of()): merges the other threads its ids
- * were in, and links the ids thread_links did not know. */
+ * were in, and links the ids thread_ids did not know. */
 static gboolean
 link_thread (LbStore            *self,
              LbMessageSummary   *summary,
@@ -2333,7 +2462,7 @@ link_thread (LbStore            *self,
       sqlite3_reset (stmt);
 
       stmt = prepare (self->wdb, self->wstmts,
-                      "UPDATE thread_links SET thread_id = ?1 WHERE thread_id = ?2", error);
+                      "UPDATE thread_ids SET thread_id = ?1 WHERE thread_id = ?2", error);
       if (stmt == NULL)
         return FALSE;
       sqlite3_bind_int64 (stmt, 1, thread_id);
@@ -2352,14 +2481,14 @@ link_thread (LbStore            *self,
 
   /* the known ids are in thread_id now, after the merge */
   stmt = prepare (self->wdb, self->wstmts,
-                  "INSERT OR IGNORE INTO thread_links (message_id, thread_id) VALUES (?1, ?2)", error);
+                  "INSERT OR IGNORE INTO thread_ids (hash, thread_id) VALUES (?1, ?2)", error);
   if (stmt == NULL)
     return FALSE;
   for (guint i = 0; i < lookup->ids->len; i++)
     {
       if (g_array_index (lookup->known, gboolean, i))
         continue;
-      bind_static (stmt, 1, lookup->ids->pdata[i]);
+      sqlite3_bind_int64 (stmt, 1, message_id_hash (lookup->ids->pdata[i]));
       sqlite3_bind_int64 (stmt, 2, thread_id);
       if (!step_done (self->wdb, stmt, error))
         return FALSE;
@@ -3037,6 +3166,27 @@ keep_upload_body (LbStore    *self,
   return mark_cached (self, key, error);
 }
 
+/* The folder's counts, for the rows add_rows() inserted (the deletes and
+ * updates of rows have triggers) */
+static gboolean
+count_added (LbStore  *self,
+             gint64    folder_id,
+             gint64    added,
+             gint64    unread,
+             GError  **error)
+{
+  sqlite3_stmt *stmt = prepare (self->wdb, self->wstmts,
+                                "UPDATE folders SET total = total + ?2, unread = unread + ?3"
+                                " WHERE id = ?1", error);
+
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_int64 (stmt, 1, folder_id);
+  sqlite3_bind_int64 (stmt, 2, added);
+  sqlite3_bind_int64 (stmt, 3, unread);
+  return step_done (self->wdb, stmt, error);
+}
+
 /* Writes the rows of data->summaries in one transaction. */
 static gboolean
 add_rows (LbStore  *self,
@@ -3050,6 +3200,7 @@ add_rows (LbStore  *self,
   gboolean local = FALSE;
   gboolean orphans = FALSE;
   gint64 next_key = 0;
+  gint64 added = 0, added_unread = 0;
 
   if (!begin (self, data->flags, error))
     return FALSE;
@@ -3121,6 +3272,9 @@ add_rows (LbStore  *self,
           g_assert_not_reached ();
         }
       changes_add (changes, LB_STORE_CHANGE_ADDED, data->folder_id, summary->key, summary->date);
+      added++;
+      if (!(summary->flags & LB_MESSAGE_SEEN))
+        added_unread++;
 
       if (data->raws != NULL && !local && data->raws->pdata[i] != NULL &&
           !keep_upload_body (self, summary->key, data->raws->pdata[i], written, error))
@@ -3131,6 +3285,8 @@ add_rows (LbStore  *self,
         goto fail;
     }
 
+  if (added > 0 && !count_added (self, data->folder_id, added, added_unread, error))
+    goto fail;
   if (!commit (self, error))
     goto fail;
   if (data->flags & LB_STORE_WRITE_DEFER_INDEX)

@@ -282,7 +282,7 @@ typedef struct
 void    lb_store_uid_state_clear     (LbStoreUidState *state);
 GArray *lb_store_uid_state_array_new (guint            reserved);
 
-#define LB_STORE_SCHEMA_VERSION 5
+#define LB_STORE_SCHEMA_VERSION 6
 
 #define LB_TYPE_STORE (lb_store_get_type ())
 
