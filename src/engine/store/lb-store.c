@@ -61,6 +61,7 @@ struct _LbStore
   sqlite3 *cdb;           /* the checkpointer's connection, its thread only */
   char *path;             /* of the database */
   int checkpoint_queued;  /* atomic */
+  gint64 page_size;       /* of the database, in bytes */
 
   gboolean durable;       /* writer: synchronous=FULL for this transaction */
   gboolean indexing;      /* writer: an indexing job is queued */
@@ -1023,12 +1024,14 @@ finalize_stmt (gpointer data)
 
 /* SQLite copies the WAL back into the database (a checkpoint) after the
  * commit that grows it past a limit, on the committing thread: a large
- * sync's writer would stop for it, fsyncs included, every 32 MiB. The
- * store's own thread does it instead, on its own connection, while the
- * writer goes on; a checkpoint that cannot keep up (readers holding old
+ * sync's writer would stop for it, fsyncs included. Here it happens every
+ * 32 MiB rather than SQLite's 4 (a page that a header sync changes in
+ * commit after commit, thread links and indexes, is copied once, not
+ * after each commit), on the store's own thread and connection while the
+ * writer goes on. A checkpoint that cannot keep up (readers holding old
  * snapshots, say) is done by the writer once the WAL is 8 times that. */
-#define CHECKPOINT_PAGES 8192
-#define CHECKPOINT_PAGES_INLINE (CHECKPOINT_PAGES * 8)
+#define CHECKPOINT_BYTES (32 * 1024 * 1024)
+#define CHECKPOINT_INLINE_BYTES (CHECKPOINT_BYTES * 8)
 
 static sqlite3 *open_connection (const char  *path,
                                  gboolean     writable,
@@ -1071,9 +1074,11 @@ wal_hook (gpointer    data,
 {
   LbStore *self = data;
 
-  if (pages >= CHECKPOINT_PAGES_INLINE)
+  gint64 bytes = (gint64) pages * self->page_size;
+
+  if (bytes >= CHECKPOINT_INLINE_BYTES)
     sqlite3_wal_checkpoint_v2 (db, name, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
-  else if (pages >= CHECKPOINT_PAGES && !g_atomic_int_get (&self->closing) &&
+  else if (bytes >= CHECKPOINT_BYTES && !g_atomic_int_get (&self->closing) &&
            g_atomic_int_compare_and_exchange (&self->checkpoint_queued, FALSE, TRUE))
     g_thread_pool_push (self->checkpointer, self, NULL);
   return SQLITE_OK;
@@ -1130,6 +1135,14 @@ open_connection (const char  *path,
       g_autofree char *mode = NULL;
       sqlite3_stmt *stmt = NULL;
 
+      /* for a new database only (an existing one keeps its own): rows of
+       * about a kilobyte, several indexes, and a sync writing 100,000 of
+       * them take a sixth less work with 16 KiB pages than with 4 */
+      if (!exec (db, "PRAGMA page_size = 16384", error))
+        {
+          sqlite3_close (db);
+          return NULL;
+        }
       rc = sqlite3_prepare_v2 (db, "PRAGMA journal_mode = WAL", -1, &stmt, NULL);
       if (rc == SQLITE_OK)
         rc = sqlite3_step (stmt);
@@ -1143,15 +1156,11 @@ open_connection (const char  *path,
           return NULL;
         }
       /* a large cache keeps the index pages a big batch touches in
-       * memory between its statements; checkpoints every 32 MiB of WAL
-       * rather than 4 copy a page a header sync changes in one commit
-       * after the other (thread links and indexes, written all over)
-       * into the database once, not after each commit */
+       * memory between its statements (checkpoints: wal_hook()) */
       if (!exec (db, "PRAGMA synchronous = NORMAL;"
                      "PRAGMA foreign_keys = ON;"
                      "PRAGMA temp_store = MEMORY;"
-                     "PRAGMA cache_size = -32768;"
-                     "PRAGMA wal_autocheckpoint = 8192;", error))
+                     "PRAGMA cache_size = -32768;", error))
         {
           sqlite3_close (db);
           return NULL;
@@ -1220,6 +1229,11 @@ open_thread (GTask        *task,
   self->path = g_strdup (path);
   self->wdb = open_connection (path, TRUE, &error);
   if (self->wdb == NULL || !migrate (self->wdb, data->max_version, &error))
+    {
+      g_task_return_error (task, error);
+      return;
+    }
+  if (!query_int (self->wdb, "PRAGMA page_size", &self->page_size, &error))
     {
       g_task_return_error (task, error);
       return;
