@@ -11,12 +11,14 @@
 #include <string.h>
 
 #include "lb-imap-parser.h"
+#include "lb-imap-response-private.h"
 
 /* The parser works in one pass over a whole frame (what the framer
  * returned): a cursor, a character class table and recursive descent
  * bounded by MAX_DEPTH. Tokens are never copied on their way through;
- * only the strings that end up in the response are allocated. Literals
- * are in the frame right after their "{n}\r\n". */
+ * only the strings that end up in the response are allocated: the FETCH
+ * data (while in_blocks is set) in the response's blocks, the rest one by
+ * one. Literals are in the frame right after their "{n}\r\n". */
 
 G_DEFINE_QUARK (lb-imap-parse-error-quark, lb_imap_parse_error)
 
@@ -93,6 +95,8 @@ typedef struct
   LbImapParseFlags flags;
   guint            depth;
   GError          *error;
+  LbImapResponse  *r;
+  gboolean         in_blocks;   /* strings go to r's blocks */
 } Parser;
 
 static gboolean
@@ -225,6 +229,96 @@ bytes_dup (const guint8 *s,
   return out;
 }
 
+/* a string of the response: in its blocks while parsing FETCH data */
+static char *
+str_dup (Parser       *P,
+         const guint8 *s,
+         gsize         len)
+{
+  if (P->in_blocks)
+    return lb_imap_response_strndup (P->r, s, len);
+  return bytes_dup (s, len);
+}
+
+static char *
+block_str (Parser     *P,
+           const char *s)
+{
+  return lb_imap_response_strndup (P->r, s, strlen (s));
+}
+
+/* NULL-terminated string vectors, in the blocks or (outside FETCH data)
+ * g_malloc'ed as g_strfreev() frees them */
+typedef struct
+{
+  GPtrArray *array;   /* of g_malloc'ed strings; NULL in the blocks */
+  char     **v;       /* in the blocks, zeroed past len */
+  guint      len;
+  guint      cap;
+} Strv;
+
+static void
+strv_init (Parser *P,
+           Strv   *strv)
+{
+  memset (strv, 0, sizeof *strv);
+  if (!P->in_blocks)
+    strv->array = g_ptr_array_new_with_free_func (g_free);
+}
+
+/* takes @str, from str_dup() */
+static void
+strv_add (Parser *P,
+          Strv   *strv,
+          char   *str)
+{
+  if (strv->array != NULL)
+    {
+      g_ptr_array_add (strv->array, str);
+      return;
+    }
+  if (strv->len + 1 >= strv->cap)
+    {
+      /* the old vector stays in the blocks: they are freed together */
+      guint cap = strv->cap > 0 ? strv->cap * 2 : 8;
+      char **v = lb_imap_response_alloc0 (P->r, cap * sizeof (char *));
+
+      if (strv->len > 0)
+        memcpy (v, strv->v, strv->len * sizeof (char *));
+      strv->v = v;
+      strv->cap = cap;
+    }
+  strv->v[strv->len++] = str;
+}
+
+static guint
+strv_len (Strv *strv)
+{
+  return strv->array != NULL ? strv->array->len : strv->len;
+}
+
+static char **
+strv_end (Parser *P,
+          Strv   *strv)
+{
+  if (strv->array != NULL)
+    {
+      g_ptr_array_add (strv->array, NULL);
+      return (char **) g_ptr_array_free (g_steal_pointer (&strv->array), FALSE);
+    }
+  if (strv->v == NULL)
+    return lb_imap_response_alloc0 (P->r, sizeof (char *));
+  return strv->v;
+}
+
+static void
+strv_clear (Strv *strv)
+{
+  g_clear_pointer (&strv->array, g_ptr_array_unref);
+}
+
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Strv, strv_clear)
+
 /* NIL, case-insensitively, not followed by more of an atom */
 static gboolean
 at_nil (Parser *P)
@@ -341,11 +435,12 @@ quoted (Parser *P,
   if (!escaped)
     {
       n = (gsize) (s - start);
-      buf = bytes_dup (start, n);
+      buf = str_dup (P, start, n);
     }
   else
     {
-      buf = g_malloc ((gsize) (s - start) + 1);
+      /* (a copy to unescape in place) */
+      buf = str_dup (P, start, (gsize) (s - start));
       for (const guint8 *q = start; q < s; q++)
         {
           if (*q == '\\')
@@ -412,7 +507,7 @@ string (Parser *P,
 
       if (!literal (P, &data, &len))
         return FALSE;
-      *out = bytes_dup (data, len);
+      *out = str_dup (P, data, len);
       if (out_len != NULL)
         *out_len = len;
       return TRUE;
@@ -448,7 +543,7 @@ astring (Parser *P,
   len = span (P, C_ASTRING);
   if (len == 0)
     return fail (P, N_("an atom or a string"));
-  *out = bytes_dup (P->p, len);
+  *out = str_dup (P, P->p, len);
   P->p += len;
   return TRUE;
 }
@@ -568,7 +663,7 @@ generic_atom_len (Parser *P)
 }
 
 static LbImapValue *
-value (Parser *P)
+value_in_heap (Parser *P)
 {
   int c = peek (P);
   LbImapValue *v;
@@ -631,6 +726,20 @@ value (Parser *P)
     P->p += len;
     return v;
   }
+}
+
+/* a generic value: its own allocations, freed with lb_imap_value_free(),
+ * even inside FETCH data */
+static LbImapValue *
+value (Parser *P)
+{
+  gboolean in_blocks = P->in_blocks;
+  LbImapValue *v;
+
+  P->in_blocks = FALSE;
+  v = value_in_heap (P);
+  P->in_blocks = in_blocks;
+  return v;
 }
 
 /* "*" or a number, ranges with ":", lists with "," */
@@ -702,20 +811,20 @@ static gboolean
 flag_list (Parser  *P,
            char  ***out)
 {
-  g_autoptr(GPtrArray) flags = NULL;
+  g_auto(Strv) flags = { NULL, NULL, 0, 0 };
 
   if (!open_paren (P))
     return FALSE;
-  flags = g_ptr_array_new_with_free_func (g_free);
+  strv_init (P, &flags);
   while (!accept (P, ')'))
     {
       const guint8 *start = P->p;
       gsize len;
 
-      if (flags->len > 0 && !accept (P, ' '))
+      if (strv_len (&flags) > 0 && !accept (P, ' '))
         return fail (P, N_("a space or “)”"));
       /* tolerate a space before ")" */
-      if (flags->len > 0 && accept (P, ')'))
+      if (strv_len (&flags) > 0 && accept (P, ')'))
         break;
       start = P->p;
       if (accept (P, '\\') && accept (P, '*'))
@@ -728,10 +837,9 @@ flag_list (Parser  *P,
           P->p += len;
           len = (gsize) (P->p - start);
         }
-      g_ptr_array_add (flags, bytes_dup (start, len));
+      strv_add (P, &flags, str_dup (P, start, len));
     }
-  g_ptr_array_add (flags, NULL);
-  *out = (char **) g_ptr_array_free (g_steal_pointer (&flags), FALSE);
+  *out = strv_end (P, &flags);
   return TRUE;
 }
 
@@ -740,23 +848,22 @@ static gboolean
 string_list (Parser  *P,
              char  ***out)
 {
-  g_autoptr(GPtrArray) strings = NULL;
+  g_auto(Strv) strings = { NULL, NULL, 0, 0 };
 
   if (!open_paren (P))
     return FALSE;
-  strings = g_ptr_array_new_with_free_func (g_free);
+  strv_init (P, &strings);
   while (!accept (P, ')'))
     {
       char *s;
 
-      if (strings->len > 0 && !sp (P))
+      if (strv_len (&strings) > 0 && !sp (P))
         return FALSE;
       if (!astring (P, &s))
         return FALSE;
-      g_ptr_array_add (strings, s);
+      strv_add (P, &strings, s);
     }
-  g_ptr_array_add (strings, NULL);
-  *out = (char **) g_ptr_array_free (g_steal_pointer (&strings), FALSE);
+  *out = strv_end (P, &strings);
   return TRUE;
 }
 
@@ -1053,11 +1160,12 @@ resp_text (Parser         *P,
 
 /* ENVELOPE */
 
+/* in the blocks, like everything of an ENVELOPE but its arrays */
 static gboolean
 address_list (Parser     *P,
               GPtrArray **out)
 {
-  *out = g_ptr_array_new_with_free_func ((GDestroyNotify) lb_imap_address_free);
+  *out = g_ptr_array_new ();
   if (at_nil (P))
     {
       P->p += 3;
@@ -1074,7 +1182,7 @@ address_list (Parser     *P,
         accept (P, ' ');
       if (!open_paren (P))
         return FALSE;
-      a = g_new0 (LbImapAddress, 1);
+      a = lb_imap_response_alloc0 (P->r, sizeof *a);
       g_ptr_array_add (*out, a);
       if (!nstring (P, &a->name, NULL) || !sp (P) ||
           !nstring (P, &a->adl, NULL) || !sp (P) ||
@@ -1085,27 +1193,24 @@ address_list (Parser     *P,
   return TRUE;
 }
 
-static LbImapEnvelope *
-envelope (Parser *P)
+/* sets *@out first, so that what a failure leaves is freed with the response */
+static gboolean
+envelope (Parser          *P,
+          LbImapEnvelope **out)
 {
-  LbImapEnvelope *e = g_new0 (LbImapEnvelope, 1);
+  LbImapEnvelope *e = *out = lb_imap_response_alloc0 (P->r, sizeof *e);
 
-  if (!open_paren (P) ||
-      !nstring (P, &e->date, NULL) || !sp (P) ||
-      !nstring (P, &e->subject, NULL) || !sp (P) ||
-      !address_list (P, &e->from) || !sp (P) ||
-      !address_list (P, &e->sender) || !sp (P) ||
-      !address_list (P, &e->reply_to) || !sp (P) ||
-      !address_list (P, &e->to) || !sp (P) ||
-      !address_list (P, &e->cc) || !sp (P) ||
-      !address_list (P, &e->bcc) || !sp (P) ||
-      !nstring (P, &e->in_reply_to, NULL) || !sp (P) ||
-      !nstring (P, &e->message_id, NULL) || !close_paren (P))
-    {
-      lb_imap_envelope_free (e);
-      return NULL;
-    }
-  return e;
+  return open_paren (P) &&
+         nstring (P, &e->date, NULL) && sp (P) &&
+         nstring (P, &e->subject, NULL) && sp (P) &&
+         address_list (P, &e->from) && sp (P) &&
+         address_list (P, &e->sender) && sp (P) &&
+         address_list (P, &e->reply_to) && sp (P) &&
+         address_list (P, &e->to) && sp (P) &&
+         address_list (P, &e->cc) && sp (P) &&
+         address_list (P, &e->bcc) && sp (P) &&
+         nstring (P, &e->in_reply_to, NULL) && sp (P) &&
+         nstring (P, &e->message_id, NULL) && close_paren (P);
 }
 
 /* BODYSTRUCTURE */
@@ -1117,27 +1222,27 @@ body_params (Parser  *P,
              char  ***out,
              gboolean nil_is_empty)
 {
-  g_autoptr(GPtrArray) params = NULL;
+  g_auto(Strv) params = { NULL, NULL, 0, 0 };
 
   if (at_nil (P))
     {
       P->p += 3;
-      *out = nil_is_empty ? g_new0 (char *, 1) : NULL;
+      *out = nil_is_empty ? lb_imap_response_alloc0 (P->r, sizeof (char *)) : NULL;
       return TRUE;
     }
   if (!open_paren (P))
     return FALSE;
-  params = g_ptr_array_new_with_free_func (g_free);
+  strv_init (P, &params);
   while (!accept (P, ')'))
     {
       char *name;
       char *val;
 
-      if (params->len > 0 && !sp (P))
+      if (strv_len (&params) > 0 && !sp (P))
         return FALSE;
       if (!string (P, &name, NULL))
         return FALSE;
-      g_ptr_array_add (params, name);
+      strv_add (P, &params, name);
       for (char *c = name; *c; c++)
         *c = lower (*c);
       if (!sp (P))
@@ -1145,10 +1250,9 @@ body_params (Parser  *P,
       /* a NIL value is a known quirk; keep it as "" */
       if (!nstring (P, &val, NULL))
         return FALSE;
-      g_ptr_array_add (params, val != NULL ? val : g_strdup (""));
+      strv_add (P, &params, val != NULL ? val : block_str (P, ""));
     }
-  g_ptr_array_add (params, NULL);
-  *out = (char **) g_ptr_array_free (g_steal_pointer (&params), FALSE);
+  *out = strv_end (P, &params);
   return TRUE;
 }
 
@@ -1200,7 +1304,7 @@ body_language (Parser     *P,
         return FALSE;
       if (s != NULL)
         {
-          b->language = g_new0 (char *, 2);
+          b->language = lb_imap_response_alloc0 (P->r, 2 * sizeof (char *));
           b->language[0] = s;
         }
       return TRUE;
@@ -1237,21 +1341,21 @@ body_extension_tail (Parser     *P,
   return TRUE;
 }
 
-static LbImapBody *body (Parser *P);
+static gboolean body (Parser      *P,
+                      LbImapBody **out);
 
 static gboolean
 body_multipart (Parser     *P,
                 LbImapBody *b)
 {
-  b->children = g_ptr_array_new_with_free_func ((GDestroyNotify) lb_imap_body_free);
-  b->type = g_strdup ("multipart");
+  b->children = g_ptr_array_new ();
+  b->type = block_str (P, "multipart");
   while (peek (P) == '(')
     {
-      LbImapBody *child = body (P);
-
-      if (child == NULL)
+      /* the child's place first: what a failure leaves goes with the response */
+      g_ptr_array_add (b->children, NULL);
+      if (!body (P, (LbImapBody **) &b->children->pdata[b->children->len - 1]))
         return FALSE;
-      g_ptr_array_add (b->children, child);
       /* some servers put a space between the parts */
       if (P->p + 1 < P->end && P->p[0] == ' ' && P->p[1] == '(')
         P->p++;
@@ -1261,13 +1365,13 @@ body_multipart (Parser     *P,
   if (!lower_nstring (P, &b->subtype))
     return FALSE;
   if (b->subtype == NULL)
-    b->subtype = g_strdup ("mixed");
-  b->params = g_new0 (char *, 1);
+    b->subtype = block_str (P, "mixed");
+  b->params = lb_imap_response_alloc0 (P->r, sizeof (char *));
 
   /* body-ext-mpart = body-fld-param [SP dsp [SP lang [SP loc *(SP ext)]]] */
   if (!accept (P, ' '))
     return TRUE;
-  g_clear_pointer (&b->params, g_strfreev);
+  b->params = NULL;
   if (!body_params (P, &b->params, TRUE))
     return FALSE;
   return body_extension_tail (P, b);
@@ -1307,12 +1411,12 @@ body_single (Parser     *P,
        * part never has a NIL subtype or a list there) */
       b->subtype = g_steal_pointer (&b->type);
       if (b->subtype == NULL)
-        b->subtype = g_strdup ("mixed");
-      b->type = g_strdup ("multipart");
-      b->children = g_ptr_array_new_with_free_func ((GDestroyNotify) lb_imap_body_free);
+        b->subtype = block_str (P, "mixed");
+      b->type = block_str (P, "multipart");
+      b->children = g_ptr_array_new ();
       if (!accept (P, ' '))
         {
-          b->params = g_new0 (char *, 1);
+          b->params = lb_imap_response_alloc0 (P->r, sizeof (char *));
           return TRUE;
         }
       if (!body_params (P, &b->params, TRUE))
@@ -1322,9 +1426,9 @@ body_single (Parser     *P,
   if (!sp (P) || !lower_nstring (P, &b->subtype))
     return FALSE;
   if (b->type == NULL)
-    b->type = g_strdup ("application");
+    b->type = block_str (P, "application");
   if (b->subtype == NULL)
-    b->subtype = g_strdup ("octet-stream");
+    b->subtype = block_str (P, "octet-stream");
 
   /* body-fields; some servers send two spaces before the parameters */
   if (!sp (P))
@@ -1348,12 +1452,11 @@ body_single (Parser     *P,
       P->p++;
       if (at_nil (P))
         P->p += 3;
-      else if ((b->envelope = envelope (P)) == NULL)
+      else if (!envelope (P, &b->envelope))
         return FALSE;
       if (!sp (P))
         return FALSE;
-      b->message = body (P);
-      if (b->message == NULL || !sp (P))
+      if (!body (P, &b->message) || !sp (P))
         return FALSE;
       if (!number64 (P, &b->lines, N_("the line count of a body part")))
         return FALSE;
@@ -1373,26 +1476,26 @@ body_single (Parser     *P,
   return body_extension_tail (P, b);
 }
 
-static LbImapBody *
-body (Parser *P)
+/* in the blocks but for its arrays and extension values; sets *@out
+ * first, so that what a failure leaves is freed with the response */
+static gboolean
+body (Parser      *P,
+      LbImapBody **out)
 {
   LbImapBody *b;
   gboolean ok;
 
   if (!open_paren (P) || !enter (P))
-    return NULL;
-  b = g_new0 (LbImapBody, 1);
+    return FALSE;
+  b = *out = lb_imap_response_alloc0 (P->r, sizeof *b);
   if (peek (P) == '(')
     ok = body_multipart (P, b);
   else
     ok = body_single (P, b);
   if (!ok || !close_paren (P))
-    {
-      lb_imap_body_free (b);
-      return NULL;
-    }
+    return FALSE;
   leave (P);
-  return b;
+  return TRUE;
 }
 
 /* INTERNALDATE */
@@ -1496,13 +1599,15 @@ lb_imap_parse_internaldate (const char *text,
 
 /* FETCH */
 
+/* in the blocks, but for its data */
 static LbImapSection *
-section_new (LbImapFetch *f)
+section_new (Parser      *P,
+             LbImapFetch *f)
 {
-  LbImapSection *section = g_new0 (LbImapSection, 1);
+  LbImapSection *section = lb_imap_response_alloc0 (P->r, sizeof *section);
 
   if (f->sections == NULL)
-    f->sections = g_ptr_array_new_with_free_func ((GDestroyNotify) lb_imap_section_free);
+    f->sections = g_ptr_array_new ();
   g_ptr_array_add (f->sections, section);
   section->origin = -1;
   f->items |= LB_IMAP_FETCH_SECTIONS;
@@ -1532,7 +1637,9 @@ section_spec (Parser        *P,
 {
   const guint8 *start = P->p;
   gboolean in_quote = FALSE;
-  g_autofree char *inner = NULL;
+  gsize prefix_len = prefix != NULL ? strlen (prefix) : 0;
+  gsize inner_len;
+  char *inner;
 
   while (P->p < P->end && *P->p != '\r' && *P->p != '\n' && (in_quote || *P->p != ']'))
     {
@@ -1544,8 +1651,14 @@ section_spec (Parser        *P,
     }
   if (!expect (P, ']', N_("“]” after a section")))
     return FALSE;
-  inner = upper_dup (start, (gsize) (P->p - 1 - start));
-  if (memchr (inner, '"', (gsize) (P->p - 1 - start)) != NULL)
+  inner_len = (gsize) (P->p - 1 - start);
+  section->section = lb_imap_response_alloc_string (P->r, prefix_len + inner_len);
+  if (prefix_len > 0)
+    memcpy (section->section, prefix, prefix_len);
+  inner = section->section + prefix_len;
+  for (gsize i = 0; i < inner_len; i++)
+    inner[i] = upper ((char) start[i]);
+  if (memchr (inner, '"', inner_len) != NULL)
     {
       /* header names sent as quoted strings: as atoms, so that the
        * section reads the same whichever way the server wrote it */
@@ -1561,7 +1674,6 @@ section_spec (Parser        *P,
         }
       *out = '\0';
     }
-  section->section = prefix != NULL ? g_strconcat (prefix, inner, NULL) : g_steal_pointer (&inner);
   if (accept (P, '<'))
     {
       guint64 origin;
@@ -1665,20 +1777,20 @@ fetch_item (Parser      *P,
       P->p++;
       if (NAME_IS ("BODY"))
         {
-          section = section_new (f);
+          section = section_new (P, f);
           return section_spec (P, section, NULL) && sp (P) && section_data (P, section);
         }
       if (NAME_IS ("BINARY"))
         {
-          section = section_new (f);
+          section = section_new (P, f);
           return section_spec (P, section, "BINARY ") && sp (P) && section_data (P, section);
         }
       if (NAME_IS ("RFC822") && peek (P) == ']')
         {
           /* "RFC822[]", seen from Exchange: RFC822 */
           P->p++;
-          section = section_new (f);
-          section->section = g_strdup ("");
+          section = section_new (P, f);
+          section->section = block_str (P, "");
           return sp (P) && section_data (P, section);
         }
       else
@@ -1715,18 +1827,26 @@ fetch_item (Parser      *P,
     case 'F':
       if (NAME_IS ("FLAGS"))
         {
-          g_clear_pointer (&f->flags, g_strfreev);
+          gboolean ok;
+
           f->items |= LB_IMAP_FETCH_FLAGS;
-          return flag_list (P, &f->flags);
+          P->in_blocks = TRUE;
+          ok = flag_list (P, &f->flags);
+          P->in_blocks = FALSE;
+          return ok;
         }
       break;
     case 'I':
       if (NAME_IS ("INTERNALDATE"))
         {
-          g_autofree char *date = NULL;
+          char *date = NULL;
           const guint8 *start = P->p;
+          gboolean ok;
 
-          if (!nstring (P, &date, NULL))
+          P->in_blocks = TRUE;
+          ok = nstring (P, &date, NULL);
+          P->in_blocks = FALSE;
+          if (!ok)
             return FALSE;
           if (date == NULL)
             return TRUE;
@@ -1747,19 +1867,23 @@ fetch_item (Parser      *P,
         }
       if (NAME_IS ("RFC822") || NAME_IS ("RFC822.HEADER") || NAME_IS ("RFC822.TEXT"))
         {
-          LbImapSection *section = section_new (f);
+          LbImapSection *section = section_new (P, f);
 
-          section->section = g_strdup (len == 6 ? "" : len == 13 ? "HEADER" : "TEXT");
+          section->section = block_str (P, len == 6 ? "" : len == 13 ? "HEADER" : "TEXT");
           return section_data (P, section);
         }
       break;
     case 'E':
       if (NAME_IS ("ENVELOPE"))
         {
-          lb_imap_envelope_free (f->envelope);
-          f->envelope = envelope (P);
+          gboolean ok;
+
+          lb_imap_envelope_release (f->envelope);
           f->items |= LB_IMAP_FETCH_ENVELOPE;
-          return f->envelope != NULL;
+          P->in_blocks = TRUE;
+          ok = envelope (P, &f->envelope);
+          P->in_blocks = FALSE;
+          return ok;
         }
       if (NAME_IS ("EMAILID"))
         {
@@ -1771,10 +1895,15 @@ fetch_item (Parser      *P,
     case 'B':
       if (NAME_IS ("BODYSTRUCTURE") || NAME_IS ("BODY"))
         {
-          lb_imap_body_free (f->body);
-          f->body = body (P);
+          gboolean ok;
+
+          lb_imap_body_release (f->body);
+          f->body = NULL;
           f->items |= LB_IMAP_FETCH_BODYSTRUCTURE;
-          return f->body != NULL;
+          P->in_blocks = TRUE;
+          ok = body (P, &f->body);
+          P->in_blocks = FALSE;
+          return ok;
         }
       break;
     case 'M':
@@ -2419,7 +2548,7 @@ numbered_data (Parser         *P,
   else if (token_is (s, len, "FETCH"))
     {
       r->data = LB_IMAP_DATA_FETCH;
-      r->fetch = g_new0 (LbImapFetch, 1);
+      r->fetch = lb_imap_response_alloc0 (r, sizeof (LbImapFetch));
       r->fetch->seq = r->number;
       return sp (P) && msg_att (P, r->fetch);
     }
@@ -2427,7 +2556,7 @@ numbered_data (Parser         *P,
     {
       /* RFC 9586 UIDONLY: the number is the UID, there is no sequence number */
       r->data = LB_IMAP_DATA_FETCH;
-      r->fetch = g_new0 (LbImapFetch, 1);
+      r->fetch = lb_imap_response_alloc0 (r, sizeof (LbImapFetch));
       if (r->number == 0)
         return fail (P, N_("a UID"));
       r->fetch->uid = r->number;
@@ -2623,13 +2752,16 @@ lb_imap_parse_response (const guint8     *data,
                         LbImapParseFlags  flags,
                         GError          **error)
 {
-  Parser P = { data, data, data + len, flags, 0, NULL };
+  Parser P = { data, data, data + len, flags, 0, NULL, NULL, FALSE };
   g_autoptr(LbImapResponse) r = NULL;
 
   g_return_val_if_fail (data != NULL || len == 0, NULL);
 
   init_char_class ();
   r = lb_imap_response_new ();
+  P.r = r;
+  /* a FETCH's strings and structures take about twice its text */
+  lb_imap_response_set_block_hint (r, len < G_MAXSIZE / 4 ? 2 * len + 256 : G_MAXSIZE / 2);
 
   if (response (&P, r))
     {

@@ -10,8 +10,28 @@
 #include <glib/gi18n-lib.h>
 #include <string.h>
 
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define LB_ASAN 1
+#endif
+#endif
+#if defined(__SANITIZE_ADDRESS__)
+#define LB_ASAN 1
+#endif
+
+#ifdef LB_ASAN
+#include <sanitizer/asan_interface.h>
+/* AddressSanitizer sees the free part of a block as out of bounds */
+#define POISON(p, n)   ASAN_POISON_MEMORY_REGION ((p), (n))
+#define UNPOISON(p, n) ASAN_UNPOISON_MEMORY_REGION ((p), (n))
+#else
+#define POISON(p, n)   ((void) 0)
+#define UNPOISON(p, n) ((void) 0)
+#endif
+
 #include "lb-imap-parser.h"
 #include "lb-imap-response.h"
+#include "lb-imap-response-private.h"
 
 G_DEFINE_BOXED_TYPE (LbImapResponse, lb_imap_response, lb_imap_response_ref, lb_imap_response_unref)
 
@@ -40,92 +60,198 @@ lb_imap_value_free (LbImapValue *value)
   g_free (value);
 }
 
-void
-lb_imap_address_free (LbImapAddress *address)
-{
-  if (address == NULL)
-    return;
+/* Blocks: a response's FETCH data is bump-allocated from a chain of
+ * blocks, freed together with the response; a FETCH of a header sync
+ * fits in one. */
 
-  g_free (address->name);
-  g_free (address->adl);
-  g_free (address->mailbox);
-  g_free (address->host);
-  g_free (address);
+typedef struct _Block Block;
+struct _Block
+{
+  Block *next;
+  gsize  size;    /* of the data after the header */
+  gsize  used;
+};
+
+/* the header rounded up so that the data after it is aligned */
+#define BLOCK_HEADER  ((sizeof (Block) + 15) & ~(gsize) 15)
+#define BLOCK_MIN     256
+#define BLOCK_MAX     (64 * 1024)
+#define ALIGN         8
+
+void
+lb_imap_response_set_block_hint (LbImapResponse *response,
+                                 gsize           hint)
+{
+  response->block_hint = hint;
 }
 
+static Block *
+block_new (gsize size)
+{
+  Block *block = g_malloc (BLOCK_HEADER + size);
+
+  block->next = NULL;
+  block->size = size;
+  block->used = 0;
+  POISON ((char *) block + BLOCK_HEADER, size);
+  return block;
+}
+
+static gpointer
+alloc_slow (LbImapResponse *response,
+            gsize           size)
+{
+  Block *head = response->blocks;
+  gsize next;
+  Block *block;
+
+  if (head == NULL)
+    next = CLAMP (response->block_hint, BLOCK_MIN, BLOCK_MAX);
+  else
+    next = MIN (head->size * 2, (gsize) BLOCK_MAX);
+
+  if (head != NULL && size > next / 2)
+    {
+      /* a large string gets a block of its own, behind the one in use */
+      block = block_new (size);
+      block->used = size;
+      block->next = head->next;
+      head->next = block;
+      UNPOISON ((char *) block + BLOCK_HEADER, size);
+      return (char *) block + BLOCK_HEADER;
+    }
+
+  block = block_new (MAX (next, size));
+  block->used = size;
+  block->next = head;
+  response->blocks = block;
+  UNPOISON ((char *) block + BLOCK_HEADER, size);
+  return (char *) block + BLOCK_HEADER;
+}
+
+static inline gpointer
+block_alloc (LbImapResponse *response,
+             gsize           size,
+             gsize           align)
+{
+  Block *head = response->blocks;
+
+  if (head != NULL)
+    {
+      gsize at = (head->used + align - 1) & ~(align - 1);
+
+      if (at <= head->size && size <= head->size - at)
+        {
+          head->used = at + size;
+          UNPOISON ((char *) head + BLOCK_HEADER + at, size);
+          return (char *) head + BLOCK_HEADER + at;
+        }
+    }
+  return alloc_slow (response, size);
+}
+
+gpointer
+lb_imap_response_alloc0 (LbImapResponse *response,
+                         gsize           size)
+{
+  gpointer p = block_alloc (response, size, ALIGN);
+
+  memset (p, 0, size);
+  return p;
+}
+
+char *
+lb_imap_response_alloc_string (LbImapResponse *response,
+                               gsize           len)
+{
+  /* (@len is at most a frame's length, far from overflowing) */
+  char *p = block_alloc (response, len + 1, 1);
+
+  p[len] = '\0';
+  return p;
+}
+
+char *
+lb_imap_response_strndup (LbImapResponse *response,
+                          const void     *data,
+                          gsize           len)
+{
+  char *p = lb_imap_response_alloc_string (response, len);
+
+  if (len > 0)
+    memcpy (p, data, len);
+  return p;
+}
+
+static void
+blocks_free (Block *block)
+{
+  while (block != NULL)
+    {
+      Block *next = block->next;
+
+      UNPOISON ((char *) block + BLOCK_HEADER, block->size);
+      g_free (block);
+      block = next;
+    }
+}
+
+/* what the FETCH data holds outside the blocks: GLib arrays, section
+ * data, and the generic values of extension data */
+
 void
-lb_imap_envelope_free (LbImapEnvelope *envelope)
+lb_imap_envelope_release (LbImapEnvelope *envelope)
 {
   if (envelope == NULL)
     return;
 
-  g_free (envelope->date);
-  g_free (envelope->subject);
   g_clear_pointer (&envelope->from, g_ptr_array_unref);
   g_clear_pointer (&envelope->sender, g_ptr_array_unref);
   g_clear_pointer (&envelope->reply_to, g_ptr_array_unref);
   g_clear_pointer (&envelope->to, g_ptr_array_unref);
   g_clear_pointer (&envelope->cc, g_ptr_array_unref);
   g_clear_pointer (&envelope->bcc, g_ptr_array_unref);
-  g_free (envelope->in_reply_to);
-  g_free (envelope->message_id);
-  g_free (envelope);
 }
 
 void
-lb_imap_body_free (LbImapBody *body)
+lb_imap_body_release (LbImapBody *body)
 {
   if (body == NULL)
     return;
 
-  g_free (body->type);
-  g_free (body->subtype);
-  g_strfreev (body->params);
-  g_free (body->id);
-  g_free (body->description);
-  g_free (body->encoding);
-  lb_imap_envelope_free (body->envelope);
-  lb_imap_body_free (body->message);
-  g_clear_pointer (&body->children, g_ptr_array_unref);
-  g_free (body->md5);
-  g_free (body->disposition);
-  g_strfreev (body->disposition_params);
-  g_strfreev (body->language);
-  g_free (body->location);
+  lb_imap_envelope_release (body->envelope);
+  lb_imap_body_release (body->message);
+  if (body->children != NULL)
+    {
+      for (guint i = 0; i < body->children->len; i++)
+        lb_imap_body_release (g_ptr_array_index (body->children, i));
+      g_clear_pointer (&body->children, g_ptr_array_unref);
+    }
   g_clear_pointer (&body->extension, g_ptr_array_unref);
-  g_free (body);
 }
 
 static void
-section_free (LbImapSection *section)
-{
-  g_free (section->section);
-  g_clear_pointer (&section->data, g_bytes_unref);
-  g_free (section);
-}
-
-void
-lb_imap_section_free (LbImapSection *section)
-{
-  if (section != NULL)
-    section_free (section);
-}
-
-void
-lb_imap_fetch_free (LbImapFetch *fetch)
+fetch_release (LbImapFetch *fetch)
 {
   if (fetch == NULL)
     return;
 
-  g_strfreev (fetch->flags);
-  lb_imap_envelope_free (fetch->envelope);
-  lb_imap_body_free (fetch->body);
-  g_clear_pointer (&fetch->sections, g_ptr_array_unref);
+  lb_imap_envelope_release (fetch->envelope);
+  lb_imap_body_release (fetch->body);
+  if (fetch->sections != NULL)
+    {
+      for (guint i = 0; i < fetch->sections->len; i++)
+        {
+          LbImapSection *section = g_ptr_array_index (fetch->sections, i);
+
+          g_clear_pointer (&section->data, g_bytes_unref);
+        }
+      g_clear_pointer (&fetch->sections, g_ptr_array_unref);
+    }
   g_free (fetch->email_id);
   g_free (fetch->thread_id);
   g_strfreev (fetch->gm_labels);
   g_clear_pointer (&fetch->extra, g_ptr_array_unref);
-  g_free (fetch);
 }
 
 void
@@ -240,7 +366,7 @@ lb_imap_response_unref (LbImapResponse *response)
   g_free (response->text);
   g_free (response->data_name);
   g_strfreev (response->strv);
-  lb_imap_fetch_free (response->fetch);
+  fetch_release (response->fetch);
   lb_imap_list_free (response->list);
   lb_imap_status_data_free (response->status_data);
   g_clear_pointer (&response->search, g_array_unref);
@@ -250,6 +376,7 @@ lb_imap_response_unref (LbImapResponse *response)
     g_clear_pointer (&response->namespaces[i], g_ptr_array_unref);
   lb_imap_quota_free (response->quota);
   g_clear_pointer (&response->values, g_ptr_array_unref);
+  blocks_free (response->blocks);
   g_free (response);
 }
 

@@ -9,8 +9,13 @@
 
 G_BEGIN_DECLS
 
-/* Every string below is NUL-terminated and owned by its container. Strings
- * are the bytes the server sent (after literal/quoted decoding), not
+/* Every string below is NUL-terminated and owned by the response it is
+ * part of: nothing in a response may be freed, changed or kept on its
+ * own, only read while the response is alive (copy what must outlive it;
+ * a section's data, a GBytes, may be kept with g_bytes_ref()). The FETCH
+ * data (the LbImapFetch, its flags, envelope, body structure and
+ * sections) lives in a few large blocks the response frees at once, not
+ * in allocations of its own. Strings are the bytes the server sent (after literal/quoted decoding), not
  * decoded further: RFC 2047 words in an ENVELOPE stay encoded, mailbox
  * names are given both as sent and decoded (see LbImapList). %NULL stands
  * for NIL wherever NIL is allowed. Numbers are 64-bit wherever the grammar
@@ -324,6 +329,8 @@ struct _LbImapResponse
 {
   /*< private >*/
   gatomicrefcount   ref_count;
+  gpointer          blocks;       /* where the FETCH data lives */
+  gsize             block_hint;   /* the size of the first block */
 
   /*< public >*/
   LbImapResponseKind kind;
@@ -384,17 +391,12 @@ GArray         *lb_imap_set_expand        (GArray         *set,
 
 LbImapResponse *lb_imap_response_new      (void);
 
-void            lb_imap_fetch_free        (LbImapFetch    *fetch);
-void            lb_imap_section_free      (LbImapSection  *section);
 void            lb_imap_list_free         (LbImapList     *list);
 void            lb_imap_status_data_free  (LbImapStatusData *status);
 void            lb_imap_esearch_free      (LbImapEsearch  *esearch);
 void            lb_imap_namespace_entry_free (LbImapNamespaceEntry *entry);
 LbImapQuota    *lb_imap_quota_new         (void);
 void            lb_imap_quota_free        (LbImapQuota    *quota);
-void            lb_imap_envelope_free     (LbImapEnvelope *envelope);
-void            lb_imap_body_free         (LbImapBody     *body);
-void            lb_imap_address_free      (LbImapAddress  *address);
 
 /* flag helpers: TRUE when @flags (a strv as sent) contains @flag, case-insensitively */
 gboolean        lb_imap_flags_contain     (char * const   *flags,
