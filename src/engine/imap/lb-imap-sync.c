@@ -157,7 +157,8 @@ lb_imap_flags_to_message_flags (char * const  *flags,
       const char *flag = flags[i];
       gboolean known = FALSE;
 
-      for (guint j = 0; j < G_N_ELEMENTS (system_flags); j++)
+      /* (every system flag starts with one of these) */
+      for (guint j = 0; (flag[0] == '\\' || flag[0] == '$') && j < G_N_ELEMENTS (system_flags); j++)
         if (g_ascii_strcasecmp (flag, system_flags[j].name) == 0)
           {
             result |= system_flags[j].flag;
@@ -210,31 +211,39 @@ static char *
 format_addresses (GPtrArray *addresses)
 {
   GString *out;
-  GString *addr;
 
   if (addresses == NULL || addresses->len == 0)
     return NULL;
 
-  out = g_string_new (NULL);
-  addr = g_string_new (NULL);
+  out = g_string_sized_new (64);
   for (guint i = 0; i < addresses->len; i++)
     {
       const LbImapAddress *a = g_ptr_array_index (addresses, i);
+      gsize mailbox_len, host_len;
+      char buf[256];
+      char *addr;
 
       if (a->mailbox == NULL)
         continue;                       /* the end of a group */
       if (a->host == NULL)
         continue;                       /* a group's name: its members follow */
 
-      g_string_assign (addr, a->mailbox);
-      if (*a->host != '\0')
+      /* mailbox@host, on the stack unless long */
+      mailbox_len = strlen (a->mailbox);
+      host_len = strlen (a->host);
+      addr = mailbox_len + host_len + 2 <= sizeof buf ? buf : g_malloc (mailbox_len + host_len + 2);
+      memcpy (addr, a->mailbox, mailbox_len);
+      if (host_len > 0)
         {
-          g_string_append_c (addr, '@');
-          g_string_append (addr, a->host);
+          addr[mailbox_len] = '@';
+          memcpy (addr + mailbox_len + 1, a->host, host_len + 1);
         }
-      lb_mime_append_address (out, a->name, addr->str);
+      else
+        addr[mailbox_len] = '\0';
+      lb_mime_append_address (out, a->name, addr);
+      if (addr != buf)
+        g_free (addr);
     }
-  g_string_free (addr, TRUE);
 
   if (out->len == 0)
     {
@@ -326,6 +335,13 @@ body_is (const LbImapBody *body,
            (body->subtype != NULL && g_ascii_strcasecmp (body->subtype, subtype) == 0)));
 }
 
+static gboolean
+subtype_is (const LbImapBody *body,
+            const char       *subtype)
+{
+  return body->subtype != NULL && g_ascii_strcasecmp (body->subtype, subtype) == 0;
+}
+
 static const char *
 param_of (char * const *params,
           const char   *name)
@@ -356,6 +372,8 @@ has_attachments (const LbImapBody *body,
                  gboolean          in_related,
                  guint             depth)
 {
+  gboolean application, message, text;
+
   if (body == NULL || depth > 64)
     return FALSE;
 
@@ -375,12 +393,18 @@ has_attachments (const LbImapBody *body,
       return FALSE;
     }
 
-  if (body_is (body, "application", "pgp-signature") ||
-      body_is (body, "application", "pkcs7-signature") ||
-      body_is (body, "application", "x-pkcs7-signature") ||
-      body_is (body, "application", "pkcs7-mime") ||
-      body_is (body, "application", "x-pkcs7-mime") ||
-      body_is (body, "application", "pgp-encrypted"))
+  /* each type compared once: this runs for every part of every message */
+  application = body_is (body, "application", NULL);
+  message = !application && body_is (body, "message", NULL);
+  text = !application && !message && body_is (body, "text", NULL);
+
+  if (application &&
+      (subtype_is (body, "pgp-signature") ||
+       subtype_is (body, "pkcs7-signature") ||
+       subtype_is (body, "x-pkcs7-signature") ||
+       subtype_is (body, "pkcs7-mime") ||
+       subtype_is (body, "x-pkcs7-mime") ||
+       subtype_is (body, "pgp-encrypted")))
     return FALSE;
 
   /* an image the HTML beside it shows */
@@ -388,22 +412,22 @@ has_attachments (const LbImapBody *body,
     return FALSE;
 
   if ((body->disposition != NULL && g_ascii_strcasecmp (body->disposition, "attachment") == 0) ||
-      body_is (body, "text", "calendar") ||
-      body_is (body, "message", "rfc822") ||
-      body_is (body, "message", "global"))
+      (text && subtype_is (body, "calendar")) ||
+      (message && (subtype_is (body, "rfc822") || subtype_is (body, "global"))))
     return TRUE;
 
-  if (body_is (body, "message", "delivery-status") ||
-      body_is (body, "message", "global-delivery-status") ||
-      body_is (body, "message", "disposition-notification") ||
-      body_is (body, "message", "feedback-report") ||
-      body_is (body, "text", "rfc822-headers"))
+  if ((message &&
+       (subtype_is (body, "delivery-status") ||
+        subtype_is (body, "global-delivery-status") ||
+        subtype_is (body, "disposition-notification") ||
+        subtype_is (body, "feedback-report"))) ||
+      (text && subtype_is (body, "rfc822-headers")))
     return FALSE;
 
-  if (!body_is (body, "text", NULL))
+  if (!text)
     return TRUE;
 
-  return (!body_is (body, "text", "plain") && !body_is (body, "text", "html") &&
+  return (!subtype_is (body, "plain") && !subtype_is (body, "html") &&
           filename_of (body) != NULL);
 }
 

@@ -2486,7 +2486,17 @@ static gboolean
 is_id_char (char c)
 {
   /* RFC 5322 atext */
-  return g_ascii_isalnum (c) || (c != '\0' && strchr ("!#$%&'*+-/=?^_`{|}~", c) != NULL);
+  if (g_ascii_isalnum (c))
+    return TRUE;
+  switch (c)
+    {
+    case '!': case '#': case '$': case '%': case '&': case '\'': case '*': case '+':
+    case '-': case '/': case '=': case '?': case '^': case '_': case '`': case '{':
+    case '|': case '}': case '~':
+      return TRUE;
+    default:
+      return FALSE;
+    }
 }
 
 /* Whether @id (up to @end) is a dot-atom, '@', a dot-atom: what GMime's
