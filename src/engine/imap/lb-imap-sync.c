@@ -346,8 +346,9 @@ static const char *
 param_of (char * const *params,
           const char   *name)
 {
+  /* (@name is lower-case; the first letter tells most names apart) */
   for (guint i = 0; params != NULL && params[i] != NULL && params[i + 1] != NULL; i += 2)
-    if (g_ascii_strcasecmp (params[i], name) == 0)
+    if (g_ascii_tolower (params[i][0]) == name[0] && g_ascii_strcasecmp (params[i], name) == 0)
       return params[i + 1];
   return NULL;
 }

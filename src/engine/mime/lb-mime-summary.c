@@ -2426,12 +2426,74 @@ needs_quoting (const char *text)
   return FALSE;
 }
 
+/* @name decoded and quoted as an address list shows it, NULL when
+ * nothing is left of it */
+static char *
+render_name (const char *name)
+{
+  char *decoded = lb_mime_decode_header_text (name);
+  char *quoted;
+
+  if (decoded == NULL || !needs_quoting (decoded))
+    return decoded;
+  quoted = g_mime_utils_quote_string (decoded);
+  g_free (decoded);
+  return quoted;
+}
+
+/* A mailbox's names come again and again (the same senders, the same
+ * list), and decoding RFC 2047 words, above all in legacy charsets,
+ * costs: the last names rendered are kept, for the life of the process,
+ * a short name per slot. Rendering depends on nothing but the name. */
+#define NAME_CACHE_SLOTS    1024
+#define NAME_CACHE_MAX_LEN  256
+
+typedef struct
+{
+  char *raw;        /* NULL: a free slot */
+  char *rendered;   /* NULL: no name */
+} CachedName;
+
+static CachedName name_cache[NAME_CACHE_SLOTS];
+static GMutex name_cache_lock;
+
+static char *
+render_name_cached (const char *name)
+{
+  gsize len = strlen (name);
+  CachedName *slot = &name_cache[g_str_hash (name) % NAME_CACHE_SLOTS];
+  char *rendered;
+
+  if (len > NAME_CACHE_MAX_LEN)
+    return render_name (name);
+
+  g_mutex_lock (&name_cache_lock);
+  if (slot->raw != NULL && strcmp (slot->raw, name) == 0)
+    {
+      rendered = g_strdup (slot->rendered);
+      g_mutex_unlock (&name_cache_lock);
+      return rendered;
+    }
+  g_mutex_unlock (&name_cache_lock);
+
+  rendered = render_name (name);
+
+  g_mutex_lock (&name_cache_lock);
+  g_free (slot->raw);
+  g_free (slot->rendered);
+  slot->raw = g_strdup (name);
+  slot->rendered = g_strdup (rendered);
+  g_mutex_unlock (&name_cache_lock);
+
+  return rendered;
+}
+
 void
 lb_mime_append_address (GString    *out,
                         const char *name,
                         const char *addr)
 {
-  g_autofree char *decoded = NULL;
+  g_autofree char *rendered = NULL;
   g_autofree char *made_valid = NULL;
   const char *valid_addr = addr;
   gboolean has_name;
@@ -2442,12 +2504,14 @@ lb_mime_append_address (GString    *out,
 
   /* a plain name (ASCII, nothing to decode or quote) goes in as it is,
    * its whitespace folded: what decoding and quoting would give */
-  if (name != NULL && is_plain_name (name))
+  if (name == NULL)
+    has_name = FALSE;
+  else if (is_plain_name (name))
     has_name = !is_blank (name);
   else
     {
-      decoded = lb_mime_decode_header_text (name);
-      has_name = decoded != NULL;
+      rendered = render_name_cached (name);
+      has_name = rendered != NULL;
     }
 
   if (!has_name && (valid_addr == NULL || *valid_addr == '\0'))
@@ -2458,16 +2522,10 @@ lb_mime_append_address (GString    *out,
 
   if (has_name)
     {
-      if (decoded == NULL)
+      if (rendered == NULL)
         append_folded (out, name);
-      else if (needs_quoting (decoded))
-        {
-          g_autofree char *quoted = g_mime_utils_quote_string (decoded);
-
-          g_string_append (out, quoted);
-        }
       else
-        g_string_append (out, decoded);
+        g_string_append (out, rendered);
 
       if (valid_addr != NULL && *valid_addr != '\0')
         {
