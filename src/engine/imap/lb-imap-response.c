@@ -76,6 +76,12 @@ struct _Block
 #define BLOCK_HEADER  ((sizeof (Block) + 15) & ~(gsize) 15)
 #define BLOCK_MIN     256
 #define BLOCK_MAX     (64 * 1024)
+/* the first block of a FETCH of a header sync: one is kept for the next
+ * response when freed, so that a sync does not go through malloc's slow
+ * path (blocks this large skip its per-thread caches) for every message */
+#define BLOCK_SPARE   (4 * 1024)
+
+static Block *spare_block;   /* of BLOCK_SPARE bytes, or NULL */
 #define ALIGN         8
 
 void
@@ -88,7 +94,12 @@ lb_imap_response_set_block_hint (LbImapResponse *response,
 static Block *
 block_new (gsize size)
 {
-  Block *block = g_malloc (BLOCK_HEADER + size);
+  Block *block = NULL;
+
+  if (size == BLOCK_SPARE)
+    block = g_atomic_pointer_exchange (&spare_block, NULL);
+  if (block == NULL)
+    block = g_malloc (BLOCK_HEADER + size);
 
   block->next = NULL;
   block->size = size;
@@ -105,7 +116,9 @@ alloc_slow (LbImapResponse *response,
   gsize next;
   Block *block;
 
-  if (head == NULL)
+  if (head == NULL && response->block_hint <= BLOCK_SPARE && size <= BLOCK_SPARE)
+    next = BLOCK_SPARE;
+  else if (head == NULL)
     next = CLAMP (response->block_hint, BLOCK_MIN, BLOCK_MAX);
   else
     next = MIN (head->size * 2, (gsize) BLOCK_MAX);
@@ -191,7 +204,9 @@ blocks_free (Block *block)
       Block *next = block->next;
 
       UNPOISON ((char *) block + BLOCK_HEADER, block->size);
-      g_free (block);
+      if (block->size != BLOCK_SPARE ||
+          !g_atomic_pointer_compare_and_exchange (&spare_block, NULL, block))
+        g_free (block);
       block = next;
     }
 }

@@ -2442,50 +2442,79 @@ render_name (const char *name)
 }
 
 /* A mailbox's names come again and again (the same senders, the same
- * list), and decoding RFC 2047 words, above all in legacy charsets,
- * costs: the last names rendered are kept, for the life of the process,
- * a short name per slot. Rendering depends on nothing but the name. */
-#define NAME_CACHE_SLOTS    1024
-#define NAME_CACHE_MAX_LEN  256
+ * lists), and decoding RFC 2047 words, above all in legacy charsets,
+ * costs: the names rendered are kept, for the life of the process, up to
+ * NAME_CACHE_MAX of them (then the cache starts over), short names only.
+ * Rendering depends on nothing but the name. */
+#define NAME_CACHE_MAX      2048
+#define NAME_CACHE_MAX_LEN  128
 
-typedef struct
-{
-  char *raw;        /* NULL: a free slot */
-  char *rendered;   /* NULL: no name */
-} CachedName;
-
-static CachedName name_cache[NAME_CACHE_SLOTS];
+static GHashTable *name_cache;   /* raw name -> rendered name, "" for none */
 static GMutex name_cache_lock;
 
-static char *
-render_name_cached (const char *name)
+/* Appends @name as lb_mime_append_address() does, with ", " before it
+ * when @out is not empty: the rendered name and " <@addr>", or @addr
+ * alone when nothing is left of the name, or nothing at all when @addr
+ * is empty too. */
+static void
+append_rendered_name (GString    *out,
+                      const char *name,
+                      const char *addr)
 {
-  gsize len = strlen (name);
-  CachedName *slot = &name_cache[g_str_hash (name) % NAME_CACHE_SLOTS];
-  char *rendered;
+  gboolean has_addr = addr != NULL && *addr != '\0';
+  g_autofree char *rendered = NULL;
+  const char *text;
 
-  if (len > NAME_CACHE_MAX_LEN)
-    return render_name (name);
-
-  g_mutex_lock (&name_cache_lock);
-  if (slot->raw != NULL && strcmp (slot->raw, name) == 0)
+  if (strlen (name) <= NAME_CACHE_MAX_LEN)
     {
-      rendered = g_strdup (slot->rendered);
+      g_mutex_lock (&name_cache_lock);
+      text = name_cache != NULL ? g_hash_table_lookup (name_cache, name) : NULL;
+      if (text != NULL)
+        {
+          if (*text != '\0' || has_addr)
+            {
+              if (out->len > 0)
+                g_string_append (out, ", ");
+              if (*text != '\0')
+                g_string_append (out, text);
+            }
+          g_mutex_unlock (&name_cache_lock);
+          goto addr;
+        }
       g_mutex_unlock (&name_cache_lock);
-      return rendered;
+
+      rendered = render_name (name);
+
+      g_mutex_lock (&name_cache_lock);
+      if (name_cache == NULL || g_hash_table_size (name_cache) >= NAME_CACHE_MAX)
+        {
+          g_clear_pointer (&name_cache, g_hash_table_unref);
+          name_cache = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+        }
+      g_hash_table_replace (name_cache, g_strdup (name), g_strdup (rendered != NULL ? rendered : ""));
+      g_mutex_unlock (&name_cache_lock);
     }
-  g_mutex_unlock (&name_cache_lock);
+  else
+    rendered = render_name (name);
 
-  rendered = render_name (name);
+  text = rendered != NULL ? rendered : "";
+  if (*text == '\0' && !has_addr)
+    return;
+  if (out->len > 0)
+    g_string_append (out, ", ");
+  g_string_append (out, text);
 
-  g_mutex_lock (&name_cache_lock);
-  g_free (slot->raw);
-  g_free (slot->rendered);
-  slot->raw = g_strdup (name);
-  slot->rendered = g_strdup (rendered);
-  g_mutex_unlock (&name_cache_lock);
-
-  return rendered;
+addr:
+  if (!has_addr)
+    return;
+  if (*text != '\0')
+    {
+      g_string_append (out, " <");
+      g_string_append (out, addr);
+      g_string_append_c (out, '>');
+    }
+  else
+    g_string_append (out, addr);
 }
 
 void
@@ -2493,50 +2522,39 @@ lb_mime_append_address (GString    *out,
                         const char *name,
                         const char *addr)
 {
-  g_autofree char *rendered = NULL;
   g_autofree char *made_valid = NULL;
   const char *valid_addr = addr;
-  gboolean has_name;
 
   /* nearly always valid already: no copy then */
   if (addr != NULL && !g_utf8_validate (addr, -1, NULL))
     valid_addr = made_valid = g_utf8_make_valid (addr, -1);
 
-  /* a plain name (ASCII, nothing to decode or quote) goes in as it is,
-   * its whitespace folded: what decoding and quoting would give */
-  if (name == NULL)
-    has_name = FALSE;
-  else if (is_plain_name (name))
-    has_name = !is_blank (name);
-  else
+  if (name != NULL && !is_plain_name (name))
     {
-      rendered = render_name_cached (name);
-      has_name = rendered != NULL;
+      append_rendered_name (out, name, valid_addr);
+      return;
     }
 
-  if (!has_name && (valid_addr == NULL || *valid_addr == '\0'))
-    return;
+  /* a plain name (ASCII, nothing to decode or quote) goes in as it is,
+   * its whitespace folded: what decoding and quoting would give */
+  if (name == NULL || is_blank (name))
+    {
+      if (valid_addr == NULL || *valid_addr == '\0')
+        return;
+      if (out->len > 0)
+        g_string_append (out, ", ");
+      g_string_append (out, valid_addr);
+      return;
+    }
 
   if (out->len > 0)
     g_string_append (out, ", ");
-
-  if (has_name)
+  append_folded (out, name);
+  if (valid_addr != NULL && *valid_addr != '\0')
     {
-      if (rendered == NULL)
-        append_folded (out, name);
-      else
-        g_string_append (out, rendered);
-
-      if (valid_addr != NULL && *valid_addr != '\0')
-        {
-          g_string_append (out, " <");
-          g_string_append (out, valid_addr);
-          g_string_append_c (out, '>');
-        }
-    }
-  else
-    {
+      g_string_append (out, " <");
       g_string_append (out, valid_addr);
+      g_string_append_c (out, '>');
     }
 }
 
