@@ -1688,13 +1688,28 @@ test_store_migrate_from_v5 (void)
             "        (1, 2, 'reply@example.test', 'gone@example.test root@example.test',"
             "         'Re: Plans', 1600000100, 0, 1);"
             "INSERT INTO thread_links (message_id, thread_id)"
-            " VALUES ('root@example.test', 1), ('reply@example.test', 1), ('gone@example.test', 1);");
+            " VALUES ('root@example.test', 1), ('reply@example.test', 1), ('gone@example.test', 1);"
+            /* stored by a header sync, not searchable yet */
+            "INSERT INTO fts_pending (key) VALUES (1), (2);");
   g_assert_cmpint (query_int (dir, "SELECT total FROM folders WHERE id = 1"), ==, 2);
 
   store = open_store (dir);
   g_assert_cmpint (query_int (dir, "PRAGMA user_version"), ==, LB_STORE_SCHEMA_VERSION);
   g_assert_cmpint (query_int (dir, "SELECT count(*) FROM sqlite_master WHERE name = 'thread_links'"), ==, 0);
   g_assert_cmpint (query_int (dir, "SELECT count(*) FROM thread_ids"), ==, 3);
+
+  /* what waited to be indexed still does */
+  {
+    g_autoptr(GAsyncResult) result = NULL;
+    g_autoptr(GPtrArray) found = NULL;
+
+    lb_store_index_pending_async (store, NULL, lb_test_store_result, &result);
+    lb_test_wait (&result);
+    g_assert_true (lb_store_index_pending_finish (store, result, &error));
+    g_assert_no_error (error);
+    found = search (store, "plans", 0);
+    g_assert_cmpuint (found->len, ==, 2);
+  }
 
   /* a reply naming only the id no message had, one naming the reply,
    * and a message of its own */
@@ -2889,7 +2904,7 @@ wait_indexed (const char *dir)
 {
   gint64 deadline = g_get_monotonic_time () + 20 * G_USEC_PER_SEC;
 
-  while (query_int (dir, "SELECT count(*) FROM fts_pending") > 0)
+  while (query_int (dir, "SELECT count(*) FROM fts_pending_ranges") > 0)
     {
       g_assert_cmpint (g_get_monotonic_time (), <, deadline);
       g_main_context_iteration (NULL, FALSE);
@@ -2939,7 +2954,8 @@ test_store_deferred_index (void)
   lb_test_finalize_store (store);
 
   /* quit before the indexing was done: it goes on when the store opens */
-  exec_sql (dir, "DELETE FROM messages_fts; INSERT INTO fts_pending SELECT id FROM messages;");
+  exec_sql (dir, "DELETE FROM messages_fts;"
+                 "INSERT INTO fts_pending_ranges SELECT min (id), max (id) FROM messages;");
   store = open_store (dir);
   {
     g_autoptr(GAsyncResult) result = NULL;
@@ -2949,7 +2965,7 @@ test_store_deferred_index (void)
     lb_test_wait (&result);
     g_assert_true (lb_store_index_pending_finish (store, result, &error));
     g_assert_no_error (error);
-    g_assert_cmpint (query_int (dir, "SELECT count(*) FROM fts_pending"), ==, 0);
+    g_assert_cmpint (query_int (dir, "SELECT count(*) FROM fts_pending_ranges"), ==, 0);
   }
   rows = search (store, "unique1007", inbox->id);
   g_assert_cmpuint (rows->len, ==, 1);

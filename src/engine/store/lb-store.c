@@ -471,7 +471,15 @@ static const char * const migrations[] = {
   /* ... and the counts of added messages kept per batch (add_rows()),
    * not by a trigger per row, which made SQLite open a statement
    * journal and a trigger frame for every INSERT */
-  "DROP TRIGGER messages_count_insert;",
+  "DROP TRIGGER messages_count_insert;"
+  /* ... and the messages whose indexing waits kept as ranges of keys,
+   * one row per batch rather than one per message */
+  "CREATE TABLE fts_pending_ranges ("
+  "  first INTEGER NOT NULL,"
+  "  last INTEGER NOT NULL);"
+  "INSERT INTO fts_pending_ranges (first, last) SELECT key, key FROM fts_pending;"
+  "DROP TRIGGER fts_pending_delete;"
+  "DROP TABLE fts_pending;",
 };
 
 G_STATIC_ASSERT (G_N_ELEMENTS (migrations) == LB_STORE_SCHEMA_VERSION);
@@ -1252,7 +1260,7 @@ open_thread (GTask        *task,
     {
       gint64 pending = 0;
 
-      if (query_int (self->wdb, "SELECT EXISTS (SELECT 1 FROM fts_pending)", &pending, NULL) &&
+      if (query_int (self->wdb, "SELECT EXISTS (SELECT 1 FROM fts_pending_ranges)", &pending, NULL) &&
           pending)
         schedule_indexing (self);
     }
@@ -2860,14 +2868,9 @@ insert_summary (LbStore           *self,
   if (!link_thread (self, summary, &lookup, thread_id, changes, error))
     return INSERT_FAILED;
 
+  /* add_rows() notes the keys */
   if (defer_index)
-    {
-      stmt = prepare (self->wdb, self->wstmts, "INSERT INTO fts_pending (key) VALUES (?1)", error);
-      if (stmt == NULL)
-        return INSERT_FAILED;
-      sqlite3_bind_int64 (stmt, 1, summary->key);
-      return step_done (self->wdb, stmt, error) ? INSERT_ADDED : INSERT_FAILED;
-    }
+    return INSERT_ADDED;
 
   stmt = prepare (self->wdb, self->wstmts,
                   "INSERT INTO messages_fts (rowid, subject, addresses, body) VALUES (?1, ?2, ?3, ?4)",
@@ -2911,84 +2914,115 @@ schedule_indexing (LbStore *self)
   g_thread_pool_push (self->writer, job, NULL);
 }
 
-/* Indexes up to @limit messages whose indexing was deferred, in one
- * transaction; *done says how many. Only the subject, addresses and
- * preview are indexed: deferred rows come from header syncs, which have
- * no body text. */
+/* Indexes up to @limit messages of the first range whose indexing was
+ * deferred, in one transaction; *done says how many, *more whether
+ * ranges may be left. Only the subject, addresses and preview are
+ * indexed: deferred rows come from header syncs, which have no body
+ * text. Rows deleted meanwhile are simply not found. */
 static gboolean
-index_batch (LbStore  *self,
-             guint     limit,
-             guint    *done_out,
-             GError  **error_out)
+index_batch (LbStore   *self,
+             guint      limit,
+             guint     *done_out,
+             gboolean  *more_out,
+             GError   **error_out)
 {
   g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) rows = g_ptr_array_new_with_free_func ((GDestroyNotify) lb_message_summary_unref);
   sqlite3_stmt *stmt;
-  guint done = 0;
+  gint64 range = 0, first = 0, last = 0;
   int rc;
 
   *done_out = 0;
+  *more_out = FALSE;
   if (!begin (self, LB_STORE_WRITE_NONE, &error))
     goto out;
 
   stmt = prepare (self->wdb, self->wstmts,
-                  "SELECT p.key, m.subject, m.sender, m.recipients, m.cc, m.preview"
-                  " FROM fts_pending p JOIN messages m ON m.id = p.key"
-                  " ORDER BY p.key LIMIT ?1", &error);
+                  "SELECT rowid, first, last FROM fts_pending_ranges ORDER BY first LIMIT 1", &error);
   if (stmt == NULL)
     goto fail;
-  sqlite3_bind_int (stmt, 1, limit);
-  {
-    g_autoptr(GPtrArray) rows = g_ptr_array_new_with_free_func ((GDestroyNotify) lb_message_summary_unref);
+  rc = sqlite3_step (stmt);
+  if (rc == SQLITE_ROW)
+    {
+      range = sqlite3_column_int64 (stmt, 0);
+      first = sqlite3_column_int64 (stmt, 1);
+      last = sqlite3_column_int64 (stmt, 2);
+    }
+  sqlite3_reset (stmt);
+  if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+    {
+      set_sqlite_error (&error, self->wdb, rc, "index");
+      goto fail;
+    }
+  if (rc == SQLITE_DONE)
+    {
+      rollback (self);
+      goto out;   /* nothing left */
+    }
 
-    while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
-      {
-        LbMessageSummary *s = lb_message_summary_new ();
+  stmt = prepare (self->wdb, self->wstmts,
+                  "SELECT id, subject, sender, recipients, cc, preview FROM messages"
+                  " WHERE id BETWEEN ?1 AND ?2 ORDER BY id LIMIT ?3", &error);
+  if (stmt == NULL)
+    goto fail;
+  sqlite3_bind_int64 (stmt, 1, first);
+  sqlite3_bind_int64 (stmt, 2, last);
+  sqlite3_bind_int (stmt, 3, limit);
+  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
+    {
+      LbMessageSummary *s = lb_message_summary_new ();
 
-        s->key = sqlite3_column_int64 (stmt, 0);
-        s->subject = column_text (stmt, 1);
-        s->from = column_text (stmt, 2);
-        s->to = column_text (stmt, 3);
-        s->cc = column_text (stmt, 4);
-        s->preview = column_text (stmt, 5);
-        g_ptr_array_add (rows, s);
-      }
-    sqlite3_reset (stmt);
-    if (rc != SQLITE_DONE)
-      {
-        set_sqlite_error (&error, self->wdb, rc, "index");
+      s->key = sqlite3_column_int64 (stmt, 0);
+      s->subject = column_text (stmt, 1);
+      s->from = column_text (stmt, 2);
+      s->to = column_text (stmt, 3);
+      s->cc = column_text (stmt, 4);
+      s->preview = column_text (stmt, 5);
+      g_ptr_array_add (rows, s);
+    }
+  sqlite3_reset (stmt);
+  if (rc != SQLITE_DONE)
+    {
+      set_sqlite_error (&error, self->wdb, rc, "index");
+      goto fail;
+    }
+
+  for (guint i = 0; i < rows->len; i++)
+    {
+      LbMessageSummary *s = rows->pdata[i];
+      g_autofree char *addresses = addresses_of (s);
+
+      stmt = prepare (self->wdb, self->wstmts,
+                      "INSERT INTO messages_fts (rowid, subject, addresses, body) VALUES (?1, ?2, ?3, ?4)",
+                      &error);
+      if (stmt == NULL)
         goto fail;
-      }
+      sqlite3_bind_int64 (stmt, 1, s->key);
+      bind_text (stmt, 2, s->subject);
+      bind_text (stmt, 3, addresses);
+      bind_text (stmt, 4, s->preview);
+      if (!step_done (self->wdb, stmt, &error))
+        goto fail;
+    }
 
-    for (guint i = 0; i < rows->len; i++)
-      {
-        LbMessageSummary *s = rows->pdata[i];
-        g_autofree char *addresses = addresses_of (s);
-
-        stmt = prepare (self->wdb, self->wstmts,
-                        "INSERT INTO messages_fts (rowid, subject, addresses, body) VALUES (?1, ?2, ?3, ?4)",
-                        &error);
-        if (stmt == NULL)
-          goto fail;
-        sqlite3_bind_int64 (stmt, 1, s->key);
-        bind_text (stmt, 2, s->subject);
-        bind_text (stmt, 3, addresses);
-        bind_text (stmt, 4, s->preview);
-        if (!step_done (self->wdb, stmt, &error))
-          goto fail;
-
-        stmt = prepare (self->wdb, self->wstmts, "DELETE FROM fts_pending WHERE key = ?1", &error);
-        if (stmt == NULL)
-          goto fail;
-        sqlite3_bind_int64 (stmt, 1, s->key);
-        if (!step_done (self->wdb, stmt, &error))
-          goto fail;
-        done++;
-      }
-  }
+  /* the range is done, or starts after the last row indexed */
+  if (rows->len < limit)
+    stmt = prepare (self->wdb, self->wstmts, "DELETE FROM fts_pending_ranges WHERE rowid = ?1", &error);
+  else
+    stmt = prepare (self->wdb, self->wstmts, "UPDATE fts_pending_ranges SET first = ?2 WHERE rowid = ?1",
+                    &error);
+  if (stmt == NULL)
+    goto fail;
+  sqlite3_bind_int64 (stmt, 1, range);
+  if (rows->len >= limit)
+    sqlite3_bind_int64 (stmt, 2, ((LbMessageSummary *) rows->pdata[rows->len - 1])->key + 1);
+  if (!step_done (self->wdb, stmt, &error))
+    goto fail;
 
   if (!commit (self, &error))
     goto fail;
-  *done_out = done;
+  *done_out = rows->len;
+  *more_out = TRUE;
   goto out;
 
 fail:
@@ -3009,6 +3043,7 @@ index_job (LbStore  *self,
            gpointer  task_data)
 {
   g_autoptr(GError) error = NULL;
+  gboolean more = FALSE;
   guint done = 0;
 
   self->indexing = FALSE;
@@ -3017,9 +3052,9 @@ index_job (LbStore  *self,
   if (g_atomic_int_get (&self->closing))
     return;
 
-  if (!index_batch (self, INDEX_BATCH, &done, &error))
+  if (!index_batch (self, INDEX_BATCH, &done, &more, &error))
     g_warning ("Could not index messages for search: %s", error->message);
-  else if (done == INDEX_BATCH)
+  else if (more)
     schedule_indexing (self);
 }
 
@@ -3029,17 +3064,18 @@ index_all_job (LbStore  *self,
                gpointer  task_data)
 {
   GError *error = NULL;
+  gboolean more = FALSE;
   guint done = 0;
 
   do
     {
-      if (!index_batch (self, INDEX_BATCH * 10, &done, &error))
+      if (!index_batch (self, INDEX_BATCH * 10, &done, &more, &error))
         {
           g_task_return_error (task, error);
           return;
         }
     }
-  while (done > 0);
+  while (more);
 
   g_task_return_boolean (task, TRUE);
 }
@@ -3215,6 +3251,7 @@ add_rows (LbStore  *self,
   gboolean orphans = FALSE;
   gint64 next_key = 0;
   gint64 added = 0, added_unread = 0;
+  gint64 first_key = 0, last_key = 0;
 
   if (!begin (self, data->flags, error))
     return FALSE;
@@ -3286,6 +3323,9 @@ add_rows (LbStore  *self,
           g_assert_not_reached ();
         }
       changes_add (changes, LB_STORE_CHANGE_ADDED, data->folder_id, summary->key, summary->date);
+      if (first_key == 0)
+        first_key = summary->key;
+      last_key = summary->key;
       added++;
       if (!(summary->flags & LB_MESSAGE_SEEN))
         added_unread++;
@@ -3301,6 +3341,19 @@ add_rows (LbStore  *self,
 
   if (added > 0 && !count_added (self, data->folder_id, added, added_unread, error))
     goto fail;
+  /* the keys of one transaction's rows follow each other */
+  if (added > 0 && (data->flags & LB_STORE_WRITE_DEFER_INDEX))
+    {
+      sqlite3_stmt *stmt = prepare (self->wdb, self->wstmts,
+                                    "INSERT INTO fts_pending_ranges (first, last) VALUES (?1, ?2)", error);
+
+      if (stmt == NULL)
+        goto fail;
+      sqlite3_bind_int64 (stmt, 1, first_key);
+      sqlite3_bind_int64 (stmt, 2, last_key);
+      if (!step_done (self->wdb, stmt, error))
+        goto fail;
+    }
   if (!commit (self, error))
     goto fail;
   if (data->flags & LB_STORE_WRITE_DEFER_INDEX)
