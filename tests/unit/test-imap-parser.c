@@ -672,6 +672,17 @@ static const char rfc3501_fetch[] =
   "\"<B27397-0100000@cac.washington.edu>\") "
   "BODY (\"TEXT\" \"PLAIN\" (\"CHARSET\" \"US-ASCII\") NIL NIL \"7BIT\" 3028 92))\r\n";
 
+static guint
+address_count (LbImapAddress **addresses)
+{
+  guint n = 0;
+
+  g_assert_nonnull (addresses);
+  while (addresses[n] != NULL)
+    n++;
+  return n;
+}
+
 static void
 test_fetch_envelope (void)
 {
@@ -693,17 +704,17 @@ test_fetch_envelope (void)
   e = f->envelope;
   g_assert_cmpstr (e->date, ==, "Wed, 17 Jul 1996 02:23:25 -0700 (PDT)");
   g_assert_cmpstr (e->subject, ==, "IMAP4rev1 WG mtg summary and minutes");
-  g_assert_cmpuint (e->from->len, ==, 1);
-  a = g_ptr_array_index (e->from, 0);
+  g_assert_cmpuint (address_count (e->from), ==, 1);
+  a = e->from[0];
   g_assert_cmpstr (a->name, ==, "Terry Gray");
   g_assert_null (a->adl);
   g_assert_cmpstr (a->mailbox, ==, "gray");
   g_assert_cmpstr (a->host, ==, "cac.washington.edu");
-  g_assert_cmpuint (e->cc->len, ==, 2);
-  a = g_ptr_array_index (e->cc, 1);
+  g_assert_cmpuint (address_count (e->cc), ==, 2);
+  a = e->cc[1];
   g_assert_cmpstr (a->name, ==, "John Klensin");
   g_assert_nonnull (e->bcc);
-  g_assert_cmpuint (e->bcc->len, ==, 0);
+  g_assert_cmpuint (address_count (e->bcc), ==, 0);
   g_assert_null (e->in_reply_to);
   g_assert_cmpstr (e->message_id, ==, "<B27397-0100000@cac.washington.edu>");
 
@@ -722,7 +733,7 @@ static void
 test_fetch_envelope_groups (void)
 {
   g_autoptr(LbImapResponse) r = NULL;
-  GPtrArray *to;
+  LbImapAddress **to;
 
   /* RFC 3501 group syntax: "undisclosed-recipients:;" and a named group */
   r = parse ("* 1 FETCH (ENVELOPE (NIL NIL NIL NIL NIL "
@@ -730,20 +741,20 @@ test_fetch_envelope_groups (void)
              "(NIL NIL \"team\" NIL)(\"A\" \"@relay:\" \"a\" \"x.test\")(NIL NIL NIL NIL)) "
              "NIL NIL NIL NIL))\r\n");
   to = r->fetch->envelope->to;
-  g_assert_cmpuint (to->len, ==, 5);
-  g_assert_cmpstr (((LbImapAddress *) g_ptr_array_index (to, 0))->mailbox, ==, "undisclosed-recipients");
-  g_assert_null (((LbImapAddress *) g_ptr_array_index (to, 0))->host);
-  g_assert_null (((LbImapAddress *) g_ptr_array_index (to, 1))->mailbox);
-  g_assert_cmpstr (((LbImapAddress *) g_ptr_array_index (to, 3))->adl, ==, "@relay:");
+  g_assert_cmpuint (address_count (to), ==, 5);
+  g_assert_cmpstr (to[0]->mailbox, ==, "undisclosed-recipients");
+  g_assert_null (to[0]->host);
+  g_assert_null (to[1]->mailbox);
+  g_assert_cmpstr (to[3]->adl, ==, "@relay:");
   g_assert_null (r->fetch->envelope->date);
-  g_assert_cmpuint (r->fetch->envelope->from->len, ==, 0);
+  g_assert_cmpuint (address_count (r->fetch->envelope->from), ==, 0);
 
   /* a literal and an escaped quoted string in an envelope */
   g_clear_pointer (&r, lb_imap_response_unref);
   r = parse ("* 2 FETCH (ENVELOPE (\"d\" {5}\r\nA \"B\" ((\"Q \\\"x\\\" \\\\ y\" NIL \"q\" \"h\")) "
              "NIL NIL NIL NIL NIL \"<r@x>\" \"<m@x>\"))\r\n");
   g_assert_cmpstr (r->fetch->envelope->subject, ==, "A \"B\"");
-  g_assert_cmpstr (((LbImapAddress *) g_ptr_array_index (r->fetch->envelope->from, 0))->name, ==,
+  g_assert_cmpstr (r->fetch->envelope->from[0]->name, ==,
                    "Q \"x\" \\ y");
   g_assert_cmpstr (r->fetch->envelope->in_reply_to, ==, "<r@x>");
 

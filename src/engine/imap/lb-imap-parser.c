@@ -1160,12 +1160,16 @@ resp_text (Parser         *P,
 
 /* ENVELOPE */
 
-/* in the blocks, like everything of an ENVELOPE but its arrays */
+/* in the blocks, like everything of an ENVELOPE; sets *@out first (to
+ * an empty list), so that a failure leaves a valid envelope */
 static gboolean
-address_list (Parser     *P,
-              GPtrArray **out)
+address_list (Parser          *P,
+              LbImapAddress ***out)
 {
-  *out = g_ptr_array_new ();
+  guint len = 0;
+  guint cap = 0;
+
+  *out = lb_imap_response_alloc0 (P->r, sizeof (LbImapAddress *));
   if (at_nil (P))
     {
       P->p += 3;
@@ -1178,12 +1182,23 @@ address_list (Parser     *P,
       LbImapAddress *a;
 
       /* outlook.com puts a space between addresses */
-      if ((*out)->len > 0)
+      if (len > 0)
         accept (P, ' ');
       if (!open_paren (P))
         return FALSE;
+      if (len + 1 >= cap)
+        {
+          /* the old list stays in the blocks: they are freed together */
+          guint new_cap = cap > 0 ? cap * 2 : 4;
+          LbImapAddress **v = lb_imap_response_alloc0 (P->r, new_cap * sizeof *v);
+
+          if (len > 0)
+            memcpy (v, *out, len * sizeof *v);
+          *out = v;
+          cap = new_cap;
+        }
       a = lb_imap_response_alloc0 (P->r, sizeof *a);
-      g_ptr_array_add (*out, a);
+      (*out)[len++] = a;
       if (!nstring (P, &a->name, NULL) || !sp (P) ||
           !nstring (P, &a->adl, NULL) || !sp (P) ||
           !nstring (P, &a->mailbox, NULL) || !sp (P) ||
@@ -1878,7 +1893,6 @@ fetch_item (Parser      *P,
         {
           gboolean ok;
 
-          lb_imap_envelope_release (f->envelope);
           f->items |= LB_IMAP_FETCH_ENVELOPE;
           P->in_blocks = TRUE;
           ok = envelope (P, &f->envelope);

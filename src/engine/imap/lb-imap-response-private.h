@@ -27,9 +27,9 @@ char    *lb_imap_response_strndup        (LbImapResponse *response,
                                           const void     *data,
                                           gsize           len);
 
-/* frees what an envelope or a body structure in the blocks holds outside
- * them (arrays, extension values), for an item a server sent twice */
-void     lb_imap_envelope_release        (LbImapEnvelope *envelope);
+/* frees what a body structure in the blocks holds outside them (arrays,
+ * extension values), for an item a server sent twice; an envelope is all
+ * in the blocks */
 void     lb_imap_body_release            (LbImapBody     *body);
 
 G_END_DECLS

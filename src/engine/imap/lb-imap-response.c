@@ -215,26 +215,11 @@ blocks_free (Block *block)
  * data, and the generic values of extension data */
 
 void
-lb_imap_envelope_release (LbImapEnvelope *envelope)
-{
-  if (envelope == NULL)
-    return;
-
-  g_clear_pointer (&envelope->from, g_ptr_array_unref);
-  g_clear_pointer (&envelope->sender, g_ptr_array_unref);
-  g_clear_pointer (&envelope->reply_to, g_ptr_array_unref);
-  g_clear_pointer (&envelope->to, g_ptr_array_unref);
-  g_clear_pointer (&envelope->cc, g_ptr_array_unref);
-  g_clear_pointer (&envelope->bcc, g_ptr_array_unref);
-}
-
-void
 lb_imap_body_release (LbImapBody *body)
 {
   if (body == NULL)
     return;
 
-  lb_imap_envelope_release (body->envelope);
   lb_imap_body_release (body->message);
   if (body->children != NULL)
     {
@@ -251,7 +236,6 @@ fetch_release (LbImapFetch *fetch)
   if (fetch == NULL)
     return;
 
-  lb_imap_envelope_release (fetch->envelope);
   lb_imap_body_release (fetch->body);
   if (fetch->sections != NULL)
     {
@@ -788,12 +772,12 @@ indent (GString *s,
 }
 
 static void
-append_addresses (GString   *s,
-                  GPtrArray *addresses)
+append_addresses (GString        *s,
+                  LbImapAddress **addresses)
 {
-  for (guint i = 0; addresses != NULL && i < addresses->len; i++)
+  for (guint i = 0; addresses != NULL && addresses[i] != NULL; i++)
     {
-      LbImapAddress *a = g_ptr_array_index (addresses, i);
+      LbImapAddress *a = addresses[i];
 
       g_string_append (s, i > 0 ? " (" : "(");
       append_nstring (s, a->name);
@@ -814,8 +798,8 @@ append_envelope (GString        *s,
 {
   const struct
   {
-    const char *name;
-    GPtrArray  *list;
+    const char      *name;
+    LbImapAddress  **list;
   } lists[] = {
     { "from", e->from }, { "sender", e->sender }, { "reply-to", e->reply_to },
     { "to", e->to }, { "cc", e->cc }, { "bcc", e->bcc },
@@ -835,7 +819,7 @@ append_envelope (GString        *s,
     {
       indent (s, level + 1);
       g_string_append_printf (s, "%s:", lists[i].name);
-      if (lists[i].list != NULL && lists[i].list->len > 0)
+      if (lists[i].list != NULL && lists[i].list[0] != NULL)
         {
           g_string_append_c (s, ' ');
           append_addresses (s, lists[i].list);

@@ -129,16 +129,16 @@ typedef struct
 
 typedef struct
 {
-  char      *date;
-  char      *subject;
-  GPtrArray *from;        /* of LbImapAddress; empty for NIL */
-  GPtrArray *sender;
-  GPtrArray *reply_to;
-  GPtrArray *to;
-  GPtrArray *cc;
-  GPtrArray *bcc;
-  char      *in_reply_to;
-  char      *message_id;
+  char           *date;
+  char           *subject;
+  LbImapAddress **from;         /* NULL-terminated; empty (only the NULL) for NIL */
+  LbImapAddress **sender;
+  LbImapAddress **reply_to;
+  LbImapAddress **to;
+  LbImapAddress **cc;
+  LbImapAddress **bcc;
+  char           *in_reply_to;
+  char           *message_id;
 } LbImapEnvelope;
 
 typedef struct _LbImapBody LbImapBody;

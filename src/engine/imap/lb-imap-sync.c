@@ -208,17 +208,17 @@ lb_imap_flags_from_message_flags (guint flags)
 }
 
 static char *
-format_addresses (GPtrArray *addresses)
+format_addresses (LbImapAddress **addresses)
 {
   GString *out;
 
-  if (addresses == NULL || addresses->len == 0)
+  if (addresses == NULL || addresses[0] == NULL)
     return NULL;
 
   out = g_string_sized_new (64);
-  for (guint i = 0; i < addresses->len; i++)
+  for (guint i = 0; addresses[i] != NULL; i++)
     {
-      const LbImapAddress *a = g_ptr_array_index (addresses, i);
+      const LbImapAddress *a = addresses[i];
       gsize mailbox_len, host_len;
       char buf[256];
       char *addr;
@@ -330,16 +330,20 @@ body_is (const LbImapBody *body,
          const char       *type,
          const char       *subtype)
 {
-  return (body->type != NULL && g_ascii_strcasecmp (body->type, type) == 0 &&
+  /* (@type and @subtype are lower-case: the first letters decide most) */
+  return (body->type != NULL && g_ascii_tolower (body->type[0]) == type[0] &&
+          g_ascii_strcasecmp (body->type, type) == 0 &&
           (subtype == NULL ||
-           (body->subtype != NULL && g_ascii_strcasecmp (body->subtype, subtype) == 0)));
+           (body->subtype != NULL && g_ascii_tolower (body->subtype[0]) == subtype[0] &&
+            g_ascii_strcasecmp (body->subtype, subtype) == 0)));
 }
 
 static gboolean
 subtype_is (const LbImapBody *body,
             const char       *subtype)
 {
-  return body->subtype != NULL && g_ascii_strcasecmp (body->subtype, subtype) == 0;
+  return (body->subtype != NULL && g_ascii_tolower (body->subtype[0]) == subtype[0] &&
+          g_ascii_strcasecmp (body->subtype, subtype) == 0);
 }
 
 static const char *
