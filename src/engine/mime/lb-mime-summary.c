@@ -2558,21 +2558,19 @@ lb_mime_append_address (GString    *out,
     }
 }
 
-static gboolean
+/* RFC 5322 atext */
+static const gboolean atext[256] = {
+  ['0' ... '9'] = TRUE, ['A' ... 'Z'] = TRUE, ['a' ... 'z'] = TRUE,
+  ['!'] = TRUE, ['#'] = TRUE, ['$'] = TRUE, ['%'] = TRUE, ['&'] = TRUE, ['\''] = TRUE,
+  ['*'] = TRUE, ['+'] = TRUE, ['-'] = TRUE, ['/'] = TRUE, ['='] = TRUE, ['?'] = TRUE,
+  ['^'] = TRUE, ['_'] = TRUE, ['`'] = TRUE, ['{'] = TRUE, ['|'] = TRUE, ['}'] = TRUE,
+  ['~'] = TRUE,
+};
+
+static inline gboolean
 is_id_char (char c)
 {
-  /* RFC 5322 atext */
-  if (g_ascii_isalnum (c))
-    return TRUE;
-  switch (c)
-    {
-    case '!': case '#': case '$': case '%': case '&': case '\'': case '*': case '+':
-    case '-': case '/': case '=': case '?': case '^': case '_': case '`': case '{':
-    case '|': case '}': case '~':
-      return TRUE;
-    default:
-      return FALSE;
-    }
+  return atext[(guchar) c];
 }
 
 /* Whether @id (up to @end) is a dot-atom, '@', a dot-atom: what GMime's
