@@ -272,7 +272,7 @@ header_field (const guint8 *data,
       if ((gsize) (line_end - p) > name_len && p[name_len] == ':' &&
           g_ascii_strncasecmp ((const char *) p, name, name_len) == 0)
         {
-          GString *value = g_string_new (NULL);
+          GString *value = g_string_sized_new (line_end - p);
           const guint8 *v = p + name_len + 1;
 
           for (;;)
@@ -576,7 +576,8 @@ lb_imap_summary_from_fetch (const LbImapFetch *fetch)
   const LbImapEnvelope *env = fetch->envelope;
   gint64 arrived = (fetch->items & LB_IMAP_FETCH_INTERNALDATE) ? fetch->internaldate : 0;
   g_autofree char *refs = NULL;
-  g_autofree char *in_reply_to = NULL;
+  g_autofree char *in_reply_to_field = NULL;
+  const char *in_reply_to;
   g_autofree char *list_id = NULL;
 
   s->uid = fetch->uid;
@@ -593,10 +594,14 @@ lb_imap_summary_from_fetch (const LbImapFetch *fetch)
       if (section->data == NULL || !g_str_has_prefix (section->section, "HEADER.FIELDS"))
         continue;
       data = g_bytes_get_data (section->data, &len);
+      g_free (refs);
       refs = header_field (data, len, "References");
-      in_reply_to = header_field (data, len, "In-Reply-To");
+      g_free (in_reply_to_field);
+      in_reply_to_field = header_field (data, len, "In-Reply-To");
+      g_free (list_id);
       list_id = header_field (data, len, "List-Id");
     }
+  in_reply_to = in_reply_to_field;
 
   if (env != NULL)
     {
@@ -606,8 +611,8 @@ lb_imap_summary_from_fetch (const LbImapFetch *fetch)
       s->to = format_addresses (env->to);
       s->cc = format_addresses (env->cc);
       s->message_id = lb_mime_parse_ids (env->message_id, FALSE);
-      if (in_reply_to == NULL && env->in_reply_to != NULL)
-        in_reply_to = g_strdup (env->in_reply_to);
+      if (in_reply_to == NULL)
+        in_reply_to = env->in_reply_to;
     }
   else
     {
