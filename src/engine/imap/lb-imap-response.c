@@ -76,6 +76,8 @@ struct _Block
 #define BLOCK_HEADER  ((sizeof (Block) + 15) & ~(gsize) 15)
 #define BLOCK_MIN     256
 #define BLOCK_MAX     (64 * 1024)
+/* (a large response is mostly a literal, which is not in the blocks) */
+#define BLOCK_FIRST_MAX (16 * 1024)
 /* the first block of a FETCH of a header sync: one is kept for the next
  * response when freed, so that a sync does not go through malloc's slow
  * path (blocks this large skip its per-thread caches) for every message */
@@ -119,7 +121,7 @@ alloc_slow (LbImapResponse *response,
   if (head == NULL && response->block_hint <= BLOCK_SPARE && size <= BLOCK_SPARE)
     next = BLOCK_SPARE;
   else if (head == NULL)
-    next = CLAMP (response->block_hint, BLOCK_MIN, BLOCK_MAX);
+    next = CLAMP (response->block_hint, BLOCK_MIN, BLOCK_FIRST_MAX);
   else
     next = MIN (head->size * 2, (gsize) BLOCK_MAX);
 
