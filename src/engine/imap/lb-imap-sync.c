@@ -40,6 +40,7 @@
 #define STORE_BATCH        5000  /* summaries per store transaction */
 #define STORE_BATCH_IDLE   500   /* ... or this many, when the store waits */
 #define WRITES_IN_FLIGHT   2
+#define STORE_BACKLOG      10000 /* summaries waiting for the store, at most */
 #define BODY_CHUNK         25    /* messages per UID FETCH of bodies */
 #define BODY_CHUNK_BYTES   (8 * 1024 * 1024)
 #define BODY_QUEUED_BYTES  (32 * 1024 * 1024)
@@ -1242,7 +1243,9 @@ fetch_cb (GObject      *object,
   g_object_unref (task);
 }
 
-/* Keeps FETCHES_IN_FLIGHT fetches going while the store keeps up; when
+/* Keeps FETCHES_IN_FLIGHT fetches going while fewer than STORE_BACKLOG
+ * summaries wait for the store (the server keeps sending while the store
+ * writes; memory stays bounded when the store is the slower); when
  * everything is fetched and written, goes on. */
 static void
 pump (GTask *task)
@@ -1258,7 +1261,7 @@ pump (GTask *task)
     flush_batch (task);
 
   while (sd->error == NULL && sd->fetches < FETCHES_IN_FLIGHT &&
-         sd->writes < WRITES_IN_FLIGHT && sd->next_chunk < sd->missing->len)
+         sd->batch->len < STORE_BACKLOG && sd->next_chunk < sd->missing->len)
     {
       guint n = MIN (FETCH_CHUNK, sd->missing->len - sd->next_chunk);
       g_autoptr(GArray) chunk = g_array_sized_new (FALSE, FALSE, sizeof (guint32), n);
