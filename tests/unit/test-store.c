@@ -1777,6 +1777,89 @@ test_store_checkpoints (Fixture       *fixture,
   g_assert_cmpint (st.st_size, >=, 32 * 1024 * 1024);
 }
 
+/* A batch of hundreds of summaries (a header sync) threads them like
+ * small ones do (which find ids in SQL, not in the writer's memory):
+ * replies before their parents, threads merged inside the batch, and
+ * links another process wrote meanwhile. */
+static GPtrArray *
+bulk_batch (guint        first_uid,
+            const char **ids,
+            const char **refs,
+            guint        n)
+{
+  GPtrArray *batch = summaries_new ();
+
+  for (guint i = 0; i < n; i++)
+    g_ptr_array_add (batch, make_summary (first_uid + i, 1600000000 + first_uid + i, "Thread", ids[i], refs[i]));
+  /* enough others to be a large batch */
+  for (guint i = 0; i < 300; i++)
+    {
+      g_autofree char *id = g_strdup_printf ("filler%u@example.test", first_uid + 1000 + i);
+
+      g_ptr_array_add (batch, make_summary (first_uid + 1000 + i, 1500000000 + i, "Alone", id, NULL));
+    }
+  return batch;
+}
+
+/* the thread a message is in now (merges since it was added included) */
+static gint64
+thread_now (LbStore   *store,
+            GPtrArray *added,
+            guint      index)
+{
+  g_autoptr(LbMessageSummary) summary = get_message (store, summary_at (added, index)->key);
+
+  return summary->thread_id;
+}
+
+static void
+test_store_threads_bulk (Fixture       *fixture,
+                         gconstpointer  data)
+{
+  g_autoptr(LbFolderInfo) inbox = ensure_folder (fixture->store, "INBOX", LB_FOLDER_ROLE_INBOX, FALSE);
+  const char *ids1[] = { "c@x.test", "a@x.test", "d@x.test", "e@x.test", "f@x.test", "m@x.test" };
+  const char *refs1[] = { "a@x.test b@x.test", NULL, "p1@x.test", "p2@x.test", "p1@x.test p2@x.test",
+                          "p2@x.test" };
+  const char *ids3[] = { "i@x.test" };
+  const char *refs3[] = { "zzz@x.test" };
+  g_autoptr(GPtrArray) batch1 = bulk_batch (1, ids1, refs1, G_N_ELEMENTS (ids1));
+  g_autoptr(GPtrArray) batch3 = bulk_batch (3000, ids3, refs3, G_N_ELEMENTS (ids3));
+  g_autoptr(GPtrArray) small = summaries_new ();
+  g_autoptr(GPtrArray) elsewhere = summaries_new ();
+  g_autoptr(GPtrArray) added1 = NULL;
+  g_autoptr(GPtrArray) added2 = NULL;
+  g_autoptr(GPtrArray) added3 = NULL;
+  g_autoptr(GPtrArray) added4 = NULL;
+  LbStore *other;
+
+  added1 = add_summaries (fixture->store, inbox->id, batch1, LB_STORE_WRITE_NONE);
+  g_assert_cmpint (thread_now (fixture->store, added1, 0), ==, thread_now (fixture->store, added1, 1));
+  g_assert_cmpint (thread_now (fixture->store, added1, 2), ==, thread_now (fixture->store, added1, 4));
+  g_assert_cmpint (thread_now (fixture->store, added1, 3), ==, thread_now (fixture->store, added1, 4));
+  g_assert_cmpint (thread_now (fixture->store, added1, 0), !=, thread_now (fixture->store, added1, 2));
+  /* after the merge, an id of the merged thread leads to the one left */
+  g_assert_cmpint (thread_now (fixture->store, added1, 5), ==, thread_now (fixture->store, added1, 4));
+  g_assert_cmpint (thread_now (fixture->store, added1, 6), !=, thread_now (fixture->store, added1, 7));
+
+  /* the same store opened again (letterbox-cli beside the app) links an
+   * id nothing here has seen */
+  other = open_store (fixture->dir);
+  g_ptr_array_add (elsewhere, make_summary (2000, 1600002000, "Elsewhere", "h@x.test", "zzz@x.test"));
+  added2 = add_summaries (other, inbox->id, elsewhere, LB_STORE_WRITE_NONE);
+  lb_test_finalize_store (other);
+
+  /* ... which the first store knows when its next large batch names it */
+  added3 = add_summaries (fixture->store, inbox->id, batch3, LB_STORE_WRITE_NONE);
+  g_assert_cmpint (thread_now (fixture->store, added3, 0), ==, thread_now (fixture->store, added2, 0));
+
+  /* and a small batch finds what the large ones linked and merged */
+  g_ptr_array_add (small, make_summary (9000, 1600009000, "Re: Thread", "j@x.test", "p2@x.test"));
+  g_ptr_array_add (small, make_summary (9001, 1600009001, "Re: Thread", "k@x.test", "b@x.test"));
+  added4 = add_summaries (fixture->store, inbox->id, small, LB_STORE_WRITE_NONE);
+  g_assert_cmpint (thread_now (fixture->store, added4, 0), ==, thread_now (fixture->store, added1, 2));
+  g_assert_cmpint (thread_now (fixture->store, added4, 1), ==, thread_now (fixture->store, added1, 1));
+}
+
 static void
 test_store_list_uids (Fixture       *fixture,
                       gconstpointer  data)
@@ -2993,6 +3076,7 @@ main (int   argc,
   g_test_add ("/store/local-folder", Fixture, NULL, fixture_set_up, test_store_local_folder, fixture_tear_down);
   g_test_add ("/store/body-cache", Fixture, NULL, fixture_set_up, test_store_body_cache, fixture_tear_down);
   g_test_add ("/store/threads", Fixture, NULL, fixture_set_up, test_store_threads, fixture_tear_down);
+  g_test_add ("/store/threads-bulk", Fixture, NULL, fixture_set_up, test_store_threads_bulk, fixture_tear_down);
   g_test_add ("/store/thread-keys", Fixture, NULL, fixture_set_up, test_store_thread_keys, fixture_tear_down);
   g_test_add ("/store/search", Fixture, NULL, fixture_set_up, test_store_search, fixture_tear_down);
   g_test_add_func ("/store/fts-query", test_store_fts_query);

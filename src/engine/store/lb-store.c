@@ -41,6 +41,9 @@
 
 #define APPLICATION_ID 0x4c42584d /* "LBXM" */
 
+typedef struct _ThreadMap ThreadMap;
+static void thread_map_free (ThreadMap *map);
+
 struct _LbStore
 {
   GObject parent_instance;
@@ -62,6 +65,8 @@ struct _LbStore
   char *path;             /* of the database */
   int checkpoint_queued;  /* atomic */
   gint64 page_size;       /* of the database, in bytes */
+
+  ThreadMap *thread_map;  /* writer: thread_ids in memory, during large writes */
 
   gboolean durable;       /* writer: synchronous=FULL for this transaction */
   gboolean indexing;      /* writer: an indexing job is queued */
@@ -970,6 +975,7 @@ lb_store_finalize (GObject *object)
   g_clear_pointer (&self->wstmts, g_hash_table_unref);
   g_clear_pointer (&self->rstmts, g_hash_table_unref);
   g_clear_pointer (&self->maildirs, g_hash_table_unref);
+  g_clear_pointer (&self->thread_map, thread_map_free);
   if (self->rdb)
     sqlite3_close (self->rdb);
   if (self->wdb)
@@ -1408,7 +1414,10 @@ commit (LbStore  *self,
 
   ok = exec (self->wdb, "COMMIT", error);
   if (!ok)
-    exec (self->wdb, "ROLLBACK", NULL);
+    {
+      exec (self->wdb, "ROLLBACK", NULL);
+      g_clear_pointer (&self->thread_map, thread_map_free);
+    }
   end_durable (self);
   return ok;
 }
@@ -1418,6 +1427,8 @@ rollback (LbStore *self)
 {
   if (!sqlite3_get_autocommit (self->wdb))
     exec (self->wdb, "ROLLBACK", NULL);
+  /* it may hold what was just undone */
+  g_clear_pointer (&self->thread_map, thread_map_free);
   end_durable (self);
 }
 
@@ -2341,6 +2352,168 @@ remove_file_recursive (const char *path)
  * reply that arrives before its parent, or two replies to a parent that
  * never arrives, still end up together. Threads span the account's
  * folders (a reply in Inbox joins the message in Sent). */
+/* thread_ids in memory, for a large write (a header sync adding
+ * thousands of messages looks up two or three ids for each): an open
+ * addressing table of hash -> thread, and the threads merged since it was
+ * loaded. Writer thread only. It is loaded for a large batch and dropped
+ * after a small one, when the indexing a sync left for later is done, on
+ * a rollback, and when another connection wrote to the database (the app
+ * and letterbox-cli may both write to one store). */
+struct _ThreadMap
+{
+  gint64     *hashes;    /* 0: free slot (a hash of 0 is stored as 1) */
+  gint64     *threads;
+  gsize       size;      /* a power of 2 */
+  gsize       used;
+  GHashTable *merged;    /* gint64 *thread -> gint64 *thread it is part of now */
+  gint64      data_version;
+};
+
+/* batches of fewer summaries look their ids up in SQL */
+#define THREAD_MAP_MIN_BATCH 256
+
+static void
+thread_map_free (ThreadMap *map)
+{
+  g_free (map->hashes);
+  g_free (map->threads);
+  g_hash_table_unref (map->merged);
+  g_free (map);
+}
+
+static gint64
+thread_map_key (gint64 hash)
+{
+  return hash != 0 ? hash : 1;
+}
+
+static gsize
+thread_map_slot (const ThreadMap *map,
+                 gint64           key)
+{
+  gsize mask = map->size - 1;
+  gsize slot = ((guint64) key * G_GUINT64_CONSTANT (0x9e3779b97f4a7c15)) >> 17 & mask;
+
+  while (map->hashes[slot] != 0 && map->hashes[slot] != key)
+    slot = (slot + 1) & mask;
+  return slot;
+}
+
+static void
+thread_map_put (ThreadMap *map,
+                gint64     hash,
+                gint64     thread_id)
+{
+  gint64 key = thread_map_key (hash);
+  gsize slot;
+
+  if ((map->used + 1) * 2 > map->size)
+    {
+      gint64 *hashes = map->hashes;
+      gint64 *threads = map->threads;
+      gsize size = map->size;
+
+      map->size *= 2;
+      map->hashes = g_new0 (gint64, map->size);
+      map->threads = g_new (gint64, map->size);
+      for (gsize i = 0; i < size; i++)
+        if (hashes[i] != 0)
+          {
+            slot = thread_map_slot (map, hashes[i]);
+            map->hashes[slot] = hashes[i];
+            map->threads[slot] = threads[i];
+          }
+      g_free (hashes);
+      g_free (threads);
+    }
+
+  slot = thread_map_slot (map, key);
+  if (map->hashes[slot] == 0)
+    {
+      map->hashes[slot] = key;
+      map->used++;
+    }
+  map->threads[slot] = thread_id;
+}
+
+/* the thread of @hash, following merges; 0 if unknown */
+static gint64
+thread_map_get (const ThreadMap *map,
+                gint64           hash)
+{
+  gsize slot = thread_map_slot (map, thread_map_key (hash));
+  gint64 thread_id;
+  gint64 *into;
+
+  if (map->hashes[slot] == 0)
+    return 0;
+  thread_id = map->threads[slot];
+  while ((into = g_hash_table_lookup (map->merged, &thread_id)) != NULL)
+    thread_id = *into;
+  return thread_id;
+}
+
+static void
+thread_map_merge (ThreadMap *map,
+                  gint64     other,
+                  gint64     thread_id)
+{
+  g_hash_table_insert (map->merged, g_memdup2 (&other, sizeof other),
+                       g_memdup2 (&thread_id, sizeof thread_id));
+}
+
+/* The map for a batch of @batch summaries: kept, loaded, or (a small
+ * batch) dropped. FALSE with @error if the database failed. */
+static gboolean
+thread_map_prepare (LbStore  *self,
+                    guint     batch,
+                    GError  **error)
+{
+  sqlite3_stmt *stmt;
+  gint64 version, count;
+  int rc;
+
+  if (batch < THREAD_MAP_MIN_BATCH)
+    {
+      g_clear_pointer (&self->thread_map, thread_map_free);
+      return TRUE;
+    }
+
+  if (!query_int (self->wdb, "PRAGMA data_version", &version, error))
+    return FALSE;
+  if (self->thread_map != NULL && self->thread_map->data_version == version)
+    return TRUE;
+  g_clear_pointer (&self->thread_map, thread_map_free);
+
+  if (!query_int (self->wdb, "SELECT count(*) FROM thread_ids", &count, error))
+    return FALSE;
+  self->thread_map = g_new0 (ThreadMap, 1);
+  self->thread_map->size = 1024;
+  while (self->thread_map->size < (gsize) (count + batch * 4) * 2)
+    self->thread_map->size *= 2;
+  self->thread_map->hashes = g_new0 (gint64, self->thread_map->size);
+  self->thread_map->threads = g_new (gint64, self->thread_map->size);
+  self->thread_map->merged = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, g_free);
+  self->thread_map->data_version = version;
+
+  stmt = prepare (self->wdb, self->wstmts, "SELECT hash, thread_id FROM thread_ids", error);
+  if (stmt == NULL)
+    {
+      g_clear_pointer (&self->thread_map, thread_map_free);
+      return FALSE;
+    }
+  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
+    thread_map_put (self->thread_map, sqlite3_column_int64 (stmt, 0), sqlite3_column_int64 (stmt, 1));
+  sqlite3_reset (stmt);
+  if (rc != SQLITE_DONE)
+    {
+      g_clear_pointer (&self->thread_map, thread_map_free);
+      set_sqlite_error (error, self->wdb, rc, "thread");
+      return FALSE;
+    }
+  return TRUE;
+}
+
 /* The thread of a message being added: the ids it names (its own
  * Message-ID, References, In-Reply-To), which of them thread_ids knows,
  * and the threads those belong to. Looked up before the row is inserted,
@@ -2401,32 +2574,49 @@ find_threads (LbStore           *self,
     }
   add_id (lookup->ids, summary->in_reply_to);
 
-  stmt = prepare (self->wdb, self->wstmts, "SELECT thread_id FROM thread_ids WHERE hash = ?1", error);
-  if (stmt == NULL)
+  if (self->thread_map != NULL)
+    stmt = NULL;
+  else if ((stmt = prepare (self->wdb, self->wstmts, "SELECT thread_id FROM thread_ids WHERE hash = ?1",
+                            error)) == NULL)
     return FALSE;
   for (guint i = 0; i < lookup->ids->len; i++)
     {
+      gint64 hash = message_id_hash (lookup->ids->pdata[i]);
+      gint64 found = 0;
       gboolean known = FALSE;
-      int rc;
 
-      sqlite3_bind_int64 (stmt, 1, message_id_hash (lookup->ids->pdata[i]));
-      rc = sqlite3_step (stmt);
-      if (rc == SQLITE_ROW)
+      if (stmt == NULL)
         {
-          gint64 found = sqlite3_column_int64 (stmt, 0);
+          found = thread_map_get (self->thread_map, hash);
+          known = found != 0;
+        }
+      else
+        {
+          int rc;
+
+          sqlite3_bind_int64 (stmt, 1, hash);
+          rc = sqlite3_step (stmt);
+          if (rc == SQLITE_ROW)
+            {
+              found = sqlite3_column_int64 (stmt, 0);
+              known = TRUE;
+            }
+          sqlite3_reset (stmt);
+          if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+            {
+              set_sqlite_error (error, self->wdb, rc, "thread");
+              return FALSE;
+            }
+        }
+
+      if (known)
+        {
           gboolean seen = FALSE;
 
-          known = TRUE;
           for (guint j = 0; j < lookup->threads->len && !seen; j++)
             seen = g_array_index (lookup->threads, gint64, j) == found;
           if (!seen)
             g_array_append_val (lookup->threads, found);
-        }
-      sqlite3_reset (stmt);
-      if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-        {
-          set_sqlite_error (error, self->wdb, rc, "thread");
-          return FALSE;
         }
       g_array_append_val (lookup->known, known);
     }
@@ -2499,6 +2689,8 @@ link_thread (LbStore            *self,
       sqlite3_bind_int64 (stmt, 2, other);
       if (!step_done (self->wdb, stmt, error))
         return FALSE;
+      if (self->thread_map != NULL)
+        thread_map_merge (self->thread_map, other, thread_id);
     }
 
   /* the known ids are in thread_id now, after the merge */
@@ -2508,12 +2700,17 @@ link_thread (LbStore            *self,
     return FALSE;
   for (guint i = 0; i < lookup->ids->len; i++)
     {
+      gint64 hash;
+
       if (g_array_index (lookup->known, gboolean, i))
         continue;
-      sqlite3_bind_int64 (stmt, 1, message_id_hash (lookup->ids->pdata[i]));
+      hash = message_id_hash (lookup->ids->pdata[i]);
+      sqlite3_bind_int64 (stmt, 1, hash);
       sqlite3_bind_int64 (stmt, 2, thread_id);
       if (!step_done (self->wdb, stmt, error))
         return FALSE;
+      if (self->thread_map != NULL)
+        thread_map_put (self->thread_map, hash, thread_id);
     }
 
   summary->thread_id = thread_id;
@@ -3056,6 +3253,8 @@ index_job (LbStore  *self,
     g_warning ("Could not index messages for search: %s", error->message);
   else if (more)
     schedule_indexing (self);
+  else
+    g_clear_pointer (&self->thread_map, thread_map_free);   /* the sync is over */
 }
 
 static void
@@ -3255,7 +3454,8 @@ add_rows (LbStore  *self,
 
   if (!begin (self, data->flags, error))
     return FALSE;
-  if (!next_message_key (self, &next_key, error))
+  if (!next_message_key (self, &next_key, error) ||
+      !thread_map_prepare (self, data->summaries->len, error))
     goto fail;
 
   folder_path = folder_path_of (self, data->folder_id, &local, error);
