@@ -816,6 +816,18 @@ compress_cb (GObject      *object,
   connect_op_unref (op);
 }
 
+/* Compressing costs CPU on both sides: it pays on a slow link, and
+ * never with a server on this machine (a local Dovecot, or a bridge such
+ * as ProtonMail's), where it made a header sync twice as long. */
+static gboolean
+compress_pays (LbImapProvider *self)
+{
+  g_autoptr(LbAccount) account = g_weak_ref_get (&self->account);
+
+  return self->compress &&
+         !(account != NULL && host_is_loopback (lb_account_get_incoming_host (account)));
+}
+
 static void
 setup_done (ConnectOp *op)
 {
@@ -833,9 +845,7 @@ setup_done (ConnectOp *op)
       return;
     }
 
-  /* Compressing costs CPU on both sides and gains nothing on a fast
-   * link; it pays on a slow one, which is where it matters. */
-  if (self->compress && lb_imap_client_has_capability (op->client, "COMPRESS=DEFLATE"))
+  if (compress_pays (self) && lb_imap_client_has_capability (op->client, "COMPRESS=DEFLATE"))
     {
       lb_imap_client_compress_async (op->client, op->cancellable, compress_cb, connect_op_ref (op));
       return;
@@ -5952,7 +5962,8 @@ lb_imap_provider_class_init (LbImapProviderClass *klass)
    * LbImapProvider:compress:
    *
    * Whether to use COMPRESS=DEFLATE where the server offers it (from the
-   * next connection on). %TRUE by default.
+   * next connection on), except with a server on this machine (a loopback
+   * address or localhost), where it never pays. %TRUE by default.
    */
   properties[PROP_COMPRESS] =
     g_param_spec_boolean ("compress", NULL, NULL, TRUE,
