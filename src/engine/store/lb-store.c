@@ -67,6 +67,7 @@ struct _LbStore
   gint64 page_size;       /* of the database, in bytes */
 
   ThreadMap *thread_map;  /* writer: thread_ids in memory, during large writes */
+  GSource *index_later;   /* starts what the last run left to index */
 
   gboolean durable;       /* writer: synchronous=FULL for this transaction */
   gboolean indexing;      /* writer: an indexing job is queued */
@@ -630,6 +631,7 @@ typedef struct
 } StoreJob;
 
 static void schedule_indexing (LbStore *self);
+static void index_later (LbStore *self);
 
 /* The writer runs jobs in the order they came, except that background
  * jobs (indexing left for later) wait while anything else is queued. */
@@ -966,6 +968,11 @@ lb_store_finalize (GObject *object)
 
   /* no job can be left but the store's own background ones, which stop */
   g_atomic_int_set (&self->closing, TRUE);
+  if (self->index_later != NULL)
+    {
+      g_source_destroy (self->index_later);
+      g_clear_pointer (&self->index_later, g_source_unref);
+    }
   g_thread_pool_free (self->writer, FALSE, TRUE);
   g_thread_pool_free (self->reader, FALSE, TRUE);
   /* after the writer, the one to queue checkpoints */
@@ -1261,14 +1268,14 @@ open_thread (GTask        *task,
       return;
     }
 
-  /* indexing left over from the last run (no writer job runs yet) */
-  if (data->max_version >= 5)
+  /* indexing left over from the last run, a little later */
+  if (data->max_version >= 6)
     {
       gint64 pending = 0;
 
       if (query_int (self->wdb, "SELECT EXISTS (SELECT 1 FROM fts_pending_ranges)", &pending, NULL) &&
           pending)
-        schedule_indexing (self);
+        index_later (self);
     }
 
   g_task_return_pointer (task, g_steal_pointer (&self), g_object_unref);
@@ -3231,6 +3238,55 @@ out:
       return FALSE;
     }
   return TRUE;
+}
+
+static void
+start_indexing_job (LbStore  *self,
+                    GTask    *task,
+                    gpointer  task_data)
+{
+  schedule_indexing (self);
+}
+
+static gboolean
+index_later_cb (gpointer data)
+{
+  g_autoptr(LbStore) self = g_weak_ref_get (data);
+  StoreJob *job;
+
+  if (self == NULL || g_atomic_int_get (&self->closing))
+    return G_SOURCE_REMOVE;
+
+  job = g_new0 (StoreJob, 1);
+  job->store = self;
+  job->func = start_indexing_job;
+  job->background = TRUE;
+  job->seq = G_MAXUINT64;
+  g_thread_pool_push (self->writer, job, NULL);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+weak_ref_free (gpointer data)
+{
+  g_weak_ref_clear (data);
+  g_free (data);
+}
+
+/* What the last run left to index is indexed from INDEX_LATER_SECONDS
+ * after the store opens: not while the app starts, and not at all by a
+ * short-lived program (letterbox-cli) that will not search. */
+#define INDEX_LATER_SECONDS 5
+
+static void
+index_later (LbStore *self)
+{
+  GWeakRef *ref = g_new0 (GWeakRef, 1);
+
+  g_weak_ref_init (ref, self);
+  self->index_later = g_timeout_source_new_seconds (INDEX_LATER_SECONDS);
+  g_source_set_callback (self->index_later, index_later_cb, ref, weak_ref_free);
+  g_source_attach (self->index_later, self->context);
 }
 
 /* the background job: one batch, then again later while more are left */
