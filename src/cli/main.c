@@ -1034,21 +1034,10 @@ sync_command (int    argc,
     g_signal_handler_disconnect (provider, progress_id);
   g_clear_pointer (&folders, g_ptr_array_unref);
 
-  /* what a header sync left to index in the background must be done
-   * before this program quits: a script searches next */
-  if (store != NULL)
-    {
-      g_clear_object (&result);
-      lb_store_index_pending_async (store, NULL, store_result, &result);
-      wait_for (&result);
-      if (!lb_store_index_pending_finish (store, result, &error))
-        {
-          fail (error->message);
-          g_clear_error (&error);
-          failed = TRUE;
-        }
-      g_clear_object (&result);   /* it holds the store */
-    }
+  /* what a header sync left to index for search is not waited for: the
+   * store goes on with it whenever it is open next (the app, or this
+   * program again) */
+  g_clear_object (&result);   /* it holds the store */
   close_provider (account, provider, store);
 
   if (argc == 3 && synced == 0)
