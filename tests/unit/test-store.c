@@ -1697,6 +1697,8 @@ test_store_migrate_from_v5 (void)
   g_assert_cmpint (query_int (dir, "PRAGMA user_version"), ==, LB_STORE_SCHEMA_VERSION);
   g_assert_cmpint (query_int (dir, "SELECT count(*) FROM sqlite_master WHERE name = 'thread_links'"), ==, 0);
   g_assert_cmpint (query_int (dir, "SELECT count(*) FROM thread_ids"), ==, 3);
+  /* consecutive keys: one range */
+  g_assert_cmpint (query_int (dir, "SELECT count(*) FROM fts_pending_ranges"), ==, 1);
 
   /* what waited to be indexed still does */
   {

@@ -479,11 +479,15 @@ static const char * const migrations[] = {
    * journal and a trigger frame for every INSERT */
   "DROP TRIGGER messages_count_insert;"
   /* ... and the messages whose indexing waits kept as ranges of keys,
-   * one row per batch rather than one per message */
+   * one row per batch rather than one per message (runs of consecutive
+   * keys pending under schema 5 become one range each) */
   "CREATE TABLE fts_pending_ranges ("
   "  first INTEGER NOT NULL,"
   "  last INTEGER NOT NULL);"
-  "INSERT INTO fts_pending_ranges (first, last) SELECT key, key FROM fts_pending;"
+  "INSERT INTO fts_pending_ranges (first, last)"
+  "  SELECT min (key), max (key) FROM"
+  "    (SELECT key, key - row_number () OVER (ORDER BY key) AS run FROM fts_pending)"
+  "  GROUP BY run ORDER BY min (key);"
   "DROP TRIGGER fts_pending_delete;"
   "DROP TABLE fts_pending;",
 };
@@ -2368,7 +2372,9 @@ remove_file_recursive (const char *path)
  * and letterbox-cli may both write to one store). */
 struct _ThreadMap
 {
-  gint64     *hashes;    /* 0: free slot (a hash of 0 is stored as 1) */
+  gint64     *hashes;    /* 0: free slot; a hash of 0 is stored as 1, so
+                            the ids of hashes 0 and 1 (odds: 2^-63) are
+                            one id here, two in SQL */
   gint64     *threads;
   gsize       size;      /* a power of 2 */
   gsize       used;
@@ -2376,8 +2382,10 @@ struct _ThreadMap
   gint64      data_version;
 };
 
-/* batches of fewer summaries look their ids up in SQL */
+/* batches of fewer summaries look their ids up in SQL; so do stores of
+ * more ids than this (the map would take more than 16 MiB) */
 #define THREAD_MAP_MIN_BATCH 256
+#define THREAD_MAP_MAX_IDS   400000
 
 static void
 thread_map_free (ThreadMap *map)
@@ -2494,6 +2502,8 @@ thread_map_prepare (LbStore  *self,
 
   if (!query_int (self->wdb, "SELECT count(*) FROM thread_ids", &count, error))
     return FALSE;
+  if (count > THREAD_MAP_MAX_IDS)
+    return TRUE;
   self->thread_map = g_new0 (ThreadMap, 1);
   self->thread_map->size = 1024;
   while (self->thread_map->size < (gsize) (count + batch * 4) * 2)
@@ -2718,6 +2728,8 @@ link_thread (LbStore            *self,
         return FALSE;
       if (self->thread_map != NULL)
         thread_map_put (self->thread_map, hash, thread_id);
+      if (self->thread_map != NULL && self->thread_map->used > THREAD_MAP_MAX_IDS)
+        g_clear_pointer (&self->thread_map, thread_map_free);
     }
 
   summary->thread_id = thread_id;
@@ -3118,33 +3130,29 @@ schedule_indexing (LbStore *self)
   g_thread_pool_push (self->writer, job, NULL);
 }
 
-/* Indexes up to @limit messages of the first range whose indexing was
- * deferred, in one transaction; *done says how many, *more whether
- * ranges may be left. Only the subject, addresses and preview are
- * indexed: deferred rows come from header syncs, which have no body
- * text. Rows deleted meanwhile are simply not found. */
+/* Indexes the rows of one range whose indexing was deferred, up to
+ * @limit of them, and shrinks or deletes the range; *done says how many
+ * rows, *found whether there was a range. */
 static gboolean
-index_batch (LbStore   *self,
+index_range (LbStore   *self,
              guint      limit,
-             guint     *done_out,
-             gboolean  *more_out,
-             GError   **error_out)
+             guint     *done,
+             gboolean  *found,
+             GError   **error)
 {
-  g_autoptr(GError) error = NULL;
   g_autoptr(GPtrArray) rows = g_ptr_array_new_with_free_func ((GDestroyNotify) lb_message_summary_unref);
   sqlite3_stmt *stmt;
   gint64 range = 0, first = 0, last = 0;
   int rc;
 
-  *done_out = 0;
-  *more_out = FALSE;
-  if (!begin (self, LB_STORE_WRITE_NONE, &error))
-    goto out;
+  *done = 0;
+  *found = FALSE;
 
+  /* the oldest range first: ranges are added in the order of their keys */
   stmt = prepare (self->wdb, self->wstmts,
-                  "SELECT rowid, first, last FROM fts_pending_ranges ORDER BY first LIMIT 1", &error);
+                  "SELECT rowid, first, last FROM fts_pending_ranges ORDER BY rowid LIMIT 1", error);
   if (stmt == NULL)
-    goto fail;
+    return FALSE;
   rc = sqlite3_step (stmt);
   if (rc == SQLITE_ROW)
     {
@@ -3155,20 +3163,18 @@ index_batch (LbStore   *self,
   sqlite3_reset (stmt);
   if (rc != SQLITE_ROW && rc != SQLITE_DONE)
     {
-      set_sqlite_error (&error, self->wdb, rc, "index");
-      goto fail;
+      set_sqlite_error (error, self->wdb, rc, "index");
+      return FALSE;
     }
   if (rc == SQLITE_DONE)
-    {
-      rollback (self);
-      goto out;   /* nothing left */
-    }
+    return TRUE;   /* nothing left */
+  *found = TRUE;
 
   stmt = prepare (self->wdb, self->wstmts,
                   "SELECT id, subject, sender, recipients, cc, preview FROM messages"
-                  " WHERE id BETWEEN ?1 AND ?2 ORDER BY id LIMIT ?3", &error);
+                  " WHERE id BETWEEN ?1 AND ?2 ORDER BY id LIMIT ?3", error);
   if (stmt == NULL)
-    goto fail;
+    return FALSE;
   sqlite3_bind_int64 (stmt, 1, first);
   sqlite3_bind_int64 (stmt, 2, last);
   sqlite3_bind_int (stmt, 3, limit);
@@ -3187,8 +3193,8 @@ index_batch (LbStore   *self,
   sqlite3_reset (stmt);
   if (rc != SQLITE_DONE)
     {
-      set_sqlite_error (&error, self->wdb, rc, "index");
-      goto fail;
+      set_sqlite_error (error, self->wdb, rc, "index");
+      return FALSE;
     }
 
   for (guint i = 0; i < rows->len; i++)
@@ -3198,35 +3204,77 @@ index_batch (LbStore   *self,
 
       stmt = prepare (self->wdb, self->wstmts,
                       "INSERT INTO messages_fts (rowid, subject, addresses, body) VALUES (?1, ?2, ?3, ?4)",
-                      &error);
+                      error);
       if (stmt == NULL)
-        goto fail;
+        return FALSE;
       sqlite3_bind_int64 (stmt, 1, s->key);
       bind_text (stmt, 2, s->subject);
       bind_text (stmt, 3, addresses);
       bind_text (stmt, 4, s->preview);
-      if (!step_done (self->wdb, stmt, &error))
-        goto fail;
+      if (!step_done (self->wdb, stmt, error))
+        return FALSE;
     }
 
   /* the range is done, or starts after the last row indexed */
   if (rows->len < limit)
-    stmt = prepare (self->wdb, self->wstmts, "DELETE FROM fts_pending_ranges WHERE rowid = ?1", &error);
+    stmt = prepare (self->wdb, self->wstmts, "DELETE FROM fts_pending_ranges WHERE rowid = ?1", error);
   else
     stmt = prepare (self->wdb, self->wstmts, "UPDATE fts_pending_ranges SET first = ?2 WHERE rowid = ?1",
-                    &error);
+                    error);
   if (stmt == NULL)
-    goto fail;
+    return FALSE;
   sqlite3_bind_int64 (stmt, 1, range);
   if (rows->len >= limit)
     sqlite3_bind_int64 (stmt, 2, ((LbMessageSummary *) rows->pdata[rows->len - 1])->key + 1);
-  if (!step_done (self->wdb, stmt, &error))
-    goto fail;
+  if (!step_done (self->wdb, stmt, error))
+    return FALSE;
 
+  *done = rows->len;
+  return TRUE;
+}
+
+/* Indexes up to @limit messages whose indexing was deferred, oldest
+ * first, in one transaction; *done says how many, *more whether any may
+ * be left. Only the subject, addresses and preview are indexed: deferred
+ * rows come from header syncs, which have no body text. Rows deleted
+ * meanwhile are simply not found. */
+static gboolean
+index_batch (LbStore   *self,
+             guint      limit,
+             guint     *done_out,
+             gboolean  *more_out,
+             GError   **error_out)
+{
+  g_autoptr(GError) error = NULL;
+  gboolean found = TRUE, changed = FALSE;
+  guint done = 0;
+
+  *done_out = 0;
+  *more_out = FALSE;
+  if (!begin (self, LB_STORE_WRITE_NONE, &error))
+    goto out;
+
+  while (done < limit)
+    {
+      guint n = 0;
+
+      if (!index_range (self, limit - done, &n, &found, &error))
+        goto fail;
+      if (!found)
+        break;
+      changed = TRUE;
+      done += n;
+    }
+
+  if (!changed)
+    {
+      rollback (self);   /* nothing was left */
+      goto out;
+    }
   if (!commit (self, &error))
     goto fail;
-  *done_out = rows->len;
-  *more_out = TRUE;
+  *done_out = done;
+  *more_out = found;
   goto out;
 
 fail:
