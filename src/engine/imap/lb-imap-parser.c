@@ -1637,6 +1637,8 @@ section_data (Parser        *P,
   char *data;
   gsize len;
 
+  /* the data must be heap memory for the GBytes to own */
+  g_assert (!P->in_blocks);
   if (!nstring (P, &data, &len))
     return FALSE;
   if (data != NULL)

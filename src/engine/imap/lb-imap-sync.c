@@ -40,7 +40,9 @@
 #define STORE_BATCH        5000  /* summaries per store transaction */
 #define STORE_BATCH_IDLE   500   /* ... or this many, when the store waits */
 #define WRITES_IN_FLIGHT   2
-#define STORE_BACKLOG      10000 /* summaries waiting for the store, at most */
+#define STORE_BACKLOG      10000 /* summaries waiting for the store past which
+                                    no more UID FETCH is sent (with those in
+                                    flight, about 50,000 at most) */
 #define BODY_CHUNK         25    /* messages per UID FETCH of bodies */
 #define BODY_CHUNK_BYTES   (8 * 1024 * 1024)
 #define BODY_QUEUED_BYTES  (32 * 1024 * 1024)
@@ -1245,7 +1247,8 @@ fetch_cb (GObject      *object,
 
 /* Keeps FETCHES_IN_FLIGHT fetches going while fewer than STORE_BACKLOG
  * summaries wait for the store (the server keeps sending while the store
- * writes; memory stays bounded when the store is the slower); when
+ * writes; memory stays bounded when the store is the slower: the
+ * backlog, the fetches in flight and WRITES_IN_FLIGHT batches); when
  * everything is fetched and written, goes on. */
 static void
 pump (GTask *task)
