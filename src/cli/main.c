@@ -1035,8 +1035,8 @@ sync_command (int    argc,
   g_clear_pointer (&folders, g_ptr_array_unref);
 
   /* what a header sync left to index for search is not waited for: the
-   * store goes on with it whenever it is open next (the app, or this
-   * program again) */
+   * store indexes it in the background during later syncs, and from a
+   * few seconds after it opens (the app) */
   g_clear_object (&result);   /* it holds the store */
   close_provider (account, provider, store);
 

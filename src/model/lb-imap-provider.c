@@ -5963,7 +5963,9 @@ lb_imap_provider_class_init (LbImapProviderClass *klass)
    *
    * Whether to use COMPRESS=DEFLATE where the server offers it (from the
    * next connection on), except with a server on this machine (a loopback
-   * address or localhost), where it never pays. %TRUE by default.
+   * address or localhost), where it never pays. A tunnel on this machine
+   * to a distant server (ssh -L) is not compressed either: compress the
+   * tunnel (ssh -C). %TRUE by default.
    */
   properties[PROP_COMPRESS] =
     g_param_spec_boolean ("compress", NULL, NULL, TRUE,
