@@ -2349,6 +2349,9 @@ test_cli (void)
   g_auto(CliRun) bodies = { 0 };
   g_auto(CliRun) resync = { 0 };
   g_auto(CliRun) move_refused = { 0 };
+  g_auto(CliRun) brief = { 0 };
+  g_auto(CliRun) gone = { 0 };
+  g_auto(CliRun) gone_listed = { 0 };
   gint64 now = g_get_real_time () / G_USEC_PER_SEC;
 
   cli_home = g_dir_make_tmp ("lb-imap-cli-XXXXXX", &error);
@@ -2444,6 +2447,20 @@ test_cli (void)
   run_cli (&resync, NULL, "sync", "alice", "CliTest", NULL);
   g_assert_cmpint (resync.status, ==, 0);
   g_assert_cmpstr (resync.out, ==, "CliTest\t0\t1\t0\n");
+
+  /* a folder synced by name is synced without a folder list first; gone
+   * from the server since, it is said to be, and forgotten */
+  raw_mailbox (raw, LB_IMAP_MAILBOX_CREATE, "CliBrief", NULL);
+  run_cli (&brief, NULL, "sync", "alice", NULL);
+  g_assert_cmpint (brief.status, ==, 0);
+  g_assert_nonnull (strstr (brief.out, "\nCliBrief\t0\t0\t0\n"));
+  raw_mailbox (raw, LB_IMAP_MAILBOX_DELETE, "CliBrief", NULL);
+  run_cli (&gone, NULL, "sync", "alice", "CliBrief", NULL);
+  g_assert_cmpint (gone.status, ==, 1);
+  g_assert_nonnull (strstr (gone.err, "The account has no folder “CliBrief”"));
+  run_cli (&gone_listed, NULL, "folders", "alice", NULL);
+  g_assert_cmpint (gone_listed.status, ==, 0);
+  g_assert_null (strstr (gone_listed.out, "CliBrief"));
 
   /* a change the server refuses: said, and the exit status says it */
   raw_mailbox (raw, LB_IMAP_MAILBOX_DELETE, "CliGone", NULL);
