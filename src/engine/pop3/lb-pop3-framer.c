@@ -271,7 +271,8 @@ read_in_line (LbPop3Framer  *framer,
 {
   if (framer->current == LB_POP3_EXPECT_DATA)
     {
-      /* keep two bytes of room for a CRLF */
+      /* keep two bytes of room for a CRLF (the caller leaves at least
+       * one more) */
       gsize room = framer->max_chunk - framer->out->len - 2;
       gsize span = MIN (framer->in_len, room);
       const guint8 *nl = memchr (framer->in, '\n', span);
@@ -379,7 +380,7 @@ lb_pop3_framer_next (LbPop3Framer  *framer,
         }
 
       if (framer->state != STATE_STATUS && framer->current == LB_POP3_EXPECT_DATA &&
-          (framer->out->len + 2 > framer->max_chunk ||
+          (framer->out->len + 2 >= framer->max_chunk ||
            (framer->in_len == 0 && framer->out->len > 0)))
         {
           hand_out (framer, event);
