@@ -14,8 +14,9 @@ G_BEGIN_DECLS
 
 /* What the reply to a command looks like. Only the command tells: the
  * client queues one expectation per command it sends (several when
- * pipelining) with lb_pop3_framer_expect(), and the framer matches the
- * replies to them in order. Multi-line data follows "+OK" only, never
+ * pipelining), and a SINGLE one for the greeting, with
+ * lb_pop3_framer_expect(), and the framer matches the replies to them in
+ * order. Multi-line data follows "+OK" only, never
  * "-ERR". */
 typedef enum
 {

@@ -96,7 +96,9 @@ gboolean lb_pop3_parse_uidl_line (const char  *text,
                                   GError     **error);
 /* one line of a CAPA reply: the keyword in upper case ("SASL", "TOP")
  * and its arguments as sent ("PLAIN", "LOGIN"), split at blanks;
- * @args is an empty vector when there are none */
+ * @args is an empty vector when there are none. Only printable ASCII
+ * (RFC 2449 9): a client skips the lines it refuses, they name
+ * capabilities it cannot use anyway. */
 gboolean lb_pop3_parse_capa_line (const char  *text,
                                   gssize       len,
                                   char       **keyword,
