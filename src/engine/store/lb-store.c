@@ -3110,24 +3110,30 @@ static void index_job (LbStore  *self,
                        GTask    *task,
                        gpointer  task_data);
 
+/* Queues one of the store's own jobs, which runs when no other waits.
+ * No task: the store's finalizer waits for the writer's jobs, and a task
+ * would hold the store. */
+static void
+push_background_job (LbStore      *self,
+                     StoreJobFunc  func)
+{
+  StoreJob *job = g_new0 (StoreJob, 1);
+
+  job->store = self;
+  job->func = func;
+  job->background = TRUE;
+  job->seq = G_MAXUINT64;
+  g_thread_pool_push (self->writer, job, NULL);
+}
+
 /* writer thread: queues an indexing job unless one is queued */
 static void
 schedule_indexing (LbStore *self)
 {
-  StoreJob *job;
-
   if (self->indexing || g_atomic_int_get (&self->closing))
     return;
   self->indexing = TRUE;
-
-  /* no task: the store's finalizer waits for the writer's jobs, and a
-   * task would hold the store */
-  job = g_new0 (StoreJob, 1);
-  job->store = self;
-  job->func = index_job;
-  job->background = TRUE;
-  job->seq = G_MAXUINT64;
-  g_thread_pool_push (self->writer, job, NULL);
+  push_background_job (self, index_job);
 }
 
 /* Indexes the rows of one range whose indexing was deferred, up to
@@ -3300,17 +3306,9 @@ static gboolean
 index_later_cb (gpointer data)
 {
   g_autoptr(LbStore) self = g_weak_ref_get (data);
-  StoreJob *job;
 
-  if (self == NULL || g_atomic_int_get (&self->closing))
-    return G_SOURCE_REMOVE;
-
-  job = g_new0 (StoreJob, 1);
-  job->store = self;
-  job->func = start_indexing_job;
-  job->background = TRUE;
-  job->seq = G_MAXUINT64;
-  g_thread_pool_push (self->writer, job, NULL);
+  if (self != NULL && !g_atomic_int_get (&self->closing))
+    push_background_job (self, start_indexing_job);
   return G_SOURCE_REMOVE;
 }
 
