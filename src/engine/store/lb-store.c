@@ -490,6 +490,26 @@ static const char * const migrations[] = {
   "  GROUP BY run ORDER BY min (key);"
   "DROP TRIGGER fts_pending_delete;"
   "DROP TABLE fts_pending;",
+
+  /* 7: the POP3 messages seen, account-wide: a message moved to another
+   * local folder keeps its key (and the link), one deleted here keeps its
+   * row with key 0 and the time it went, so that a mailbox left on the
+   * server is not downloaded again. Messages delivered before are
+   * recorded as first seen now. */
+  "CREATE TABLE pop3_uidls ("
+  "  uidl TEXT PRIMARY KEY,"
+  "  key INTEGER NOT NULL DEFAULT 0,"
+  "  first_seen INTEGER NOT NULL,"
+  "  partial INTEGER NOT NULL DEFAULT 0,"
+  "  deleted_here INTEGER NOT NULL DEFAULT 0) WITHOUT ROWID;"
+  "CREATE INDEX pop3_uidls_by_key ON pop3_uidls (key);"
+  "CREATE TRIGGER pop3_uidls_delete AFTER DELETE ON messages BEGIN"
+  "  UPDATE pop3_uidls SET key = 0, deleted_here = CAST (strftime ('%s', 'now') AS INTEGER)"
+  "   WHERE key = OLD.id;"
+  "END;"
+  "INSERT OR IGNORE INTO pop3_uidls (uidl, key, first_seen)"
+  "  SELECT uidl, id, CAST (strftime ('%s', 'now') AS INTEGER) FROM messages"
+  "   WHERE uidl IS NOT NULL ORDER BY id;",
 };
 
 G_STATIC_ASSERT (G_N_ELEMENTS (migrations) == LB_STORE_SCHEMA_VERSION);
@@ -630,6 +650,7 @@ typedef struct
   GTask        *task;         /* NULL for the store's own background jobs */
   LbStore      *store;        /* for those: the store, which waits for them */
   StoreJobFunc  func;
+  gpointer      data;         /* for those: the job's data, which it frees */
   gboolean      background;   /* runs only when no other job waits */
   guint64       seq;
 } StoreJob;
@@ -681,7 +702,7 @@ run_job (gpointer data,
 
   if (job->task == NULL)
     {
-      job->func (job->store, NULL, NULL);
+      job->func (job->store, NULL, job->data);
       g_free (job);
       return;
     }
@@ -698,17 +719,19 @@ run_job (gpointer data,
   g_free (job);
 }
 
+/* the order of the jobs asked for, across stores */
+static gsize job_seq;
+
 static void
 push_job (GThreadPool  *pool,
           GTask        *task,
           StoreJobFunc  func)
 {
-  static gsize seq;
   StoreJob *job = g_new0 (StoreJob, 1);
 
   job->task = task;
   job->func = func;
-  job->seq = (guint64) g_atomic_pointer_add (&seq, 1);
+  job->seq = (guint64) g_atomic_pointer_add (&job_seq, 1);
   g_thread_pool_push (pool, job, NULL);
 }
 
@@ -3423,6 +3446,7 @@ typedef struct
   GPtrArray         *body_texts;   /* char *, nullable */
   GPtrArray         *deliveries;   /* LbStoreDelivery */
   GPtrArray         *raws;         /* GBytes, an upload's only copy */
+  GArray            *partial;      /* gboolean per summary: headers only; nullable */
   LbStoreWriteFlags  flags;
 } AddData;
 
@@ -3433,7 +3457,32 @@ add_data_free (AddData *data)
   g_clear_pointer (&data->body_texts, g_ptr_array_unref);
   g_clear_pointer (&data->deliveries, g_ptr_array_unref);
   g_clear_pointer (&data->raws, g_ptr_array_unref);
+  g_clear_pointer (&data->partial, g_array_unref);
   g_free (data);
+}
+
+/* Notes a POP3 message in pop3_uidls: downloaded now (or again, after it
+ * was deleted here), stored as @key. */
+static gboolean
+record_pop3_uidl (LbStore     *self,
+                  const char  *uidl,
+                  gint64       key,
+                  gboolean     partial,
+                  GError     **error)
+{
+  sqlite3_stmt *stmt = prepare (self->wdb, self->wstmts,
+                                "INSERT INTO pop3_uidls (uidl, key, first_seen, partial)"
+                                " VALUES (?1, ?2, ?3, ?4)"
+                                " ON CONFLICT (uidl) DO UPDATE SET key = excluded.key,"
+                                " partial = excluded.partial, deleted_here = 0", error);
+
+  if (stmt == NULL)
+    return FALSE;
+  bind_static (stmt, 1, uidl);
+  sqlite3_bind_int64 (stmt, 2, key);
+  sqlite3_bind_int64 (stmt, 3, g_get_real_time () / G_USEC_PER_SEC);
+  sqlite3_bind_int (stmt, 4, partial != FALSE);
+  return step_done (self->wdb, stmt, error);
 }
 
 /* The UIDs of @folder_path's messages whose move or deletion made here
@@ -3538,14 +3587,15 @@ count_added (LbStore  *self,
   return step_done (self->wdb, stmt, error);
 }
 
-/* Writes the rows of data->summaries in one transaction. */
+/* Writes the rows of data->summaries in the transaction begun; the
+ * files it wrote (upload bodies) are added to @written. */
 static gboolean
-add_rows (LbStore  *self,
-          AddData  *data,
-          Changes  *changes,
-          GError  **error)
+add_rows_in (LbStore    *self,
+             AddData    *data,
+             Changes    *changes,
+             GPtrArray  *written,
+             GError    **error)
 {
-  g_autoptr(GPtrArray) written = g_ptr_array_new_with_free_func (g_free);
   g_autofree char *folder_path = NULL;
   g_autoptr(GHashTable) leaving = NULL;
   gboolean local = FALSE;
@@ -3554,8 +3604,8 @@ add_rows (LbStore  *self,
   gint64 added = 0, added_unread = 0;
   gint64 first_key = 0, last_key = 0;
 
-  if (!begin (self, data->flags, error))
-    return FALSE;
+  if (data->summaries->len == 0)
+    return TRUE;
   if (!next_message_key (self, &next_key, error) ||
       !thread_map_prepare (self, data->summaries->len, error))
     goto fail;
@@ -3625,6 +3675,11 @@ add_rows (LbStore  *self,
           g_assert_not_reached ();
         }
       changes_add (changes, LB_STORE_CHANGE_ADDED, data->folder_id, summary->key, summary->date);
+      if (summary->uidl != NULL &&
+          !record_pop3_uidl (self, summary->uidl, summary->key,
+                             data->partial != NULL && g_array_index (data->partial, gboolean, i),
+                             error))
+        goto fail;
       if (first_key == 0)
         first_key = summary->key;
       last_key = summary->key;
@@ -3656,17 +3711,33 @@ add_rows (LbStore  *self,
       if (!step_done (self->wdb, stmt, error))
         goto fail;
     }
-  if (!commit (self, error))
-    goto fail;
-  if (data->flags & LB_STORE_WRITE_DEFER_INDEX)
-    schedule_indexing (self);
   return TRUE;
 
 fail:
-  rollback (self);
-  for (guint i = 0; i < written->len; i++)
-    g_unlink (written->pdata[i]);
   return FALSE;
+}
+
+/* Writes the rows of data->summaries in one transaction. */
+static gboolean
+add_rows (LbStore  *self,
+          AddData  *data,
+          Changes  *changes,
+          GError  **error)
+{
+  g_autoptr(GPtrArray) written = g_ptr_array_new_with_free_func (g_free);
+
+  if (!begin (self, data->flags, error))
+    return FALSE;
+  if (!add_rows_in (self, data, changes, written, error) || !commit (self, error))
+    {
+      rollback (self);
+      for (guint i = 0; i < written->len; i++)
+        g_unlink (written->pdata[i]);
+      return FALSE;
+    }
+  if (data->flags & LB_STORE_WRITE_DEFER_INDEX)
+    schedule_indexing (self);
+  return TRUE;
 }
 
 static void
@@ -6856,4 +6927,543 @@ lb_store_get_durable_commits (LbStore *self)
   g_return_val_if_fail (LB_IS_STORE (self), 0);
 
   return (guint) g_atomic_int_get (&self->durable_commits);
+}
+
+/* ------------------------------------------------------------------ POP3 */
+
+/**
+ * lb_store_pop3_uidl_free:
+ * @uidl: (transfer full) (nullable): an #LbStorePop3Uidl made by the store
+ *
+ * Frees it, its @uidl string included (one block).
+ */
+void
+lb_store_pop3_uidl_free (LbStorePop3Uidl *uidl)
+{
+  g_free (uidl);
+}
+
+static void
+list_pop3_uidls_job (LbStore  *self,
+                     GTask    *task,
+                     gpointer  task_data)
+{
+  GError *error = NULL;
+  g_autoptr(GHashTable) uidls = g_hash_table_new_full (g_str_hash, g_str_equal, NULL,
+                                                       (GDestroyNotify) lb_store_pop3_uidl_free);
+  sqlite3_stmt *stmt = prepare (self->rdb, self->rstmts,
+                                "SELECT uidl, key, first_seen, partial, deleted_here FROM pop3_uidls",
+                                &error);
+  int rc;
+
+  if (stmt == NULL)
+    {
+      g_task_return_error (task, error);
+      return;
+    }
+  /* one allocation per row: the struct with its string behind it */
+  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
+    {
+      const char *text = (const char *) sqlite3_column_text (stmt, 0);
+      gsize length = (gsize) sqlite3_column_bytes (stmt, 0);
+      LbStorePop3Uidl *uidl;
+
+      if (text == NULL)
+        continue;
+      uidl = g_malloc (sizeof (LbStorePop3Uidl) + length + 1);
+      uidl->uidl = (char *) (uidl + 1);
+      memcpy (uidl->uidl, text, length + 1);
+      uidl->key = sqlite3_column_int64 (stmt, 1);
+      uidl->first_seen = sqlite3_column_int64 (stmt, 2);
+      uidl->partial = sqlite3_column_int (stmt, 3) != 0;
+      uidl->deleted_here = sqlite3_column_int64 (stmt, 4);
+      g_hash_table_replace (uidls, uidl->uidl, uidl);
+    }
+  sqlite3_reset (stmt);
+  if (rc != SQLITE_DONE)
+    {
+      set_sqlite_error (&error, self->rdb, rc, "pop3_uidls");
+      g_task_return_error (task, error);
+      return;
+    }
+  g_task_return_pointer (task, g_steal_pointer (&uidls), (GDestroyNotify) g_hash_table_unref);
+}
+
+/**
+ * lb_store_list_pop3_uidls_async:
+ * @self: the store
+ * @cancellable: (nullable): a #GCancellable
+ * @callback: called with the table
+ * @user_data: data for @callback
+ *
+ * Lists every POP3 message the account downloaded: those here (in
+ * whatever local folder), those only partly here, and those deleted here
+ * (which a mailbox left on the server still lists). Reads what was
+ * committed when it runs, without waiting for writes queued meanwhile.
+ */
+void
+lb_store_list_pop3_uidls_async (LbStore             *self,
+                                GCancellable        *cancellable,
+                                GAsyncReadyCallback  callback,
+                                gpointer             user_data)
+{
+  g_return_if_fail (LB_IS_STORE (self));
+
+  push_job (self->reader,
+            new_task (self, lb_store_list_pop3_uidls_async, NULL, NULL, cancellable, callback, user_data),
+            list_pop3_uidls_job);
+}
+
+/**
+ * lb_store_list_pop3_uidls_finish:
+ *
+ * Returns: (transfer full) (element-type utf8 LbStorePop3Uidl): UIDL ->
+ *   #LbStorePop3Uidl; the table owns both (the key is the value's @uidl)
+ */
+GHashTable *
+lb_store_list_pop3_uidls_finish (LbStore       *self,
+                                 GAsyncResult  *result,
+                                 GError       **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), NULL);
+  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == lb_store_list_pop3_uidls_async, NULL);
+
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+static void
+forget_pop3_uidls_job (LbStore  *self,
+                       GTask    *task,
+                       gpointer  task_data)
+{
+  GPtrArray *uidls = task_data;
+  GError *error = NULL;
+  sqlite3_stmt *stmt;
+
+  if (!begin (self, LB_STORE_WRITE_NONE, &error))
+    goto fail;
+  for (guint i = 0; i < uidls->len; i++)
+    {
+      stmt = prepare (self->wdb, self->wstmts, "DELETE FROM pop3_uidls WHERE uidl = ?1", &error);
+      if (stmt == NULL)
+        goto fail;
+      bind_static (stmt, 1, uidls->pdata[i]);
+      if (!step_done (self->wdb, stmt, &error))
+        goto fail;
+    }
+  if (!commit (self, &error))
+    goto fail;
+  g_task_return_boolean (task, TRUE);
+  return;
+
+fail:
+  rollback (self);
+  g_task_return_error (task, error);
+}
+
+/**
+ * lb_store_forget_pop3_uidls_async:
+ * @self: the store
+ * @uidls: (element-type utf8): UIDLs the server no longer lists
+ * @cancellable: (nullable): a #GCancellable
+ * @callback: called when done
+ * @user_data: data for @callback
+ *
+ * Forgets POP3 messages gone from the server; their messages here, if
+ * any, stay as they are.
+ */
+void
+lb_store_forget_pop3_uidls_async (LbStore             *self,
+                                  GPtrArray           *uidls,
+                                  GCancellable        *cancellable,
+                                  GAsyncReadyCallback  callback,
+                                  gpointer             user_data)
+{
+  GPtrArray *copy;
+
+  g_return_if_fail (LB_IS_STORE (self));
+  g_return_if_fail (uidls != NULL);
+
+  copy = g_ptr_array_new_full (uidls->len, g_free);
+  for (guint i = 0; i < uidls->len; i++)
+    g_ptr_array_add (copy, g_strdup (uidls->pdata[i]));
+
+  push_job (self->writer,
+            new_task (self, lb_store_forget_pop3_uidls_async, copy, (GDestroyNotify) g_ptr_array_unref,
+                      cancellable, callback, user_data),
+            forget_pop3_uidls_job);
+}
+
+gboolean
+lb_store_forget_pop3_uidls_finish (LbStore       *self,
+                                   GAsyncResult  *result,
+                                   GError       **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == lb_store_forget_pop3_uidls_async, FALSE);
+
+  return g_task_propagate_boolean (G_TASK (result), error);
+}
+
+/* ---- downloads (LbStoreDownload) ------------------------------------- */
+
+typedef struct
+{
+  gint64             folder_id;
+  GPtrArray         *summaries;    /* LbMessageSummary, location set */
+  GPtrArray         *body_texts;   /* char *, nullable */
+  GArray            *partial;      /* gboolean */
+  LbStoreRecordFunc  func;
+  gpointer           user_data;
+} RecordData;
+
+static void
+record_data_free (RecordData *data)
+{
+  g_clear_pointer (&data->summaries, g_ptr_array_unref);
+  g_clear_pointer (&data->body_texts, g_ptr_array_unref);
+  g_clear_pointer (&data->partial, g_array_unref);
+  g_free (data);
+}
+
+/* A full download of a message whose headers only were here: it takes
+ * that row's place (key, folder, flags, thread). */
+typedef struct
+{
+  Row               row;
+  LbMessageSummary *summary;
+  const char       *body_text;
+  LbMaildir        *target;
+  gboolean          linked;    /* a second name in @target's Maildir */
+} Replacement;
+
+static void
+replacement_clear (Replacement *replacement)
+{
+  row_clear (&replacement->row);
+}
+
+/* pop3_uidls' row of @uidl: *key 0 when there is none */
+static gboolean
+pop3_uidl_lookup (LbStore     *self,
+                  const char  *uidl,
+                  gint64      *key,
+                  gboolean    *partial,
+                  GError     **error)
+{
+  sqlite3_stmt *stmt = prepare (self->wdb, self->wstmts,
+                                "SELECT key, partial FROM pop3_uidls WHERE uidl = ?1", error);
+  int rc;
+
+  *key = 0;
+  *partial = FALSE;
+  if (stmt == NULL)
+    return FALSE;
+  bind_static (stmt, 1, uidl);
+  rc = sqlite3_step (stmt);
+  if (rc == SQLITE_ROW)
+    {
+      *key = sqlite3_column_int64 (stmt, 0);
+      *partial = sqlite3_column_int (stmt, 1) != 0;
+    }
+  sqlite3_reset (stmt);
+  if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+    {
+      set_sqlite_error (error, self->wdb, rc, "pop3_uidls");
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/* In the transaction: gives the row of @r the downloaded file (moved to
+ * the row's folder and flags, made durable) and what was parsed of it. */
+static gboolean
+replace_partial (LbStore      *self,
+                 LbMaildir    *maildir,
+                 Replacement  *r,
+                 Changes      *changes,
+                 GError      **error)
+{
+  LbMessageSummary *summary = r->summary;
+  g_autofree char *addresses = NULL;
+  sqlite3_stmt *stmt;
+
+  r->target = get_maildir (self, r->row.folder_id, error);
+  if (r->target == NULL)
+    return FALSE;
+  if (r->target != maildir)
+    {
+      g_autofree char *path = lb_maildir_link_from (r->target, maildir, summary->location,
+                                                    summary->flags, error);
+
+      if (path == NULL)
+        return FALSE;
+      r->linked = TRUE;
+    }
+  if ((r->row.flags & LB_MESSAGE_FLAGS_ALL) != summary->flags || r->linked)
+    {
+      if (!lb_maildir_set_flags (r->target, summary->location, summary->flags,
+                                 r->row.flags & LB_MESSAGE_FLAGS_ALL, error))
+        return FALSE;
+    }
+  if ((r->linked || (r->row.flags & LB_MESSAGE_FLAGS_ALL) != summary->flags) &&
+      !lb_maildir_sync (r->target, error))
+    return FALSE;
+
+  stmt = prepare (self->wdb, self->wstmts,
+                  "UPDATE messages SET size = ?2, has_attachments = ?3, preview = ?4, location = ?5,"
+                  " list_id = coalesce (?6, list_id) WHERE id = ?1", error);
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_int64 (stmt, 1, r->row.key);
+  sqlite3_bind_int64 (stmt, 2, summary->size);
+  sqlite3_bind_int (stmt, 3, summary->has_attachments);
+  bind_static (stmt, 4, summary->preview);
+  bind_static (stmt, 5, summary->location);
+  bind_static (stmt, 6, summary->list_id);
+  if (!step_done (self->wdb, stmt, error))
+    return FALSE;
+
+  stmt = prepare (self->wdb, self->wstmts, "DELETE FROM messages_fts WHERE rowid = ?1", error);
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_int64 (stmt, 1, r->row.key);
+  if (!step_done (self->wdb, stmt, error))
+    return FALSE;
+  stmt = prepare (self->wdb, self->wstmts,
+                  "INSERT INTO messages_fts (rowid, subject, addresses, body) VALUES (?1, ?2, ?3, ?4)",
+                  error);
+  if (stmt == NULL)
+    return FALSE;
+  addresses = addresses_of (summary);
+  sqlite3_bind_int64 (stmt, 1, r->row.key);
+  bind_static (stmt, 2, summary->subject);
+  bind_static (stmt, 3, addresses);
+  bind_static (stmt, 4, r->body_text != NULL ? r->body_text : summary->preview);
+  if (!step_done (self->wdb, stmt, error))
+    return FALSE;
+
+  stmt = prepare (self->wdb, self->wstmts, "UPDATE pop3_uidls SET partial = 0 WHERE uidl = ?1", error);
+  if (stmt == NULL)
+    return FALSE;
+  bind_static (stmt, 1, summary->uidl);
+  if (!step_done (self->wdb, stmt, error))
+    return FALSE;
+
+  changes_add (changes, LB_STORE_CHANGE_UPDATED, r->row.folder_id, r->row.key, r->row.date);
+  return TRUE;
+}
+
+static void
+remove_file_quietly (LbMaildir  *maildir,
+                     const char *unique,
+                     guint       flags)
+{
+  g_autoptr(GError) error = NULL;
+
+  if (!lb_maildir_remove (maildir, unique, flags, &error) &&
+      !g_error_matches (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND))
+    g_warning ("Could not remove a message file: %s", error->message);
+}
+
+static void
+record_downloads_job (LbStore  *self,
+                      GTask    *task,
+                      gpointer  task_data)
+{
+  RecordData *data = task_data;
+  GError *error = NULL;
+  LbMaildir *maildir = NULL;
+  g_autoptr(GPtrArray) recorded = g_ptr_array_new ();     /* borrowed UIDLs */
+  g_autoptr(GPtrArray) dropped = g_ptr_array_new ();      /* borrowed summaries */
+  g_autoptr(GArray) replacements = g_array_new (FALSE, TRUE, sizeof (Replacement));
+  g_autoptr(GPtrArray) written = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(GHashTable) seen = g_hash_table_new (g_str_hash, g_str_equal);
+  AddData add = { 0, };
+  Changes changes;
+
+  g_array_set_clear_func (replacements, (GDestroyNotify) replacement_clear);
+  changes_init (&changes);
+  add.folder_id = data->folder_id;
+  add.summaries = g_ptr_array_new ();
+  add.body_texts = g_ptr_array_new ();
+  add.partial = g_array_new (FALSE, FALSE, sizeof (gboolean));
+  add.flags = LB_STORE_WRITE_DURABLE;
+
+  if (data->summaries->len == 0)
+    goto done;
+
+  maildir = get_maildir (self, data->folder_id, &error);
+  if (maildir == NULL || !begin (self, LB_STORE_WRITE_DURABLE, &error))
+    goto fail;
+
+  for (guint i = 0; i < data->summaries->len; i++)
+    {
+      LbMessageSummary *summary = data->summaries->pdata[i];
+      const char *body_text = data->body_texts->pdata[i];
+      gboolean partial = g_array_index (data->partial, gboolean, i);
+
+      if (summary->uidl != NULL)
+        {
+          gint64 key = 0;
+          gboolean was_partial = FALSE;
+
+          /* the same message twice in one batch: once is enough */
+          if (!g_hash_table_add (seen, summary->uidl))
+            {
+              g_ptr_array_add (dropped, summary);
+              continue;
+            }
+          g_ptr_array_add (recorded, summary->uidl);
+
+          if (!pop3_uidl_lookup (self, summary->uidl, &key, &was_partial, &error))
+            goto fail;
+          if (key != 0)
+            {
+              Row row;
+
+              if (read_row (self, key, &row, &error))
+                {
+                  if (was_partial && !partial && row.local)
+                    {
+                      Replacement r = { row, summary, body_text, NULL, FALSE };
+
+                      g_array_append_val (replacements, r);
+                      if (!replace_partial (self, maildir,
+                                            &g_array_index (replacements, Replacement,
+                                                            replacements->len - 1),
+                                            &changes, &error))
+                        goto fail;
+                    }
+                  else
+                    {
+                      row_clear (&row);
+                      g_ptr_array_add (dropped, summary);
+                    }
+                  continue;
+                }
+              if (error != NULL)
+                goto fail;
+            }
+
+          /* a download that was interrupted and resumed: the message is
+           * in this folder already */
+          if (uidl_exists (self, data->folder_id, summary->uidl, &key))
+            {
+              g_ptr_array_add (dropped, summary);
+              continue;
+            }
+        }
+
+      g_ptr_array_add (add.summaries, summary);
+      g_ptr_array_add (add.body_texts, (gpointer) body_text);
+      g_array_append_val (add.partial, partial);
+    }
+
+  if (!add_rows_in (self, &add, &changes, written, &error) || !commit (self, &error))
+    goto fail;
+
+  /* the rows are committed: now the files no row names */
+  for (guint i = 0; i < dropped->len; i++)
+    {
+      LbMessageSummary *summary = dropped->pdata[i];
+
+      remove_file_quietly (maildir, summary->location, summary->flags);
+    }
+  for (guint i = 0; i < replacements->len; i++)
+    {
+      Replacement *r = &g_array_index (replacements, Replacement, i);
+
+      if (r->row.location != NULL)
+        remove_file_quietly (r->target, r->row.location, r->row.flags);
+      if (r->linked)
+        remove_file_quietly (maildir, r->summary->location, r->summary->flags);
+    }
+  changes_emit (self, &changes);
+  goto done;
+
+fail:
+  rollback (self);
+  g_ptr_array_set_size (recorded, 0);
+  for (guint i = 0; i < written->len; i++)
+    g_unlink (written->pdata[i]);
+  for (guint i = 0; i < replacements->len; i++)
+    {
+      Replacement *r = &g_array_index (replacements, Replacement, i);
+
+      if (r->linked)
+        remove_file_quietly (r->target, r->summary->location, r->row.flags);
+    }
+  /* nothing of the batch is recorded: none of its files stays */
+  for (guint i = 0; maildir != NULL && i < data->summaries->len; i++)
+    {
+      LbMessageSummary *summary = data->summaries->pdata[i];
+
+      remove_file_quietly (maildir, summary->location, summary->flags);
+    }
+
+done:
+  data->func (recorded, error, data->user_data);
+  g_clear_error (&error);
+  changes_clear (&changes);
+  g_ptr_array_unref (add.summaries);
+  g_ptr_array_unref (add.body_texts);
+  g_array_unref (add.partial);
+  record_data_free (data);
+}
+
+/**
+ * lb_store_record_downloads:
+ * @self: the store
+ * @folder_id: the local folder downloaded to
+ * @summaries: (element-type LbMessageSummary): the messages, their files
+ *   in the folder's Maildir (new/ or cur/ as their flags say) and durable;
+ *   @location (the unique name), @flags, @uidl and @size set
+ * @body_texts: (element-type utf8): the text to index for each, or %NULL
+ * @partial: (element-type gboolean): whether each is headers only
+ * @func: called on the writer thread when done
+ * @user_data: data for @func
+ *
+ * Records downloaded messages in one durable transaction, in order with
+ * the store's other writes. A message whose UIDL the folder holds, or
+ * that pop3_uidls names as here (in any local folder), is not stored
+ * again and its new file is removed, unless what is here is its headers
+ * only and this is all of it: then the row keeps its key, folder, flags
+ * and thread and takes the new file (moved into its folder's Maildir)
+ * and what was parsed of it; the old file goes after the commit. On
+ * failure no row changes and the files given are removed.
+ */
+void
+lb_store_record_downloads (LbStore           *self,
+                           gint64             folder_id,
+                           GPtrArray         *summaries,
+                           GPtrArray         *body_texts,
+                           GArray            *partial,
+                           LbStoreRecordFunc  func,
+                           gpointer           user_data)
+{
+  RecordData *data;
+  StoreJob *job;
+
+  g_return_if_fail (LB_IS_STORE (self));
+  g_return_if_fail (summaries != NULL && body_texts != NULL && partial != NULL);
+  g_return_if_fail (body_texts->len == summaries->len && partial->len == summaries->len);
+  g_return_if_fail (func != NULL);
+
+  data = g_new0 (RecordData, 1);
+  data->folder_id = folder_id;
+  data->summaries = g_ptr_array_ref (summaries);
+  data->body_texts = g_ptr_array_ref (body_texts);
+  data->partial = g_array_ref (partial);
+  data->func = func;
+  data->user_data = user_data;
+
+  /* no task: the download waits for it, and the store's finalizer waits
+   * for the writer's jobs */
+  job = g_new0 (StoreJob, 1);
+  job->store = self;
+  job->func = record_downloads_job;
+  job->data = data;
+  job->seq = (guint64) g_atomic_pointer_add (&job_seq, 1);
+  g_thread_pool_push (self->writer, job, NULL);
 }

@@ -282,7 +282,34 @@ typedef struct
 void    lb_store_uid_state_clear     (LbStoreUidState *state);
 GArray *lb_store_uid_state_array_new (guint            reserved);
 
-#define LB_STORE_SCHEMA_VERSION 6
+/**
+ * LbStorePop3Uidl:
+ * @uidl: the message's POP3 UIDL
+ * @key: the store's key of the message, wherever it was moved to among
+ *   the local folders; 0 once it was deleted here
+ * @first_seen: when it was downloaded, seconds since the epoch
+ * @partial: whether only its headers are here
+ * @deleted_here: when it was deleted here for good, seconds since the
+ *   epoch; 0 while it is here
+ *
+ * What the store knows of a POP3 message it downloaded (the account's
+ * pop3_uidls table). Made by lb_store_list_pop3_uidls_finish() in one
+ * block, @uidl included: free with lb_store_pop3_uidl_free().
+ */
+typedef struct
+{
+  char     *uidl;
+  gint64    key;
+  gint64    first_seen;
+  gboolean  partial;
+  gint64    deleted_here;
+} LbStorePop3Uidl;
+
+void lb_store_pop3_uidl_free (LbStorePop3Uidl *uidl);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (LbStorePop3Uidl, lb_store_pop3_uidl_free)
+
+#define LB_STORE_SCHEMA_VERSION 7
 
 #define LB_TYPE_STORE (lb_store_get_type ())
 
@@ -624,6 +651,23 @@ void          lb_store_index_pending_async    (LbStore             *self,
                                                GAsyncReadyCallback  callback,
                                                gpointer             user_data);
 gboolean      lb_store_index_pending_finish   (LbStore             *self,
+                                               GAsyncResult        *result,
+                                               GError             **error);
+
+/* POP3: the messages downloaded (see also LbStoreDownload) */
+void          lb_store_list_pop3_uidls_async  (LbStore             *self,
+                                               GCancellable        *cancellable,
+                                               GAsyncReadyCallback  callback,
+                                               gpointer             user_data);
+GHashTable   *lb_store_list_pop3_uidls_finish (LbStore             *self,
+                                               GAsyncResult        *result,
+                                               GError             **error);
+void          lb_store_forget_pop3_uidls_async (LbStore            *self,
+                                               GPtrArray           *uidls,
+                                               GCancellable        *cancellable,
+                                               GAsyncReadyCallback  callback,
+                                               gpointer             user_data);
+gboolean      lb_store_forget_pop3_uidls_finish (LbStore           *self,
                                                GAsyncResult        *result,
                                                GError             **error);
 
