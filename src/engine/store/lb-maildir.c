@@ -98,6 +98,9 @@ struct _LbMaildirBatch
   LbMaildirBatchProgressFunc  progress_func;
   gpointer                    progress_data;
   gboolean                    committed;
+  /* the message being written by lb_maildir_batch_begin() and _write() */
+  BatchItem                  *open_item;
+  int                         open_fd;
 };
 
 static int unique_counter;
@@ -539,8 +542,199 @@ lb_maildir_batch_new (LbMaildir *maildir)
   batch = g_new0 (LbMaildirBatch, 1);
   batch->maildir = g_object_ref (maildir);
   batch->items = g_ptr_array_new_with_free_func (item_free);
+  batch->open_fd = -1;
 
   return batch;
+}
+
+/* Makes a new file in tmp/ under a unique name; returns its descriptor. */
+static int
+create_tmp_file (LbMaildir  *self,
+                 char      **unique_out,
+                 char      **tmp_path_out,
+                 GError    **error)
+{
+  g_autofree char *unique = NULL;
+  g_autofree char *tmp_path = NULL;
+  int fd = -1;
+
+  for (guint attempt = 0; fd < 0; attempt++)
+    {
+      g_clear_pointer (&unique, g_free);
+      g_clear_pointer (&tmp_path, g_free);
+      unique = make_unique_name ();
+      tmp_path = g_build_filename (self->tmp_dir, unique, NULL);
+
+      fd = open_cloexec (tmp_path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0600);
+      if (fd < 0 && (errno != EEXIST || attempt + 1 >= MAX_ATTEMPTS))
+        {
+          set_file_error (error, errno, MSG_CREATE, tmp_path);
+          return -1;
+        }
+    }
+
+  *unique_out = g_steal_pointer (&unique);
+  *tmp_path_out = g_steal_pointer (&tmp_path);
+  return fd;
+}
+
+/**
+ * lb_maildir_batch_begin:
+ * @batch: a batch not committed yet, with no message begun
+ * @flags: #LbMessageFlags the message will carry; 0 delivers it to new/
+ * @error: return location for a #GError
+ *
+ * Starts a message of the batch whose bytes arrive in pieces: a new file
+ * in tmp/, which lb_maildir_batch_write() fills and
+ * lb_maildir_batch_end() closes (it then is in the batch as if added with
+ * lb_maildir_batch_add()), or lb_maildir_batch_abort() removes. Only the
+ * file's own memory is used, never the whole message's.
+ *
+ * Returns: (transfer none) (nullable): the message's unique name, valid
+ *   as long as the batch; %NULL on error
+ */
+const char *
+lb_maildir_batch_begin (LbMaildirBatch  *batch,
+                        guint            flags,
+                        GError         **error)
+{
+  BatchItem *item;
+  char *unique = NULL;
+  char *tmp_path = NULL;
+  int fd;
+
+  g_return_val_if_fail (batch != NULL, NULL);
+  g_return_val_if_fail (!batch->committed, NULL);
+  g_return_val_if_fail (batch->open_item == NULL, NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  fd = create_tmp_file (batch->maildir, &unique, &tmp_path, error);
+  if (fd < 0)
+    return NULL;
+
+  item = g_new0 (BatchItem, 1);
+  item->unique = unique;
+  item->tmp_path = tmp_path;
+  item->flags = flags & LB_MESSAGE_FLAGS_ALL;
+  batch->open_item = item;
+  batch->open_fd = fd;
+
+  return item->unique;
+}
+
+/**
+ * lb_maildir_batch_write:
+ * @batch: a batch with a message begun
+ * @data: (array length=length): the next bytes of the message
+ * @length: how many
+ * @error: return location for a #GError
+ *
+ * Appends to the message begun. On failure (a full disk, say) the
+ * message's file is removed and no message is begun any more.
+ *
+ * Returns: whether the bytes were written
+ */
+gboolean
+lb_maildir_batch_write (LbMaildirBatch  *batch,
+                        const void      *data,
+                        gsize            length,
+                        GError         **error)
+{
+  g_return_val_if_fail (batch != NULL, FALSE);
+  g_return_val_if_fail (batch->open_item != NULL, FALSE);
+  g_return_val_if_fail (data != NULL || length == 0, FALSE);
+
+  if (!write_all (batch->open_fd, data, length))
+    {
+      int saved_errno = errno;
+
+      set_file_error (error, saved_errno, MSG_WRITE, batch->open_item->tmp_path);
+      lb_maildir_batch_abort (batch);
+      return FALSE;
+    }
+
+  return TRUE;
+}
+
+/**
+ * lb_maildir_batch_end:
+ * @batch: a batch with a message begun
+ * @error: return location for a #GError
+ *
+ * Closes the message begun, which joins the batch. On failure its file
+ * is removed.
+ *
+ * Returns: whether the message was written
+ */
+gboolean
+lb_maildir_batch_end (LbMaildirBatch  *batch,
+                      GError         **error)
+{
+  BatchItem *item;
+  int fd;
+
+  g_return_val_if_fail (batch != NULL, FALSE);
+  g_return_val_if_fail (batch->open_item != NULL, FALSE);
+
+  item = g_steal_pointer (&batch->open_item);
+  fd = batch->open_fd;
+  batch->open_fd = -1;
+
+  /* close(2) can report a failed write on some file systems */
+  if (close (fd) < 0 && errno != EINTR)
+    {
+      int saved_errno = errno;
+
+      unlink (item->tmp_path);
+      set_file_error (error, saved_errno, MSG_WRITE, item->tmp_path);
+      item_free (item);
+      return FALSE;
+    }
+
+  g_ptr_array_add (batch->items, item);
+  return TRUE;
+}
+
+/**
+ * lb_maildir_batch_abort:
+ * @batch: a batch
+ *
+ * Drops the message begun, if any: its file is removed.
+ */
+void
+lb_maildir_batch_abort (LbMaildirBatch *batch)
+{
+  g_return_if_fail (batch != NULL);
+
+  if (batch->open_item == NULL)
+    return;
+
+  close (batch->open_fd);
+  batch->open_fd = -1;
+  if (unlink (batch->open_item->tmp_path) < 0 && errno != ENOENT)
+    g_debug ("Could not remove %s: %s", batch->open_item->tmp_path, g_strerror (errno));
+  g_clear_pointer (&batch->open_item, item_free);
+}
+
+/**
+ * lb_maildir_batch_get_path:
+ * @batch: a batch
+ * @index: a message of it, in the order added
+ *
+ * Returns: (transfer none): the message's file: in tmp/ until the batch is
+ *   committed, then in new/ or cur/
+ */
+const char *
+lb_maildir_batch_get_path (LbMaildirBatch *batch,
+                           guint           index)
+{
+  BatchItem *item;
+
+  g_return_val_if_fail (batch != NULL, NULL);
+  g_return_val_if_fail (index < batch->items->len, NULL);
+
+  item = g_ptr_array_index (batch->items, index);
+  return item->final_path != NULL ? item->final_path : item->tmp_path;
 }
 
 /**
@@ -568,7 +762,7 @@ lb_maildir_batch_add (LbMaildirBatch  *batch,
   g_autofree char *unique = NULL;
   g_autofree char *tmp_path = NULL;
   BatchItem *item;
-  int fd = -1;
+  int fd;
 
   g_return_val_if_fail (batch != NULL, NULL);
   g_return_val_if_fail (!batch->committed, NULL);
@@ -576,21 +770,9 @@ lb_maildir_batch_add (LbMaildirBatch  *batch,
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
   self = batch->maildir;
-
-  for (guint attempt = 0; fd < 0; attempt++)
-    {
-      g_clear_pointer (&unique, g_free);
-      g_clear_pointer (&tmp_path, g_free);
-      unique = make_unique_name ();
-      tmp_path = g_build_filename (self->tmp_dir, unique, NULL);
-
-      fd = open_cloexec (tmp_path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0600);
-      if (fd < 0 && (errno != EEXIST || attempt + 1 >= MAX_ATTEMPTS))
-        {
-          set_file_error (error, errno, MSG_CREATE, tmp_path);
-          return NULL;
-        }
-    }
+  fd = create_tmp_file (self, &unique, &tmp_path, error);
+  if (fd < 0)
+    return NULL;
 
   if (!write_all (fd, data, length))
     {
@@ -832,6 +1014,7 @@ lb_maildir_batch_free (LbMaildirBatch *batch)
   if (batch == NULL)
     return;
 
+  lb_maildir_batch_abort (batch);
   for (guint i = 0; i < batch->items->len; i++)
     {
       BatchItem *item = g_ptr_array_index (batch->items, i);

@@ -68,6 +68,18 @@ char           *lb_maildir_batch_add               (LbMaildirBatch              
                                                     gsize                        length,
                                                     guint                        flags,
                                                     GError                     **error);
+const char     *lb_maildir_batch_begin             (LbMaildirBatch              *batch,
+                                                    guint                        flags,
+                                                    GError                     **error);
+gboolean        lb_maildir_batch_write             (LbMaildirBatch              *batch,
+                                                    const void                  *data,
+                                                    gsize                        length,
+                                                    GError                     **error);
+gboolean        lb_maildir_batch_end               (LbMaildirBatch              *batch,
+                                                    GError                     **error);
+void            lb_maildir_batch_abort             (LbMaildirBatch              *batch);
+const char     *lb_maildir_batch_get_path          (LbMaildirBatch              *batch,
+                                                    guint                        index);
 void            lb_maildir_batch_set_progress_func (LbMaildirBatch              *batch,
                                                     LbMaildirBatchProgressFunc   func,
                                                     gpointer                     user_data);
