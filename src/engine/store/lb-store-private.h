@@ -6,6 +6,7 @@
 #pragma once
 
 #include "lb-store.h"
+#include "lb-maildir.h"
 
 G_BEGIN_DECLS
 
@@ -36,6 +37,12 @@ guint lb_store_get_durable_commits (LbStore *self);
 typedef void (*LbStoreRecordFunc) (GPtrArray    *recorded,
                                    const GError *error,
                                    gpointer      user_data);
+
+/* The local folder's Maildir, looked up on the store's writer: blocks
+ * until the writer gets to it. Never call it from the writer. */
+LbMaildir *lb_store_get_folder_maildir (LbStore  *self,
+                                        gint64    folder_id,
+                                        GError  **error);
 
 void lb_store_record_downloads (LbStore           *self,
                                 gint64             folder_id,

@@ -7467,3 +7467,63 @@ lb_store_record_downloads (LbStore           *self,
   job->seq = (guint64) g_atomic_pointer_add (&job_seq, 1);
   g_thread_pool_push (self->writer, job, NULL);
 }
+
+typedef struct
+{
+  gint64     folder_id;
+  GMutex     lock;
+  GCond      cond;
+  gboolean   done;
+  LbMaildir *maildir;
+  GError    *error;
+} MaildirLookup;
+
+static void
+maildir_lookup_job (LbStore  *self,
+                    GTask    *task,
+                    gpointer  task_data)
+{
+  MaildirLookup *lookup = task_data;
+  GError *error = NULL;
+  LbMaildir *maildir = get_maildir (self, lookup->folder_id, &error);
+
+  g_mutex_lock (&lookup->lock);
+  lookup->maildir = maildir ? g_object_ref (maildir) : NULL;
+  lookup->error = error;
+  lookup->done = TRUE;
+  g_cond_signal (&lookup->cond);
+  g_mutex_unlock (&lookup->lock);
+}
+
+LbMaildir *
+lb_store_get_folder_maildir (LbStore  *self,
+                             gint64    folder_id,
+                             GError  **error)
+{
+  MaildirLookup lookup = { 0, };
+  StoreJob *job;
+
+  g_return_val_if_fail (LB_IS_STORE (self), NULL);
+
+  lookup.folder_id = folder_id;
+  g_mutex_init (&lookup.lock);
+  g_cond_init (&lookup.cond);
+
+  job = g_new0 (StoreJob, 1);
+  job->store = self;
+  job->func = maildir_lookup_job;
+  job->data = &lookup;
+  job->seq = (guint64) g_atomic_pointer_add (&job_seq, 1);
+  g_thread_pool_push (self->writer, job, NULL);
+
+  g_mutex_lock (&lookup.lock);
+  while (!lookup.done)
+    g_cond_wait (&lookup.cond, &lookup.lock);
+  g_mutex_unlock (&lookup.lock);
+
+  g_mutex_clear (&lookup.lock);
+  g_cond_clear (&lookup.cond);
+  if (lookup.error != NULL)
+    g_propagate_error (error, lookup.error);
+  return lookup.maildir;
+}
