@@ -207,6 +207,7 @@ typedef struct
   GPtrArray  *events;    /* "begin 0", "end 0", "refused 1 text" */
   gboolean    pause_at_begin;
   gboolean    paused;
+  gboolean    fail_at_end;
 } Retrieval;
 
 static gboolean
@@ -253,6 +254,11 @@ r_end (guint     index,
 
   g_assert_false (r->paused);
   g_ptr_array_add (r->events, g_strdup_printf ("end %u", index));
+  if (r->fail_at_end)
+    {
+      g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_NO_SPACE, "disk full");
+      return FALSE;
+    }
   return TRUE;
 }
 
@@ -597,6 +603,33 @@ test_no_uidl (Fixture       *f,
   g_assert_no_error (error);
   g_assert_cmpuint (third->len, ==, 1);
   g_assert_cmpstr (g_array_index (third, LbPop3Entry, 0).uid, !=, g_array_index (first, LbPop3Entry, 0).uid);
+}
+
+/* a function that fails stops the retrieval with its error */
+static void
+test_callback_fails (Fixture       *f,
+                     gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  const guint msgs[] = { 1, 2 };
+  Retrieval r;
+
+  start_session (f, GREETING CAPA_PIPELINING LOGIN_USER
+                 "C: RETR 1\n"
+                 "C: RETR 2\n"
+                 "S: +OK\n"
+                 "S: one\n"
+                 "S: .\n"
+                 "S: +OK\n"
+                 "S: two\n"
+                 "S: .\n");
+  retrieval_init (&r, f);
+  r.fail_at_end = TRUE;
+  g_assert_false (retrieve (f, &r, msgs, 2, -1, &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_NO_SPACE);
+  g_assert_cmpuint (r.events->len, ==, 2);
+  g_assert_cmpint (lb_pop3_client_get_state (f->client), ==, LB_POP3_CLIENT_STATE_CLOSED);
+  retrieval_clear (&r);
 }
 
 static void
@@ -1057,6 +1090,7 @@ main (int   argc,
   ADD ("pipelined-refused", test_pipelined_refused);
   ADD ("pipelined-scan", test_pipelined_scan);
   ADD ("no-uidl", test_no_uidl);
+  ADD ("callback-fails", test_callback_fails);
   ADD ("cut-in-retr", test_cut_in_retr);
   ADD ("peer-closes", test_peer_closes);
   ADD ("err-greeting", test_err_greeting);
