@@ -194,7 +194,8 @@ gboolean          lb_pop3_client_stls_finish        (LbPop3Client         *self,
 
 /* Logs in. Refused credentials fail with LB_POP3_ERROR_AUTHENTICATION
  * (a [IN-USE] maildrop with LB_POP3_ERROR_IN_USE, a method the server
- * lacks with LB_POP3_ERROR_NOT_SUPPORTED). */
+ * lacks with LB_POP3_ERROR_NOT_SUPPORTED, a [SYS/TEMP] or [LOGIN-DELAY]
+ * refusal with LB_POP3_ERROR_REFUSED: try again later). */
 void              lb_pop3_client_login_async        (LbPop3Client         *self,
                                                      LbPop3AuthMethod      method,
                                                      const char           *user,
@@ -221,7 +222,9 @@ gboolean          lb_pop3_client_stat_finish        (LbPop3Client         *self,
  * merged by message number, in message number order. A server without
  * UIDL (no UIDL capability when CAPA was answered, or -ERR to UIDL) gets
  * "TOP n 0" for each message instead and the uid is "~top:" and the hex
- * SHA-256 of the header block (pipelined too when it can be). */
+ * SHA-256 of the header block (pipelined too when it can be), without the
+ * Status, X-Status, X-UIDL and X-Keywords fields that mailbox software
+ * rewrites, so that it stays the same from one session to the next. */
 void              lb_pop3_client_scan_async         (LbPop3Client         *self,
                                                      LbPop3ScanFlags       flags,
                                                      GCancellable         *cancellable,
@@ -292,7 +295,8 @@ gboolean          lb_pop3_client_quit_finish        (LbPop3Client         *self,
                                                      GAsyncResult         *result,
                                                      GError              **error);
 
-/* closes the connection without QUIT (nothing marked is deleted) */
+/* closes the connection without QUIT (nothing marked is deleted); an
+ * operation still running fails with G_IO_ERROR_CLOSED */
 void              lb_pop3_client_close              (LbPop3Client         *self);
 
 G_END_DECLS
