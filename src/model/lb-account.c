@@ -13,7 +13,7 @@
 
 #include "lb-account.h"
 #include "lb-imap-provider.h"
-#include "lb-local-provider.h"
+#include "lb-pop3-provider.h"
 #include "lb-net-certificate.h"
 
 /* LbAccount holds the settings of one mail account: who it sends as, the
@@ -26,7 +26,8 @@
  *   [Identity 1]    ...
  *   [Incoming]      Protocol=imap|pop3, Host, Port, Security=tls|starttls|none,
  *                   User, AllowPlaintextLogin, OfflineDays, PollMinutes,
- *                   KeepOnServer, DeleteAfterDays, DeleteWhenDeletedHere
+ *                   KeepOnServer, DeleteAfterDays, DeleteWhenDeletedHere,
+ *                   SizeLimitKiB
  *   [Outgoing]      Host, Port, Security, User
  *   [Certificates]  Pinned=host:port SHA-256-FINGERPRINT;...
  *
@@ -73,6 +74,7 @@ struct _LbAccount
   gboolean            pop3_keep_on_server;
   guint               pop3_delete_after_days;
   gboolean            pop3_delete_when_deleted_here;
+  guint               pop3_size_limit;
 
   char               *smtp_host;
   guint16             smtp_port;
@@ -127,6 +129,7 @@ enum {
   PROP_POP3_KEEP_ON_SERVER,
   PROP_POP3_DELETE_AFTER_DAYS,
   PROP_POP3_DELETE_WHEN_DELETED_HERE,
+  PROP_POP3_SIZE_LIMIT,
   PROP_SMTP_HOST,
   PROP_SMTP_PORT,
   PROP_SMTP_SECURITY,
@@ -144,7 +147,7 @@ static const char *const identity_keys[] = { "Name", "Address", "Signature", "Re
 static const char *const incoming_keys[] = {
   "Protocol", "Host", "Port", "Security", "User",
   "AllowPlaintextLogin", "OfflineDays", "PollMinutes",
-  "KeepOnServer", "DeleteAfterDays", "DeleteWhenDeletedHere", NULL
+  "KeepOnServer", "DeleteAfterDays", "DeleteWhenDeletedHere", "SizeLimitKiB", NULL
 };
 static const char *const outgoing_keys[] = { "Host", "Port", "Security", "User", NULL };
 static const char *const certificate_keys[] = { "Pinned", NULL };
@@ -482,6 +485,10 @@ lb_account_get_property (GObject    *object,
       g_value_set_boolean (value, self->pop3_delete_when_deleted_here);
       break;
 
+    case PROP_POP3_SIZE_LIMIT:
+      g_value_set_uint (value, self->pop3_size_limit);
+      break;
+
     case PROP_SMTP_HOST:
       g_value_set_string (value, self->smtp_host);
       break;
@@ -579,6 +586,10 @@ lb_account_set_property (GObject      *object,
 
     case PROP_POP3_DELETE_WHEN_DELETED_HERE:
       lb_account_set_pop3_delete_when_deleted_here (self, g_value_get_boolean (value));
+      break;
+
+    case PROP_POP3_SIZE_LIMIT:
+      lb_account_set_pop3_size_limit (self, g_value_get_uint (value));
       break;
 
     case PROP_SMTP_HOST:
@@ -768,11 +779,13 @@ lb_account_class_init (LbAccountClass *klass)
   /**
    * LbAccount:pop3-keep-on-server:
    *
-   * Whether POP3 leaves downloaded messages on the server. Nothing is
-   * deleted from the server unless the user turns this off or sets one of
-   * the two rules below.
+   * Whether POP3 leaves downloaded messages on the server. Off by
+   * default, as POP3 is meant to be used: a message is deleted from the
+   * server once it is stored here (written, synced to disk and recorded),
+   * never before. With it on, nothing is deleted from the server unless
+   * one of the two rules below says so.
    */
-  properties[PROP_POP3_KEEP_ON_SERVER] = boolean_param ("pop3-keep-on-server", TRUE);
+  properties[PROP_POP3_KEEP_ON_SERVER] = boolean_param ("pop3-keep-on-server", FALSE);
 
   /**
    * LbAccount:pop3-delete-after-days:
@@ -795,6 +808,21 @@ lb_account_class_init (LbAccountClass *klass)
    */
   properties[PROP_POP3_DELETE_WHEN_DELETED_HERE] =
     boolean_param ("pop3-delete-when-deleted-here", FALSE);
+
+  /**
+   * LbAccount:pop3-size-limit:
+   *
+   * POP3: of a message larger than this many KiB, download only the
+   * headers; its rest is downloaded when the user asks for it, and until
+   * then it stays on the server whatever the rules above say. 0 means no
+   * limit.
+   */
+  properties[PROP_POP3_SIZE_LIMIT] =
+    g_param_spec_uint ("pop3-size-limit", NULL, NULL,
+                       0, G_MAXINT, 0,
+                       (G_PARAM_READWRITE |
+                        G_PARAM_EXPLICIT_NOTIFY |
+                        G_PARAM_STATIC_STRINGS));
 
   properties[PROP_SMTP_HOST] = string_param ("smtp-host", 0);
 
@@ -847,7 +875,7 @@ lb_account_init (LbAccount *self)
   self->incoming_protocol = LB_INCOMING_IMAP;
   self->incoming_security = LB_NET_SECURITY_TLS;
   self->poll_minutes = 5;
-  self->pop3_keep_on_server = TRUE;
+  self->pop3_keep_on_server = FALSE;
   self->smtp_security = LB_NET_SECURITY_TLS;
   self->pinned_certificates = g_new0 (char *, 1);
   self->folders = g_list_store_new (LB_TYPE_FOLDER);
@@ -1319,6 +1347,30 @@ lb_account_set_pop3_delete_after_days (LbAccount *self,
   g_return_if_fail (days <= G_MAXINT);
 
   set_uint (self, &self->pop3_delete_after_days, days, PROP_POP3_DELETE_AFTER_DAYS);
+}
+
+/**
+ * lb_account_get_pop3_size_limit:
+ * @self: an account
+ *
+ * Returns: #LbAccount:pop3-size-limit, in KiB
+ */
+guint
+lb_account_get_pop3_size_limit (LbAccount *self)
+{
+  g_return_val_if_fail (LB_IS_ACCOUNT (self), 0);
+
+  return self->pop3_size_limit;
+}
+
+void
+lb_account_set_pop3_size_limit (LbAccount *self,
+                                guint      kib)
+{
+  g_return_if_fail (LB_IS_ACCOUNT (self));
+  g_return_if_fail (kib <= G_MAXINT);
+
+  set_uint (self, &self->pop3_size_limit, kib, PROP_POP3_SIZE_LIMIT);
 }
 
 gboolean
@@ -2218,6 +2270,11 @@ lb_account_new_from_key_file (GKeyFile    *key_file,
   self->pop3_delete_after_days = (guint) value;
 
   value = 0;
+  if (!read_uint (key_file, "Incoming", "SizeLimitKiB", G_MAXINT, &value, error))
+    return NULL;
+  self->pop3_size_limit = (guint) value;
+
+  value = 0;
   if (!read_uint (key_file, "Incoming", "OfflineDays", G_MAXINT, &value, error))
     return NULL;
   self->offline_days = (guint) value;
@@ -2383,6 +2440,7 @@ lb_account_to_key_file (LbAccount *self)
   g_key_file_set_uint64 (key_file, "Incoming", "PollMinutes", self->poll_minutes);
   g_key_file_set_boolean (key_file, "Incoming", "KeepOnServer", self->pop3_keep_on_server);
   g_key_file_set_uint64 (key_file, "Incoming", "DeleteAfterDays", self->pop3_delete_after_days);
+  g_key_file_set_uint64 (key_file, "Incoming", "SizeLimitKiB", self->pop3_size_limit);
   g_key_file_set_boolean (key_file, "Incoming", "DeleteWhenDeletedHere",
                           self->pop3_delete_when_deleted_here);
   merge_group (self->key_file, "Incoming", key_file, "Incoming", incoming_keys);
@@ -2696,8 +2754,8 @@ open_done_cb (GObject      *object,
   /* An IMAP account's provider talks to its server (and serves the
    * local folders, the Outbox, too); it stays offline until first used,
    * so opening an account starts no network activity. A POP3 account's
-   * folders are local: POP3 downloading joins the local provider in the
-   * POP3 issue. */
+   * folders are local; its provider downloads into the local Inbox, and
+   * serves the local folders through the local provider. */
   if (self->incoming_protocol == LB_INCOMING_IMAP)
     {
       g_autoptr(LbSecrets) secrets = lb_secrets_new ();
@@ -2706,7 +2764,12 @@ open_done_cb (GObject      *object,
       self->provider = LB_PROVIDER (lb_imap_provider_new (self, self->store, secrets, connector, NULL));
     }
   else
-    self->provider = LB_PROVIDER (lb_local_provider_new (self->store));
+    {
+      g_autoptr(LbSecrets) secrets = lb_secrets_new ();
+      g_autoptr(LbConnector) connector = lb_connector_new ();
+
+      self->provider = LB_PROVIDER (lb_pop3_provider_new (self, self->store, secrets, connector));
+    }
 
   /* The list is the store's order already. No ::folder-changed can have
    * been missed before the handler is connected: nothing but this open

@@ -124,6 +124,9 @@ void                lb_account_set_pop3_keep_on_server           (LbAccount     
 guint               lb_account_get_pop3_delete_after_days        (LbAccount           *self);
 void                lb_account_set_pop3_delete_after_days        (LbAccount           *self,
                                                                   guint                days);
+guint               lb_account_get_pop3_size_limit               (LbAccount           *self);
+void                lb_account_set_pop3_size_limit               (LbAccount           *self,
+                                                                  guint                kib);
 gboolean            lb_account_get_pop3_delete_when_deleted_here (LbAccount           *self);
 void                lb_account_set_pop3_delete_when_deleted_here (LbAccount           *self,
                                                                   gboolean             delete_here);
