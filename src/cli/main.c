@@ -21,6 +21,7 @@
 #include "lb-message.h"
 #include "lb-message-list.h"
 #include "lb-mime-text.h"
+#include "lb-pop3-provider.h"
 #include "lb-secrets.h"
 #include "lb-store.h"
 
@@ -289,7 +290,8 @@ account_add (int    argc,
   g_autofree char *smtp_host = NULL, *smtp_security = NULL, *smtp_user = NULL;
   g_autofree char *keep = NULL;
   g_autoptr(LbSecretsPassword) password = NULL;
-  int port = 0, smtp_port = 0, delete_after = 0, offline_days = 0, poll_minutes = 5;
+  int port = 0, smtp_port = 0, delete_after = 0, offline_days = 0, poll_minutes = 5, size_limit = 0;
+  gboolean delete_here = FALSE;
   gboolean password_stdin = FALSE;
   gboolean allow_plaintext = FALSE;
   LbIncomingProtocol incoming;
@@ -305,8 +307,10 @@ account_add (int    argc,
     { "port", 0, 0, G_OPTION_ARG_INT, &port, N_("Its port (default: the protocol’s)"), N_("PORT") },
     { "security", 0, 0, G_OPTION_ARG_STRING, &security, N_("tls, starttls or none (default: tls)"), N_("SECURITY") },
     { "user", 0, 0, G_OPTION_ARG_STRING, &user, N_("The user name (default: the address)"), N_("USER") },
-    { "keep-on-server", 0, 0, G_OPTION_ARG_STRING, &keep, N_("POP3: yes to keep mail on the server (default), no to delete it once downloaded"), N_("yes|no") },
-    { "delete-after-days", 0, 0, G_OPTION_ARG_INT, &delete_after, N_("POP3: delete from the server after this many days (0: never)"), N_("DAYS") },
+    { "keep-on-server", 0, 0, G_OPTION_ARG_STRING, &keep, N_("POP3: yes to keep a copy of the mail on the server, no to delete it once it is stored here (default)"), N_("yes|no") },
+    { "delete-after-days", 0, 0, G_OPTION_ARG_INT, &delete_after, N_("POP3, keeping a copy: delete it from the server this many days after downloading it (0: never)"), N_("DAYS") },
+    { "delete-when-deleted-here", 0, 0, G_OPTION_ARG_NONE, &delete_here, N_("POP3, keeping a copy: delete it from the server once it is deleted here for good"), NULL },
+    { "size-limit", 0, 0, G_OPTION_ARG_INT, &size_limit, N_("POP3: of a message larger than KIB kibibytes download only the headers, and the rest when asked (0: no limit, the default)"), N_("KIB") },
     { "allow-plaintext-password", 0, 0, G_OPTION_ARG_NONE, &allow_plaintext, N_("Allow sending the password over a connection without encryption (--security none), where others can read it"), NULL },
     { "offline-days", 0, 0, G_OPTION_ARG_INT, &offline_days, N_("IMAP: keep the messages of the last DAYS downloaded for reading offline (default 0: download a message when it is read)"), N_("DAYS") },
     { "poll-minutes", 0, 0, G_OPTION_ARG_INT, &poll_minutes, N_("IMAP: look for new mail in the folders not watched continuously every MINUTES (default 5; 0: never)"), N_("MINUTES") },
@@ -335,8 +339,8 @@ account_add (int    argc,
     return usage_error (_("A port must be between 1 and 65535"));
   if (keep && g_strcmp0 (keep, "yes") != 0 && g_strcmp0 (keep, "no") != 0)
     return usage_error (_("--keep-on-server must be yes or no"));
-  if (delete_after < 0)
-    return usage_error (_("--delete-after-days cannot be negative"));
+  if (delete_after < 0 || size_limit < 0)
+    return usage_error (_("--delete-after-days and --size-limit cannot be negative"));
   if (offline_days < 0 || poll_minutes < 0)
     return usage_error (_("--offline-days and --poll-minutes cannot be negative"));
 
@@ -362,6 +366,8 @@ account_add (int    argc,
   if (keep != NULL)
     lb_account_set_pop3_keep_on_server (account, g_strcmp0 (keep, "yes") == 0);
   lb_account_set_pop3_delete_after_days (account, (guint) delete_after);
+  lb_account_set_pop3_delete_when_deleted_here (account, delete_here);
+  lb_account_set_pop3_size_limit (account, (guint) size_limit);
   lb_account_set_allow_plaintext_password (account, allow_plaintext);
   lb_account_set_offline_days (account, (guint) offline_days);
   lb_account_set_poll_minutes (account, (guint) poll_minutes);
@@ -488,6 +494,9 @@ account_show (int    argc,
     {
       g_print ("pop3-keep-on-server\t%s\n", lb_account_get_pop3_keep_on_server (account) ? "yes" : "no");
       g_print ("pop3-delete-after-days\t%u\n", lb_account_get_pop3_delete_after_days (account));
+      g_print ("pop3-delete-when-deleted-here\t%s\n",
+               lb_account_get_pop3_delete_when_deleted_here (account) ? "yes" : "no");
+      g_print ("pop3-size-limit\t%u\n", lb_account_get_pop3_size_limit (account));
     }
   if (lb_account_get_smtp_host (account) != NULL)
     {
@@ -893,7 +902,7 @@ typedef struct
 } Progress;
 
 static void
-sync_progress_cb (LbImapProvider *provider,
+sync_progress_cb (LbProvider     *provider,
                   gint64          folder_id,
                   guint           done,
                   guint           total,
@@ -921,6 +930,23 @@ sync_one (LbProvider         *provider,
   g_autofree char *path = field (folder->path);
   LbImapSyncStats stats = { 0, };
 
+  if (LB_IS_POP3_PROVIDER (provider))
+    {
+      LbPop3Stats pop3 = { 0, };
+
+      lb_pop3_provider_check_async (LB_POP3_PROVIDER (provider), NULL, store_result, &result);
+      wait_for (&result);
+      if (!lb_pop3_provider_check_finish (LB_POP3_PROVIDER (provider), result, &pop3, error))
+        return FALSE;
+      /* the same line as for IMAP: removed counts what left the server */
+      g_print ("%s\t%u\t%u\t%u\n", path, pop3.downloaded + pop3.headers_only, 0, pop3.deleted);
+      if (pop3.headers_only > 0)
+        g_printerr (ngettext ("%s: %u message is larger than the size limit: only its headers were downloaded\n",
+                              "%s: %u messages are larger than the size limit: only their headers were downloaded\n",
+                              pop3.headers_only),
+                    path, pop3.headers_only);
+      return TRUE;
+    }
   if (LB_IS_IMAP_PROVIDER (provider))
     {
       lb_imap_provider_sync_folder_async (LB_IMAP_PROVIDER (provider), folder->id, NULL, store_result, &result);
@@ -1059,12 +1085,17 @@ sync_command (int    argc,
   progress.paths = paths;
   if (LB_IS_IMAP_PROVIDER (provider))
     progress_id = g_signal_connect (provider, "sync-progress", G_CALLBACK (sync_progress_cb), &progress);
+  else if (LB_IS_POP3_PROVIDER (provider))
+    progress_id = g_signal_connect (provider, "download-progress", G_CALLBACK (sync_progress_cb), &progress);
 
   for (guint i = 0; i < folders->len; i++)
     {
       const LbFolderInfo *info = folders->pdata[i];
 
-      if (argc == 3 ? g_strcmp0 (info->path, argv[2]) != 0 : info->local)
+      /* POP3: the server's mail goes to the local Inbox, the one folder
+       * synced */
+      if (argc == 3 ? g_strcmp0 (info->path, argv[2]) != 0
+                    : (LB_IS_POP3_PROVIDER (provider) ? info->role != LB_FOLDER_ROLE_INBOX : info->local))
         continue;
       synced++;
       if (!sync_one (provider, info, bodies, &error))
@@ -1132,7 +1163,16 @@ show (int    argc,
   LbProvider *provider;
   LbStore *store = NULL;
   char *bad = NULL;
+  gboolean rest = FALSE;
+  gboolean partial = FALSE;
+  const GOptionEntry entries[] = {
+    { "download-rest", 0, 0, G_OPTION_ARG_NONE, &rest, N_("POP3: first download the whole of a message of which only the headers were downloaded (larger than the size limit)"), NULL },
+    G_OPTION_ENTRY_NULL
+  };
 
+  if (!parse_options (&argc, &argv, _("ACCOUNT FOLDER KEY"),
+                      _("Shows a message: its headers and its text."), entries, &error))
+    return usage_error (error->message);
   if (argc != 4)
     return usage_error (_("show needs an account id, a folder and a message key"));
   keys = parse_keys (argv + 3, 1, &bad);
@@ -1147,7 +1187,28 @@ show (int    argc,
     return fail (error->message);
 
   folder = find_folder (store, argv[2], &error);
-  if (folder != NULL && check_keys (store, folder, keys, &error))
+  if (folder != NULL && check_keys (store, folder, keys, &error) && LB_IS_POP3_PROVIDER (provider))
+    {
+      LbPop3Provider *pop3 = LB_POP3_PROVIDER (provider);
+
+      if (rest)
+        {
+          lb_pop3_provider_download_rest_async (pop3, g_array_index (keys, gint64, 0), NULL, store_result, &result);
+          wait_for (&result);
+          if (!lb_pop3_provider_download_rest_finish (pop3, result, &error))
+            g_clear_pointer (&folder, lb_folder_info_free);
+          g_clear_object (&result);
+        }
+      else
+        {
+          lb_pop3_provider_is_partial_async (pop3, g_array_index (keys, gint64, 0), NULL, store_result, &result);
+          wait_for (&result);
+          if (!lb_pop3_provider_is_partial_finish (pop3, result, &partial, NULL))
+            partial = FALSE;
+          g_clear_object (&result);
+        }
+    }
+  if (folder != NULL && error == NULL)
     {
       /* from the store, or downloaded (and kept) */
       lb_provider_fetch_body_async (provider, g_array_index (keys, gint64, 0), NULL, store_result, &result);
@@ -1174,6 +1235,10 @@ show (int    argc,
 
     g_print ("\n%s\n", body);
   }
+  if (partial)
+    g_printerr (_("letterbox-cli: only the headers of this message were downloaded, as it is larger "
+                  "than the account’s size limit; “letterbox-cli show --download-rest” downloads "
+                  "the rest\n"));
   if (text->n_attachments > 0)
     g_printerr (ngettext ("letterbox-cli: %u attachment is not shown\n",
                           "letterbox-cli: %u attachments are not shown\n", text->n_attachments),
