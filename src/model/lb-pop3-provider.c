@@ -1264,6 +1264,69 @@ lb_pop3_provider_is_partial_finish (LbPop3Provider  *self,
   return TRUE;
 }
 
+static void
+create_folder_cb (GObject      *object,
+                  GAsyncResult *result,
+                  gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  GError *error = NULL;
+  LbFolderInfo *info = lb_local_provider_create_folder_finish (LB_LOCAL_PROVIDER (object), result, &error);
+
+  if (info == NULL)
+    g_task_return_error (task, error);
+  else
+    g_task_return_pointer (task, info, (GDestroyNotify) lb_folder_info_free);
+}
+
+/**
+ * lb_pop3_provider_create_folder_async:
+ * @self: a provider
+ * @name: the folder's name
+ * @role: what it is for (%LB_FOLDER_ROLE_NONE for the user's own)
+ * @cancellable: (nullable): a #GCancellable
+ * @callback: called when the folder exists
+ * @user_data: data for @callback
+ *
+ * Makes a folder of this account's, on this computer (a POP3 server has
+ * none): for filing mail, and for Sent and Drafts.
+ */
+void
+lb_pop3_provider_create_folder_async (LbPop3Provider      *self,
+                                      const char          *name,
+                                      LbFolderRole         role,
+                                      GCancellable        *cancellable,
+                                      GAsyncReadyCallback  callback,
+                                      gpointer             user_data)
+{
+  g_autoptr(GTask) task = NULL;
+
+  g_return_if_fail (LB_IS_POP3_PROVIDER (self));
+
+  task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, lb_pop3_provider_create_folder_async);
+  lb_local_provider_create_folder_async (self->local, name, role, cancellable, create_folder_cb,
+                                         g_steal_pointer (&task));
+}
+
+/**
+ * lb_pop3_provider_create_folder_finish:
+ * @self: a provider
+ * @result: the result
+ * @error: return location for an error
+ *
+ * Returns: (transfer full): the new folder, or %NULL
+ */
+LbFolderInfo *
+lb_pop3_provider_create_folder_finish (LbPop3Provider  *self,
+                                       GAsyncResult    *result,
+                                       GError         **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), NULL);
+
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
+
 /* ------------------------------------------------------------------ LbProvider */
 
 static LbStore *

@@ -89,6 +89,17 @@ gboolean        lb_pop3_provider_download_rest_finish     (LbPop3Provider       
                                                            GAsyncResult         *result,
                                                            GError              **error);
 
+/* a folder of the account's own, here (where the user files mail) */
+void            lb_pop3_provider_create_folder_async      (LbPop3Provider       *self,
+                                                           const char           *name,
+                                                           LbFolderRole          role,
+                                                           GCancellable         *cancellable,
+                                                           GAsyncReadyCallback   callback,
+                                                           gpointer              user_data);
+LbFolderInfo   *lb_pop3_provider_create_folder_finish     (LbPop3Provider       *self,
+                                                           GAsyncResult         *result,
+                                                           GError              **error);
+
 void            lb_pop3_provider_is_partial_async         (LbPop3Provider       *self,
                                                            gint64                key,
                                                            GCancellable         *cancellable,

@@ -12,7 +12,7 @@
 #include <gmime/gmime.h>
 
 #include "lb-account-manager.h"
-#include "lb-local-provider.h"
+#include "lb-pop3-provider.h"
 #include "lb-message.h"
 #include "lb-test-session.h"
 
@@ -197,14 +197,14 @@ create_local_folder (LbAccount    *account,
                      const char   *name,
                      LbFolderRole  role)
 {
-  LbLocalProvider *local = LB_LOCAL_PROVIDER (lb_account_get_provider (account));
+  LbPop3Provider *pop3 = LB_POP3_PROVIDER (lb_account_get_provider (account));
   g_autoptr(GAsyncResult) result = NULL;
   g_autoptr(GError) error = NULL;
   LbFolderInfo *info;
 
-  lb_local_provider_create_folder_async (local, name, role, NULL, lb_test_store_result, &result);
+  lb_pop3_provider_create_folder_async (pop3, name, role, NULL, lb_test_store_result, &result);
   lb_test_wait (&result);
-  info = lb_local_provider_create_folder_finish (local, result, &error);
+  info = lb_pop3_provider_create_folder_finish (pop3, result, &error);
   g_assert_no_error (error);
   g_assert_nonnull (info);
   return info;
@@ -421,7 +421,7 @@ test_open (Fixture       *fixture,
   g_assert_cmpstr (lb_store_get_directory (lb_account_get_store (pop)), ==, pop_dir);
   g_assert_cmpstr (lb_account_get_data_dir (pop), ==, pop_dir);
   g_assert_true (lb_account_get_store (pop) != lb_account_get_store (imap));
-  g_assert_cmpstr (lb_provider_get_protocol_name (lb_account_get_provider (pop)), ==, "local");
+  g_assert_cmpstr (lb_provider_get_protocol_name (lb_account_get_provider (pop)), ==, "pop3");
   g_assert_true (lb_provider_get_store (lb_account_get_provider (pop)) == lb_account_get_store (pop));
   g_assert_true (lb_provider_get_store (lb_account_get_provider (imap)) == lb_account_get_store (imap));
 

@@ -270,6 +270,7 @@ new_full_account (const char *id)
   lb_account_set_pop3_keep_on_server (account, FALSE);
   lb_account_set_pop3_delete_after_days (account, 14);
   lb_account_set_pop3_delete_when_deleted_here (account, TRUE);
+  lb_account_set_pop3_size_limit (account, 2048);
   lb_account_set_smtp_host (account, "smtp.example.org");
   lb_account_set_smtp_port (account, 2525);
   lb_account_set_smtp_security (account, LB_NET_SECURITY_NONE);
@@ -317,6 +318,7 @@ assert_accounts_equal (LbAccount *a,
   g_assert_cmpint (lb_account_get_incoming_security (a), ==, lb_account_get_incoming_security (b));
   g_assert_cmpstr (lb_account_get_incoming_user (a), ==, lb_account_get_incoming_user (b));
   g_assert_cmpint (lb_account_get_pop3_keep_on_server (a), ==, lb_account_get_pop3_keep_on_server (b));
+  g_assert_cmpuint (lb_account_get_pop3_size_limit (a), ==, lb_account_get_pop3_size_limit (b));
   g_assert_cmpuint (lb_account_get_pop3_delete_after_days (a), ==,
                     lb_account_get_pop3_delete_after_days (b));
   g_assert_cmpint (lb_account_get_pop3_delete_when_deleted_here (a), ==,
@@ -380,7 +382,8 @@ test_round_trip (Fixture       *fixture,
   /* defaults survive too: nothing invented on the way */
   g_assert_null (lb_account_get_smtp_host (loaded_simple));
   g_assert_cmpint (lb_account_get_incoming_protocol (loaded_simple), ==, LB_INCOMING_IMAP);
-  g_assert_true (lb_account_get_pop3_keep_on_server (loaded_simple));
+  g_assert_false (lb_account_get_pop3_keep_on_server (loaded_simple));
+  g_assert_cmpuint (lb_account_get_pop3_size_limit (loaded_simple), ==, 0);
 
   /* changed settings are saved: values cleared, an identity removed */
   lists = g_list_model_get_item (lb_account_get_identities (loaded_full), 1);
@@ -1213,11 +1216,14 @@ test_validate (void)
   g_autoptr(LbIdentity) identity = lb_identity_new ("Leo", NULL);
   g_autoptr(LbIdentity) extra = lb_identity_new (NULL, "leo2@example.org");
 
-  /* defaults: TLS, ports from the protocol, nothing deleted on the server */
+  /* defaults: TLS, ports from the protocol; POP3 deletes what it stored
+   * here from the server (the usual POP3 way), and downloads every
+   * message whole */
   g_assert_cmpint (lb_account_get_incoming_protocol (account), ==, LB_INCOMING_IMAP);
   g_assert_cmpint (lb_account_get_incoming_security (account), ==, LB_NET_SECURITY_TLS);
   g_assert_cmpint (lb_account_get_smtp_security (account), ==, LB_NET_SECURITY_TLS);
-  g_assert_true (lb_account_get_pop3_keep_on_server (account));
+  g_assert_false (lb_account_get_pop3_keep_on_server (account));
+  g_assert_cmpuint (lb_account_get_pop3_size_limit (account), ==, 0);
   g_assert_cmpuint (lb_account_get_pop3_delete_after_days (account), ==, 0);
   g_assert_false (lb_account_get_pop3_delete_when_deleted_here (account));
   g_assert_cmpuint (lb_account_get_effective_incoming_port (account), ==, 993);
@@ -1344,10 +1350,10 @@ test_notify (void)
   g_object_set (account, "incoming-host", "imap.example.org", "incoming-port", 143, NULL);
   g_object_set (account, "incoming-host", "imap.example.org", "incoming-port", 143, NULL);
   g_assert_cmpuint (notifications, ==, 3);
-  lb_account_set_pop3_keep_on_server (account, TRUE);
+  lb_account_set_pop3_keep_on_server (account, FALSE);
   g_assert_cmpuint (notifications, ==, 3);
-  lb_account_set_pop3_keep_on_server (account, FALSE);
-  lb_account_set_pop3_keep_on_server (account, FALSE);
+  lb_account_set_pop3_keep_on_server (account, TRUE);
+  lb_account_set_pop3_keep_on_server (account, TRUE);
   g_assert_cmpuint (notifications, ==, 4);
   lb_account_set_smtp_security (account, LB_NET_SECURITY_TLS);
   g_assert_cmpuint (notifications, ==, 4);
