@@ -298,7 +298,12 @@ writer_commit (Writer  *w,
   RecordContext *context;
 
   if (g_atomic_int_get (&w->shared->failed))
-    return;
+    {
+      /* a flush fails with the error */
+      if (seq != 0)
+        notify_main (w->shared);
+      return;
+    }
   if (w->batch != NULL && lb_maildir_batch_get_length (w->batch) > 0 &&
       !lb_maildir_batch_commit (w->batch, &error))
     {
