@@ -1034,10 +1034,11 @@ lb_store_download_flush_async (LbStoreDownload     *self,
   command = g_new0 (Command, 1);
   command->kind = CMD_FLUSH;
   command->seq = ++self->flush_seq;
+  /* the writer frees the command */
   push_command (self, command);
 
   pending = pending_new (self, task);
-  pending->seq = command->seq;
+  pending->seq = self->flush_seq;
   g_queue_push_tail (&self->flushes, pending);
 }
 
