@@ -681,6 +681,13 @@ dispatch (LbStoreDownload *self)
 
   g_object_ref (self);
 
+  /* the progress first: a flush that completes finds it told */
+  if (n_recorded != self->emitted)
+    {
+      self->emitted = n_recorded;
+      g_signal_emit (self, signals[SIGNAL_RECORDED], 0, n_recorded);
+    }
+
   for (link = self->waits.head; link != NULL; link = next)
     {
       Pending *pending = link->data;
@@ -724,12 +731,6 @@ dispatch (LbStoreDownload *self)
         continue;
       g_queue_delete_link (&self->flushes, link);
       pending_free (pending);
-    }
-
-  if (n_recorded != self->emitted)
-    {
-      self->emitted = n_recorded;
-      g_signal_emit (self, signals[SIGNAL_RECORDED], 0, n_recorded);
     }
 
   g_object_unref (self);
