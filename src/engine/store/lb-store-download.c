@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include <glib/gi18n-lib.h>
+#include <glib/gstdio.h>
 
 #include "lb-maildir.h"
 #include "lb-mime-summary.h"
@@ -86,12 +87,12 @@ typedef struct
 
   LbMaildir      *maildir;
   LbMaildirBatch *batch;
-  GPtrArray      *summaries;
-  GPtrArray      *body_texts;
-  GArray         *partial;
+  GPtrArray      *items;         /* Item: the batch's ended messages */
   gsize           bytes;
+  GThreadPool    *parser;        /* one thread: parses committed batches */
 
   gboolean        open;          /* a message is being written */
+  gsize           written;       /* its bytes so far */
   const char     *unique;        /* its name, owned by the batch */
   char           *uidl;
   gint64          received;
@@ -226,13 +227,31 @@ command_free (Command *command)
   g_free (command);
 }
 
+/* A message written and closed, waiting for its batch's commit. */
+typedef struct
+{
+  char     *unique;
+  char     *path;       /* once committed: in new/ or cur/ */
+  char     *uidl;
+  gint64    received;
+  guint     flags;
+  gboolean  partial;
+} Item;
+
+static void
+item_free (Item *item)
+{
+  g_free (item->unique);
+  g_free (item->path);
+  g_free (item->uidl);
+  g_free (item);
+}
+
 static void
 writer_reset_batch (Writer *w)
 {
   g_clear_pointer (&w->batch, lb_maildir_batch_free);
-  g_clear_pointer (&w->summaries, g_ptr_array_unref);
-  g_clear_pointer (&w->body_texts, g_ptr_array_unref);
-  g_clear_pointer (&w->partial, g_array_unref);
+  g_clear_pointer (&w->items, g_ptr_array_unref);
   w->bytes = 0;
   w->open = FALSE;
   w->unique = NULL;
@@ -271,7 +290,7 @@ record_done (GPtrArray    *recorded,
         shared->error = g_error_copy (error);
       g_atomic_int_set (&shared->failed, TRUE);
     }
-  else
+  else if (recorded != NULL)
     {
       for (guint i = 0; i < recorded->len; i++)
         g_ptr_array_add (shared->recorded, g_strdup (recorded->pdata[i]));
@@ -287,52 +306,17 @@ record_done (GPtrArray    *recorded,
   g_free (context);
 }
 
-/* Makes the batch durable and visible in the Maildir and hands its rows
- * to the store; with @seq, a flush: the store reports it done once these
- * rows (and all before) are committed. */
-static void
-writer_commit (Writer  *w,
-               guint64  seq)
+/* A committed batch on its way to the parser, then to the store. */
+typedef struct
 {
-  GError *error = NULL;
-  RecordContext *context;
+  GPtrArray *items;    /* Item, nullable */
+  LbStore   *store;
+  gint64     folder_id;
+  Shared    *shared;
+  guint64    seq;
+} ParseJob;
 
-  if (g_atomic_int_get (&w->shared->failed))
-    return;
-  if (w->batch != NULL && lb_maildir_batch_get_length (w->batch) > 0 &&
-      !lb_maildir_batch_commit (w->batch, &error))
-    {
-      writer_fail (w, error);
-      return;
-    }
-  if ((w->summaries == NULL || w->summaries->len == 0) && seq == 0)
-    return;
-
-  /* the store's writer is behind: wait rather than pile up batches */
-  g_mutex_lock (&w->shared->lock);
-  while (w->shared->in_flight >= MAX_IN_FLIGHT)
-    g_cond_wait (&w->shared->cond, &w->shared->lock);
-  w->shared->in_flight++;
-  g_mutex_unlock (&w->shared->lock);
-
-  if (w->summaries == NULL)
-    {
-      w->summaries = g_ptr_array_new_with_free_func ((GDestroyNotify) lb_message_summary_unref);
-      w->body_texts = g_ptr_array_new_with_free_func (g_free);
-      w->partial = g_array_new (FALSE, FALSE, sizeof (gboolean));
-    }
-
-  context = g_new0 (RecordContext, 1);
-  context->shared = g_atomic_rc_box_acquire (w->shared);
-  context->seq = seq;
-  lb_store_record_downloads (w->store, w->folder_id, w->summaries, w->body_texts, w->partial,
-                             record_done, context);
-
-  /* committed: the batch's files stay */
-  writer_reset_batch (w);
-}
-
-/* The summary of the file just written, parsed from a mapping of it. */
+/* The summary of a message's file, parsed from a mapping of it. */
 static LbMessageSummary *
 parse_file (const char  *path,
             gint64       received,
@@ -363,13 +347,112 @@ parse_file (const char  *path,
   return summary;
 }
 
+/* The parser thread: the summaries of a committed batch, then its rows
+ * to the store's writer. */
+static void
+parse_job (gpointer data,
+           gpointer user_data)
+{
+  ParseJob *job = data;
+  g_autoptr(GPtrArray) summaries = g_ptr_array_new_with_free_func ((GDestroyNotify) lb_message_summary_unref);
+  g_autoptr(GPtrArray) body_texts = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(GArray) partial = g_array_new (FALSE, FALSE, sizeof (gboolean));
+  RecordContext *context;
+  GError *error = NULL;
+
+  for (guint i = 0; job->items != NULL && i < job->items->len && error == NULL; i++)
+    {
+      Item *item = job->items->pdata[i];
+      char *body_text = NULL;
+      LbMessageSummary *summary = parse_file (item->path, item->received, &body_text, &error);
+
+      if (summary == NULL)
+        break;
+      summary->flags = item->flags;
+      summary->uidl = g_steal_pointer (&item->uidl);
+      summary->location = g_steal_pointer (&item->unique);
+      g_ptr_array_add (summaries, summary);
+      g_ptr_array_add (body_texts, body_text);
+      g_array_append_val (partial, item->partial);
+    }
+
+  context = g_new0 (RecordContext, 1);
+  context->shared = job->shared;   /* the job's reference */
+  context->seq = job->seq;
+  if (error != NULL)
+    {
+      /* not recorded: none of the batch's files stays */
+      for (guint i = 0; i < job->items->len; i++)
+        g_unlink (((Item *) job->items->pdata[i])->path);
+      record_done (NULL, error, context);
+      g_error_free (error);
+    }
+  else
+    lb_store_record_downloads (job->store, job->folder_id, summaries, body_texts, partial,
+                               record_done, context);
+
+  g_clear_pointer (&job->items, g_ptr_array_unref);
+  g_free (job);
+}
+
+/* Makes the batch durable and visible in the Maildir and hands it to the
+ * parser, which hands its rows to the store; with @seq, a flush: the
+ * store reports it done once these rows (and all before) are committed. */
+static void
+writer_commit (Writer  *w,
+               guint64  seq)
+{
+  GError *error = NULL;
+  ParseJob *job;
+
+  if (g_atomic_int_get (&w->shared->failed))
+    {
+      /* a flush fails with the error */
+      if (seq != 0)
+        notify_main (w->shared);
+      return;
+    }
+  if (w->batch != NULL && lb_maildir_batch_get_length (w->batch) > 0 &&
+      !lb_maildir_batch_commit (w->batch, &error))
+    {
+      writer_fail (w, error);
+      return;
+    }
+  if ((w->items == NULL || w->items->len == 0) && seq == 0)
+    return;
+
+  /* the parser or the store's writer is behind: wait rather than pile up
+   * batches */
+  g_mutex_lock (&w->shared->lock);
+  while (w->shared->in_flight >= MAX_IN_FLIGHT)
+    g_cond_wait (&w->shared->cond, &w->shared->lock);
+  w->shared->in_flight++;
+  g_mutex_unlock (&w->shared->lock);
+
+  for (guint i = 0; w->items != NULL && i < w->items->len; i++)
+    {
+      Item *item = w->items->pdata[i];
+
+      item->path = g_strdup (lb_maildir_batch_get_path (w->batch, i));
+    }
+
+  job = g_new0 (ParseJob, 1);
+  job->items = g_steal_pointer (&w->items);
+  job->store = w->store;
+  job->folder_id = w->folder_id;
+  job->shared = g_atomic_rc_box_acquire (w->shared);
+  job->seq = seq;
+  g_thread_pool_push (w->parser, job, NULL);
+
+  /* committed: the batch's files stay */
+  writer_reset_batch (w);
+}
+
 static void
 writer_end (Writer *w)
 {
   GError *error = NULL;
-  LbMessageSummary *summary;
-  char *body_text = NULL;
-  const char *path;
+  Item *item;
 
   if (!w->open)
     return;
@@ -380,30 +463,19 @@ writer_end (Writer *w)
       return;
     }
 
-  path = lb_maildir_batch_get_path (w->batch, lb_maildir_batch_get_length (w->batch) - 1);
-  summary = parse_file (path, w->received, &body_text, &error);
-  if (summary == NULL)
-    {
-      writer_fail (w, error);
-      return;
-    }
-  summary->flags = w->flags;
-  summary->uidl = g_steal_pointer (&w->uidl);
-  summary->location = g_strdup (w->unique);
+  item = g_new0 (Item, 1);
+  item->unique = g_strdup (w->unique);
+  item->uidl = g_steal_pointer (&w->uidl);
+  item->received = w->received;
+  item->flags = w->flags;
+  item->partial = w->is_partial;
   w->unique = NULL;
+  if (w->items == NULL)
+    w->items = g_ptr_array_new_with_free_func ((GDestroyNotify) item_free);
+  g_ptr_array_add (w->items, item);
+  w->bytes += w->written;
 
-  if (w->summaries == NULL)
-    {
-      w->summaries = g_ptr_array_new_with_free_func ((GDestroyNotify) lb_message_summary_unref);
-      w->body_texts = g_ptr_array_new_with_free_func (g_free);
-      w->partial = g_array_new (FALSE, FALSE, sizeof (gboolean));
-    }
-  w->bytes += (gsize) summary->size;
-  g_ptr_array_add (w->summaries, summary);
-  g_ptr_array_add (w->body_texts, body_text);
-  g_array_append_val (w->partial, w->is_partial);
-
-  if (w->summaries->len >= COMMIT_MESSAGES || w->bytes >= COMMIT_BYTES)
+  if (w->items->len >= COMMIT_MESSAGES || w->bytes >= COMMIT_BYTES)
     writer_commit (w, 0);
 }
 
@@ -443,6 +515,7 @@ writer_begin (Writer  *w,
       return;
     }
   w->open = TRUE;
+  w->written = 0;
   w->uidl = g_steal_pointer (&command->uidl);
   w->received = command->received;
   w->flags = command->flags;
@@ -462,6 +535,7 @@ writer_data (Writer     *w,
       w->unique = NULL;
       writer_fail (w, error);
     }
+  w->written += data->len;
   g_atomic_pointer_add (&w->shared->backlog, -(gssize) data->len);
   if (g_atomic_int_get (&w->shared->waiting))
     notify_main (w->shared);
@@ -522,8 +596,10 @@ writer_thread (gpointer data)
       command_free (command);
     }
 
-  /* what is not committed is dropped, its files removed */
+  /* what is not committed is dropped, its files removed; what is, goes
+   * on to the store */
   writer_reset_batch (w);
+  g_thread_pool_free (w->parser, FALSE, TRUE);
   g_clear_object (&w->maildir);
   g_async_queue_unref (w->commands);
   shared_release (w->shared);
@@ -605,6 +681,13 @@ dispatch (LbStoreDownload *self)
 
   g_object_ref (self);
 
+  /* the progress first: a flush that completes finds it told */
+  if (n_recorded != self->emitted)
+    {
+      self->emitted = n_recorded;
+      g_signal_emit (self, signals[SIGNAL_RECORDED], 0, n_recorded);
+    }
+
   for (link = self->waits.head; link != NULL; link = next)
     {
       Pending *pending = link->data;
@@ -650,12 +733,6 @@ dispatch (LbStoreDownload *self)
       pending_free (pending);
     }
 
-  if (n_recorded != self->emitted)
-    {
-      self->emitted = n_recorded;
-      g_signal_emit (self, signals[SIGNAL_RECORDED], 0, n_recorded);
-    }
-
   g_object_unref (self);
 }
 
@@ -697,6 +774,7 @@ lb_store_download_new (LbStore *store,
   w->folder_id = folder_id;
   w->shared = g_atomic_rc_box_acquire (self->shared);
   w->commands = g_async_queue_ref (self->commands);
+  w->parser = g_thread_pool_new (parse_job, NULL, 1, FALSE, NULL);
   self->thread = g_thread_new ("lb-store-download", writer_thread, w);
 
   return self;
@@ -957,10 +1035,11 @@ lb_store_download_flush_async (LbStoreDownload     *self,
   command = g_new0 (Command, 1);
   command->kind = CMD_FLUSH;
   command->seq = ++self->flush_seq;
+  /* the writer frees the command */
   push_command (self, command);
 
   pending = pending_new (self, task);
-  pending->seq = command->seq;
+  pending->seq = self->flush_seq;
   g_queue_push_tail (&self->flushes, pending);
 }
 
