@@ -670,7 +670,7 @@ dispatch (LbStoreDownload *self)
   guint64 backlog = (guint64) g_atomic_pointer_get (&self->shared->backlog);
   guint64 flushed_seq;
   guint n_recorded;
-  GList *link, *next;
+  GList *link;
 
   g_mutex_lock (&self->shared->lock);
   if (self->shared->error != NULL)
@@ -688,31 +688,53 @@ dispatch (LbStoreDownload *self)
       g_signal_emit (self, signals[SIGNAL_RECORDED], 0, n_recorded);
     }
 
-  for (link = self->waits.head; link != NULL; link = next)
+  /* A task returned may call back at once, and its callback may call
+   * into the download again (close it, flush again): each pending is out
+   * of its queue before it completes, and the queue is walked afresh
+   * after each. */
+  for (;;)
     {
-      Pending *pending = link->data;
-      GCancellable *cancellable = g_task_get_cancellable (pending->task);
+      Pending *pending = NULL;
 
-      next = link->next;
+      for (link = self->waits.head; link != NULL; link = link->next)
+        {
+          GCancellable *cancellable = g_task_get_cancellable (((Pending *) link->data)->task);
+
+          if (error != NULL || backlog <= ((Pending *) link->data)->max_backlog ||
+              (cancellable != NULL && g_cancellable_is_cancelled (cancellable)))
+            break;
+        }
+      if (link == NULL)
+        break;
+      pending = link->data;
+      g_queue_delete_link (&self->waits, link);
+      g_atomic_int_set (&self->shared->waiting, self->waits.length > 0);
       if (error != NULL)
         g_task_return_error (pending->task, g_error_copy (error));
       else if (backlog <= pending->max_backlog)
         g_task_return_boolean (pending->task, TRUE);
-      else if (cancellable != NULL && g_cancellable_is_cancelled (cancellable))
-        g_task_return_error_if_cancelled (pending->task);
       else
-        continue;
-      g_queue_delete_link (&self->waits, link);
+        g_task_return_error_if_cancelled (pending->task);
       pending_free (pending);
     }
   g_atomic_int_set (&self->shared->waiting, self->waits.length > 0);
 
-  for (link = self->flushes.head; link != NULL; link = next)
+  for (;;)
     {
-      Pending *pending = link->data;
-      GCancellable *cancellable = g_task_get_cancellable (pending->task);
+      Pending *pending = NULL;
 
-      next = link->next;
+      for (link = self->flushes.head; link != NULL; link = link->next)
+        {
+          GCancellable *cancellable = g_task_get_cancellable (((Pending *) link->data)->task);
+
+          if (((Pending *) link->data)->seq <= flushed_seq || error != NULL ||
+              (cancellable != NULL && g_cancellable_is_cancelled (cancellable)))
+            break;
+        }
+      if (link == NULL)
+        break;
+      pending = link->data;
+      g_queue_delete_link (&self->flushes, link);
       if (pending->seq <= flushed_seq)
         {
           GPtrArray *recorded;
@@ -725,11 +747,8 @@ dispatch (LbStoreDownload *self)
         }
       else if (error != NULL)
         g_task_return_error (pending->task, g_error_copy (error));
-      else if (cancellable != NULL && g_cancellable_is_cancelled (cancellable))
-        g_task_return_error_if_cancelled (pending->task);
       else
-        continue;
-      g_queue_delete_link (&self->flushes, link);
+        g_task_return_error_if_cancelled (pending->task);
       pending_free (pending);
     }
 
