@@ -49,8 +49,8 @@
  * another runs waits for it. */
 
 /* while more than this is waiting to be written, the socket is not read */
-#define BACKLOG_HIGH (32 * 1024 * 1024)
-#define BACKLOG_LOW  (8 * 1024 * 1024)
+#define BACKLOG_HIGH (8 * 1024 * 1024)
+#define BACKLOG_LOW  (2 * 1024 * 1024)
 
 struct _LbPop3Provider
 {
@@ -115,12 +115,12 @@ typedef struct
   gboolean         delete_when_deleted_here;
   guint64          size_limit;   /* bytes, 0 = none */
 
-  /* joined before logging in */
-  guint            waiting;
+  /* until the listing is compared with what the store knows */
+  guint            inflight;
   GError          *error;
   char            *password;
+  gboolean         ready_to_login;
   GHashTable      *known;        /* uidl -> LbStorePop3Uidl */
-  GIOStream       *stream;
 
   gint64           inbox_id;
   gint64           rest_key;     /* SESSION_REST */
@@ -138,6 +138,7 @@ typedef struct
 
   LbStoreDownload *download;
   gulong           recorded_id;
+  gboolean         have_sizes;
   gboolean         paused;
   gboolean         waiting_backlog;
   guint            recorded_base;
@@ -168,7 +169,6 @@ session_free (Session *s)
         lb_pop3_client_close (s->client);
       g_clear_object (&s->client);
     }
-  g_clear_object (&s->stream);
   g_clear_object (&s->cancellable);
   g_clear_object (&s->self);
   g_free (s->account_id);
@@ -391,6 +391,9 @@ plan_deletions (Session   *s,
     g_hash_table_add (now_recorded, recorded->pdata[i]);
 
   s->dele = g_array_new (FALSE, FALSE, sizeof (guint));
+  /* keeping everything: nothing to look at */
+  if (s->keep && s->delete_after_days == 0 && !s->delete_when_deleted_here)
+    return;
   for (guint i = 0; i < s->entries->len; i++)
     {
       const LbPop3Entry *entry = &g_array_index (s->entries, LbPop3Entry, i);
@@ -644,6 +647,21 @@ recorded_cb (LbStoreDownload *download,
 
 /* ------------------------------------------------------------------ 2. scan */
 
+static void plan_downloads (Session *s);
+static void settle (Session *s);
+static void session_step_failed (Session *s,
+                                 GError  *error);
+
+/* the listing and the known UIDLs are both here: compare them */
+static void
+try_plan (Session *s)
+{
+  if (s->error != NULL)
+    settle (s);
+  else if (s->entries != NULL && s->known != NULL)
+    plan_downloads (s);
+}
+
 static void
 scan_cb (GObject      *object,
          GAsyncResult *result,
@@ -651,39 +669,83 @@ scan_cb (GObject      *object,
 {
   Session *s = user_data;
   GError *error = NULL;
-  g_autoptr(GHashTable) on_server = NULL;
-  GHashTableIter iter;
-  gpointer key, value;
 
+  s->inflight--;
   s->entries = lb_pop3_client_scan_finish (LB_POP3_CLIENT (object), result, &error);
   if (s->entries == NULL)
+    {
+      session_step_failed (s, error);
+      return;
+    }
+  try_plan (s);
+}
+
+/* The sizes of the messages, when the new ones must be compared with the
+ * size limit: a second listing, only then (a check that finds nothing new
+ * costs the UIDL listing alone). */
+static void
+sizes_cb (GObject      *object,
+          GAsyncResult *result,
+          gpointer      user_data)
+{
+  Session *s = user_data;
+  GError *error = NULL;
+  g_autoptr(GArray) sizes = lb_pop3_client_scan_finish (LB_POP3_CLIENT (object), result, &error);
+  guint j = 0;
+
+  if (sizes == NULL)
     {
       session_fail (s, error);
       return;
     }
+  /* both in message number order */
+  for (guint i = 0; i < s->entries->len; i++)
+    {
+      LbPop3Entry *entry = &g_array_index (s->entries, LbPop3Entry, i);
+
+      while (j < sizes->len && g_array_index (sizes, LbPop3Entry, j).msg < entry->msg)
+        j++;
+      if (j < sizes->len && g_array_index (sizes, LbPop3Entry, j).msg == entry->msg)
+        entry->size = g_array_index (sizes, LbPop3Entry, j).size;
+    }
+  s->have_sizes = TRUE;
+  plan_downloads (s);
+}
+
+static void
+plan_downloads (Session *s)
+{
+  g_autoptr(GHashTable) new_uids = NULL;
+  GHashTableIter iter;
+  gpointer key, value;
+  guint matched = 0;
+
   s->stats.on_server = s->entries->len;
+  g_clear_pointer (&s->full, g_array_unref);
+  g_clear_pointer (&s->partial, g_array_unref);
+  g_clear_pointer (&s->forget, g_ptr_array_unref);
   s->full = g_array_new (FALSE, FALSE, sizeof (guint));
   s->partial = g_array_new (FALSE, FALSE, sizeof (guint));
-  on_server = g_hash_table_new (g_str_hash, g_str_equal);
+  new_uids = g_hash_table_new (g_str_hash, g_str_equal);
 
+  /* one lookup per message, nothing more for the known ones: a check of a
+   * big mailbox kept on the server finds nearly all of them known */
   for (guint i = 0; i < s->entries->len; i++)
     {
       const LbPop3Entry *entry = &g_array_index (s->entries, LbPop3Entry, i);
 
       if (entry->uid == NULL)
         continue;
-      /* two messages with one UIDL would be one here: the first wins,
-       * the second is neither stored nor ever deleted */
-      if (!g_hash_table_add (on_server, entry->uid))
-        continue;
-
-      if (s->kind == SESSION_REST)
+      if (s->kind == SESSION_REST && s->full->len == 0 && g_strcmp0 (entry->uid, s->rest_uidl) == 0)
+        g_array_append_val (s->full, i);
+      if (g_hash_table_contains (s->known, entry->uid))
         {
-          if (g_strcmp0 (entry->uid, s->rest_uidl) == 0)
-            g_array_append_val (s->full, i);
+          matched++;
           continue;
         }
-      if (g_hash_table_contains (s->known, entry->uid))
+      /* two messages with one UIDL would be one here: the first wins,
+       * the second is neither stored nor ever deleted */
+      if (!g_hash_table_add (new_uids, entry->uid) || s->kind == SESSION_REST)
         continue;
       if (s->size_limit > 0 && entry->size > s->size_limit)
         g_array_append_val (s->partial, i);
@@ -691,16 +753,27 @@ scan_cb (GObject      *object,
         g_array_append_val (s->full, i);
     }
 
-  /* what the store remembers and the server no longer has; a message
-   * whose rest was never downloaded keeps its record (it stays partial) */
+  /* What the store remembers and the server no longer has; a message
+   * whose rest was never downloaded keeps its record (it stays partial).
+   * Only looked for when the listing did not match every UIDL known (a
+   * known UIDL listed twice could hide one gone: it is forgotten at a
+   * later check). */
   s->forget = g_ptr_array_new_with_free_func (g_free);
-  g_hash_table_iter_init (&iter, s->known);
-  while (g_hash_table_iter_next (&iter, &key, &value))
+  if (matched != g_hash_table_size (s->known))
     {
-      const LbStorePop3Uidl *known = value;
+      g_autoptr(GHashTable) on_server = g_hash_table_new (g_str_hash, g_str_equal);
 
-      if (!g_hash_table_contains (on_server, key) && !(known->partial && known->key != 0))
-        g_ptr_array_add (s->forget, g_strdup (key));
+      for (guint i = 0; i < s->entries->len; i++)
+        if (g_array_index (s->entries, LbPop3Entry, i).uid != NULL)
+          g_hash_table_add (on_server, g_array_index (s->entries, LbPop3Entry, i).uid);
+      g_hash_table_iter_init (&iter, s->known);
+      while (g_hash_table_iter_next (&iter, &key, &value))
+        {
+          const LbStorePop3Uidl *known = value;
+
+          if (!g_hash_table_contains (on_server, key) && !(known->partial && known->key != 0))
+            g_ptr_array_add (s->forget, g_strdup (key));
+        }
     }
 
   if (s->kind == SESSION_REST && s->full->len == 0)
@@ -708,6 +781,12 @@ scan_cb (GObject      *object,
       session_fail (s, g_error_new_literal (LB_POP3_PROVIDER_ERROR, LB_POP3_PROVIDER_ERROR_NOT_ON_SERVER,
                                             _("Could not download the rest of the message: the server "
                                               "no longer has it")));
+      return;
+    }
+
+  if (s->size_limit > 0 && s->full->len > 0 && !s->have_sizes)
+    {
+      lb_pop3_client_scan_async (s->client, LB_POP3_SCAN_SIZES, s->cancellable, sizes_cb, s);
       return;
     }
 
@@ -727,105 +806,23 @@ scan_cb (GObject      *object,
 
 /* ------------------------------------------------------------------ 1. connect, log in */
 
-static void
-login_cb (GObject      *object,
-          GAsyncResult *result,
-          gpointer      user_data)
-{
-  Session *s = user_data;
-  GError *error = NULL;
+/* The store's UIDLs, the keyring and the connection are asked for
+ * together; the greeting, CAPA and STLS go on while the keyring answers,
+ * and the listing while the store does: each step waits only for what it
+ * needs. s->inflight counts the operations under way; after a failure
+ * (the first is kept in s->error and cancels the others) the session ends
+ * once they all came back. */
 
-  g_clear_pointer (&s->password, lb_secrets_password_free);
-  if (!lb_pop3_client_login_finish (LB_POP3_CLIENT (object), result, &error))
-    {
-      session_fail (s, error);
-      return;
-    }
-  lb_pop3_client_scan_async (s->client, LB_POP3_SCAN_SIZES | LB_POP3_SCAN_UIDS, s->cancellable, scan_cb, s);
+static void
+settle (Session *s)
+{
+  if (s->inflight == 0)
+    session_fail (s, g_steal_pointer (&s->error));
 }
 
 static void
-login (Session *s)
-{
-  lb_pop3_client_login_async (s->client, LB_POP3_AUTH_AUTO, s->user, s->password, s->cancellable,
-                              login_cb, s);
-}
-
-static void
-stls_cb (GObject      *object,
-         GAsyncResult *result,
-         gpointer      user_data)
-{
-  Session *s = user_data;
-  GError *error = NULL;
-
-  if (!lb_pop3_client_stls_finish (LB_POP3_CLIENT (object), result, &error))
-    {
-      session_fail (s, error);
-      return;
-    }
-  login (s);
-}
-
-static void
-capa_cb (GObject      *object,
-         GAsyncResult *result,
-         gpointer      user_data)
-{
-  Session *s = user_data;
-  GError *error = NULL;
-
-  if (!lb_pop3_client_capa_finish (LB_POP3_CLIENT (object), result, &error))
-    {
-      session_fail (s, error);
-      return;
-    }
-  if (s->security == LB_NET_SECURITY_STARTTLS)
-    {
-      lb_pop3_client_stls_async (s->client, s->self->connector, s->host, s->port, s->cancellable,
-                                 stls_cb, s);
-      return;
-    }
-  login (s);
-}
-
-static void
-greet_cb (GObject      *object,
-          GAsyncResult *result,
-          gpointer      user_data)
-{
-  Session *s = user_data;
-  GError *error = NULL;
-
-  if (!lb_pop3_client_greet_finish (LB_POP3_CLIENT (object), result, &error))
-    {
-      session_fail (s, error);
-      return;
-    }
-  lb_pop3_client_capa_async (s->client, s->cancellable, capa_cb, s);
-}
-
-/* the three things started together are all here */
-static void
-joined (Session *s)
-{
-  if (--s->waiting > 0)
-    return;
-  if (s->error != NULL)
-    {
-      session_fail (s, g_steal_pointer (&s->error));
-      return;
-    }
-  if (session_stopped (s))
-    return;
-
-  s->client = lb_pop3_client_new (s->stream);
-  lb_pop3_client_greet_async (s->client, s->cancellable, greet_cb, s);
-}
-
-static void
-join_error (Session *s,
-            GError  *error)
+session_step_failed (Session *s,
+                     GError  *error)
 {
   /* the first error is the one reported; a cancellation only when
    * nothing else went wrong */
@@ -838,6 +835,113 @@ join_error (Session *s,
     }
   else
     g_error_free (error);
+  settle (s);
+}
+
+static void
+login_cb (GObject      *object,
+          GAsyncResult *result,
+          gpointer      user_data)
+{
+  Session *s = user_data;
+  GError *error = NULL;
+
+  s->inflight--;
+  g_clear_pointer (&s->password, lb_secrets_password_free);
+  if (!lb_pop3_client_login_finish (LB_POP3_CLIENT (object), result, &error))
+    {
+      session_step_failed (s, error);
+      return;
+    }
+  if (s->error != NULL)
+    {
+      settle (s);
+      return;
+    }
+  s->inflight++;
+  lb_pop3_client_scan_async (s->client, LB_POP3_SCAN_UIDS, s->cancellable, scan_cb, s);
+}
+
+/* greeted (and secured) and the password is here: log in */
+static void
+try_login (Session *s)
+{
+  if (s->error != NULL)
+    {
+      settle (s);
+      return;
+    }
+  if (!s->ready_to_login || s->password == NULL)
+    return;
+  s->inflight++;
+  lb_pop3_client_login_async (s->client, LB_POP3_AUTH_AUTO, s->user, s->password, s->cancellable,
+                              login_cb, s);
+}
+
+static void
+stls_cb (GObject      *object,
+         GAsyncResult *result,
+         gpointer      user_data)
+{
+  Session *s = user_data;
+  GError *error = NULL;
+
+  s->inflight--;
+  if (!lb_pop3_client_stls_finish (LB_POP3_CLIENT (object), result, &error))
+    {
+      session_step_failed (s, error);
+      return;
+    }
+  s->ready_to_login = TRUE;
+  try_login (s);
+}
+
+static void
+capa_cb (GObject      *object,
+         GAsyncResult *result,
+         gpointer      user_data)
+{
+  Session *s = user_data;
+  GError *error = NULL;
+
+  s->inflight--;
+  if (!lb_pop3_client_capa_finish (LB_POP3_CLIENT (object), result, &error))
+    {
+      session_step_failed (s, error);
+      return;
+    }
+  if (s->error == NULL && s->security == LB_NET_SECURITY_STARTTLS)
+    {
+      s->inflight++;
+      lb_pop3_client_stls_async (s->client, s->self->connector, s->host, s->port, s->cancellable,
+                                 stls_cb, s);
+      return;
+    }
+  s->ready_to_login = TRUE;
+  try_login (s);
+}
+
+static void
+greet_cb (GObject      *object,
+          GAsyncResult *result,
+          gpointer      user_data)
+{
+  Session *s = user_data;
+  GError *error = NULL;
+
+  s->inflight--;
+  if (!lb_pop3_client_greet_finish (LB_POP3_CLIENT (object), result, &error))
+    {
+      session_step_failed (s, error);
+      return;
+    }
+  if (s->error != NULL)
+    {
+      settle (s);
+      return;
+    }
+  s->inflight++;
+  lb_pop3_client_capa_async (s->client, s->cancellable, capa_cb, s);
 }
 
 static void
@@ -848,10 +952,14 @@ known_cb (GObject      *object,
   Session *s = user_data;
   GError *error = NULL;
 
+  s->inflight--;
   s->known = lb_store_list_pop3_uidls_finish (LB_STORE (object), result, &error);
   if (s->known == NULL)
-    join_error (s, error);
-  joined (s);
+    {
+      session_step_failed (s, error);
+      return;
+    }
+  try_plan (s);
 }
 
 static void
@@ -862,13 +970,17 @@ password_cb (GObject      *object,
   Session *s = user_data;
   GError *error = NULL;
 
+  s->inflight--;
   s->password = lb_secrets_lookup_finish (LB_SECRETS (object), result, &error);
   if (s->password == NULL && error == NULL)
     error = g_error_new (LB_POP3_PROVIDER_ERROR, LB_POP3_PROVIDER_ERROR_NO_PASSWORD,
                          _("The keyring has no password for %s on %s"), s->user, s->host);
   if (error != NULL)
-    join_error (s, error);
-  joined (s);
+    {
+      session_step_failed (s, error);
+      return;
+    }
+  try_login (s);
 }
 
 static void
@@ -878,11 +990,23 @@ stream_cb (GObject      *object,
 {
   Session *s = user_data;
   GError *error = NULL;
+  g_autoptr(GIOStream) stream = NULL;
 
-  s->stream = lb_connector_connect_finish (LB_CONNECTOR (object), result, &error);
-  if (s->stream == NULL)
-    join_error (s, error);
-  joined (s);
+  s->inflight--;
+  stream = lb_connector_connect_finish (LB_CONNECTOR (object), result, &error);
+  if (stream == NULL)
+    {
+      session_step_failed (s, error);
+      return;
+    }
+  if (s->error != NULL)
+    {
+      settle (s);
+      return;
+    }
+  s->client = lb_pop3_client_new (stream);
+  s->inflight++;
+  lb_pop3_client_greet_async (s->client, s->cancellable, greet_cb, s);
 }
 
 static void
@@ -919,7 +1043,7 @@ folders_cb (GObject      *object,
     return;
 
   /* the store's list, the keyring and the connection, together */
-  s->waiting = 3;
+  s->inflight = 3;
   lb_store_list_pop3_uidls_async (s->self->store, s->cancellable, known_cb, s);
   key.account_id = s->account_id;
   key.protocol = "pop3";
