@@ -6,6 +6,7 @@
 #include "config.h"
 
 #include <locale.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -1530,6 +1531,12 @@ main (int   argc,
     G_OPTION_ENTRY_NULL
   };
 
+  /* Buffers of 128 KiB and more (downloaded message data on its way
+   * to the disk, parsed bodies) come from mmap and go back to the system
+   * when freed. glibc raises this threshold as large blocks are freed,
+   * after which they stay in the heap: a POP3 download of 200 MB then
+   * peaked at 110 MB instead of 65. */
+  mallopt (M_MMAP_THRESHOLD, 128 * 1024);
   setlocale (LC_ALL, "");
   bindtextdomain (GETTEXT_PACKAGE, LOCALEDIR);
   bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");

@@ -28,13 +28,13 @@
 
 /* a commit of the Maildir and of the rows, at the latest after */
 #define COMMIT_MESSAGES 256
-#define COMMIT_BYTES (16 * 1024 * 1024)
+#define COMMIT_BYTES (8 * 1024 * 1024)
 
 /* bytes gathered on the main thread before they go to the writer */
 #define CHUNK_BYTES (128 * 1024)
 
 /* batches handed to the store's writer and not yet committed there */
-#define MAX_IN_FLIGHT 4
+#define MAX_IN_FLIGHT 2
 
 typedef enum
 {
