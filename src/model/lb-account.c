@@ -2684,6 +2684,8 @@ drop_runtime (LbAccount *self)
   /* its connections go now, not when its last job lets go of it */
   if (self->provider != NULL && LB_IS_IMAP_PROVIDER (self->provider))
     lb_imap_provider_close (LB_IMAP_PROVIDER (self->provider));
+  else if (self->provider != NULL && LB_IS_POP3_PROVIDER (self->provider))
+    lb_pop3_provider_close (LB_POP3_PROVIDER (self->provider));
   g_clear_object (&self->provider);
   g_clear_object (&self->store);
 }

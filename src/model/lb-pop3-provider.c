@@ -37,13 +37,16 @@
  * the next check, and what was not is downloaded again: nothing is lost
  * and nothing is stored twice.
  *
- * A message is deleted from the server when it is stored here whole and
+ * A message is deleted from the server when it was stored here whole,
+ * its UIDL is listed once (two messages with one UIDL are never deleted),
+ * and
  *   - the account does not keep mail on the server, or
- *   - it was downloaded more than pop3-delete-after-days days ago, or
- *   - pop3-delete-when-deleted-here is set and it was deleted here for good
- *     (whole or not: the user threw it away).
+ *   - pop3-delete-when-deleted-here is set and it was deleted here for
+ *     good, or
+ *   - it was downloaded more than pop3-delete-after-days days ago.
  * A message stored as its headers only stays on the server until its rest
- * is downloaded (lb_pop3_provider_download_rest_async()).
+ * is downloaded (lb_pop3_provider_download_rest_async()), whatever the
+ * rule, deleted here or not.
  *
  * Checks and downloads of the rest run one at a time; one asked for while
  * another runs waits for it. */
@@ -98,6 +101,7 @@ typedef enum
 typedef struct
 {
   SessionKind      kind;
+  gboolean         started;
   GTask           *task;
   LbPop3Provider  *self;         /* strong while running */
   GCancellable    *cancellable;
@@ -133,7 +137,9 @@ typedef struct
   GArray          *current;      /* the msgs being retrieved */
   GArray          *current_idx;  /* their indexes into entries */
   gboolean         current_partial;
+  gboolean         partial_done;
   GArray          *dele;         /* guint msgs */
+  guint8          *got;          /* per entry: GOT_* in this session */
   GPtrArray       *forget;       /* char * uidls gone from the server */
 
   LbStoreDownload *download;
@@ -148,6 +154,14 @@ typedef struct
 } Session;
 
 static void session_next_step (Session *s);
+
+/* what this session retrieved of an entry */
+enum
+{
+  GOT_NOTHING,
+  GOT_WHOLE,
+  GOT_HEADERS,
+};
 
 static void
 session_free (Session *s)
@@ -184,6 +198,7 @@ session_free (Session *s)
   g_clear_pointer (&s->current, g_array_unref);
   g_clear_pointer (&s->current_idx, g_array_unref);
   g_clear_pointer (&s->dele, g_array_unref);
+  g_free (s->got);
   g_clear_pointer (&s->forget, g_ptr_array_unref);
   g_free (s);
 }
@@ -201,6 +216,7 @@ session_done (Session *s,
 {
   LbPop3Provider *self = g_object_ref (s->self);
   GTask *task = s->task;
+  LbPop3Stats *stats = NULL;
 
   s->task = NULL;
   g_assert (g_queue_peek_head (&self->sessions) == s);
@@ -221,20 +237,21 @@ session_done (Session *s,
               self->rejected_fingerprint = lb_net_certificate_fingerprint (rejected);
             }
         }
-      g_task_return_error (task, error);
     }
   else
-    {
-      LbPop3Stats *stats = g_new (LbPop3Stats, 1);
-
-      *stats = s->stats;
-      g_task_return_pointer (task, stats, g_free);
-    }
+    stats = g_memdup2 (&s->stats, sizeof s->stats);
   session_free (s);
-  g_object_unref (task);
 
+  /* The next session starts before the caller hears of this one: a
+   * callback that asks for another check then queues it behind. */
   if (!g_queue_is_empty (&self->sessions))
     session_next_step (g_queue_peek_head (&self->sessions));
+
+  if (error != NULL)
+    g_task_return_error (task, error);
+  else
+    g_task_return_pointer (task, stats, g_free);
+  g_object_unref (task);
   g_object_unref (self);
 }
 
@@ -385,6 +402,7 @@ plan_deletions (Session   *s,
                 GPtrArray *recorded)
 {
   g_autoptr(GHashTable) now_recorded = g_hash_table_new (g_str_hash, g_str_equal);
+  g_autoptr(GHashTable) listed = NULL;
   gint64 now = g_get_real_time () / G_USEC_PER_SEC;
 
   for (guint i = 0; recorded != NULL && i < recorded->len; i++)
@@ -394,6 +412,20 @@ plan_deletions (Session   *s,
   /* keeping everything: nothing to look at */
   if (s->keep && s->delete_after_days == 0 && !s->delete_when_deleted_here)
     return;
+
+  /* how often each UIDL is listed: two messages with one UIDL (a broken
+   * server, or two identical header blocks under the TOP fallback) are
+   * one here, and neither is ever deleted */
+  listed = g_hash_table_new (g_str_hash, g_str_equal);
+  for (guint i = 0; i < s->entries->len; i++)
+    {
+      const char *uid = g_array_index (s->entries, LbPop3Entry, i).uid;
+
+      if (uid != NULL)
+        g_hash_table_insert (listed, (gpointer) uid,
+                             GUINT_TO_POINTER (GPOINTER_TO_UINT (g_hash_table_lookup (listed, uid)) + 1));
+    }
+
   for (guint i = 0; i < s->entries->len; i++)
     {
       const LbPop3Entry *entry = &g_array_index (s->entries, LbPop3Entry, i);
@@ -402,27 +434,23 @@ plan_deletions (Session   *s,
       gboolean gone_here;
       gboolean give_up = FALSE;
 
-      if (entry->uid == NULL)
+      if (entry->uid == NULL || GPOINTER_TO_UINT (g_hash_table_lookup (listed, entry->uid)) != 1)
         continue;
       known = g_hash_table_lookup (s->known, entry->uid);
-      whole = known != NULL && !known->partial;
+      /* stored whole before, or retrieved whole by this session (RETR)
+       * and recorded by the flush */
+      whole = (known != NULL && !known->partial) ||
+              (s->got != NULL && s->got[i] == GOT_WHOLE && g_hash_table_contains (now_recorded, entry->uid));
       gone_here = known != NULL && known->deleted_here != 0;
-      if (!whole && g_hash_table_contains (now_recorded, entry->uid))
-        {
-          /* downloaded in this session: whole unless over the limit */
-          whole = TRUE;
-          for (guint j = 0; j < s->partial->len && whole; j++)
-            if (g_array_index (s->partial, guint, j) == i)
-              whole = FALSE;
-          if (s->kind == SESSION_REST)
-            whole = TRUE;
-        }
 
-      if (gone_here && (!s->keep || s->delete_when_deleted_here))
-        give_up = TRUE;
-      else if (!whole)
+      /* A message stored as its headers only stays on the server until
+       * its rest is here, whatever the rule: even deleted here, it goes
+       * from the server only after being downloaded whole. */
+      if (!whole)
         give_up = FALSE;
       else if (!s->keep)
+        give_up = TRUE;
+      else if (gone_here && s->delete_when_deleted_here)
         give_up = TRUE;
       else if (s->delete_after_days > 0 && known != NULL &&
                known->first_seen <= now - (gint64) s->delete_after_days * 24 * 60 * 60)
@@ -476,6 +504,14 @@ flush_cb (GObject      *object,
     }
   if (session_stopped (s))
     return;
+  if (s->kind == SESSION_REST && !g_ptr_array_find_with_equal_func (recorded, s->rest_uidl, g_str_equal, NULL))
+    {
+      /* refused (gone since the listing): nothing was stored */
+      session_fail (s, g_error_new_literal (LB_POP3_PROVIDER_ERROR, LB_POP3_PROVIDER_ERROR_NOT_ON_SERVER,
+                                            _("Could not download the rest of the message: the server "
+                                              "no longer has it")));
+      return;
+    }
   delete_and_quit (s, recorded);
 }
 
@@ -492,9 +528,11 @@ backlog_cb (GObject      *object,
   g_autoptr(GError) error = NULL;
 
   s->waiting_backlog = FALSE;
-  /* an error shows again at the flush, or in the next write */
-  if (!lb_store_download_wait_finish (LB_STORE_DOWNLOAD (object), result, &error))
-    g_debug ("download: %s", error->message);
+  /* the disk is full, say: the retrieval stops at its next chunk (there
+   * is no point in downloading what cannot be stored), and the flush
+   * reports it */
+  if (!lb_store_download_wait_finish (LB_STORE_DOWNLOAD (object), result, &error) && s->error == NULL)
+    s->error = g_steal_pointer (&error);
   if (s->paused && s->client != NULL)
     {
       s->paused = FALSE;
@@ -539,6 +577,11 @@ retr_data (guint         index,
 {
   Session *s = user_data;
 
+  if (s->error != NULL)
+    {
+      g_propagate_error (error, g_error_copy (s->error));
+      return FALSE;
+    }
   lb_store_download_write (s->download, bytes, len);
   check_backlog (s);
   return TRUE;
@@ -552,6 +595,7 @@ retr_end (guint     index,
   Session *s = user_data;
 
   lb_store_download_end (s->download);
+  s->got[g_array_index (s->current_idx, guint, index)] = s->current_partial ? GOT_HEADERS : GOT_WHOLE;
   if (s->current_partial)
     s->stats.headers_only++;
   else if (s->kind == SESSION_CHECK)
@@ -589,7 +633,10 @@ retrieve_cb (GObject      *object,
       /* the message begun is incomplete: dropped; what ended is kept and
        * recorded, so that the next check does not download it again */
       lb_store_download_abort (s->download);
-      s->error = error;
+      if (s->error == NULL)
+        s->error = error;
+      else
+        g_error_free (error);
       lb_store_download_flush_async (s->download, NULL, flush_cb, s);
       return;
     }
@@ -627,9 +674,15 @@ retrieve_next (Session *s)
       retrieve_set (s, full, FALSE);
       return;
     }
-  if (s->partial != NULL && s->partial->len > 0 && !s->current_partial)
+  if (s->partial != NULL && s->partial->len > 0 && !s->partial_done)
     {
-      retrieve_set (s, s->partial, TRUE);
+      /* a server that said it has no TOP cannot send the headers
+       * alone: those messages come whole rather than never */
+      gboolean top = !lb_pop3_client_get_capa_answered (s->client) ||
+                     lb_pop3_client_has_capability (s->client, "TOP");
+
+      s->partial_done = TRUE;
+      retrieve_set (s, s->partial, top);
       return;
     }
   lb_store_download_flush_async (s->download, NULL, flush_cb, s);
@@ -799,6 +852,7 @@ plan_downloads (Session *s)
       return;
     }
 
+  s->got = g_new0 (guint8, s->entries->len);
   s->download = lb_store_download_new (s->self->store, s->inbox_id);
   s->recorded_id = g_signal_connect (s->download, "recorded", G_CALLBACK (recorded_cb), s);
   retrieve_next (s);
@@ -1105,6 +1159,9 @@ session_start (Session *s)
 static void
 session_next_step (Session *s)
 {
+  if (s->started)
+    return;
+  s->started = TRUE;
   session_start (s);
 }
 
@@ -1115,7 +1172,7 @@ queue_session (LbPop3Provider *self,
   s->self = g_object_ref (self);
   g_queue_push_tail (&self->sessions, s);
   if (g_queue_get_length (&self->sessions) == 1)
-    session_start (s);
+    session_next_step (s);
 }
 
 static Session *
@@ -1130,6 +1187,9 @@ session_new (LbPop3Provider      *self,
 
   s->kind = kind;
   s->task = g_task_new (self, cancellable, callback, user_data);
+  /* what was done is reported even when the caller cancelled too late to
+   * stop it (the messages may be gone from the server) */
+  g_task_set_check_cancellable (s->task, FALSE);
   g_task_set_source_tag (s->task, source_tag);
   /* the session's own, so that one step's failure can stop the others */
   s->cancellable = g_cancellable_new ();
@@ -1845,6 +1905,24 @@ lb_pop3_provider_new (LbAccount   *account,
   self->connector = g_object_ref (connector);
   self->local = lb_local_provider_new (store);
   return self;
+}
+
+/**
+ * lb_pop3_provider_close:
+ * @self: a provider
+ *
+ * Stops the check or download under way and those waiting (the account is
+ * closing): each fails with %G_IO_ERROR_CANCELLED. A session stopped
+ * before the server confirmed QUIT deletes nothing there; what was stored
+ * stays stored.
+ */
+void
+lb_pop3_provider_close (LbPop3Provider *self)
+{
+  g_return_if_fail (LB_IS_POP3_PROVIDER (self));
+
+  for (GList *l = self->sessions.head; l != NULL; l = l->next)
+    g_cancellable_cancel (((Session *) l->data)->cancellable);
 }
 
 /**

@@ -70,6 +70,7 @@ LbPop3Provider *lb_pop3_provider_new                      (LbAccount            
                                                            LbConnector          *connector);
 
 const char     *lb_pop3_provider_get_rejected_fingerprint (LbPop3Provider       *self);
+void            lb_pop3_provider_close                    (LbPop3Provider       *self);
 
 void            lb_pop3_provider_check_async              (LbPop3Provider       *self,
                                                            GCancellable         *cancellable,
