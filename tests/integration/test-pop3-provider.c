@@ -17,6 +17,7 @@
 #include "lb-pop3-error.h"
 #include "lb-pop3-provider.h"
 #include "lb-test-proxy.h"
+#include "lb-test-script-server.h"
 #include "lb-test-session.h"
 
 #define ALICE "alice@example.test"
@@ -663,6 +664,150 @@ test_wrong_password (void)
   side_close (&side);
 }
 
+/* ------------------------------------------------------------------ scripted servers */
+
+/* A check asked for from the callback of the one before runs after it,
+ * once. */
+typedef struct
+{
+  Side         *side;
+  GAsyncResult *second;
+} Again;
+
+static void
+again_second_cb (GObject      *object,
+                 GAsyncResult *result,
+                 gpointer      user_data)
+{
+  ((Again *) user_data)->second = g_object_ref (result);
+}
+
+static void
+again_first_cb (GObject      *object,
+                GAsyncResult *result,
+                gpointer      user_data)
+{
+  Again *again = user_data;
+  g_autoptr(GError) error = NULL;
+
+  g_assert_true (lb_pop3_provider_check_finish (LB_POP3_PROVIDER (object), result, NULL, &error));
+  g_assert_no_error (error);
+  lb_pop3_provider_check_async (again->side->provider, NULL, again_second_cb, again);
+}
+
+static void
+test_check_from_callback (void)
+{
+  Side side = { NULL, };
+  Again again = { &side, NULL };
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) ids = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(GPtrArray) texts = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(GPtrArray) messages = NULL;
+  LbPop3Stats stats = { 0, };
+
+  empty_mailbox (ALICE, ALICE_PASSWORD);
+  deliver_new (2, 500, ids, texts);
+  side_open (&side, make_account ("alice-again", ALICE, lb_test_port ("LB_TEST_POP3S_PORT"), LB_NET_SECURITY_TLS),
+             ALICE_PASSWORD);
+  lb_pop3_provider_check_async (side.provider, NULL, again_first_cb, &again);
+  lb_test_wait (&again.second);
+  g_assert_true (lb_pop3_provider_check_finish (side.provider, again.second, &stats, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (stats.downloaded, ==, 0);
+  g_clear_object (&again.second);
+  messages = store_messages (&side, side.inbox);
+  g_assert_cmpuint (messages->len, ==, 2);
+  side_close (&side);
+}
+
+#define SCRIPT_LOGIN \
+  "S: +OK POP3 ready\n" \
+  "C: CAPA\n" "S: +OK\n" "S: USER\n" "S: UIDL\n" "S: TOP\n" "S: .\n" \
+  "C: USER alice@example.test\n" "S: +OK\n" "C: PASS alicepass\n" "S: +OK\n"
+
+/* Two messages with one UIDL (a broken server, or the TOP fallback's
+ * hash of two identical header blocks): one is stored, neither deleted,
+ * whatever the rule says. */
+static void
+test_duplicate_uidl (void)
+{
+  g_autoptr(LbTestScriptServer) server = lb_test_script_server_new (NULL);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) messages = NULL;
+  Side side = { NULL, };
+  LbPop3Stats stats = { 0, };
+
+  lb_test_script_server_add_script (server,
+    SCRIPT_LOGIN
+    "C: UIDL\n" "S: +OK\n" "S: 1 dup\n" "S: 2 dup\n" "S: .\n"
+    "C: RETR 1\n" "S: +OK\n" "S: Subject: one\n" "S: \n" "S: body one\n" "S: .\n"
+    "C: QUIT\n" "S: +OK\n");
+  side_open (&side, make_account ("alice-dup", ALICE, lb_test_script_server_get_port (server), LB_NET_SECURITY_NONE),
+             ALICE_PASSWORD);
+  lb_account_set_allow_plaintext_password (side.account, TRUE);
+  g_assert_false (lb_account_get_pop3_keep_on_server (side.account));
+
+  g_assert_true (check (&side, &stats, &error));
+  g_assert_no_error (error);
+  /* the script played to its end: no DELE */
+  g_assert_true (lb_test_script_server_wait (server, &error));
+  g_assert_no_error (error);
+  messages = store_messages (&side, side.inbox);
+  g_assert_cmpuint (messages->len, ==, 1);
+  g_assert_cmpuint (stats.downloaded, ==, 1);
+  g_assert_cmpuint (stats.deleted, ==, 0);
+  side_close (&side);
+}
+
+/* The rest of a headers-only message, refused by the server: an error,
+ * and the message stays headers-only here and on the server. */
+static void
+test_rest_refused (void)
+{
+  g_autoptr(LbTestScriptServer) server = lb_test_script_server_new (NULL);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) messages = NULL;
+  g_autoptr(GAsyncResult) result = NULL;
+  Side side = { NULL, };
+  LbPop3Stats stats = { 0, };
+  gint64 key;
+
+#define SCRIPT_LISTING \
+  SCRIPT_LOGIN \
+  "C: UIDL\n" "S: +OK\n" "S: 1 big\n" "S: .\n" \
+  "C: LIST\n" "S: +OK\n" "S: 1 5000\n" "S: .\n"
+  lb_test_script_server_add_script (server, SCRIPT_LISTING
+    "C: TOP 1 0\n" "S: +OK\n" "S: Subject: big\n" "S: Message-ID: <big@example.test>\n" "S: \n" "S: .\n"
+    "C: QUIT\n" "S: +OK\n");
+  lb_test_script_server_add_script (server, SCRIPT_LISTING
+    "C: RETR 1\n" "S: -ERR no such message\n");
+  side_open (&side, make_account ("alice-rest", ALICE, lb_test_script_server_get_port (server), LB_NET_SECURITY_NONE),
+             ALICE_PASSWORD);
+  lb_account_set_allow_plaintext_password (side.account, TRUE);
+  lb_account_set_pop3_size_limit (side.account, 1);
+
+  g_assert_true (check (&side, &stats, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (stats.headers_only, ==, 1);
+  g_assert_cmpuint (stats.deleted, ==, 0);
+  messages = store_messages (&side, side.inbox);
+  g_assert_cmpuint (messages->len, ==, 1);
+  key = ((LbMessageSummary *) messages->pdata[0])->key;
+  g_assert_true (is_partial (&side, key));
+
+  lb_pop3_provider_download_rest_async (side.provider, key, NULL, lb_test_store_result, &result);
+  lb_test_wait (&result);
+  g_assert_false (lb_pop3_provider_download_rest_finish (side.provider, result, &error));
+  g_assert_error (error, LB_POP3_PROVIDER_ERROR, LB_POP3_PROVIDER_ERROR_NOT_ON_SERVER);
+  g_clear_error (&error);
+  g_clear_object (&result);
+  g_assert_true (is_partial (&side, key));
+  g_assert_true (lb_test_script_server_wait (server, &error));
+  g_assert_no_error (error);
+  side_close (&side);
+}
+
 /* ------------------------------------------------------------------ large messages */
 
 static void
@@ -1059,6 +1204,9 @@ main (int   argc,
   g_test_add_func ("/pop3-provider/plain-needs-consent", test_plain_needs_consent);
   g_test_add_func ("/pop3-provider/wrong-password", test_wrong_password);
   g_test_add_func ("/pop3-provider/headers-only", test_headers_only);
+  g_test_add_func ("/pop3-provider/check-from-callback", test_check_from_callback);
+  g_test_add_func ("/pop3-provider/duplicate-uidl", test_duplicate_uidl);
+  g_test_add_func ("/pop3-provider/rest-refused", test_rest_refused);
   g_test_add_func ("/pop3-provider/cuts", test_cuts);
   g_test_add_func ("/pop3-provider/sigkill", test_sigkill);
 
