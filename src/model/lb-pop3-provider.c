@@ -626,7 +626,7 @@ retrieve_cb (GObject      *object,
              gpointer      user_data)
 {
   Session *s = user_data;
-  GError *error = NULL;
+  g_autoptr(GError) error = NULL;
 
   if (!lb_pop3_client_retrieve_finish (LB_POP3_CLIENT (object), result, &error))
     {
@@ -634,9 +634,7 @@ retrieve_cb (GObject      *object,
        * recorded, so that the next check does not download it again */
       lb_store_download_abort (s->download);
       if (s->error == NULL)
-        s->error = error;
-      else
-        g_error_free (error);
+        s->error = g_steal_pointer (&error);
       lb_store_download_flush_async (s->download, NULL, flush_cb, s);
       return;
     }
