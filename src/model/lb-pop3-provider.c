@@ -1276,42 +1276,34 @@ rest_known_cb (GObject      *object,
 {
   g_autoptr(GTask) task = user_data;
   LbPop3Provider *self = g_task_get_source_object (task);
-  gint64 key = *(gint64 *) g_task_get_task_data (task);
   GError *error = NULL;
-  g_autoptr(GHashTable) known = NULL;
-  GHashTableIter iter;
-  gpointer value;
+  g_autoptr(LbStorePop3Uidl) uidl = NULL;
+  Session *s;
 
-  known = lb_store_list_pop3_uidls_finish (LB_STORE (object), result, &error);
-  if (known == NULL)
+  uidl = lb_store_get_pop3_uidl_finish (LB_STORE (object), result, &error);
+  if (uidl == NULL)
     {
+      if (g_error_matches (error, LB_STORE_ERROR, LB_STORE_ERROR_NOT_FOUND))
+        {
+          g_clear_error (&error);
+          error = g_error_new_literal (LB_POP3_PROVIDER_ERROR, LB_POP3_PROVIDER_ERROR_NOT_ON_SERVER,
+                                       _("Could not download the rest of the message: it did not come "
+                                         "from this account’s server"));
+        }
       g_task_return_error (task, error);
       return;
     }
-  g_hash_table_iter_init (&iter, known);
-  while (g_hash_table_iter_next (&iter, NULL, &value))
+  if (!uidl->partial)
     {
-      const LbStorePop3Uidl *uidl = value;
-      Session *s;
-
-      if (uidl->key != key)
-        continue;
-      if (!uidl->partial)
-        {
-          /* whole already: nothing to download */
-          g_task_return_boolean (task, TRUE);
-          return;
-        }
-      s = session_new (self, SESSION_REST, lb_pop3_provider_download_rest_async,
-                       g_task_get_cancellable (task), rest_session_cb, g_object_ref (task));
-      s->rest_key = key;
-      s->rest_uidl = g_strdup (uidl->uidl);
-      queue_session (self, s);
+      /* whole already: nothing to download */
+      g_task_return_boolean (task, TRUE);
       return;
     }
-  g_task_return_new_error (task, LB_POP3_PROVIDER_ERROR, LB_POP3_PROVIDER_ERROR_NOT_ON_SERVER,
-                           _("Could not download the rest of the message: it did not come from "
-                             "this account’s server"));
+  s = session_new (self, SESSION_REST, lb_pop3_provider_download_rest_async,
+                   g_task_get_cancellable (task), rest_session_cb, g_object_ref (task));
+  s->rest_key = uidl->key;
+  s->rest_uidl = g_strdup (uidl->uidl);
+  queue_session (self, s);
 }
 
 /**
@@ -1339,8 +1331,7 @@ lb_pop3_provider_download_rest_async (LbPop3Provider      *self,
 
   task = g_task_new (self, cancellable, callback, user_data);
   g_task_set_source_tag (task, lb_pop3_provider_download_rest_async);
-  g_task_set_task_data (task, g_memdup2 (&key, sizeof key), g_free);
-  lb_store_list_pop3_uidls_async (self->store, cancellable, rest_known_cb, g_steal_pointer (&task));
+  lb_store_get_pop3_uidl_async (self->store, key, cancellable, rest_known_cb, g_steal_pointer (&task));
 }
 
 /**
@@ -1367,30 +1358,17 @@ partial_cb (GObject      *object,
             gpointer      user_data)
 {
   g_autoptr(GTask) task = user_data;
-  gint64 key = *(gint64 *) g_task_get_task_data (task);
   GError *error = NULL;
-  g_autoptr(GHashTable) known = NULL;
-  GHashTableIter iter;
-  gpointer value;
+  g_autoptr(LbStorePop3Uidl) uidl = lb_store_get_pop3_uidl_finish (LB_STORE (object), result, &error);
 
-  known = lb_store_list_pop3_uidls_finish (LB_STORE (object), result, &error);
-  if (known == NULL)
+  /* a message filed here from elsewhere is whole */
+  if (uidl == NULL && !g_error_matches (error, LB_STORE_ERROR, LB_STORE_ERROR_NOT_FOUND))
+    g_task_return_error (task, error);
+  else
     {
-      g_task_return_error (task, error);
-      return;
+      g_clear_error (&error);
+      g_task_return_int (task, uidl != NULL && uidl->partial ? 1 : 0);
     }
-  g_hash_table_iter_init (&iter, known);
-  while (g_hash_table_iter_next (&iter, NULL, &value))
-    {
-      const LbStorePop3Uidl *uidl = value;
-
-      if (uidl->key == key)
-        {
-          g_task_return_int (task, uidl->partial ? 1 : 0);
-          return;
-        }
-    }
-  g_task_return_int (task, 0);
 }
 
 /**
@@ -1416,8 +1394,7 @@ lb_pop3_provider_is_partial_async (LbPop3Provider      *self,
 
   task = g_task_new (self, cancellable, callback, user_data);
   g_task_set_source_tag (task, lb_pop3_provider_is_partial_async);
-  g_task_set_task_data (task, g_memdup2 (&key, sizeof key), g_free);
-  lb_store_list_pop3_uidls_async (self->store, cancellable, partial_cb, g_steal_pointer (&task));
+  lb_store_get_pop3_uidl_async (self->store, key, cancellable, partial_cb, g_steal_pointer (&task));
 }
 
 /**

@@ -170,6 +170,25 @@ list_uidls (LbStore *store)
   return uidls;
 }
 
+/* the record of one message, by its key; NULL when it has none */
+static LbStorePop3Uidl *
+get_uidl (LbStore *store,
+          gint64   key)
+{
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GError) error = NULL;
+  LbStorePop3Uidl *uidl;
+
+  lb_store_get_pop3_uidl_async (store, key, NULL, lb_test_store_result, &result);
+  lb_test_wait (&result);
+  uidl = lb_store_get_pop3_uidl_finish (store, result, &error);
+  if (uidl == NULL)
+    g_assert_error (error, LB_STORE_ERROR, LB_STORE_ERROR_NOT_FOUND);
+  else
+    g_assert_no_error (error);
+  return uidl;
+}
+
 static LbStorePop3Uidl *
 lookup_uidl (GHashTable *uidls,
              const char *uidl)
@@ -608,6 +627,14 @@ test_download_partial_then_full (Fixture       *fixture,
   row = lookup_uidl (uidls, "big");
   g_assert_true (row->partial);
   key = row->key;
+  {
+    g_autoptr(LbStorePop3Uidl) by_key = get_uidl (fixture->store, key);
+
+    g_assert_nonnull (by_key);
+    g_assert_cmpstr (by_key->uidl, ==, "big");
+    g_assert_true (by_key->partial);
+    g_assert_null (get_uidl (fixture->store, key + 1000));
+  }
   summary = get_message (fixture->store, key);
   g_assert_cmpstr (summary->subject, ==, "Message number 3");
   g_assert_cmpint (summary->size, ==, (gint64) strlen (headers));
@@ -640,6 +667,12 @@ test_download_partial_then_full (Fixture       *fixture,
   row = lookup_uidl (uidls, "big");
   g_assert_false (row->partial);
   g_assert_cmpint (row->key, ==, key);
+  {
+    g_autoptr(LbStorePop3Uidl) by_key = get_uidl (fixture->store, key);
+
+    g_assert_nonnull (by_key);
+    g_assert_false (by_key->partial);
+  }
   summary = get_message (fixture->store, key);
   g_assert_cmpint (summary->folder_id, ==, fixture->keep->id);
   g_assert_cmpuint (summary->flags, ==, LB_MESSAGE_SEEN | LB_MESSAGE_FLAGGED);

@@ -6943,6 +6943,26 @@ lb_store_pop3_uidl_free (LbStorePop3Uidl *uidl)
   g_free (uidl);
 }
 
+/* one row of pop3_uidls as one block, its string behind it */
+static LbStorePop3Uidl *
+pop3_uidl_from_row (sqlite3_stmt *stmt)
+{
+  const char *text = (const char *) sqlite3_column_text (stmt, 0);
+  gsize length = (gsize) sqlite3_column_bytes (stmt, 0);
+  LbStorePop3Uidl *uidl;
+
+  if (text == NULL)
+    return NULL;
+  uidl = g_malloc (sizeof (LbStorePop3Uidl) + length + 1);
+  uidl->uidl = (char *) (uidl + 1);
+  memcpy (uidl->uidl, text, length + 1);
+  uidl->key = sqlite3_column_int64 (stmt, 1);
+  uidl->first_seen = sqlite3_column_int64 (stmt, 2);
+  uidl->partial = sqlite3_column_int (stmt, 3) != 0;
+  uidl->deleted_here = sqlite3_column_int64 (stmt, 4);
+  return uidl;
+}
+
 static void
 list_pop3_uidls_job (LbStore  *self,
                      GTask    *task,
@@ -6964,20 +6984,10 @@ list_pop3_uidls_job (LbStore  *self,
   /* one allocation per row: the struct with its string behind it */
   while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
     {
-      const char *text = (const char *) sqlite3_column_text (stmt, 0);
-      gsize length = (gsize) sqlite3_column_bytes (stmt, 0);
-      LbStorePop3Uidl *uidl;
+      LbStorePop3Uidl *uidl = pop3_uidl_from_row (stmt);
 
-      if (text == NULL)
-        continue;
-      uidl = g_malloc (sizeof (LbStorePop3Uidl) + length + 1);
-      uidl->uidl = (char *) (uidl + 1);
-      memcpy (uidl->uidl, text, length + 1);
-      uidl->key = sqlite3_column_int64 (stmt, 1);
-      uidl->first_seen = sqlite3_column_int64 (stmt, 2);
-      uidl->partial = sqlite3_column_int (stmt, 3) != 0;
-      uidl->deleted_here = sqlite3_column_int64 (stmt, 4);
-      g_hash_table_replace (uidls, uidl->uidl, uidl);
+      if (uidl != NULL)
+        g_hash_table_replace (uidls, uidl->uidl, uidl);
     }
   sqlite3_reset (stmt);
   if (rc != SQLITE_DONE)
@@ -7027,6 +7037,89 @@ lb_store_list_pop3_uidls_finish (LbStore       *self,
 {
   g_return_val_if_fail (g_task_is_valid (result, self), NULL);
   g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == lb_store_list_pop3_uidls_async, NULL);
+
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+static void
+get_pop3_uidl_job (LbStore  *self,
+                   GTask    *task,
+                   gpointer  task_data)
+{
+  GError *error = NULL;
+  sqlite3_stmt *stmt = prepare (self->rdb, self->rstmts,
+                                "SELECT uidl, key, first_seen, partial, deleted_here FROM pop3_uidls"
+                                " WHERE key = ?1 LIMIT 1",
+                                &error);
+  LbStorePop3Uidl *uidl = NULL;
+  int rc;
+
+  if (stmt == NULL)
+    {
+      g_task_return_error (task, error);
+      return;
+    }
+  sqlite3_bind_int64 (stmt, 1, *(gint64 *) task_data);
+  rc = sqlite3_step (stmt);
+  if (rc == SQLITE_ROW)
+    uidl = pop3_uidl_from_row (stmt);
+  else if (rc != SQLITE_DONE)
+    set_sqlite_error (&error, self->rdb, rc, "pop3_uidls");
+  sqlite3_reset (stmt);
+  if (error != NULL)
+    {
+      g_task_return_error (task, error);
+      return;
+    }
+  if (uidl == NULL)
+    {
+      g_task_return_new_error (task, LB_STORE_ERROR, LB_STORE_ERROR_NOT_FOUND,
+                               _("The message did not come from a POP3 server"));
+      return;
+    }
+  g_task_return_pointer (task, uidl, (GDestroyNotify) lb_store_pop3_uidl_free);
+}
+
+/**
+ * lb_store_get_pop3_uidl_async:
+ * @self: the store
+ * @key: a message
+ * @cancellable: (nullable): a #GCancellable
+ * @callback: called with its record
+ * @user_data: data for @callback
+ *
+ * Finds the POP3 record of a message here (its UIDL, whether only its
+ * headers are here), by the index on the key.
+ */
+void
+lb_store_get_pop3_uidl_async (LbStore             *self,
+                              gint64               key,
+                              GCancellable        *cancellable,
+                              GAsyncReadyCallback  callback,
+                              gpointer             user_data)
+{
+  g_return_if_fail (LB_IS_STORE (self));
+
+  push_job (self->reader,
+            new_task (self, lb_store_get_pop3_uidl_async, g_memdup2 (&key, sizeof key), g_free,
+                      cancellable, callback, user_data),
+            get_pop3_uidl_job);
+}
+
+/**
+ * lb_store_get_pop3_uidl_finish:
+ *
+ * Returns: (transfer full): the record (free with
+ *   lb_store_pop3_uidl_free()), or %NULL with %LB_STORE_ERROR_NOT_FOUND
+ *   for a message that did not come from POP3
+ */
+LbStorePop3Uidl *
+lb_store_get_pop3_uidl_finish (LbStore       *self,
+                               GAsyncResult  *result,
+                               GError       **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), NULL);
+  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == lb_store_get_pop3_uidl_async, NULL);
 
   return g_task_propagate_pointer (G_TASK (result), error);
 }

@@ -662,6 +662,14 @@ void          lb_store_list_pop3_uidls_async  (LbStore             *self,
 GHashTable   *lb_store_list_pop3_uidls_finish (LbStore             *self,
                                                GAsyncResult        *result,
                                                GError             **error);
+void          lb_store_get_pop3_uidl_async    (LbStore             *self,
+                                               gint64               key,
+                                               GCancellable        *cancellable,
+                                               GAsyncReadyCallback  callback,
+                                               gpointer             user_data);
+LbStorePop3Uidl *lb_store_get_pop3_uidl_finish (LbStore            *self,
+                                               GAsyncResult        *result,
+                                               GError             **error);
 void          lb_store_forget_pop3_uidls_async (LbStore            *self,
                                                GPtrArray           *uidls,
                                                GCancellable        *cancellable,
