@@ -127,7 +127,6 @@ typedef struct
   GHashTable      *known;        /* uidl -> LbStorePop3Uidl */
 
   gint64           inbox_id;
-  gint64           rest_key;     /* SESSION_REST */
   char            *rest_uidl;
 
   LbPop3Client    *client;
@@ -1301,7 +1300,6 @@ rest_known_cb (GObject      *object,
     }
   s = session_new (self, SESSION_REST, lb_pop3_provider_download_rest_async,
                    g_task_get_cancellable (task), rest_session_cb, g_object_ref (task));
-  s->rest_key = uidl->key;
   s->rest_uidl = g_strdup (uidl->uidl);
   queue_session (self, s);
 }
