@@ -91,6 +91,7 @@ struct _LbAccount
    * open, folders is always there and empty while it is not */
   LbStore            *store;
   LbProvider         *provider;
+  LbConnector        *connector;   /* the provider's */
   GListStore         *folders;
   gulong              folder_changed_id;
   gulong              folder_removed_id;
@@ -2687,6 +2688,7 @@ drop_runtime (LbAccount *self)
   else if (self->provider != NULL && LB_IS_POP3_PROVIDER (self->provider))
     lb_pop3_provider_close (LB_POP3_PROVIDER (self->provider));
   g_clear_object (&self->provider);
+  g_clear_object (&self->connector);
   g_clear_object (&self->store);
 }
 
@@ -2761,16 +2763,16 @@ open_done_cb (GObject      *object,
   if (self->incoming_protocol == LB_INCOMING_IMAP)
     {
       g_autoptr(LbSecrets) secrets = lb_secrets_new ();
-      g_autoptr(LbConnector) connector = lb_connector_new ();
 
-      self->provider = LB_PROVIDER (lb_imap_provider_new (self, self->store, secrets, connector, NULL));
+      self->connector = lb_connector_new ();
+      self->provider = LB_PROVIDER (lb_imap_provider_new (self, self->store, secrets, self->connector, NULL));
     }
   else
     {
       g_autoptr(LbSecrets) secrets = lb_secrets_new ();
-      g_autoptr(LbConnector) connector = lb_connector_new ();
 
-      self->provider = LB_PROVIDER (lb_pop3_provider_new (self, self->store, secrets, connector));
+      self->connector = lb_connector_new ();
+      self->provider = LB_PROVIDER (lb_pop3_provider_new (self, self->store, secrets, self->connector));
     }
 
   /* The list is the store's order already. No ::folder-changed can have
@@ -3090,6 +3092,25 @@ lb_account_get_provider (LbAccount *self)
   g_return_val_if_fail (LB_IS_ACCOUNT (self), NULL);
 
   return self->provider;
+}
+
+/**
+ * lb_account_get_connector:
+ * @self: an opened account
+ *
+ * The connector the account's provider opens its connections with: the
+ * certificate a server was refused for is there
+ * (lb_connector_dup_rejected_certificate()).
+ *
+ * Returns: (transfer none) (nullable): the connector, %NULL while the
+ *   account is not open
+ */
+LbConnector *
+lb_account_get_connector (LbAccount *self)
+{
+  g_return_val_if_fail (LB_IS_ACCOUNT (self), NULL);
+
+  return self->connector;
 }
 
 /**

@@ -7,6 +7,7 @@
 
 #include <gio/gio.h>
 
+#include "lb-connector.h"
 #include "lb-folder.h"
 #include "lb-identity.h"
 #include "lb-net-security.h"
@@ -172,6 +173,7 @@ gboolean            lb_account_get_opened                        (LbAccount     
 
 LbStore            *lb_account_get_store                         (LbAccount           *self);
 LbProvider         *lb_account_get_provider                      (LbAccount           *self);
+LbConnector        *lb_account_get_connector                     (LbAccount           *self);
 GListModel         *lb_account_get_folders                       (LbAccount           *self);
 LbFolder           *lb_account_lookup_folder                     (LbAccount           *self,
                                                                   gint64               id);

@@ -10,26 +10,69 @@
 #include <glib/gi18n.h>
 
 #include "lb-application.h"
+#include "lb-preferences-window.h"
 #include "lb-window.h"
+
+/* More new messages than this at once make one notification. */
+#define MAX_SINGLE_NOTIFICATIONS 3
 
 struct _LbApplication
 {
-  AdwApplication  parent_instance;
+  AdwApplication    parent_instance;
 
-  GSettings      *settings;
+  GSettings        *settings;
+  LbAccountManager *manager;
+  LbSyncScheduler  *scheduler;
+  gboolean          loaded;
+  gboolean          held;       /* running in the background */
 };
 
 G_DEFINE_FINAL_TYPE (LbApplication, lb_application, ADW_TYPE_APPLICATION)
+
+static GtkWindow *
+main_window (LbApplication *self)
+{
+  GList *windows = gtk_application_get_windows (GTK_APPLICATION (self));
+
+  for (GList *l = windows; l != NULL; l = l->next)
+    if (LB_IS_WINDOW (l->data))
+      return l->data;
+  return NULL;
+}
+
+static void
+window_hidden_cb (GtkWindow  *window,
+                  GParamSpec *pspec,
+                  gpointer    user_data)
+{
+  LbApplication *self = user_data;
+
+  if (gtk_widget_get_visible (GTK_WIDGET (window)))
+    return;
+  /* Keep checking for mail with no window, when the user wants that. */
+  if (g_settings_get_boolean (self->settings, "run-in-background") && !self->held)
+    {
+      self->held = TRUE;
+      g_application_hold (G_APPLICATION (self));
+    }
+}
 
 static void
 lb_application_activate (GApplication *app)
 {
   LbApplication *self = LB_APPLICATION (app);
-  GtkWindow *window;
+  GtkWindow *window = main_window (self);
 
-  window = gtk_application_get_active_window (GTK_APPLICATION (self));
   if (window == NULL)
-    window = GTK_WINDOW (lb_window_new (self, self->settings));
+    {
+      window = GTK_WINDOW (lb_window_new (self, self->settings, self->manager, self->scheduler));
+      g_signal_connect_object (window, "notify::visible", G_CALLBACK (window_hidden_cb), self, 0);
+    }
+  if (self->held)
+    {
+      self->held = FALSE;
+      g_application_release (app);
+    }
 
   gtk_window_present (window);
 }
@@ -94,10 +137,109 @@ quit_action (GSimpleAction *action,
   g_application_quit (app);
 }
 
+static void
+preferences_action (GSimpleAction *action,
+                    GVariant      *parameter,
+                    gpointer       user_data)
+{
+  LbApplication *self = user_data;
+  g_autoptr(LbSecrets) secrets = lb_secrets_new ();
+  LbPreferencesWindow *preferences;
+
+  preferences = lb_preferences_window_new (gtk_application_get_active_window (GTK_APPLICATION (self)),
+                                           self->settings, self->manager, secrets);
+  gtk_window_present (GTK_WINDOW (preferences));
+}
+
+/* A notification was clicked: ("account id", folder id, key) */
+static void
+show_message_action (GSimpleAction *action,
+                     GVariant      *parameter,
+                     gpointer       user_data)
+{
+  LbApplication *self = user_data;
+  const char *id;
+  gint64 folder_id, key;
+  LbAccount *account;
+
+  g_variant_get (parameter, "(&sxx)", &id, &folder_id, &key);
+  g_application_activate (G_APPLICATION (self));
+  account = lb_account_manager_lookup (self->manager, id);
+  if (account != NULL && main_window (self) != NULL)
+    lb_window_show_message (LB_WINDOW (main_window (self)), account, folder_id, key);
+}
+
 static const GActionEntry app_actions[] = {
   { .name = "about", .activate = about_action },
   { .name = "quit", .activate = quit_action },
+  { .name = "preferences", .activate = preferences_action },
+  { .name = "show-message", .activate = show_message_action, .parameter_type = "(sxx)" },
 };
+
+/* ------------------------------------------------------------------ new mail */
+
+static void
+new_mail_cb (LbSyncScheduler *scheduler,
+             LbAccount       *account,
+             GPtrArray       *summaries,
+             gpointer         user_data)
+{
+  LbApplication *self = user_data;
+  g_autoptr(GNotification) notification = NULL;
+  g_autofree char *id = NULL;
+
+  if (!g_settings_get_boolean (self->settings, "notify-new-mail") || summaries->len == 0)
+    return;
+
+  if (summaries->len > MAX_SINGLE_NOTIFICATIONS)
+    {
+      LbFolder *inbox = lb_account_get_inbox (account);
+      g_autofree char *title = g_strdup_printf (ngettext ("%u new message", "%u new messages", summaries->len),
+                                                summaries->len);
+      LbMessageSummary *newest = summaries->pdata[summaries->len - 1];
+
+      notification = g_notification_new (title);
+      g_notification_set_body (notification, lb_account_get_display_name (account));
+      g_notification_set_default_action_and_target (notification, "app.show-message", "(sxx)",
+                                                    lb_account_get_id (account),
+                                                    inbox != NULL ? lb_folder_get_id (inbox) : (gint64) 0,
+                                                    newest->key);
+      id = g_strdup_printf ("new-mail-%s", lb_account_get_id (account));
+      g_application_send_notification (G_APPLICATION (self), id, notification);
+      return;
+    }
+
+  for (guint i = 0; i < summaries->len; i++)
+    {
+      LbMessageSummary *summary = summaries->pdata[i];
+      const char *from = summary->from != NULL && *summary->from != '\0' ? summary->from : _("Unknown sender");
+      const char *subject = summary->subject != NULL && *summary->subject != '\0' ? summary->subject : _("(No Subject)");
+
+      g_clear_object (&notification);
+      g_clear_pointer (&id, g_free);
+      notification = g_notification_new (from);
+      g_notification_set_body (notification, subject);
+      g_notification_set_default_action_and_target (notification, "app.show-message", "(sxx)",
+                                                    lb_account_get_id (account),
+                                                    summary->folder_id, summary->key);
+      id = g_strdup_printf ("message-%s-%" G_GINT64_FORMAT, lb_account_get_id (account), summary->key);
+      g_application_send_notification (G_APPLICATION (self), id, notification);
+    }
+}
+
+static void
+accounts_loaded (GObject      *object,
+                 GAsyncResult *result,
+                 gpointer      user_data)
+{
+  g_autoptr(LbApplication) self = user_data;
+  g_autoptr(GError) error = NULL;
+
+  if (!lb_account_manager_load_finish (LB_ACCOUNT_MANAGER (object), result, &error))
+    g_warning ("%s", error->message);
+  self->loaded = TRUE;
+  lb_sync_scheduler_start (self->scheduler);
+}
 
 static void
 lb_application_startup (GApplication *app)
@@ -107,6 +249,10 @@ lb_application_startup (GApplication *app)
   G_APPLICATION_CLASS (lb_application_parent_class)->startup (app);
 
   self->settings = g_settings_new (APP_ID);
+  self->manager = lb_account_manager_new (NULL, NULL);
+  self->scheduler = lb_sync_scheduler_new (self->manager, NULL);
+  g_signal_connect (self->scheduler, "new-mail", G_CALLBACK (new_mail_cb), self);
+  lb_account_manager_load_async (self->manager, NULL, accounts_loaded, g_object_ref (self));
 
   g_action_map_add_action_entries (G_ACTION_MAP (self),
                                    app_actions, G_N_ELEMENTS (app_actions),
@@ -115,6 +261,19 @@ lb_application_startup (GApplication *app)
                                          (const char *[]) { "<Control>q", NULL });
   gtk_application_set_accels_for_action (GTK_APPLICATION (self), "window.close",
                                          (const char *[]) { "<Control>w", NULL });
+  gtk_application_set_accels_for_action (GTK_APPLICATION (self), "app.preferences",
+                                         (const char *[]) { "<Control>comma", NULL });
+}
+
+static void
+lb_application_shutdown (GApplication *app)
+{
+  LbApplication *self = LB_APPLICATION (app);
+
+  if (self->scheduler != NULL)
+    lb_sync_scheduler_stop (self->scheduler);
+
+  G_APPLICATION_CLASS (lb_application_parent_class)->shutdown (app);
 }
 
 static void
@@ -122,6 +281,8 @@ lb_application_dispose (GObject *object)
 {
   LbApplication *self = LB_APPLICATION (object);
 
+  g_clear_object (&self->scheduler);
+  g_clear_object (&self->manager);
   g_clear_object (&self->settings);
 
   G_OBJECT_CLASS (lb_application_parent_class)->dispose (object);
@@ -138,6 +299,7 @@ lb_application_class_init (LbApplicationClass *klass)
   app_class->activate = lb_application_activate;
   app_class->open = lb_application_open;
   app_class->startup = lb_application_startup;
+  app_class->shutdown = lb_application_shutdown;
 }
 
 static void
@@ -167,4 +329,31 @@ lb_application_get_settings (LbApplication *self)
   g_return_val_if_fail (LB_IS_APPLICATION (self), NULL);
 
   return self->settings;
+}
+
+/**
+ * lb_application_get_manager:
+ *
+ * Returns: (transfer none) (nullable): the accounts, from startup on
+ */
+LbAccountManager *
+lb_application_get_manager (LbApplication *self)
+{
+  g_return_val_if_fail (LB_IS_APPLICATION (self), NULL);
+
+  return self->manager;
+}
+
+/**
+ * lb_application_get_scheduler:
+ *
+ * Returns: (transfer none) (nullable): what keeps the accounts up to date,
+ *   from startup on
+ */
+LbSyncScheduler *
+lb_application_get_scheduler (LbApplication *self)
+{
+  g_return_val_if_fail (LB_IS_APPLICATION (self), NULL);
+
+  return self->scheduler;
 }

@@ -7,6 +7,9 @@
 
 #include <adwaita.h>
 
+#include "lb-account-manager.h"
+#include "lb-sync-scheduler.h"
+
 G_BEGIN_DECLS
 
 #define LB_TYPE_APPLICATION (lb_application_get_type ())
@@ -14,6 +17,8 @@ G_BEGIN_DECLS
 G_DECLARE_FINAL_TYPE (LbApplication, lb_application, LB, APPLICATION, AdwApplication)
 
 LbApplication *lb_application_new          (void);
-GSettings     *lb_application_get_settings (LbApplication *self);
+GSettings        *lb_application_get_settings  (LbApplication *self);
+LbAccountManager *lb_application_get_manager   (LbApplication *self);
+LbSyncScheduler  *lb_application_get_scheduler (LbApplication *self);
 
 G_END_DECLS

@@ -1,4 +1,4 @@
-/* lb-window.h
+/* lb-window.h: the main window: folders, messages, the message read
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
@@ -7,7 +7,10 @@
 
 #include <adwaita.h>
 
+#include "lb-account-manager.h"
 #include "lb-application.h"
+#include "lb-discovery.h"
+#include "lb-sync-scheduler.h"
 
 G_BEGIN_DECLS
 
@@ -15,8 +18,30 @@ G_BEGIN_DECLS
 
 G_DECLARE_FINAL_TYPE (LbWindow, lb_window, LB, WINDOW, AdwApplicationWindow)
 
-LbWindow   *lb_window_new          (LbApplication *application,
-                                    GSettings     *settings);
-const char *lb_window_get_page     (LbWindow      *self);
+LbWindow      *lb_window_new               (LbApplication    *application,
+                                            GSettings        *settings,
+                                            LbAccountManager *manager,
+                                            LbSyncScheduler  *scheduler);
+
+/* "empty" while there is no account, "mail" otherwise */
+const char    *lb_window_get_page          (LbWindow         *self);
+
+/* The discovery the account assistant uses (a test passes one with its
+ * own resolver); by default one on the system's resolver. */
+void           lb_window_set_discovery     (LbWindow         *self,
+                                            LbDiscovery      *discovery);
+
+/* Shows the message @key of @account (a notification was clicked):
+ * selects its folder and the message. */
+void           lb_window_show_message      (LbWindow         *self,
+                                            LbAccount        *account,
+                                            gint64            folder_id,
+                                            gint64            key);
+
+/* For tests and benchmarks: the widgets a user works with. */
+GtkListView   *lb_window_get_message_list_view (LbWindow     *self);
+GtkWidget     *lb_window_get_sidebar       (LbWindow         *self);
+GtkWidget     *lb_window_get_message_view  (LbWindow         *self);
+GListModel    *lb_window_get_messages      (LbWindow         *self);
 
 G_END_DECLS

@@ -346,7 +346,8 @@ test_window_maximized_persists (Fixture       *fixture,
   g_settings_set_int (settings, "window-height", 600);
   g_settings_set_boolean (settings, "window-maximized", TRUE);
 
-  window = lb_window_new (fixture->app, settings);
+  window = lb_window_new (fixture->app, settings, lb_application_get_manager (fixture->app),
+                          lb_application_get_scheduler (fixture->app));
   g_assert_true (gtk_window_is_maximized (GTK_WINDOW (window)));
 
   /* closed while maximized: that is kept, and so is the size to go back to */
@@ -357,13 +358,15 @@ test_window_maximized_persists (Fixture       *fixture,
   g_assert_cmpint (g_settings_get_int (settings, "window-height"), ==, 600);
 
   /* unmaximized and closed: the next window opens unmaximized */
-  window = lb_window_new (fixture->app, settings);
+  window = lb_window_new (fixture->app, settings, lb_application_get_manager (fixture->app),
+                          lb_application_get_scheduler (fixture->app));
   g_assert_true (gtk_window_is_maximized (GTK_WINDOW (window)));
   gtk_window_unmaximize (GTK_WINDOW (window));
   close_unshown (window);
   g_assert_false (g_settings_get_boolean (settings, "window-maximized"));
 
-  window = lb_window_new (fixture->app, settings);
+  window = lb_window_new (fixture->app, settings, lb_application_get_manager (fixture->app),
+                          lb_application_get_scheduler (fixture->app));
   g_assert_false (gtk_window_is_maximized (GTK_WINDOW (window)));
 }
 

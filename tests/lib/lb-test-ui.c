@@ -1,0 +1,159 @@
+/* lb-test-ui.c: driving GTK widgets in tests on the harness's Xvfb
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#include "config.h"
+
+#include "lb-test-ui.h"
+
+static gboolean
+wake_up (gpointer user_data)
+{
+  return G_SOURCE_CONTINUE;
+}
+
+void
+lb_test_ui_wait_until (gboolean   (*done) (gpointer data),
+                       gpointer      data,
+                       guint         seconds,
+                       const char   *what)
+{
+  gint64 deadline = g_get_monotonic_time () + (gint64) seconds * G_USEC_PER_SEC;
+  guint wake = g_timeout_add (20, wake_up, NULL);
+
+  while (!done (data))
+    {
+      if (g_get_monotonic_time () > deadline)
+        g_error ("timed out waiting for %s", what);
+      g_main_context_iteration (NULL, TRUE);
+    }
+  g_source_remove (wake);
+}
+
+static gboolean
+time_is_up (gpointer data)
+{
+  return g_get_monotonic_time () >= *(gint64 *) data;
+}
+
+void
+lb_test_ui_spin (guint ms)
+{
+  gint64 until = g_get_monotonic_time () + (gint64) ms * 1000;
+
+  lb_test_ui_wait_until (time_is_up, &until, ms / 1000 + 5, "time to pass");
+}
+
+static void
+set_true (gboolean *flag)
+{
+  *flag = TRUE;
+}
+
+static gboolean
+flag_set (gpointer data)
+{
+  return *(gboolean *) data;
+}
+
+void
+lb_test_ui_wait_for_frame (GtkWidget *widget)
+{
+  GdkFrameClock *clock;
+  gboolean mapped = gtk_widget_get_mapped (widget);
+  gboolean painted = FALSE;
+  gulong handler;
+
+  if (!mapped)
+    {
+      handler = g_signal_connect_swapped (widget, "map", G_CALLBACK (set_true), &mapped);
+      lb_test_ui_wait_until (flag_set, &mapped, 20, "a widget to be mapped");
+      g_signal_handler_disconnect (widget, handler);
+    }
+
+  clock = gtk_widget_get_frame_clock (widget);
+  handler = g_signal_connect_swapped (clock, "after-paint", G_CALLBACK (set_true), &painted);
+  gtk_widget_queue_draw (widget);
+  lb_test_ui_wait_until (flag_set, &painted, 20, "a frame to be painted");
+  g_signal_handler_disconnect (clock, handler);
+}
+
+static const char *
+label_of (GtkWidget *widget)
+{
+  if (GTK_IS_BUTTON (widget))
+    return gtk_button_get_label (GTK_BUTTON (widget));
+  if (GTK_IS_LABEL (widget))
+    return gtk_label_get_label (GTK_LABEL (widget));
+  return NULL;
+}
+
+GtkWidget *
+lb_test_ui_find (GtkWidget  *widget,
+                 GType       type,
+                 const char *label)
+{
+  if (G_TYPE_CHECK_INSTANCE_TYPE (widget, type) &&
+      (label == NULL || g_strcmp0 (label_of (widget), label) == 0))
+    return widget;
+
+  for (GtkWidget *child = gtk_widget_get_first_child (widget);
+       child != NULL;
+       child = gtk_widget_get_next_sibling (child))
+    {
+      GtkWidget *found = lb_test_ui_find (child, type, label);
+
+      if (found != NULL)
+        return found;
+    }
+  return NULL;
+}
+
+GtkWindow *
+lb_test_ui_find_toplevel (GType      type,
+                          GtkWindow *except)
+{
+  GListModel *toplevels = gtk_window_get_toplevels ();
+
+  for (guint i = 0; i < g_list_model_get_n_items (toplevels); i++)
+    {
+      g_autoptr(GtkWindow) window = g_list_model_get_item (toplevels, i);
+
+      /* the list of toplevels keeps it alive: return it borrowed */
+      if (G_TYPE_CHECK_INSTANCE_TYPE (window, type) && window != except)
+        return window;
+    }
+  return NULL;
+}
+
+guint
+lb_test_ui_screenshot (GtkWidget  *widget,
+                       const char *name)
+{
+  g_autoptr(GdkPaintable) paintable = gtk_widget_paintable_new (widget);
+  GtkSnapshot *snapshot = gtk_snapshot_new ();
+  g_autoptr(GskRenderNode) node = NULL;
+  g_autoptr(GdkTexture) texture = NULL;
+  g_autoptr(GHashTable) colours = g_hash_table_new (NULL, NULL);
+  g_autofree guint32 *pixels = NULL;
+  g_autofree char *path = g_test_build_filename (G_TEST_BUILT, name, NULL);
+  int width = gtk_widget_get_width (widget);
+  int height = gtk_widget_get_height (widget);
+
+  gdk_paintable_snapshot (paintable, GDK_SNAPSHOT (snapshot), width, height);
+  node = gtk_snapshot_free_to_node (snapshot);
+  if (node == NULL)
+    g_error ("nothing to take a screenshot of");
+  texture = gsk_renderer_render_texture (gtk_native_get_renderer (gtk_widget_get_native (widget)),
+                                         node, &GRAPHENE_RECT_INIT (0, 0, width, height));
+  if (!gdk_texture_save_to_png (texture, path))
+    g_error ("could not save %s", path);
+  g_test_message ("screenshot: %s", path);
+
+  pixels = g_new (guint32, (gsize) width * height);
+  gdk_texture_download (texture, (guchar *) pixels, (gsize) width * 4);
+  for (gsize i = 0; i < (gsize) width * height; i++)
+    g_hash_table_add (colours, GUINT_TO_POINTER (pixels[i]));
+  return g_hash_table_size (colours);
+}

@@ -1,0 +1,494 @@
+/* test-mail-window.c: the main window on a real X server against the
+ * harness's Dovecot: an IMAP account's folders and Inbox, a message
+ * opened and marked read on the server, delete and undo, move to a
+ * folder, search; then a POP3 account downloading and showing its mail.
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#include "config.h"
+
+#include <adwaita.h>
+
+#include "lb-application.h"
+#include "lb-message-view.h"
+#include "lb-sidebar.h"
+#include "lb-test-session.h"
+#include "lb-test-ui.h"
+#include "lb-window.h"
+
+#define N_MESSAGES 3
+
+/* ------------------------------------------------------------------ the server, seen by another client */
+
+static LbTestSession *
+imap_open (const char *user,
+           const char *password)
+{
+  g_autoptr(LbConnector) connector = lb_test_connector_new ();
+  g_autoptr(GError) error = NULL;
+  LbTestSession *session = lb_test_session_open (connector, "LB_TEST_IMAPS_PORT", LB_NET_SECURITY_TLS, &error);
+
+  g_assert_no_error (error);
+  lb_test_session_expect (session, "* OK");
+  lb_test_session_send (session, "L LOGIN %s %s", user, password);
+  lb_test_session_expect_tagged_ok (session, "L");
+  return session;
+}
+
+static void
+imap_ok (LbTestSession *session,
+         const char    *command)
+{
+  lb_test_session_send (session, "T %s", command);
+  lb_test_session_expect_tagged_ok (session, "T");
+}
+
+/* How many messages of @mailbox match @criteria. */
+static guint
+imap_count (LbTestSession *session,
+            const char    *mailbox,
+            const char    *criteria)
+{
+  g_autofree char *line = NULL;
+  g_auto(GStrv) words = NULL;
+
+  lb_test_session_send (session, "S EXAMINE %s", mailbox);
+  lb_test_session_expect_tagged_ok (session, "S");
+  lb_test_session_send (session, "C SEARCH %s", criteria);
+  line = lb_test_session_read_until (session, "* SEARCH");
+  lb_test_session_expect_tagged_ok (session, "C");
+  words = g_strsplit (g_strstrip (line), " ", -1);
+  return g_strv_length (words) - 2;
+}
+
+static void
+imap_append (LbTestSession *session,
+             const char    *mailbox,
+             const char    *message)
+{
+  lb_test_session_send (session, "A APPEND %s {%zu}", mailbox, strlen (message));
+  lb_test_session_expect (session, "+");
+  lb_test_session_write (session, message, strlen (message));
+  lb_test_session_write (session, "\r\n", 2);
+  lb_test_session_expect_tagged_ok (session, "A");
+}
+
+static char *
+make_message (const char *from,
+              const char *to,
+              const char *subject,
+              int         minutes_ago)
+{
+  g_autoptr(GDateTime) now = g_date_time_new_now_utc ();
+  g_autoptr(GDateTime) when = g_date_time_add_minutes (now, -minutes_ago);
+  g_autofree char *date = g_date_time_format (when, "%d %b %Y %H:%M:%S +0000");
+  g_autofree char *uuid = g_uuid_string_random ();
+
+  return g_strdup_printf ("From: %s\r\nTo: %s\r\nSubject: %s\r\nDate: %s\r\n"
+                          "Message-ID: <%s@letterbox.test>\r\nMIME-Version: 1.0\r\n"
+                          "Content-Type: text/plain; charset=utf-8\r\n\r\n"
+                          "This is the text of “%s”.\r\n\r\n> A quoted line.\r\n",
+                          from, to, subject, date, uuid, subject);
+}
+
+/* alice's INBOX with N_MESSAGES unread messages, and an empty Archive and
+ * Trash. */
+static void
+fill_alice (void)
+{
+  g_autoptr(LbTestSession) session = imap_open ("alice@example.test", "alicepass");
+  const char *folders[] = { "Archive", "Trash" };
+
+  lb_test_session_send (session, "X SELECT INBOX");
+  lb_test_session_expect_tagged_ok (session, "X");
+  /* an empty mailbox has nothing to store to: the answer may be NO/BAD */
+  lb_test_session_send (session, "X STORE 1:* +FLAGS (\\Deleted)");
+  lb_test_session_read_until (session, "X ");
+  imap_ok (session, "EXPUNGE");
+  for (guint i = 0; i < G_N_ELEMENTS (folders); i++)
+    {
+      lb_test_session_send (session, "D DELETE %s", folders[i]);
+      g_free (lb_test_session_read_until (session, "D "));
+      lb_test_session_send (session, "C CREATE %s", folders[i]);
+      lb_test_session_expect_tagged_ok (session, "C");
+    }
+  for (int i = 0; i < N_MESSAGES; i++)
+    {
+      g_autofree char *subject = g_strdup_printf ("Letter %d", i);
+      g_autofree char *message = make_message ("Carol Example <carol@example.test>", "alice@example.test",
+                                               subject, 10 * (i + 1));
+
+      imap_append (session, "INBOX", message);
+    }
+  imap_ok (session, "LOGOUT");
+}
+
+/* ------------------------------------------------------------------ accounts */
+
+static char *
+server_fingerprint (void)
+{
+  g_autoptr(LbConnector) connector = lb_connector_new ();
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GIOStream) stream = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GTlsCertificate) certificate = NULL;
+  const char *host = lb_test_getenv ("LB_TEST_HOST");
+  guint16 port = lb_test_port ("LB_TEST_IMAPS_PORT");
+
+  /* the system does not trust the harness's certificate: the user pins it */
+  lb_connector_connect_async (connector, host, port, LB_NET_SECURITY_TLS, NULL, lb_test_store_result, &result);
+  lb_test_wait (&result);
+  stream = lb_connector_connect_finish (connector, result, &error);
+  g_assert_error (error, G_TLS_ERROR, G_TLS_ERROR_BAD_CERTIFICATE);
+  certificate = lb_connector_dup_rejected_certificate (connector, host, port, NULL);
+  g_assert_nonnull (certificate);
+  return lb_account_certificate_fingerprint (certificate);
+}
+
+static void
+store_password (LbAccount  *account,
+                const char *password)
+{
+  g_autoptr(LbSecrets) secrets = lb_secrets_new ();
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GError) error = NULL;
+  LbSecretKey key = {
+    lb_account_get_id (account),
+    lb_incoming_protocol_to_string (lb_account_get_incoming_protocol (account)),
+    lb_account_get_incoming_host (account), lb_account_get_incoming_user (account)
+  };
+
+  lb_secrets_store_async (secrets, &key, "Letterbox test", password, NULL, lb_test_store_result, &result);
+  lb_test_wait (&result);
+  g_assert_true (lb_secrets_store_finish (secrets, result, &error));
+  g_assert_no_error (error);
+}
+
+static LbAccount *
+make_account (const char         *id,
+              const char         *user,
+              LbIncomingProtocol  protocol,
+              guint16             port,
+              const char         *fingerprint)
+{
+  LbAccount *account = lb_account_new (id);
+  g_autoptr(LbIdentity) identity = lb_identity_new ("Test", user);
+
+  lb_account_set_display_name (account, user);
+  lb_account_add_identity (account, identity);
+  lb_account_set_incoming_protocol (account, protocol);
+  lb_account_set_incoming_host (account, lb_test_getenv ("LB_TEST_HOST"));
+  lb_account_set_incoming_port (account, port);
+  lb_account_set_incoming_security (account, LB_NET_SECURITY_TLS);
+  lb_account_set_incoming_user (account, user);
+  lb_account_pin_certificate (account, lb_test_getenv ("LB_TEST_HOST"), port, fingerprint);
+  return account;
+}
+
+static void
+add_account (LbAccountManager *manager,
+             LbAccount        *account)
+{
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GError) error = NULL;
+
+  lb_account_manager_add_async (manager, account, NULL, lb_test_store_result, &result);
+  lb_test_wait (&result);
+  g_assert_true (lb_account_manager_add_finish (manager, result, &error));
+  g_assert_no_error (error);
+}
+
+/* ------------------------------------------------------------------ waiting */
+
+typedef struct
+{
+  LbAccount *account;
+  guint      total;
+} InboxWait;
+
+static gboolean
+inbox_has (gpointer data)
+{
+  InboxWait *wait = data;
+  LbFolder *inbox = lb_account_get_inbox (wait->account);
+
+  return inbox != NULL && lb_folder_get_total_count (inbox) == wait->total;
+}
+
+typedef struct
+{
+  LbWindow *window;
+  guint     n;
+} ListWait;
+
+/* the list shows n rows, all read from the store */
+static gboolean
+list_has (gpointer data)
+{
+  ListWait *wait = data;
+  GListModel *messages = lb_window_get_messages (wait->window);
+  guint n = messages != NULL ? g_list_model_get_n_items (messages) : G_MAXUINT;
+
+  if (n != wait->n)
+    return FALSE;
+  for (guint i = 0; i < n; i++)
+    {
+      g_autoptr(LbMessage) message = g_list_model_get_item (messages, i);
+
+      if (!lb_message_get_loaded (message))
+        return FALSE;
+    }
+  return TRUE;
+}
+
+static void
+wait_for_list (LbWindow   *window,
+               guint       n,
+               const char *what)
+{
+  ListWait wait = { window, n };
+
+  lb_test_ui_wait_until (list_has, &wait, 30, what);
+}
+
+typedef struct
+{
+  const char *mailbox;
+  const char *criteria;
+  guint       count;
+} ServerWait;
+
+static gboolean
+server_has (gpointer data)
+{
+  ServerWait *wait = data;
+  g_autoptr(LbTestSession) session = imap_open ("alice@example.test", "alicepass");
+  guint n = imap_count (session, wait->mailbox, wait->criteria);
+
+  imap_ok (session, "LOGOUT");
+  if (n != wait->count)
+    lb_test_ui_spin (200);
+  return n == wait->count;
+}
+
+static void
+wait_for_server (const char *mailbox,
+                 const char *criteria,
+                 guint       count,
+                 const char *what)
+{
+  ServerWait wait = { mailbox, criteria, count };
+
+  lb_test_ui_wait_until (server_has, &wait, 30, what);
+}
+
+/* The list position of the message with @subject. */
+static guint
+position_of (LbWindow   *window,
+             const char *subject)
+{
+  GListModel *messages = lb_window_get_messages (window);
+
+  for (guint i = 0; i < g_list_model_get_n_items (messages); i++)
+    {
+      g_autoptr(LbMessage) message = g_list_model_get_item (messages, i);
+
+      if (g_strcmp0 (lb_message_get_subject (message), subject) == 0)
+        return i;
+    }
+  g_error ("no message “%s” in the list", subject);
+}
+
+static void
+select_only (LbWindow   *window,
+             const char *subject)
+{
+  gtk_selection_model_select_item (GTK_SELECTION_MODEL (lb_window_get_messages (window)),
+                                   position_of (window, subject), TRUE);
+}
+
+static gboolean
+view_shows_text (gpointer data)
+{
+  LbWindow *window = data;
+
+  return lb_test_ui_find (lb_window_get_message_view (window), GTK_TYPE_LABEL, NULL) != NULL &&
+         lb_message_view_get_message (LB_MESSAGE_VIEW (lb_window_get_message_view (window))) != NULL;
+}
+
+static gboolean
+dialog_open (gpointer data)
+{
+  return lb_test_ui_find_toplevel (GTK_TYPE_WINDOW, data) != NULL &&
+         gtk_widget_get_mapped (GTK_WIDGET (lb_test_ui_find_toplevel (GTK_TYPE_WINDOW, data)));
+}
+
+static gboolean
+undo_shown (gpointer data)
+{
+  return lb_test_ui_find (data, GTK_TYPE_BUTTON, "_Undo") != NULL;
+}
+
+/* ------------------------------------------------------------------ the test */
+
+static void
+test_mail_window (void)
+{
+  g_autoptr(LbApplication) app = lb_application_new ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(LbAccountManager) setup = lb_account_manager_new (NULL, NULL);
+  g_autoptr(LbAccount) imap = NULL;
+  g_autoptr(LbAccount) pop3 = NULL;
+  g_autofree char *fingerprint = server_fingerprint ();
+  g_autoptr(GAsyncResult) result = NULL;
+  LbAccountManager *manager;
+  LbAccount *account;
+  LbWindow *window;
+  InboxWait inbox_wait;
+  GtkWindow *picker;
+  GtkWidget *entry, *undo;
+
+  fill_alice ();
+
+  /* the account, as the assistant leaves it: on disk, password in the keyring */
+  lb_account_manager_load_async (setup, NULL, lb_test_store_result, &result);
+  lb_test_wait (&result);
+  g_assert_true (lb_account_manager_load_finish (setup, result, &error));
+  imap = make_account ("alice", "alice@example.test", LB_INCOMING_IMAP, lb_test_port ("LB_TEST_IMAPS_PORT"),
+                       fingerprint);
+  add_account (setup, imap);
+  store_password (imap, "alicepass");
+
+  /* the app starts, opens the account and syncs its Inbox */
+  g_application_register (G_APPLICATION (app), NULL, &error);
+  g_assert_no_error (error);
+  manager = lb_application_get_manager (app);
+  g_application_activate (G_APPLICATION (app));
+  window = LB_WINDOW (gtk_application_get_active_window (GTK_APPLICATION (app)));
+  g_assert_true (LB_IS_WINDOW (window));
+  gtk_window_set_default_size (GTK_WINDOW (window), 1200, 720);
+  lb_test_ui_wait_for_frame (GTK_WIDGET (window));
+
+  while ((account = lb_account_manager_lookup (manager, "alice")) == NULL)
+    g_main_context_iteration (NULL, TRUE);
+  inbox_wait = (InboxWait) { account, N_MESSAGES };
+  lb_test_ui_wait_until (inbox_has, &inbox_wait, 30, "the Inbox to be synced");
+  g_assert_cmpstr (lb_window_get_page (window), ==, "mail");
+  g_assert_cmpuint (lb_folder_get_unread_count (lb_account_get_inbox (account)), ==, N_MESSAGES);
+
+  /* All Inboxes first, then the account's INBOX itself */
+  g_assert_true (lb_sidebar_get_unified_selected (LB_SIDEBAR (lb_window_get_sidebar (window))));
+  wait_for_list (window, N_MESSAGES, "All Inboxes to list the messages");
+  lb_sidebar_select_folder (LB_SIDEBAR (lb_window_get_sidebar (window)), account, lb_account_get_inbox (account));
+  wait_for_list (window, N_MESSAGES, "the INBOX to list the messages");
+  lb_test_ui_wait_for_frame (GTK_WIDGET (window));
+  g_assert_cmpuint (lb_test_ui_screenshot (GTK_WIDGET (window), "screenshot-mail-window-inbox.png"), >, 32);
+
+  /* open the newest: it shows, and the server learns it was read */
+  select_only (window, "Letter 0");
+  lb_test_ui_wait_until (view_shows_text, window, 30, "the message to be shown");
+  g_assert_cmpstr (lb_message_get_subject (lb_message_view_get_message (LB_MESSAGE_VIEW (lb_window_get_message_view (window)))),
+                   ==, "Letter 0");
+  wait_for_server ("INBOX", "SEEN SUBJECT \"Letter 0\"", 1, "\\Seen on the server");
+  g_assert_cmpuint (lb_folder_get_unread_count (lb_account_get_inbox (account)), ==, N_MESSAGES - 1);
+  lb_test_ui_wait_for_frame (GTK_WIDGET (window));
+  lb_test_ui_screenshot (GTK_WIDGET (window), "screenshot-mail-window-message.png");
+
+  /* delete: gone from the list at once, then back with Undo */
+  select_only (window, "Letter 1");
+  gtk_widget_activate_action (GTK_WIDGET (window), "win.delete", NULL);
+  wait_for_list (window, N_MESSAGES - 1, "the deleted message to leave the list");
+  lb_test_ui_wait_until (undo_shown, window, 10, "the undo toast");
+  undo = lb_test_ui_find (GTK_WIDGET (window), GTK_TYPE_BUTTON, "_Undo");
+  lb_test_ui_screenshot (GTK_WIDGET (window), "screenshot-mail-window-undo.png");
+  g_signal_emit_by_name (undo, "clicked");
+  wait_for_list (window, N_MESSAGES, "the message to come back");
+  position_of (window, "Letter 1");
+  wait_for_server ("INBOX", "SUBJECT \"Letter 1\"", 1, "the message back in the INBOX on the server");
+  wait_for_server ("Trash", "SUBJECT \"Letter 1\"", 0, "the message out of the Trash on the server");
+
+  /* delete for real: in the server's Trash */
+  select_only (window, "Letter 1");
+  gtk_widget_activate_action (GTK_WIDGET (window), "win.delete", NULL);
+  wait_for_list (window, N_MESSAGES - 1, "the deleted message to leave the list");
+  wait_for_server ("Trash", "SUBJECT \"Letter 1\"", 1, "the message in the Trash on the server");
+
+  /* move with the folder picker: type, Enter */
+  select_only (window, "Letter 2");
+  gtk_widget_activate_action (GTK_WIDGET (window), "win.move", NULL);
+  lb_test_ui_wait_until (dialog_open, window, 10, "the folder picker");
+  picker = lb_test_ui_find_toplevel (GTK_TYPE_WINDOW, GTK_WINDOW (window));
+  entry = lb_test_ui_find (GTK_WIDGET (picker), GTK_TYPE_SEARCH_ENTRY, NULL);
+  g_assert_nonnull (entry);
+  gtk_editable_set_text (GTK_EDITABLE (entry), "Archi");
+  lb_test_ui_spin (300);
+  lb_test_ui_wait_for_frame (GTK_WIDGET (picker));
+  lb_test_ui_screenshot (GTK_WIDGET (picker), "screenshot-folder-picker.png");
+  g_signal_emit_by_name (entry, "activate");
+  wait_for_list (window, N_MESSAGES - 2, "the moved message to leave the list");
+  wait_for_server ("Archive", "SUBJECT \"Letter 2\"", 1, "the message in Archive on the server");
+  wait_for_server ("INBOX", "SUBJECT \"Letter 2\"", 0, "the message out of the INBOX on the server");
+
+  /* search, as you type */
+  gtk_widget_activate_action (GTK_WIDGET (window), "win.search", NULL);
+  {
+    GtkWidget *search = lb_test_ui_find (GTK_WIDGET (window), GTK_TYPE_SEARCH_ENTRY, NULL);
+
+    gtk_editable_set_text (GTK_EDITABLE (search), "Letter");
+    wait_for_list (window, 1, "the search results");
+    gtk_editable_set_text (GTK_EDITABLE (search), "nothing-like-this");
+    wait_for_list (window, 0, "no search results");
+    gtk_editable_set_text (GTK_EDITABLE (search), "");
+    wait_for_list (window, 1, "the folder again");
+  }
+
+  /* a POP3 account: its mail comes to this computer and shows */
+  {
+    g_autoptr(LbTestSession) bob = imap_open ("bob@example.test", "bobpass");
+    g_autofree char *one = make_message ("Dave <dave@example.test>", "bob@example.test", "Downloaded one", 5);
+    g_autofree char *two = make_message ("Dave <dave@example.test>", "bob@example.test", "Downloaded two", 6);
+    LbAccount *added;
+
+    lb_test_session_send (bob, "X SELECT INBOX");
+    lb_test_session_expect_tagged_ok (bob, "X");
+    lb_test_session_send (bob, "X STORE 1:* +FLAGS (\\Deleted)");
+    g_free (lb_test_session_read_until (bob, "X "));
+    imap_ok (bob, "EXPUNGE");
+    imap_append (bob, "INBOX", one);
+    imap_append (bob, "INBOX", two);
+    imap_ok (bob, "LOGOUT");
+
+    /* the same certificate serves every port */
+    pop3 = make_account ("bob", "bob@example.test", LB_INCOMING_POP3, lb_test_port ("LB_TEST_POP3S_PORT"),
+                         fingerprint);
+    store_password (pop3, "bobpass");
+    add_account (manager, pop3);
+    added = lb_account_manager_lookup (manager, "bob");
+    g_assert_nonnull (added);
+    inbox_wait = (InboxWait) { added, 2 };
+    lb_test_ui_wait_until (inbox_has, &inbox_wait, 30, "the POP3 download");
+    lb_sidebar_select_folder (LB_SIDEBAR (lb_window_get_sidebar (window)), added, lb_account_get_inbox (added));
+    wait_for_list (window, 2, "the POP3 Inbox to list the messages");
+    select_only (window, "Downloaded two");
+    lb_test_ui_wait_until (view_shows_text, window, 30, "the downloaded message to be shown");
+    lb_test_ui_wait_for_frame (GTK_WIDGET (window));
+    lb_test_ui_screenshot (GTK_WIDGET (window), "screenshot-mail-window-pop3.png");
+  }
+
+  gtk_window_destroy (GTK_WINDOW (window));
+  g_application_quit (G_APPLICATION (app));
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  gtk_test_init (&argc, &argv, NULL);
+  adw_init ();
+
+  g_test_add_func ("/ui/mail-window/imap-and-pop3", test_mail_window);
+
+  return g_test_run ();
+}
