@@ -25,6 +25,7 @@ struct _LbFolder
   gint64        id;
   char         *path;
   char         *name;
+  char         *delimiter;
   LbFolderRole  role;
   gboolean      local;
   guint         unread_count;
@@ -90,6 +91,7 @@ lb_folder_finalize (GObject *object)
 
   g_free (self->path);
   g_free (self->name);
+  g_free (self->delimiter);
 
   G_OBJECT_CLASS (lb_folder_parent_class)->finalize (object);
 }
@@ -315,6 +317,13 @@ lb_folder_update (LbFolder           *self,
       g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_NAME]);
     }
 
+  /* not a property: it only changes with the path */
+  if (g_strcmp0 (self->delimiter, info->delimiter) != 0)
+    {
+      g_free (self->delimiter);
+      self->delimiter = g_strdup (info->delimiter);
+    }
+
   if (self->role != info->role)
     {
       self->role = info->role;
@@ -493,4 +502,21 @@ lb_folder_get_total_count (LbFolder *self)
   g_return_val_if_fail (LB_IS_FOLDER (self), 0);
 
   return self->total_count;
+}
+
+/**
+ * lb_folder_get_delimiter:
+ * @self: a folder
+ *
+ * The separator of the components of the folder's path ("/", "." on
+ * many IMAP servers), to nest folders by.
+ *
+ * Returns: (nullable): the hierarchy delimiter, %NULL for a flat name
+ */
+const char *
+lb_folder_get_delimiter (LbFolder *self)
+{
+  g_return_val_if_fail (LB_IS_FOLDER (self), NULL);
+
+  return self->delimiter;
 }

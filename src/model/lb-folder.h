@@ -29,5 +29,6 @@ LbFolderRole  lb_folder_get_role            (LbFolder           *self);
 gboolean      lb_folder_get_local           (LbFolder           *self);
 guint         lb_folder_get_unread_count    (LbFolder           *self);
 guint         lb_folder_get_total_count     (LbFolder           *self);
+const char   *lb_folder_get_delimiter       (LbFolder           *self);
 
 G_END_DECLS

@@ -11,6 +11,10 @@
 
 G_BEGIN_DECLS
 
+#define LB_TYPE_FOLDER_PICKER (lb_folder_picker_get_type ())
+
+G_DECLARE_FINAL_TYPE (LbFolderPicker, lb_folder_picker, LB, FOLDER_PICKER, AdwWindow)
+
 /* A modal dialog over @parent listing @account's folders (not
  * @exclude_folder_id), with a search entry that filters as you type;
  * Enter picks the first match, Escape cancels. Returns the folder

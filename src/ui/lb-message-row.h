@@ -21,5 +21,6 @@ GtkWidget  *lb_message_row_new    (void);
 void        lb_message_row_bind   (LbMessageRow *self,
                                    LbMessage    *message);
 void        lb_message_row_unbind (LbMessageRow *self);
+LbMessage  *lb_message_row_get_message (LbMessageRow *self);
 
 G_END_DECLS

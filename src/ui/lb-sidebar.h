@@ -42,4 +42,7 @@ void        lb_sidebar_set_account_error    (LbSidebar        *self,
                                              LbAccount        *account,
                                              const char       *error);
 
+/* its rows are LbSidebarRow (lb-sidebar-row.h), in the order shown */
+GtkListBox *lb_sidebar_get_list_box         (LbSidebar        *self);
+
 G_END_DECLS
