@@ -14,6 +14,7 @@
 #include <glib/gi18n-lib.h>
 #include <gmime/gmime.h>
 
+#include "lb-mime-private.h"
 #include "lb-mime-summary.h"
 
 /* lb_mime_summary_parse() turns the raw bytes of one message into what the
@@ -413,10 +414,10 @@ static const struct
 
 /* @p points after '&'. Returns how many bytes the reference takes, ';'
  * included, and the character in @c; 0 when it is not one we know. */
-static gsize
-html_entity (const char *p,
-             const char *end,
-             gunichar   *c)
+gsize
+lb_mime_html_entity (const char *p,
+                     const char *end,
+                     gunichar   *c)
 {
   const char *q = p;
   char name[16];
@@ -706,7 +707,7 @@ html_to_text (const char *html,
       else if (c == '&')
         {
           gunichar ch = 0;
-          gsize n = html_entity (p + 1, end, &ch);
+          gsize n = lb_mime_html_entity (p + 1, end, &ch);
 
           if (n == 0)
             {
@@ -749,19 +750,20 @@ html_to_text (const char *html,
 }
 
 /**
- * lb_mime_html_to_text:
+ * lb_mime_html_to_plain_text:
  * @html: HTML, valid UTF-8
  * @length: its length in bytes, or -1 when it ends with a NUL
  *
  * The readable text of @html, as the message list's preview and the
  * full-text index see it: markup, styles and scripts dropped, entities
  * decoded, blocks on lines of their own, quotes marked with "> ".
+ * lb_mime_html_to_text() is the richer rendering for display.
  *
  * Returns: (transfer full): the text, valid UTF-8
  */
 char *
-lb_mime_html_to_text (const char *html,
-                      gssize      length)
+lb_mime_html_to_plain_text (const char *html,
+                            gssize      length)
 {
   GString *out = g_string_new (NULL);
 
@@ -791,9 +793,9 @@ has_suffix_len (const char *text,
   return len >= n && memcmp (text + len - n, suffix, n) == 0;
 }
 
-static gboolean
-is_attribution (const char *line,
-                gsize       len)
+gboolean
+lb_mime_is_attribution (const char *line,
+                        gsize       len)
 {
   for (guint i = 0; i < G_N_ELEMENTS (attribution_endings); i++)
     if (has_suffix_len (line, len, attribution_endings[i]))
@@ -950,7 +952,7 @@ make_preview (const char *text,
           continue;
         }
 
-      if (is_attribution (line, len) && quote_follows (next))
+      if (lb_mime_is_attribution (line, len) && quote_follows (next))
         {
           gboolean on = len >= 3 && memcmp (line, "On ", 3) == 0;
 

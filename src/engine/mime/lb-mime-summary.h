@@ -40,7 +40,7 @@ char             *lb_mime_parse_ids          (const char *raw,
                                               gboolean    all);
 gint64            lb_mime_parse_date         (const char *raw,
                                               gint64      fallback_date);
-char             *lb_mime_html_to_text       (const char *html,
-                                              gssize      length);
+
+/* lb_mime_html_to_text() is declared in lb-mime-parts.h */
 
 G_END_DECLS

@@ -12,6 +12,7 @@
 #include <gmime/gmime.h>
 
 #include "lb-message-summary.h"
+#include "lb-mime-private.h"
 #include "lb-mime-summary.h"
 #include "lb-mime-text.h"
 
@@ -63,7 +64,7 @@ part_text (GMimePart *part)
 
   if (is_html_like (type))
     {
-      char *stripped = lb_mime_html_to_text (valid, -1);
+      char *stripped = lb_mime_html_to_plain_text (valid, -1);
 
       g_free (valid);
       valid = stripped;
