@@ -83,6 +83,8 @@ struct _LbAccount
 
   /* "host:port FINGERPRINT" entries, never NULL */
   char              **pinned_certificates;
+  /* the same, accepted for this run of the program only: never saved */
+  GPtrArray          *trusted_once;
 
   /* the file as read, for the keys and groups we do not know; may be NULL */
   GKeyFile           *key_file;
@@ -406,6 +408,7 @@ lb_account_finalize (GObject *object)
   g_clear_pointer (&self->smtp_host, g_free);
   g_clear_pointer (&self->smtp_user, g_free);
   g_clear_pointer (&self->pinned_certificates, g_strfreev);
+  g_clear_pointer (&self->trusted_once, g_ptr_array_unref);
   g_clear_pointer (&self->key_file, g_key_file_unref);
   g_clear_object (&self->folders);
 
@@ -879,6 +882,7 @@ lb_account_init (LbAccount *self)
   self->pop3_keep_on_server = FALSE;
   self->smtp_security = LB_NET_SECURITY_TLS;
   self->pinned_certificates = g_new0 (char *, 1);
+  self->trusted_once = g_ptr_array_new_with_free_func (g_free);
   self->folders = g_list_store_new (LB_TYPE_FOLDER);
 }
 
@@ -1645,6 +1649,68 @@ lb_account_certificate_fingerprint (GTlsCertificate *certificate)
 
   /* the engine's: the connector compares pins in this same form */
   return lb_net_certificate_fingerprint (certificate);
+}
+
+/**
+ * lb_account_trust_certificate_once:
+ * @host: the server's host name as configured
+ * @port: the port connected to (the effective one)
+ * @fingerprint: the certificate's SHA-256 fingerprint in hex
+ *
+ * Records that the user accepted this certificate for @host and @port
+ * until the program quits ("Accept Once"): it is trusted like a pinned
+ * one, but kept in memory only, never written to the account's file, and
+ * not listed by lb_account_get_pinned_certificates(). It replaces one
+ * accepted once before for the same server.
+ */
+void
+lb_account_trust_certificate_once (LbAccount  *self,
+                                   const char *host,
+                                   guint16     port,
+                                   const char *fingerprint)
+{
+  g_autofree char *normalized = NULL;
+  g_autofree char *prefix = NULL;
+
+  g_return_if_fail (LB_IS_ACCOUNT (self));
+  g_return_if_fail (host_is_valid (host));
+  g_return_if_fail (port != 0);
+
+  normalized = lb_net_normalize_fingerprint (fingerprint);
+  g_return_if_fail (normalized != NULL);
+
+  prefix = make_pin_prefix (host, port);
+  for (guint i = self->trusted_once->len; i > 0; i--)
+    {
+      if (g_str_has_prefix (self->trusted_once->pdata[i - 1], prefix))
+        g_ptr_array_remove_index (self->trusted_once, i - 1);
+    }
+  g_ptr_array_add (self->trusted_once, g_strconcat (prefix, normalized, NULL));
+}
+
+/**
+ * lb_account_dup_trusted_certificates:
+ *
+ * What to give lb_connector_set_pinned_fingerprints(): the pinned
+ * certificates, then those accepted once (which win for the same server).
+ *
+ * Returns: (transfer full): "host:port FINGERPRINT" entries
+ */
+char **
+lb_account_dup_trusted_certificates (LbAccount *self)
+{
+  GPtrArray *all;
+
+  g_return_val_if_fail (LB_IS_ACCOUNT (self), NULL);
+
+  all = g_ptr_array_new ();
+  for (guint i = 0; self->pinned_certificates[i] != NULL; i++)
+    g_ptr_array_add (all, g_strdup (self->pinned_certificates[i]));
+  for (guint i = 0; i < self->trusted_once->len; i++)
+    g_ptr_array_add (all, g_strdup (self->trusted_once->pdata[i]));
+  g_ptr_array_add (all, NULL);
+
+  return (char **) g_ptr_array_free (all, FALSE);
 }
 
 /* Validation */

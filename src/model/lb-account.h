@@ -159,6 +159,11 @@ gboolean            lb_account_is_certificate_pinned             (LbAccount     
                                                                   guint16              port,
                                                                   const char          *fingerprint);
 char               *lb_account_certificate_fingerprint           (GTlsCertificate     *certificate);
+void                lb_account_trust_certificate_once            (LbAccount           *self,
+                                                                  const char          *host,
+                                                                  guint16              port,
+                                                                  const char          *fingerprint);
+char              **lb_account_dup_trusted_certificates          (LbAccount           *self);
 
 /* the runtime side: the account's store, provider and folders */
 void                lb_account_open_async                        (LbAccount           *self,

@@ -1315,7 +1315,11 @@ conn_connect (Conn *conn)
   get_monitor (self);
   g_debug ("%s: connecting to %s port %u", conn->name, op->host, op->port);
   /* the certificates the user accepted after seeing their fingerprint */
-  lb_connector_set_pinned_fingerprints (self->connector, lb_account_get_pinned_certificates (account));
+  {
+    g_auto(GStrv) trusted = lb_account_dup_trusted_certificates (account);
+
+    lb_connector_set_pinned_fingerprints (self->connector, (const char * const *) trusted);
+  }
 
   key.account_id = op->account_id;
   key.protocol = "imap";

@@ -1147,7 +1147,11 @@ session_start (Session *s)
                                     s->host));
       return;
     }
-  lb_connector_set_pinned_fingerprints (self->connector, lb_account_get_pinned_certificates (account));
+  {
+    g_auto(GStrv) trusted = lb_account_dup_trusted_certificates (account);
+
+    lb_connector_set_pinned_fingerprints (self->connector, (const char * const *) trusted);
+  }
   g_clear_pointer (&self->rejected_fingerprint, g_free);
 
   lb_store_list_folders_async (self->store, s->cancellable, folders_cb, s);

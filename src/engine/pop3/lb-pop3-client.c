@@ -1032,6 +1032,38 @@ lb_pop3_client_has_capability (LbPop3Client *self,
   return g_hash_table_contains (self->capabilities, upper);
 }
 
+static int
+compare_keywords (gconstpointer a,
+                  gconstpointer b)
+{
+  return strcmp (*(char * const *) a, *(char * const *) b);
+}
+
+/**
+ * lb_pop3_client_dup_capabilities:
+ *
+ * Returns: (transfer full): the keywords CAPA listed (since the last
+ *   STLS), upper case and sorted; empty, never %NULL
+ */
+char **
+lb_pop3_client_dup_capabilities (LbPop3Client *self)
+{
+  GPtrArray *names;
+  GHashTableIter iter;
+  gpointer key;
+
+  g_return_val_if_fail (LB_IS_POP3_CLIENT (self), NULL);
+
+  names = g_ptr_array_new ();
+  g_hash_table_iter_init (&iter, self->capabilities);
+  while (g_hash_table_iter_next (&iter, &key, NULL))
+    g_ptr_array_add (names, g_strdup (key));
+  g_ptr_array_sort (names, compare_keywords);
+  g_ptr_array_add (names, NULL);
+
+  return (char **) g_ptr_array_free (names, FALSE);
+}
+
 const char * const *
 lb_pop3_client_get_sasl_mechanisms (LbPop3Client *self)
 {

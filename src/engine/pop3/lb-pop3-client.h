@@ -145,6 +145,8 @@ void              lb_pop3_client_set_trace_func     (LbPop3Client         *self,
  * "TOP", "STLS", "SASL", "USER", "RESP-CODES"... */
 gboolean          lb_pop3_client_has_capability     (LbPop3Client         *self,
                                                      const char           *name);
+/* the keywords CAPA listed, upper case, sorted, NULL-terminated, never NULL */
+char            **lb_pop3_client_dup_capabilities   (LbPop3Client         *self);
 /* the SASL mechanisms CAPA listed, upper case, NULL-terminated, never NULL */
 const char * const *lb_pop3_client_get_sasl_mechanisms (LbPop3Client      *self);
 /* the greeting's text, NULL before it was read */
