@@ -1164,7 +1164,7 @@ change_password_action (GtkWidget  *widget,
   const char *user = smtp ? lb_account_get_smtp_user (self->account)
                           : lb_account_get_incoming_user (self->account);
   g_autofree char *body = NULL;
-  GtkWidget *dialog, *entry;
+  GtkWidget *dialog, *list, *entry;
 
   if (host == NULL)
     {
@@ -1178,12 +1178,15 @@ change_password_action (GtkWidget  *widget,
   dialog = adw_message_dialog_new (GTK_IS_WINDOW (root) ? GTK_WINDOW (root) : NULL,
                                    smtp ? _("Change Outgoing Mail Password") : _("Change Incoming Mail Password"),
                                    body);
-  entry = gtk_password_entry_new ();
-  gtk_password_entry_set_show_peek_icon (GTK_PASSWORD_ENTRY (entry), TRUE);
-  g_object_set (entry, "activates-default", TRUE, NULL);
-  gtk_accessible_update_property (GTK_ACCESSIBLE (entry),
-                                  GTK_ACCESSIBLE_PROPERTY_LABEL, _("New Password"), -1);
-  adw_message_dialog_set_extra_child (ADW_MESSAGE_DIALOG (dialog), entry);
+  /* an AdwPasswordEntryRow: GTK 4.8's GtkPasswordEntry outlives a
+   * destroyed dialog in a signal handler */
+  list = gtk_list_box_new ();
+  gtk_list_box_set_selection_mode (GTK_LIST_BOX (list), GTK_SELECTION_NONE);
+  gtk_widget_add_css_class (list, "boxed-list");
+  entry = adw_password_entry_row_new ();
+  adw_preferences_row_set_title (ADW_PREFERENCES_ROW (entry), _("New Password"));
+  gtk_list_box_append (GTK_LIST_BOX (list), entry);
+  adw_message_dialog_set_extra_child (ADW_MESSAGE_DIALOG (dialog), list);
   g_object_set_data (G_OBJECT (dialog), "lb-password", entry);
   g_object_set_data (G_OBJECT (dialog), "lb-smtp", GINT_TO_POINTER (smtp));
 
@@ -1359,18 +1362,21 @@ remove_action (GtkWidget  *widget,
   LbAccountPreferencesPage *self = LB_ACCOUNT_PREFERENCES_PAGE (widget);
   GtkRoot *root = gtk_widget_get_root (widget);
   g_autofree char *heading = NULL;
-  const char *body;
+  g_autofree char *body = NULL;
   GtkWidget *dialog;
 
   heading = g_strdup_printf (_("Remove “%s”?"), account_title (self->account));
   if (lb_account_get_incoming_protocol (self->account) == LB_INCOMING_POP3)
-    body = _("The account’s settings and passwords are removed from this computer, and so is all "
-             "the mail downloaded from it: for mail no longer on the server, that is the only copy. "
-             "Mail still on the server stays there.");
+    body = g_strdup (_("All the mail downloaded from this account is deleted from this computer: "
+                       "for messages no longer on the server, that is the only copy. "
+                       "Its settings and passwords are removed too. "
+                       "Mail still on the server stays there."));
   else
-    body = _("The account’s settings and passwords are removed from this computer, with the copies "
-             "of its mail kept here for offline reading and its unsent mail. "
-             "The mail on the server stays there.");
+    /* Translators: %s is the server's host name */
+    body = g_strdup_printf (_("The account’s settings and passwords are removed from this computer, "
+                              "and so are the copies of its mail kept here and its unsent mail. "
+                              "The mail on the server %s stays there."),
+                            lb_account_get_incoming_host (self->account));
 
   dialog = adw_message_dialog_new (GTK_IS_WINDOW (root) ? GTK_WINDOW (root) : NULL, heading, body);
   adw_message_dialog_add_responses (ADW_MESSAGE_DIALOG (dialog),
