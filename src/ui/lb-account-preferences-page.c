@@ -593,20 +593,15 @@ remove_identity_clicked_cb (GtkButton                *button,
   queue_save (self);
 }
 
-static GtkWidget *
-make_identity_row (LbAccountPreferencesPage *self,
-                   LbIdentity               *identity,
-                   gboolean                  is_default,
-                   gboolean                  is_only)
+/* "Name <address>", or the address alone */
+static void
+update_identity_title (LbIdentity     *identity,
+                       GParamSpec     *pspec,
+                       AdwExpanderRow *row)
 {
-  AdwExpanderRow *row = ADW_EXPANDER_ROW (adw_expander_row_new ());
-  GtkWidget *entry;
-  GtkWidget *signature_row, *box, *label, *frame, *view;
-  GtkWidget *buttons_row, *buttons, *button;
   const char *name = lb_identity_get_name (identity);
   const char *address = lb_identity_get_address (identity);
 
-  adw_preferences_row_set_use_markup (ADW_PREFERENCES_ROW (row), FALSE);
   if (name != NULL && *name != '\0')
     {
       g_autofree char *title = g_strdup_printf ("%s <%s>", name, address);
@@ -617,6 +612,23 @@ make_identity_row (LbAccountPreferencesPage *self,
     {
       adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), address);
     }
+}
+
+static GtkWidget *
+make_identity_row (LbAccountPreferencesPage *self,
+                   LbIdentity               *identity,
+                   gboolean                  is_default,
+                   gboolean                  is_only)
+{
+  AdwExpanderRow *row = ADW_EXPANDER_ROW (adw_expander_row_new ());
+  GtkWidget *entry;
+  GtkWidget *signature_row, *box, *label, *frame, *view;
+  GtkWidget *buttons_row, *buttons, *button;
+
+  adw_preferences_row_set_use_markup (ADW_PREFERENCES_ROW (row), FALSE);
+  update_identity_title (identity, NULL, row);
+  g_signal_connect_object (identity, "notify::name", G_CALLBACK (update_identity_title), row, 0);
+  g_signal_connect_object (identity, "notify::address", G_CALLBACK (update_identity_title), row, 0);
   if (is_default)
     adw_expander_row_set_subtitle (row, _("Default"));
 

@@ -210,6 +210,20 @@ find_toplevel (GType type)
   return NULL;
 }
 
+/* Scrolls the page that holds @widget so that @widget is at its top. */
+static void
+scroll_to (GtkWidget *widget)
+{
+  GtkWidget *scrolled = gtk_widget_get_ancestor (widget, GTK_TYPE_SCROLLED_WINDOW);
+  GtkAdjustment *adjustment;
+  graphene_point_t point;
+
+  g_assert_nonnull (scrolled);
+  adjustment = gtk_scrolled_window_get_vadjustment (GTK_SCROLLED_WINDOW (scrolled));
+  g_assert_true (gtk_widget_compute_point (widget, scrolled, &GRAPHENE_POINT_INIT (0, 0), &point));
+  gtk_adjustment_set_value (adjustment, gtk_adjustment_get_value (adjustment) + point.y - 12);
+}
+
 /* Renders @widget the way it is on screen and saves it as a PNG. */
 static void
 screenshot (GtkWidget  *widget,
@@ -220,8 +234,13 @@ screenshot (GtkWidget  *widget,
   g_autoptr(GskRenderNode) node = NULL;
   g_autoptr(GdkTexture) texture = NULL;
   g_autofree char *path = g_test_build_filename (G_TEST_BUILT, name, NULL);
-  int width = gtk_widget_get_width (widget);
-  int height = gtk_widget_get_height (widget);
+  int width, height;
+
+  /* let transitions end */
+  iterate_for (400);
+  wait_for_frame (widget);
+  width = gtk_widget_get_width (widget);
+  height = gtk_widget_get_height (widget);
 
   gdk_paintable_snapshot (paintable, GDK_SNAPSHOT (snapshot), width, height);
   node = gtk_snapshot_free_to_node (snapshot);
@@ -337,7 +356,7 @@ fixture_set_up (Fixture       *fixture,
 
   fixture->window = lb_preferences_window_new (NULL, fixture->settings, fixture->manager, fixture->secrets);
   g_object_ref_sink (fixture->window);
-  gtk_window_set_default_size (GTK_WINDOW (fixture->window), 640, 1400);
+  gtk_window_set_default_size (GTK_WINDOW (fixture->window), 860, 780);
   gtk_window_present (GTK_WINDOW (fixture->window));
   wait_for_frame (GTK_WIDGET (fixture->window));
 }
@@ -493,6 +512,7 @@ test_pop3_rules (Fixture       *fixture,
   g_assert_cmpuint (lb_account_get_pop3_size_limit (account), ==, 512);
 
   wait_for_frame (GTK_WIDGET (fixture->window));
+  scroll_to (get_by_id (page, "poll_row"));
   screenshot (GTK_WIDGET (fixture->window), "screenshot-preferences-pop3.png");
 
   close_window (fixture);
@@ -527,6 +547,7 @@ test_imap_offline (Fixture       *fixture,
   gtk_spin_button_set_value (poll, 15);
 
   wait_for_frame (GTK_WIDGET (fixture->window));
+  scroll_to (get_by_id (page, "poll_row"));
   screenshot (GTK_WIDGET (fixture->window), "screenshot-preferences-imap.png");
 
   wait_until_saved (fixture, IMAP_ID, offline_saved, "the offline window");
@@ -566,10 +587,13 @@ test_signature (Fixture       *fixture,
   gtk_text_buffer_set_text (gtk_text_view_get_buffer (GTK_TEXT_VIEW (view)), SIGNATURE, -1);
   gtk_editable_set_text (GTK_EDITABLE (name), "Tess User");
   wait_for_frame (GTK_WIDGET (fixture->window));
+  scroll_to (identities);
   screenshot (GTK_WIDGET (fixture->window), "screenshot-preferences-identity.png");
   close_window (fixture);
 
   wait_until_saved (fixture, IMAP_ID, signature_saved, "the signature");
+  g_assert_cmpstr (adw_preferences_row_get_title (ADW_PREFERENCES_ROW (expander)), ==,
+                   "Tess User <imap@example.test>");
 }
 
 static gboolean
