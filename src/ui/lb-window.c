@@ -60,6 +60,7 @@ struct _LbWindow
   guint                 mark_read_id;
 
   GHashTable           *reported_errors; /* LbAccount -> message text toasted */
+  char                 *unified_inboxes;  /* which inboxes All Inboxes was made of */
 
   gulong                manager_changed_id;
   gulong                scheduler_changed_id;
@@ -193,6 +194,9 @@ batch_free (gpointer data)
 {
   Batch *batch = data;
 
+  /* a batch taken out of its array leaves NULL behind */
+  if (batch == NULL)
+    return;
   g_clear_object (&batch->account);
   g_clear_pointer (&batch->keys, g_array_unref);
   g_clear_pointer (&batch->folders, g_array_unref);
@@ -1050,6 +1054,39 @@ update_title (LbWindow *self)
                                  self->account != NULL ? lb_account_get_display_name (self->account) : NULL);
 }
 
+/* Which inboxes All Inboxes would be made of now. */
+static char *
+unified_signature (LbWindow *self)
+{
+  GString *signature = g_string_new (NULL);
+  guint n = g_list_model_get_n_items (G_LIST_MODEL (self->manager));
+
+  for (guint i = 0; i < n; i++)
+    {
+      g_autoptr(LbAccount) account = g_list_model_get_item (G_LIST_MODEL (self->manager), i);
+      LbFolder *inbox = lb_account_get_opened (account) ? lb_account_get_inbox (account) : NULL;
+
+      if (inbox != NULL)
+        g_string_append_printf (signature, "%p:%" G_GINT64_FORMAT ";", (void *) account, lb_folder_get_id (inbox));
+    }
+  return g_string_free (signature, FALSE);
+}
+
+/* All Inboxes is a snapshot of the accounts open when it was made: make
+ * it again when an account opened or its Inbox appeared. */
+static void
+refresh_unified (LbWindow *self)
+{
+  g_autofree char *signature = NULL;
+
+  if (self->folder != NULL || self->messages == NULL ||
+      *gtk_editable_get_text (GTK_EDITABLE (self->search_entry)) != '\0')
+    return;
+  signature = unified_signature (self);
+  if (g_strcmp0 (signature, self->unified_inboxes) != 0)
+    reload_list (self);
+}
+
 /* Shows the folder (or All Inboxes) the sidebar has selected. */
 static void
 reload_list (LbWindow *self)
@@ -1068,7 +1105,11 @@ reload_list (LbWindow *self)
       lb_message_list_add_folder (list, store, lb_folder_get_id (self->folder));
     }
   else
-    list = lb_account_manager_create_unified_inbox (self->manager);
+    {
+      list = lb_account_manager_create_unified_inbox (self->manager);
+      g_free (self->unified_inboxes);
+      self->unified_inboxes = unified_signature (self);
+    }
 
   update_title (self);
   set_messages (self, G_LIST_MODEL (list));
@@ -1359,6 +1400,7 @@ account_changed_cb (LbSyncScheduler *scheduler,
     }
   gtk_stack_set_visible_child_name (self->sync_stack, any_busy ? "busy" : "idle");
   gtk_spinner_set_spinning (self->sync_spinner, any_busy);
+  refresh_unified (self);
 
   /* One toast per new error, none for the network being down (the
    * banner says that), none again for the same error. */
@@ -1643,6 +1685,7 @@ lb_window_finalize (GObject *object)
   g_clear_object (&self->search_cancellable);
   g_clear_object (&self->body_cancellable);
   g_clear_pointer (&self->reported_errors, g_hash_table_unref);
+  g_clear_pointer (&self->unified_inboxes, g_free);
 
   G_OBJECT_CLASS (lb_window_parent_class)->finalize (object);
 }

@@ -8,6 +8,7 @@
 #include <locale.h>
 #include <malloc.h>
 #include <glib/gi18n.h>
+#include <gmime/gmime.h>
 
 #include "lb-application.h"
 
@@ -29,6 +30,8 @@ main (int   argc,
   textdomain (GETTEXT_PACKAGE);
 
   g_set_application_name (_("Letterbox"));
+  /* the engine parses mail with GMime, from worker threads too */
+  g_mime_init ();
 
   app = lb_application_new ();
 

@@ -120,8 +120,10 @@ lb_test_ui_find_toplevel (GType      type,
     {
       g_autoptr(GtkWindow) window = g_list_model_get_item (toplevels, i);
 
-      /* the list of toplevels keeps it alive: return it borrowed */
-      if (G_TYPE_CHECK_INSTANCE_TYPE (window, type) && window != except)
+      /* the list of toplevels keeps it alive: return it borrowed; a
+       * window closed but not finalized yet is not shown */
+      if (G_TYPE_CHECK_INSTANCE_TYPE (window, type) && window != except &&
+          gtk_widget_get_visible (GTK_WIDGET (window)))
         return window;
     }
   return NULL;
@@ -132,19 +134,27 @@ lb_test_ui_screenshot (GtkWidget  *widget,
                        const char *name)
 {
   g_autoptr(GdkPaintable) paintable = gtk_widget_paintable_new (widget);
-  GtkSnapshot *snapshot = gtk_snapshot_new ();
   g_autoptr(GskRenderNode) node = NULL;
   g_autoptr(GdkTexture) texture = NULL;
   g_autoptr(GHashTable) colours = g_hash_table_new (NULL, NULL);
   g_autofree guint32 *pixels = NULL;
   g_autofree char *path = g_test_build_filename (G_TEST_BUILT, name, NULL);
-  int width = gtk_widget_get_width (widget);
-  int height = gtk_widget_get_height (widget);
+  int width = 0, height = 0;
 
-  gdk_paintable_snapshot (paintable, GDK_SNAPSHOT (snapshot), width, height);
-  node = gtk_snapshot_free_to_node (snapshot);
+  /* What is on screen now: the paintable gives the widget's last drawn
+   * frame, and none while a redraw is pending, so wait for one drawn. */
+  for (guint tries = 0; node == NULL && tries < 50; tries++)
+    {
+      GtkSnapshot *snapshot = gtk_snapshot_new ();
+
+      lb_test_ui_wait_for_frame (widget);
+      width = gtk_widget_get_width (widget);
+      height = gtk_widget_get_height (widget);
+      gdk_paintable_snapshot (paintable, GDK_SNAPSHOT (snapshot), width, height);
+      node = gtk_snapshot_free_to_node (snapshot);
+    }
   if (node == NULL)
-    g_error ("nothing to take a screenshot of");
+    g_error ("nothing to take a screenshot of (%s, mapped %d, %dx%d)", G_OBJECT_TYPE_NAME (widget), gtk_widget_get_mapped (widget), width, height);
   texture = gsk_renderer_render_texture (gtk_native_get_renderer (gtk_widget_get_native (widget)),
                                          node, &GRAPHENE_RECT_INIT (0, 0, width, height));
   if (!gdk_texture_save_to_png (texture, path))

@@ -9,9 +9,11 @@
 #include "config.h"
 
 #include <adwaita.h>
+#include <gmime/gmime.h>
 
 #include "lb-application.h"
 #include "lb-message-view.h"
+#include "lb-secrets.h"
 #include "lb-sidebar.h"
 #include "lb-test-session.h"
 #include "lb-test-ui.h"
@@ -487,6 +489,7 @@ main (int   argc,
 {
   gtk_test_init (&argc, &argv, NULL);
   adw_init ();
+  g_mime_init ();
 
   g_test_add_func ("/ui/mail-window/imap-and-pop3", test_mail_window);
 
