@@ -75,6 +75,9 @@ struct _LbAccountPreferencesPage
   gboolean            reopen;
   gboolean            updating;
   gboolean            removing;
+  gboolean            disposed;
+  /* weak: where to tell of a removal's last steps, after the page left it */
+  GtkWidget          *window;
 
   /* template children */
   AdwPreferencesGroup *error_group;
@@ -151,6 +154,10 @@ update_errors (LbAccountPreferencesPage *self)
   GHashTableIter iter;
   gpointer message;
 
+  /* an answer from the keyring or the disk after the window went */
+  if (self->disposed)
+    return;
+
   g_hash_table_iter_init (&iter, self->errors);
   while (g_hash_table_iter_next (&iter, NULL, &message))
     {
@@ -167,14 +174,14 @@ static void
 show_toast (LbAccountPreferencesPage *self,
             const char               *message)
 {
-  GtkRoot *root = gtk_widget_get_root (GTK_WIDGET (self));
+  GtkWidget *window = self->removing ? self->window : GTK_WIDGET (gtk_widget_get_root (GTK_WIDGET (self)));
 
-  if (ADW_IS_PREFERENCES_WINDOW (root))
+  if (ADW_IS_PREFERENCES_WINDOW (window) && gtk_widget_get_visible (window))
     {
       AdwToast *toast = adw_toast_new (message);
 
       adw_toast_set_timeout (toast, 5);
-      adw_preferences_window_add_toast (ADW_PREFERENCES_WINDOW (root), toast);
+      adw_preferences_window_add_toast (ADW_PREFERENCES_WINDOW (window), toast);
     }
 }
 
@@ -454,7 +461,9 @@ commit_editor (LbAccountPreferencesPage *self,
   g_autofree char *text = editor_get_text (editor);
   g_auto(GValue) value = G_VALUE_INIT;
 
-  if (self->updating || self->removing)
+  /* a field losing the focus as the window goes: the window's
+   * close-request committed it already */
+  if (self->updating || self->removing || self->disposed)
     return;
 
   switch (field->kind)
@@ -1333,6 +1342,7 @@ remove_cb (GObject      *object,
       g_autofree char *message = g_strdup_printf (_("The account could not be removed: %s"), error->message);
 
       self->removing = FALSE;
+      g_clear_weak_pointer (&self->window);
       set_error (self, self, message);
       return;
     }
@@ -1361,6 +1371,7 @@ remove_response_cb (AdwMessageDialog         *dialog,
     return;
 
   self->removing = TRUE;
+  g_set_weak_pointer (&self->window, GTK_WIDGET (gtk_widget_get_root (GTK_WIDGET (self))));
   /* its store must be closed before its files go */
   lb_account_close (self->account);
   lb_account_manager_remove_async (self->manager, self->account, NULL, remove_cb, g_object_ref (self));
@@ -1463,6 +1474,8 @@ lb_account_preferences_page_dispose (GObject *object)
 {
   LbAccountPreferencesPage *self = LB_ACCOUNT_PREFERENCES_PAGE (object);
 
+  self->disposed = TRUE;
+  g_clear_weak_pointer (&self->window);
   if (self->editors != NULL)
     g_ptr_array_set_size (self->editors, 0);
 

@@ -771,6 +771,65 @@ test_invalid_port (Fixture       *fixture,
   wait_until_saved (fixture, POP3_ID, port_saved, "the port");
 }
 
+/* ------------------------------------------------------------------ reopening */
+
+static void
+count_notify (guint *count)
+{
+  (*count)++;
+}
+
+static gboolean
+host_saved (LbAccount *account)
+{
+  return g_strcmp0 (lb_account_get_incoming_host (account), "imap2.example.test") == 0;
+}
+
+/* A new server for an open account: saved, then the account is closed
+ * and opened again, so that its next connection goes there; a setting
+ * that is read when needed (the check interval) does not reopen it. */
+static void
+test_reopen (Fixture       *fixture,
+             gconstpointer  user_data)
+{
+  GtkWidget *page = show_page (fixture, IMAP_ID);
+  LbAccount *account = lb_account_manager_lookup (fixture->manager, IMAP_ID);
+  GtkWidget *host = get_by_id (page, "incoming_host_row");
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GError) error = NULL;
+  guint opened_changes = 0;
+  gint64 deadline;
+  gulong handler;
+
+  lb_account_open_async (account, NULL, store_result, &result);
+  lb_account_open_finish (account, wait_for_result (&result), &error);
+  g_assert_no_error (error);
+  g_assert_true (lb_account_get_opened (account));
+  handler = g_signal_connect_swapped (account, "notify::opened", G_CALLBACK (count_notify), &opened_changes);
+
+  gtk_spin_button_set_value (get_by_id (page, "poll_spin"), 30);
+  iterate_for (300);
+  g_assert_cmpuint (opened_changes, ==, 0);
+
+  gtk_editable_set_text (GTK_EDITABLE (host), "imap2.example.test");
+  g_signal_emit_by_name (host, "entry-activated");
+  wait_until_saved (fixture, IMAP_ID, host_saved, "the new server");
+
+  deadline = g_get_monotonic_time () + 10 * G_USEC_PER_SEC;
+  while (opened_changes < 2)
+    {
+      if (g_get_monotonic_time () > deadline)
+        g_error ("timed out waiting for the account to be opened again");
+      iterate_for (20);
+    }
+  g_assert_cmpuint (opened_changes, ==, 2);
+  g_assert_true (lb_account_get_opened (account));
+  g_assert_cmpstr (lb_account_get_incoming_host (account), ==, "imap2.example.test");
+
+  g_signal_handler_disconnect (account, handler);
+  lb_account_close (account);
+}
+
 /* ------------------------------------------------------------------ certificates, password */
 
 static gboolean
@@ -910,6 +969,8 @@ main (int   argc,
               fixture_set_up, test_identities, fixture_tear_down);
   g_test_add ("/ui/preferences/invalid-port", Fixture, NULL,
               fixture_set_up, test_invalid_port, fixture_tear_down);
+  g_test_add ("/ui/preferences/reopen", Fixture, NULL,
+              fixture_set_up, test_reopen, fixture_tear_down);
   g_test_add ("/ui/preferences/certificates", Fixture, NULL,
               fixture_set_up, test_certificates, fixture_tear_down);
   g_test_add ("/ui/preferences/password", Fixture, NULL,
