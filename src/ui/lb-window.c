@@ -61,6 +61,7 @@ struct _LbWindow
 
   GHashTable           *reported_errors; /* LbAccount -> message text toasted */
   char                 *unified_inboxes;  /* which inboxes All Inboxes was made of */
+  gboolean              restoring;        /* the last folder is still to be shown */
 
   gulong                manager_changed_id;
   gulong                scheduler_changed_id;
@@ -848,6 +849,10 @@ show_message (LbWindow  *self,
     }
 
   gtk_stack_set_visible_child (self->view_stack, self->message_view);
+  /* a window made narrow while reading keeps the message in view (folded,
+   * activating the row shows it) */
+  if (!adw_leaflet_get_folded (self->leaflet))
+    adw_leaflet_set_visible_child (self->leaflet, self->view_pane);
   account = account_for_message (self, message);
   if (account == NULL || lb_account_get_provider (account) == NULL)
     {
@@ -1116,20 +1121,66 @@ reload_list (LbWindow *self)
   lb_message_list_load_async (list, self->list_cancellable, list_loaded, g_object_ref (self));
 }
 
+/* The folder shown last time, once its account is open and has it. */
+static void
+restore_last_folder (LbWindow *self)
+{
+  g_autofree char *id = NULL;
+  g_autofree char *path = NULL;
+  LbAccount *account;
+  GListModel *folders;
+  guint n;
+
+  if (!self->restoring)
+    return;
+  g_settings_get (self->settings, "last-folder", "(ss)", &id, &path);
+  if (*id == '\0' || (account = lb_account_manager_lookup (self->manager, id)) == NULL)
+    {
+      /* no account of that name (any more): All Inboxes it is */
+      if (*id == '\0' || g_list_model_get_n_items (G_LIST_MODEL (self->manager)) > 0)
+        self->restoring = FALSE;
+      return;
+    }
+  folders = lb_account_get_folders (account);
+  n = folders != NULL ? g_list_model_get_n_items (folders) : 0;
+  for (guint i = 0; i < n; i++)
+    {
+      g_autoptr(LbFolder) folder = g_list_model_get_item (folders, i);
+
+      if (g_strcmp0 (lb_folder_get_path (folder), path) == 0)
+        {
+          self->restoring = FALSE;
+          lb_sidebar_select_folder (LB_SIDEBAR (self->sidebar), account, folder);
+          return;
+        }
+    }
+}
+
 static void
 sidebar_selection_changed_cb (LbSidebar *sidebar,
                               gpointer   user_data)
 {
   LbWindow *self = user_data;
+  LbAccount *account = lb_sidebar_get_selected_account (sidebar);
+  LbFolder *folder = lb_sidebar_get_selected_folder (sidebar);
 
-  g_set_object (&self->account, lb_sidebar_get_selected_account (sidebar));
-  g_set_object (&self->folder, lb_sidebar_get_selected_folder (sidebar));
+  /* the user chose: nothing to restore any more */
+  if (gtk_widget_get_mapped (GTK_WIDGET (self)))
+    self->restoring = FALSE;
+  if (!self->restoring)
+    g_settings_set (self->settings, "last-folder", "(ss)",
+                    account != NULL ? lb_account_get_id (account) : "",
+                    folder != NULL ? lb_folder_get_path (folder) : "");
+
+  g_set_object (&self->account, account);
+  g_set_object (&self->folder, folder);
   if (gtk_search_bar_get_search_mode (self->search_bar))
     gtk_editable_set_text (GTK_EDITABLE (self->search_entry), "");
   reload_list (self);
   lb_sync_scheduler_set_shown_folder (self->scheduler, self->account, self->folder);
-  if (adw_leaflet_get_folded (self->leaflet))
-    adw_leaflet_set_visible_child (self->leaflet, self->list_pane);
+  /* folded, this shows the list; unfolded, the list is what a narrower
+   * window will show */
+  adw_leaflet_set_visible_child (self->leaflet, self->list_pane);
 }
 
 /* ------------------------------------------------------------------ search */
@@ -1400,6 +1451,7 @@ account_changed_cb (LbSyncScheduler *scheduler,
     }
   gtk_stack_set_visible_child_name (self->sync_stack, any_busy ? "busy" : "idle");
   gtk_spinner_set_spinning (self->sync_spinner, any_busy);
+  restore_last_folder (self);
   refresh_unified (self);
 
   /* One toast per new error, none for the network being down (the
@@ -1456,6 +1508,7 @@ accounts_changed_cb (GListModel *model,
   gboolean any = g_list_model_get_n_items (model) > 0;
 
   gtk_stack_set_visible_child_name (self->main_stack, any ? "mail" : "empty");
+  restore_last_folder (self);
   if (removed > 0)
     {
       /* the account shown may be gone */
@@ -1546,8 +1599,6 @@ lb_window_load_state (LbWindow *self)
   gtk_window_set_default_size (GTK_WINDOW (self), width, height);
   if (g_settings_get_boolean (self->settings, "window-maximized"))
     gtk_window_maximize (GTK_WINDOW (self));
-  gtk_widget_set_size_request (self->sidebar_pane, g_settings_get_int (self->settings, "sidebar-width"), -1);
-  gtk_widget_set_size_request (self->list_pane, g_settings_get_int (self->settings, "message-list-width"), -1);
 }
 
 static void
@@ -1639,9 +1690,11 @@ lb_window_constructed (GObject *object)
       }
   }
 
+  self->restoring = TRUE;
   lb_sidebar_select_unified (LB_SIDEBAR (self->sidebar));
   if (self->messages == NULL)
     reload_list (self);
+  restore_last_folder (self);
 }
 
 static void

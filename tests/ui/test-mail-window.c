@@ -333,6 +333,18 @@ undo_shown (gpointer data)
   return lb_test_ui_find (data, GTK_TYPE_BUTTON, "_Undo") != NULL;
 }
 
+static gboolean
+leaflet_folded (gpointer data)
+{
+  return adw_leaflet_get_folded (data) && !adw_leaflet_get_child_transition_running (data);
+}
+
+static gboolean
+leaflet_still (gpointer data)
+{
+  return !adw_leaflet_get_child_transition_running (data);
+}
+
 /* ------------------------------------------------------------------ the test */
 
 static void
@@ -477,6 +489,26 @@ test_mail_window (void)
     lb_test_ui_wait_until (view_shows_text, window, 30, "the downloaded message to be shown");
     lb_test_ui_wait_for_frame (GTK_WIDGET (window));
     lb_test_ui_screenshot (GTK_WIDGET (window), "screenshot-mail-window-pop3.png");
+  }
+
+  /* a narrow window shows one pane at a time: the message, with a way back */
+  {
+    AdwLeaflet *leaflet = ADW_LEAFLET (lb_test_ui_find (GTK_WIDGET (window), ADW_TYPE_LEAFLET, NULL));
+
+    gtk_window_set_default_size (GTK_WINDOW (window), 400, 700);
+    lb_test_ui_wait_until (leaflet_folded, leaflet, 10, "the panes to fold");
+    lb_test_ui_spin (600);
+    g_assert_true (gtk_widget_is_ancestor (lb_window_get_message_view (window),
+                                           adw_leaflet_get_visible_child (leaflet)) ||
+                   gtk_widget_get_mapped (GTK_WIDGET (lb_window_get_message_list_view (window))));
+    lb_test_ui_screenshot (GTK_WIDGET (window), "screenshot-mail-window-narrow.png");
+    gtk_widget_activate_action (GTK_WIDGET (window), "win.show-folders", NULL);
+    lb_test_ui_spin (600);
+    lb_test_ui_wait_until (leaflet_still, leaflet, 10, "the panes to stop moving");
+    lb_test_ui_wait_for_frame (GTK_WIDGET (window));
+    g_assert_true (gtk_widget_is_ancestor (lb_window_get_sidebar (window), adw_leaflet_get_visible_child (leaflet)));
+    g_assert_true (gtk_widget_get_child_visible (adw_leaflet_get_visible_child (leaflet)));
+    lb_test_ui_screenshot (GTK_WIDGET (window), "screenshot-mail-window-narrow-folders.png");
   }
 
   gtk_window_destroy (GTK_WINDOW (window));
