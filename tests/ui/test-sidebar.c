@@ -1125,6 +1125,15 @@ main (int   argc,
   adw_init ();
   g_mime_init ();
 
+  {
+    /* what AdwApplication loads for the program */
+    g_autoptr(GtkCssProvider) css = gtk_css_provider_new ();
+
+    gtk_css_provider_load_from_resource (css, "/io/github/letterbox/Letterbox/style.css");
+    gtk_style_context_add_provider_for_display (gdk_display_get_default (), GTK_STYLE_PROVIDER (css),
+                                                GTK_STYLE_PROVIDER_PRIORITY_APPLICATION);
+  }
+
   g_test_add ("/ui/sidebar/shows-accounts", Fixture, NULL,
               fixture_set_up, test_sidebar_shows_accounts, fixture_tear_down);
   g_test_add ("/ui/sidebar/follows-changes", Fixture, NULL,
