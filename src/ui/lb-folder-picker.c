@@ -110,6 +110,24 @@ filter_func (GtkListBoxRow *row,
   return haystack != NULL && strstr (haystack, needle) != NULL;
 }
 
+static LbFolder *row_folder (GtkListBoxRow *row);
+
+/* as the sidebar: the roles in its order, then the others by path */
+static int
+sort_func (GtkListBoxRow *a,
+           GtkListBoxRow *b,
+           gpointer       user_data)
+{
+  LbFolder *fa = row_folder (a);
+  LbFolder *fb = row_folder (b);
+  guint ra = lb_sidebar_folder_role_rank (lb_folder_get_role (fa));
+  guint rb = lb_sidebar_folder_role_rank (lb_folder_get_role (fb));
+
+  if (ra != rb)
+    return ra < rb ? -1 : 1;
+  return g_utf8_collate (lb_folder_get_path (fa), lb_folder_get_path (fb));
+}
+
 static void
 search_changed_cb (LbFolderPicker *self)
 {
@@ -273,6 +291,7 @@ lb_folder_picker_init (LbFolderPicker *self)
   gtk_widget_init_template (GTK_WIDGET (self));
 
   gtk_list_box_set_filter_func (self->list_box, filter_func, self, NULL);
+  gtk_list_box_set_sort_func (self->list_box, sort_func, NULL, NULL);
   placeholder = gtk_label_new (_("No Matching Folders"));
   gtk_widget_add_css_class (placeholder, "dim-label");
   gtk_widget_set_margin_top (placeholder, 24);

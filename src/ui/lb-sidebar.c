@@ -50,6 +50,8 @@ struct _LbSidebar
   GPtrArray        *entries;      /* AccountEntry, in the manager's order */
 
   LbSidebarRow     *emitted_row;  /* the selection last announced */
+  GtkListBoxRow    *cursor_from;  /* the selection when a key moves */
+  gboolean          moving;
   guint             sweep_id;
   guint             resort_id;
 };
@@ -102,6 +104,38 @@ row_selected_cb (GtkListBox    *list_box,
                  LbSidebar     *self)
 {
   check_selection (self);
+}
+
+/* The arrows move the list box's cursor row by row, and account titles
+ * are rows that cannot be selected: a move that lands on one goes on one
+ * more step, so that each key press selects a folder. */
+static void
+move_cursor_cb (GtkListBox      *list_box,
+                GtkMovementStep  step,
+                int              count,
+                gboolean         extend,
+                gboolean         modify,
+                LbSidebar       *self)
+{
+  self->cursor_from = gtk_list_box_get_selected_row (list_box);
+}
+
+static void
+move_cursor_after_cb (GtkListBox      *list_box,
+                      GtkMovementStep  step,
+                      int              count,
+                      gboolean         extend,
+                      gboolean         modify,
+                      LbSidebar       *self)
+{
+  if (self->moving || step != GTK_MOVEMENT_DISPLAY_LINES)
+    return;
+  if (gtk_list_box_get_selected_row (list_box) != self->cursor_from)
+    return;
+
+  self->moving = TRUE;
+  g_signal_emit_by_name (list_box, "move-cursor", step, count, extend, modify);
+  self->moving = FALSE;
 }
 
 /* ------------------------------------------------------------ counts */
@@ -706,6 +740,8 @@ lb_sidebar_init (LbSidebar *self)
                                   GTK_ACCESSIBLE_PROPERTY_LABEL, _("Folders"),
                                   -1);
   g_signal_connect (self->list_box, "row-selected", G_CALLBACK (row_selected_cb), self);
+  g_signal_connect (self->list_box, "move-cursor", G_CALLBACK (move_cursor_cb), self);
+  g_signal_connect_after (self->list_box, "move-cursor", G_CALLBACK (move_cursor_after_cb), self);
 
   self->unified_row = g_object_ref_sink (lb_sidebar_row_new_unified ());
   gtk_list_box_append (self->list_box, GTK_WIDGET (self->unified_row));
