@@ -265,7 +265,7 @@ static void
 screenshot (Fixture    *fixture,
             const char *name)
 {
-  GtkWidget *widget = GTK_WIDGET (fixture->view);
+  GtkWidget *widget = GTK_WIDGET (fixture->window);
   g_autoptr(GdkPaintable) paintable = gtk_widget_paintable_new (widget);
   g_autoptr(GskRenderNode) node = NULL;
   g_autoptr(GdkTexture) texture = NULL;
