@@ -723,6 +723,12 @@ test_html_blocked (Fixture       *fixture,
   senders = g_settings_get_strv (fixture->settings, "remote-content-senders");
   g_assert_cmpuint (g_strv_length (senders), ==, 0);
   screenshot (fixture, "html-remote-once");
+
+  /* another message: the web view goes away with the old one */
+  g_object_add_weak_pointer (G_OBJECT (web_view), (gpointer *) &web_view);
+  show_raw (fixture, plain_message);
+  iterate_for (200);
+  g_assert_null (web_view);
 }
 
 static void
