@@ -812,19 +812,28 @@ read_stream (GMimeStream *stream)
   return bytes;
 }
 
+/* Whether @data is base64 that can be decoded; sets @len to the length
+ * to decode: what follows the padding ("==") is not part of it. */
 static gboolean
 base64_ok (const guint8 *data,
-           gsize         len)
+           gsize        *len)
 {
   gsize n = 0;
 
-  for (gsize i = 0; i < len; i++)
+  for (gsize i = 0; i < *len; i++)
     {
       guchar c = data[i];
 
       if (g_ascii_isalnum (c) || c == '+' || c == '/')
         n++;
-      else if (c != '=' && !g_ascii_isspace (c))
+      else if (c == '=')
+        {
+          while (i < *len && (data[i] == '=' || g_ascii_isspace (data[i])))
+            i++;
+          *len = i;
+          break;
+        }
+      else if (!g_ascii_isspace (c))
         return FALSE;
     }
   /* one character of a group alone cannot be decoded: cut off */
@@ -868,18 +877,20 @@ decoded_content (GMimePart  *part,
   GByteArray *raw;
   GMimeEncoding state;
   char *out;
+  gsize length;
   gsize n;
 
   if (wrapper == NULL || (stream = g_mime_data_wrapper_get_stream (wrapper)) == NULL)
     return g_bytes_new (NULL, 0);
 
   raw = read_stream (stream);
+  length = raw->len;
   encoding = g_mime_data_wrapper_get_encoding (wrapper);
 
   switch (encoding)
     {
     case GMIME_CONTENT_ENCODING_BASE64:
-      if (!base64_ok (raw->data, raw->len))
+      if (!base64_ok (raw->data, &length))
         {
           *problem = g_strdup (_("The part’s base64 encoding is broken, so its content cannot be read."));
           g_byte_array_unref (raw);
@@ -911,8 +922,8 @@ decoded_content (GMimePart  *part,
     }
 
   g_mime_encoding_init_decode (&state, encoding);
-  out = g_malloc (g_mime_encoding_outlen (&state, raw->len) + 16);
-  n = g_mime_encoding_step (&state, (const char *) raw->data, raw->len, out);
+  out = g_malloc (g_mime_encoding_outlen (&state, length) + 16);
+  n = g_mime_encoding_step (&state, (const char *) raw->data, length, out);
   g_byte_array_unref (raw);
 
   return g_bytes_new_take (out, n);

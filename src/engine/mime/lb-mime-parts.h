@@ -41,7 +41,10 @@ typedef enum
  *   flowed lines are joined into one
  *
  * A run of lines of a text part with the same quote level, so a view can
- * collapse quoted text.
+ * collapse quoted text. Blank lines between two blocks belong to neither;
+ * a signature block starts with its "-- " line. An attribution line
+ * ("On <date>, X wrote:") right before quoted text is put in the quote's
+ * block, so it folds away with it.
  */
 typedef struct
 {
@@ -58,7 +61,10 @@ typedef struct
  * @alternative: 0, or a number shared by the parts of one
  *   multipart/alternative (the text and the HTML version of one body): a
  *   view shows one of them, the HTML one or, without an HTML view or by
- *   preference, the text one
+ *   preference, the text one. Only TEXT and HTML parts carry it, and only
+ *   when there are at least two versions to choose from; the cid: images
+ *   of an HTML version carry 0 (a view that shows the text version may
+ *   leave out the IMAGE parts the HTML refers to)
  * @content_type: the MIME type in lower case without parameters
  *   ("text/plain", "image/png")
  * @content_id: (nullable): the Content-ID without its angle brackets
@@ -66,10 +72,11 @@ typedef struct
  *   (RFC 2231 and RFC 2047), without directories, never "." or ".." and
  *   without control characters. Attachments without a name get one made
  *   from the type ("attachment.pdf") so there is always one to save as.
- * @size: the decoded size in bytes
+ * @size: the size of @data in bytes (0 for BROKEN)
  * @data: (nullable): the decoded content: UTF-8 for TEXT and HTML (the
- *   text of @blocks joined, for TEXT), the bytes for IMAGE and ATTACHMENT,
- *   the raw message for MESSAGE; %NULL for BROKEN
+ *   texts of @blocks joined by a blank line, for TEXT), the bytes for
+ *   IMAGE and ATTACHMENT, the message for MESSAGE (to save as .eml); %NULL
+ *   for BROKEN
  * @blocks: (nullable): TEXT only: #LbMimeTextBlock, in order
  * @from: (nullable): MESSAGE only: the decoded From, "Name <address>"
  * @to: (nullable): MESSAGE only: the decoded To
@@ -77,8 +84,12 @@ typedef struct
  * @subject: (nullable): MESSAGE only: the decoded Subject
  * @date: MESSAGE only: the Date, seconds since the epoch, 0 when missing
  * @problem: (nullable): BROKEN only, and for parts that were shown in
- *   spite of a problem (an unknown charset decoded as Latin-1): a
- *   translated sentence saying what was wrong
+ *   spite of a problem (an unknown charset decoded as windows-1252, text
+ *   cut off by the end of the message): a translated sentence saying what
+ *   was wrong
+ *
+ * MESSAGE parts have a @filename too ("<subject>.eml"). A BROKEN part
+ * keeps the @content_type, @content_id and @filename of what it was.
  */
 typedef struct
 {
@@ -117,8 +128,11 @@ typedef struct
  * @subject: (nullable): the decoded Subject
  * @date: the Date, seconds since the epoch (UTC); 0 when missing or broken
  * @message_id: (nullable): without angle brackets
- * @parts: #LbMimePart in display order: the body parts as they are read,
- *   then the attachments
+ * @parts: #LbMimePart in display order: the body parts as they are read
+ *   (text, HTML, inline images, broken parts, nested messages each
+ *   followed by its own parts), then the attachments (files, and nested
+ *   messages with Content-Disposition: attachment, each followed by its
+ *   own parts). Signatures (PGP, S/MIME) are not listed.
  *
  * A message the way the message view shows it. It holds no GMime object,
  * so the view layer never sees GMime.
@@ -149,14 +163,16 @@ LbMimeMessage   *lb_mime_message_parse_finish (GAsyncResult         *result,
                                                GError              **error);
 void             lb_mime_message_free         (LbMimeMessage        *message);
 
-/* The part whose Content-ID is @content_id (without brackets), or NULL:
+/* The part whose Content-ID is @content_id (without brackets, URL
+ * escapes allowed; compared exactly, then ignoring ASCII case), or NULL:
  * what an HTML view answers a cid: request with. */
 const LbMimePart *lb_mime_message_find_cid    (LbMimeMessage        *message,
                                                const char           *content_id);
 
 /* A readable plain-text rendering of an HTML document: no markup, no
  * script or style content, entities decoded, paragraphs and list items on
- * their own lines, links as "text <url>" when the text is not the URL. */
+ * their own lines ("• ", "1. " in numbered lists), blockquotes marked
+ * "> ", links as "text <url>" when the text is not the URL. */
 char            *lb_mime_html_to_text         (const char           *html,
                                                gssize                length);
 
