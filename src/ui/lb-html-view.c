@@ -40,6 +40,8 @@ struct _LbHtmlView
 
   WebKitWebView            *web_view;
   WebKitUserContentManager *content_manager;
+  WebKitSettings           *settings;
+  guint                     measuring;  /* JavaScript is on while > 0 */
   GHashTable               *resources;   /* content id -> Resource */
   GCancellable             *cancellable;
 
@@ -318,6 +320,8 @@ height_measured (GObject      *source,
   int height = LB_HTML_FALLBACK_HEIGHT;
 
   value = webkit_web_view_evaluate_javascript_finish (WEBKIT_WEB_VIEW (source), result, &error);
+  if (self->measuring > 0 && --self->measuring == 0 && self->settings != NULL)
+    webkit_settings_set_enable_javascript (self->settings, FALSE);
   if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
     return;
 
@@ -341,6 +345,13 @@ lb_html_view_measure_height (LbHtmlView *self)
     return;
 
   self->measured_width = gtk_widget_get_width (GTK_WIDGET (self));
+  /* WebKit runs no script at all, not even ours in an isolated world,
+   * with JavaScript off: on for the measurement only. The document cannot
+   * use that moment: its scripts, handlers and javascript: URLs were
+   * dropped while it was parsed (enable-javascript-markup off), and its
+   * policy (script-src 'none') refuses any it could still make. */
+  if (self->measuring++ == 0)
+    webkit_settings_set_enable_javascript (self->settings, TRUE);
   webkit_web_view_evaluate_javascript (self->web_view, script, -1, LB_HTML_WORLD, NULL,
                                        self->cancellable, height_measured, self);
 }
@@ -516,6 +527,7 @@ lb_html_view_finalize (GObject *object)
   LbHtmlView *self = LB_HTML_VIEW (object);
 
   g_clear_object (&self->content_manager);
+  g_clear_object (&self->settings);
   g_clear_object (&self->cancellable);
   g_clear_pointer (&self->resources, g_hash_table_unref);
   g_free (self->html);
@@ -559,20 +571,20 @@ lb_html_view_class_init (LbHtmlViewClass *klass)
 static void
 lb_html_view_init (LbHtmlView *self)
 {
-  g_autoptr(WebKitSettings) settings = new_locked_settings ();
   g_autoptr(WebKitNetworkSession) session = webkit_network_session_new_ephemeral ();
 
   self->resources = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
                                            (GDestroyNotify) resource_free);
   self->cancellable = g_cancellable_new ();
   self->content_manager = webkit_user_content_manager_new ();
+  self->settings = new_locked_settings ();
 
   /* its own ephemeral session: nothing a message loads is kept or shared
    * with another message */
   self->web_view = g_object_new (WEBKIT_TYPE_WEB_VIEW,
                                  "web-context", get_shared_context (),
                                  "network-session", session,
-                                 "settings", settings,
+                                 "settings", self->settings,
                                  "user-content-manager", self->content_manager,
                                  NULL);
   gtk_widget_set_size_request (GTK_WIDGET (self->web_view), -1, 1);

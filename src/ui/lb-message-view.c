@@ -1524,7 +1524,7 @@ lb_message_view_dispose (GObject *object)
   g_cancellable_cancel (self->cancellable);
   if (self->settings != NULL)
     g_signal_handlers_disconnect_by_data (self->settings, self);
-  gtk_widget_dispose_template (GTK_WIDGET (self), LB_TYPE_MESSAGE_VIEW);
+  /* AdwBin unparents the template's child */
 
   G_OBJECT_CLASS (lb_message_view_parent_class)->dispose (object);
 }
