@@ -82,12 +82,21 @@ add_row (GtkGrid    *grid,
   gtk_label_set_xalign (GTK_LABEL (key), 1.0);
   gtk_label_set_yalign (GTK_LABEL (key), 0.0);
   gtk_label_set_xalign (GTK_LABEL (label), 0.0);
-  gtk_label_set_wrap (GTK_LABEL (label), TRUE);
-  gtk_label_set_wrap_mode (GTK_LABEL (label), PANGO_WRAP_WORD_CHAR);
   gtk_label_set_selectable (GTK_LABEL (label), TRUE);
   gtk_widget_set_hexpand (label, TRUE);
   if (monospace)
-    gtk_widget_add_css_class (label, "monospace");
+    {
+      /* already cut in two lines of 16 pairs */
+      gtk_widget_add_css_class (label, "monospace");
+    }
+  else
+    {
+      /* a sensible width, so that wrapping does not make it tall */
+      gtk_label_set_wrap (GTK_LABEL (label), TRUE);
+      gtk_label_set_wrap_mode (GTK_LABEL (label), PANGO_WRAP_WORD_CHAR);
+      gtk_label_set_width_chars (GTK_LABEL (label), 24);
+      gtk_label_set_max_width_chars (GTK_LABEL (label), 48);
+    }
   gtk_grid_attach (grid, key, 0, row, 1, 1);
   gtk_grid_attach (grid, label, 1, row, 1, 1);
 }
