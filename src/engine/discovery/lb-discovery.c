@@ -282,14 +282,58 @@ probe_drop_connection (ProbeRun *run)
   run->timed_out = FALSE;
 }
 
+static gboolean
+probe_return_cb (gpointer data)
+{
+  GTask *task = data;
+  ProbeRun *run = g_task_get_task_data (task);
+
+  g_task_return_pointer (task, run->probe, NULL);
+  g_object_unref (task);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+client_gone_cb (gpointer  data,
+                GObject  *where_the_object_was)
+{
+  GSource *idle = g_idle_source_new ();
+
+  /* not from inside the client's finalization */
+  g_source_set_callback (idle, probe_return_cb, data, NULL);
+  g_source_set_name (idle, "[letterbox] probe done");
+  g_source_attach (idle, g_main_context_get_thread_default ());
+  g_source_unref (idle);
+}
+
+/* Returns once the protocol client is gone too: a closed client may still
+ * have a read to wind up, and the probe leaves nothing behind. */
 static void
 probe_return (GTask *task)
 {
   ProbeRun *run = g_task_get_task_data (task);
+  GObject *client = NULL;
 
+  if (run->imap != NULL)
+    {
+      lb_imap_client_close (run->imap);
+      client = G_OBJECT (g_steal_pointer (&run->imap));
+    }
+  else if (run->pop3 != NULL)
+    {
+      lb_pop3_client_close (run->pop3);
+      client = G_OBJECT (g_steal_pointer (&run->pop3));
+    }
   probe_drop_connection (run);
-  g_task_return_pointer (task, run->probe, NULL);
-  g_object_unref (task);
+
+  if (client != NULL)
+    {
+      g_object_weak_ref (client, client_gone_cb, task);
+      g_object_unref (client);
+      return;
+    }
+
+  probe_return_cb (task);
 }
 
 static gboolean
@@ -335,8 +379,8 @@ probe_fail (GTask  *task,
 {
   ProbeRun *run = g_task_get_task_data (task);
   LbServerProbe *probe = run->probe;
-
-  probe_drop_connection (run);
+  gboolean timed_out = run->timed_out;
+  gboolean greeted = run->greeted;
 
   if (run->succeeded)
     {
@@ -371,19 +415,20 @@ probe_fail (GTask  *task,
           g_set_object (&run->connector, pinned);
           run->pinned_attempt = TRUE;
           g_error_free (error);
+          probe_drop_connection (run);
           probe_attempt (task);
           return;
         }
     }
 
-  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED) && run->timed_out)
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED) && timed_out)
     {
       g_error_free (error);
       error = g_error_new (G_IO_ERROR, G_IO_ERROR_TIMED_OUT,
                            _("%s port %u did not answer within %u seconds"),
                            probe->host, probe->port, run->timeout);
     }
-  else if (!run->greeted && is_not_a_server_error (error))
+  else if (!greeted && is_not_a_server_error (error))
     {
       GError *wrapped = not_a_server_error (probe, error->message);
 

@@ -1349,7 +1349,7 @@ handle_greeting (LbImapClient   *self,
   g_queue_remove (&self->in_flight, op);
   self->greeted = TRUE;
 
-  switch (response->status)
+  switch (response->kind == LB_IMAP_RESPONSE_UNTAGGED ? response->status : LB_IMAP_STATUS_NONE)
     {
     case LB_IMAP_STATUS_OK:
       set_state (self, LB_IMAP_STATE_NOT_AUTHENTICATED);
@@ -1428,6 +1428,14 @@ dispatch (LbImapClient   *self,
 {
   if (response->status != LB_IMAP_STATUS_NONE)
     track_code (self, response);
+
+  /* a greeting is untagged: a "+OK" (POP3) or a tagged line where it was
+   * due is no IMAP server's */
+  if (self->greet_op != NULL && response->kind != LB_IMAP_RESPONSE_UNTAGGED)
+    {
+      handle_greeting (self, response);
+      return;
+    }
 
   switch (response->kind)
     {
