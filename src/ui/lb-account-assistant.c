@@ -296,10 +296,9 @@ update_header (LbAccountAssistant *self)
 
   gtk_button_set_label (GTK_BUTTON (self->next_button), adds ? _("_Add") : _("_Next"));
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "assistant.next", can_next);
-  gtk_widget_action_set_enabled (GTK_WIDGET (self), "assistant.back",
-                                 self->history->len > 0 && !(on_verify && self->busy && FALSE));
-  gtk_widget_action_set_enabled (GTK_WIDGET (self), "assistant.manual",
-                                 g_strcmp0 (page, "manual") != 0 && !self->busy);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "assistant.back", self->history->len > 0);
+  /* always reachable: it stops what runs */
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "assistant.manual", g_strcmp0 (page, "manual") != 0);
   gtk_widget_set_visible (self->back_button, self->history->len > 0);
   gtk_widget_set_visible (self->manual_button, g_strcmp0 (page, "manual") != 0);
 }
@@ -1543,7 +1542,7 @@ manual_activated (GtkWidget  *widget,
 
   if (g_strcmp0 (current_page (self), "manual") == 0)
     return;
-  if (g_strcmp0 (current_page (self), "searching") == 0)
+  if (self->busy)
     stop_work (self);
   fill_manual (self);
   show_page (self, "manual", TRUE);

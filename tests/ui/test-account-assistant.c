@@ -1004,13 +1004,89 @@ test_manual_starttls (Fixture       *fixture,
   g_assert_true (account_lists_inbox (account));
 }
 
+static gboolean
+status_title_is (gpointer data)
+{
+  Fixture *fixture = data;
+  AdwStatusPage *verify = ADW_STATUS_PAGE (must_find (fixture, "verify-page"));
+
+  return g_strcmp0 (adw_status_page_get_title (verify), "No Encryption") == 0;
+}
+
+/* (e) a server without encryption: only with explicit consent */
+static void
+test_plaintext_consent (Fixture       *fixture,
+                        gconstpointer  user_data)
+{
+  g_autofree char *port = g_strdup_printf ("%u", env_port ("LB_TEST_POP3_PORT"));
+  AdwMessageDialog *dialog;
+  LbAccount *account;
+
+  set_text (fixture, "name-row", "Bob");
+  set_text (fixture, "address-row", "bob@example.test");
+  set_text (fixture, "password-row", "bobpass");
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (fixture->assistant), "assistant.manual", NULL));
+  adw_combo_row_set_selected (ADW_COMBO_ROW (must_find (fixture, "manual-protocol-row")), 1);
+  set_text (fixture, "manual-host-row", "127.0.0.1");
+  set_text (fixture, "manual-port-row", port);
+  adw_combo_row_set_selected (ADW_COMBO_ROW (must_find (fixture, "manual-security-row")), 2);
+  set_text (fixture, "smtp-host-row", "");
+
+  /* refused: nothing is sent, nothing added */
+  next (fixture);
+  dialog = wait_for_message_dialog ("the consent dialog");
+  g_assert_cmpstr (adw_message_dialog_get_heading (dialog), ==, "Send Your Password Unencrypted?");
+  g_assert_cmpstr (adw_message_dialog_get_default_response (dialog), ==, "cancel");
+  g_assert_cmpint (adw_message_dialog_get_response_appearance (dialog, "send"), ==, ADW_RESPONSE_DESTRUCTIVE);
+  screenshot (GTK_WIDGET (dialog), "10-plaintext-consent");
+  adw_message_dialog_response (dialog, "cancel");
+  iterate_until (status_title_is, fixture, "the refusal");
+  g_assert_null (fixture->added);
+
+  /* back to the settings, and this time allowed */
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (fixture->assistant), "assistant.back", NULL));
+  g_assert_cmpstr (page_of (fixture), ==, "manual");
+  next (fixture);
+  dialog = wait_for_message_dialog ("the consent dialog");
+  adw_message_dialog_response (dialog, "send");
+  wait_for_account (fixture);
+
+  account = fixture->added;
+  g_assert_cmpint (lb_account_get_incoming_protocol (account), ==, LB_INCOMING_POP3);
+  g_assert_cmpint (lb_account_get_incoming_security (account), ==, LB_NET_SECURITY_NONE);
+  g_assert_true (lb_account_get_allow_plaintext_password (account));
+  g_assert_null (lb_account_get_smtp_host (account));
+}
+
 /* Escape cancels: the window closes, nothing is added */
 static void
 test_escape_cancels (Fixture       *fixture,
                      gconstpointer  user_data)
 {
+  g_autoptr(GListModel) controllers = gtk_widget_observe_controllers (GTK_WIDGET (fixture->assistant));
+  const char *escape_action = NULL;
+
+  /* Escape is bound to assistant.cancel */
+  for (guint i = 0; i < g_list_model_get_n_items (controllers); i++)
+    {
+      g_autoptr(GObject) controller = g_list_model_get_item (controllers, i);
+
+      if (!GTK_IS_SHORTCUT_CONTROLLER (controller))
+        continue;
+      for (guint j = 0; j < g_list_model_get_n_items (G_LIST_MODEL (controller)); j++)
+        {
+          g_autoptr(GtkShortcut) shortcut = g_list_model_get_item (G_LIST_MODEL (controller), j);
+          g_autofree char *trigger = gtk_shortcut_trigger_to_string (gtk_shortcut_get_trigger (shortcut));
+          GtkShortcutAction *action = gtk_shortcut_get_action (shortcut);
+
+          if (g_strcmp0 (trigger, "Escape") == 0 && GTK_IS_NAMED_ACTION (action))
+            escape_action = gtk_named_action_get_action_name (GTK_NAMED_ACTION (action));
+        }
+    }
+  g_assert_cmpstr (escape_action, ==, "assistant.cancel");
+
   set_text (fixture, "address-row", "alice@example.test");
-  gtk_widget_activate_action (GTK_WIDGET (fixture->assistant), "assistant.cancel", NULL);
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (fixture->assistant), escape_action, NULL));
   iterate_until (assistant_is_gone, fixture, "the assistant to close");
   g_assert_null (fixture->added);
   g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (fixture->manager)), ==, 0);
@@ -1031,7 +1107,9 @@ main (int   argc,
               fixture_set_up, test_pop3_keep, fixture_tear_down);
   g_test_add ("/ui/account-assistant/d-manual-starttls", Fixture, NULL,
               fixture_set_up, test_manual_starttls, fixture_tear_down);
-  g_test_add ("/ui/account-assistant/e-escape-cancels", Fixture, NULL,
+  g_test_add ("/ui/account-assistant/e-plaintext-consent", Fixture, NULL,
+              fixture_set_up, test_plaintext_consent, fixture_tear_down);
+  g_test_add ("/ui/account-assistant/f-escape-cancels", Fixture, NULL,
               fixture_set_up, test_escape_cancels, fixture_tear_down);
 
   return g_test_run ();
