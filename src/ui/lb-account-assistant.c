@@ -73,6 +73,7 @@ struct _LbAccountAssistant
   gboolean           keep_chosen;
   gboolean           updating;
   gboolean           busy;
+  gboolean           disposed;
 
   /* the settings being verified */
   LbIncomingProtocol protocol;
@@ -371,6 +372,20 @@ new_cancellable (LbAccountAssistant *self)
   g_clear_object (&self->cancellable);
   self->cancellable = g_cancellable_new ();
   return self->cancellable;
+}
+
+/* Whether @result belongs to an operation that was stopped (Back,
+ * Cancel, a new attempt, the window closing): its callback then leaves
+ * everything alone. Every operation runs with self->cancellable. */
+static gboolean
+stale (LbAccountAssistant *self,
+       GAsyncResult       *result)
+{
+  GCancellable *cancellable = G_IS_TASK (result) ? g_task_get_cancellable (G_TASK (result)) : NULL;
+
+  if (self->disposed)
+    return TRUE;
+  return cancellable != NULL && (cancellable != self->cancellable || g_cancellable_is_cancelled (cancellable));
 }
 
 /* ------------------------------------------------------------------ the choice */
@@ -721,10 +736,13 @@ discover_cb (GObject      *object,
   LbDiscoveryResult *found;
 
   found = lb_discovery_discover_finish (LB_DISCOVERY (object), result, &error);
+  if (stale (self, result))
+    {
+      g_clear_pointer (&found, lb_discovery_result_free);
+      return;
+    }
   if (found == NULL)
     {
-      if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-        return;
       /* no domain: say so where the address is typed */
       set_busy (self, FALSE);
       gtk_label_set_label (self->account_error_label, error->message);
@@ -902,7 +920,7 @@ certificate_cb (GObject      *object,
   LbCertificateDecision decision;
 
   decision = lb_certificate_dialog_run_finish (result, &error);
-  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+  if (stale (self, result))
     return;
 
   switch (decision)
@@ -978,12 +996,15 @@ add_cb (GObject      *object,
   g_autoptr(GError) error = NULL;
   g_autoptr(LbAccount) account = NULL;
 
-  if (!lb_account_manager_add_finish (LB_ACCOUNT_MANAGER (object), result, &error))
+  gboolean ok;
+
+  ok = lb_account_manager_add_finish (LB_ACCOUNT_MANAGER (object), result, &error);
+  if (stale (self, result))
+    return;
+  if (!ok)
     {
       g_autofree char *message = NULL;
 
-      if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-        return;
       message = g_strdup_printf (_("The account could not be saved: %s"), error->message);
       verify_fail (self, _("Could Not Add the Account"), message, FALSE);
       return;
@@ -1007,12 +1028,15 @@ store_cb (GObject      *object,
   g_autoptr(LbAccountAssistant) self = user_data;
   g_autoptr(GError) error = NULL;
 
-  if (!lb_secrets_store_finish (LB_SECRETS (object), result, &error))
+  gboolean ok;
+
+  ok = lb_secrets_store_finish (LB_SECRETS (object), result, &error);
+  if (stale (self, result))
+    return;
+  if (!ok)
     {
       g_autofree char *message = NULL;
 
-      if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-        return;
       message = g_strdup_printf (_("Your password could not be saved in the keyring, so no account was "
                                    "added: %s"), error->message);
       verify_fail (self, _("Could Not Save the Password"), message, FALSE);
@@ -1141,8 +1165,8 @@ imap_logout_cb (GObject      *object,
   g_autoptr(GError) error = NULL;
 
   /* logged in already: a failed LOGOUT changes nothing */
-  if (!lb_imap_client_logout_finish (LB_IMAP_CLIENT (object), result, &error) &&
-      g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+  lb_imap_client_logout_finish (LB_IMAP_CLIENT (object), result, &error);
+  if (stale (self, result))
     return;
   g_clear_object (&self->imap);
   save_account (self);
@@ -1155,8 +1179,12 @@ imap_login_cb (GObject      *object,
 {
   g_autoptr(LbAccountAssistant) self = user_data;
   g_autoptr(GError) error = NULL;
+  gboolean ok;
 
-  if (!lb_imap_client_login_finish (LB_IMAP_CLIENT (object), result, &error))
+  ok = lb_imap_client_login_finish (LB_IMAP_CLIENT (object), result, &error);
+  if (stale (self, result))
+    return;
+  if (!ok)
     {
       step_failed (self, error);
       return;
@@ -1180,8 +1208,12 @@ imap_starttls_cb (GObject      *object,
 {
   g_autoptr(LbAccountAssistant) self = user_data;
   g_autoptr(GError) error = NULL;
+  gboolean ok;
 
-  if (!lb_imap_client_starttls_finish (LB_IMAP_CLIENT (object), result, &error))
+  ok = lb_imap_client_starttls_finish (LB_IMAP_CLIENT (object), result, &error);
+  if (stale (self, result))
+    return;
+  if (!ok)
     {
       step_failed (self, error);
       return;
@@ -1196,8 +1228,12 @@ imap_greet_cb (GObject      *object,
 {
   g_autoptr(LbAccountAssistant) self = user_data;
   g_autoptr(GError) error = NULL;
+  gboolean ok;
 
-  if (!lb_imap_client_greet_finish (LB_IMAP_CLIENT (object), result, &error))
+  ok = lb_imap_client_greet_finish (LB_IMAP_CLIENT (object), result, &error);
+  if (stale (self, result))
+    return;
+  if (!ok)
     {
       step_failed (self, error);
       return;
@@ -1222,8 +1258,8 @@ pop3_quit_cb (GObject      *object,
   g_autoptr(LbAccountAssistant) self = user_data;
   g_autoptr(GError) error = NULL;
 
-  if (!lb_pop3_client_quit_finish (LB_POP3_CLIENT (object), result, &error) &&
-      g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+  lb_pop3_client_quit_finish (LB_POP3_CLIENT (object), result, &error);
+  if (stale (self, result))
     return;
   g_clear_object (&self->pop3);
   save_account (self);
@@ -1236,8 +1272,12 @@ pop3_login_cb (GObject      *object,
 {
   g_autoptr(LbAccountAssistant) self = user_data;
   g_autoptr(GError) error = NULL;
+  gboolean ok;
 
-  if (!lb_pop3_client_login_finish (LB_POP3_CLIENT (object), result, &error))
+  ok = lb_pop3_client_login_finish (LB_POP3_CLIENT (object), result, &error);
+  if (stale (self, result))
+    return;
+  if (!ok)
     {
       step_failed (self, error);
       return;
@@ -1261,8 +1301,12 @@ pop3_stls_cb (GObject      *object,
 {
   g_autoptr(LbAccountAssistant) self = user_data;
   g_autoptr(GError) error = NULL;
+  gboolean ok;
 
-  if (!lb_pop3_client_stls_finish (LB_POP3_CLIENT (object), result, &error))
+  ok = lb_pop3_client_stls_finish (LB_POP3_CLIENT (object), result, &error);
+  if (stale (self, result))
+    return;
+  if (!ok)
     {
       step_failed (self, error);
       return;
@@ -1277,8 +1321,12 @@ pop3_capa_cb (GObject      *object,
 {
   g_autoptr(LbAccountAssistant) self = user_data;
   g_autoptr(GError) error = NULL;
+  gboolean ok;
 
-  if (!lb_pop3_client_capa_finish (LB_POP3_CLIENT (object), result, &error))
+  ok = lb_pop3_client_capa_finish (LB_POP3_CLIENT (object), result, &error);
+  if (stale (self, result))
+    return;
+  if (!ok)
     {
       step_failed (self, error);
       return;
@@ -1300,8 +1348,12 @@ pop3_greet_cb (GObject      *object,
 {
   g_autoptr(LbAccountAssistant) self = user_data;
   g_autoptr(GError) error = NULL;
+  gboolean ok;
 
-  if (!lb_pop3_client_greet_finish (LB_POP3_CLIENT (object), result, &error))
+  ok = lb_pop3_client_greet_finish (LB_POP3_CLIENT (object), result, &error);
+  if (stale (self, result))
+    return;
+  if (!ok)
     {
       step_failed (self, error);
       return;
@@ -1321,6 +1373,8 @@ connect_cb (GObject      *object,
   g_autoptr(GIOStream) stream = NULL;
 
   stream = lb_connector_connect_finish (LB_CONNECTOR (object), result, &error);
+  if (stale (self, result))
+    return;
   if (stream == NULL)
     {
       step_failed (self, error);
@@ -1357,6 +1411,10 @@ plaintext_cb (AdwMessageDialog   *dialog,
               const char         *response,
               LbAccountAssistant *self)
 {
+  /* (a button closes it too; destroying twice is harmless) */
+  gtk_window_destroy (GTK_WINDOW (dialog));
+  if (self->disposed)
+    return;
   if (g_strcmp0 (response, "send") == 0)
     {
       self->plaintext_consent = TRUE;
@@ -1570,11 +1628,33 @@ entry_activated_cb (LbAccountAssistant *self)
 
 /* ------------------------------------------------------------------ GObject */
 
+/* Destroys the dialogs shown over the assistant. */
+static void
+destroy_dialogs (LbAccountAssistant *self)
+{
+  GListModel *toplevels = gtk_window_get_toplevels ();
+  g_autoptr(GPtrArray) dialogs = g_ptr_array_new_with_free_func (g_object_unref);
+
+  for (guint i = 0; i < g_list_model_get_n_items (toplevels); i++)
+    {
+      g_autoptr(GtkWindow) window = g_list_model_get_item (toplevels, i);
+
+      if (gtk_window_get_transient_for (window) == GTK_WINDOW (self))
+        g_ptr_array_add (dialogs, g_object_ref (window));
+    }
+  for (guint i = 0; i < dialogs->len; i++)
+    gtk_window_destroy (dialogs->pdata[i]);
+}
+
 static void
 lb_account_assistant_dispose (GObject *object)
 {
   LbAccountAssistant *self = LB_ACCOUNT_ASSISTANT (object);
 
+  self->disposed = TRUE;
+  /* the certificate and consent dialogs go first, while their parent is
+   * still whole */
+  destroy_dialogs (self);
   if (self->cancellable != NULL)
     g_cancellable_cancel (self->cancellable);
   g_clear_object (&self->cancellable);

@@ -1058,6 +1058,43 @@ test_plaintext_consent (Fixture       *fixture,
   g_assert_null (lb_account_get_smtp_host (account));
 }
 
+static gboolean
+no_message_dialog (gpointer data)
+{
+  return find_message_dialog () == NULL;
+}
+
+/* Stop while looking, then Cancel while the certificate is asked about:
+ * whatever was running is left alone, nothing is added */
+static void
+test_stop_and_cancel (Fixture       *fixture,
+                      gconstpointer  user_data)
+{
+  gint64 until;
+
+  fill_account_page (fixture, "Alice", "alice@example.test", "alicepass", FALSE);
+  g_assert_cmpstr (page_of (fixture), ==, "searching");
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (fixture->assistant), "assistant.back", NULL));
+  g_assert_cmpstr (page_of (fixture), ==, "account");
+  /* the stopped discovery does not come back */
+  until = g_get_monotonic_time () + 1500 * G_TIME_SPAN_MILLISECOND;
+  while (g_get_monotonic_time () < until)
+    g_main_context_iteration (NULL, FALSE);
+  g_assert_cmpstr (page_of (fixture), ==, "account");
+
+  g_signal_emit_by_name (must_find (fixture, "password-row"), "entry-activated");
+  wait_for_page (fixture, "found");
+  next (fixture);
+  wait_for_page (fixture, "choose");
+  next (fixture);
+  wait_for_message_dialog ("the certificate dialog");
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (fixture->assistant), "assistant.cancel", NULL));
+  iterate_until (assistant_is_gone, fixture, "the assistant to close");
+  iterate_until (no_message_dialog, NULL, "the certificate dialog to close");
+  g_assert_null (fixture->added);
+  g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (fixture->manager)), ==, 0);
+}
+
 /* Escape cancels: the window closes, nothing is added */
 static void
 test_escape_cancels (Fixture       *fixture,
@@ -1109,7 +1146,9 @@ main (int   argc,
               fixture_set_up, test_manual_starttls, fixture_tear_down);
   g_test_add ("/ui/account-assistant/e-plaintext-consent", Fixture, NULL,
               fixture_set_up, test_plaintext_consent, fixture_tear_down);
-  g_test_add ("/ui/account-assistant/f-escape-cancels", Fixture, NULL,
+  g_test_add ("/ui/account-assistant/f-stop-and-cancel", Fixture, NULL,
+              fixture_set_up, test_stop_and_cancel, fixture_tear_down);
+  g_test_add ("/ui/account-assistant/g-escape-cancels", Fixture, NULL,
               fixture_set_up, test_escape_cancels, fixture_tear_down);
 
   return g_test_run ();
