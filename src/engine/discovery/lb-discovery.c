@@ -171,7 +171,9 @@ timer_new (guint       seconds,
            GSourceFunc func,
            gpointer    data)
 {
-  GSource *source = g_timeout_source_new_seconds (seconds);
+  /* not g_timeout_source_new_seconds(): its first interval may be up to a
+   * second short */
+  GSource *source = g_timeout_source_new (MIN (seconds, G_MAXUINT / 1000) * 1000);
 
   g_source_set_callback (source, func, data, NULL);
   g_source_set_name (source, "[letterbox] discovery timer");
@@ -703,7 +705,7 @@ smtp_parse_lines (ProbeRun  *run,
 
   for (;;)
     {
-      guint8 *newline = memchr (run->buffer->data, '\n', run->buffer->len);
+      guint8 *newline = run->buffer->len > 0 ? memchr (run->buffer->data, '\n', run->buffer->len) : NULL;
       gsize len;
       g_autofree char *line = NULL;
       guint code;
