@@ -498,8 +498,12 @@ screenshot (GtkWidget  *widget,
   g_autoptr(GdkTexture) texture = NULL;
   GtkSnapshot *snapshot;
   int width, height;
+  gint64 settle = g_get_monotonic_time () + 300 * G_TIME_SPAN_MILLISECOND;
 
   iterate_until (no_transition, widget, "the page to slide in");
+  /* and the rows' own animations (a title moving aside for a text) */
+  while (g_get_monotonic_time () < settle)
+    g_main_context_iteration (NULL, FALSE);
   wait_for_frame (widget);
   width = gtk_widget_get_width (widget);
   height = gtk_widget_get_height (widget);
