@@ -18,10 +18,16 @@
  * issuer, the subject and the dates. Reject is the default response and
  * what Escape or closing the window means. */
 
+/* The task's data. The dialog belongs to GTK's list of windows until it
+ * is destroyed, and it holds the task through its signal handlers: the
+ * task ends when the user answers, when the dialog is destroyed
+ * unanswered (with its transient parent, say) or when the cancellable is
+ * cancelled, whichever comes first. */
 typedef struct
 {
-  AdwMessageDialog *dialog;
+  AdwMessageDialog *dialog;          /* borrowed, NULL once destroyed */
   GSource          *cancel_source;
+  gboolean          answered;
 } RunData;
 
 static void
@@ -32,8 +38,6 @@ run_data_free (RunData *data)
       g_source_destroy (data->cancel_source);
       g_source_unref (data->cancel_source);
     }
-  /* the dialog closed itself after its response */
-  g_clear_object (&data->dialog);
   g_free (data);
 }
 
@@ -82,12 +86,21 @@ add_row (GtkGrid    *grid,
   gtk_label_set_xalign (GTK_LABEL (key), 1.0);
   gtk_label_set_yalign (GTK_LABEL (key), 0.0);
   gtk_label_set_xalign (GTK_LABEL (label), 0.0);
-  gtk_label_set_wrap (GTK_LABEL (label), TRUE);
-  gtk_label_set_wrap_mode (GTK_LABEL (label), PANGO_WRAP_WORD_CHAR);
   gtk_label_set_selectable (GTK_LABEL (label), TRUE);
   gtk_widget_set_hexpand (label, TRUE);
   if (monospace)
-    gtk_widget_add_css_class (label, "monospace");
+    {
+      /* already cut in two lines of 16 pairs */
+      gtk_widget_add_css_class (label, "monospace");
+    }
+  else
+    {
+      /* a sensible width, so that wrapping does not make it tall */
+      gtk_label_set_wrap (GTK_LABEL (label), TRUE);
+      gtk_label_set_wrap_mode (GTK_LABEL (label), PANGO_WRAP_WORD_CHAR);
+      gtk_label_set_width_chars (GTK_LABEL (label), 24);
+      gtk_label_set_max_width_chars (GTK_LABEL (label), 48);
+    }
   gtk_grid_attach (grid, key, 0, row, 1, 1);
   gtk_grid_attach (grid, label, 1, row, 1, 1);
 }
@@ -127,23 +140,44 @@ response_cb (AdwMessageDialog *dialog,
              const char       *response,
              gpointer          user_data)
 {
-  g_autoptr(GTask) task = user_data;
+  GTask *task = user_data;
+  RunData *data = g_task_get_task_data (task);
   GError *error = NULL;
   LbCertificateDecision decision = LB_CERTIFICATE_REJECT;
 
-  g_signal_handlers_disconnect_by_func (dialog, response_cb, user_data);
+  if (data->answered)
+    return;
+  data->answered = TRUE;
 
   if (g_cancellable_set_error_if_cancelled (g_task_get_cancellable (task), &error))
+    g_task_return_error (task, error);
+  else
     {
-      g_task_return_error (task, error);
-      return;
+      if (g_strcmp0 (response, "once") == 0)
+        decision = LB_CERTIFICATE_ACCEPT_ONCE;
+      else if (g_strcmp0 (response, "pin") == 0)
+        decision = LB_CERTIFICATE_PIN;
+      g_task_return_int (task, decision);
     }
 
-  if (g_strcmp0 (response, "once") == 0)
-    decision = LB_CERTIFICATE_ACCEPT_ONCE;
-  else if (g_strcmp0 (response, "pin") == 0)
-    decision = LB_CERTIFICATE_PIN;
-  g_task_return_int (task, decision);
+  /* (a button closes it too; destroying twice is harmless) */
+  gtk_window_destroy (GTK_WINDOW (dialog));
+}
+
+/* destroyed without an answer: that is a Reject */
+static void
+destroy_cb (AdwMessageDialog *dialog,
+            gpointer          user_data)
+{
+  GTask *task = user_data;
+  RunData *data = g_task_get_task_data (task);
+
+  data->dialog = NULL;
+  if (data->answered)
+    return;
+  data->answered = TRUE;
+  if (!g_task_return_error_if_cancelled (task))
+    g_task_return_int (task, LB_CERTIFICATE_REJECT);
 }
 
 static gboolean
@@ -153,7 +187,8 @@ cancelled_cb (GCancellable *cancellable,
   RunData *data = user_data;
 
   /* answers as Reject; the callback sees the cancellation */
-  adw_message_dialog_response (data->dialog, "reject");
+  if (data->dialog != NULL)
+    adw_message_dialog_response (data->dialog, "reject");
 
   return G_SOURCE_REMOVE;
 }
@@ -217,7 +252,7 @@ lb_certificate_dialog_run_async (GtkWindow            *parent,
   gtk_window_set_modal (GTK_WINDOW (dialog), TRUE);
 
   data = g_new0 (RunData, 1);
-  data->dialog = g_object_ref_sink (dialog);
+  data->dialog = dialog;
   g_task_set_task_data (task, data, (GDestroyNotify) run_data_free);
 
   if (cancellable != NULL)
@@ -227,7 +262,11 @@ lb_certificate_dialog_run_async (GtkWindow            *parent,
       g_source_attach (data->cancel_source, g_main_context_get_thread_default ());
     }
 
-  g_signal_connect (dialog, "response", G_CALLBACK (response_cb), g_object_ref (task));
+  /* each handler holds the task until the dialog is destroyed */
+  g_signal_connect_data (dialog, "response", G_CALLBACK (response_cb), g_object_ref (task),
+                         (GClosureNotify) G_CALLBACK (g_object_unref), 0);
+  g_signal_connect_data (dialog, "destroy", G_CALLBACK (destroy_cb), g_object_ref (task),
+                         (GClosureNotify) G_CALLBACK (g_object_unref), 0);
   gtk_window_present (GTK_WINDOW (dialog));
 }
 

@@ -1355,14 +1355,8 @@ certificate_decided (GObject      *object,
       lb_account_manager_save_async (self->manager, account, NULL, NULL, NULL);
     }
   else
-    {
-      LbConnector *connector = lb_account_get_connector (account);
-      const char *pins[] = { fingerprint, NULL };
-
-      /* for this run only: the account does not keep it */
-      if (connector != NULL)
-        lb_connector_set_pinned_fingerprints (connector, pins);
-    }
+    /* for this run only: the account does not keep it */
+    lb_account_trust_certificate_once (account, host, port, fingerprint);
   lb_sync_scheduler_retry (self->scheduler, account);
 }
 

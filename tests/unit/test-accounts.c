@@ -1569,6 +1569,37 @@ test_default_directories (void)
   g_assert_finalize_object (manager);
 }
 
+/* Accepted once: trusted for the connector, never pinned or saved */
+static void
+test_trust_once (void)
+{
+  g_autoptr(LbAccount) account = lb_account_new ("once");
+  g_autoptr(GKeyFile) key_file = NULL;
+  g_autofree char *data = NULL;
+  g_auto(GStrv) trusted = NULL;
+
+  lb_account_pin_certificate (account, "imap.example.org", 993, FINGERPRINT_A);
+  lb_account_trust_certificate_once (account, "IMAP.example.org", 995, "ffeeddccbbaa99887766554433221100ffeeddccbbaa99887766554433221100");
+  /* a second one for the same server replaces the first */
+  lb_account_trust_certificate_once (account, "smtp.example.org", 465, FINGERPRINT_A);
+  lb_account_trust_certificate_once (account, "smtp.example.org", 465, FINGERPRINT_B);
+
+  trusted = lb_account_dup_trusted_certificates (account);
+  g_assert_cmpstrv (trusted, ((const char *[]) {
+    "imap.example.org:993 " FINGERPRINT_A,
+    "imap.example.org:995 " FINGERPRINT_B,
+    "smtp.example.org:465 " FINGERPRINT_B,
+    NULL }));
+  g_assert_cmpstrv (lb_account_get_pinned_certificates (account),
+                    ((const char *[]) { "imap.example.org:993 " FINGERPRINT_A, NULL }));
+  g_assert_false (lb_account_is_certificate_pinned (account, "smtp.example.org", 465, FINGERPRINT_B));
+
+  key_file = lb_account_to_key_file (account);
+  data = g_key_file_to_data (key_file, NULL, NULL);
+  g_assert_nonnull (strstr (data, FINGERPRINT_A));
+  g_assert_null (strstr (data, FINGERPRINT_B));
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -1595,6 +1626,7 @@ main (int   argc,
   g_test_add_func ("/accounts/notify", test_notify);
   g_test_add_func ("/accounts/identities", test_identities);
   g_test_add_func ("/accounts/pins", test_pins);
+  g_test_add_func ("/accounts/trust-once", test_trust_once);
   g_test_add_func ("/accounts/certificate-fingerprint", test_certificate_fingerprint);
   g_test_add_func ("/accounts/default-directories", test_default_directories);
 
