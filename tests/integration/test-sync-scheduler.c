@@ -19,6 +19,7 @@
 #include "lb-imap-provider.h"
 #include "lb-secrets.h"
 #include "lb-sync-scheduler.h"
+#include "lb-test-proxy.h"
 #include "lb-test-session.h"
 
 #define ALICE          "alice@example.test"
@@ -881,6 +882,52 @@ test_offline_unreachable (Fixture       *fixture,
   g_assert_false (lb_sync_scheduler_get_offline (fixture->scheduler));
 }
 
+/* the server out of reach at the start, back later: the provider
+ * reconnects by itself, and the account makes its first sync then */
+static void
+test_server_back (Fixture       *fixture,
+                  gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(LbTestProxy) proxy = lb_test_proxy_new (lb_test_getenv ("LB_TEST_HOST"),
+                                                    lb_test_port ("LB_TEST_IMAPS_PORT"), &error);
+  LbAccount *account;
+  const GError *failure;
+
+  g_assert_no_error (error);
+  server_empty (ALICE, ALICE_PASSWORD);
+  server_append (ALICE, ALICE_PASSWORD, "Waited for the server", NULL);
+  lb_test_proxy_set_down (proxy, TRUE);
+  account = add_account (fixture, "back", ALICE, ALICE_PASSWORD, LB_INCOMING_IMAP,
+                         lb_test_proxy_get_port (proxy), fixture->fingerprint);
+  lb_sync_scheduler_start (fixture->scheduler);
+  WAIT_UNTIL (lb_sync_scheduler_get_error (fixture->scheduler, account) != NULL &&
+              !lb_sync_scheduler_get_busy (fixture->scheduler, account), 30, "the connection to fail");
+  failure = lb_sync_scheduler_get_error (fixture->scheduler, account);
+  g_test_message ("server down: %s %s %d", failure->message, g_quark_to_string (failure->domain), failure->code);
+  g_assert_cmpuint (inbox_total (account), ==, 0);
+
+  lb_test_proxy_set_down (proxy, FALSE);
+  WAIT_UNTIL (inbox_total (account) == 1 && lb_sync_scheduler_get_error (fixture->scheduler, account) == NULL &&
+              !lb_sync_scheduler_get_busy (fixture->scheduler, account), 30,
+              "the account to reconnect and sync by itself");
+  g_assert_false (lb_sync_scheduler_get_offline (fixture->scheduler));
+  spin (500);
+  g_assert_cmpuint (fixture->new_mail->len, ==, 0);
+  server_append (ALICE, ALICE_PASSWORD, "After the outage", NULL);
+  WAIT_UNTIL (fixture->new_mail->len == 1, 30, "new mail after the outage");
+  g_assert_cmpstr (fixture->new_mail->pdata[0], ==, "back: After the outage");
+
+  /* let go of the account before the proxy goes */
+  {
+    g_autoptr(LbStore) store = g_object_ref (lb_account_get_store (account));
+
+    lb_sync_scheduler_stop (fixture->scheduler);
+    lb_account_close (account);
+    lb_test_finalize_store (g_steal_pointer (&store));
+  }
+}
+
 /* ------------------------------------------------------------------ (6) removed, closed, stopped */
 
 static void
@@ -1039,6 +1086,7 @@ main (int   argc,
   ADD ("/sync-scheduler/untrusted-certificate", test_untrusted_certificate);
   ADD ("/sync-scheduler/offline/network", test_offline_network);
   ADD ("/sync-scheduler/offline/unreachable", test_offline_unreachable);
+  ADD ("/sync-scheduler/offline/server-back", test_server_back);
   ADD ("/sync-scheduler/removed", test_removed);
   ADD ("/sync-scheduler/closed-and-reopened", test_closed_and_reopened);
   ADD ("/sync-scheduler/stop", test_stop);
