@@ -38,7 +38,10 @@ typedef struct
   guint            poll_id;
   gulong           store_changed_id;
   gulong           connection_error_id;
+  gulong           connected_id;
+  gulong           opened_id;
   LbStore         *store;         /* the one store_changed_id is on */
+  LbProvider      *provider;      /* the one connection_error_id is on */
   GHashTable      *seen;          /* keys that were in the Inbox this run */
   GArray          *new_keys;      /* waiting for new_mail_idle */
   guint            new_mail_id;
@@ -117,14 +120,14 @@ account_state_drop (gpointer data)
   if (state->store != NULL)
     g_clear_signal_handler (&state->store_changed_id, state->store);
   g_clear_object (&state->store);
-  if (state->connection_error_id != 0)
+  /* the account may have dropped its provider already (closed) */
+  if (state->provider != NULL)
     {
-      LbProvider *provider = lb_account_get_provider (state->account);
-
-      if (provider != NULL)
-        g_signal_handler_disconnect (provider, state->connection_error_id);
-      state->connection_error_id = 0;
+      g_clear_signal_handler (&state->connection_error_id, state->provider);
+      g_clear_signal_handler (&state->connected_id, state->provider);
     }
+  g_clear_object (&state->provider);
+  g_clear_signal_handler (&state->opened_id, state->account);
   account_state_unref (state);
 }
 
@@ -221,13 +224,20 @@ busy_pop (AccountState *state)
 }
 
 /* An operation that ended: clears or sets the account's error. Returns
- * FALSE when it was cancelled, and @state must not be touched. */
+ * FALSE when it ended without a result: the scheduler let go of @state
+ * (which must not be touched then), or someone else cancelled it (the
+ * account was closed), and its busy count was given back. */
 static gboolean
 operation_done (AccountState *state,
                 GError       *error)
 {
-  if (state->removed || g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+  if (state->removed)
     return FALSE;
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    {
+      busy_pop (state);
+      return FALSE;
+    }
   if (error != NULL)
     g_debug ("%s: %s", lb_account_get_id (state->account), error->message);
   set_error (state, error);
@@ -353,7 +363,10 @@ pop3_checked (GObject      *object,
   lb_pop3_provider_check_finish (LB_POP3_PROVIDER (object), result, &stats, &error);
   if (!operation_done (state, error))
     return;
-  state->ready = TRUE;
+  /* what a first check that succeeds downloads is not new mail, also
+   * after failed ones (a wrong password, the user fixing it) */
+  if (error == NULL)
+    state->ready = TRUE;
   update_offline (state->scheduler);
   busy_pop (state);
   schedule_poll (state);
@@ -429,6 +442,23 @@ connection_error_cb (LbProvider   *provider,
   set_error (state, error);
 }
 
+/* The provider logged in, also by itself after a drop or after the
+ * network came back: its connection error is over, and an account that
+ * could not make its first sync makes it now. */
+static void
+connected_cb (GObject    *object,
+              GParamSpec *pspec,
+              gpointer    user_data)
+{
+  AccountState *state = user_data;
+
+  if (!lb_imap_provider_get_connected (LB_IMAP_PROVIDER (object)))
+    return;
+  set_error (state, NULL);
+  if (!state->ready && state->busy == 0)
+    sync_account (state);
+}
+
 static void
 sync_account (AccountState *state)
 {
@@ -454,12 +484,21 @@ after_open (AccountState *state)
 {
   LbProvider *provider;
 
+  /* the account said it opened before our open returned */
+  if (state->store != NULL)
+    return;
+
   state->store = g_object_ref (lb_account_get_store (state->account));
   state->store_changed_id = g_signal_connect (state->store, "changed", G_CALLBACK (store_changed_cb), state);
   provider = lb_account_get_provider (state->account);
   if (LB_IS_IMAP_PROVIDER (provider))
-    state->connection_error_id = g_signal_connect (provider, "connection-error",
-                                                   G_CALLBACK (connection_error_cb), state);
+    {
+      state->provider = g_object_ref (provider);
+      state->connection_error_id = g_signal_connect (provider, "connection-error",
+                                                     G_CALLBACK (connection_error_cb), state);
+      state->connected_id = g_signal_connect (provider, "notify::connected",
+                                              G_CALLBACK (connected_cb), state);
+    }
   sync_account (state);
 }
 
@@ -473,12 +512,67 @@ account_opened (GObject      *object,
 
   if (!lb_account_open_finish (LB_ACCOUNT (object), result, &error))
     {
+      /* someone else opens it: notify::opened tells when it is open */
+      if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_PENDING))
+        {
+          if (!state->removed)
+            busy_pop (state);
+          return;
+        }
       if (operation_done (state, error))
         busy_pop (state);
       return;
     }
+  if (state->removed)
+    return;
   busy_pop (state);
   after_open (state);
+}
+
+static AccountState *add_state (LbSyncScheduler *self,
+                                LbAccount       *account);
+
+/* Someone else opened or closed the account (the preferences reopen it
+ * for new server settings, and close it before removing it). */
+static void
+opened_cb (GObject    *object,
+           GParamSpec *pspec,
+           gpointer    user_data)
+{
+  AccountState *state = user_data;
+  LbSyncScheduler *self = state->scheduler;
+  LbAccount *account = LB_ACCOUNT (object);
+
+  if (lb_account_get_opened (account))
+    {
+      after_open (state);
+      return;
+    }
+  if (state->store == NULL)
+    return;
+
+  /* closed: let go of its store and provider, and of what ran on them;
+   * a new state waits for it to open again */
+  g_hash_table_remove (self->states, account);
+  add_state (self, account);
+  update_offline (self);
+  g_signal_emit (self, signals[SIGNAL_ACCOUNT_CHANGED], 0, account);
+}
+
+static AccountState *
+add_state (LbSyncScheduler *self,
+           LbAccount       *account)
+{
+  AccountState *state = g_new0 (AccountState, 1);
+
+  g_atomic_ref_count_init (&state->ref_count);
+  state->scheduler = self;
+  state->account = g_object_ref (account);
+  state->cancellable = g_cancellable_new ();
+  state->seen = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, NULL);
+  state->opened_id = g_signal_connect (account, "notify::opened", G_CALLBACK (opened_cb), state);
+  g_hash_table_insert (self->states, account, state);
+  return state;
 }
 
 static void
@@ -490,13 +584,7 @@ start_account (LbSyncScheduler *self,
   if (g_hash_table_contains (self->states, account))
     return;
 
-  state = g_new0 (AccountState, 1);
-  g_atomic_ref_count_init (&state->ref_count);
-  state->scheduler = self;
-  state->account = g_object_ref (account);
-  state->cancellable = g_cancellable_new ();
-  state->seen = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, NULL);
-  g_hash_table_insert (self->states, account, state);
+  state = add_state (self, account);
 
   if (lb_account_get_opened (account))
     {
@@ -528,7 +616,7 @@ manager_changed_cb (GListModel *model,
       start_account (self, item);
     }
 
-  /* accounts removed: forget them (the manager closes them) */
+  /* accounts removed: forget them (whoever removed one closes it) */
   g_hash_table_iter_init (&iter, self->states);
   while (g_hash_table_iter_next (&iter, (gpointer *) &account, NULL))
     if (!g_hash_table_contains (present, account))
@@ -542,8 +630,22 @@ network_changed_cb (GNetworkMonitor *monitor,
                     gpointer         user_data)
 {
   LbSyncScheduler *self = user_data;
+  g_autoptr(GPtrArray) again = g_ptr_array_new ();
+  GHashTableIter iter;
+  AccountState *state;
 
   update_offline (self);
+  if (!available || !self->started)
+    return;
+
+  /* the network is back: those that could not reach their server try at
+   * once (a POP3 account would wait for its next check, or for ever) */
+  g_hash_table_iter_init (&iter, self->states);
+  while (g_hash_table_iter_next (&iter, NULL, (gpointer *) &state))
+    if (is_unreachable (state->error) && state->store != NULL && state->busy == 0)
+      g_ptr_array_add (again, state);
+  for (guint i = 0; i < again->len; i++)
+    sync_account (again->pdata[i]);
 }
 
 /* ------------------------------------------------------------------ GObject */
