@@ -106,7 +106,7 @@ fill_alice (void)
   lb_test_session_expect_tagged_ok (session, "X");
   /* an empty mailbox has nothing to store to: the answer may be NO/BAD */
   lb_test_session_send (session, "X STORE 1:* +FLAGS (\\Deleted)");
-  lb_test_session_read_until (session, "X ");
+  g_free (lb_test_session_read_until (session, "X "));
   imap_ok (session, "EXPUNGE");
   for (guint i = 0; i < G_N_ELEMENTS (folders); i++)
     {
