@@ -321,6 +321,15 @@ view_shows_text (gpointer data)
 }
 
 static gboolean
+view_shows_letter_0 (gpointer data)
+{
+  LbWindow *window = data;
+  LbMessage *shown = lb_message_view_get_message (LB_MESSAGE_VIEW (lb_window_get_message_view (window)));
+
+  return shown != NULL && g_strcmp0 (lb_message_get_subject (shown), "Letter 0") == 0;
+}
+
+static gboolean
 dialog_open (gpointer data)
 {
   return lb_test_ui_find_toplevel (GTK_TYPE_WINDOW, data) != NULL &&
@@ -489,6 +498,26 @@ test_mail_window (void)
     lb_test_ui_wait_until (view_shows_text, window, 30, "the downloaded message to be shown");
     lb_test_ui_wait_for_frame (GTK_WIDGET (window));
     lb_test_ui_screenshot (GTK_WIDGET (window), "screenshot-mail-window-pop3.png");
+  }
+
+  /* a new-mail notification's action: the message's folder and the message */
+  {
+    LbFolder *inbox = lb_account_get_inbox (account);
+    g_autoptr(GPtrArray) rows = NULL;
+    gint64 key = 0;
+
+    g_clear_object (&result);
+    lb_store_list_messages_async (lb_account_get_store (account), lb_folder_get_id (inbox), 0, 10, NULL,
+                                  lb_test_store_result, &result);
+    lb_test_wait (&result);
+    rows = lb_store_list_messages_finish (lb_account_get_store (account), result, &error);
+    g_assert_no_error (error);
+    g_assert_cmpuint (rows->len, ==, 1);
+    key = ((LbMessageSummary *) rows->pdata[0])->key;
+    g_action_group_activate_action (G_ACTION_GROUP (app), "show-message",
+                                    g_variant_new ("(sxx)", "alice", lb_folder_get_id (inbox), key));
+    lb_test_ui_wait_until (view_shows_letter_0, window, 30, "the notified message to be shown");
+    g_assert_true (lb_sidebar_get_selected_folder (LB_SIDEBAR (lb_window_get_sidebar (window))) == inbox);
   }
 
   /* a narrow window shows one pane at a time: the message, with a way back */
