@@ -1333,6 +1333,29 @@ lb_message_list_add_folder (LbMessageList *self,
 }
 
 /**
+ * lb_message_list_peek:
+ * @self: a list
+ * @position: a position
+ *
+ * The row at @position if it is in memory, without reading anything or
+ * moving the window of resident rows (as g_list_model_get_item() does):
+ * for looking at a large selection.
+ *
+ * Returns: (transfer none) (nullable): the row, loaded or not, or %NULL
+ *   when it is not resident
+ */
+LbMessage *
+lb_message_list_peek (LbMessageList *self,
+                      guint          position)
+{
+  g_return_val_if_fail (LB_IS_MESSAGE_LIST (self), NULL);
+
+  if (position >= self->n_items)
+    return NULL;
+  return window_get (self, position);
+}
+
+/**
  * lb_message_list_get_n_resident:
  *
  * Returns: how many rows the list holds in memory now

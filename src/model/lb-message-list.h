@@ -7,6 +7,7 @@
 
 #include <gio/gio.h>
 
+#include "lb-message.h"
 #include "lb-store.h"
 
 G_BEGIN_DECLS
@@ -41,6 +42,8 @@ gboolean       lb_message_list_fetch_finish   (LbMessageList        *self,
                                                GAsyncResult         *result,
                                                GError              **error);
 
+LbMessage     *lb_message_list_peek           (LbMessageList        *self,
+                                               guint                 position);
 guint          lb_message_list_get_n_resident (LbMessageList        *self);
 gboolean       lb_message_list_is_busy        (LbMessageList        *self);
 

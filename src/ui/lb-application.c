@@ -25,9 +25,18 @@ struct _LbApplication
   LbSyncScheduler  *scheduler;
   gboolean          loaded;
   gboolean          held;       /* running in the background */
+  GVariant         *pending_show; /* a clicked notification's message, waiting for its account */
 };
 
 G_DEFINE_FINAL_TYPE (LbApplication, lb_application, ADW_TYPE_APPLICATION)
+
+enum {
+  PROP_0,
+  PROP_LOADED,
+  N_PROPS
+};
+
+static GParamSpec *properties[N_PROPS];
 
 static GtkWindow *
 main_window (LbApplication *self)
@@ -151,6 +160,32 @@ preferences_action (GSimpleAction *action,
   gtk_window_present (GTK_WINDOW (preferences));
 }
 
+/* Shows the message a notification was about once its account is open:
+ * a click may start the app, which reads its accounts first. */
+static void
+try_pending_show (LbApplication *self)
+{
+  const char *id;
+  gint64 folder_id, key;
+  LbAccount *account;
+  GtkWindow *window = main_window (self);
+
+  if (self->pending_show == NULL || !self->loaded || window == NULL)
+    return;
+  g_variant_get (self->pending_show, "(&sxx)", &id, &folder_id, &key);
+  account = lb_account_manager_lookup (self->manager, id);
+  if (account == NULL)
+    {
+      /* the account is gone: nothing to show */
+      g_clear_pointer (&self->pending_show, g_variant_unref);
+      return;
+    }
+  if (!lb_account_get_opened (account) || lb_account_lookup_folder (account, folder_id) == NULL)
+    return;
+  lb_window_show_message (LB_WINDOW (window), account, folder_id, key);
+  g_clear_pointer (&self->pending_show, g_variant_unref);
+}
+
 /* A notification was clicked: ("account id", folder id, key) */
 static void
 show_message_action (GSimpleAction *action,
@@ -158,15 +193,19 @@ show_message_action (GSimpleAction *action,
                      gpointer       user_data)
 {
   LbApplication *self = user_data;
-  const char *id;
-  gint64 folder_id, key;
-  LbAccount *account;
 
-  g_variant_get (parameter, "(&sxx)", &id, &folder_id, &key);
+  g_clear_pointer (&self->pending_show, g_variant_unref);
+  self->pending_show = g_variant_ref (parameter);
   g_application_activate (G_APPLICATION (self));
-  account = lb_account_manager_lookup (self->manager, id);
-  if (account != NULL && main_window (self) != NULL)
-    lb_window_show_message (LB_WINDOW (main_window (self)), account, folder_id, key);
+  try_pending_show (self);
+}
+
+static void
+account_changed_cb (LbSyncScheduler *scheduler,
+                    LbAccount       *account,
+                    gpointer         user_data)
+{
+  try_pending_show (user_data);
 }
 
 static const GActionEntry app_actions[] = {
@@ -238,7 +277,9 @@ accounts_loaded (GObject      *object,
   if (!lb_account_manager_load_finish (LB_ACCOUNT_MANAGER (object), result, &error))
     g_warning ("%s", error->message);
   self->loaded = TRUE;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_LOADED]);
   lb_sync_scheduler_start (self->scheduler);
+  try_pending_show (self);
 }
 
 static void
@@ -252,6 +293,7 @@ lb_application_startup (GApplication *app)
   self->manager = lb_account_manager_new (NULL, NULL);
   self->scheduler = lb_sync_scheduler_new (self->manager, NULL);
   g_signal_connect (self->scheduler, "new-mail", G_CALLBACK (new_mail_cb), self);
+  g_signal_connect (self->scheduler, "account-changed", G_CALLBACK (account_changed_cb), self);
   lb_account_manager_load_async (self->manager, NULL, accounts_loaded, g_object_ref (self));
 
   g_action_map_add_action_entries (G_ACTION_MAP (self),
@@ -281,11 +323,31 @@ lb_application_dispose (GObject *object)
 {
   LbApplication *self = LB_APPLICATION (object);
 
+  g_clear_pointer (&self->pending_show, g_variant_unref);
   g_clear_object (&self->scheduler);
   g_clear_object (&self->manager);
   g_clear_object (&self->settings);
 
   G_OBJECT_CLASS (lb_application_parent_class)->dispose (object);
+}
+
+static void
+lb_application_get_property (GObject    *object,
+                             guint       prop_id,
+                             GValue     *value,
+                             GParamSpec *pspec)
+{
+  LbApplication *self = LB_APPLICATION (object);
+
+  switch (prop_id)
+    {
+    case PROP_LOADED:
+      g_value_set_boolean (value, self->loaded);
+      break;
+
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
 }
 
 static void
@@ -295,6 +357,17 @@ lb_application_class_init (LbApplicationClass *klass)
   GApplicationClass *app_class = G_APPLICATION_CLASS (klass);
 
   object_class->dispose = lb_application_dispose;
+  object_class->get_property = lb_application_get_property;
+
+  /**
+   * LbApplication:loaded:
+   *
+   * Whether the accounts have been read (after startup).
+   */
+  properties[PROP_LOADED] =
+    g_param_spec_boolean ("loaded", NULL, NULL, FALSE,
+                          (G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS));
+  g_object_class_install_properties (object_class, N_PROPS, properties);
 
   app_class->activate = lb_application_activate;
   app_class->open = lb_application_open;
@@ -356,4 +429,12 @@ lb_application_get_scheduler (LbApplication *self)
   g_return_val_if_fail (LB_IS_APPLICATION (self), NULL);
 
   return self->scheduler;
+}
+
+gboolean
+lb_application_get_loaded (LbApplication *self)
+{
+  g_return_val_if_fail (LB_IS_APPLICATION (self), FALSE);
+
+  return self->loaded;
 }

@@ -20,5 +20,6 @@ LbApplication *lb_application_new          (void);
 GSettings        *lb_application_get_settings  (LbApplication *self);
 LbAccountManager *lb_application_get_manager   (LbApplication *self);
 LbSyncScheduler  *lb_application_get_scheduler (LbApplication *self);
+gboolean          lb_application_get_loaded    (LbApplication *self);
 
 G_END_DECLS

@@ -60,6 +60,15 @@ struct _LbWindow
   guint                 mark_read_id;
 
   GHashTable           *reported_errors; /* LbAccount -> message text toasted */
+  GPtrArray            *undo_batches;     /* what the last undo puts back */
+  AdwToast             *undo_toast;       /* weak: its toast */
+  guint                 reselect;         /* where the selection was, G_MAXUINT */
+  GPtrArray            *watched;          /* selected LbMessage being watched */
+  GPtrArray            *result_stores;    /* LbStore whose ::changed the results follow */
+  GHashTable           *result_scope;     /* LbStore -> folder id searched (0: all) */
+  guint                 refresh_id;
+  GtkWidget            *context_menu;
+  GMenuModel           *message_menu;     /* template object */
   char                 *unified_inboxes;  /* which inboxes All Inboxes was made of */
   gboolean              restoring;        /* the last folder is still to be shown */
 
@@ -107,6 +116,8 @@ static GParamSpec *properties[N_PROPS];
 static void update_actions      (LbWindow *self);
 static void show_selected       (LbWindow *self);
 static void reload_list         (LbWindow *self);
+static void reveal_message      (LbWindow *self,
+                                 gint64    key);
 
 /* ------------------------------------------------------------------ helpers */
 
@@ -157,27 +168,71 @@ toast (LbWindow   *self,
   adw_toast_overlay_add_toast (self->toast_overlay, adw_toast_new (text));
 }
 
-/* The selected messages that are loaded, in list order. */
+/* The selected messages that are loaded, in list order. Rows of a large
+ * selection that are not in memory are not read for this (select all in
+ * a folder of 100,000 would read them all): *@n_missing counts them. */
 static GPtrArray *
-selected_messages (LbWindow *self)
+selected_messages_full (LbWindow *self,
+                        guint    *n_missing)
 {
   g_autoptr(GPtrArray) messages = g_ptr_array_new_with_free_func (g_object_unref);
   g_autoptr(GtkBitset) bitset = NULL;
   GtkBitsetIter iter;
   guint position;
+  guint missing = 0;
 
-  if (self->selection == NULL)
-    return g_steal_pointer (&messages);
-
-  bitset = gtk_selection_model_get_selection (GTK_SELECTION_MODEL (self->selection));
-  for (gboolean ok = gtk_bitset_iter_init_first (&iter, bitset, &position);
-       ok;
-       ok = gtk_bitset_iter_next (&iter, &position))
+  if (self->selection != NULL)
     {
-      g_autoptr(LbMessage) message = g_list_model_get_item (G_LIST_MODEL (self->selection), position);
+      bitset = gtk_selection_model_get_selection (GTK_SELECTION_MODEL (self->selection));
+      for (gboolean ok = gtk_bitset_iter_init_first (&iter, bitset, &position);
+           ok;
+           ok = gtk_bitset_iter_next (&iter, &position))
+        {
+          g_autoptr(LbMessage) message = NULL;
 
-      if (message != NULL && lb_message_get_loaded (message))
-        g_ptr_array_add (messages, g_steal_pointer (&message));
+          if (LB_IS_MESSAGE_LIST (self->messages))
+            {
+              LbMessage *resident = lb_message_list_peek (LB_MESSAGE_LIST (self->messages), position);
+
+              message = resident != NULL ? g_object_ref (resident) : NULL;
+            }
+          else
+            message = g_list_model_get_item (self->messages, position);
+
+          if (message != NULL && lb_message_get_loaded (message))
+            g_ptr_array_add (messages, g_steal_pointer (&message));
+          else
+            missing++;
+        }
+    }
+  if (n_missing != NULL)
+    *n_missing = missing;
+  return g_steal_pointer (&messages);
+}
+
+static GPtrArray *
+selected_messages (LbWindow *self)
+{
+  return selected_messages_full (self, NULL);
+}
+
+/* The selection to act on, or NULL (with a toast) when part of it is not
+ * in memory: an action never applies to part of what the user selected. */
+static GPtrArray *
+selection_to_act_on (LbWindow *self)
+{
+  guint missing = 0;
+  g_autoptr(GPtrArray) messages = selected_messages_full (self, &missing);
+
+  if (missing > 0)
+    {
+      g_autofree char *text = g_strdup_printf (ngettext ("Select at most %u message at a time",
+                                                         "Select at most %u messages at a time",
+                                                         LB_MESSAGE_LIST_MAX_RESIDENT),
+                                               LB_MESSAGE_LIST_MAX_RESIDENT);
+
+      toast (self, text);
+      return NULL;
     }
   return g_steal_pointer (&messages);
 }
@@ -249,27 +304,23 @@ typedef struct
 {
   LbWindow   *window;      /* weak */
   FinishFunc  finish;
-  char       *failure;     /* what to say when it fails */
 } ChangeData;
 
 static void
 change_data_free (ChangeData *data)
 {
   g_clear_weak_pointer (&data->window);
-  g_free (data->failure);
   g_free (data);
 }
 
 static ChangeData *
-change_data_new (LbWindow   *self,
-                 gpointer    finish,
-                 const char *failure)
+change_data_new (LbWindow *self,
+                 gpointer  finish)
 {
   ChangeData *data = g_new0 (ChangeData, 1);
 
   g_set_weak_pointer (&data->window, self);
   data->finish = (FinishFunc) finish;
-  data->failure = g_strdup (failure);
   return data;
 }
 
@@ -283,31 +334,30 @@ change_done (GObject      *object,
   ChangeData *data = user_data;
   g_autoptr(GError) error = NULL;
 
+  /* the provider's message says what failed, in words */
   if (!data->finish (object, result, &error) && data->window != NULL &&
       !g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-    {
-      g_autofree char *text = g_strdup_printf ("%s %s", data->failure, error->message);
-
-      toast (data->window, text);
-    }
+    toast (data->window, error->message);
   change_data_free (data);
 }
 
 static void
 set_flags (LbWindow *self,
            guint     add,
-           guint     remove,
-           const char *failure)
+           guint     remove)
 {
-  g_autoptr(GPtrArray) messages = selected_messages (self);
-  g_autoptr(GPtrArray) batches = selection_batches (self, messages);
+  g_autoptr(GPtrArray) messages = selection_to_act_on (self);
+  g_autoptr(GPtrArray) batches = NULL;
 
+  if (messages == NULL)
+    return;
+  batches = selection_batches (self, messages);
   for (guint i = 0; i < batches->len; i++)
     {
       Batch *batch = batches->pdata[i];
 
       lb_provider_set_flags_async (lb_account_get_provider (batch->account), batch->keys, add, remove,
-                                   NULL, change_done, change_data_new (self, lb_provider_set_flags_finish, failure));
+                                   NULL, change_done, change_data_new (self, lb_provider_set_flags_finish));
     }
 }
 
@@ -316,7 +366,7 @@ mark_read_action (GtkWidget  *widget,
                   const char *action_name,
                   GVariant   *parameter)
 {
-  set_flags (LB_WINDOW (widget), LB_MESSAGE_SEEN, 0, _("Could not mark the messages read:"));
+  set_flags (LB_WINDOW (widget), LB_MESSAGE_SEEN, 0);
 }
 
 static void
@@ -328,7 +378,7 @@ mark_unread_action (GtkWidget  *widget,
 
   /* reading it again must not mark it read at once */
   g_clear_handle_id (&self->mark_read_id, g_source_remove);
-  set_flags (self, 0, LB_MESSAGE_SEEN, _("Could not mark the messages unread:"));
+  set_flags (self, 0, LB_MESSAGE_SEEN);
 }
 
 static void
@@ -336,7 +386,7 @@ flag_action (GtkWidget  *widget,
              const char *action_name,
              GVariant   *parameter)
 {
-  set_flags (LB_WINDOW (widget), LB_MESSAGE_FLAGGED, 0, _("Could not flag the messages:"));
+  set_flags (LB_WINDOW (widget), LB_MESSAGE_FLAGGED, 0);
 }
 
 static void
@@ -344,7 +394,7 @@ unflag_action (GtkWidget  *widget,
                const char *action_name,
                GVariant   *parameter)
 {
-  set_flags (LB_WINDOW (widget), 0, LB_MESSAGE_FLAGGED, _("Could not unflag the messages:"));
+  set_flags (LB_WINDOW (widget), 0, LB_MESSAGE_FLAGGED);
 }
 
 static void
@@ -383,34 +433,18 @@ toggle_read_action (GtkWidget  *widget,
 
 /* --- moves, with an undo */
 
-typedef struct
-{
-  LbWindow  *window;     /* weak */
-  GPtrArray *batches;    /* Batch: where each message was */
-} Undo;
-
+/* Moves @batches back to the folders each message came from. */
 static void
-undo_free (Undo *undo)
+undo_batches (LbWindow  *self,
+              GPtrArray *batches)
 {
-  g_clear_weak_pointer (&undo->window);
-  g_clear_pointer (&undo->batches, g_ptr_array_unref);
-  g_free (undo);
-}
-
-static void
-undo_clicked (AdwToast *toast_,
-              gpointer  user_data)
-{
-  Undo *undo = user_data;
-
-  for (guint i = 0; i < undo->batches->len; i++)
+  for (guint i = 0; i < batches->len; i++)
     {
-      Batch *batch = undo->batches->pdata[i];
+      Batch *batch = batches->pdata[i];
       LbProvider *provider = lb_account_get_provider (batch->account);
 
       if (provider == NULL)
         continue;
-      /* back to each message's own folder */
       for (guint j = 0; j < batch->keys->len; )
         {
           gint64 folder_id = g_array_index (batch->folders, gint64, j);
@@ -420,9 +454,55 @@ undo_clicked (AdwToast *toast_,
           for (k = j; k < batch->keys->len && g_array_index (batch->folders, gint64, k) == folder_id; k++)
             g_array_append_val (keys, g_array_index (batch->keys, gint64, k));
           lb_provider_move_async (provider, keys, folder_id, NULL, change_done,
-                                  change_data_new (undo->window, lb_provider_move_finish, _("Could not undo:")));
+                                  change_data_new (self, lb_provider_move_finish));
           j = k;
         }
+    }
+}
+
+static void
+undo_action (GtkWidget  *widget,
+             const char *action_name,
+             GVariant   *parameter)
+{
+  LbWindow *self = LB_WINDOW (widget);
+  g_autoptr(GPtrArray) batches = g_steal_pointer (&self->undo_batches);
+
+  if (self->undo_toast != NULL)
+    {
+      adw_toast_set_button_label (self->undo_toast, NULL);
+      adw_toast_set_title (self->undo_toast, _("Undone"));
+      g_clear_weak_pointer (&self->undo_toast);
+    }
+  gtk_widget_action_set_enabled (widget, "win.undo", FALSE);
+  if (batches != NULL)
+    undo_batches (self, batches);
+}
+
+/* A toast dismissed (timed out, closed, its button clicked) must not be
+ * dismissed again. */
+static void
+undo_toast_dismissed (AdwToast *undo_toast,
+                      gpointer  user_data)
+{
+  LbWindow *self = user_data;
+
+  if (undo_toast == self->undo_toast)
+    g_clear_weak_pointer (&self->undo_toast);
+}
+
+static void
+undo_clicked (AdwToast *undo_toast,
+              gpointer  user_data)
+{
+  LbWindow *self = user_data;
+
+  /* only the last change can be undone: its toast is the one shown; the
+   * overlay dismisses a toast whose button was clicked by itself */
+  if (undo_toast == self->undo_toast)
+    {
+      g_clear_weak_pointer (&self->undo_toast);
+      undo_action (GTK_WIDGET (self), "win.undo", NULL);
     }
 }
 
@@ -432,40 +512,63 @@ offer_undo (LbWindow   *self,
             GPtrArray  *batches)
 {
   AdwToast *undo_toast = adw_toast_new (title);
-  Undo *undo = g_new0 (Undo, 1);
 
-  g_set_weak_pointer (&undo->window, self);
-  undo->batches = g_ptr_array_ref (batches);
+  /* Only the last change can be undone: an earlier toast loses its
+   * button. (Toasts are never dismissed from here: libadwaita 1.2 breaks
+   * on dismissing a toast still in its queue.) */
+  if (self->undo_toast != NULL)
+    {
+      adw_toast_set_button_label (self->undo_toast, NULL);
+      g_clear_weak_pointer (&self->undo_toast);
+    }
+  g_clear_pointer (&self->undo_batches, g_ptr_array_unref);
+  self->undo_batches = g_ptr_array_ref (batches);
+  g_set_weak_pointer (&self->undo_toast, undo_toast);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.undo", TRUE);
+
   adw_toast_set_button_label (undo_toast, _("_Undo"));
   adw_toast_set_timeout (undo_toast, UNDO_SECONDS);
-  adw_toast_set_priority (undo_toast, ADW_TOAST_PRIORITY_HIGH);
-  g_signal_connect_data (undo_toast, "button-clicked", G_CALLBACK (undo_clicked), undo,
-                         (GClosureNotify) (void (*) (void)) undo_free, 0);
+  g_signal_connect_object (undo_toast, "button-clicked", G_CALLBACK (undo_clicked), self, 0);
+  g_signal_connect_object (undo_toast, "dismissed", G_CALLBACK (undo_toast_dismissed), self, 0);
   adw_toast_overlay_add_toast (self->toast_overlay, undo_toast);
 }
 
-/* Moves the selection to the folder with @role of each account (or to
- * @target in one account). Returns the batches moved, for an undo. */
-static GPtrArray *
-move_selection (LbWindow     *self,
-                LbFolderRole  role,
-                LbFolder     *target,
-                const char   *failure)
+/* The list keeps a place for the keyboard: after the selection leaves the
+ * list (deleted, moved), the row that takes its place is selected. */
+static void
+remember_place (LbWindow *self)
 {
-  g_autoptr(GPtrArray) messages = selected_messages (self);
-  g_autoptr(GPtrArray) batches = selection_batches (self, messages);
+  g_autoptr(GtkBitset) bitset = NULL;
+
+  if (self->selection == NULL)
+    return;
+  bitset = gtk_selection_model_get_selection (GTK_SELECTION_MODEL (self->selection));
+  self->reselect = gtk_bitset_is_empty (bitset) ? G_MAXUINT : gtk_bitset_get_minimum (bitset);
+}
+
+/* Moves each batch to @target (messages of its account only) or to the
+ * folder with @role of its account. Returns the batches moved, for an
+ * undo. */
+static GPtrArray *
+move_batches (LbWindow     *self,
+              GPtrArray    *batches,
+              LbFolderRole  role,
+              LbFolder     *target)
+{
   g_autoptr(GPtrArray) moved = g_ptr_array_new_with_free_func (batch_free);
 
+  remember_place (self);
   for (guint i = 0; i < batches->len; i++)
     {
       Batch *batch = batches->pdata[i];
       LbFolder *folder = target != NULL ? target : folder_with_role (batch->account, role);
 
-      if (folder == NULL)
+      if (batch == NULL || folder == NULL ||
+          lb_folder_get_store (folder) != lb_account_get_store (batch->account))
         continue;
       lb_provider_move_async (lb_account_get_provider (batch->account), batch->keys,
                               lb_folder_get_id (folder), NULL, change_done,
-                              change_data_new (self, lb_provider_move_finish, failure));
+                              change_data_new (self, lb_provider_move_finish));
       g_ptr_array_add (moved, g_steal_pointer (&batches->pdata[i]));
     }
   return g_steal_pointer (&moved);
@@ -477,23 +580,36 @@ count_keys (GPtrArray *batches)
   guint n = 0;
 
   for (guint i = 0; i < batches->len; i++)
-    n += ((Batch *) batches->pdata[i])->keys->len;
+    if (batches->pdata[i] != NULL)
+      n += ((Batch *) batches->pdata[i])->keys->len;
   return n;
 }
 
-static void
-delete_for_good (LbWindow *self)
+/* --- delete */
+
+typedef struct
 {
-  g_autoptr(GPtrArray) messages = selected_messages (self);
-  g_autoptr(GPtrArray) batches = selection_batches (self, messages);
+  LbWindow  *window;     /* weak */
+  GPtrArray *batches;    /* what was selected when the question was asked */
+} Pending;
 
-  for (guint i = 0; i < batches->len; i++)
-    {
-      Batch *batch = batches->pdata[i];
+static void
+pending_free (Pending *pending)
+{
+  g_clear_weak_pointer (&pending->window);
+  g_clear_pointer (&pending->batches, g_ptr_array_unref);
+  g_free (pending);
+}
 
-      lb_provider_delete_async (lb_account_get_provider (batch->account), batch->keys, NULL,
-                                change_done, change_data_new (self, lb_provider_delete_finish, _("Could not delete the messages:")));
-    }
+static Pending *
+pending_new (LbWindow  *self,
+             GPtrArray *batches)
+{
+  Pending *pending = g_new0 (Pending, 1);
+
+  g_set_weak_pointer (&pending->window, self);
+  pending->batches = g_ptr_array_ref (batches);
+  return pending;
 }
 
 static void
@@ -501,10 +617,51 @@ delete_confirmed (AdwMessageDialog *dialog,
                   const char       *response,
                   gpointer          user_data)
 {
-  LbWindow *self = user_data;
+  Pending *pending = user_data;
 
-  if (g_strcmp0 (response, "delete") == 0)
-    delete_for_good (self);
+  if (pending->window != NULL && g_strcmp0 (response, "delete") == 0)
+    {
+      remember_place (pending->window);
+      for (guint i = 0; i < pending->batches->len; i++)
+        {
+          Batch *batch = pending->batches->pdata[i];
+          LbProvider *provider = lb_account_get_provider (batch->account);
+
+          if (provider != NULL)
+            lb_provider_delete_async (provider, batch->keys, NULL, change_done,
+                                      change_data_new (pending->window, lb_provider_delete_finish));
+        }
+    }
+}
+
+/* Splits @batch into the messages that go to the Trash (returned) and
+ * those that are deleted for good (left in @batch): those in the Trash
+ * already, or all of them when the account has no Trash. */
+static Batch *
+split_for_trash (Batch *batch)
+{
+  LbFolder *trash = folder_with_role (batch->account, LB_FOLDER_ROLE_TRASH);
+  Batch *to_trash = g_new0 (Batch, 1);
+  g_autoptr(GArray) keep_keys = g_array_new (FALSE, FALSE, sizeof (gint64));
+  g_autoptr(GArray) keep_folders = g_array_new (FALSE, FALSE, sizeof (gint64));
+
+  to_trash->account = g_object_ref (batch->account);
+  to_trash->keys = g_array_new (FALSE, FALSE, sizeof (gint64));
+  to_trash->folders = g_array_new (FALSE, FALSE, sizeof (gint64));
+  for (guint i = 0; i < batch->keys->len; i++)
+    {
+      gint64 key = g_array_index (batch->keys, gint64, i);
+      gint64 folder_id = g_array_index (batch->folders, gint64, i);
+      gboolean for_good = trash == NULL || folder_id == lb_folder_get_id (trash);
+
+      g_array_append_val (for_good ? keep_keys : to_trash->keys, key);
+      g_array_append_val (for_good ? keep_folders : to_trash->folders, folder_id);
+    }
+  g_array_unref (batch->keys);
+  g_array_unref (batch->folders);
+  batch->keys = g_steal_pointer (&keep_keys);
+  batch->folders = g_steal_pointer (&keep_folders);
+  return to_trash;
 }
 
 static void
@@ -513,49 +670,84 @@ delete_action (GtkWidget  *widget,
                GVariant   *parameter)
 {
   LbWindow *self = LB_WINDOW (widget);
-  g_autoptr(GPtrArray) messages = selected_messages (self);
-  g_autoptr(GPtrArray) to_trash = NULL;
-  gboolean in_trash = self->folder != NULL && lb_folder_get_role (self->folder) == LB_FOLDER_ROLE_TRASH;
-  gboolean have_trash = TRUE;
-  g_autoptr(GPtrArray) batches = selection_batches (self, messages);
+  g_autoptr(GPtrArray) messages = selection_to_act_on (self);
+  g_autoptr(GPtrArray) batches = NULL;
+  g_autoptr(GPtrArray) to_trash = g_ptr_array_new_with_free_func (batch_free);
+  g_autoptr(GPtrArray) for_good = g_ptr_array_new_with_free_func (batch_free);
+  g_autoptr(GPtrArray) moved = NULL;
+  guint n_for_good;
 
-  if (messages->len == 0)
+  if (messages == NULL || messages->len == 0)
     return;
-  for (guint i = 0; i < batches->len; i++)
-    have_trash &= folder_with_role (((Batch *) batches->pdata[i])->account, LB_FOLDER_ROLE_TRASH) != NULL;
 
-  if (in_trash || !have_trash)
+  batches = selection_batches (self, messages);
+  for (guint i = 0; i < batches->len; i++)
+    {
+      Batch *batch = g_steal_pointer (&batches->pdata[i]);
+      Batch *trash = split_for_trash (batch);
+
+      if (trash->keys->len > 0)
+        g_ptr_array_add (to_trash, trash);
+      else
+        batch_free (trash);
+      if (batch->keys->len > 0)
+        g_ptr_array_add (for_good, batch);
+      else
+        batch_free (batch);
+    }
+
+  moved = move_batches (self, to_trash, LB_FOLDER_ROLE_TRASH, NULL);
+  if (moved->len > 0)
+    {
+      guint n = count_keys (moved);
+      g_autofree char *title = g_strdup_printf (ngettext ("%u message deleted", "%u messages deleted", n), n);
+
+      offer_undo (self, title, moved);
+    }
+
+  n_for_good = count_keys (for_good);
+  if (n_for_good > 0)
     {
       /* nothing to undo from: ask first */
       AdwMessageDialog *dialog;
+      gboolean any_trash = FALSE;
 
+      for (guint i = 0; i < for_good->len; i++)
+        any_trash |= folder_with_role (((Batch *) for_good->pdata[i])->account, LB_FOLDER_ROLE_TRASH) != NULL;
       dialog = ADW_MESSAGE_DIALOG (adw_message_dialog_new (GTK_WINDOW (self), NULL, NULL));
       adw_message_dialog_format_heading (dialog,
                                          ngettext ("Delete %u Message for Good?",
-                                                   "Delete %u Messages for Good?", messages->len),
-                                         messages->len);
-      adw_message_dialog_set_body (dialog, in_trash
+                                                   "Delete %u Messages for Good?", n_for_good),
+                                         n_for_good);
+      adw_message_dialog_set_body (dialog, any_trash
                                    ? _("They are in the Trash already. Deleted from here, they cannot be brought back.")
                                    : _("This account has no Trash folder. Deleted messages cannot be brought back."));
       adw_message_dialog_add_responses (dialog, "cancel", _("_Cancel"), "delete", _("_Delete"), NULL);
       adw_message_dialog_set_response_appearance (dialog, "delete", ADW_RESPONSE_DESTRUCTIVE);
       adw_message_dialog_set_default_response (dialog, "cancel");
       adw_message_dialog_set_close_response (dialog, "cancel");
-      g_signal_connect (dialog, "response", G_CALLBACK (delete_confirmed), self);
+      g_signal_connect_data (dialog, "response", G_CALLBACK (delete_confirmed), pending_new (self, for_good),
+                             (GClosureNotify) (void (*) (void)) pending_free, 0);
       gtk_window_present (GTK_WINDOW (dialog));
-      return;
-    }
-
-  to_trash = move_selection (self, LB_FOLDER_ROLE_TRASH, NULL, _("Could not delete the messages:"));
-  if (to_trash->len > 0)
-    {
-      g_autofree char *title = NULL;
-      guint n = count_keys (to_trash);
-
-      title = g_strdup_printf (ngettext ("%u message deleted", "%u messages deleted", n), n);
-      offer_undo (self, title, to_trash);
     }
 }
+
+/* The Delete key deletes messages only where messages are: not from the
+ * folder list (which is all a narrow window shows then). */
+static void
+delete_key_action (GtkWidget  *widget,
+                   const char *action_name,
+                   GVariant   *parameter)
+{
+  LbWindow *self = LB_WINDOW (widget);
+  GtkWidget *focus = gtk_root_get_focus (GTK_ROOT (self));
+
+  if (focus != NULL && gtk_widget_is_ancestor (focus, self->sidebar_pane))
+    return;
+  delete_action (widget, "win.delete", NULL);
+}
+
+/* --- archive, junk, move */
 
 static void
 archive_action (GtkWidget  *widget,
@@ -563,10 +755,16 @@ archive_action (GtkWidget  *widget,
                 GVariant   *parameter)
 {
   LbWindow *self = LB_WINDOW (widget);
-  g_autoptr(GPtrArray) moved = move_selection (self, LB_FOLDER_ROLE_ARCHIVE, NULL,
-                                               _("Could not archive the messages:"));
-  guint n = count_keys (moved);
+  g_autoptr(GPtrArray) messages = selection_to_act_on (self);
+  g_autoptr(GPtrArray) batches = NULL;
+  g_autoptr(GPtrArray) moved = NULL;
+  guint n;
 
+  if (messages == NULL)
+    return;
+  batches = selection_batches (self, messages);
+  moved = move_batches (self, batches, LB_FOLDER_ROLE_ARCHIVE, NULL);
+  n = count_keys (moved);
   if (n > 0)
     {
       g_autofree char *title = g_strdup_printf (ngettext ("%u message archived", "%u messages archived", n), n);
@@ -576,39 +774,53 @@ archive_action (GtkWidget  *widget,
 }
 
 static void
+junk_keyword_done (GObject      *object,
+                   GAsyncResult *result,
+                   gpointer      user_data)
+{
+  g_autoptr(GError) error = NULL;
+
+  /* the move is what the user sees; the keyword only teaches the server's
+   * filter, and waits for no connection */
+  if (!lb_imap_provider_set_junk_finish (LB_IMAP_PROVIDER (object), result, &error))
+    g_debug ("$Junk/$NotJunk not set: %s", error->message);
+}
+
+/* Junk moves the messages to the Junk folder, "not junk" back to the
+ * Inbox; an IMAP server is also told ($Junk, $NotJunk) so its filter
+ * learns. */
+static void
 set_junk (LbWindow *self,
           gboolean  junk)
 {
-  g_autoptr(GPtrArray) messages = selected_messages (self);
-  g_autoptr(GPtrArray) batches = selection_batches (self, messages);
-  g_autoptr(GPtrArray) moved = g_ptr_array_new_with_free_func (batch_free);
-  const char *failure = junk ? _("Could not mark the messages as junk:") : _("Could not mark the messages as not junk:");
+  g_autoptr(GPtrArray) messages = selection_to_act_on (self);
+  g_autoptr(GPtrArray) batches = NULL;
+  g_autoptr(GPtrArray) moved = NULL;
   guint n;
 
+  if (messages == NULL)
+    return;
+  batches = selection_batches (self, messages);
   for (guint i = 0; i < batches->len; i++)
     {
       Batch *batch = batches->pdata[i];
       LbProvider *provider = lb_account_get_provider (batch->account);
-      LbFolder *target = folder_with_role (batch->account, junk ? LB_FOLDER_ROLE_JUNK : LB_FOLDER_ROLE_INBOX);
 
       if (LB_IS_IMAP_PROVIDER (provider))
         lb_imap_provider_set_junk_async (LB_IMAP_PROVIDER (provider), batch->keys, junk, NULL,
-                                         change_done, change_data_new (self, lb_imap_provider_set_junk_finish, failure));
-      else if (target != NULL)
-        lb_provider_move_async (provider, batch->keys, lb_folder_get_id (target), NULL,
-                                change_done, change_data_new (self, lb_provider_move_finish, failure));
-      else
-        continue;
-      g_ptr_array_add (moved, g_steal_pointer (&batches->pdata[i]));
+                                         junk_keyword_done, NULL);
     }
-
+  moved = move_batches (self, batches, junk ? LB_FOLDER_ROLE_JUNK : LB_FOLDER_ROLE_INBOX, NULL);
   n = count_keys (moved);
-  if (n > 0 && junk)
+  if (n > 0)
     {
-      g_autofree char *title = g_strdup_printf (ngettext ("%u message marked as junk",
-                                                          "%u messages marked as junk", n), n);
+      g_autofree char *title = NULL;
 
-      toast (self, title);
+      if (junk)
+        title = g_strdup_printf (ngettext ("%u message moved to Junk", "%u messages moved to Junk", n), n);
+      else
+        title = g_strdup_printf (ngettext ("%u message moved to the Inbox", "%u messages moved to the Inbox", n), n);
+      offer_undo (self, title, moved);
     }
 }
 
@@ -633,15 +845,18 @@ folder_picked (GObject      *object,
                GAsyncResult *result,
                gpointer      user_data)
 {
-  g_autoptr(LbWindow) self = user_data;
+  Pending *pending = user_data;
   g_autoptr(GError) error = NULL;
   g_autoptr(LbFolder) folder = lb_folder_picker_run_finish (result, &error);
   g_autoptr(GPtrArray) moved = NULL;
   guint n;
 
-  if (folder == NULL)
-    return;
-  moved = move_selection (self, LB_FOLDER_ROLE_NONE, folder, _("Could not move the messages:"));
+  if (folder == NULL || pending->window == NULL)
+    {
+      pending_free (pending);
+      return;
+    }
+  moved = move_batches (pending->window, pending->batches, LB_FOLDER_ROLE_NONE, folder);
   n = count_keys (moved);
   if (n > 0)
     {
@@ -650,8 +865,9 @@ folder_picked (GObject      *object,
                                                           "%u messages moved to “%s”", n),
                                                 n, lb_folder_get_display_name (folder));
 
-      offer_undo (self, title, moved);
+      offer_undo (pending->window, title, moved);
     }
+  pending_free (pending);
 }
 
 static void
@@ -660,14 +876,20 @@ move_action (GtkWidget  *widget,
              GVariant   *parameter)
 {
   LbWindow *self = LB_WINDOW (widget);
-  g_autoptr(GPtrArray) messages = selected_messages (self);
-  LbAccount *account;
+  g_autoptr(GPtrArray) messages = selection_to_act_on (self);
+  g_autoptr(GPtrArray) batches = NULL;
+  Batch *batch;
 
-  if (messages->len == 0 || (account = account_for_message (self, messages->pdata[0])) == NULL)
+  if (messages == NULL || messages->len == 0)
     return;
-  lb_folder_picker_run_async (GTK_WINDOW (self), account,
-                              lb_message_get_folder_id (messages->pdata[0]),
-                              NULL, folder_picked, g_object_ref (self));
+  batches = selection_batches (self, messages);
+  /* the picker offers one account's folders: the selection's */
+  if (batches->len != 1)
+    return;
+  batch = batches->pdata[0];
+  lb_folder_picker_run_async (GTK_WINDOW (self), batch->account,
+                              batch->folders->len > 0 ? g_array_index (batch->folders, gint64, 0) : 0,
+                              NULL, folder_picked, pending_new (self, batches));
 }
 
 /* --- the rest */
@@ -748,17 +970,22 @@ update_view_buttons (LbWindow *self)
 {
   g_autoptr(GPtrArray) messages = selected_messages (self);
   gboolean any_unread = FALSE, all_flagged = messages->len > 0;
+  const char *read_label, *flag_label;
 
   for (guint i = 0; i < messages->len; i++)
     {
       any_unread |= lb_message_get_unread (messages->pdata[i]);
       all_flagged &= lb_message_get_flagged (messages->pdata[i]);
     }
+  read_label = any_unread ? _("Mark as Read") : _("Mark as Unread");
+  flag_label = all_flagged ? _("Unflag") : _("Flag");
+
   gtk_button_set_icon_name (self->read_button, any_unread ? "mail-read-symbolic" : "mail-unread-symbolic");
-  gtk_widget_set_tooltip_text (GTK_WIDGET (self->read_button),
-                               any_unread ? _("Mark as Read") : _("Mark as Unread"));
+  gtk_widget_set_tooltip_text (GTK_WIDGET (self->read_button), read_label);
+  gtk_accessible_update_property (GTK_ACCESSIBLE (self->read_button), GTK_ACCESSIBLE_PROPERTY_LABEL, read_label, -1);
   gtk_button_set_icon_name (self->flag_button, all_flagged ? "starred-symbolic" : "non-starred-symbolic");
-  gtk_widget_set_tooltip_text (GTK_WIDGET (self->flag_button), all_flagged ? _("Unflag") : _("Flag"));
+  gtk_widget_set_tooltip_text (GTK_WIDGET (self->flag_button), flag_label);
+  gtk_accessible_update_property (GTK_ACCESSIBLE (self->flag_button), GTK_ACCESSIBLE_PROPERTY_LABEL, flag_label, -1);
 }
 
 static gboolean
@@ -778,7 +1005,7 @@ mark_read_cb (gpointer user_data)
   key = lb_message_get_key (self->shown);
   g_array_append_val (keys, key);
   lb_provider_set_flags_async (lb_account_get_provider (account), keys, LB_MESSAGE_SEEN, 0, NULL,
-                               change_done, change_data_new (self, lb_provider_set_flags_finish, _("Could not mark the message read:")));
+                               change_done, change_data_new (self, lb_provider_set_flags_finish));
   return G_SOURCE_REMOVE;
 }
 
@@ -796,14 +1023,6 @@ schedule_mark_read (LbWindow *self)
     self->mark_read_id = g_timeout_add_seconds (delay, mark_read_cb, self);
 }
 
-static const char *
-body_error_text (const GError *error)
-{
-  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND))
-    return _("This message is no longer on the server.");
-  return error->message;
-}
-
 static void
 body_fetched (GObject      *object,
               GAsyncResult *result,
@@ -817,10 +1036,9 @@ body_fetched (GObject      *object,
     return;
   if (raw == NULL)
     {
-      g_autofree char *text = g_strdup_printf (_("The message could not be downloaded: %s"),
-                                               body_error_text (error));
-
-      lb_message_view_show_error (LB_MESSAGE_VIEW (self->message_view), self->shown, text);
+      /* the provider's message says what failed (not on the server any
+       * more, no connection), in words */
+      lb_message_view_show_error (LB_MESSAGE_VIEW (self->message_view), self->shown, error->message);
       return;
     }
   lb_message_view_show_message (LB_MESSAGE_VIEW (self->message_view), self->shown, raw);
@@ -920,8 +1138,21 @@ update_actions (LbWindow *self)
       facts.n_unread += lb_message_get_unread (messages->pdata[i]) ? 1 : 0;
       facts.n_flagged += lb_message_get_flagged (messages->pdata[i]) ? 1 : 0;
     }
-  facts.folder_role = self->folder != NULL ? lb_folder_get_role (self->folder) : LB_FOLDER_ROLE_NONE;
-  facts.unified = batches->len > 1 || self->folder == NULL;
+  /* the role of the folder the selected messages are in (search results
+   * come from any folder), NONE when they are in several */
+  facts.folder_role = LB_FOLDER_ROLE_NONE;
+  for (guint i = 0; i < messages->len; i++)
+    {
+      LbAccount *account = account_for_message (self, messages->pdata[i]);
+      LbFolder *folder = account != NULL ? lb_account_lookup_folder (account, lb_message_get_folder_id (messages->pdata[i])) : NULL;
+      LbFolderRole role = folder != NULL ? lb_folder_get_role (folder) : LB_FOLDER_ROLE_NONE;
+
+      if (i == 0)
+        facts.folder_role = role;
+      else if (role != facts.folder_role)
+        facts.folder_role = LB_FOLDER_ROLE_NONE;
+    }
+  facts.unified = batches->len > 1;
   facts.has_archive = batches->len > 0;
   facts.has_junk = batches->len > 0;
   for (guint i = 0; i < batches->len; i++)
@@ -948,6 +1179,70 @@ update_actions (LbWindow *self)
   update_view_buttons (self);
 }
 
+static gboolean
+refresh_selection_idle (gpointer user_data)
+{
+  LbWindow *self = user_data;
+
+  self->refresh_id = 0;
+  update_actions (self);
+  show_selected (self);
+  return G_SOURCE_REMOVE;
+}
+
+/* A selected row loaded, or its flags changed (marked read on opening):
+ * the actions and the view follow, once per main loop turn. */
+static void
+selected_message_notify_cb (GObject    *object,
+                            GParamSpec *pspec,
+                            gpointer    user_data)
+{
+  LbWindow *self = user_data;
+
+  if (self->refresh_id == 0)
+    self->refresh_id = g_idle_add (refresh_selection_idle, self);
+}
+
+static void
+unwatch_selection (LbWindow *self)
+{
+  for (guint i = 0; self->watched != NULL && i < self->watched->len; i++)
+    g_signal_handlers_disconnect_by_func (self->watched->pdata[i], selected_message_notify_cb, self);
+  g_clear_pointer (&self->watched, g_ptr_array_unref);
+}
+
+/* Watches the selected rows that are in memory (not a whole select-all). */
+static void
+watch_selection (LbWindow *self)
+{
+  g_autoptr(GtkBitset) bitset = NULL;
+  GtkBitsetIter iter;
+  guint position;
+
+  unwatch_selection (self);
+  self->watched = g_ptr_array_new_with_free_func (g_object_unref);
+  if (self->selection == NULL)
+    return;
+  bitset = gtk_selection_model_get_selection (GTK_SELECTION_MODEL (self->selection));
+  for (gboolean ok = gtk_bitset_iter_init_first (&iter, bitset, &position);
+       ok && self->watched->len < LB_MESSAGE_LIST_PAGE_SIZE;
+       ok = gtk_bitset_iter_next (&iter, &position))
+    {
+      LbMessage *message;
+      g_autoptr(LbMessage) item = NULL;
+
+      if (LB_IS_MESSAGE_LIST (self->messages))
+        message = lb_message_list_peek (LB_MESSAGE_LIST (self->messages), position);
+      else
+        message = item = g_list_model_get_item (self->messages, position);
+      if (message == NULL)
+        continue;
+      g_signal_connect (message, "notify::loaded", G_CALLBACK (selected_message_notify_cb), self);
+      g_signal_connect (message, "notify::flags", G_CALLBACK (selected_message_notify_cb), self);
+      g_ptr_array_add (self->watched, g_object_ref (message));
+    }
+}
+
 static void
 selection_changed_cb (GtkSelectionModel *model,
                       guint              position,
@@ -956,6 +1251,7 @@ selection_changed_cb (GtkSelectionModel *model,
 {
   LbWindow *self = user_data;
 
+  watch_selection (self);
   update_actions (self);
   show_selected (self);
 }
@@ -996,9 +1292,21 @@ messages_changed_cb (GListModel *model,
   LbWindow *self = user_data;
 
   update_list_page (self);
-  /* the message shown may have left the list (moved, deleted) */
+  /* the message shown may have left the list (moved, deleted): the row
+   * that took its place is selected, so the keyboard keeps its place */
   if (removed > 0)
     {
+      g_autoptr(GtkBitset) bitset = gtk_selection_model_get_selection (GTK_SELECTION_MODEL (self->selection));
+      guint n = g_list_model_get_n_items (model);
+
+      if (gtk_bitset_is_empty (bitset) && self->reselect != G_MAXUINT && n > 0)
+        {
+          guint place = MIN (self->reselect, n - 1);
+
+          self->reselect = G_MAXUINT;
+          gtk_selection_model_select_item (GTK_SELECTION_MODEL (self->selection), place, TRUE);
+          return;
+        }
       update_actions (self);
       show_selected (self);
     }
@@ -1015,6 +1323,8 @@ set_messages (LbWindow   *self,
 
   g_set_object (&self->messages, messages);
   g_clear_object (&self->selection);
+  unwatch_selection (self);
+  self->reselect = G_MAXUINT;
   if (messages != NULL)
     {
       self->selection = gtk_multi_selection_new (g_object_ref (messages));
@@ -1089,7 +1399,77 @@ refresh_unified (LbWindow *self)
     return;
   signature = unified_signature (self);
   if (g_strcmp0 (signature, self->unified_inboxes) != 0)
-    reload_list (self);
+    {
+      gint64 shown = self->shown != NULL ? lb_message_get_key (self->shown) : 0;
+
+      reload_list (self);
+      /* the message read stays selected in the new list */
+      if (shown != 0)
+        reveal_message (self, shown);
+    }
+}
+
+typedef struct
+{
+  LbWindow *window;   /* weak */
+  GListModel *messages;  /* unowned: the list it looks in, compared only */
+  gint64    key;
+  guint     tries;
+} Reveal;
+
+/* Selects the message @key once the list has it (its first page is read
+ * asynchronously). */
+static gboolean
+reveal_cb (gpointer user_data)
+{
+  Reveal *reveal = user_data;
+  LbWindow *self = reveal->window;
+  guint n;
+
+  if (self == NULL || self->selection == NULL || reveal->tries++ > 50 ||
+      reveal->messages != self->messages)
+    goto done;
+  /* the rows in memory: the first pages once the list has loaded them */
+  n = MIN (g_list_model_get_n_items (G_LIST_MODEL (self->selection)), LB_MESSAGE_LIST_MAX_RESIDENT);
+  for (guint i = 0; i < n; i++)
+    {
+      g_autoptr(LbMessage) message = NULL;
+
+      if (!LB_IS_MESSAGE_LIST (self->messages))
+        message = g_list_model_get_item (self->messages, i);
+      else if (lb_message_list_peek (LB_MESSAGE_LIST (self->messages), i) != NULL)
+        message = g_object_ref (lb_message_list_peek (LB_MESSAGE_LIST (self->messages), i));
+      else if (i == 0)
+        /* nothing read yet: the first page, please */
+        message = g_list_model_get_item (self->messages, 0);
+      if (message == NULL)
+        break;
+      if (lb_message_get_loaded (message) && lb_message_get_key (message) == reveal->key)
+        {
+          gtk_selection_model_select_item (GTK_SELECTION_MODEL (self->selection), i, TRUE);
+          gtk_widget_activate_action (GTK_WIDGET (self->message_list_view), "list.scroll-to-item", "u", i);
+          goto done;
+        }
+    }
+  return G_SOURCE_CONTINUE;
+
+done:
+  g_clear_weak_pointer (&reveal->window);
+  g_free (reveal);
+  return G_SOURCE_REMOVE;
+}
+
+/* Selects the message @key in the list shown now, once it has read it. */
+static void
+reveal_message (LbWindow *self,
+                gint64    key)
+{
+  Reveal *reveal = g_new0 (Reveal, 1);
+
+  g_set_weak_pointer (&reveal->window, self);
+  reveal->key = key;
+  reveal->messages = self->messages;
+  g_timeout_add (100, reveal_cb, reveal);
 }
 
 /* Shows the folder (or All Inboxes) the sidebar has selected. */
@@ -1164,6 +1544,13 @@ sidebar_selection_changed_cb (LbSidebar *sidebar,
   LbAccount *account = lb_sidebar_get_selected_account (sidebar);
   LbFolder *folder = lb_sidebar_get_selected_folder (sidebar);
 
+  /* the folder shown went away (deleted, its account reopened): All
+   * Inboxes, selected, rather than nothing */
+  if (account == NULL && !lb_sidebar_get_unified_selected (sidebar))
+    {
+      lb_sidebar_select_unified (sidebar);
+      return;
+    }
   /* the user chose: nothing to restore any more */
   if (gtk_widget_get_mapped (GTK_WIDGET (self)))
     self->restoring = FALSE;
@@ -1241,6 +1628,120 @@ search_done (GObject      *object,
     search_free (search);
 }
 
+/* --- search results follow the store, as a folder's list does */
+
+typedef struct
+{
+  LbWindow *window;   /* weak */
+  LbStore  *store;
+} ResultsRefresh;
+
+static void
+results_refreshed (GObject      *object,
+                   GAsyncResult *result,
+                   gpointer      user_data)
+{
+  ResultsRefresh *refresh = user_data;
+  LbWindow *self = refresh->window;
+  g_autoptr(GPtrArray) rows = lb_store_get_messages_finish (LB_STORE (object), result, NULL);
+  g_autoptr(GHashTable) now = g_hash_table_new (g_int64_hash, g_int64_equal);
+  gpointer scope;
+  gint64 scope_folder = 0;
+
+  if (self == NULL || rows == NULL || G_IS_LIST_STORE (self->messages) == FALSE)
+    goto done;
+  if (g_hash_table_lookup_extended (self->result_scope, refresh->store, NULL, &scope))
+    scope_folder = *(gint64 *) scope;
+  for (guint i = 0; i < rows->len; i++)
+    {
+      LbMessageSummary *summary = rows->pdata[i];
+
+      g_hash_table_insert (now, &summary->key, summary);
+    }
+
+  /* rows of this store that changed: refreshed, or gone when they left
+   * the store or the folder searched */
+  for (guint i = g_list_model_get_n_items (self->messages); i > 0; i--)
+    {
+      g_autoptr(LbMessage) message = g_list_model_get_item (self->messages, i - 1);
+      gint64 key = lb_message_get_key (message);
+      LbMessageSummary *summary;
+
+      if (lb_message_get_store (message) != refresh->store ||
+          !g_object_get_data (G_OBJECT (message), "lb-changed"))
+        continue;
+      g_object_set_data (G_OBJECT (message), "lb-changed", NULL);
+      summary = g_hash_table_lookup (now, &key);
+      if (summary == NULL || (scope_folder != 0 && summary->folder_id != scope_folder))
+        g_list_store_remove (G_LIST_STORE (self->messages), i - 1);
+      else
+        lb_message_set_summary (message, summary);
+    }
+  update_list_page (self);
+
+done:
+  g_clear_weak_pointer (&refresh->window);
+  g_clear_object (&refresh->store);
+  g_free (refresh);
+}
+
+static void
+results_store_changed_cb (LbStore   *store,
+                          GPtrArray *changes,
+                          gpointer   user_data)
+{
+  LbWindow *self = user_data;
+  g_autoptr(GHashTable) touched = g_hash_table_new (g_int64_hash, g_int64_equal);
+  g_autoptr(GArray) keys = g_array_new (FALSE, FALSE, sizeof (gint64));
+  ResultsRefresh *refresh;
+  guint n;
+
+  if (!G_IS_LIST_STORE (self->messages))
+    return;
+  for (guint i = 0; i < changes->len; i++)
+    g_hash_table_add (touched, &((LbStoreChange *) changes->pdata[i])->key);
+
+  n = g_list_model_get_n_items (self->messages);
+  for (guint i = 0; i < n; i++)
+    {
+      g_autoptr(LbMessage) message = g_list_model_get_item (self->messages, i);
+      gint64 key = lb_message_get_key (message);
+
+      if (lb_message_get_store (message) == store && g_hash_table_contains (touched, &key))
+        {
+          g_object_set_data (G_OBJECT (message), "lb-changed", GINT_TO_POINTER (TRUE));
+          g_array_append_val (keys, key);
+        }
+    }
+  if (keys->len == 0)
+    return;
+  refresh = g_new0 (ResultsRefresh, 1);
+  g_set_weak_pointer (&refresh->window, self);
+  refresh->store = g_object_ref (store);
+  lb_store_get_messages_async (store, keys, NULL, results_refreshed, refresh);
+}
+
+static void
+unfollow_results (LbWindow *self)
+{
+  for (guint i = 0; self->result_stores != NULL && i < self->result_stores->len; i++)
+    g_signal_handlers_disconnect_by_func (self->result_stores->pdata[i], results_store_changed_cb, self);
+  g_clear_pointer (&self->result_stores, g_ptr_array_unref);
+  g_hash_table_remove_all (self->result_scope);
+}
+
+static void
+follow_results (LbWindow *self,
+                LbStore  *store,
+                gint64    folder_id)
+{
+  if (self->result_stores == NULL)
+    self->result_stores = g_ptr_array_new_with_free_func (g_object_unref);
+  g_ptr_array_add (self->result_stores, g_object_ref (store));
+  g_hash_table_insert (self->result_scope, store, g_memdup2 (&folder_id, sizeof folder_id));
+  g_signal_connect (store, "changed", G_CALLBACK (results_store_changed_cb), self);
+}
+
 static void
 search_changed_cb (GtkSearchEntry *entry,
                    gpointer        user_data)
@@ -1255,6 +1756,7 @@ search_changed_cb (GtkSearchEntry *entry,
   g_cancellable_cancel (self->search_cancellable);
   g_clear_object (&self->search_cancellable);
   self->search_serial++;
+  unfollow_results (self);
 
   if (text == NULL || *text == '\0')
     {
@@ -1296,6 +1798,7 @@ search_changed_cb (GtkSearchEntry *entry,
           folder_id = lb_folder_get_id (folder);
         }
       search->pending++;
+      follow_results (self, store, folder_id);
       lb_store_search_async (store, text, folder_id, SEARCH_LIMIT, self->search_cancellable,
                              search_done, search);
     }
@@ -1500,8 +2003,11 @@ accounts_changed_cb (GListModel *model,
 {
   LbWindow *self = user_data;
   gboolean any = g_list_model_get_n_items (model) > 0;
+  GtkApplication *app = gtk_window_get_application (GTK_WINDOW (self));
+  gboolean loaded = !LB_IS_APPLICATION (app) || lb_application_get_loaded (LB_APPLICATION (app));
 
-  gtk_stack_set_visible_child_name (self->main_stack, any ? "mail" : "empty");
+  /* no "No Mail Accounts" while the accounts are still being read */
+  gtk_stack_set_visible_child_name (self->main_stack, any ? "mail" : loaded ? "empty" : "loading");
   restore_last_folder (self);
   if (removed > 0)
     {
@@ -1520,6 +2026,12 @@ accounts_changed_cb (GListModel *model,
     }
 }
 
+static void
+app_loaded_cb (LbWindow *self)
+{
+  accounts_changed_cb (G_LIST_MODEL (self->manager), 0, 0, 0, self);
+}
+
 /* ------------------------------------------------------------------ list rows */
 
 static void
@@ -1527,7 +2039,11 @@ row_setup_cb (GtkSignalListItemFactory *factory,
               GtkListItem              *item,
               gpointer                  user_data)
 {
-  gtk_list_item_set_child (item, lb_message_row_new ());
+  GtkWidget *row = lb_message_row_new ();
+
+  /* the context menu asks the row whether it is selected */
+  g_object_set_data (G_OBJECT (row), "lb-list-item", item);
+  gtk_list_item_set_child (item, row);
 }
 
 static void
@@ -1547,8 +2063,38 @@ row_unbind_cb (GtkSignalListItemFactory *factory,
   lb_message_row_unbind (LB_MESSAGE_ROW (gtk_list_item_get_child (item)));
 }
 
-/* Right click (or long press) on a row: select it unless it is selected,
- * then the message menu there. */
+/* The message menu at @x, @y of the list (NULL: at the focused row). */
+static void
+popup_context_menu (LbWindow *self,
+                    double    x,
+                    double    y)
+{
+  GdkRectangle rect = { (int) x, (int) y, 1, 1 };
+
+  gtk_popover_set_pointing_to (GTK_POPOVER (self->context_menu), &rect);
+  gtk_popover_popup (GTK_POPOVER (self->context_menu));
+}
+
+/* A right click or a long press on a row: that row is selected unless it
+ * is part of the selection already, then the message menu opens there. */
+static void
+context_at (LbWindow *self,
+            double    x,
+            double    y)
+{
+  GtkWidget *picked = gtk_widget_pick (GTK_WIDGET (self->message_list_view), x, y, GTK_PICK_DEFAULT);
+  GtkListItem *item;
+
+  while (picked != NULL && !LB_IS_MESSAGE_ROW (picked))
+    picked = gtk_widget_get_parent (picked);
+  if (picked == NULL)
+    return;
+  item = g_object_get_data (G_OBJECT (picked), "lb-list-item");
+  if (item != NULL && !gtk_list_item_get_selected (item))
+    gtk_widget_activate_action (picked, "listitem.select", "(bb)", FALSE, FALSE);
+  popup_context_menu (self, x, y);
+}
+
 static void
 list_context_cb (GtkGestureClick *gesture,
                  int              n_press,
@@ -1556,30 +2102,49 @@ list_context_cb (GtkGestureClick *gesture,
                  double           y,
                  gpointer         user_data)
 {
-  LbWindow *self = user_data;
-  GtkBuilder *builder;
-  GMenuModel *menu;
-  GtkWidget *popover;
-  GtkWidget *picked;
-  GdkRectangle rect = { (int) x, (int) y, 1, 1 };
+  context_at (user_data, x, y);
+}
 
-  picked = gtk_widget_pick (GTK_WIDGET (self->message_list_view), x, y, GTK_PICK_DEFAULT);
-  while (picked != NULL && !LB_IS_MESSAGE_ROW (picked))
-    picked = gtk_widget_get_parent (picked);
-  if (picked == NULL)
+static void
+list_long_press_cb (GtkGestureLongPress *gesture,
+                    double               x,
+                    double               y,
+                    gpointer             user_data)
+{
+  context_at (user_data, x, y);
+}
+
+/* Shift+F10 or the Menu key: the menu at the focused row. */
+static void
+context_menu_action (GtkWidget  *widget,
+                     const char *action_name,
+                     GVariant   *parameter)
+{
+  LbWindow *self = LB_WINDOW (widget);
+  GtkWidget *focus = gtk_root_get_focus (GTK_ROOT (self));
+  graphene_point_t point = GRAPHENE_POINT_INIT (0, 0);
+  graphene_point_t in_list;
+
+  if (focus == NULL || !gtk_widget_is_ancestor (focus, GTK_WIDGET (self->message_list_view)) ||
+      !gtk_widget_compute_point (focus, GTK_WIDGET (self->message_list_view), &point, &in_list))
     return;
-  /* the row's list item widget is its parent: activate selection there */
-  gtk_widget_activate_action (picked, "listitem.select", "(bb)", FALSE, FALSE);
+  popup_context_menu (self, in_list.x + gtk_widget_get_width (focus) / 2.0,
+                      in_list.y + gtk_widget_get_height (focus) / 2.0);
+}
 
-  builder = gtk_builder_new_from_resource ("/io/github/letterbox/Letterbox/lb-window.ui");
-  menu = G_MENU_MODEL (gtk_builder_get_object (builder, "message_menu"));
-  popover = gtk_popover_menu_new_from_model (menu);
-  gtk_widget_set_parent (popover, GTK_WIDGET (self->message_list_view));
-  gtk_popover_set_pointing_to (GTK_POPOVER (popover), &rect);
-  gtk_popover_set_has_arrow (GTK_POPOVER (popover), FALSE);
-  g_signal_connect (popover, "closed", G_CALLBACK (gtk_widget_unparent), NULL);
-  gtk_popover_popup (GTK_POPOVER (popover));
-  g_object_unref (builder);
+/* On a folded window a tap on a row shows its message (a wide window
+ * shows it beside the list already). */
+static void
+list_released_cb (GtkGestureClick *gesture,
+                  int              n_press,
+                  double           x,
+                  double           y,
+                  gpointer         user_data)
+{
+  LbWindow *self = user_data;
+
+  if (adw_leaflet_get_folded (self->leaflet) && self->shown != NULL)
+    adw_leaflet_set_visible_child (self->leaflet, self->view_pane);
 }
 
 /* ------------------------------------------------------------------ GObject */
@@ -1659,6 +2224,21 @@ lb_window_constructed (GObject *object)
   gtk_gesture_single_set_button (GTK_GESTURE_SINGLE (gesture), GDK_BUTTON_SECONDARY);
   g_signal_connect (gesture, "pressed", G_CALLBACK (list_context_cb), self);
   gtk_widget_add_controller (GTK_WIDGET (self->message_list_view), GTK_EVENT_CONTROLLER (gesture));
+  gesture = gtk_gesture_long_press_new ();
+  gtk_gesture_single_set_touch_only (GTK_GESTURE_SINGLE (gesture), TRUE);
+  g_signal_connect (gesture, "pressed", G_CALLBACK (list_long_press_cb), self);
+  gtk_widget_add_controller (GTK_WIDGET (self->message_list_view), GTK_EVENT_CONTROLLER (gesture));
+  gesture = gtk_gesture_click_new ();
+  gtk_gesture_single_set_button (GTK_GESTURE_SINGLE (gesture), GDK_BUTTON_PRIMARY);
+  gtk_event_controller_set_propagation_phase (GTK_EVENT_CONTROLLER (gesture), GTK_PHASE_CAPTURE);
+  g_signal_connect_after (gesture, "released", G_CALLBACK (list_released_cb), self);
+  gtk_widget_add_controller (GTK_WIDGET (self->message_list_view), GTK_EVENT_CONTROLLER (gesture));
+
+  self->context_menu = gtk_popover_menu_new_from_model (self->message_menu);
+  gtk_popover_set_has_arrow (GTK_POPOVER (self->context_menu), FALSE);
+  gtk_widget_set_halign (self->context_menu, GTK_ALIGN_START);
+  gtk_widget_set_parent (self->context_menu, GTK_WIDGET (self->message_list_view));
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.undo", FALSE);
 
   g_signal_connect (self->search_entry, "search-changed", G_CALLBACK (search_changed_cb), self);
   g_signal_connect (self->search_all_button, "toggled", G_CALLBACK (search_all_toggled_cb), self);
@@ -1667,6 +2247,9 @@ lb_window_constructed (GObject *object)
 
   self->manager_changed_id = g_signal_connect (self->manager, "items-changed",
                                                G_CALLBACK (accounts_changed_cb), self);
+  if (LB_IS_APPLICATION (gtk_window_get_application (GTK_WINDOW (self))))
+    g_signal_connect_object (gtk_window_get_application (GTK_WINDOW (self)), "notify::loaded",
+                             G_CALLBACK (app_loaded_cb), self, G_CONNECT_SWAPPED);
   self->scheduler_changed_id = g_signal_connect (self->scheduler, "account-changed",
                                                  G_CALLBACK (account_changed_cb), self);
   self->offline_id = g_signal_connect (self->scheduler, "notify::offline",
@@ -1700,6 +2283,10 @@ lb_window_dispose (GObject *object)
   g_cancellable_cancel (self->search_cancellable);
   g_cancellable_cancel (self->body_cancellable);
   g_clear_handle_id (&self->mark_read_id, g_source_remove);
+  g_clear_handle_id (&self->refresh_id, g_source_remove);
+  unwatch_selection (self);
+  unfollow_results (self);
+  g_clear_pointer (&self->context_menu, gtk_widget_unparent);
   if (self->manager != NULL)
     g_clear_signal_handler (&self->manager_changed_id, self->manager);
   if (self->scheduler != NULL)
@@ -1733,6 +2320,9 @@ lb_window_finalize (GObject *object)
   g_clear_object (&self->body_cancellable);
   g_clear_pointer (&self->reported_errors, g_hash_table_unref);
   g_clear_pointer (&self->unified_inboxes, g_free);
+  g_clear_pointer (&self->undo_batches, g_ptr_array_unref);
+  g_clear_weak_pointer (&self->undo_toast);
+  g_clear_pointer (&self->result_scope, g_hash_table_unref);
 
   G_OBJECT_CLASS (lb_window_parent_class)->finalize (object);
 }
@@ -1840,6 +2430,7 @@ lb_window_class_init (LbWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, LbWindow, view_status_page);
   gtk_widget_class_bind_template_child (widget_class, LbWindow, flag_button);
   gtk_widget_class_bind_template_child (widget_class, LbWindow, read_button);
+  gtk_widget_class_bind_template_child (widget_class, LbWindow, message_menu);
 
   gtk_widget_class_install_action (widget_class, "win.mark-read", NULL, mark_read_action);
   gtk_widget_class_install_action (widget_class, "win.mark-unread", NULL, mark_unread_action);
@@ -1857,12 +2448,15 @@ lb_window_class_init (LbWindowClass *klass)
   gtk_widget_class_install_action (widget_class, "win.show-folders", NULL, show_folders_action);
   gtk_widget_class_install_action (widget_class, "win.show-list", NULL, show_list_action);
   gtk_widget_class_install_action (widget_class, "win.add-account", NULL, add_account_action);
+  gtk_widget_class_install_action (widget_class, "win.undo", NULL, undo_action);
+  gtk_widget_class_install_action (widget_class, "win.delete-key", NULL, delete_key_action);
+  gtk_widget_class_install_action (widget_class, "win.context-menu", NULL, context_menu_action);
 
   /* The shortcuts; the shortcuts window lists them (gtk/help-overlay.ui). */
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_k, GDK_CONTROL_MASK, "win.mark-read", NULL);
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_k, GDK_CONTROL_MASK | GDK_SHIFT_MASK, "win.mark-unread", NULL);
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_g, GDK_CONTROL_MASK, "win.toggle-flag", NULL);
-  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_Delete, 0, "win.delete", NULL);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_Delete, 0, "win.delete-key", NULL);
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_e, GDK_CONTROL_MASK, "win.archive", NULL);
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_m, GDK_CONTROL_MASK | GDK_SHIFT_MASK, "win.move", NULL);
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_j, GDK_CONTROL_MASK, "win.junk", NULL);
@@ -1870,12 +2464,17 @@ lb_window_class_init (LbWindowClass *klass)
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_F5, 0, "win.refresh", NULL);
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_r, GDK_CONTROL_MASK, "win.refresh", NULL);
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_f, GDK_CONTROL_MASK, "win.search", NULL);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_z, GDK_CONTROL_MASK, "win.undo", NULL);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_F10, GDK_SHIFT_MASK, "win.context-menu", NULL);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_Menu, 0, "win.context-menu", NULL);
 }
 
 static void
 lb_window_init (LbWindow *self)
 {
   self->reported_errors = g_hash_table_new_full (NULL, NULL, NULL, g_free);
+  self->reselect = G_MAXUINT;
+  self->result_scope = g_hash_table_new_full (NULL, NULL, NULL, g_free);
   gtk_widget_init_template (GTK_WIDGET (self));
 }
 
@@ -1930,44 +2529,6 @@ lb_window_set_discovery (LbWindow    *self,
   g_set_object (&self->discovery, discovery);
 }
 
-typedef struct
-{
-  LbWindow *window;   /* weak */
-  gint64    key;
-  guint     tries;
-} Reveal;
-
-/* Selects the message @key once the list has it (its first page is read
- * asynchronously). */
-static gboolean
-reveal_cb (gpointer user_data)
-{
-  Reveal *reveal = user_data;
-  LbWindow *self = reveal->window;
-  guint n;
-
-  if (self == NULL || self->selection == NULL || reveal->tries++ > 50)
-    goto done;
-  n = MIN (g_list_model_get_n_items (G_LIST_MODEL (self->selection)), LB_MESSAGE_LIST_PAGE_SIZE);
-  for (guint i = 0; i < n; i++)
-    {
-      g_autoptr(LbMessage) message = g_list_model_get_item (G_LIST_MODEL (self->selection), i);
-
-      if (lb_message_get_loaded (message) && lb_message_get_key (message) == reveal->key)
-        {
-          gtk_selection_model_select_item (GTK_SELECTION_MODEL (self->selection), i, TRUE);
-          gtk_widget_activate_action (GTK_WIDGET (self->message_list_view), "list.scroll-to-item", "u", i);
-          goto done;
-        }
-    }
-  return G_SOURCE_CONTINUE;
-
-done:
-  g_clear_weak_pointer (&reveal->window);
-  g_free (reveal);
-  return G_SOURCE_REMOVE;
-}
-
 void
 lb_window_show_message (LbWindow  *self,
                         LbAccount *account,
@@ -1975,18 +2536,16 @@ lb_window_show_message (LbWindow  *self,
                         gint64     key)
 {
   LbFolder *folder;
-  Reveal *reveal;
 
   g_return_if_fail (LB_IS_WINDOW (self));
 
   folder = lb_account_lookup_folder (account, folder_id);
   if (folder == NULL)
     return;
+  /* the folder, not search results */
+  gtk_search_bar_set_search_mode (self->search_bar, FALSE);
   lb_sidebar_select_folder (LB_SIDEBAR (self->sidebar), account, folder);
-  reveal = g_new0 (Reveal, 1);
-  g_set_weak_pointer (&reveal->window, self);
-  reveal->key = key;
-  g_timeout_add (100, reveal_cb, reveal);
+  reveal_message (self, key);
 }
 
 GtkListView *

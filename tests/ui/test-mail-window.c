@@ -12,6 +12,7 @@
 #include <gmime/gmime.h>
 
 #include "lb-application.h"
+#include "lb-message-row.h"
 #include "lb-message-view.h"
 #include "lb-secrets.h"
 #include "lb-sidebar.h"
@@ -343,6 +344,12 @@ undo_shown (gpointer data)
 }
 
 static gboolean
+manager_has_alice (gpointer data)
+{
+  return lb_account_manager_lookup (data, "alice") != NULL;
+}
+
+static gboolean
 leaflet_folded (gpointer data)
 {
   return adw_leaflet_get_folded (data) && !adw_leaflet_get_child_transition_running (data);
@@ -394,8 +401,8 @@ test_mail_window (void)
   gtk_window_set_default_size (GTK_WINDOW (window), 1200, 720);
   lb_test_ui_wait_for_frame (GTK_WIDGET (window));
 
-  while ((account = lb_account_manager_lookup (manager, "alice")) == NULL)
-    g_main_context_iteration (NULL, TRUE);
+  lb_test_ui_wait_until (manager_has_alice, manager, 30, "the accounts to be read");
+  account = lb_account_manager_lookup (manager, "alice");
   inbox_wait = (InboxWait) { account, N_MESSAGES };
   lb_test_ui_wait_until (inbox_has, &inbox_wait, 30, "the Inbox to be synced");
   g_assert_cmpstr (lb_window_get_page (window), ==, "mail");
@@ -419,6 +426,29 @@ test_mail_window (void)
   lb_test_ui_wait_for_frame (GTK_WIDGET (window));
   lb_test_ui_screenshot (GTK_WIDGET (window), "screenshot-mail-window-message.png");
 
+  /* read, it can be marked unread again (the action follows the flag) */
+  gtk_widget_activate_action (GTK_WIDGET (window), "win.mark-unread", NULL);
+  wait_for_server ("INBOX", "UNSEEN SUBJECT \"Letter 0\"", 1, "\\Seen removed on the server");
+  gtk_widget_activate_action (GTK_WIDGET (window), "win.mark-read", NULL);
+  wait_for_server ("INBOX", "SEEN SUBJECT \"Letter 0\"", 1, "\\Seen again on the server");
+
+  /* the message menu, from the keyboard, at the focused row */
+  {
+    GtkWidget *row = lb_test_ui_find (GTK_WIDGET (lb_window_get_message_list_view (window)),
+                                      LB_TYPE_MESSAGE_ROW, NULL);
+    GtkWidget *menu;
+
+    g_assert_nonnull (row);
+    gtk_widget_grab_focus (gtk_widget_get_parent (row));
+    gtk_widget_activate_action (GTK_WIDGET (window), "win.context-menu", NULL);
+    menu = lb_test_ui_find (GTK_WIDGET (lb_window_get_message_list_view (window)), GTK_TYPE_POPOVER_MENU, NULL);
+    g_assert_nonnull (menu);
+    lb_test_ui_wait_for_frame (GTK_WIDGET (window));
+    g_assert_true (gtk_widget_get_visible (menu));
+    lb_test_ui_screenshot (GTK_WIDGET (window), "screenshot-mail-window-menu.png");
+    gtk_popover_popdown (GTK_POPOVER (menu));
+  }
+
   /* delete: gone from the list at once, then back with Undo */
   select_only (window, "Letter 1");
   gtk_widget_activate_action (GTK_WIDGET (window), "win.delete", NULL);
@@ -432,11 +462,20 @@ test_mail_window (void)
   wait_for_server ("INBOX", "SUBJECT \"Letter 1\"", 1, "the message back in the INBOX on the server");
   wait_for_server ("Trash", "SUBJECT \"Letter 1\"", 0, "the message out of the Trash on the server");
 
-  /* delete for real: in the server's Trash */
+  /* delete, undone with Ctrl+Z this time */
+  select_only (window, "Letter 1");
+  gtk_widget_activate_action (GTK_WIDGET (window), "win.delete", NULL);
+  wait_for_list (window, N_MESSAGES - 1, "the deleted message to leave the list");
+  gtk_widget_activate_action (GTK_WIDGET (window), "win.undo", NULL);
+  wait_for_list (window, N_MESSAGES, "the message to come back");
+
+  /* delete for real: in the server's Trash, and the next message selected */
   select_only (window, "Letter 1");
   gtk_widget_activate_action (GTK_WIDGET (window), "win.delete", NULL);
   wait_for_list (window, N_MESSAGES - 1, "the deleted message to leave the list");
   wait_for_server ("Trash", "SUBJECT \"Letter 1\"", 1, "the message in the Trash on the server");
+  g_assert_true (gtk_selection_model_is_selected (GTK_SELECTION_MODEL (lb_window_get_messages (window)),
+                                                  position_of (window, "Letter 2")));
 
   /* move with the folder picker: type, Enter */
   select_only (window, "Letter 2");

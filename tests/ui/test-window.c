@@ -209,6 +209,10 @@ test_window_empty_state (Fixture       *fixture,
   g_autofree char *path = NULL;
 
   wait_for_frame (GTK_WIDGET (window));
+  /* the accounts are read first (there are none) */
+  while (g_strcmp0 (lb_window_get_page (window), "loading") == 0)
+    g_main_context_iteration (NULL, TRUE);
+  wait_for_frame (GTK_WIDGET (window));
 
   g_assert_cmpstr (gtk_window_get_title (GTK_WINDOW (window)), ==, "Letterbox");
   g_assert_cmpstr (lb_window_get_page (window), ==, "empty");
