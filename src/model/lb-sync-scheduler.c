@@ -302,11 +302,23 @@ store_changed_cb (LbStore   *store,
 {
   AccountState *state = user_data;
   LbFolder *inbox = lb_account_get_inbox (state->account);
+  g_autoptr(GHashTable) moved = g_hash_table_new (g_int64_hash, g_int64_equal);
   gint64 inbox_id;
 
   if (inbox == NULL)
     return;
   inbox_id = lb_folder_get_id (inbox);
+
+  /* a move is announced as a removal from one folder and an addition to
+   * another, with the same key: a message moved into the Inbox (not junk,
+   * an undo) is not new mail */
+  for (guint i = 0; i < changes->len; i++)
+    {
+      LbStoreChange *change = changes->pdata[i];
+
+      if (change->kind == LB_STORE_CHANGE_REMOVED)
+        g_hash_table_add (moved, &change->key);
+    }
 
   for (guint i = 0; i < changes->len; i++)
     {
@@ -314,6 +326,11 @@ store_changed_cb (LbStore   *store,
 
       if (change->folder_id != inbox_id)
         continue;
+      if (change->kind == LB_STORE_CHANGE_ADDED && g_hash_table_contains (moved, &change->key))
+        {
+          g_hash_table_add (state->seen, g_memdup2 (&change->key, sizeof change->key));
+          continue;
+        }
       if (change->kind == LB_STORE_CHANGE_REMOVED)
         g_hash_table_add (state->seen, g_memdup2 (&change->key, sizeof change->key));
       else if (change->kind == LB_STORE_CHANGE_ADDED && state->ready &&
