@@ -62,6 +62,11 @@
  * lb_imap_provider_trash_async() moves to the Trash folder, and deletes
  * for good inside Trash (or without one).
  *
+ * Searching: the store's full-text index knows the text of cached bodies
+ * only; lb_imap_provider_search_async() asks the server (UID SEARCH TEXT
+ * per word) on cmd, or on bodies while cmd is busy, folder by folder, and
+ * maps the UIDs it finds to the store's keys.
+ *
  * Local folders (the Outbox) are the internal LbLocalProvider's. */
 
 #define MAX_BACKOFF_SECONDS       300
