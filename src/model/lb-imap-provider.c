@@ -62,6 +62,11 @@
  * lb_imap_provider_trash_async() moves to the Trash folder, and deletes
  * for good inside Trash (or without one).
  *
+ * Searching: the store's full-text index knows the text of cached bodies
+ * only; lb_imap_provider_search_async() asks the server (UID SEARCH TEXT
+ * per word) on cmd, or on bodies while cmd is busy, folder by folder, and
+ * maps the UIDs it finds to the store's keys.
+ *
  * Local folders (the Outbox) are the internal LbLocalProvider's. */
 
 #define MAX_BACKOFF_SECONDS       300
@@ -5085,6 +5090,502 @@ lb_imap_provider_set_junk_finish (LbImapProvider  *self,
   g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == lb_imap_provider_set_junk_async, FALSE);
 
   return g_task_propagate_boolean (G_TASK (result), error);
+}
+
+/* ------------------------------------------------------------------ server search */
+
+/* with folder_id 0: this many folders at most, Inbox first */
+#define SEARCH_MAX_FOLDERS 32
+
+typedef struct
+{
+  char      **words;
+  gint64      folder_id;    /* 0: every synced folder */
+  guint       limit;
+  GPtrArray  *folders;      /* LbFolderInfo, in the order searched */
+  guint       next;
+  guint       searched;     /* folders the server searched */
+  GArray     *keys;         /* gint64, found so far */
+  GError     *refusal;      /* the first folder the server refused to search */
+  gboolean    queued;       /* the job waits for a connection, or has it */
+  gboolean    started;      /* the job had its connection */
+  gboolean    retried;      /* on a new connection, after a drop */
+} ServerSearch;
+
+static void
+server_search_free (ServerSearch *ss)
+{
+  g_strfreev (ss->words);
+  g_clear_pointer (&ss->folders, g_ptr_array_unref);
+  g_clear_pointer (&ss->keys, g_array_unref);
+  g_clear_error (&ss->refusal);
+  g_free (ss);
+}
+
+/* The caller's task: answered at once when cancelled, while the job
+ * (waiting for a connection, say) winds down on its own. */
+typedef struct
+{
+  GSource  *cancel_source;
+  gboolean  returned;
+} SearchCaller;
+
+static void
+search_caller_free (SearchCaller *sc)
+{
+  if (sc->cancel_source != NULL)
+    {
+      g_source_destroy (sc->cancel_source);
+      g_source_unref (sc->cancel_source);
+    }
+  g_free (sc);
+}
+
+static void search_next_folder (Job *job);
+static void search_job_run     (Job *job);
+
+static void
+search_keys_cb (GObject      *object,
+                GAsyncResult *result,
+                gpointer      user_data)
+{
+  Job *job = user_data;
+  ServerSearch *ss = g_task_get_task_data (job->task);
+  g_autoptr(GArray) keys = NULL;
+  GError *error = NULL;
+
+  keys = lb_store_keys_for_uids_finish (LB_STORE (object), result, &error);
+  if (keys == NULL)
+    {
+      if (!is_cancelled (error))
+        g_prefix_error (&error, _("Could not search on the server: "));
+      job_return_error (job, error);
+      return;
+    }
+  g_array_append_vals (ss->keys, keys->data, keys->len);
+  ss->next++;
+  search_next_folder (job);
+}
+
+/* A folder the server would not search (gone, or refused) is skipped
+ * when searching them all; anything else ends the search. */
+static void
+search_folder_failed (Job    *job,
+                      GError *error)
+{
+  LbImapProvider *self = job_provider (job);
+  ServerSearch *ss = g_task_get_task_data (job->task);
+
+  /* the connection was found dead (a NOOP checks only one unused for
+   * minutes): once more on a new one, which offline fails to open */
+  if (is_transient (error) && !ss->retried)
+    {
+      GTask *task = g_steal_pointer (&job->task);
+
+      g_debug ("Search: trying again on a new connection: %s", error->message);
+      g_error_free (error);
+      ss->retried = TRUE;
+      ss->started = FALSE;
+      job_done (job);
+      enqueue (self, fetch_conn (self), job_new (task, JOB_OTHER, search_job_run));
+      return;
+    }
+
+  if (ss->folder_id == 0 && is_refusal (error))
+    {
+      const LbFolderInfo *info = ss->folders->pdata[ss->next];
+
+      g_debug ("Search: skipping %s: %s", info->path, error->message);
+      if (ss->refusal == NULL)
+        ss->refusal = error;
+      else
+        g_error_free (error);
+      ss->next++;
+      search_next_folder (job);
+      return;
+    }
+  if (!is_cancelled (error))
+    g_prefix_error (&error, _("Could not search on the server: "));
+  job_return_error (job, error);
+}
+
+static void
+search_found_cb (GObject      *object,
+                 GAsyncResult *result,
+                 gpointer      user_data)
+{
+  Job *job = user_data;
+  LbImapProvider *self = job_provider (job);
+  ServerSearch *ss = g_task_get_task_data (job->task);
+  const LbFolderInfo *info = ss->folders->pdata[ss->next];
+  g_autoptr(GArray) uids = NULL;
+  GError *error = NULL;
+
+  uids = lb_imap_client_uid_search_finish (LB_IMAP_CLIENT (object), result, &error);
+  if (uids == NULL)
+    {
+      search_folder_failed (job, error);
+      return;
+    }
+  ss->searched++;
+  if (uids->len == 0)
+    {
+      ss->next++;
+      search_next_folder (job);
+      return;
+    }
+
+  /* newest first: by UID, the order they arrived in */
+  for (guint i = 0, j = uids->len - 1; i < j; i++, j--)
+    {
+      guint32 uid = g_array_index (uids, guint32, i);
+
+      g_array_index (uids, guint32, i) = g_array_index (uids, guint32, j);
+      g_array_index (uids, guint32, j) = uid;
+    }
+  lb_store_keys_for_uids_async (self->store, info->id, uids, ss->limit - ss->keys->len,
+                                job_cancellable (job), search_keys_cb, job);
+}
+
+static void
+search_selected_cb (GObject      *object,
+                    GAsyncResult *result,
+                    gpointer      user_data)
+{
+  Job *job = user_data;
+  ServerSearch *ss = g_task_get_task_data (job->task);
+  const LbFolderInfo *info = ss->folders->pdata[ss->next];
+  const LbImapMailboxInfo *selected;
+  g_autoptr(LbImapCommand) criteria = NULL;
+  GError *error = NULL;
+
+  if (!lb_imap_sync_select_finish (LB_IMAP_SYNC (object), result, &error))
+    {
+      search_folder_failed (job, error);
+      return;
+    }
+
+  /* renumbered since the last sync: the store's UIDs name other messages */
+  selected = lb_imap_client_get_selected (job_client (job));
+  if (selected == NULL || selected->uidvalidity != info->uidvalidity)
+    {
+      g_debug ("Search: skipping %s: its UIDVALIDITY changed", info->path);
+      ss->next++;
+      search_next_folder (job);
+      return;
+    }
+
+  /* every word, ANDed; each sent as a quoted string or a literal, and
+   * the client adds CHARSET UTF-8 only when a word is not ASCII (ASCII
+   * is every server's default, so no BADCHARSET to fall back from) */
+  criteria = lb_imap_command_new (NULL);
+  for (guint i = 0; ss->words[i] != NULL; i++)
+    {
+      lb_imap_command_add_atom (criteria, "TEXT");
+      lb_imap_command_add_string (criteria, ss->words[i]);
+    }
+  lb_imap_client_uid_search_async (job_client (job), criteria, job_cancellable (job),
+                                   search_found_cb, job);
+}
+
+static void
+search_next_folder (Job *job)
+{
+  ServerSearch *ss = g_task_get_task_data (job->task);
+  const LbFolderInfo *info;
+
+  if (ss->next >= ss->folders->len || ss->keys->len >= ss->limit)
+    {
+      /* refused everywhere (a charset the server lacks, say): say so */
+      if (ss->searched == 0 && ss->refusal != NULL)
+        {
+          GError *error = g_steal_pointer (&ss->refusal);
+
+          g_prefix_error (&error, _("Could not search on the server: "));
+          job_return_error (job, error);
+          return;
+        }
+      job_return_pointer (job, g_steal_pointer (&ss->keys), (GDestroyNotify) g_array_unref);
+      return;
+    }
+
+  info = ss->folders->pdata[ss->next];
+  lb_imap_sync_select_async (job->sync, info->path, job_cancellable (job), search_selected_cb, job);
+}
+
+static void
+search_job_run (Job *job)
+{
+  ServerSearch *ss = g_task_get_task_data (job->task);
+
+  ss->started = TRUE;
+  search_next_folder (job);
+}
+
+/* Inbox first, then the other folders, Junk and Trash last. */
+static int
+search_folder_rank (const LbFolderInfo *info)
+{
+  switch (info->role)
+    {
+    case LB_FOLDER_ROLE_INBOX:
+      return 0;
+
+    case LB_FOLDER_ROLE_JUNK:
+    case LB_FOLDER_ROLE_TRASH:
+      return 2;
+
+    case LB_FOLDER_ROLE_NONE:
+    case LB_FOLDER_ROLE_SENT:
+    case LB_FOLDER_ROLE_DRAFTS:
+    case LB_FOLDER_ROLE_ARCHIVE:
+    case LB_FOLDER_ROLE_OUTBOX:
+    default:
+      return g_ascii_strcasecmp (info->path, "INBOX") == 0 ? 0 : 1;
+    }
+}
+
+static void
+search_folders_cb (GObject      *object,
+                   GAsyncResult *result,
+                   gpointer      user_data)
+{
+  GTask *task = user_data;
+  LbImapProvider *self = g_task_get_source_object (task);
+  ServerSearch *ss = g_task_get_task_data (task);
+  g_autoptr(GPtrArray) folders = NULL;
+  GError *error = NULL;
+
+  folders = lb_store_list_folders_finish (LB_STORE (object), result, &error);
+  if (folders == NULL)
+    {
+      if (!is_cancelled (error))
+        g_prefix_error (&error, _("Could not search on the server: "));
+      g_task_return_error (task, error);
+      g_object_unref (task);
+      return;
+    }
+
+  /* local folders have all their mail here, their own index finds it */
+  ss->folders = g_ptr_array_new_with_free_func ((GDestroyNotify) lb_folder_info_free);
+  if (ss->folder_id != 0)
+    {
+      const LbFolderInfo *folder = NULL;
+
+      for (guint i = 0; i < folders->len && folder == NULL; i++)
+        if (((LbFolderInfo *) folders->pdata[i])->id == ss->folder_id)
+          folder = folders->pdata[i];
+      if (folder == NULL)
+        {
+          g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_NOT_FOUND, "%s",
+                                   _("Could not search on the server: the folder no longer exists"));
+          g_object_unref (task);
+          return;
+        }
+      if (!folder->local)
+        g_ptr_array_add (ss->folders, lb_folder_info_copy (folder));
+    }
+  else
+    {
+      /* a folder never synced has no message here a UID could name */
+      for (int rank = 0; rank <= 2; rank++)
+        for (guint i = 0; i < folders->len && ss->folders->len < SEARCH_MAX_FOLDERS; i++)
+          {
+            LbFolderInfo *info = folders->pdata[i];
+
+            if (!info->local && info->uidvalidity != 0 && search_folder_rank (info) == rank)
+              g_ptr_array_add (ss->folders, lb_folder_info_copy (info));
+          }
+    }
+  if (ss->folders->len == 0)
+    {
+      g_task_return_pointer (task, g_steal_pointer (&ss->keys), (GDestroyNotify) g_array_unref);
+      g_object_unref (task);
+      return;
+    }
+
+  ss->queued = TRUE;
+  enqueue (self, fetch_conn (self), job_new (task, JOB_OTHER, search_job_run));
+}
+
+static gboolean
+search_cancelled_cb (GCancellable *cancellable,
+                     gpointer      user_data)
+{
+  GTask *caller = user_data;
+  SearchCaller *sc = g_task_get_task_data (caller);
+
+  g_clear_pointer (&sc->cancel_source, g_source_unref);
+  if (!sc->returned)
+    {
+      sc->returned = TRUE;
+      g_task_return_new_error (caller, G_IO_ERROR, G_IO_ERROR_CANCELLED, "%s",
+                               _("The search was cancelled"));
+    }
+  return G_SOURCE_REMOVE;
+}
+
+static void
+search_done_cb (GObject      *object,
+                GAsyncResult *result,
+                gpointer      user_data)
+{
+  g_autoptr(GTask) caller = user_data;
+  SearchCaller *sc = g_task_get_task_data (caller);
+  ServerSearch *ss = g_task_get_task_data (G_TASK (result));
+  gboolean connecting = ss->queued && !ss->started;
+  GArray *keys;
+  GError *error = NULL;
+
+  keys = g_task_propagate_pointer (G_TASK (result), &error);
+  if (sc->cancel_source != NULL)
+    {
+      g_source_destroy (sc->cancel_source);
+      g_clear_pointer (&sc->cancel_source, g_source_unref);
+    }
+  if (sc->returned)
+    {
+      g_clear_pointer (&keys, g_array_unref);
+      g_clear_error (&error);
+      return;
+    }
+  sc->returned = TRUE;
+
+  if (keys != NULL)
+    {
+      g_task_return_pointer (caller, keys, (GDestroyNotify) g_array_unref);
+      return;
+    }
+
+  /* no connection could be had: offline, as far as searching goes */
+  if (connecting && is_transient (error) && !g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CLOSED))
+    {
+      GError *offline = g_error_new (G_IO_ERROR, G_IO_ERROR_NETWORK_UNREACHABLE,
+                                     _("Could not search on the server: it cannot be reached (%s)"),
+                                     error->message);
+
+      g_error_free (error);
+      error = offline;
+    }
+  g_task_return_error (caller, error);
+}
+
+/**
+ * lb_imap_provider_search_async:
+ * @self: a provider
+ * @folder_id: the server folder to search, or 0 for every synced folder
+ *   of the account (one at a time, Inbox first, Junk and Trash last, 32
+ *   at most, until @limit messages are found)
+ * @text: what the user typed: every word must be in the message (its
+ *   headers or its text, as the server's SEARCH TEXT understands it)
+ * @limit: messages to return at most
+ * @cancellable: (nullable): a #GCancellable
+ * @callback: called with the messages found
+ * @user_data: data for @callback
+ *
+ * The second half of a search, after the store's full-text index
+ * (lb_store_search_async()), which knows only the text of the messages
+ * whose bodies are cached: asks the server (`UID SEARCH TEXT word TEXT
+ * word...`, with CHARSET UTF-8 when a word is not ASCII) on a command
+ * connection, the one syncs use or the second one when that is busy,
+ * never an IDLE one. Finds only messages the store has (synced); those
+ * the server found in a folder not synced since it was renumbered are
+ * left out.
+ *
+ * When no connection can be had (no network, or the server does not
+ * answer) it fails with %G_IO_ERROR_NETWORK_UNREACHABLE, at once when
+ * the #GNetworkMonitor says there is no network. Cancelling answers at
+ * once with %G_IO_ERROR_CANCELLED.
+ */
+void
+lb_imap_provider_search_async (LbImapProvider      *self,
+                               gint64               folder_id,
+                               const char          *text,
+                               guint                limit,
+                               GCancellable        *cancellable,
+                               GAsyncReadyCallback  callback,
+                               gpointer             user_data)
+{
+  GTask *caller;
+  GTask *task;
+  SearchCaller *sc;
+  ServerSearch *ss;
+  g_auto(GStrv) split = NULL;
+  GPtrArray *words;
+
+  g_return_if_fail (LB_IS_IMAP_PROVIDER (self));
+  g_return_if_fail (text != NULL);
+  g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
+
+  caller = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (caller, lb_imap_provider_search_async);
+  sc = g_new0 (SearchCaller, 1);
+  g_task_set_task_data (caller, sc, (GDestroyNotify) search_caller_free);
+
+  words = g_ptr_array_new ();
+  split = g_strsplit_set (text, " \t\r\n", -1);
+  for (guint i = 0; split[i] != NULL; i++)
+    if (*split[i] != '\0')
+      g_ptr_array_add (words, g_strdup (split[i]));
+  g_ptr_array_add (words, NULL);
+
+  if (words->len == 1 || limit == 0)
+    {
+      g_strfreev ((char **) g_ptr_array_free (words, FALSE));
+      sc->returned = TRUE;
+      g_task_return_pointer (caller, g_array_new (FALSE, FALSE, sizeof (gint64)),
+                             (GDestroyNotify) g_array_unref);
+      g_object_unref (caller);
+      return;
+    }
+  if (self->closed || (!conn_is_ready (self->cmd) && !network_available (self)))
+    {
+      g_strfreev ((char **) g_ptr_array_free (words, FALSE));
+      sc->returned = TRUE;
+      if (self->closed)
+        g_task_return_new_error (caller, G_IO_ERROR, G_IO_ERROR_CLOSED, "%s", _("The account was closed"));
+      else
+        g_task_return_new_error (caller, G_IO_ERROR, G_IO_ERROR_NETWORK_UNREACHABLE, "%s",
+                                 _("Could not search on the server: there is no network connection"));
+      g_object_unref (caller);
+      return;
+    }
+
+  if (cancellable != NULL)
+    {
+      sc->cancel_source = g_cancellable_source_new (cancellable);
+      g_source_set_callback (sc->cancel_source, G_SOURCE_FUNC (search_cancelled_cb), caller, NULL);
+      g_source_set_static_name (sc->cancel_source, "[letterbox] search cancelled");
+      g_source_attach (sc->cancel_source, g_task_get_context (caller));
+    }
+
+  ss = g_new0 (ServerSearch, 1);
+  ss->words = (char **) g_ptr_array_free (words, FALSE);
+  ss->folder_id = folder_id;
+  ss->limit = limit;
+  ss->keys = g_array_new (FALSE, FALSE, sizeof (gint64));
+  task = g_task_new (self, cancellable, search_done_cb, caller);
+  g_task_set_source_tag (task, search_job_run);
+  g_task_set_task_data (task, ss, (GDestroyNotify) server_search_free);
+  lb_store_list_folders_async (self->store, cancellable, search_folders_cb, task);
+}
+
+/**
+ * lb_imap_provider_search_finish:
+ *
+ * Returns: (transfer full) (element-type gint64): the keys of the stored
+ *   messages the server found, newest first within each folder (by UID),
+ *   at most the limit asked for
+ */
+GArray *
+lb_imap_provider_search_finish (LbImapProvider  *self,
+                                GAsyncResult    *result,
+                                GError         **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), NULL);
+  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == lb_imap_provider_search_async, NULL);
+
+  return g_task_propagate_pointer (G_TASK (result), error);
 }
 
 /* ------------------------------------------------------------------ folders */

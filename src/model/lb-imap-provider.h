@@ -104,6 +104,17 @@ GBytes         *lb_imap_provider_fetch_part_finish      (LbImapProvider       *s
                                                          GAsyncResult         *result,
                                                          GError              **error);
 
+void            lb_imap_provider_search_async           (LbImapProvider       *self,
+                                                         gint64                folder_id,
+                                                         const char           *text,
+                                                         guint                 limit,
+                                                         GCancellable         *cancellable,
+                                                         GAsyncReadyCallback   callback,
+                                                         gpointer              user_data);
+GArray         *lb_imap_provider_search_finish          (LbImapProvider       *self,
+                                                         GAsyncResult         *result,
+                                                         GError              **error);
+
 void            lb_imap_provider_trash_async            (LbImapProvider       *self,
                                                          GArray               *keys,
                                                          GCancellable         *cancellable,

@@ -2110,6 +2110,94 @@ test_store_remove_uids (Fixture       *fixture,
   }
 }
 
+static GArray *
+keys_for_uids (LbStore       *store,
+               gint64         folder_id,
+               const guint32 *uids,
+               guint          n_uids,
+               guint          limit)
+{
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GArray) array = g_array_new (FALSE, FALSE, sizeof (guint32));
+  GArray *keys;
+
+  g_array_append_vals (array, uids, n_uids);
+  lb_store_keys_for_uids_async (store, folder_id, array, limit, NULL, lb_test_store_result, &result);
+  lb_test_wait (&result);
+  keys = lb_store_keys_for_uids_finish (store, result, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (keys);
+  return keys;
+}
+
+static void
+test_store_keys_for_uids (Fixture       *fixture,
+                          gconstpointer  data)
+{
+  g_autoptr(LbFolderInfo) inbox = ensure_folder (fixture->store, "INBOX", LB_FOLDER_ROLE_INBOX, FALSE);
+  g_autoptr(LbFolderInfo) other = ensure_folder (fixture->store, "Other", LB_FOLDER_ROLE_NONE, FALSE);
+  g_autoptr(GPtrArray) summaries = summaries_new ();
+  g_autoptr(GPtrArray) elsewhere = summaries_new ();
+  g_autoptr(GPtrArray) added = NULL;
+  g_autoptr(GPtrArray) added2 = NULL;
+  g_autoptr(GArray) keys = NULL;
+  g_autoptr(GArray) many = g_array_new (FALSE, FALSE, sizeof (guint32));
+  g_autoptr(GCancellable) cancellable = g_cancellable_new ();
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GError) error = NULL;
+  /* newest first, as a search hands them over; 9 and 77 are not here */
+  static const guint32 wanted[] = { 40, 77, 30, 9, 10 };
+  static const guint32 same[] = { 10 };
+
+  g_ptr_array_add (summaries, make_summary (10, 1600000000, "ten", NULL, NULL));
+  g_ptr_array_add (summaries, make_summary (30, 1600000100, "thirty", NULL, NULL));
+  g_ptr_array_add (summaries, make_summary (40, 1600000200, "forty", NULL, NULL));
+  g_ptr_array_add (summaries, make_summary (0, 1600000300, "no uid yet", NULL, NULL));
+  added = add_summaries (fixture->store, inbox->id, summaries, LB_STORE_WRITE_NONE);
+  g_ptr_array_add (elsewhere, make_summary (10, 1600000000, "same uid, other folder", NULL, NULL));
+  g_ptr_array_add (elsewhere, make_summary (9, 1600000000, "nine, other folder", NULL, NULL));
+  added2 = add_summaries (fixture->store, other->id, elsewhere, LB_STORE_WRITE_NONE);
+
+  /* in the order asked, without what the folder lacks */
+  keys = keys_for_uids (fixture->store, inbox->id, wanted, G_N_ELEMENTS (wanted), 0);
+  g_assert_cmpuint (keys->len, ==, 3);
+  g_assert_cmpint (g_array_index (keys, gint64, 0), ==, summary_at (added, 2)->key);
+  g_assert_cmpint (g_array_index (keys, gint64, 1), ==, summary_at (added, 1)->key);
+  g_assert_cmpint (g_array_index (keys, gint64, 2), ==, summary_at (added, 0)->key);
+  g_clear_pointer (&keys, g_array_unref);
+
+  /* the limit counts keys found, not UIDs asked */
+  keys = keys_for_uids (fixture->store, inbox->id, wanted, G_N_ELEMENTS (wanted), 2);
+  g_assert_cmpuint (keys->len, ==, 2);
+  g_assert_cmpint (g_array_index (keys, gint64, 0), ==, summary_at (added, 2)->key);
+  g_assert_cmpint (g_array_index (keys, gint64, 1), ==, summary_at (added, 1)->key);
+  g_clear_pointer (&keys, g_array_unref);
+
+  /* a UID is the folder's own */
+  keys = keys_for_uids (fixture->store, other->id, same, G_N_ELEMENTS (same), 0);
+  g_assert_cmpuint (keys->len, ==, 1);
+  g_assert_cmpint (g_array_index (keys, gint64, 0), ==, summary_at (added2, 0)->key);
+  g_clear_pointer (&keys, g_array_unref);
+
+  /* nothing asked, nothing found; a folder that is not there */
+  keys = keys_for_uids (fixture->store, inbox->id, wanted, 0, 0);
+  g_assert_cmpuint (keys->len, ==, 0);
+  g_clear_pointer (&keys, g_array_unref);
+  keys = keys_for_uids (fixture->store, 9999, wanted, G_N_ELEMENTS (wanted), 0);
+  g_assert_cmpuint (keys->len, ==, 0);
+  g_clear_pointer (&keys, g_array_unref);
+
+  /* cancelled before it ran */
+  for (guint32 uid = 100000; uid > 0; uid--)
+    g_array_append_val (many, uid);
+  g_cancellable_cancel (cancellable);
+  lb_store_keys_for_uids_async (fixture->store, inbox->id, many, 0, cancellable, lb_test_store_result, &result);
+  lb_test_wait (&result);
+  g_assert_null (lb_store_keys_for_uids_finish (fixture->store, result, &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+}
+
 static void
 test_store_reset_and_adopt (Fixture       *fixture,
                             gconstpointer  data)
@@ -3105,6 +3193,7 @@ main (int   argc,
   g_test_add_func ("/store/deferred-index", test_store_deferred_index);
   g_test_add ("/store/sync-flags", Fixture, NULL, fixture_set_up, test_store_sync_flags, fixture_tear_down);
   g_test_add ("/store/remove-uids", Fixture, NULL, fixture_set_up, test_store_remove_uids, fixture_tear_down);
+  g_test_add ("/store/keys-for-uids", Fixture, NULL, fixture_set_up, test_store_keys_for_uids, fixture_tear_down);
   g_test_add ("/store/reset-and-adopt", Fixture, NULL, fixture_set_up, test_store_reset_and_adopt, fixture_tear_down);
   g_test_add ("/store/add-skips-leaving", Fixture, NULL, fixture_set_up, test_store_add_skips_leaving, fixture_tear_down);
   g_test_add ("/store/remove-orphans", Fixture, NULL, fixture_set_up, test_store_remove_orphans, fixture_tear_down);

@@ -5900,6 +5900,118 @@ lb_store_list_uids_finish (LbStore       *self,
   return g_task_propagate_pointer (G_TASK (result), error);
 }
 
+static void
+keys_for_uids_job (LbStore  *self,
+                   GTask    *task,
+                   gpointer  task_data)
+{
+  SyncData *data = task_data;
+  GCancellable *cancellable = g_task_get_cancellable (task);
+  GError *error = NULL;
+  g_autoptr(GArray) keys = g_array_new (FALSE, FALSE, sizeof (gint64));
+  sqlite3_stmt *stmt;
+
+  stmt = prepare (self->rdb, self->rstmts,
+                  "SELECT id FROM messages INDEXED BY messages_by_uid"
+                  " WHERE folder_id = ?1 AND uid = ?2 AND uid IS NOT NULL", &error);
+  if (stmt == NULL)
+    {
+      g_task_return_error (task, error);
+      return;
+    }
+  sqlite3_bind_int64 (stmt, 1, data->folder_id);
+
+  for (guint i = 0; i < data->array->len && (data->limit == 0 || keys->len < data->limit); i++)
+    {
+      int rc;
+
+      /* a search that found the whole folder is many lookups: stop early */
+      if (i % 1024 == 1023 && g_cancellable_set_error_if_cancelled (cancellable, &error))
+        {
+          sqlite3_reset (stmt);
+          g_task_return_error (task, error);
+          return;
+        }
+
+      sqlite3_bind_int64 (stmt, 2, g_array_index (data->array, guint32, i));
+      rc = sqlite3_step (stmt);
+      if (rc == SQLITE_ROW)
+        {
+          gint64 key = sqlite3_column_int64 (stmt, 0);
+
+          g_array_append_val (keys, key);
+        }
+      else if (rc != SQLITE_DONE)
+        {
+          set_sqlite_error (&error, self->rdb, rc, "keys for uids");
+          sqlite3_reset (stmt);
+          g_task_return_error (task, error);
+          return;
+        }
+      sqlite3_reset (stmt);
+    }
+
+  g_task_return_pointer (task, g_steal_pointer (&keys), (GDestroyNotify) g_array_unref);
+}
+
+/**
+ * lb_store_keys_for_uids_async:
+ * @self: the store
+ * @folder_id: a server folder
+ * @uids: (element-type guint32): IMAP UIDs of that folder, in the order
+ *   wanted (a server search's, newest first, say)
+ * @limit: keys to return at most, 0 for no limit
+ * @cancellable: (nullable): a #GCancellable
+ * @callback: called with the keys
+ * @user_data: data for @callback
+ *
+ * Maps UIDs of a server folder to the keys of the stored messages that
+ * have them, in the order of @uids, skipping the UIDs the store does not
+ * have (not synced yet, or moved away here) and stopping at @limit keys.
+ * On the reader: a write asked for just before may not be seen yet.
+ */
+void
+lb_store_keys_for_uids_async (LbStore             *self,
+                              gint64               folder_id,
+                              GArray              *uids,
+                              guint                limit,
+                              GCancellable        *cancellable,
+                              GAsyncReadyCallback  callback,
+                              gpointer             user_data)
+{
+  SyncData *data;
+
+  g_return_if_fail (LB_IS_STORE (self));
+  g_return_if_fail (uids != NULL);
+  g_return_if_fail (g_array_get_element_size (uids) == sizeof (guint32));
+
+  data = sync_data_new (folder_id);
+  data->limit = limit;
+  data->array = g_array_ref (uids);
+
+  push_job (self->reader,
+            new_task (self, lb_store_keys_for_uids_async, data, (GDestroyNotify) sync_data_free,
+                      cancellable, callback, user_data),
+            keys_for_uids_job);
+}
+
+/**
+ * lb_store_keys_for_uids_finish:
+ *
+ * Returns: (transfer full) (element-type gint64): the keys, in the order
+ *   of the UIDs asked for
+ */
+GArray *
+lb_store_keys_for_uids_finish (LbStore       *self,
+                               GAsyncResult  *result,
+                               GError       **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), NULL);
+  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == lb_store_keys_for_uids_async, NULL);
+
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
+
 static int
 compare_strings (gconstpointer a,
                  gconstpointer b)

@@ -572,6 +572,16 @@ void          lb_store_list_uids_async        (LbStore             *self,
 GArray       *lb_store_list_uids_finish       (LbStore             *self,
                                                GAsyncResult        *result,
                                                GError             **error);
+void          lb_store_keys_for_uids_async    (LbStore             *self,
+                                               gint64               folder_id,
+                                               GArray              *uids,
+                                               guint                limit,
+                                               GCancellable        *cancellable,
+                                               GAsyncReadyCallback  callback,
+                                               gpointer             user_data);
+GArray       *lb_store_keys_for_uids_finish   (LbStore             *self,
+                                               GAsyncResult        *result,
+                                               GError             **error);
 void          lb_store_sync_flags_async       (LbStore             *self,
                                                gint64               folder_id,
                                                GArray              *states,
