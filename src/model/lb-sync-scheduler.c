@@ -346,6 +346,35 @@ store_changed_cb (LbStore   *store,
     }
 }
 
+/* The first sync is done: what it stored is announced (::changed) on the
+ * main context after the sync returns, so the account counts as ready
+ * (new arrivals are new mail) only once a read queued now comes back,
+ * after those announcements. */
+static void
+ready_read (GObject      *object,
+            GAsyncResult *result,
+            gpointer      user_data)
+{
+  g_autoptr(AccountState) state = user_data;
+  g_autoptr(GPtrArray) rows = lb_store_list_messages_finish (LB_STORE (object), result, NULL);
+
+  if (state->removed)
+    return;
+  state->ready = TRUE;
+  update_offline (state->scheduler);
+}
+
+static void
+become_ready (AccountState *state)
+{
+  LbFolder *inbox = lb_account_get_inbox (state->account);
+
+  if (state->ready || state->store == NULL || inbox == NULL)
+    return;
+  lb_store_list_messages_async (state->store, lb_folder_get_id (inbox), 0, 1, state->cancellable,
+                                ready_read, account_state_ref (state));
+}
+
 /* ------------------------------------------------------------------ POP3 */
 
 static gboolean
@@ -383,7 +412,7 @@ pop3_checked (GObject      *object,
   /* what a first check that succeeds downloads is not new mail, also
    * after failed ones (a wrong password, the user fixing it) */
   if (error == NULL)
-    state->ready = TRUE;
+    become_ready (state);
   update_offline (state->scheduler);
   busy_pop (state);
   schedule_poll (state);
@@ -403,7 +432,7 @@ imap_inbox_synced (GObject      *object,
   if (!operation_done (state, error))
     return;
   if (error == NULL)
-    state->ready = TRUE;
+    become_ready (state);
   update_offline (state->scheduler);
   busy_pop (state);
 }

@@ -1577,17 +1577,22 @@ typedef struct
   LbWindow   *window;   /* weak */
   guint       serial;
   GListStore *results;
-  GArray     *seen;     /* gint64 keys, per store there is no overlap */
+  GHashTable *found;    /* "store:key" of the rows listed */
   guint       pending;
 } Search;
 
-static void
-search_free (Search *search)
+/* One account's share of a search: its store first, then (IMAP) its
+ * server for what the store cannot find (bodies not downloaded). */
+typedef struct
 {
-  g_clear_weak_pointer (&search->window);
-  g_clear_object (&search->results);
-  g_free (search);
-}
+  Search    *search;
+  LbAccount *account;
+  LbStore   *store;
+  gint64     folder_id;
+  char      *text;
+} SearchPart;
+
+#define SERVER_SEARCH_MIN_CHARS 3
 
 static int
 compare_date_desc (gconstpointer a,
@@ -1601,31 +1606,122 @@ compare_date_desc (gconstpointer a,
 }
 
 static void
+search_free (Search *search)
+{
+  g_clear_weak_pointer (&search->window);
+  g_clear_object (&search->results);
+  g_clear_pointer (&search->found, g_hash_table_unref);
+  g_free (search);
+}
+
+static void
+search_part_free (SearchPart *part)
+{
+  if (--part->search->pending == 0)
+    search_free (part->search);
+  g_clear_object (&part->account);
+  g_clear_object (&part->store);
+  g_free (part->text);
+  g_free (part);
+}
+
+static gboolean
+search_current (Search *search)
+{
+  return search->window != NULL && search->serial == search->window->search_serial;
+}
+
+/* Adds @rows (LbMessageSummary of @store) not listed yet, by date. */
+static void
+search_add_rows (Search    *search,
+                 LbStore   *store,
+                 GPtrArray *rows)
+{
+  for (guint i = 0; i < rows->len; i++)
+    {
+      LbMessageSummary *summary = rows->pdata[i];
+      g_autofree char *id = g_strdup_printf ("%p:%" G_GINT64_FORMAT, (void *) store, summary->key);
+      g_autoptr(LbMessage) message = NULL;
+
+      if (g_hash_table_contains (search->found, id))
+        continue;
+      g_hash_table_add (search->found, g_steal_pointer (&id));
+      message = lb_message_new_for_summary (summary);
+      lb_message_set_store (message, store);
+      g_list_store_insert_sorted (search->results, message, compare_date_desc, NULL);
+    }
+  update_list_page (search->window);
+}
+
+static void
+server_rows_got (GObject      *object,
+                 GAsyncResult *result,
+                 gpointer      user_data)
+{
+  SearchPart *part = user_data;
+  g_autoptr(GPtrArray) rows = lb_store_get_messages_finish (LB_STORE (object), result, NULL);
+
+  if (rows != NULL && search_current (part->search))
+    search_add_rows (part->search, part->store, rows);
+  search_part_free (part);
+}
+
+static void
+server_searched (GObject      *object,
+                 GAsyncResult *result,
+                 gpointer      user_data)
+{
+  SearchPart *part = user_data;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GArray) keys = lb_imap_provider_search_finish (LB_IMAP_PROVIDER (object), result, &error);
+
+  /* offline, the server has nothing to add: the store's results stand */
+  if (keys == NULL || keys->len == 0 || !search_current (part->search))
+    {
+      if (keys == NULL && !g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        g_debug ("server search: %s", error->message);
+      search_part_free (part);
+      return;
+    }
+  lb_store_get_messages_async (part->store, keys, part->search->window->search_cancellable,
+                               server_rows_got, part);
+}
+
+
+static void
 search_done (GObject      *object,
              GAsyncResult *result,
              gpointer      user_data)
 {
-  Search *search = user_data;
+  SearchPart *part = user_data;
+  Search *search = part->search;
   LbStore *store = LB_STORE (object);
+  LbProvider *provider = lb_account_get_provider (part->account);
   g_autoptr(GError) error = NULL;
   g_autoptr(GPtrArray) rows = lb_store_search_finish (store, result, &error);
 
-  if (rows != NULL && search->window != NULL && search->serial == search->window->search_serial)
+  if (rows == NULL)
     {
-      for (guint i = 0; i < rows->len; i++)
-        {
-          g_autoptr(LbMessage) message = lb_message_new_for_summary (rows->pdata[i]);
-
-          lb_message_set_store (message, store);
-          g_list_store_insert_sorted (search->results, message, compare_date_desc, NULL);
-        }
-      update_list_page (search->window);
+      if (search->window != NULL && !g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        toast (search->window, error->message);
+      search_part_free (part);
+      return;
     }
-  else if (rows == NULL && search->window != NULL && !g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-    toast (search->window, error->message);
+  if (!search_current (search))
+    {
+      search_part_free (part);
+      return;
+    }
+  search_add_rows (search, store, rows);
 
-  if (--search->pending == 0)
-    search_free (search);
+  /* then the server, for messages whose text is not here */
+  if (LB_IS_IMAP_PROVIDER (provider) && g_utf8_strlen (part->text, -1) >= SERVER_SEARCH_MIN_CHARS)
+    {
+      lb_imap_provider_search_async (LB_IMAP_PROVIDER (provider), part->folder_id, part->text, SEARCH_LIMIT,
+                                     search->window->search_cancellable, server_searched, part);
+      return;
+    }
+  search_part_free (part);
 }
 
 /* --- search results follow the store, as a folder's list does */
@@ -1772,6 +1868,7 @@ search_changed_cb (GtkSearchEntry *entry,
   g_set_weak_pointer (&search->window, self);
   search->serial = self->search_serial;
   search->results = g_object_ref (results);
+  search->found = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   /* one pending count for this function, dropped at the end */
   search->pending = 1;
 
@@ -1797,10 +1894,19 @@ search_changed_cb (GtkSearchEntry *entry,
             continue;
           folder_id = lb_folder_get_id (folder);
         }
-      search->pending++;
-      follow_results (self, store, folder_id);
-      lb_store_search_async (store, text, folder_id, SEARCH_LIMIT, self->search_cancellable,
-                             search_done, search);
+      {
+        SearchPart *part = g_new0 (SearchPart, 1);
+
+        search->pending++;
+        part->search = search;
+        part->account = g_object_ref (account);
+        part->store = g_object_ref (store);
+        part->folder_id = folder_id;
+        part->text = g_strdup (text);
+        follow_results (self, store, folder_id);
+        lb_store_search_async (store, text, folder_id, SEARCH_LIMIT, self->search_cancellable,
+                               search_done, part);
+      }
     }
   if (--search->pending == 0)
     search_free (search);

@@ -127,6 +127,90 @@ fill_alice (void)
   imap_ok (session, "LOGOUT");
 }
 
+/* ------------------------------------------------------------------ notifications */
+
+/* The desktop's notification server, played by the test on the private
+ * session bus: it keeps what the app asks it to show. */
+static const char notifications_xml[] =
+  "<node>"
+  "  <interface name='org.freedesktop.Notifications'>"
+  "    <method name='Notify'>"
+  "      <arg type='s' direction='in'/><arg type='u' direction='in'/><arg type='s' direction='in'/>"
+  "      <arg type='s' direction='in'/><arg type='s' direction='in'/><arg type='as' direction='in'/>"
+  "      <arg type='a{sv}' direction='in'/><arg type='i' direction='in'/>"
+  "      <arg type='u' direction='out'/>"
+  "    </method>"
+  "    <method name='CloseNotification'><arg type='u' direction='in'/></method>"
+  "    <method name='GetCapabilities'><arg type='as' direction='out'/></method>"
+  "    <method name='GetServerInformation'>"
+  "      <arg type='s' direction='out'/><arg type='s' direction='out'/>"
+  "      <arg type='s' direction='out'/><arg type='s' direction='out'/>"
+  "    </method>"
+  "  </interface>"
+  "</node>";
+
+static GPtrArray *notifications;   /* "summary\nbody" */
+
+static void
+notifications_call (GDBusConnection       *connection,
+                    const char            *sender,
+                    const char            *path,
+                    const char            *interface,
+                    const char            *method,
+                    GVariant              *parameters,
+                    GDBusMethodInvocation *invocation,
+                    gpointer               user_data)
+{
+  if (g_strcmp0 (method, "Notify") == 0)
+    {
+      const char *summary, *body;
+
+      g_variant_get_child (parameters, 3, "&s", &summary);
+      g_variant_get_child (parameters, 4, "&s", &body);
+      g_ptr_array_add (notifications, g_strdup_printf ("%s\n%s", summary, body));
+      g_dbus_method_invocation_return_value (invocation, g_variant_new ("(u)", notifications->len));
+    }
+  else if (g_strcmp0 (method, "GetCapabilities") == 0)
+    {
+      const char *caps[] = { "body", "actions", NULL };
+
+      g_dbus_method_invocation_return_value (invocation, g_variant_new ("(^as)", caps));
+    }
+  else if (g_strcmp0 (method, "GetServerInformation") == 0)
+    g_dbus_method_invocation_return_value (invocation, g_variant_new ("(ssss)", "test", "letterbox", "1", "1.2"));
+  else
+    g_dbus_method_invocation_return_value (invocation, NULL);
+}
+
+static void
+serve_notifications (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GDBusConnection) bus = g_bus_get_sync (G_BUS_TYPE_SESSION, NULL, &error);
+  g_autoptr(GDBusNodeInfo) info = NULL;
+  const GDBusInterfaceVTable vtable = { notifications_call, NULL, NULL, { 0 } };
+  g_autoptr(GVariant) reply = NULL;
+
+  g_assert_no_error (error);
+  info = g_dbus_node_info_new_for_xml (notifications_xml, &error);
+  g_assert_no_error (error);
+  notifications = g_ptr_array_new_with_free_func (g_free);
+  g_dbus_connection_register_object (bus, "/org/freedesktop/Notifications", info->interfaces[0],
+                                     &vtable, NULL, NULL, &error);
+  g_assert_no_error (error);
+  reply = g_dbus_connection_call_sync (bus, "org.freedesktop.DBus", "/org/freedesktop/DBus",
+                                       "org.freedesktop.DBus", "RequestName",
+                                       g_variant_new ("(su)", "org.freedesktop.Notifications", 4),
+                                       G_VARIANT_TYPE ("(u)"), G_DBUS_CALL_FLAGS_NONE, -1, NULL, &error);
+  g_assert_no_error (error);
+}
+
+static gboolean
+notified (gpointer data)
+{
+  return notifications->len >= GPOINTER_TO_UINT (data);
+}
+
 /* ------------------------------------------------------------------ accounts */
 
 static char *
@@ -331,6 +415,16 @@ view_shows_letter_0 (gpointer data)
 }
 
 static gboolean
+shown_unread (gpointer data)
+{
+  LbWindow *window = data;
+  g_autoptr(LbMessage) message = g_list_model_get_item (lb_window_get_messages (window),
+                                                        position_of (window, "Letter 0"));
+
+  return lb_message_get_unread (message);
+}
+
+static gboolean
 dialog_open (gpointer data)
 {
   return lb_test_ui_find_toplevel (GTK_TYPE_WINDOW, data) != NULL &&
@@ -381,6 +475,7 @@ test_mail_window (void)
   GtkWidget *entry, *undo;
 
   fill_alice ();
+  serve_notifications ();
 
   /* the account, as the assistant leaves it: on disk, password in the keyring */
   lb_account_manager_load_async (setup, NULL, lb_test_store_result, &result);
@@ -415,6 +510,9 @@ test_mail_window (void)
   wait_for_list (window, N_MESSAGES, "the INBOX to list the messages");
   lb_test_ui_wait_for_frame (GTK_WIDGET (window));
   g_assert_cmpuint (lb_test_ui_screenshot (GTK_WIDGET (window), "screenshot-mail-window-inbox.png"), >, 32);
+  /* the mail there before is not new mail */
+  lb_test_ui_spin (1000);
+  g_assert_cmpuint (notifications->len, ==, 0);
 
   /* open the newest: it shows, and the server learns it was read */
   select_only (window, "Letter 0");
@@ -429,6 +527,9 @@ test_mail_window (void)
   /* read, it can be marked unread again (the action follows the flag) */
   gtk_widget_activate_action (GTK_WIDGET (window), "win.mark-unread", NULL);
   wait_for_server ("INBOX", "UNSEEN SUBJECT \"Letter 0\"", 1, "\\Seen removed on the server");
+  lb_test_ui_wait_until (shown_unread, window, 10, "the message to show as unread");
+  lb_test_ui_spin (1500);
+  g_assert_true (shown_unread (window));
   gtk_widget_activate_action (GTK_WIDGET (window), "win.mark-read", NULL);
   wait_for_server ("INBOX", "SEEN SUBJECT \"Letter 0\"", 1, "\\Seen again on the server");
 
@@ -447,6 +548,21 @@ test_mail_window (void)
     g_assert_true (gtk_widget_get_visible (menu));
     lb_test_ui_screenshot (GTK_WIDGET (window), "screenshot-mail-window-menu.png");
     gtk_popover_popdown (GTK_POPOVER (menu));
+  }
+
+  /* search finds words in texts that are not on this computer yet: only
+   * "Letter 0" was opened, the server finds the others */
+  {
+    GtkWidget *search;
+
+    gtk_widget_activate_action (GTK_WIDGET (window), "win.search", NULL);
+    search = lb_test_ui_find (GTK_WIDGET (window), GTK_TYPE_SEARCH_ENTRY, NULL);
+    gtk_editable_set_text (GTK_EDITABLE (search), "quoted");
+    wait_for_list (window, N_MESSAGES, "the server's search results");
+    lb_test_ui_screenshot (GTK_WIDGET (window), "screenshot-mail-window-search.png");
+    gtk_editable_set_text (GTK_EDITABLE (search), "");
+    wait_for_list (window, N_MESSAGES, "the folder again");
+    gtk_widget_activate_action (GTK_WIDGET (window), "win.search", NULL);
   }
 
   /* delete: gone from the list at once, then back with Undo */
@@ -539,6 +655,21 @@ test_mail_window (void)
     lb_test_ui_screenshot (GTK_WIDGET (window), "screenshot-mail-window-pop3.png");
   }
 
+  /* nothing moved or undone was announced; new mail is, with its sender
+   * and subject */
+  g_assert_cmpuint (notifications->len, ==, 0);
+  {
+    g_autoptr(LbTestSession) session = imap_open ("alice@example.test", "alicepass");
+    g_autofree char *fresh = make_message ("Erin Example <erin@example.test>", "alice@example.test",
+                                           "Fresh news", 0);
+
+    imap_append (session, "INBOX", fresh);
+    imap_ok (session, "LOGOUT");
+    lb_test_ui_wait_until (notified, GUINT_TO_POINTER (1), 30, "a new-mail notification");
+    g_assert_nonnull (strstr (notifications->pdata[0], "Erin Example"));
+    g_assert_nonnull (strstr (notifications->pdata[0], "Fresh news"));
+  }
+
   /* a new-mail notification's action: the message's folder and the message */
   {
     LbFolder *inbox = lb_account_get_inbox (account);
@@ -551,8 +682,9 @@ test_mail_window (void)
     lb_test_wait (&result);
     rows = lb_store_list_messages_finish (lb_account_get_store (account), result, &error);
     g_assert_no_error (error);
-    g_assert_cmpuint (rows->len, ==, 1);
-    key = ((LbMessageSummary *) rows->pdata[0])->key;
+    g_assert_cmpuint (rows->len, ==, 2);
+    /* "Letter 0", not the fresh message: the newest is the fresh one */
+    key = ((LbMessageSummary *) rows->pdata[1])->key;
     g_action_group_activate_action (G_ACTION_GROUP (app), "show-message",
                                     g_variant_new ("(sxx)", "alice", lb_folder_get_id (inbox), key));
     lb_test_ui_wait_until (view_shows_letter_0, window, 30, "the notified message to be shown");
@@ -581,6 +713,7 @@ test_mail_window (void)
 
   gtk_window_destroy (GTK_WINDOW (window));
   g_application_quit (G_APPLICATION (app));
+  g_clear_pointer (&notifications, g_ptr_array_unref);
 }
 
 int
