@@ -196,6 +196,22 @@ print_distribution (const char *key,
 
 /* ------------------------------------------------------------------ opening */
 
+/* Whether @widget has a descendant of @type (an HTML part's web view). */
+static gboolean
+has_descendant (GtkWidget *widget,
+                GType      type)
+{
+  if (type == G_TYPE_INVALID)
+    return FALSE;
+  if (G_TYPE_CHECK_INSTANCE_TYPE (widget, type))
+    return TRUE;
+  for (GtkWidget *child = gtk_widget_get_first_child (widget); child != NULL;
+       child = gtk_widget_get_next_sibling (child))
+    if (has_descendant (child, type))
+      return TRUE;
+  return FALSE;
+}
+
 static void open_next (Bench *bench);
 
 static gboolean
@@ -309,7 +325,10 @@ after_paint_cb (GdkFrameClock *clock,
     case PHASE_OPEN:
       if (!bench->rendered)
         return;
-      printf ("open %u %.2f\n", bench->opened * 3, (now - bench->t_step) / 1000.0);
+      /* LbHtmlView exists only in builds with WebKit */
+      printf ("open %u %.2f %s\n", bench->opened * 3, (now - bench->t_step) / 1000.0,
+              has_descendant (lb_window_get_message_view (bench->window), g_type_from_name ("LbHtmlView"))
+              ? "html" : "text");
       fflush (stdout);
       bench->opened++;
       bench->phase = PHASE_OPEN_WAIT;
@@ -375,7 +394,15 @@ timed_out (gpointer data)
 {
   Bench *bench = data;
 
-  g_printerr ("bench-ui: timed out in phase %d\n", bench->phase);
+  GListModel *messages = bench->window != NULL ? lb_window_get_messages (bench->window) : NULL;
+  guint shown = 0, placeholders = 0;
+
+  if (bench->window != NULL)
+    count_rows (bench, &shown, &placeholders);
+  g_printerr ("bench-ui: timed out in phase %d: window %s, page %s, %u messages listed, %u rows shown, "
+              "%u placeholders\n", bench->phase, bench->window != NULL ? "shown" : "missing",
+              bench->window != NULL ? lb_window_get_page (bench->window) : "-",
+              messages != NULL ? g_list_model_get_n_items (messages) : 0, shown, placeholders);
   exit (1);
 }
 
