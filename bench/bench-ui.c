@@ -65,6 +65,7 @@ typedef struct
   gint64         t_main;        /* monotonic, at main() */
   gint64         exec_to_main;  /* us, or -1 */
   gint64         t_step;        /* when the step being timed started */
+  gboolean       painted;       /* the window's first frame was painted */
 
   /* opening */
   guint          n_open;
@@ -285,6 +286,11 @@ after_paint_cb (GdkFrameClock *clock,
   switch (bench->phase)
     {
     case PHASE_FIRST_LIST:
+      if (!bench->painted)
+        {
+          bench->painted = TRUE;
+          printf ("first-frame-main %.2f\n", (now - bench->t_main) / 1000.0);
+        }
       if (g_getenv ("BENCH_DEBUG") != NULL)
         {
           GListModel *m = lb_window_get_messages (bench->window);
