@@ -43,6 +43,7 @@ typedef struct
   LbStore         *store;         /* the one store_changed_id is on */
   LbProvider      *provider;      /* the one connection_error_id is on */
   GHashTable      *seen;          /* keys that were in the Inbox this run */
+  GHashTable      *known_ids;     /* Message-IDs of messages moved in or out of it */
   GArray          *new_keys;      /* waiting for new_mail_idle */
   guint            new_mail_id;
 } AccountState;
@@ -99,6 +100,7 @@ account_state_unref (AccountState *state)
   g_clear_object (&state->cancellable);
   g_clear_error (&state->error);
   g_clear_pointer (&state->seen, g_hash_table_unref);
+  g_clear_pointer (&state->known_ids, g_hash_table_unref);
   g_clear_pointer (&state->new_keys, g_array_unref);
   g_clear_object (&state->account);
   g_free (state);
@@ -256,6 +258,7 @@ new_mail_got (GObject      *object,
   g_autoptr(GPtrArray) unread = NULL;
   g_autoptr(GError) error = NULL;
   LbAccount *account = NULL;
+  AccountState *state_of_store = NULL;
   GHashTableIter iter;
   AccountState *state;
 
@@ -266,7 +269,10 @@ new_mail_got (GObject      *object,
   g_hash_table_iter_init (&iter, self->states);
   while (g_hash_table_iter_next (&iter, NULL, (gpointer *) &state))
     if (state->store == LB_STORE (object))
-      account = state->account;
+      {
+        account = state->account;
+        state_of_store = state;
+      }
   if (account == NULL)
     return;
 
@@ -275,6 +281,12 @@ new_mail_got (GObject      *object,
     {
       LbMessageSummary *summary = summaries->pdata[i];
 
+      /* a message moved in or out of the Inbox comes back under a new key
+       * when the server's copy is found before the move's new UID is
+       * known: not new mail either */
+      if (summary->message_id != NULL && state_of_store != NULL &&
+          g_hash_table_contains (state_of_store->known_ids, summary->message_id))
+        continue;
       if ((summary->flags & LB_MESSAGE_SEEN) == 0)
         g_ptr_array_add (unread, lb_message_summary_ref (summary));
     }
@@ -296,6 +308,23 @@ new_mail_idle (gpointer user_data)
 }
 
 static void
+ids_learnt (GObject      *object,
+            GAsyncResult *result,
+            gpointer      user_data)
+{
+  g_autoptr(AccountState) state = user_data;
+  g_autoptr(GPtrArray) rows = lb_store_get_messages_finish (LB_STORE (object), result, NULL);
+
+  for (guint i = 0; rows != NULL && !state->removed && i < rows->len; i++)
+    {
+      LbMessageSummary *summary = rows->pdata[i];
+
+      if (summary->message_id != NULL)
+        g_hash_table_add (state->known_ids, g_strdup (summary->message_id));
+    }
+}
+
+static void
 store_changed_cb (LbStore   *store,
                   GPtrArray *changes,
                   gpointer   user_data)
@@ -303,6 +332,7 @@ store_changed_cb (LbStore   *store,
   AccountState *state = user_data;
   LbFolder *inbox = lb_account_get_inbox (state->account);
   g_autoptr(GHashTable) moved = g_hash_table_new (g_int64_hash, g_int64_equal);
+  g_autoptr(GArray) learn = NULL;
   gint64 inbox_id;
 
   if (inbox == NULL)
@@ -329,7 +359,16 @@ store_changed_cb (LbStore   *store,
       if (change->kind == LB_STORE_CHANGE_ADDED && g_hash_table_contains (moved, &change->key))
         {
           g_hash_table_add (state->seen, g_memdup2 (&change->key, sizeof change->key));
+          if (learn == NULL)
+            learn = g_array_new (FALSE, FALSE, sizeof (gint64));
+          g_array_append_val (learn, change->key);
           continue;
+        }
+      if (change->kind == LB_STORE_CHANGE_REMOVED)
+        {
+          if (learn == NULL)
+            learn = g_array_new (FALSE, FALSE, sizeof (gint64));
+          g_array_append_val (learn, change->key);
         }
       if (change->kind == LB_STORE_CHANGE_REMOVED)
         g_hash_table_add (state->seen, g_memdup2 (&change->key, sizeof change->key));
@@ -344,6 +383,8 @@ store_changed_cb (LbStore   *store,
             state->new_mail_id = g_idle_add (new_mail_idle, state);
         }
     }
+  if (learn != NULL)
+    lb_store_get_messages_async (store, learn, state->cancellable, ids_learnt, account_state_ref (state));
 }
 
 /* The first sync is done: what it stored is announced (::changed) on the
@@ -616,6 +657,7 @@ add_state (LbSyncScheduler *self,
   state->account = g_object_ref (account);
   state->cancellable = g_cancellable_new ();
   state->seen = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, NULL);
+  state->known_ids = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   state->opened_id = g_signal_connect (account, "notify::opened", G_CALLBACK (opened_cb), state);
   g_hash_table_insert (self->states, account, state);
   return state;
