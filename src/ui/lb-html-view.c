@@ -52,8 +52,7 @@ struct _LbHtmlView
 
   char                     *html;
   gboolean                  allow_remote;
-  gboolean                  expect_load; /* the next navigation is ours */
-  gboolean                  awaiting_start; /* events before our load started are stale */
+  guint                     expected_loads; /* the next navigations are ours */
   gboolean                  loaded;
   gboolean                  remote_used;  /* the session may hold what a remote load left */
   gboolean                  clearing_data;
@@ -306,7 +305,7 @@ lb_html_view_really_load (LbHtmlView *self)
 
   document = document_with_policy (self->html, self->allow_remote, self->generation);
   self->remote_used = self->remote_used || self->allow_remote;
-  self->expect_load = TRUE;
+  self->expected_loads++;
   webkit_web_view_load_html (self->web_view, document, NULL);
 }
 
@@ -496,10 +495,14 @@ decide_policy (WebKitWebView            *web_view,
       action = webkit_navigation_policy_decision_get_navigation_action (WEBKIT_NAVIGATION_POLICY_DECISION (decision));
       uri = webkit_uri_request_get_uri (webkit_navigation_action_get_request (action));
 
-      if (type == WEBKIT_POLICY_DECISION_TYPE_NAVIGATION_ACTION && self->expect_load &&
+      /* ours: one per webkit_web_view_load_html(); a load replaced
+       * before its turn still asks (its document is ours, with its own
+       * policy, and the next load replaces it) */
+      if (type == WEBKIT_POLICY_DECISION_TYPE_NAVIGATION_ACTION && self->expected_loads > 0 &&
+          webkit_navigation_action_get_navigation_type (action) == WEBKIT_NAVIGATION_TYPE_OTHER &&
           g_strcmp0 (uri, "about:blank") == 0)
         {
-          self->expect_load = FALSE;
+          self->expected_loads--;
           webkit_policy_decision_use (decision);
           return TRUE;
         }
@@ -764,7 +767,6 @@ lb_html_view_clear (LbHtmlView *self)
   g_hash_table_remove_all (self->resources);
   g_clear_pointer (&self->html, g_free);
   self->allow_remote = FALSE;
-  self->expect_load = FALSE;
   self->loaded = FALSE;
   self->rendered = FALSE;
   self->measured_width = 0;
