@@ -33,6 +33,9 @@
 /* taller documents scroll inside the view */
 #define LB_HTML_MAX_HEIGHT 32000
 #define LB_HTML_FALLBACK_HEIGHT 480
+/* a meta element naming the document's generation: a measurement tells
+ * which document it measured */
+#define LB_HTML_DOCUMENT_META "letterbox-document"
 
 struct _LbHtmlView
 {
@@ -41,14 +44,18 @@ struct _LbHtmlView
   WebKitWebView            *web_view;
   WebKitUserContentManager *content_manager;
   WebKitSettings           *settings;
+  WebKitNetworkSession     *session;
   guint                     measuring;  /* JavaScript is on while > 0 */
+  guint                     generation; /* one per document, see lb_html_view_clear() */
   GHashTable               *resources;   /* content id -> Resource */
   GCancellable             *cancellable;
 
   char                     *html;
   gboolean                  allow_remote;
-  gboolean                  expect_load; /* the next navigation is ours */
+  guint                     expected_loads; /* the next navigations are ours */
   gboolean                  loaded;
+  gboolean                  remote_used;  /* the session may hold what a remote load left */
+  gboolean                  clearing_data;
   gboolean                  rendered;
   gboolean                  waiting_for_filter;
   int                       measured_width;
@@ -262,12 +269,14 @@ new_locked_settings (void)
  * of the document's own can only add restrictions. */
 static char *
 document_with_policy (const char *html,
-                      gboolean    allow_remote)
+                      gboolean    allow_remote,
+                      guint       generation)
 {
   const char *p = html;
   const char *insert = html;
-  g_autofree char *meta = g_strdup_printf ("<meta http-equiv=\"Content-Security-Policy\" content=\"%s\">",
-                                           lb_html_view_get_policy (allow_remote));
+  g_autofree char *meta = g_strdup_printf ("<meta http-equiv=\"Content-Security-Policy\" content=\"%s\">"
+                                           "<meta name=\"" LB_HTML_DOCUMENT_META "\" content=\"%u\">",
+                                           lb_html_view_get_policy (allow_remote), generation);
 
   while (g_ascii_isspace (*p))
     p++;
@@ -287,15 +296,16 @@ lb_html_view_really_load (LbHtmlView *self)
 {
   g_autofree char *document = NULL;
 
-  if (self->web_view == NULL || self->html == NULL)
+  if (self->web_view == NULL || self->html == NULL || self->waiting_for_filter || self->clearing_data)
     return;
 
   webkit_user_content_manager_remove_all_filters (self->content_manager);
   if (!self->allow_remote && block_filter != NULL)
     webkit_user_content_manager_add_filter (self->content_manager, block_filter);
 
-  document = document_with_policy (self->html, self->allow_remote);
-  self->expect_load = TRUE;
+  document = document_with_policy (self->html, self->allow_remote, self->generation);
+  self->remote_used = self->remote_used || self->allow_remote;
+  self->expected_loads++;
   webkit_web_view_load_html (self->web_view, document, NULL);
 }
 
@@ -309,26 +319,62 @@ lb_html_view_set_rendered (LbHtmlView *self)
   g_signal_emit (self, signals[SIGNAL_RENDERED], 0);
 }
 
+typedef struct
+{
+  GWeakRef view;
+  guint    generation;
+} Measurement;
+
+static void
+measurement_free (Measurement *measurement)
+{
+  g_weak_ref_clear (&measurement->view);
+  g_free (measurement);
+}
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (Measurement, measurement_free)
+
 static void
 height_measured (GObject      *source,
                  GAsyncResult *result,
                  gpointer      user_data)
 {
-  LbHtmlView *self = user_data;
+  g_autoptr(Measurement) measurement = user_data;
+  g_autoptr(LbHtmlView) self = g_weak_ref_get (&measurement->view);
   g_autoptr(GError) error = NULL;
   g_autoptr(JSCValue) value = NULL;
+  g_autofree char *text = NULL;
+  gboolean stale = FALSE;
   int height = LB_HTML_FALLBACK_HEIGHT;
+  const char *space;
 
   value = webkit_web_view_evaluate_javascript_finish (WEBKIT_WEB_VIEW (source), result, &error);
-  if (self->measuring > 0 && --self->measuring == 0 && self->settings != NULL)
+  /* gone, or measuring a document that was replaced since: its
+   * lb_html_view_clear() turned JavaScript off already */
+  if (self == NULL || self->web_view == NULL || measurement->generation != self->generation)
+    return;
+  if (self->measuring > 0 && --self->measuring == 0)
     webkit_settings_set_enable_javascript (self->settings, FALSE);
   if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
     return;
 
-  if (value != NULL && jsc_value_is_number (value))
-    height = CLAMP (jsc_value_to_int32 (value), 1, LB_HTML_MAX_HEIGHT);
+  /* "<the document's generation> <height>" */
+  if (value != NULL && jsc_value_is_string (value))
+    text = jsc_value_to_string (value);
+  space = text != NULL ? strchr (text, ' ') : NULL;
+  if (space != NULL)
+    {
+      /* "-": no marker (not a document of ours; cannot happen): as if it were */
+      stale = text[0] != '-' && g_ascii_strtoull (text, NULL, 10) != self->generation;
+      height = CLAMP ((int) g_ascii_strtoll (space + 1, NULL, 10), 1, LB_HTML_MAX_HEIGHT);
+    }
   else
-    g_debug ("Could not measure an HTML part: %s", error != NULL ? error->message : "no number");
+    g_debug ("Could not measure an HTML part: %s", error != NULL ? error->message : "no result");
+
+  /* the load-finished of an earlier document, measured before ours
+   * replaced it: ours has its own */
+  if (stale)
+    return;
 
   gtk_widget_set_size_request (GTK_WIDGET (self->web_view), -1, height);
   lb_html_view_set_rendered (self);
@@ -338,8 +384,13 @@ static void
 lb_html_view_measure_height (LbHtmlView *self)
 {
   static const char script[] =
-    "Math.ceil(Math.max(document.documentElement.getBoundingClientRect().height,"
-    " document.body ? document.body.scrollHeight : 0))";
+    "(function () {"
+    " var m = document.querySelector('meta[name=\"" LB_HTML_DOCUMENT_META "\"]');"
+    " return (m ? m.content : '-') + ' ' +"
+    "  Math.ceil(Math.max(document.documentElement.getBoundingClientRect().height,"
+    "   document.body ? document.body.scrollHeight : 0));"
+    "})()";
+  Measurement *measurement;
 
   if (self->web_view == NULL || !self->loaded)
     return;
@@ -352,8 +403,11 @@ lb_html_view_measure_height (LbHtmlView *self)
    * policy (script-src 'none') refuses any it could still make. */
   if (self->measuring++ == 0)
     webkit_settings_set_enable_javascript (self->settings, TRUE);
+  measurement = g_new0 (Measurement, 1);
+  g_weak_ref_init (&measurement->view, self);
+  measurement->generation = self->generation;
   webkit_web_view_evaluate_javascript (self->web_view, script, -1, LB_HTML_WORLD, NULL,
-                                       self->cancellable, height_measured, self);
+                                       self->cancellable, height_measured, measurement);
 }
 
 static gboolean
@@ -441,10 +495,14 @@ decide_policy (WebKitWebView            *web_view,
       action = webkit_navigation_policy_decision_get_navigation_action (WEBKIT_NAVIGATION_POLICY_DECISION (decision));
       uri = webkit_uri_request_get_uri (webkit_navigation_action_get_request (action));
 
-      if (type == WEBKIT_POLICY_DECISION_TYPE_NAVIGATION_ACTION && self->expect_load &&
+      /* ours: one per webkit_web_view_load_html(); a load replaced
+       * before its turn still asks (its document is ours, with its own
+       * policy, and the next load replaces it) */
+      if (type == WEBKIT_POLICY_DECISION_TYPE_NAVIGATION_ACTION && self->expected_loads > 0 &&
+          webkit_navigation_action_get_navigation_type (action) == WEBKIT_NAVIGATION_TYPE_OTHER &&
           g_strcmp0 (uri, "about:blank") == 0)
         {
-          self->expect_load = FALSE;
+          self->expected_loads--;
           webkit_policy_decision_use (decision);
           return TRUE;
         }
@@ -504,6 +562,67 @@ permission_request (WebKitWebView           *web_view,
 }
 
 static void
+destroy_web_view (LbHtmlView *self)
+{
+  if (self->web_view == NULL)
+    return;
+
+  g_signal_handlers_disconnect_by_data (self->web_view, self);
+  self->web_view = NULL;
+  adw_bin_set_child (ADW_BIN (self), NULL);
+  g_clear_object (&self->content_manager);
+  g_clear_object (&self->session);
+}
+
+/* A web view of its own, with its own ephemeral session: what one view
+ * loads is shared with no other view, and lb_html_view_clear() wipes it
+ * before the view shows another message. */
+static void
+create_web_view (LbHtmlView *self)
+{
+  destroy_web_view (self);
+
+  self->session = webkit_network_session_new_ephemeral ();
+  self->content_manager = webkit_user_content_manager_new ();
+  self->web_view = g_object_new (WEBKIT_TYPE_WEB_VIEW,
+                                 "web-context", get_shared_context (),
+                                 "network-session", self->session,
+                                 "settings", self->settings,
+                                 "user-content-manager", self->content_manager,
+                                 NULL);
+  gtk_widget_set_size_request (GTK_WIDGET (self->web_view), -1, 1);
+  gtk_widget_set_hexpand (GTK_WIDGET (self->web_view), TRUE);
+  adw_bin_set_child (ADW_BIN (self), GTK_WIDGET (self->web_view));
+
+  g_signal_connect (self->web_view, "decide-policy", G_CALLBACK (decide_policy), self);
+  g_signal_connect (self->web_view, "load-changed", G_CALLBACK (load_changed), self);
+  g_signal_connect (self->web_view, "load-failed", G_CALLBACK (load_failed), self);
+  g_signal_connect (self->web_view, "web-process-terminated", G_CALLBACK (web_process_terminated), self);
+  g_signal_connect (self->web_view, "context-menu", G_CALLBACK (context_menu), self);
+  g_signal_connect (self->web_view, "permission-request", G_CALLBACK (permission_request), self);
+}
+
+static void
+data_cleared (GObject      *source,
+              GAsyncResult *result,
+              gpointer      user_data)
+{
+  g_autoptr(LbHtmlView) self = user_data;
+  g_autoptr(GError) error = NULL;
+
+  if (!webkit_website_data_manager_clear_finish (WEBKIT_WEBSITE_DATA_MANAGER (source), result, &error) &&
+      self->web_view != NULL)
+    {
+      /* nothing may carry over to the next message: a new session */
+      g_message ("Could not clear what remote content left: %s", error->message);
+      create_web_view (self);
+    }
+
+  self->clearing_data = FALSE;
+  lb_html_view_really_load (self);
+}
+
+static void
 lb_html_view_dispose (GObject *object)
 {
   LbHtmlView *self = LB_HTML_VIEW (object);
@@ -511,12 +630,7 @@ lb_html_view_dispose (GObject *object)
   g_cancellable_cancel (self->cancellable);
   g_clear_handle_id (&self->remeasure_id, g_source_remove);
   self->waiting_for_filter = FALSE;
-  if (self->web_view != NULL)
-    {
-      g_signal_handlers_disconnect_by_data (self->web_view, self);
-      self->web_view = NULL;
-      adw_bin_set_child (ADW_BIN (self), NULL);
-    }
+  destroy_web_view (self);
 
   G_OBJECT_CLASS (lb_html_view_parent_class)->dispose (object);
 }
@@ -526,7 +640,6 @@ lb_html_view_finalize (GObject *object)
 {
   LbHtmlView *self = LB_HTML_VIEW (object);
 
-  g_clear_object (&self->content_manager);
   g_clear_object (&self->settings);
   g_clear_object (&self->cancellable);
   g_clear_pointer (&self->resources, g_hash_table_unref);
@@ -571,32 +684,13 @@ lb_html_view_class_init (LbHtmlViewClass *klass)
 static void
 lb_html_view_init (LbHtmlView *self)
 {
-  g_autoptr(WebKitNetworkSession) session = webkit_network_session_new_ephemeral ();
-
   self->resources = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
                                            (GDestroyNotify) resource_free);
   self->cancellable = g_cancellable_new ();
-  self->content_manager = webkit_user_content_manager_new ();
   self->settings = new_locked_settings ();
-
-  /* its own ephemeral session: nothing a message loads is kept or shared
-   * with another message */
-  self->web_view = g_object_new (WEBKIT_TYPE_WEB_VIEW,
-                                 "web-context", get_shared_context (),
-                                 "network-session", session,
-                                 "settings", self->settings,
-                                 "user-content-manager", self->content_manager,
-                                 NULL);
-  gtk_widget_set_size_request (GTK_WIDGET (self->web_view), -1, 1);
-  gtk_widget_set_hexpand (GTK_WIDGET (self->web_view), TRUE);
-  adw_bin_set_child (ADW_BIN (self), GTK_WIDGET (self->web_view));
-
-  g_signal_connect (self->web_view, "decide-policy", G_CALLBACK (decide_policy), self);
-  g_signal_connect (self->web_view, "load-changed", G_CALLBACK (load_changed), self);
-  g_signal_connect (self->web_view, "load-failed", G_CALLBACK (load_failed), self);
-  g_signal_connect (self->web_view, "web-process-terminated", G_CALLBACK (web_process_terminated), self);
-  g_signal_connect (self->web_view, "context-menu", G_CALLBACK (context_menu), self);
-  g_signal_connect (self->web_view, "permission-request", G_CALLBACK (permission_request), self);
+  /* 0 is no document */
+  self->generation = 1;
+  create_web_view (self);
 }
 
 GtkWidget *
@@ -649,6 +743,52 @@ lb_html_view_load (LbHtmlView *self,
     }
 
   lb_html_view_really_load (self);
+}
+
+void
+lb_html_view_clear (LbHtmlView *self)
+{
+  g_return_if_fail (LB_IS_HTML_VIEW (self));
+
+  /* whatever is still under way for the old document (its load-finished,
+   * its measurement) no longer applies */
+  self->generation++;
+  g_cancellable_cancel (self->cancellable);
+  g_clear_object (&self->cancellable);
+  self->cancellable = g_cancellable_new ();
+  g_clear_handle_id (&self->remeasure_id, g_source_remove);
+  if (self->measuring > 0)
+    {
+      self->measuring = 0;
+      webkit_settings_set_enable_javascript (self->settings, FALSE);
+    }
+
+  /* cid: answers from the next message's parts only */
+  g_hash_table_remove_all (self->resources);
+  g_clear_pointer (&self->html, g_free);
+  self->allow_remote = FALSE;
+  self->loaded = FALSE;
+  self->rendered = FALSE;
+  self->measured_width = 0;
+
+  if (self->web_view == NULL)
+    return;
+
+  webkit_web_view_stop_loading (self->web_view);
+  gtk_widget_set_size_request (GTK_WIDGET (self->web_view), -1, 1);
+  webkit_user_content_manager_remove_all_filters (self->content_manager);
+
+  /* what remote content left (cookies, caches) must not reach the next
+   * message: wiped before it loads */
+  if (self->remote_used && !self->clearing_data)
+    {
+      WebKitWebsiteDataManager *manager = webkit_network_session_get_website_data_manager (self->session);
+
+      self->remote_used = FALSE;
+      self->clearing_data = TRUE;
+      webkit_website_data_manager_clear (manager, WEBKIT_WEBSITE_DATA_ALL, 0, NULL,
+                                         data_cleared, g_object_ref (self));
+    }
 }
 
 gboolean

@@ -39,6 +39,14 @@ void        lb_html_view_load            (LbHtmlView  *self,
                                           const char  *html,
                                           gboolean     allow_remote);
 
+/* Forgets the document, its resources and whether remote content was
+ * allowed, so that the view can show another message: nothing still under
+ * way for the old document (its load, its measurement) applies to the next
+ * one, and what remote content left in the view's session (cookies,
+ * caches) is wiped before the next load. Keeps the web view and its
+ * processes, which is what makes the next message quick to show. */
+void        lb_html_view_clear           (LbHtmlView  *self);
+
 gboolean    lb_html_view_get_allow_remote (LbHtmlView *self);
 /* Whether ::rendered was emitted for the last load. */
 gboolean    lb_html_view_get_rendered    (LbHtmlView  *self);

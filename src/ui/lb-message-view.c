@@ -27,6 +27,9 @@
 
 /* nested messages deeper than this are shown flat in the deepest frame */
 #define MAX_DEPTH 8
+/* web views kept for the next message: one per HTML part of a message,
+ * and most have one */
+#define MAX_SPARE_HTML_VIEWS 2
 
 struct _LbMessageView
 {
@@ -37,7 +40,9 @@ struct _LbMessageView
   LbMimeMessage  *mime;
   GCancellable   *cancellable;
   GPtrArray      *attachments;   /* const LbMimePart *, owned by mime */
-  GPtrArray      *html_views;    /* LbHtmlView *, borrowed (in body_box) */
+  GPtrArray      *html_views;    /* LbHtmlView *, owned (and in body_box) */
+  GPtrArray      *spare_html_views; /* LbHtmlView *, owned, cleared, unparented */
+  guint           warm_up_id;
   char           *sender;        /* the first From address, lower case */
   char           *temp_dir;
   guint           pending_html;
@@ -362,14 +367,39 @@ show_summary_headers (LbMessageView *self)
 
 /* ---- the body --------------------------------------------------------- */
 
+/* The web views of the message shown go back to the spares: the next
+ * message with HTML loads into one of them instead of starting new web
+ * processes. lb_html_view_clear() keeps nothing of this message for the
+ * next (its document, its parts, its remote content). */
+static void
+keep_html_views (LbMessageView *self)
+{
+#if HAVE_WEBKIT
+  for (guint i = 0; i < self->html_views->len; i++)
+    {
+      LbHtmlView *view = g_ptr_array_index (self->html_views, i);
+      GtkWidget *parent = gtk_widget_get_parent (GTK_WIDGET (view));
+
+      g_signal_handlers_disconnect_by_data (view, self);
+      g_object_set_data (G_OBJECT (view), "lb-part", NULL);
+      lb_html_view_clear (view);
+      if (self->spare_html_views->len < MAX_SPARE_HTML_VIEWS)
+        g_ptr_array_add (self->spare_html_views, g_object_ref (view));
+      if (parent != NULL)
+        gtk_box_remove (GTK_BOX (parent), GTK_WIDGET (view));
+    }
+#endif
+  g_ptr_array_set_size (self->html_views, 0);
+}
+
 static void
 clear_body (LbMessageView *self)
 {
+  keep_html_views (self);
   remove_all_children (GTK_WIDGET (self->body_box));
   remove_all_children (GTK_WIDGET (self->attachments_list));
   gtk_widget_set_visible (self->attachments_box, FALSE);
   g_ptr_array_set_size (self->attachments, 0);
-  g_ptr_array_set_size (self->html_views, 0);
   gtk_revealer_set_reveal_child (self->banner_revealer, FALSE);
   gtk_widget_set_visible (GTK_WIDGET (self->error_label), FALSE);
   gtk_widget_set_visible (GTK_WIDGET (self->spinner), FALSE);
@@ -700,8 +730,18 @@ static GtkWidget *
 new_html_view (LbMessageView    *self,
                const LbMimePart *part)
 {
-  GtkWidget *view = lb_html_view_new ();
+  GtkWidget *view;
   g_autofree char *html = g_strndup (g_bytes_get_data (part->data, NULL), g_bytes_get_size (part->data));
+
+  if (self->spare_html_views->len > 0)
+    {
+      /* the spare's reference goes to html_views */
+      view = g_ptr_array_steal_index (self->spare_html_views, self->spare_html_views->len - 1);
+      /* a warm-up document may still be loading */
+      lb_html_view_clear (LB_HTML_VIEW (view));
+    }
+  else
+    view = g_object_ref_sink (lb_html_view_new ());
 
   /* every part with a Content-ID may be what a cid: URL refers to */
   for (guint i = 0; i < self->mime->parts->len; i++)
@@ -1544,6 +1584,7 @@ lb_message_view_finalize (GObject *object)
   g_clear_object (&self->message);
   g_clear_pointer (&self->attachments, g_ptr_array_unref);
   g_clear_pointer (&self->html_views, g_ptr_array_unref);
+  g_clear_pointer (&self->spare_html_views, g_ptr_array_unref);
   g_clear_pointer (&self->mime, lb_mime_message_free);
   g_free (self->sender);
 
@@ -1651,7 +1692,8 @@ lb_message_view_init (LbMessageView *self)
   gtk_widget_init_template (GTK_WIDGET (self));
 
   self->attachments = g_ptr_array_new ();
-  self->html_views = g_ptr_array_new ();
+  self->html_views = g_ptr_array_new_with_free_func (g_object_unref);
+  self->spare_html_views = g_ptr_array_new_with_free_func (g_object_unref);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "message-view.save-all", FALSE);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "message-view.save-all-to", FALSE);
 }
