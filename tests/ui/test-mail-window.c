@@ -512,7 +512,8 @@ test_mail_window (void)
   g_assert_cmpuint (lb_test_ui_screenshot (GTK_WIDGET (window), "screenshot-mail-window-inbox.png"), >, 32);
   /* the mail there before is not new mail */
   lb_test_ui_spin (1000);
-  g_assert_cmpuint (notifications->len, ==, 0);
+  if (notifications->len > 0)
+    g_error ("notified at first: %s", (char *) notifications->pdata[0]);
 
   /* open the newest: it shows, and the server learns it was read */
   select_only (window, "Letter 0");
@@ -657,7 +658,8 @@ test_mail_window (void)
 
   /* nothing moved or undone was announced; new mail is, with its sender
    * and subject */
-  g_assert_cmpuint (notifications->len, ==, 0);
+  if (notifications->len > 0)
+    g_error ("notified: %s", (char *) notifications->pdata[0]);
   {
     g_autoptr(LbTestSession) session = imap_open ("alice@example.test", "alicepass");
     g_autofree char *fresh = make_message ("Erin Example <erin@example.test>", "alice@example.test",
