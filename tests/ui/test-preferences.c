@@ -12,7 +12,6 @@
 #include <string.h>
 
 #include <adwaita.h>
-#include <glib/gstdio.h>
 
 #include "lb-account-preferences-page.h"
 #include "lb-preferences-window.h"
