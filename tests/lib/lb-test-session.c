@@ -77,6 +77,29 @@ lb_test_wait (GAsyncResult **result)
     g_main_context_iteration (NULL, TRUE);
 }
 
+static gboolean
+tick_cb (gpointer user_data)
+{
+  *(gboolean *) user_data = TRUE;
+  return G_SOURCE_REMOVE;
+}
+
+/**
+ * lb_test_spin:
+ * @ms: how long
+ *
+ * Iterates the default main context for about @ms milliseconds.
+ */
+void
+lb_test_spin (guint ms)
+{
+  gboolean done = FALSE;
+
+  g_timeout_add (ms, tick_cb, &done);
+  while (!done)
+    g_main_context_iteration (NULL, TRUE);
+}
+
 /**
  * lb_test_message_id:
  *
