@@ -985,6 +985,25 @@ step_failed (LbAccountAssistant *self,
   verify_fail_error (self, error);
 }
 
+/* Whether verifying goes on after a step that ended with @result (@ok):
+ * not when the step is stale, nor when it failed, which step_failed()
+ * then handles with @error. */
+static gboolean
+step_done (LbAccountAssistant *self,
+           GAsyncResult       *result,
+           gboolean            ok,
+           GError             *error)
+{
+  if (stale (self, result))
+    return FALSE;
+  if (!ok)
+    {
+      step_failed (self, error);
+      return FALSE;
+    }
+  return TRUE;
+}
+
 /* -- saving */
 
 static void
@@ -1182,13 +1201,8 @@ imap_login_cb (GObject      *object,
   gboolean ok;
 
   ok = lb_imap_client_login_finish (LB_IMAP_CLIENT (object), result, &error);
-  if (stale (self, result))
+  if (!step_done (self, result, ok, error))
     return;
-  if (!ok)
-    {
-      step_failed (self, error);
-      return;
-    }
   log_step (self, _("Logged in"));
   lb_imap_client_logout_async (self->imap, self->cancellable, imap_logout_cb, g_object_ref (self));
 }
@@ -1211,13 +1225,8 @@ imap_starttls_cb (GObject      *object,
   gboolean ok;
 
   ok = lb_imap_client_starttls_finish (LB_IMAP_CLIENT (object), result, &error);
-  if (stale (self, result))
+  if (!step_done (self, result, ok, error))
     return;
-  if (!ok)
-    {
-      step_failed (self, error);
-      return;
-    }
   imap_login (self);
 }
 
@@ -1231,13 +1240,8 @@ imap_greet_cb (GObject      *object,
   gboolean ok;
 
   ok = lb_imap_client_greet_finish (LB_IMAP_CLIENT (object), result, &error);
-  if (stale (self, result))
+  if (!step_done (self, result, ok, error))
     return;
-  if (!ok)
-    {
-      step_failed (self, error);
-      return;
-    }
   if (self->security == LB_NET_SECURITY_STARTTLS)
     {
       log_step (self, _("Starting TLS"));
@@ -1275,13 +1279,8 @@ pop3_login_cb (GObject      *object,
   gboolean ok;
 
   ok = lb_pop3_client_login_finish (LB_POP3_CLIENT (object), result, &error);
-  if (stale (self, result))
+  if (!step_done (self, result, ok, error))
     return;
-  if (!ok)
-    {
-      step_failed (self, error);
-      return;
-    }
   log_step (self, _("Logged in"));
   lb_pop3_client_quit_async (self->pop3, self->cancellable, pop3_quit_cb, g_object_ref (self));
 }
@@ -1304,13 +1303,8 @@ pop3_stls_cb (GObject      *object,
   gboolean ok;
 
   ok = lb_pop3_client_stls_finish (LB_POP3_CLIENT (object), result, &error);
-  if (stale (self, result))
+  if (!step_done (self, result, ok, error))
     return;
-  if (!ok)
-    {
-      step_failed (self, error);
-      return;
-    }
   pop3_login (self);
 }
 
@@ -1324,13 +1318,8 @@ pop3_capa_cb (GObject      *object,
   gboolean ok;
 
   ok = lb_pop3_client_capa_finish (LB_POP3_CLIENT (object), result, &error);
-  if (stale (self, result))
+  if (!step_done (self, result, ok, error))
     return;
-  if (!ok)
-    {
-      step_failed (self, error);
-      return;
-    }
   if (self->security == LB_NET_SECURITY_STARTTLS)
     {
       log_step (self, _("Starting TLS"));
@@ -1351,13 +1340,8 @@ pop3_greet_cb (GObject      *object,
   gboolean ok;
 
   ok = lb_pop3_client_greet_finish (LB_POP3_CLIENT (object), result, &error);
-  if (stale (self, result))
+  if (!step_done (self, result, ok, error))
     return;
-  if (!ok)
-    {
-      step_failed (self, error);
-      return;
-    }
   lb_pop3_client_capa_async (self->pop3, self->cancellable, pop3_capa_cb, g_object_ref (self));
 }
 
@@ -1373,13 +1357,8 @@ connect_cb (GObject      *object,
   g_autoptr(GIOStream) stream = NULL;
 
   stream = lb_connector_connect_finish (LB_CONNECTOR (object), result, &error);
-  if (stale (self, result))
+  if (!step_done (self, result, stream != NULL, error))
     return;
-  if (stream == NULL)
-    {
-      step_failed (self, error);
-      return;
-    }
 
   if (self->protocol == LB_INCOMING_IMAP)
     {

@@ -21,135 +21,13 @@
 #include "lb-imap-provider.h"
 #include "lb-secrets.h"
 #include "lb-store.h"
+#include "lb-test-monitor.h"
 #include "lb-test-proxy.h"
 #include "lb-test-script-server.h"
 #include "lb-test-session.h"
 
 #define ALICE "alice@example.test"
 #define BOB   "bob@example.test"
-
-/* ------------------------------------------------------------------ a network monitor we control */
-
-#define TEST_TYPE_MONITOR (test_monitor_get_type ())
-G_DECLARE_FINAL_TYPE (TestMonitor, test_monitor, TEST, MONITOR, GObject)
-
-struct _TestMonitor
-{
-  GObject  parent_instance;
-  gboolean available;
-};
-
-enum {
-  MONITOR_PROP_0,
-  MONITOR_PROP_AVAILABLE,
-  MONITOR_PROP_METERED,
-  MONITOR_PROP_CONNECTIVITY,
-};
-
-static gboolean
-test_monitor_can_reach (GNetworkMonitor     *monitor,
-                        GSocketConnectable  *connectable,
-                        GCancellable        *cancellable,
-                        GError             **error)
-{
-  return TEST_MONITOR (monitor)->available;
-}
-
-static void
-test_monitor_iface_init (GNetworkMonitorInterface *iface)
-{
-  iface->can_reach = test_monitor_can_reach;
-}
-
-static gboolean
-test_monitor_init_initable (GInitable     *initable,
-                            GCancellable  *cancellable,
-                            GError       **error)
-{
-  return TRUE;
-}
-
-static void
-test_monitor_initable_iface_init (GInitableIface *iface)
-{
-  iface->init = test_monitor_init_initable;
-}
-
-G_DEFINE_FINAL_TYPE_WITH_CODE (TestMonitor, test_monitor, G_TYPE_OBJECT,
-                               G_IMPLEMENT_INTERFACE (G_TYPE_INITABLE, test_monitor_initable_iface_init)
-                               G_IMPLEMENT_INTERFACE (G_TYPE_NETWORK_MONITOR, test_monitor_iface_init))
-
-static void
-test_monitor_get_property (GObject    *object,
-                           guint       prop_id,
-                           GValue     *value,
-                           GParamSpec *pspec)
-{
-  TestMonitor *self = TEST_MONITOR (object);
-
-  switch (prop_id)
-    {
-    case MONITOR_PROP_AVAILABLE:
-      g_value_set_boolean (value, self->available);
-      break;
-
-    case MONITOR_PROP_METERED:
-      g_value_set_boolean (value, FALSE);
-      break;
-
-    case MONITOR_PROP_CONNECTIVITY:
-      g_value_set_enum (value, self->available ? G_NETWORK_CONNECTIVITY_FULL : G_NETWORK_CONNECTIVITY_LOCAL);
-      break;
-
-    default:
-      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
-    }
-}
-
-static void
-test_monitor_class_init (TestMonitorClass *klass)
-{
-  GObjectClass *object_class = G_OBJECT_CLASS (klass);
-
-  object_class->get_property = test_monitor_get_property;
-  g_object_class_override_property (object_class, MONITOR_PROP_AVAILABLE, "network-available");
-  g_object_class_override_property (object_class, MONITOR_PROP_METERED, "network-metered");
-  g_object_class_override_property (object_class, MONITOR_PROP_CONNECTIVITY, "connectivity");
-}
-
-static void
-test_monitor_init (TestMonitor *self)
-{
-  self->available = TRUE;
-}
-
-static void
-test_monitor_set_available (TestMonitor *self,
-                            gboolean     available)
-{
-  self->available = available;
-  g_signal_emit_by_name (self, "network-changed", available);
-}
-
-/* ------------------------------------------------------------------ waiting */
-
-static gboolean
-tick_cb (gpointer user_data)
-{
-  *(gboolean *) user_data = TRUE;
-  return G_SOURCE_REMOVE;
-}
-
-/* Runs the main loop for about @ms milliseconds. */
-static void
-spin (guint ms)
-{
-  gboolean done = FALSE;
-
-  g_timeout_add (ms, tick_cb, &done);
-  while (!done)
-    g_main_context_iteration (NULL, TRUE);
-}
 
 /* ------------------------------------------------------------------ messages */
 
@@ -498,7 +376,7 @@ side_close (Side *side)
       lb_imap_provider_close (side->provider);
       /* its jobs hand back their references as they fail */
       for (guint i = 0; i < 100 && G_OBJECT (side->provider)->ref_count > 1; i++)
-        spin (10);
+        lb_test_spin (10);
       g_assert_finalize_object (g_steal_pointer (&side->provider));
     }
   g_clear_object (&side->connector);
@@ -1114,7 +992,7 @@ wait_for_state (LbStore    *store,
 
       if (gone ? summary == NULL : (summary != NULL && summary->flags == flags))
         return (g_get_monotonic_time () - start) / 1000;
-      spin (20);
+      lb_test_spin (20);
     }
   return -1;
 }
@@ -1175,7 +1053,7 @@ test_idle_two_clients (void)
   /* B watches INBOX with IDLE, and the Archive it has open */
   lb_imap_provider_set_watched_folder (b.provider, b_archive);
   lb_imap_provider_set_background (b.provider, TRUE);
-  spin (500);   /* IDLE running */
+  lb_test_spin (500);   /* IDLE running */
 
   a_messages = store_messages (a.store, a_inbox);
 
@@ -1326,7 +1204,7 @@ test_resume_after_cut (void)
     LbMessageSummary *opened = stored->pdata[0];
 
     lb_imap_provider_sync_folder_async (side.provider, id, NULL, lb_test_store_result, &sync_result);
-    spin (5);   /* the sync is under way */
+    lb_test_spin (5);   /* the sync is under way */
     lb_provider_fetch_body_async (LB_PROVIDER (side.provider), opened->key, NULL,
                                   lb_test_store_result, &body_result);
     lb_test_wait (&body_result);
@@ -1501,7 +1379,7 @@ test_offline_replay_automatic (void)
   g_autoptr(LbImapClient) raw = raw_connect (ALICE, "alicepass");
   g_autoptr(LbTestProxy) proxy = NULL;
   g_autoptr(GPtrArray) ids = g_ptr_array_new_with_free_func (g_free);
-  g_autoptr(TestMonitor) monitor = g_object_new (TEST_TYPE_MONITOR, NULL);
+  g_autoptr(LbTestMonitor) monitor = lb_test_monitor_new ();
   g_autoptr(GError) error = NULL;
   g_autofree char *new_id = unique_id ("new");
   LbAccount *account;
@@ -1519,20 +1397,20 @@ test_offline_replay_automatic (void)
   archive = folder_id (&side, "Archive");
   sync_ok (&side, id, NULL);
   lb_imap_provider_set_background (side.provider, TRUE);
-  spin (300);
+  lb_test_spin (300);
 
   lb_test_proxy_set_down (proxy, TRUE);
-  test_monitor_set_available (monitor, FALSE);
+  lb_test_monitor_set_available (monitor, FALSE);
   make_offline_changes (&side, id, archive, ids, new_id);
-  spin (300);
+  lb_test_spin (300);
   g_assert_cmpuint (queue_length (side.store), ==, 4);
 
   lb_test_proxy_set_down (proxy, FALSE);
-  test_monitor_set_available (monitor, TRUE);
+  lb_test_monitor_set_available (monitor, TRUE);
 
   deadline = g_get_monotonic_time () + 5 * G_USEC_PER_SEC;
   while (queue_length (side.store) > 0 && g_get_monotonic_time () < deadline)
-    spin (50);
+    lb_test_spin (50);
   g_assert_cmpuint (queue_length (side.store), ==, 0);
   assert_server_has_changes (raw, "Offline2", ids, new_id);
 
@@ -1780,7 +1658,7 @@ static void
 test_tls_reconnect (void)
 {
   g_autoptr(LbTestProxy) proxy = NULL;
-  g_autoptr(TestMonitor) monitor = g_object_new (TEST_TYPE_MONITOR, NULL);
+  g_autoptr(LbTestMonitor) monitor = lb_test_monitor_new ();
   g_autoptr(GError) error = NULL;
   LbAccount *account;
   Side side = { NULL, };
@@ -1794,19 +1672,19 @@ test_tls_reconnect (void)
   g_assert_true (connect_provider (&side, &error));
   g_assert_no_error (error);
   lb_imap_provider_set_background (side.provider, TRUE);
-  spin (300);
+  lb_test_spin (300);
   g_assert_true (lb_imap_provider_get_connected (side.provider));
 
   /* the handshakes tried meanwhile fail */
   lb_test_proxy_set_down (proxy, TRUE);
-  spin (2500);
+  lb_test_spin (2500);
   before = lb_test_proxy_get_n_connections (proxy);
   lb_test_proxy_set_down (proxy, FALSE);
 
   deadline = g_get_monotonic_time () + 30 * G_USEC_PER_SEC;
   while ((lb_test_proxy_get_n_connections (proxy) == before ||
           !lb_imap_provider_get_connected (side.provider)) && g_get_monotonic_time () < deadline)
-    spin (100);
+    lb_test_spin (100);
   g_assert_cmpuint (lb_test_proxy_get_n_connections (proxy), >, before);
   g_assert_true (lb_imap_provider_get_connected (side.provider));
   side_close (&side);
@@ -1819,7 +1697,7 @@ static void
 test_reconnect_storm (void)
 {
   g_autoptr(LbTestProxy) proxy = NULL;
-  g_autoptr(TestMonitor) monitor = g_object_new (TEST_TYPE_MONITOR, NULL);
+  g_autoptr(LbTestMonitor) monitor = lb_test_monitor_new ();
   g_autoptr(GError) error = NULL;
   LbAccount *account;
   Side side = { NULL, };
@@ -1839,7 +1717,7 @@ test_reconnect_storm (void)
   lb_test_proxy_set_cut_after (proxy, bytes + 30);
   before = lb_test_proxy_get_n_connections (proxy);
   lb_imap_provider_set_background (side.provider, TRUE);
-  spin (10000);
+  lb_test_spin (10000);
   made = lb_test_proxy_get_n_connections (proxy) - before;
   g_test_message ("connections in 10 s: %u", made);
   /* retried after 1, 2, 4 s: some 4; every second would be 10 */
@@ -1856,7 +1734,7 @@ static void
 test_idle_after_failed_list (void)
 {
   g_autoptr(LbTestProxy) proxy = NULL;
-  g_autoptr(TestMonitor) monitor = g_object_new (TEST_TYPE_MONITOR, NULL);
+  g_autoptr(LbTestMonitor) monitor = lb_test_monitor_new ();
   g_autoptr(GError) error = NULL;
   LbAccount *account;
   Side side = { NULL, };
@@ -1870,13 +1748,13 @@ test_idle_after_failed_list (void)
   lb_test_proxy_set_down (proxy, TRUE);
   g_assert_false (connect_provider (&side, &error));
   g_clear_error (&error);
-  spin (200);
+  lb_test_spin (200);
   lb_test_proxy_set_down (proxy, FALSE);
 
   /* the command connection and the one that watches INBOX */
   deadline = g_get_monotonic_time () + 20 * G_USEC_PER_SEC;
   while (lb_test_proxy_get_n_open (proxy) < 2 && g_get_monotonic_time () < deadline)
-    spin (100);
+    lb_test_spin (100);
   g_assert_true (lb_imap_provider_get_connected (side.provider));
   g_assert_cmpuint (lb_test_proxy_get_n_open (proxy), >=, 2);
   side_close (&side);
@@ -1963,9 +1841,9 @@ test_wrong_password (void)
         g_autofree char *text = make_message (mid, "Waiting", NULL, now, NULL);
 
         save_draft (&side, drafts->id, text, 0);
-        spin (100);
+        lb_test_spin (100);
       }
-    spin (300);
+    lb_test_spin (300);
     g_assert_cmpuint (lb_test_proxy_get_n_connections (proxy), ==, before);
     g_assert_cmpuint (queue_length (side.store), ==, 3);
     side_close (&side);

@@ -19,6 +19,7 @@
 #include "lb-imap-provider.h"
 #include "lb-secrets.h"
 #include "lb-sync-scheduler.h"
+#include "lb-test-monitor.h"
 #include "lb-test-proxy.h"
 #include "lb-test-session.h"
 
@@ -27,128 +28,7 @@
 #define BOB            "bob@example.test"
 #define BOB_PASSWORD   "bobpass"
 
-/* ------------------------------------------------------------------ a network monitor we control */
-
-#define TEST_TYPE_MONITOR (test_monitor_get_type ())
-G_DECLARE_FINAL_TYPE (TestMonitor, test_monitor, TEST, MONITOR, GObject)
-
-struct _TestMonitor
-{
-  GObject  parent_instance;
-  gboolean available;
-};
-
-enum {
-  MONITOR_PROP_0,
-  MONITOR_PROP_AVAILABLE,
-  MONITOR_PROP_METERED,
-  MONITOR_PROP_CONNECTIVITY,
-};
-
-static gboolean
-test_monitor_can_reach (GNetworkMonitor     *monitor,
-                        GSocketConnectable  *connectable,
-                        GCancellable        *cancellable,
-                        GError             **error)
-{
-  return TEST_MONITOR (monitor)->available;
-}
-
-static void
-test_monitor_iface_init (GNetworkMonitorInterface *iface)
-{
-  iface->can_reach = test_monitor_can_reach;
-}
-
-static gboolean
-test_monitor_init_initable (GInitable     *initable,
-                            GCancellable  *cancellable,
-                            GError       **error)
-{
-  return TRUE;
-}
-
-static void
-test_monitor_initable_iface_init (GInitableIface *iface)
-{
-  iface->init = test_monitor_init_initable;
-}
-
-G_DEFINE_FINAL_TYPE_WITH_CODE (TestMonitor, test_monitor, G_TYPE_OBJECT,
-                               G_IMPLEMENT_INTERFACE (G_TYPE_INITABLE, test_monitor_initable_iface_init)
-                               G_IMPLEMENT_INTERFACE (G_TYPE_NETWORK_MONITOR, test_monitor_iface_init))
-
-static void
-test_monitor_get_property (GObject    *object,
-                           guint       prop_id,
-                           GValue     *value,
-                           GParamSpec *pspec)
-{
-  TestMonitor *self = TEST_MONITOR (object);
-
-  switch (prop_id)
-    {
-    case MONITOR_PROP_AVAILABLE:
-      g_value_set_boolean (value, self->available);
-      break;
-
-    case MONITOR_PROP_METERED:
-      g_value_set_boolean (value, FALSE);
-      break;
-
-    case MONITOR_PROP_CONNECTIVITY:
-      g_value_set_enum (value, self->available ? G_NETWORK_CONNECTIVITY_FULL : G_NETWORK_CONNECTIVITY_LOCAL);
-      break;
-
-    default:
-      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
-    }
-}
-
-static void
-test_monitor_class_init (TestMonitorClass *klass)
-{
-  GObjectClass *object_class = G_OBJECT_CLASS (klass);
-
-  object_class->get_property = test_monitor_get_property;
-  g_object_class_override_property (object_class, MONITOR_PROP_AVAILABLE, "network-available");
-  g_object_class_override_property (object_class, MONITOR_PROP_METERED, "network-metered");
-  g_object_class_override_property (object_class, MONITOR_PROP_CONNECTIVITY, "connectivity");
-}
-
-static void
-test_monitor_init (TestMonitor *self)
-{
-  self->available = TRUE;
-}
-
-static void
-test_monitor_set_available (TestMonitor *self,
-                            gboolean     available)
-{
-  self->available = available;
-  g_signal_emit_by_name (self, "network-changed", available);
-}
-
 /* ------------------------------------------------------------------ waiting */
-
-static gboolean
-tick_cb (gpointer user_data)
-{
-  *(gboolean *) user_data = TRUE;
-  return G_SOURCE_REMOVE;
-}
-
-/* Runs the main context for @ms milliseconds. */
-static void
-spin (guint ms)
-{
-  gboolean done = FALSE;
-
-  g_timeout_add (ms, tick_cb, &done);
-  while (!done)
-    g_main_context_iteration (NULL, TRUE);
-}
 
 /* Runs the main context until @cond holds, failing after @seconds. */
 #define WAIT_UNTIL(cond, seconds, what)                                         \
@@ -158,7 +38,7 @@ spin (guint ms)
       {                                                                         \
         if (g_get_monotonic_time () > wait_deadline_)                           \
           g_error ("Timed out waiting for %s", what);                           \
-        spin (20);                                                              \
+        lb_test_spin (20);                                                              \
       }                                                                         \
   } G_STMT_END
 
@@ -236,20 +116,8 @@ server_empty (const char *user,
 static char *
 server_fingerprint (void)
 {
-  g_autoptr(LbConnector) connector = lb_connector_new ();
-  g_autoptr(GAsyncResult) result = NULL;
-  g_autoptr(GIOStream) stream = NULL;
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GTlsCertificate) certificate = NULL;
-  const char *host = lb_test_getenv ("LB_TEST_HOST");
-  guint16 port = lb_test_port ("LB_TEST_IMAPS_PORT");
+  g_autoptr(GTlsCertificate) certificate = lb_test_untrusted_certificate ("LB_TEST_IMAPS_PORT");
 
-  lb_connector_connect_async (connector, host, port, LB_NET_SECURITY_TLS, NULL, lb_test_store_result, &result);
-  lb_test_wait (&result);
-  stream = lb_connector_connect_finish (connector, result, &error);
-  g_assert_error (error, G_TLS_ERROR, G_TLS_ERROR_BAD_CERTIFICATE);
-  certificate = lb_connector_dup_rejected_certificate (connector, host, port, NULL);
-  g_assert_nonnull (certificate);
   return lb_account_certificate_fingerprint (certificate);
 }
 
@@ -289,7 +157,7 @@ typedef struct
 {
   char             *dir;
   LbAccountManager *manager;
-  TestMonitor      *monitor;
+  LbTestMonitor      *monitor;
   LbSyncScheduler  *scheduler;
   GHashTable       *records;    /* account id -> Record */
   GPtrArray        *new_mail;   /* "id: subject" */
@@ -364,7 +232,7 @@ fixture_setup (Fixture       *fixture,
   config = g_build_filename (fixture->dir, "config", NULL);
   local = g_build_filename (fixture->dir, "data", NULL);
   fixture->manager = lb_account_manager_new (config, local);
-  fixture->monitor = g_object_new (TEST_TYPE_MONITOR, NULL);
+  fixture->monitor = lb_test_monitor_new ();
   fixture->scheduler = lb_sync_scheduler_new (fixture->manager, G_NETWORK_MONITOR (fixture->monitor));
   fixture->records = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   fixture->new_mail = g_ptr_array_new_with_free_func (g_free);
@@ -385,7 +253,7 @@ fixture_teardown (Fixture       *fixture,
     {
       lb_sync_scheduler_stop (fixture->scheduler);
       /* a new-mail lookup still on its way holds it for a moment */
-      spin (200);
+      lb_test_spin (200);
       g_assert_finalize_object (g_steal_pointer (&fixture->scheduler));
     }
 
@@ -408,7 +276,7 @@ fixture_teardown (Fixture       *fixture,
         }
     }
   g_assert_finalize_object (g_steal_pointer (&fixture->manager));
-  spin (100);
+  lb_test_spin (100);
   for (guint i = 0; i < weak->len; i++)
     g_assert_null (*(gpointer *) weak->pdata[i]);
 
@@ -534,7 +402,7 @@ test_imap (Fixture       *fixture,
   account = add_account (fixture, "imap", ALICE, ALICE_PASSWORD, LB_INCOMING_IMAP,
                          lb_test_port ("LB_TEST_IMAPS_PORT"), fixture->fingerprint);
   /* nothing before start */
-  spin (200);
+  lb_test_spin (200);
   g_assert_false (lb_account_get_opened (account));
   g_assert_false (lb_sync_scheduler_get_busy (fixture->scheduler, account));
 
@@ -549,7 +417,7 @@ test_imap (Fixture       *fixture,
   g_assert_false (lb_sync_scheduler_get_offline (fixture->scheduler));
   g_assert_null (lb_sync_scheduler_dup_rejected_certificate (fixture->scheduler, account, NULL, NULL, NULL));
   /* the first sync is not new mail */
-  spin (300);
+  lb_test_spin (300);
   g_assert_cmpuint (fixture->new_mail->len, ==, 0);
 
   /* another client delivers: IDLE brings it, reported once */
@@ -557,13 +425,13 @@ test_imap (Fixture       *fixture,
   WAIT_UNTIL (fixture->new_mail->len > 0, 30, "new mail over IDLE");
   g_assert_cmpstr (fixture->new_mail->pdata[0], ==, "imap: Fresh news");
   g_assert_cmpuint (inbox_total (account), ==, 3);
-  spin (1500);
+  lb_test_spin (1500);
   g_assert_cmpuint (fixture->new_mail->len, ==, 1);
 
   /* read elsewhere before it came: not news */
   server_append (ALICE, ALICE_PASSWORD, "Already read", "(\\Seen)");
   WAIT_UNTIL (inbox_total (account) == 4, 30, "the read message over IDLE");
-  spin (500);
+  lb_test_spin (500);
   g_assert_cmpuint (fixture->new_mail->len, ==, 1);
 
   /* a sync on demand finds nothing new */
@@ -636,13 +504,13 @@ test_imap_move_back_and_shown_folder (Fixture       *fixture,
   g_assert_no_error (error);
   g_clear_object (&result);
   WAIT_UNTIL (inbox_total (account) == 1, 10, "the message to come back");
-  spin (1500);
+  lb_test_spin (1500);
   g_assert_cmpuint (fixture->new_mail->len, ==, 1);
 
   /* the folder shown: another client's message there arrives by itself,
    * and mail outside an Inbox is not news */
   lb_sync_scheduler_set_shown_folder (fixture->scheduler, account, archive);
-  spin (1000);
+  lb_test_spin (1000);
   session = imap_open (ALICE, ALICE_PASSWORD);
   {
     g_autofree char *message = make_message (ALICE, "Filed elsewhere");
@@ -655,7 +523,7 @@ test_imap_move_back_and_shown_folder (Fixture       *fixture,
   }
   imap_ok (session, "LOGOUT");
   WAIT_UNTIL (lb_folder_get_total_count (archive) == 1, 30, "the shown folder to follow the server");
-  spin (300);
+  lb_test_spin (300);
   g_assert_cmpuint (fixture->new_mail->len, ==, 1);
 }
 
@@ -680,7 +548,7 @@ test_pop3 (Fixture       *fixture,
 
   /* poll-minutes 0: no check by itself (a timer of 0 s would check at once) */
   server_append (BOB, BOB_PASSWORD, "Second letter", NULL);
-  spin (3000);
+  lb_test_spin (3000);
   g_assert_cmpuint (inbox_total (account), ==, 1);
   g_assert_false (lb_sync_scheduler_get_busy (fixture->scheduler, account));
   g_assert_cmpuint (fixture->new_mail->len, ==, 0);
@@ -735,7 +603,7 @@ test_wrong_password (Fixture       *fixture,
   WAIT_SYNCED (fixture, account, 1);
   g_assert_null (lb_sync_scheduler_get_error (fixture->scheduler, account));
   /* the first sync that worked is not news either */
-  spin (300);
+  lb_test_spin (300);
   g_assert_cmpuint (fixture->new_mail->len, ==, 0);
 }
 
@@ -764,7 +632,7 @@ test_pop3_wrong_password (Fixture       *fixture,
   WAIT_UNTIL (inbox_total (account) == 1 && !lb_sync_scheduler_get_busy (fixture->scheduler, account), 30,
               "the check after the retry");
   g_assert_null (lb_sync_scheduler_get_error (fixture->scheduler, account));
-  spin (300);
+  lb_test_spin (300);
   g_assert_cmpuint (fixture->new_mail->len, ==, 0);
 }
 
@@ -826,14 +694,14 @@ test_offline_network (Fixture       *fixture,
   g_assert_false (lb_sync_scheduler_get_offline (fixture->scheduler));
   g_assert_cmpuint (fixture->offline_notifies, ==, 0);
 
-  test_monitor_set_available (fixture->monitor, FALSE);
+  lb_test_monitor_set_available (fixture->monitor, FALSE);
   g_assert_true (lb_sync_scheduler_get_offline (fixture->scheduler));
   g_assert_cmpuint (fixture->offline_notifies, ==, 1);
   /* said once */
-  test_monitor_set_available (fixture->monitor, FALSE);
+  lb_test_monitor_set_available (fixture->monitor, FALSE);
   g_assert_cmpuint (fixture->offline_notifies, ==, 1);
 
-  test_monitor_set_available (fixture->monitor, TRUE);
+  lb_test_monitor_set_available (fixture->monitor, TRUE);
   g_assert_false (lb_sync_scheduler_get_offline (fixture->scheduler));
   g_assert_cmpuint (fixture->offline_notifies, ==, 2);
 }
@@ -862,8 +730,8 @@ test_offline_unreachable (Fixture       *fixture,
 
   /* the network comes back: they try again (and fail again) */
   record_for (fixture, pop3)->was_busy = FALSE;
-  test_monitor_set_available (fixture->monitor, FALSE);
-  test_monitor_set_available (fixture->monitor, TRUE);
+  lb_test_monitor_set_available (fixture->monitor, FALSE);
+  lb_test_monitor_set_available (fixture->monitor, TRUE);
   WAIT_UNTIL (record_for (fixture, pop3)->was_busy, 10, "the POP3 account to try again");
   WAIT_UNTIL (!lb_sync_scheduler_get_busy (fixture->scheduler, pop3), 30, "the POP3 check to end");
   g_assert_true (lb_sync_scheduler_get_offline (fixture->scheduler));
@@ -912,7 +780,7 @@ test_server_back (Fixture       *fixture,
               !lb_sync_scheduler_get_busy (fixture->scheduler, account), 30,
               "the account to reconnect and sync by itself");
   g_assert_false (lb_sync_scheduler_get_offline (fixture->scheduler));
-  spin (500);
+  lb_test_spin (500);
   g_assert_cmpuint (fixture->new_mail->len, ==, 0);
   server_append (ALICE, ALICE_PASSWORD, "After the outage", NULL);
   WAIT_UNTIL (fixture->new_mail->len == 1, 30, "new mail after the outage");
@@ -957,7 +825,7 @@ test_removed (Fixture       *fixture,
   lb_sync_scheduler_set_shown_folder (fixture->scheduler, account, lb_account_get_inbox (account));
   server_append (ALICE, ALICE_PASSWORD, "After the removal", NULL);
   WAIT_UNTIL (inbox_total (account) == 1, 30, "the removed account to get the mail");
-  spin (1000);
+  lb_test_spin (1000);
   g_assert_cmpuint (record->changed, ==, changed);
   g_assert_cmpuint (fixture->new_mail->len, ==, 0);
   {
@@ -976,7 +844,7 @@ test_removed (Fixture       *fixture,
   remove_account (fixture, opening);
   record = record_for (fixture, opening);
   changed = record->changed;
-  spin (2000);
+  lb_test_spin (2000);
   g_assert_cmpuint (record->changed, ==, changed);
   g_assert_false (lb_sync_scheduler_get_busy (fixture->scheduler, opening));
   if (lb_account_get_opened (opening))
@@ -1021,7 +889,7 @@ test_closed_and_reopened (Fixture       *fixture,
               !lb_sync_scheduler_get_busy (fixture->scheduler, account) &&
               lb_imap_provider_get_connected (LB_IMAP_PROVIDER (lb_account_get_provider (account))),
               30, "the reopened account to sync");
-  spin (500);
+  lb_test_spin (500);
   server_append (ALICE, ALICE_PASSWORD, "After the reopening", NULL);
   WAIT_UNTIL (fixture->new_mail->len == 1, 30, "new mail in the reopened account");
   g_assert_cmpstr (fixture->new_mail->pdata[0], ==, "reopened: After the reopening");
@@ -1053,7 +921,7 @@ test_stop (Fixture       *fixture,
   g_assert_false (lb_sync_scheduler_get_busy (fixture->scheduler, account));
   record = record_for (fixture, account);
   changed = record->changed;
-  spin (2000);
+  lb_test_spin (2000);
   g_assert_cmpuint (record->changed, ==, changed);
 
   /* while it syncs */
@@ -1065,7 +933,7 @@ test_stop (Fixture       *fixture,
   changed = record->changed;
   /* gone before the work it started ends: nothing may call back into it */
   g_assert_finalize_object (g_steal_pointer (&fixture->scheduler));
-  spin (2000);
+  lb_test_spin (2000);
   g_assert_cmpuint (record->changed, ==, changed);
   g_assert_cmpuint (fixture->new_mail->len, ==, 0);
 }

@@ -77,6 +77,60 @@ lb_test_wait (GAsyncResult **result)
     g_main_context_iteration (NULL, TRUE);
 }
 
+static gboolean
+tick_cb (gpointer user_data)
+{
+  *(gboolean *) user_data = TRUE;
+  return G_SOURCE_REMOVE;
+}
+
+/**
+ * lb_test_untrusted_certificate:
+ * @port_variable: the environment variable with the port of a harness
+ *   server that speaks TLS at once
+ *
+ * The certificate of that server, which the system does not trust (a user
+ * would pin it): a connection trusting only the system's authorities is
+ * refused with it.
+ *
+ * Returns: (transfer full): the certificate
+ */
+GTlsCertificate *
+lb_test_untrusted_certificate (const char *port_variable)
+{
+  g_autoptr(LbConnector) connector = lb_connector_new ();
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GIOStream) stream = NULL;
+  g_autoptr(GError) error = NULL;
+  GTlsCertificate *certificate;
+  const char *host = lb_test_getenv ("LB_TEST_HOST");
+  guint16 port = lb_test_port (port_variable);
+
+  lb_connector_connect_async (connector, host, port, LB_NET_SECURITY_TLS, NULL, lb_test_store_result, &result);
+  lb_test_wait (&result);
+  stream = lb_connector_connect_finish (connector, result, &error);
+  g_assert_error (error, G_TLS_ERROR, G_TLS_ERROR_BAD_CERTIFICATE);
+  certificate = lb_connector_dup_rejected_certificate (connector, host, port, NULL);
+  g_assert_nonnull (certificate);
+  return certificate;
+}
+
+/**
+ * lb_test_spin:
+ * @ms: how long
+ *
+ * Iterates the default main context for about @ms milliseconds.
+ */
+void
+lb_test_spin (guint ms)
+{
+  gboolean done = FALSE;
+
+  g_timeout_add (ms, tick_cb, &done);
+  while (!done)
+    g_main_context_iteration (NULL, TRUE);
+}
+
 /**
  * lb_test_message_id:
  *

@@ -3,6 +3,8 @@
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
 
+#define G_LOG_DOMAIN "lb-test"
+
 #include "config.h"
 
 #include "lb-test-ui.h"
@@ -129,16 +131,102 @@ lb_test_ui_find_toplevel (GType      type,
   return NULL;
 }
 
-guint
-lb_test_ui_screenshot (GtkWidget  *widget,
+static void
+collect (GtkWidget *widget,
+         GType      type,
+         GPtrArray *out)
+{
+  if (G_TYPE_CHECK_INSTANCE_TYPE (widget, type))
+    g_ptr_array_add (out, widget);
+
+  for (GtkWidget *child = gtk_widget_get_first_child (widget);
+       child != NULL;
+       child = gtk_widget_get_next_sibling (child))
+    collect (child, type, out);
+}
+
+GPtrArray *
+lb_test_ui_find_all (GtkWidget *widget,
+                     GType      type)
+{
+  GPtrArray *found = g_ptr_array_new ();
+
+  collect (widget, type, found);
+  return found;
+}
+
+GtkWidget *
+lb_test_ui_find_named (GtkWidget  *widget,
                        const char *name)
+{
+  if (g_strcmp0 (gtk_widget_get_name (widget), name) == 0)
+    return widget;
+
+  for (GtkWidget *child = gtk_widget_get_first_child (widget);
+       child != NULL;
+       child = gtk_widget_get_next_sibling (child))
+    {
+      GtkWidget *found = lb_test_ui_find_named (child, name);
+
+      if (found != NULL)
+        return found;
+    }
+  return NULL;
+}
+
+static GtkWidget *
+find_by_id (GtkWidget  *widget,
+            const char *id)
+{
+  if (g_strcmp0 (gtk_buildable_get_buildable_id (GTK_BUILDABLE (widget)), id) == 0)
+    return widget;
+
+  for (GtkWidget *child = gtk_widget_get_first_child (widget);
+       child != NULL;
+       child = gtk_widget_get_next_sibling (child))
+    {
+      GtkWidget *found = find_by_id (child, id);
+
+      if (found != NULL)
+        return found;
+    }
+  return NULL;
+}
+
+gpointer
+lb_test_ui_get_by_id (GtkWidget  *widget,
+                      const char *id)
+{
+  GtkWidget *found = find_by_id (widget, id);
+
+  if (found == NULL)
+    g_error ("no widget “%s”", id);
+  return found;
+}
+
+static gboolean
+result_is_set (gpointer data)
+{
+  return *(GAsyncResult **) data != NULL;
+}
+
+GAsyncResult *
+lb_test_ui_wait_for_result (GAsyncResult **result,
+                            guint          seconds,
+                            const char    *what)
+{
+  lb_test_ui_wait_until (result_is_set, result, seconds, what);
+  return *result;
+}
+
+GdkTexture *
+lb_test_ui_render (GtkWidget  *widget,
+                   const char *name)
 {
   g_autoptr(GdkPaintable) paintable = gtk_widget_paintable_new (widget);
   g_autoptr(GskRenderNode) node = NULL;
-  g_autoptr(GdkTexture) texture = NULL;
-  g_autoptr(GHashTable) colours = g_hash_table_new (NULL, NULL);
-  g_autofree guint32 *pixels = NULL;
   g_autofree char *path = g_test_build_filename (G_TEST_BUILT, name, NULL);
+  GdkTexture *texture;
   int width = 0, height = 0;
 
   /* What is on screen now: the paintable gives the widget's last drawn
@@ -160,10 +248,28 @@ lb_test_ui_screenshot (GtkWidget  *widget,
   if (!gdk_texture_save_to_png (texture, path))
     g_error ("could not save %s", path);
   g_test_message ("screenshot: %s", path);
+  return texture;
+}
 
-  pixels = g_new (guint32, (gsize) width * height);
+guint
+lb_test_ui_count_colours (GdkTexture *texture)
+{
+  int width = gdk_texture_get_width (texture);
+  int height = gdk_texture_get_height (texture);
+  g_autofree guint32 *pixels = g_new (guint32, (gsize) width * height);
+  g_autoptr(GHashTable) colours = g_hash_table_new (NULL, NULL);
+
   gdk_texture_download (texture, (guchar *) pixels, (gsize) width * 4);
   for (gsize i = 0; i < (gsize) width * height; i++)
     g_hash_table_add (colours, GUINT_TO_POINTER (pixels[i]));
   return g_hash_table_size (colours);
+}
+
+guint
+lb_test_ui_screenshot (GtkWidget  *widget,
+                       const char *name)
+{
+  g_autoptr(GdkTexture) texture = lb_test_ui_render (widget, name);
+
+  return lb_test_ui_count_colours (texture);
 }

@@ -28,8 +28,29 @@ GtkWidget  *lb_test_ui_find           (GtkWidget    *widget,
 /* The first toplevel of @type that is not @except. */
 GtkWindow  *lb_test_ui_find_toplevel  (GType         type,
                                        GtkWindow    *except);
-/* Renders @widget as on screen, saves it as @name (a PNG) in the build
- * directory, and returns how many colours it has (a blank one has 1-2). */
+/* Every descendant of @widget (itself included) of @type, depth first. */
+GPtrArray  *lb_test_ui_find_all       (GtkWidget    *widget,
+                                       GType         type);
+/* The first descendant of @widget (itself included) whose widget name
+ * (gtk_widget_set_name(), "name" in a .ui) is @name. */
+GtkWidget  *lb_test_ui_find_named     (GtkWidget    *widget,
+                                       const char   *name);
+/* The first descendant of @widget (itself included) that its template
+ * names @id; fails the test if there is none. */
+gpointer    lb_test_ui_get_by_id      (GtkWidget    *widget,
+                                       const char   *id);
+/* Iterates the main loop until *@result is set (by lb_test_store_result()
+ * for one) and returns it; fails the test after @seconds, naming @what. */
+GAsyncResult *lb_test_ui_wait_for_result (GAsyncResult **result,
+                                          guint          seconds,
+                                          const char    *what);
+/* Renders @widget as on screen once a frame of it is painted, saves it as
+ * @name (a PNG) in the build directory, and returns the picture. */
+GdkTexture *lb_test_ui_render         (GtkWidget    *widget,
+                                       const char   *name);
+/* How many different colours @texture has (a blank window has 1-2). */
+guint       lb_test_ui_count_colours  (GdkTexture   *texture);
+/* lb_test_ui_render(), returning how many colours the picture has. */
 guint       lb_test_ui_screenshot     (GtkWidget    *widget,
                                        const char   *name);
 

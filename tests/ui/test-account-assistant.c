@@ -9,11 +9,12 @@
 #include "config.h"
 
 #include <adwaita.h>
-#include <glib/gstdio.h>
 
 #include "lb-account-assistant.h"
 #include "lb-net-certificate.h"
 #include "lb-setup-advice.h"
+#include "lb-test-session.h"
+#include "lb-test-ui.h"
 
 /* ------------------------------------------------------------------ a resolver for example.test */
 
@@ -303,113 +304,11 @@ typedef struct
   char               *dir;
 } Fixture;
 
-static gboolean
-wake_up (gpointer user_data)
-{
-  return G_SOURCE_CONTINUE;
-}
-
-typedef gboolean (*Condition) (gpointer data);
-
-/* Iterates the main loop until @condition holds, failing after 30 s. */
-static void
-iterate_until (Condition   condition,
-               gpointer    data,
-               const char *what)
-{
-  gint64 deadline = g_get_monotonic_time () + 30 * G_USEC_PER_SEC;
-  guint wake = g_timeout_add (50, wake_up, NULL);
-
-  while (!condition (data))
-    {
-      if (g_get_monotonic_time () > deadline)
-        g_error ("timed out waiting for %s", what);
-      g_main_context_iteration (NULL, TRUE);
-    }
-
-  g_source_remove (wake);
-}
-
-static gboolean
-flag_is_set (gpointer data)
-{
-  return *(gboolean *) data;
-}
-
-static void
-set_true (gboolean *flag)
-{
-  *flag = TRUE;
-}
-
-/* Waits until @widget is mapped and a frame of it has been painted. */
-static void
-wait_for_frame (GtkWidget *widget)
-{
-  GdkFrameClock *clock;
-  gboolean mapped = gtk_widget_get_mapped (widget);
-  gboolean painted = FALSE;
-  gulong handler;
-
-  if (!mapped)
-    {
-      handler = g_signal_connect_swapped (widget, "map", G_CALLBACK (set_true), &mapped);
-      iterate_until (flag_is_set, &mapped, "the window to be mapped");
-      g_signal_handler_disconnect (widget, handler);
-    }
-
-  clock = gtk_widget_get_frame_clock (widget);
-  handler = g_signal_connect_swapped (clock, "after-paint", G_CALLBACK (set_true), &painted);
-  gtk_widget_queue_draw (widget);
-  iterate_until (flag_is_set, &painted, "a frame to be painted");
-  g_signal_handler_disconnect (clock, handler);
-}
-
-static GtkWidget *
-find_named (GtkWidget  *widget,
-            const char *name)
-{
-  if (g_strcmp0 (gtk_widget_get_name (widget), name) == 0)
-    return widget;
-
-  for (GtkWidget *child = gtk_widget_get_first_child (widget);
-       child != NULL;
-       child = gtk_widget_get_next_sibling (child))
-    {
-      GtkWidget *found = find_named (child, name);
-
-      if (found != NULL)
-        return found;
-    }
-
-  return NULL;
-}
-
-static GtkWidget *
-find_type (GtkWidget *widget,
-           GType      type)
-{
-  if (G_TYPE_CHECK_INSTANCE_TYPE (widget, type))
-    return widget;
-
-  for (GtkWidget *child = gtk_widget_get_first_child (widget);
-       child != NULL;
-       child = gtk_widget_get_next_sibling (child))
-    {
-      GtkWidget *found = find_type (child, type);
-
-      if (found != NULL)
-        return found;
-    }
-
-  return NULL;
-}
-
 static GtkWidget *
 must_find (Fixture    *fixture,
            const char *name)
 {
-  GtkWidget *widget = find_named (GTK_WIDGET (fixture->assistant), name);
+  GtkWidget *widget = lb_test_ui_find_named (GTK_WIDGET (fixture->assistant), name);
 
   if (widget == NULL)
     g_error ("the assistant has no widget named %s", name);
@@ -419,17 +318,7 @@ must_find (Fixture    *fixture,
 static AdwMessageDialog *
 find_message_dialog (void)
 {
-  GListModel *toplevels = gtk_window_get_toplevels ();
-
-  for (guint i = 0; i < g_list_model_get_n_items (toplevels); i++)
-    {
-      g_autoptr(GtkWindow) window = g_list_model_get_item (toplevels, i);
-
-      if (ADW_IS_MESSAGE_DIALOG (window) && gtk_widget_get_visible (GTK_WIDGET (window)))
-        return ADW_MESSAGE_DIALOG (window);
-    }
-
-  return NULL;
+  return ADW_MESSAGE_DIALOG (lb_test_ui_find_toplevel (ADW_TYPE_MESSAGE_DIALOG, NULL));
 }
 
 static gboolean
@@ -441,14 +330,14 @@ has_message_dialog (gpointer data)
 static AdwMessageDialog *
 wait_for_message_dialog (const char *what)
 {
-  iterate_until (has_message_dialog, NULL, what);
+  lb_test_ui_wait_until (has_message_dialog, NULL, 30, what);
   return find_message_dialog ();
 }
 
 static const char *
 page_of (Fixture *fixture)
 {
-  GtkStack *stack = GTK_STACK (find_type (GTK_WIDGET (fixture->assistant), GTK_TYPE_STACK));
+  GtkStack *stack = GTK_STACK (lb_test_ui_find (GTK_WIDGET (fixture->assistant), GTK_TYPE_STACK, NULL));
 
   return gtk_stack_get_visible_child_name (stack);
 }
@@ -474,13 +363,13 @@ wait_for_page (Fixture    *fixture,
   PageWait wait = { fixture, page };
   g_autofree char *what = g_strdup_printf ("the page %s", page);
 
-  iterate_until (page_is, &wait, what);
+  lb_test_ui_wait_until (page_is, &wait, 30, what);
 }
 
 static gboolean
 no_transition (gpointer data)
 {
-  GtkStack *stack = GTK_STACK (find_type (data, GTK_TYPE_STACK));
+  GtkStack *stack = GTK_STACK (lb_test_ui_find (data, GTK_TYPE_STACK, NULL));
 
   return stack == NULL || !gtk_stack_get_transition_running (stack);
 }
@@ -492,30 +381,11 @@ screenshot (GtkWidget  *widget,
             const char *name)
 {
   g_autofree char *file = g_strdup_printf ("screenshot-account-assistant-%s.png", name);
-  g_autofree char *path = g_test_build_filename (G_TEST_BUILT, file, NULL);
-  g_autoptr(GdkPaintable) paintable = NULL;
-  g_autoptr(GskRenderNode) node = NULL;
-  g_autoptr(GdkTexture) texture = NULL;
-  GtkSnapshot *snapshot;
-  int width, height;
-  gint64 settle = g_get_monotonic_time () + 300 * G_TIME_SPAN_MILLISECOND;
 
-  iterate_until (no_transition, widget, "the page to slide in");
+  lb_test_ui_wait_until (no_transition, widget, 30, "the page to slide in");
   /* and the rows' own animations (a title moving aside for a text) */
-  while (g_get_monotonic_time () < settle)
-    g_main_context_iteration (NULL, FALSE);
-  wait_for_frame (widget);
-  width = gtk_widget_get_width (widget);
-  height = gtk_widget_get_height (widget);
-  paintable = gtk_widget_paintable_new (widget);
-  snapshot = gtk_snapshot_new ();
-  gdk_paintable_snapshot (paintable, GDK_SNAPSHOT (snapshot), width, height);
-  node = gtk_snapshot_free_to_node (snapshot);
-  g_assert_nonnull (node);
-  texture = gsk_renderer_render_texture (gtk_native_get_renderer (GTK_NATIVE (widget)),
-                                         node, &GRAPHENE_RECT_INIT (0, 0, width, height));
-  g_assert_true (gdk_texture_save_to_png (texture, path));
-  g_test_message ("screenshot: %s", path);
+  lb_test_ui_spin (300);
+  lb_test_ui_screenshot (widget, file);
 }
 
 static void
@@ -580,26 +450,8 @@ fixture_set_up (Fixture       *fixture,
   g_assert_true (gtk_window_get_transient_for (GTK_WINDOW (fixture->assistant)) == fixture->parent);
   g_assert_true (gtk_window_get_modal (GTK_WINDOW (fixture->assistant)));
   gtk_window_present (GTK_WINDOW (fixture->assistant));
-  wait_for_frame (GTK_WIDGET (fixture->assistant));
+  lb_test_ui_wait_for_frame (GTK_WIDGET (fixture->assistant));
   g_assert_cmpstr (page_of (fixture), ==, "account");
-}
-
-static gboolean
-rm_rf (const char *path)
-{
-  g_autoptr(GDir) dir = g_dir_open (path, 0, NULL);
-  const char *name;
-
-  while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
-    {
-      g_autofree char *child = g_build_filename (path, name, NULL);
-
-      if (g_file_test (child, G_FILE_TEST_IS_DIR) && !g_file_test (child, G_FILE_TEST_IS_SYMLINK))
-        rm_rf (child);
-      else
-        g_remove (child);
-    }
-  return g_rmdir (path) == 0;
 }
 
 static void
@@ -623,22 +475,9 @@ fixture_tear_down (Fixture       *fixture,
   g_clear_object (&fixture->secrets);
   g_clear_object (&fixture->discovery);
   g_clear_object (&fixture->resolver);
-  g_assert_true (rm_rf (fixture->dir));
+  lb_test_remove_tree (fixture->dir);
+  g_assert_false (g_file_test (fixture->dir, G_FILE_TEST_EXISTS));
   g_free (fixture->dir);
-}
-
-static gboolean
-result_is_set (gpointer data)
-{
-  return *(GAsyncResult **) data != NULL;
-}
-
-static void
-store_result (GObject      *object,
-              GAsyncResult *result,
-              gpointer      user_data)
-{
-  *(GAsyncResult **) user_data = g_object_ref (result);
 }
 
 static char *
@@ -651,8 +490,8 @@ keyring_password (Fixture    *fixture,
   LbSecretKey key = { account_id, protocol, NULL, NULL };
   char *password;
 
-  lb_secrets_lookup_async (fixture->secrets, &key, NULL, store_result, &result);
-  iterate_until (result_is_set, &result, "the keyring");
+  lb_secrets_lookup_async (fixture->secrets, &key, NULL, lb_test_store_result, &result);
+  lb_test_ui_wait_for_result (&result, 30, "the keyring");
   password = lb_secrets_lookup_finish (fixture->secrets, result, &error);
   g_assert_no_error (error);
   return password;
@@ -729,8 +568,8 @@ assistant_is_gone (gpointer data)
 static void
 wait_for_account (Fixture *fixture)
 {
-  iterate_until (account_is_added, fixture, "the account to be added");
-  iterate_until (assistant_is_gone, fixture, "the assistant to close");
+  lb_test_ui_wait_until (account_is_added, fixture, 30, "the account to be added");
+  lb_test_ui_wait_until (assistant_is_gone, fixture, 30, "the assistant to close");
 }
 
 /* Opens @account as the app does, connects its provider, lists its
@@ -744,21 +583,21 @@ account_lists_inbox (LbAccount *account)
   LbProvider *provider;
   gboolean found = FALSE;
 
-  lb_account_open_async (account, NULL, store_result, &result);
-  iterate_until (result_is_set, &result, "the account to open");
+  lb_account_open_async (account, NULL, lb_test_store_result, &result);
+  lb_test_ui_wait_for_result (&result, 30, "the account to open");
   g_assert_true (lb_account_open_finish (account, result, &error));
   g_assert_no_error (error);
   g_clear_object (&result);
 
   provider = lb_account_get_provider (account);
-  lb_provider_connect_async (provider, NULL, store_result, &result);
-  iterate_until (result_is_set, &result, "the provider to connect");
+  lb_provider_connect_async (provider, NULL, lb_test_store_result, &result);
+  lb_test_ui_wait_for_result (&result, 30, "the provider to connect");
   g_assert_true (lb_provider_connect_finish (provider, result, &error));
   g_assert_no_error (error);
   g_clear_object (&result);
 
-  lb_provider_list_folders_async (provider, NULL, store_result, &result);
-  iterate_until (result_is_set, &result, "the folders");
+  lb_provider_list_folders_async (provider, NULL, lb_test_store_result, &result);
+  lb_test_ui_wait_for_result (&result, 30, "the folders");
   folders = lb_provider_list_folders_finish (provider, result, &error);
   g_assert_no_error (error);
   g_clear_object (&result);
@@ -771,8 +610,8 @@ account_lists_inbox (LbAccount *account)
         found = TRUE;
     }
 
-  lb_provider_disconnect_async (provider, NULL, store_result, &result);
-  iterate_until (result_is_set, &result, "the provider to disconnect");
+  lb_provider_disconnect_async (provider, NULL, lb_test_store_result, &result);
+  lb_test_ui_wait_for_result (&result, 30, "the provider to disconnect");
   lb_provider_disconnect_finish (provider, result, NULL);
   lb_account_close (account);
 
@@ -1044,7 +883,7 @@ test_plaintext_consent (Fixture       *fixture,
   g_assert_cmpint (adw_message_dialog_get_response_appearance (dialog, "send"), ==, ADW_RESPONSE_DESTRUCTIVE);
   screenshot (GTK_WIDGET (dialog), "10-plaintext-consent");
   adw_message_dialog_response (dialog, "cancel");
-  iterate_until (status_title_is, fixture, "the refusal");
+  lb_test_ui_wait_until (status_title_is, fixture, 30, "the refusal");
   g_assert_null (fixture->added);
 
   /* back to the settings, and this time allowed */
@@ -1093,8 +932,8 @@ test_stop_and_cancel (Fixture       *fixture,
   next (fixture);
   wait_for_message_dialog ("the certificate dialog");
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (fixture->assistant), "assistant.cancel", NULL));
-  iterate_until (assistant_is_gone, fixture, "the assistant to close");
-  iterate_until (no_message_dialog, NULL, "the certificate dialog to close");
+  lb_test_ui_wait_until (assistant_is_gone, fixture, 30, "the assistant to close");
+  lb_test_ui_wait_until (no_message_dialog, NULL, 30, "the certificate dialog to close");
   g_assert_null (fixture->added);
   g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (fixture->manager)), ==, 0);
 }
@@ -1128,7 +967,7 @@ test_escape_cancels (Fixture       *fixture,
 
   set_text (fixture, "address-row", "alice@example.test");
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (fixture->assistant), escape_action, NULL));
-  iterate_until (assistant_is_gone, fixture, "the assistant to close");
+  lb_test_ui_wait_until (assistant_is_gone, fixture, 30, "the assistant to close");
   g_assert_null (fixture->added);
   g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (fixture->manager)), ==, 0);
 }

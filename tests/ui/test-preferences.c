@@ -12,10 +12,11 @@
 #include <string.h>
 
 #include <adwaita.h>
-#include <glib/gstdio.h>
 
 #include "lb-account-preferences-page.h"
 #include "lb-preferences-window.h"
+#include "lb-test-session.h"
+#include "lb-test-ui.h"
 
 #define POP3_ID "pop3-at-example.test"
 #define IMAP_ID "imap-at-example.test"
@@ -30,146 +31,6 @@ typedef struct
   LbAccountManager    *manager;
   LbPreferencesWindow *window;
 } Fixture;
-
-static gboolean
-wake_up (gpointer user_data)
-{
-  return G_SOURCE_CONTINUE;
-}
-
-/* Iterates the main loop until *@flag is set, failing after 20 s. */
-static void
-iterate_until (gboolean   *flag,
-               const char *what)
-{
-  gint64 deadline = g_get_monotonic_time () + 20 * G_USEC_PER_SEC;
-  guint wake = g_timeout_add (50, wake_up, NULL);
-
-  while (!*flag)
-    {
-      if (g_get_monotonic_time () > deadline)
-        g_error ("timed out waiting for %s", what);
-      g_main_context_iteration (NULL, TRUE);
-    }
-
-  g_source_remove (wake);
-}
-
-/* Iterates the main loop for @ms milliseconds. */
-static void
-iterate_for (guint ms)
-{
-  gint64 end = g_get_monotonic_time () + ms * 1000;
-  guint wake = g_timeout_add (10, wake_up, NULL);
-
-  while (g_get_monotonic_time () < end)
-    g_main_context_iteration (NULL, TRUE);
-
-  g_source_remove (wake);
-}
-
-static void
-set_true (gboolean *flag)
-{
-  *flag = TRUE;
-}
-
-static void
-store_result (GObject      *object,
-              GAsyncResult *result,
-              gpointer      user_data)
-{
-  *(GAsyncResult **) user_data = g_object_ref (result);
-}
-
-static GAsyncResult *
-wait_for_result (GAsyncResult **result)
-{
-  gint64 deadline = g_get_monotonic_time () + 20 * G_USEC_PER_SEC;
-
-  while (*result == NULL)
-    {
-      if (g_get_monotonic_time () > deadline)
-        g_error ("timed out waiting for an operation");
-      g_main_context_iteration (NULL, TRUE);
-    }
-  return *result;
-}
-
-/* Waits until @widget is mapped and a frame of it has been painted. */
-static void
-wait_for_frame (GtkWidget *widget)
-{
-  GdkFrameClock *clock;
-  gboolean mapped = gtk_widget_get_mapped (widget);
-  gboolean painted = FALSE;
-  gulong handler;
-
-  if (!mapped)
-    {
-      handler = g_signal_connect_swapped (widget, "map", G_CALLBACK (set_true), &mapped);
-      iterate_until (&mapped, "the window to be mapped");
-      g_signal_handler_disconnect (widget, handler);
-    }
-
-  clock = gtk_widget_get_frame_clock (widget);
-  handler = g_signal_connect_swapped (clock, "after-paint", G_CALLBACK (set_true), &painted);
-  gtk_widget_queue_draw (widget);
-  iterate_until (&painted, "a frame to be painted");
-  g_signal_handler_disconnect (clock, handler);
-}
-
-static GtkWidget *
-find_descendant (GtkWidget *widget,
-                 GType      type)
-{
-  if (G_TYPE_CHECK_INSTANCE_TYPE (widget, type))
-    return widget;
-
-  for (GtkWidget *child = gtk_widget_get_first_child (widget);
-       child != NULL;
-       child = gtk_widget_get_next_sibling (child))
-    {
-      GtkWidget *found = find_descendant (child, type);
-
-      if (found != NULL)
-        return found;
-    }
-
-  return NULL;
-}
-
-/* The widget of @root's tree that its template names @id. */
-static gpointer
-find_by_id (GtkWidget  *widget,
-            const char *id)
-{
-  if (g_strcmp0 (gtk_buildable_get_buildable_id (GTK_BUILDABLE (widget)), id) == 0)
-    return widget;
-
-  for (GtkWidget *child = gtk_widget_get_first_child (widget);
-       child != NULL;
-       child = gtk_widget_get_next_sibling (child))
-    {
-      gpointer found = find_by_id (child, id);
-
-      if (found != NULL)
-        return found;
-    }
-
-  return NULL;
-}
-
-static gpointer
-get_by_id (GtkWidget  *root,
-           const char *id)
-{
-  gpointer found = find_by_id (root, id);
-
-  if (found == NULL)
-    g_error ("no widget “%s”", id);
-  return found;
-}
 
 static GtkWidget *
 find_page (GtkWidget  *widget,
@@ -193,23 +54,6 @@ find_page (GtkWidget  *widget,
   return NULL;
 }
 
-static GtkWindow *
-find_toplevel (GType type)
-{
-  GListModel *toplevels = gtk_window_get_toplevels ();
-
-  for (guint i = 0; i < g_list_model_get_n_items (toplevels); i++)
-    {
-      g_autoptr(GtkWindow) window = g_list_model_get_item (toplevels, i);
-
-      /* the list of toplevels keeps it alive: return it borrowed */
-      if (G_TYPE_CHECK_INSTANCE_TYPE (window, type))
-        return window;
-    }
-
-  return NULL;
-}
-
 /* Scrolls the page that holds @widget so that @widget is at its top. */
 static void
 scroll_to (GtkWidget *widget)
@@ -224,32 +68,13 @@ scroll_to (GtkWidget *widget)
   gtk_adjustment_set_value (adjustment, gtk_adjustment_get_value (adjustment) + point.y - 12);
 }
 
-/* Renders @widget the way it is on screen and saves it as a PNG. */
+/* Saves a picture of @widget, once its transitions ended. */
 static void
 screenshot (GtkWidget  *widget,
             const char *name)
 {
-  g_autoptr(GdkPaintable) paintable = gtk_widget_paintable_new (widget);
-  GtkSnapshot *snapshot = gtk_snapshot_new ();
-  g_autoptr(GskRenderNode) node = NULL;
-  g_autoptr(GdkTexture) texture = NULL;
-  g_autofree char *path = g_test_build_filename (G_TEST_BUILT, name, NULL);
-  int width, height;
-
-  /* let transitions end */
-  iterate_for (400);
-  wait_for_frame (widget);
-  width = gtk_widget_get_width (widget);
-  height = gtk_widget_get_height (widget);
-
-  gdk_paintable_snapshot (paintable, GDK_SNAPSHOT (snapshot), width, height);
-  node = gtk_snapshot_free_to_node (snapshot);
-  g_assert_nonnull (node);
-
-  texture = gsk_renderer_render_texture (gtk_native_get_renderer (GTK_NATIVE (widget)),
-                                         node, &GRAPHENE_RECT_INIT (0, 0, width, height));
-  g_assert_true (gdk_texture_save_to_png (texture, path));
-  g_test_message ("screenshot: %s", path);
+  lb_test_ui_spin (400);
+  lb_test_ui_screenshot (widget, name);
 }
 
 static LbAccountManager *
@@ -259,8 +84,8 @@ load_manager (Fixture *fixture)
   g_autoptr(GAsyncResult) result = NULL;
   g_autoptr(GError) error = NULL;
 
-  lb_account_manager_load_async (manager, NULL, store_result, &result);
-  lb_account_manager_load_finish (manager, wait_for_result (&result), &error);
+  lb_account_manager_load_async (manager, NULL, lb_test_store_result, &result);
+  lb_account_manager_load_finish (manager, lb_test_ui_wait_for_result (&result, 20, "an operation"), &error);
   g_assert_no_error (error);
   g_assert_cmpuint (lb_account_manager_get_load_errors (manager)->len, ==, 0);
 
@@ -289,7 +114,7 @@ wait_until_saved (Fixture      *fixture,
         return;
       if (g_get_monotonic_time () > deadline)
         g_error ("timed out waiting for %s to be saved", what);
-      iterate_for (50);
+      lb_test_ui_spin (50);
     }
 }
 
@@ -320,8 +145,8 @@ add_account (Fixture   *fixture,
   g_autoptr(GAsyncResult) result = NULL;
   g_autoptr(GError) error = NULL;
 
-  lb_account_manager_add_async (fixture->manager, account, NULL, store_result, &result);
-  lb_account_manager_add_finish (fixture->manager, wait_for_result (&result), &error);
+  lb_account_manager_add_async (fixture->manager, account, NULL, lb_test_store_result, &result);
+  lb_account_manager_add_finish (fixture->manager, lb_test_ui_wait_for_result (&result, 20, "an operation"), &error);
   g_assert_no_error (error);
 }
 
@@ -358,23 +183,7 @@ fixture_set_up (Fixture       *fixture,
   g_object_ref_sink (fixture->window);
   gtk_window_set_default_size (GTK_WINDOW (fixture->window), 860, 780);
   gtk_window_present (GTK_WINDOW (fixture->window));
-  wait_for_frame (GTK_WIDGET (fixture->window));
-}
-
-static void
-remove_tree (const char *path)
-{
-  g_autoptr(GDir) dir = g_dir_open (path, 0, NULL);
-  const char *name;
-
-  if (dir != NULL)
-    while ((name = g_dir_read_name (dir)) != NULL)
-      {
-        g_autofree char *child = g_build_filename (path, name, NULL);
-
-        remove_tree (child);
-      }
-  g_remove (path);
+  lb_test_ui_wait_for_frame (GTK_WIDGET (fixture->window));
 }
 
 static void
@@ -384,12 +193,12 @@ fixture_tear_down (Fixture       *fixture,
   gtk_window_destroy (GTK_WINDOW (fixture->window));
   g_clear_object (&fixture->window);
   /* the saves and other work still queued */
-  iterate_for (300);
+  lb_test_ui_spin (300);
 
   g_clear_object (&fixture->manager);
   g_clear_object (&fixture->secrets);
   g_clear_object (&fixture->settings);
-  remove_tree (fixture->dir);
+  lb_test_remove_tree (fixture->dir);
   g_free (fixture->dir);
   g_free (fixture->config_dir);
   g_free (fixture->data_dir);
@@ -423,12 +232,12 @@ test_general (Fixture       *fixture,
               gconstpointer  user_data)
 {
   GtkWidget *window = GTK_WIDGET (fixture->window);
-  GtkSwitch *plain_text = get_by_id (window, "plain_text_switch");
-  GtkSwitch *notify = get_by_id (window, "notify_switch");
-  GtkSwitch *background = get_by_id (window, "background_switch");
-  AdwComboRow *mark_read = get_by_id (window, "mark_read_row");
-  GtkWidget *delay_row = get_by_id (window, "mark_read_delay_row");
-  GtkSpinButton *delay = get_by_id (window, "mark_read_delay_spin");
+  GtkSwitch *plain_text = lb_test_ui_get_by_id (window, "plain_text_switch");
+  GtkSwitch *notify = lb_test_ui_get_by_id (window, "notify_switch");
+  GtkSwitch *background = lb_test_ui_get_by_id (window, "background_switch");
+  AdwComboRow *mark_read = lb_test_ui_get_by_id (window, "mark_read_row");
+  GtkWidget *delay_row = lb_test_ui_get_by_id (window, "mark_read_delay_row");
+  GtkSpinButton *delay = lb_test_ui_get_by_id (window, "mark_read_delay_spin");
 
   /* the general page comes first and shows the defaults */
   g_assert_cmpstr (adw_preferences_page_get_title (adw_preferences_window_get_visible_page (ADW_PREFERENCES_WINDOW (window))),
@@ -466,7 +275,7 @@ test_general (Fixture       *fixture,
   g_settings_set_boolean (fixture->settings, "prefer-plain-text", FALSE);
   g_assert_false (gtk_switch_get_active (plain_text));
 
-  wait_for_frame (window);
+  lb_test_ui_wait_for_frame (window);
   screenshot (window, "screenshot-preferences-general.png");
 }
 
@@ -485,16 +294,16 @@ test_pop3_rules (Fixture       *fixture,
                  gconstpointer  user_data)
 {
   GtkWidget *page = show_page (fixture, POP3_ID);
-  AdwComboRow *keep = get_by_id (page, "keep_row");
-  GtkSpinButton *keep_days = get_by_id (page, "keep_days_spin");
-  GtkWidget *keep_days_row = get_by_id (page, "keep_days_row");
-  AdwExpanderRow *size_limit = get_by_id (page, "size_limit_row");
-  GtkSpinButton *size_limit_spin = get_by_id (page, "size_limit_spin");
+  AdwComboRow *keep = lb_test_ui_get_by_id (page, "keep_row");
+  GtkSpinButton *keep_days = lb_test_ui_get_by_id (page, "keep_days_spin");
+  GtkWidget *keep_days_row = lb_test_ui_get_by_id (page, "keep_days_row");
+  AdwExpanderRow *size_limit = lb_test_ui_get_by_id (page, "size_limit_row");
+  GtkSpinButton *size_limit_spin = lb_test_ui_get_by_id (page, "size_limit_spin");
   LbAccount *account = lb_account_manager_lookup (fixture->manager, POP3_ID);
 
   /* POP3's group is shown, IMAP's offline window is not */
-  g_assert_true (gtk_widget_get_visible (get_by_id (page, "pop3_group")));
-  g_assert_false (gtk_widget_get_visible (get_by_id (page, "offline_group")));
+  g_assert_true (gtk_widget_get_visible (lb_test_ui_get_by_id (page, "pop3_group")));
+  g_assert_false (gtk_widget_get_visible (lb_test_ui_get_by_id (page, "offline_group")));
 
   /* the default: deleted once downloaded, no size limit */
   g_assert_cmpuint (adw_combo_row_get_selected (keep), ==, 0);
@@ -511,8 +320,8 @@ test_pop3_rules (Fixture       *fixture,
   g_assert_cmpuint (lb_account_get_pop3_delete_after_days (account), ==, 14);
   g_assert_cmpuint (lb_account_get_pop3_size_limit (account), ==, 512);
 
-  wait_for_frame (GTK_WIDGET (fixture->window));
-  scroll_to (get_by_id (page, "poll_row"));
+  lb_test_ui_wait_for_frame (GTK_WIDGET (fixture->window));
+  scroll_to (lb_test_ui_get_by_id (page, "poll_row"));
   screenshot (GTK_WIDGET (fixture->window), "screenshot-preferences-pop3.png");
 
   close_window (fixture);
@@ -532,12 +341,12 @@ test_imap_offline (Fixture       *fixture,
                    gconstpointer  user_data)
 {
   GtkWidget *page = show_page (fixture, IMAP_ID);
-  AdwExpanderRow *offline = get_by_id (page, "offline_row");
-  GtkSpinButton *days = get_by_id (page, "offline_spin");
-  GtkSpinButton *poll = get_by_id (page, "poll_spin");
+  AdwExpanderRow *offline = lb_test_ui_get_by_id (page, "offline_row");
+  GtkSpinButton *days = lb_test_ui_get_by_id (page, "offline_spin");
+  GtkSpinButton *poll = lb_test_ui_get_by_id (page, "poll_spin");
 
-  g_assert_true (gtk_widget_get_visible (get_by_id (page, "offline_group")));
-  g_assert_false (gtk_widget_get_visible (get_by_id (page, "pop3_group")));
+  g_assert_true (gtk_widget_get_visible (lb_test_ui_get_by_id (page, "offline_group")));
+  g_assert_false (gtk_widget_get_visible (lb_test_ui_get_by_id (page, "pop3_group")));
   g_assert_false (adw_expander_row_get_enable_expansion (offline));
   g_assert_cmpint (gtk_spin_button_get_value_as_int (poll), ==, 5);
 
@@ -546,8 +355,8 @@ test_imap_offline (Fixture       *fixture,
   gtk_spin_button_set_value (days, 60);
   gtk_spin_button_set_value (poll, 15);
 
-  wait_for_frame (GTK_WIDGET (fixture->window));
-  scroll_to (get_by_id (page, "poll_row"));
+  lb_test_ui_wait_for_frame (GTK_WIDGET (fixture->window));
+  scroll_to (lb_test_ui_get_by_id (page, "poll_row"));
   screenshot (GTK_WIDGET (fixture->window), "screenshot-preferences-imap.png");
 
   wait_until_saved (fixture, IMAP_ID, offline_saved, "the offline window");
@@ -571,22 +380,22 @@ test_signature (Fixture       *fixture,
                 gconstpointer  user_data)
 {
   GtkWidget *page = show_page (fixture, IMAP_ID);
-  GtkWidget *identities = get_by_id (page, "identities_group");
-  GtkWidget *expander = find_descendant (identities, ADW_TYPE_EXPANDER_ROW);
+  GtkWidget *identities = lb_test_ui_get_by_id (page, "identities_group");
+  GtkWidget *expander = lb_test_ui_find (identities, ADW_TYPE_EXPANDER_ROW, NULL);
   GtkWidget *view, *name;
 
   g_assert_nonnull (expander);
   adw_expander_row_set_expanded (ADW_EXPANDER_ROW (expander), TRUE);
-  view = find_descendant (expander, GTK_TYPE_TEXT_VIEW);
+  view = lb_test_ui_find (expander, GTK_TYPE_TEXT_VIEW, NULL);
   g_assert_nonnull (view);
-  name = find_descendant (expander, ADW_TYPE_ENTRY_ROW);
+  name = lb_test_ui_find (expander, ADW_TYPE_ENTRY_ROW, NULL);
   g_assert_nonnull (name);
   g_assert_cmpstr (gtk_editable_get_text (GTK_EDITABLE (name)), ==, "Test User");
 
   /* typed, and not left: saved when the window closes */
   gtk_text_buffer_set_text (gtk_text_view_get_buffer (GTK_TEXT_VIEW (view)), SIGNATURE, -1);
   gtk_editable_set_text (GTK_EDITABLE (name), "Tess User");
-  wait_for_frame (GTK_WIDGET (fixture->window));
+  lb_test_ui_wait_for_frame (GTK_WIDGET (fixture->window));
   scroll_to (identities);
   screenshot (GTK_WIDGET (fixture->window), "screenshot-preferences-identity.png");
   close_window (fixture);
@@ -622,33 +431,13 @@ one_identity_saved (LbAccount *account)
 static AdwMessageDialog *
 wait_for_dialog (void)
 {
-  AdwMessageDialog *dialog = ADW_MESSAGE_DIALOG (find_toplevel (ADW_TYPE_MESSAGE_DIALOG));
+  AdwMessageDialog *dialog = ADW_MESSAGE_DIALOG (lb_test_ui_find_toplevel (ADW_TYPE_MESSAGE_DIALOG, NULL));
 
   g_assert_nonnull (dialog);
-  wait_for_frame (GTK_WIDGET (dialog));
+  lb_test_ui_wait_for_frame (GTK_WIDGET (dialog));
   /* the test keeps it alive until it is done with it, then destroys it
    * as a click on a response would */
   return g_object_ref (dialog);
-}
-
-static GtkWidget *
-find_button (GtkWidget  *widget,
-             const char *label)
-{
-  if (GTK_IS_BUTTON (widget) && g_strcmp0 (gtk_button_get_label (GTK_BUTTON (widget)), label) == 0)
-    return widget;
-
-  for (GtkWidget *child = gtk_widget_get_first_child (widget);
-       child != NULL;
-       child = gtk_widget_get_next_sibling (child))
-    {
-      GtkWidget *found = find_button (child, label);
-
-      if (found != NULL)
-        return found;
-    }
-
-  return NULL;
 }
 
 static void
@@ -657,13 +446,13 @@ test_identities (Fixture       *fixture,
 {
   GtkWidget *page = show_page (fixture, IMAP_ID);
   LbAccount *account = lb_account_manager_lookup (fixture->manager, IMAP_ID);
-  GtkWidget *identities = get_by_id (page, "identities_group");
+  GtkWidget *identities = lb_test_ui_get_by_id (page, "identities_group");
   AdwMessageDialog *dialog;
   GtkWidget *entry;
   GtkWidget *button;
 
   /* the only identity cannot be removed */
-  button = find_button (identities, "_Remove Identity");
+  button = lb_test_ui_find (identities, GTK_TYPE_BUTTON, "_Remove Identity");
   g_assert_nonnull (button);
   g_assert_false (gtk_widget_get_sensitive (button));
 
@@ -676,7 +465,7 @@ test_identities (Fixture       *fixture,
   gtk_window_destroy (GTK_WINDOW (dialog));
   g_clear_object (&dialog);
   g_assert_cmpuint (g_list_model_get_n_items (lb_account_get_identities (account)), ==, 1);
-  g_assert_true (gtk_widget_get_visible (get_by_id (page, "error_group")));
+  g_assert_true (gtk_widget_get_visible (lb_test_ui_get_by_id (page, "error_group")));
 
   /* a valid one is added, then made the default */
   gtk_widget_activate_action (page, "account.add-identity", NULL);
@@ -687,18 +476,18 @@ test_identities (Fixture       *fixture,
   gtk_window_destroy (GTK_WINDOW (dialog));
   g_clear_object (&dialog);
   g_assert_cmpuint (g_list_model_get_n_items (lb_account_get_identities (account)), ==, 2);
-  g_assert_false (gtk_widget_get_visible (get_by_id (page, "error_group")));
+  g_assert_false (gtk_widget_get_visible (lb_test_ui_get_by_id (page, "error_group")));
 
-  button = find_button (gtk_widget_get_next_sibling (find_descendant (identities, ADW_TYPE_EXPANDER_ROW)),
-                        "Make _Default");
+  button = lb_test_ui_find (gtk_widget_get_next_sibling (lb_test_ui_find (identities, ADW_TYPE_EXPANDER_ROW, NULL)),
+                            GTK_TYPE_BUTTON, "Make _Default");
   g_assert_nonnull (button);
   g_assert_true (gtk_widget_get_sensitive (button));
   g_signal_emit_by_name (button, "clicked");
   wait_until_saved (fixture, IMAP_ID, two_identities_saved, "a new default identity");
 
   /* the other one removed */
-  button = find_button (gtk_widget_get_next_sibling (find_descendant (identities, ADW_TYPE_EXPANDER_ROW)),
-                        "_Remove Identity");
+  button = lb_test_ui_find (gtk_widget_get_next_sibling (lb_test_ui_find (identities, ADW_TYPE_EXPANDER_ROW, NULL)),
+                            GTK_TYPE_BUTTON, "_Remove Identity");
   g_assert_nonnull (button);
   g_assert_true (gtk_widget_get_sensitive (button));
   g_signal_emit_by_name (button, "clicked");
@@ -725,11 +514,11 @@ test_invalid_port (Fixture       *fixture,
 {
   GtkWidget *page = show_page (fixture, POP3_ID);
   LbAccount *account = lb_account_manager_lookup (fixture->manager, POP3_ID);
-  GtkWidget *port = get_by_id (page, "incoming_port_row");
-  GtkWidget *host = get_by_id (page, "incoming_host_row");
-  GtkWidget *name = get_by_id (page, "display_name_row");
-  GtkWidget *error_group = get_by_id (page, "error_group");
-  GtkLabel *error_label = get_by_id (page, "error_label");
+  GtkWidget *port = lb_test_ui_get_by_id (page, "incoming_port_row");
+  GtkWidget *host = lb_test_ui_get_by_id (page, "incoming_host_row");
+  GtkWidget *name = lb_test_ui_get_by_id (page, "display_name_row");
+  GtkWidget *error_group = lb_test_ui_get_by_id (page, "error_group");
+  GtkLabel *error_label = lb_test_ui_get_by_id (page, "error_label");
   g_autoptr(LbAccountManager) fresh = NULL;
 
   g_assert_cmpstr (gtk_editable_get_text (GTK_EDITABLE (port)), ==, "");
@@ -749,7 +538,7 @@ test_invalid_port (Fixture       *fixture,
   g_assert_true (gtk_widget_has_css_class (host, "error"));
   g_assert_nonnull (strstr (gtk_label_get_text (error_label), "“mail example” is not a valid server name"));
 
-  wait_for_frame (GTK_WIDGET (fixture->window));
+  lb_test_ui_wait_for_frame (GTK_WIDGET (fixture->window));
   screenshot (GTK_WIDGET (fixture->window), "screenshot-preferences-error.png");
 
   /* a valid change elsewhere is saved; the invalid ones never are */
@@ -794,21 +583,21 @@ test_reopen (Fixture       *fixture,
 {
   GtkWidget *page = show_page (fixture, IMAP_ID);
   LbAccount *account = lb_account_manager_lookup (fixture->manager, IMAP_ID);
-  GtkWidget *host = get_by_id (page, "incoming_host_row");
+  GtkWidget *host = lb_test_ui_get_by_id (page, "incoming_host_row");
   g_autoptr(GAsyncResult) result = NULL;
   g_autoptr(GError) error = NULL;
   guint opened_changes = 0;
   gint64 deadline;
   gulong handler;
 
-  lb_account_open_async (account, NULL, store_result, &result);
-  lb_account_open_finish (account, wait_for_result (&result), &error);
+  lb_account_open_async (account, NULL, lb_test_store_result, &result);
+  lb_account_open_finish (account, lb_test_ui_wait_for_result (&result, 20, "an operation"), &error);
   g_assert_no_error (error);
   g_assert_true (lb_account_get_opened (account));
   handler = g_signal_connect_swapped (account, "notify::opened", G_CALLBACK (count_notify), &opened_changes);
 
-  gtk_spin_button_set_value (get_by_id (page, "poll_spin"), 30);
-  iterate_for (300);
+  gtk_spin_button_set_value (lb_test_ui_get_by_id (page, "poll_spin"), 30);
+  lb_test_ui_spin (300);
   g_assert_cmpuint (opened_changes, ==, 0);
 
   gtk_editable_set_text (GTK_EDITABLE (host), "imap2.example.test");
@@ -820,7 +609,7 @@ test_reopen (Fixture       *fixture,
     {
       if (g_get_monotonic_time () > deadline)
         g_error ("timed out waiting for the account to be opened again");
-      iterate_for (20);
+      lb_test_ui_spin (20);
     }
   g_assert_cmpuint (opened_changes, ==, 2);
   g_assert_true (lb_account_get_opened (account));
@@ -843,14 +632,14 @@ test_certificates (Fixture       *fixture,
                    gconstpointer  user_data)
 {
   GtkWidget *page = show_page (fixture, IMAP_ID);
-  GtkWidget *group = get_by_id (page, "certificates_group");
-  GtkWidget *row = find_descendant (group, ADW_TYPE_ACTION_ROW);
+  GtkWidget *group = lb_test_ui_get_by_id (page, "certificates_group");
+  GtkWidget *row = lb_test_ui_find (group, ADW_TYPE_ACTION_ROW, NULL);
   GtkWidget *button;
 
   g_assert_true (gtk_widget_get_visible (group));
   g_assert_nonnull (row);
   g_assert_cmpstr (adw_preferences_row_get_title (ADW_PREFERENCES_ROW (row)), ==, "mail.example.test:993");
-  button = find_descendant (row, GTK_TYPE_BUTTON);
+  button = lb_test_ui_find (row, GTK_TYPE_BUTTON, NULL);
   g_assert_nonnull (button);
   g_signal_emit_by_name (button, "clicked");
   g_assert_false (gtk_widget_get_visible (group));
@@ -869,7 +658,7 @@ test_password (Fixture       *fixture,
 
   gtk_widget_activate_action (page, "account.change-password", "s", "incoming");
   dialog = wait_for_dialog ();
-  entry = find_descendant (GTK_WIDGET (dialog), ADW_TYPE_PASSWORD_ENTRY_ROW);
+  entry = lb_test_ui_find (GTK_WIDGET (dialog), ADW_TYPE_PASSWORD_ENTRY_ROW, NULL);
   g_assert_nonnull (entry);
   gtk_editable_set_text (GTK_EDITABLE (entry), "new secret");
   adw_message_dialog_response (dialog, "change");
@@ -884,14 +673,14 @@ test_password (Fixture       *fixture,
       g_autoptr(GError) error = NULL;
       g_autoptr(LbSecretsPassword) password = NULL;
 
-      lb_secrets_lookup_async (fixture->secrets, &key, NULL, store_result, &result);
-      password = lb_secrets_lookup_finish (fixture->secrets, wait_for_result (&result), &error);
+      lb_secrets_lookup_async (fixture->secrets, &key, NULL, lb_test_store_result, &result);
+      password = lb_secrets_lookup_finish (fixture->secrets, lb_test_ui_wait_for_result (&result, 20, "an operation"), &error);
       g_assert_no_error (error);
       if (g_strcmp0 (password, "new secret") == 0)
         break;
       if (g_get_monotonic_time () > deadline)
         g_error ("timed out waiting for the password to be stored");
-      iterate_for (50);
+      lb_test_ui_spin (50);
     }
 }
 
@@ -923,7 +712,7 @@ test_remove_account (Fixture       *fixture,
   adw_message_dialog_response (dialog, "cancel");
   gtk_window_destroy (GTK_WINDOW (dialog));
   g_clear_object (&dialog);
-  iterate_for (100);
+  lb_test_ui_spin (100);
   g_assert_nonnull (lb_account_manager_lookup (fixture->manager, POP3_ID));
 
   gtk_widget_activate_action (page, "account.remove", NULL);
@@ -938,7 +727,7 @@ test_remove_account (Fixture       *fixture,
     {
       if (g_get_monotonic_time () > deadline)
         g_error ("timed out waiting for the account to be removed");
-      iterate_for (50);
+      lb_test_ui_spin (50);
     }
 
   /* its page went with it */

@@ -20,6 +20,7 @@
 #include "lb-sidebar.h"
 #include "lb-sidebar-row.h"
 #include "lb-test-session.h"
+#include "lb-test-ui.h"
 
 typedef struct
 {
@@ -45,33 +46,6 @@ static const char unread_template[] =
 /* ------------------------------------------------------------ helpers */
 
 static gboolean
-wake_up (gpointer user_data)
-{
-  return G_SOURCE_CONTINUE;
-}
-
-typedef gboolean (*Condition) (gpointer data);
-
-/* Iterates the main loop until @condition holds, failing after 20 s. */
-static void
-iterate_until (Condition   condition,
-               gpointer    data,
-               const char *what)
-{
-  gint64 deadline = g_get_monotonic_time () + 20 * G_USEC_PER_SEC;
-  guint wake = g_timeout_add (20, wake_up, NULL);
-
-  while (!condition (data))
-    {
-      if (g_get_monotonic_time () > deadline)
-        g_error ("timed out waiting for %s", what);
-      g_main_context_iteration (NULL, TRUE);
-    }
-
-  g_source_remove (wake);
-}
-
-static gboolean
 is_true (gpointer data)
 {
   return *(gboolean *) data;
@@ -89,99 +63,6 @@ iterate_idle (void)
   for (guint i = 0; i < 5; i++)
     while (g_main_context_iteration (NULL, FALSE))
       ;
-}
-
-/* Waits until @widget is mapped and a frame of it has been painted. */
-static void
-wait_for_frame (GtkWidget *widget)
-{
-  GdkFrameClock *clock;
-  gboolean mapped = gtk_widget_get_mapped (widget);
-  gboolean painted = FALSE;
-  gulong handler;
-
-  if (!mapped)
-    {
-      handler = g_signal_connect_swapped (widget, "map", G_CALLBACK (set_true), &mapped);
-      iterate_until (is_true, &mapped, "the window to be mapped");
-      g_signal_handler_disconnect (widget, handler);
-    }
-
-  clock = gtk_widget_get_frame_clock (widget);
-  handler = g_signal_connect_swapped (clock, "after-paint", G_CALLBACK (set_true), &painted);
-  gtk_widget_queue_draw (widget);
-  iterate_until (is_true, &painted, "a frame to be painted");
-  g_signal_handler_disconnect (clock, handler);
-}
-
-/* Renders @widget the way it is on screen and saves it as a PNG. */
-static GdkTexture *
-screenshot (GtkWidget  *widget,
-            const char *name)
-{
-  g_autoptr(GdkPaintable) paintable = gtk_widget_paintable_new (widget);
-  GtkSnapshot *snapshot = gtk_snapshot_new ();
-  g_autoptr(GskRenderNode) node = NULL;
-  g_autofree char *path = g_test_build_filename (G_TEST_BUILT, name, NULL);
-  GdkTexture *texture;
-  int width = gtk_widget_get_width (widget);
-  int height = gtk_widget_get_height (widget);
-
-  gdk_paintable_snapshot (paintable, GDK_SNAPSHOT (snapshot), width, height);
-  node = gtk_snapshot_free_to_node (snapshot);
-  g_assert_nonnull (node);
-
-  texture = gsk_renderer_render_texture (gtk_native_get_renderer (gtk_widget_get_native (widget)),
-                                         node, &GRAPHENE_RECT_INIT (0, 0, width, height));
-  g_assert_true (gdk_texture_save_to_png (texture, path));
-  g_test_message ("screenshot: %s", path);
-
-  return texture;
-}
-
-static guint
-count_colours (GdkTexture *texture)
-{
-  int width = gdk_texture_get_width (texture);
-  int height = gdk_texture_get_height (texture);
-  g_autofree guint32 *pixels = g_new (guint32, (gsize) width * height);
-  g_autoptr(GHashTable) colours = g_hash_table_new (NULL, NULL);
-
-  gdk_texture_download (texture, (guchar *) pixels, (gsize) width * 4);
-  for (gsize i = 0; i < (gsize) width * height; i++)
-    g_hash_table_add (colours, GUINT_TO_POINTER (pixels[i]));
-
-  return g_hash_table_size (colours);
-}
-
-static void
-collect_descendants (GtkWidget *widget,
-                     GType      type,
-                     GPtrArray *out)
-{
-  if (G_TYPE_CHECK_INSTANCE_TYPE (widget, type))
-    g_ptr_array_add (out, widget);
-
-  for (GtkWidget *child = gtk_widget_get_first_child (widget);
-       child != NULL;
-       child = gtk_widget_get_next_sibling (child))
-    collect_descendants (child, type, out);
-}
-
-static GtkWindow *
-find_toplevel (GType type)
-{
-  GListModel *toplevels = gtk_window_get_toplevels ();
-
-  for (guint i = 0; i < g_list_model_get_n_items (toplevels); i++)
-    {
-      g_autoptr(GtkWindow) window = g_list_model_get_item (toplevels, i);
-
-      if (G_TYPE_CHECK_INSTANCE_TYPE (window, type))
-        return window;
-    }
-
-  return NULL;
 }
 
 /* ------------------------------------------------------------ accounts */
@@ -334,7 +215,7 @@ fixture_set_up (Fixture       *fixture,
   g_signal_connect (fixture->sidebar, "selection-changed", G_CALLBACK (selection_changed_cb), fixture);
   gtk_window_set_child (fixture->window, GTK_WIDGET (fixture->sidebar));
   gtk_window_present (fixture->window);
-  wait_for_frame (GTK_WIDGET (fixture->window));
+  lb_test_ui_wait_for_frame (GTK_WIDGET (fixture->window));
 
   /* focus may have selected the first row: start from no selection */
   gtk_list_box_unselect_all (lb_sidebar_get_list_box (fixture->sidebar));
@@ -436,7 +317,6 @@ test_sidebar_shows_accounts (Fixture       *fixture,
                              gconstpointer  user_data)
 {
   g_autofree char *rows = describe_rows (fixture->sidebar);
-  g_autoptr(GdkTexture) texture = NULL;
   LbSidebarRow *inbox = row_titled (fixture->sidebar, fixture->alice, "Inbox");
   LbSidebarRow *trash = row_titled (fixture->sidebar, fixture->alice, "Trash");
   LbSidebarRow *title = row_titled (fixture->sidebar, fixture->alice, "alice@example.test");
@@ -462,9 +342,8 @@ test_sidebar_shows_accounts (Fixture       *fixture,
                    ==, "Could not connect to mail.example.test");
 
   lb_sidebar_select_folder (fixture->sidebar, fixture->alice, lb_account_get_inbox (fixture->alice));
-  wait_for_frame (GTK_WIDGET (fixture->window));
-  texture = screenshot (GTK_WIDGET (fixture->window), "screenshot-sidebar.png");
-  g_assert_cmpuint (count_colours (texture), >, 16);
+  lb_test_ui_wait_for_frame (GTK_WIDGET (fixture->window));
+  g_assert_cmpuint (lb_test_ui_screenshot (GTK_WIDGET (fixture->window), "screenshot-sidebar.png"), >, 16);
 
   lb_sidebar_set_account_busy (fixture->sidebar, fixture->alice, FALSE);
   lb_sidebar_set_account_error (fixture->sidebar, fixture->bob, NULL);
@@ -527,7 +406,7 @@ test_sidebar_follows_changes (Fixture       *fixture,
                        "Inbox|0|2\n"
                        "Outbox|0|0\n");
   expectation.expected = expected;
-  iterate_until (rows_are, &expectation, "the sidebar to show the new folders and counts");
+  lb_test_ui_wait_until (rows_are, &expectation, 20, "the sidebar to show the new folders and counts");
   iterate_idle ();
 
   /* the rows that were there are the same widgets, the selection stayed */
@@ -614,7 +493,7 @@ test_sidebar_selection (Fixture       *fixture,
     g_assert_false (gone);
     g_assert_null (row_titled (fixture->sidebar, fixture->bob, "Inbox"));
     lb_account_close (fixture->alice);
-    iterate_until (is_true, &gone, "the selection to go with the folder");
+    lb_test_ui_wait_until (is_true, &gone, 20, "the selection to go with the folder");
     g_assert_null (lb_sidebar_get_selected_folder (fixture->sidebar));
     g_assert_false (lb_sidebar_get_unified_selected (fixture->sidebar));
     g_signal_handlers_disconnect_by_func (fixture->sidebar, set_true, &gone);
@@ -632,11 +511,11 @@ start_picker (Fixture      *fixture,
 
   lb_folder_picker_run_async (fixture->window, fixture->alice, exclude, NULL,
                               lb_test_store_result, result);
-  picker = LB_FOLDER_PICKER (find_toplevel (LB_TYPE_FOLDER_PICKER));
+  picker = LB_FOLDER_PICKER (lb_test_ui_find_toplevel (LB_TYPE_FOLDER_PICKER, NULL));
   g_assert_nonnull (picker);
   g_assert_true (gtk_window_get_transient_for (GTK_WINDOW (picker)) == fixture->window);
   g_assert_true (gtk_window_get_modal (GTK_WINDOW (picker)));
-  wait_for_frame (GTK_WIDGET (picker));
+  lb_test_ui_wait_for_frame (GTK_WIDGET (picker));
 
   return picker;
 }
@@ -645,11 +524,10 @@ static GtkWidget *
 find_one (GtkWidget *widget,
           GType      type)
 {
-  g_autoptr(GPtrArray) found = g_ptr_array_new ();
+  GtkWidget *found = lb_test_ui_find (widget, type, NULL);
 
-  collect_descendants (widget, type, found);
-  g_assert_cmpuint (found->len, >, 0);
-  return found->pdata[0];
+  g_assert_nonnull (found);
+  return found;
 }
 
 /* the titles of the rows the filter lets through, top to bottom */
@@ -662,13 +540,14 @@ visible_titles (LbFolderPicker *picker)
 
   for (int i = 0; (row = gtk_list_box_get_row_at_index (list_box, i)) != NULL; i++)
     {
-      g_autoptr(GPtrArray) labels = g_ptr_array_new ();
+      GtkWidget *label;
 
       if (!gtk_widget_get_child_visible (GTK_WIDGET (row)))
         continue;
-      collect_descendants (GTK_WIDGET (row), GTK_TYPE_LABEL, labels);
+      label = lb_test_ui_find (GTK_WIDGET (row), GTK_TYPE_LABEL, NULL);
+      g_assert_nonnull (label);
       g_string_append_printf (out, "%s%s", out->len > 0 ? "," : "",
-                              gtk_label_get_text (labels->pdata[0]));
+                              gtk_label_get_text (GTK_LABEL (label)));
     }
 
   return g_string_free (out, FALSE);
@@ -686,7 +565,6 @@ test_folder_picker (Fixture       *fixture,
   g_autoptr(LbFolder) chosen = NULL;
   g_autofree char *all = NULL;
   g_autofree char *some = NULL;
-  g_autoptr(GdkTexture) texture = NULL;
 
   /* all but the current folder and the Outbox */
   picker = start_picker (fixture, lb_folder_get_id (inbox), &result);
@@ -698,9 +576,8 @@ test_folder_picker (Fixture       *fixture,
   gtk_editable_set_text (GTK_EDITABLE (entry), "PROJ");
   some = visible_titles (picker);
   g_assert_cmpstr (some, ==, "Projects,2024,Q1");
-  wait_for_frame (GTK_WIDGET (picker));
-  texture = screenshot (GTK_WIDGET (picker), "screenshot-folder-picker.png");
-  g_assert_cmpuint (count_colours (texture), >, 8);
+  lb_test_ui_wait_for_frame (GTK_WIDGET (picker));
+  g_assert_cmpuint (lb_test_ui_screenshot (GTK_WIDGET (picker), "screenshot-folder-picker.png"), >, 8);
 
   /* Down moves to the next match; Enter picks it */
   {
@@ -725,17 +602,20 @@ test_folder_picker (Fixture       *fixture,
     g_assert_nonnull (selected);
     g_assert_cmpint (gtk_list_box_row_get_index (selected), ==, 5);  /* 2024 */
   }
+  g_object_add_weak_pointer (G_OBJECT (picker), (gpointer *) &picker);
   g_signal_emit_by_name (entry, "activate");
   lb_test_wait (&result);
   chosen = lb_folder_picker_run_finish (result, &error);
   g_assert_no_error (error);
   g_assert_true (chosen == folder_by_path (fixture->alice, "Projects/2024"));
   iterate_idle ();
-  g_assert_null (find_toplevel (LB_TYPE_FOLDER_PICKER));
+  g_assert_null (lb_test_ui_find_toplevel (LB_TYPE_FOLDER_PICKER, NULL));
 
   /* Enter on the first match */
   g_clear_object (&result);
   g_clear_object (&chosen);
+  /* the picker went, not just out of sight */
+  g_assert_null (picker);
   picker = start_picker (fixture, 0, &result);
   entry = find_one (GTK_WIDGET (picker), GTK_TYPE_SEARCH_ENTRY);
   gtk_editable_set_text (GTK_EDITABLE (entry), "zet");
@@ -846,10 +726,7 @@ unbind_cb (GtkSignalListItemFactory *factory,
 static GPtrArray *
 shown_rows (GtkWidget *view)
 {
-  GPtrArray *rows = g_ptr_array_new ();
-
-  collect_descendants (view, LB_TYPE_MESSAGE_ROW, rows);
-  return rows;
+  return lb_test_ui_find_all (view, LB_TYPE_MESSAGE_ROW);
 }
 
 static gboolean
@@ -883,9 +760,8 @@ static gboolean
 shows_icon (GtkWidget  *row,
             const char *icon_name)
 {
-  g_autoptr(GPtrArray) images = g_ptr_array_new ();
+  g_autoptr(GPtrArray) images = lb_test_ui_find_all (row, GTK_TYPE_IMAGE);
 
-  collect_descendants (row, GTK_TYPE_IMAGE, images);
   for (guint i = 0; i < images->len; i++)
     if (g_strcmp0 (gtk_image_get_icon_name (images->pdata[i]), icon_name) == 0)
       return gtk_widget_get_visible (images->pdata[i]) && gtk_widget_get_opacity (images->pdata[i]) > 0;
@@ -897,9 +773,8 @@ static gboolean
 shows_text (GtkWidget  *row,
             const char *text)
 {
-  g_autoptr(GPtrArray) labels = g_ptr_array_new ();
+  g_autoptr(GPtrArray) labels = lb_test_ui_find_all (row, GTK_TYPE_LABEL);
 
-  collect_descendants (row, GTK_TYPE_LABEL, labels);
   for (guint i = 0; i < labels->len; i++)
     if (g_strcmp0 (gtk_label_get_text (labels->pdata[i]), text) == 0)
       return TRUE;
@@ -921,7 +796,6 @@ test_message_rows (void)
   GtkWidget *view;
   GtkListItemFactory *factory;
   g_autoptr(GPtrArray) rows = NULL;
-  g_autoptr(GdkTexture) texture = NULL;
   GtkAdjustment *adjustment;
   int height = 0;
   guint checked = 0;
@@ -961,11 +835,11 @@ test_message_rows (void)
   gtk_window_set_default_size (window, 420, 560);
   gtk_window_set_child (window, scrolled);
   gtk_window_present (window);
-  wait_for_frame (GTK_WIDGET (window));
+  lb_test_ui_wait_for_frame (GTK_WIDGET (window));
 
   /* the rows fill in as their pages arrive */
-  iterate_until (shown_rows_loaded, view, "the rows shown to load");
-  wait_for_frame (GTK_WIDGET (window));
+  lb_test_ui_wait_until (shown_rows_loaded, view, 20, "the rows shown to load");
+  lb_test_ui_wait_for_frame (GTK_WIDGET (window));
 
   rows = shown_rows (view);
   g_assert_cmpuint (rows->len, >=, 8);
@@ -1000,20 +874,19 @@ test_message_rows (void)
     }
   g_assert_cmpuint (checked, >=, 8);
 
-  texture = screenshot (GTK_WIDGET (window), "screenshot-message-rows.png");
-  g_assert_cmpuint (count_colours (texture), >, 16);
+  g_assert_cmpuint (lb_test_ui_screenshot (GTK_WIDGET (window), "screenshot-message-rows.png"), >, 16);
 
   /* further down (past the first page of 100): rows not loaded yet have
    * the height of loaded ones */
   adjustment = gtk_scrollable_get_vadjustment (GTK_SCROLLABLE (view));
   gtk_adjustment_set_value (adjustment, (double) height * 150);
-  wait_for_frame (GTK_WIDGET (window));
+  lb_test_ui_wait_for_frame (GTK_WIDGET (window));
   g_ptr_array_unref (rows);
   rows = shown_rows (view);
   for (guint i = 0; i < rows->len; i++)
     if (gtk_widget_get_mapped (rows->pdata[i]))
       g_assert_cmpint (gtk_widget_get_height (rows->pdata[i]), ==, height);
-  iterate_until (shown_rows_loaded, view, "the rows further down to load");
+  lb_test_ui_wait_until (shown_rows_loaded, view, 20, "the rows further down to load");
 
   /* a flag set in the store shows in its row */
   {

@@ -10,102 +10,13 @@
 #include <adwaita.h>
 
 #include "lb-application.h"
+#include "lb-test-ui.h"
 #include "lb-window.h"
 
 typedef struct
 {
   LbApplication *app;
 } Fixture;
-
-static gboolean
-wake_up (gpointer user_data)
-{
-  return G_SOURCE_CONTINUE;
-}
-
-/* Iterates the main loop until *@flag is set, failing after 20 s. */
-static void
-iterate_until (gboolean   *flag,
-               const char *what)
-{
-  gint64 deadline = g_get_monotonic_time () + 20 * G_USEC_PER_SEC;
-  guint wake = g_timeout_add (50, wake_up, NULL);
-
-  while (!*flag)
-    {
-      if (g_get_monotonic_time () > deadline)
-        g_error ("timed out waiting for %s", what);
-      g_main_context_iteration (NULL, TRUE);
-    }
-
-  g_source_remove (wake);
-}
-
-static void
-set_true (gboolean *flag)
-{
-  *flag = TRUE;
-}
-
-/* Waits until @widget is mapped and a frame of it has been painted. */
-static void
-wait_for_frame (GtkWidget *widget)
-{
-  GdkFrameClock *clock;
-  gboolean mapped = gtk_widget_get_mapped (widget);
-  gboolean painted = FALSE;
-  gulong handler;
-
-  if (!mapped)
-    {
-      handler = g_signal_connect_swapped (widget, "map", G_CALLBACK (set_true), &mapped);
-      iterate_until (&mapped, "the window to be mapped");
-      g_signal_handler_disconnect (widget, handler);
-    }
-
-  clock = gtk_widget_get_frame_clock (widget);
-  handler = g_signal_connect_swapped (clock, "after-paint", G_CALLBACK (set_true), &painted);
-  gtk_widget_queue_draw (widget);
-  iterate_until (&painted, "a frame to be painted");
-  g_signal_handler_disconnect (clock, handler);
-}
-
-static GtkWidget *
-find_descendant (GtkWidget *widget,
-                 GType      type)
-{
-  if (G_TYPE_CHECK_INSTANCE_TYPE (widget, type))
-    return widget;
-
-  for (GtkWidget *child = gtk_widget_get_first_child (widget);
-       child != NULL;
-       child = gtk_widget_get_next_sibling (child))
-    {
-      GtkWidget *found = find_descendant (child, type);
-
-      if (found != NULL)
-        return found;
-    }
-
-  return NULL;
-}
-
-static GtkWindow *
-find_toplevel (GType type)
-{
-  GListModel *toplevels = gtk_window_get_toplevels ();
-
-  for (guint i = 0; i < g_list_model_get_n_items (toplevels); i++)
-    {
-      g_autoptr(GtkWindow) window = g_list_model_get_item (toplevels, i);
-
-      /* the list of toplevels keeps it alive: return it borrowed */
-      if (G_TYPE_CHECK_INSTANCE_TYPE (window, type))
-        return window;
-    }
-
-  return NULL;
-}
 
 static LbWindow *
 activate (Fixture *fixture)
@@ -158,46 +69,6 @@ fixture_tear_down (Fixture       *fixture,
     gtk_window_destroy (windows->data);
 }
 
-/* Renders @widget the way it is on screen and saves it as a PNG. */
-static GdkTexture *
-screenshot (GtkWidget  *widget,
-            const char *path)
-{
-  g_autoptr(GdkPaintable) paintable = gtk_widget_paintable_new (widget);
-  GtkSnapshot *snapshot = gtk_snapshot_new ();
-  g_autoptr(GskRenderNode) node = NULL;
-  GdkTexture *texture;
-  int width = gtk_widget_get_width (widget);
-  int height = gtk_widget_get_height (widget);
-
-  gdk_paintable_snapshot (paintable, GDK_SNAPSHOT (snapshot), width, height);
-  node = gtk_snapshot_free_to_node (snapshot);
-  g_assert_nonnull (node);
-
-  texture = gsk_renderer_render_texture (gtk_native_get_renderer (GTK_NATIVE (widget)),
-                                         node, &GRAPHENE_RECT_INIT (0, 0, width, height));
-  g_assert_true (gdk_texture_save_to_png (texture, path));
-
-  return texture;
-}
-
-/* How many different colours the picture has: a blank or unrendered
- * window has one or two. */
-static guint
-count_colours (GdkTexture *texture)
-{
-  int width = gdk_texture_get_width (texture);
-  int height = gdk_texture_get_height (texture);
-  g_autofree guint32 *pixels = g_new (guint32, (gsize) width * height);
-  g_autoptr(GHashTable) colours = g_hash_table_new (NULL, NULL);
-
-  gdk_texture_download (texture, (guchar *) pixels, (gsize) width * 4);
-  for (gsize i = 0; i < (gsize) width * height; i++)
-    g_hash_table_add (colours, GUINT_TO_POINTER (pixels[i]));
-
-  return g_hash_table_size (colours);
-}
-
 static void
 test_window_empty_state (Fixture       *fixture,
                          gconstpointer  user_data)
@@ -206,35 +77,33 @@ test_window_empty_state (Fixture       *fixture,
   AdwStatusPage *status;
   GtkWidget *button;
   g_autoptr(GdkTexture) texture = NULL;
-  g_autofree char *path = NULL;
+  g_autofree char *path = g_test_build_filename (G_TEST_BUILT, "screenshot-main-window.png", NULL);
 
-  wait_for_frame (GTK_WIDGET (window));
+  lb_test_ui_wait_for_frame (GTK_WIDGET (window));
   /* the accounts are read first (there are none) */
   while (g_strcmp0 (lb_window_get_page (window), "loading") == 0)
     g_main_context_iteration (NULL, TRUE);
-  wait_for_frame (GTK_WIDGET (window));
+  lb_test_ui_wait_for_frame (GTK_WIDGET (window));
 
   g_assert_cmpstr (gtk_window_get_title (GTK_WINDOW (window)), ==, "Letterbox");
   g_assert_cmpstr (lb_window_get_page (window), ==, "empty");
 
-  status = ADW_STATUS_PAGE (find_descendant (GTK_WIDGET (window), ADW_TYPE_STATUS_PAGE));
+  status = ADW_STATUS_PAGE (lb_test_ui_find (GTK_WIDGET (window), ADW_TYPE_STATUS_PAGE, NULL));
   g_assert_nonnull (status);
   g_assert_true (gtk_widget_get_mapped (GTK_WIDGET (status)));
   g_assert_cmpstr (adw_status_page_get_title (status), ==, "No Mail Accounts");
 
-  button = find_descendant (GTK_WIDGET (status), GTK_TYPE_BUTTON);
+  button = lb_test_ui_find (GTK_WIDGET (status), GTK_TYPE_BUTTON, NULL);
   g_assert_nonnull (button);
   g_assert_cmpstr (gtk_button_get_label (GTK_BUTTON (button)), ==, "_Add Account…");
   g_assert_cmpstr (gtk_actionable_get_action_name (GTK_ACTIONABLE (button)), ==, "win.add-account");
 
-  path = g_test_build_filename (G_TEST_BUILT, "screenshot-main-window.png", NULL);
-  texture = screenshot (GTK_WIDGET (window), path);
-  g_test_message ("screenshot: %s", path);
+  texture = lb_test_ui_render (GTK_WIDGET (window), "screenshot-main-window.png");
   g_assert_true (g_file_test (path, G_FILE_TEST_IS_REGULAR));
   g_assert_cmpint (gdk_texture_get_width (texture), ==, gtk_widget_get_width (GTK_WIDGET (window)));
   g_assert_cmpint (gdk_texture_get_height (texture), ==, gtk_widget_get_height (GTK_WIDGET (window)));
   /* header bar, page, icon, text and button: many colours */
-  g_assert_cmpuint (count_colours (texture), >, 16);
+  g_assert_cmpuint (lb_test_ui_count_colours (texture), >, 16);
 }
 
 static void
@@ -253,14 +122,14 @@ test_window_size_persists (Fixture       *fixture,
   gtk_window_get_default_size (GTK_WINDOW (window), &width, &height);
   g_assert_cmpint (width, ==, 900);
   g_assert_cmpint (height, ==, 600);
-  wait_for_frame (GTK_WIDGET (window));
+  lb_test_ui_wait_for_frame (GTK_WIDGET (window));
   /* the X window really has that size (client-side decorations included) */
   g_assert_cmpint (gdk_surface_get_width (gtk_native_get_surface (GTK_NATIVE (window))), ==, 900);
   g_assert_cmpint (gdk_surface_get_height (gtk_native_get_surface (GTK_NATIVE (window))), ==, 600);
 
   /* the user makes it smaller and closes it */
   gtk_window_set_default_size (GTK_WINDOW (window), 700, 500);
-  wait_for_frame (GTK_WIDGET (window));
+  lb_test_ui_wait_for_frame (GTK_WIDGET (window));
   gtk_window_close (GTK_WINDOW (window));
 
   g_assert_cmpint (g_settings_get_int (settings, "window-width"), ==, 700);
@@ -282,11 +151,11 @@ test_window_about (Fixture       *fixture,
   LbWindow *window = activate (fixture);
   AdwAboutWindow *about;
 
-  wait_for_frame (GTK_WIDGET (window));
-  g_assert_null (find_toplevel (ADW_TYPE_ABOUT_WINDOW));
+  lb_test_ui_wait_for_frame (GTK_WIDGET (window));
+  g_assert_null (lb_test_ui_find_toplevel (ADW_TYPE_ABOUT_WINDOW, NULL));
 
   g_action_group_activate_action (G_ACTION_GROUP (fixture->app), "about", NULL);
-  about = ADW_ABOUT_WINDOW (find_toplevel (ADW_TYPE_ABOUT_WINDOW));
+  about = ADW_ABOUT_WINDOW (lb_test_ui_find_toplevel (ADW_TYPE_ABOUT_WINDOW, NULL));
   g_assert_nonnull (about);
   g_assert_cmpstr (adw_about_window_get_application_name (about), ==, "Letterbox");
   g_assert_cmpstr (adw_about_window_get_version (about), ==, PACKAGE_VERSION);
@@ -294,7 +163,7 @@ test_window_about (Fixture       *fixture,
   g_assert_cmpint (adw_about_window_get_license_type (about), ==, GTK_LICENSE_GPL_3_0);
   g_assert_true (gtk_window_get_transient_for (GTK_WINDOW (about)) == GTK_WINDOW (window));
 
-  wait_for_frame (GTK_WIDGET (about));
+  lb_test_ui_wait_for_frame (GTK_WIDGET (about));
   gtk_window_destroy (GTK_WINDOW (about));
 }
 
@@ -318,9 +187,9 @@ test_window_shortcuts (Fixture       *fixture,
   overlay = gtk_application_window_get_help_overlay (GTK_APPLICATION_WINDOW (window));
   g_assert_true (GTK_IS_SHORTCUTS_WINDOW (overlay));
 
-  wait_for_frame (GTK_WIDGET (window));
+  lb_test_ui_wait_for_frame (GTK_WIDGET (window));
   gtk_widget_activate_action (GTK_WIDGET (window), "win.show-help-overlay", NULL);
-  wait_for_frame (GTK_WIDGET (overlay));
+  lb_test_ui_wait_for_frame (GTK_WIDGET (overlay));
   g_assert_true (gtk_widget_get_visible (GTK_WIDGET (overlay)));
 }
 
