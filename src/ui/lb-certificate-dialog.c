@@ -142,15 +142,17 @@ response_cb (AdwMessageDialog *dialog,
 {
   GTask *task = user_data;
   RunData *data = g_task_get_task_data (task);
-  GError *error = NULL;
+  g_autoptr(GError) error = NULL;
   LbCertificateDecision decision = LB_CERTIFICATE_REJECT;
 
   if (data->answered)
     return;
   data->answered = TRUE;
 
+  /* g_steal_pointer: GCC 12 at -O3 sees a dangling pointer in a plain
+   * GError * handed over here */
   if (g_cancellable_set_error_if_cancelled (g_task_get_cancellable (task), &error))
-    g_task_return_error (task, error);
+    g_task_return_error (task, g_steal_pointer (&error));
   else
     {
       if (g_strcmp0 (response, "once") == 0)
