@@ -15,6 +15,8 @@
 
 /* More new messages than this at once make one notification. */
 #define MAX_SINGLE_NOTIFICATIONS 3
+/* How long a clicked notification waits for its account to open. */
+#define PENDING_SHOW_SECONDS 30
 
 struct _LbApplication
 {
@@ -26,6 +28,7 @@ struct _LbApplication
   gboolean          loaded;
   gboolean          held;       /* running in the background */
   GVariant         *pending_show; /* a clicked notification's message, waiting for its account */
+  guint             pending_show_id; /* when it stops waiting */
 };
 
 G_DEFINE_FINAL_TYPE (LbApplication, lb_application, ADW_TYPE_APPLICATION)
@@ -178,12 +181,26 @@ try_pending_show (LbApplication *self)
     {
       /* the account is gone: nothing to show */
       g_clear_pointer (&self->pending_show, g_variant_unref);
+      g_clear_handle_id (&self->pending_show_id, g_source_remove);
       return;
     }
   if (!lb_account_get_opened (account) || lb_account_lookup_folder (account, folder_id) == NULL)
     return;
   lb_window_show_message (LB_WINDOW (window), account, folder_id, key);
   g_clear_pointer (&self->pending_show, g_variant_unref);
+  g_clear_handle_id (&self->pending_show_id, g_source_remove);
+}
+
+static gboolean
+pending_show_expired (gpointer user_data)
+{
+  LbApplication *self = user_data;
+
+  /* an account that does not open in that time: the window is not moved
+   * under the user's hands later */
+  self->pending_show_id = 0;
+  g_clear_pointer (&self->pending_show, g_variant_unref);
+  return G_SOURCE_REMOVE;
 }
 
 /* A notification was clicked: ("account id", folder id, key) */
@@ -196,6 +213,8 @@ show_message_action (GSimpleAction *action,
 
   g_clear_pointer (&self->pending_show, g_variant_unref);
   self->pending_show = g_variant_ref (parameter);
+  g_clear_handle_id (&self->pending_show_id, g_source_remove);
+  self->pending_show_id = g_timeout_add_seconds (PENDING_SHOW_SECONDS, pending_show_expired, self);
   g_application_activate (G_APPLICATION (self));
   try_pending_show (self);
 }
@@ -324,6 +343,7 @@ lb_application_dispose (GObject *object)
   LbApplication *self = LB_APPLICATION (object);
 
   g_clear_pointer (&self->pending_show, g_variant_unref);
+  g_clear_handle_id (&self->pending_show_id, g_source_remove);
   g_clear_object (&self->scheduler);
   g_clear_object (&self->manager);
   g_clear_object (&self->settings);

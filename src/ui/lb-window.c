@@ -117,6 +117,7 @@ static void update_actions      (LbWindow *self);
 static void show_selected       (LbWindow *self);
 static void reload_list         (LbWindow *self);
 static void reveal_message      (LbWindow *self,
+                                 LbStore  *store,
                                  gint64    key);
 
 /* ------------------------------------------------------------------ helpers */
@@ -161,11 +162,21 @@ folder_with_role (LbAccount    *account,
   return NULL;
 }
 
+/* A toast showing @text as it is: libadwaita 1.2 reads a toast's title
+ * as Pango markup, and folder names and server errors have "&" and "<". */
+static AdwToast *
+new_toast (const char *text)
+{
+  g_autofree char *escaped = g_markup_escape_text (text, -1);
+
+  return adw_toast_new (escaped);
+}
+
 static void
 toast (LbWindow   *self,
        const char *text)
 {
-  adw_toast_overlay_add_toast (self->toast_overlay, adw_toast_new (text));
+  adw_toast_overlay_add_toast (self->toast_overlay, new_toast (text));
 }
 
 /* The selected messages that are loaded, in list order. Rows of a large
@@ -487,8 +498,13 @@ undo_toast_dismissed (AdwToast *undo_toast,
 {
   LbWindow *self = user_data;
 
+  /* gone from the screen: nothing left to undo, with Ctrl+Z either */
   if (undo_toast == self->undo_toast)
-    g_clear_weak_pointer (&self->undo_toast);
+    {
+      g_clear_weak_pointer (&self->undo_toast);
+      g_clear_pointer (&self->undo_batches, g_ptr_array_unref);
+      gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.undo", FALSE);
+    }
 }
 
 static void
@@ -511,21 +527,22 @@ offer_undo (LbWindow   *self,
             const char *title,
             GPtrArray  *batches)
 {
-  AdwToast *undo_toast = adw_toast_new (title);
+  AdwToast *undo_toast;
+  g_autofree char *escaped = g_markup_escape_text (title, -1);
 
-  /* Only the last change can be undone: an earlier toast loses its
-   * button. (Toasts are never dismissed from here: libadwaita 1.2 breaks
-   * on dismissing a toast still in its queue.) */
-  if (self->undo_toast != NULL)
-    {
-      adw_toast_set_button_label (self->undo_toast, NULL);
-      g_clear_weak_pointer (&self->undo_toast);
-    }
+  /* Only the last change can be undone. A toast still shown says so
+   * (libadwaita 1.2 queues a new toast behind it, Undo and all). */
   g_clear_pointer (&self->undo_batches, g_ptr_array_unref);
   self->undo_batches = g_ptr_array_ref (batches);
-  g_set_weak_pointer (&self->undo_toast, undo_toast);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.undo", TRUE);
+  if (self->undo_toast != NULL)
+    {
+      adw_toast_set_title (self->undo_toast, escaped);
+      return;
+    }
 
+  undo_toast = adw_toast_new (escaped);
+  g_set_weak_pointer (&self->undo_toast, undo_toast);
   adw_toast_set_button_label (undo_toast, _("_Undo"));
   adw_toast_set_timeout (undo_toast, UNDO_SECONDS);
   g_signal_connect_object (undo_toast, "button-clicked", G_CALLBACK (undo_clicked), self, 0);
@@ -561,9 +578,12 @@ move_batches (LbWindow     *self,
   for (guint i = 0; i < batches->len; i++)
     {
       Batch *batch = batches->pdata[i];
-      LbFolder *folder = target != NULL ? target : folder_with_role (batch->account, role);
+      LbFolder *folder;
 
-      if (batch == NULL || folder == NULL ||
+      if (batch == NULL)
+        continue;
+      folder = target != NULL ? target : folder_with_role (batch->account, role);
+      if (folder == NULL ||
           lb_folder_get_store (folder) != lb_account_get_store (batch->account))
         continue;
       lb_provider_move_async (lb_account_get_provider (batch->account), batch->keys,
@@ -1401,11 +1421,12 @@ refresh_unified (LbWindow *self)
   if (g_strcmp0 (signature, self->unified_inboxes) != 0)
     {
       gint64 shown = self->shown != NULL ? lb_message_get_key (self->shown) : 0;
+      LbStore *store = self->shown != NULL ? lb_message_get_store (self->shown) : NULL;
 
       reload_list (self);
       /* the message read stays selected in the new list */
       if (shown != 0)
-        reveal_message (self, shown);
+        reveal_message (self, store, shown);
     }
 }
 
@@ -1413,6 +1434,7 @@ typedef struct
 {
   LbWindow *window;   /* weak */
   GListModel *messages;  /* unowned: the list it looks in, compared only */
+  LbStore  *store;       /* unowned, compared only: keys are per store */
   gint64    key;
   guint     tries;
 } Reveal;
@@ -1444,7 +1466,8 @@ reveal_cb (gpointer user_data)
         message = g_list_model_get_item (self->messages, 0);
       if (message == NULL)
         break;
-      if (lb_message_get_loaded (message) && lb_message_get_key (message) == reveal->key)
+      if (lb_message_get_loaded (message) && lb_message_get_key (message) == reveal->key &&
+          lb_message_get_store (message) == reveal->store)
         {
           gtk_selection_model_select_item (GTK_SELECTION_MODEL (self->selection), i, TRUE);
           gtk_widget_activate_action (GTK_WIDGET (self->message_list_view), "list.scroll-to-item", "u", i);
@@ -1462,11 +1485,13 @@ done:
 /* Selects the message @key in the list shown now, once it has read it. */
 static void
 reveal_message (LbWindow *self,
+                LbStore  *store,
                 gint64    key)
 {
   Reveal *reveal = g_new0 (Reveal, 1);
 
   g_set_weak_pointer (&reveal->window, self);
+  reveal->store = store;
   reveal->key = key;
   reveal->messages = self->messages;
   g_timeout_add (100, reveal_cb, reveal);
@@ -1728,8 +1753,9 @@ search_done (GObject      *object,
 
 typedef struct
 {
-  LbWindow *window;   /* weak */
-  LbStore  *store;
+  LbWindow   *window;   /* weak */
+  LbStore    *store;
+  GHashTable *keys;     /* the keys this read is for */
 } ResultsRefresh;
 
 static void
@@ -1763,10 +1789,8 @@ results_refreshed (GObject      *object,
       gint64 key = lb_message_get_key (message);
       LbMessageSummary *summary;
 
-      if (lb_message_get_store (message) != refresh->store ||
-          !g_object_get_data (G_OBJECT (message), "lb-changed"))
+      if (lb_message_get_store (message) != refresh->store || !g_hash_table_contains (refresh->keys, &key))
         continue;
-      g_object_set_data (G_OBJECT (message), "lb-changed", NULL);
       summary = g_hash_table_lookup (now, &key);
       if (summary == NULL || (scope_folder != 0 && summary->folder_id != scope_folder))
         g_list_store_remove (G_LIST_STORE (self->messages), i - 1);
@@ -1778,6 +1802,7 @@ results_refreshed (GObject      *object,
 done:
   g_clear_weak_pointer (&refresh->window);
   g_clear_object (&refresh->store);
+  g_clear_pointer (&refresh->keys, g_hash_table_unref);
   g_free (refresh);
 }
 
@@ -1804,16 +1829,16 @@ results_store_changed_cb (LbStore   *store,
       gint64 key = lb_message_get_key (message);
 
       if (lb_message_get_store (message) == store && g_hash_table_contains (touched, &key))
-        {
-          g_object_set_data (G_OBJECT (message), "lb-changed", GINT_TO_POINTER (TRUE));
-          g_array_append_val (keys, key);
-        }
+        g_array_append_val (keys, key);
     }
   if (keys->len == 0)
     return;
   refresh = g_new0 (ResultsRefresh, 1);
   g_set_weak_pointer (&refresh->window, self);
   refresh->store = g_object_ref (store);
+  refresh->keys = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, NULL);
+  for (guint i = 0; i < keys->len; i++)
+    g_hash_table_add (refresh->keys, g_memdup2 (&g_array_index (keys, gint64, i), sizeof (gint64)));
   lb_store_get_messages_async (store, keys, NULL, results_refreshed, refresh);
 }
 
@@ -2078,7 +2103,7 @@ account_changed_cb (LbSyncScheduler *scheduler,
     title = g_strdup_printf (certificate ? _("“%s”: the server’s certificate is not trusted")
                                          : _("“%s” cannot get mail"),
                              lb_account_get_display_name (account));
-    error_toast = adw_toast_new (title);
+    error_toast = new_toast (title);
     adw_toast_set_button_label (error_toast, certificate ? _("_Review") : _("_Details"));
     adw_toast_set_timeout (error_toast, 10);
     g_set_weak_pointer (&data->window, self);
@@ -2336,7 +2361,6 @@ lb_window_constructed (GObject *object)
   gtk_widget_add_controller (GTK_WIDGET (self->message_list_view), GTK_EVENT_CONTROLLER (gesture));
   gesture = gtk_gesture_click_new ();
   gtk_gesture_single_set_button (GTK_GESTURE_SINGLE (gesture), GDK_BUTTON_PRIMARY);
-  gtk_event_controller_set_propagation_phase (GTK_EVENT_CONTROLLER (gesture), GTK_PHASE_CAPTURE);
   g_signal_connect_after (gesture, "released", G_CALLBACK (list_released_cb), self);
   gtk_widget_add_controller (GTK_WIDGET (self->message_list_view), GTK_EVENT_CONTROLLER (gesture));
 
@@ -2353,9 +2377,6 @@ lb_window_constructed (GObject *object)
 
   self->manager_changed_id = g_signal_connect (self->manager, "items-changed",
                                                G_CALLBACK (accounts_changed_cb), self);
-  if (LB_IS_APPLICATION (gtk_window_get_application (GTK_WINDOW (self))))
-    g_signal_connect_object (gtk_window_get_application (GTK_WINDOW (self)), "notify::loaded",
-                             G_CALLBACK (app_loaded_cb), self, G_CONNECT_SWAPPED);
   self->scheduler_changed_id = g_signal_connect (self->scheduler, "account-changed",
                                                  G_CALLBACK (account_changed_cb), self);
   self->offline_id = g_signal_connect (self->scheduler, "notify::offline",
@@ -2599,17 +2620,24 @@ lb_window_new (LbApplication    *application,
                LbAccountManager *manager,
                LbSyncScheduler  *scheduler)
 {
+  LbWindow *self;
+
   g_return_val_if_fail (LB_IS_APPLICATION (application), NULL);
   g_return_val_if_fail (G_IS_SETTINGS (settings), NULL);
   g_return_val_if_fail (LB_IS_ACCOUNT_MANAGER (manager), NULL);
   g_return_val_if_fail (LB_IS_SYNC_SCHEDULER (scheduler), NULL);
 
-  return g_object_new (LB_TYPE_WINDOW,
+  self = g_object_new (LB_TYPE_WINDOW,
                        "application", application,
                        "settings", settings,
                        "manager", manager,
                        "scheduler", scheduler,
                        NULL);
+  /* the application is set after construction: until it has read the
+   * accounts, a loading page rather than "No Mail Accounts" */
+  g_signal_connect_object (application, "notify::loaded", G_CALLBACK (app_loaded_cb), self, G_CONNECT_SWAPPED);
+  app_loaded_cb (self);
+  return self;
 }
 
 /**
@@ -2651,7 +2679,7 @@ lb_window_show_message (LbWindow  *self,
   /* the folder, not search results */
   gtk_search_bar_set_search_mode (self->search_bar, FALSE);
   lb_sidebar_select_folder (LB_SIDEBAR (self->sidebar), account, folder);
-  reveal_message (self, key);
+  reveal_message (self, lb_account_get_store (account), key);
 }
 
 GtkListView *
