@@ -34,8 +34,10 @@ typedef struct
   GCancellable    *cancellable;
   guint            busy;
   GError          *error;
-  gboolean         ready;         /* its first sync of this run is done */
+  gboolean         ready;         /* its first sync of this run is done and announced */
+  gboolean         synced;        /* a sync or check has succeeded: it is reachable */
   guint            poll_id;
+  guint            first_sync_id;  /* the first sync, put off at start-up */
   gulong           store_changed_id;
   gulong           connection_error_id;
   gulong           connected_id;
@@ -59,6 +61,8 @@ struct _LbSyncScheduler
   GHashTable       *states;        /* LbAccount -> AccountState */
   gboolean          started;
   gboolean          offline;
+  guint             first_sync_delay;  /* ms */
+  gint64            started_at;        /* monotonic, µs */
 };
 
 G_DEFINE_FINAL_TYPE (LbSyncScheduler, lb_sync_scheduler, G_TYPE_OBJECT)
@@ -118,6 +122,7 @@ account_state_drop (gpointer data)
   state->removed = TRUE;
   g_cancellable_cancel (state->cancellable);
   g_clear_handle_id (&state->poll_id, g_source_remove);
+  g_clear_handle_id (&state->first_sync_id, g_source_remove);
   g_clear_handle_id (&state->new_mail_id, g_source_remove);
   if (state->store != NULL)
     g_clear_signal_handler (&state->store_changed_id, state->store);
@@ -182,7 +187,7 @@ update_offline (LbSyncScheduler *self)
       g_hash_table_iter_init (&iter, self->states);
       while (g_hash_table_iter_next (&iter, NULL, (gpointer *) &state))
         {
-          if (state->error == NULL && !state->ready)
+          if (state->error == NULL && !state->synced)
             continue;
           n++;
           if (is_unreachable (state->error))
@@ -453,7 +458,10 @@ pop3_checked (GObject      *object,
   /* what a first check that succeeds downloads is not new mail, also
    * after failed ones (a wrong password, the user fixing it) */
   if (error == NULL)
-    become_ready (state);
+    {
+      state->synced = TRUE;
+      become_ready (state);
+    }
   update_offline (state->scheduler);
   busy_pop (state);
   schedule_poll (state);
@@ -473,7 +481,10 @@ imap_inbox_synced (GObject      *object,
   if (!operation_done (state, error))
     return;
   if (error == NULL)
-    become_ready (state);
+    {
+      state->synced = TRUE;
+      become_ready (state);
+    }
   update_offline (state->scheduler);
   busy_pop (state);
 }
@@ -542,7 +553,7 @@ connected_cb (GObject    *object,
   if (!lb_imap_provider_get_connected (LB_IMAP_PROVIDER (object)))
     return;
   set_error (state, NULL);
-  if (!state->ready && state->busy == 0)
+  if (!state->synced && state->busy == 0 && state->first_sync_id == 0)
     sync_account (state);
 }
 
@@ -565,10 +576,22 @@ sync_account (AccountState *state)
 
 /* ------------------------------------------------------------------ opening */
 
+static gboolean
+first_sync_cb (gpointer user_data)
+{
+  AccountState *state = user_data;
+
+  state->first_sync_id = 0;
+  sync_account (state);
+  return G_SOURCE_REMOVE;
+}
+
 /* The account is open: watch its Inbox for new mail and sync it. */
 static void
 after_open (AccountState *state)
 {
+  LbSyncScheduler *self = state->scheduler;
+  gint64 since_start;
   LbProvider *provider;
 
   /* the account said it opened before our open returned */
@@ -585,6 +608,15 @@ after_open (AccountState *state)
                                                      G_CALLBACK (connection_error_cb), state);
       state->connected_id = g_signal_connect (provider, "notify::connected",
                                               G_CALLBACK (connected_cb), state);
+    }
+
+  /* right after start-up the first list is being shown: the network (and
+   * a POP3 check's list of what it has) waits until it is */
+  since_start = (g_get_monotonic_time () - self->started_at) / 1000;
+  if (self->first_sync_delay > 0 && since_start < self->first_sync_delay)
+    {
+      state->first_sync_id = g_timeout_add (self->first_sync_delay - since_start, first_sync_cb, state);
+      return;
     }
   sync_account (state);
 }
@@ -866,6 +898,7 @@ lb_sync_scheduler_start (LbSyncScheduler *self)
   if (self->started)
     return;
   self->started = TRUE;
+  self->started_at = g_get_monotonic_time ();
   self->manager_changed_id = g_signal_connect (self->manager, "items-changed",
                                                G_CALLBACK (manager_changed_cb), self);
   manager_changed_cb (G_LIST_MODEL (self->manager), 0, 0, 0, self);
@@ -978,7 +1011,7 @@ lb_sync_scheduler_set_shown_folder (LbSyncScheduler *self,
   if (!LB_IS_IMAP_PROVIDER (provider) || lb_folder_get_local (folder))
     return;
   lb_imap_provider_set_watched_folder (LB_IMAP_PROVIDER (provider), lb_folder_get_id (folder));
-  if (state->ready)
+  if (state->synced)
     lb_provider_sync_folder_async (provider, lb_folder_get_id (folder), state->cancellable,
                                    folder_synced, NULL);
 }
@@ -1064,4 +1097,23 @@ lb_sync_scheduler_dup_rejected_certificate (LbSyncScheduler      *self,
   if (port != NULL)
     *port = server_port;
   return certificate;
+}
+
+/**
+ * lb_sync_scheduler_set_first_sync_delay:
+ * @self: a scheduler
+ * @milliseconds: how long after lb_sync_scheduler_start() the first syncs
+ *   wait
+ *
+ * The app shows its first list before it goes to the network: the
+ * accounts open at once, their first sync or check starts after this
+ * delay (0, the default, starts them at once).
+ */
+void
+lb_sync_scheduler_set_first_sync_delay (LbSyncScheduler *self,
+                                        guint            milliseconds)
+{
+  g_return_if_fail (LB_IS_SYNC_SCHEDULER (self));
+
+  self->first_sync_delay = milliseconds;
 }

@@ -19,6 +19,8 @@ G_DECLARE_FINAL_TYPE (LbSyncScheduler, lb_sync_scheduler, LB, SYNC_SCHEDULER, GO
 LbSyncScheduler *lb_sync_scheduler_new               (LbAccountManager *manager,
                                                       GNetworkMonitor  *monitor);
 
+void             lb_sync_scheduler_set_first_sync_delay (LbSyncScheduler *self,
+                                                         guint            milliseconds);
 void             lb_sync_scheduler_start             (LbSyncScheduler  *self);
 void             lb_sync_scheduler_stop              (LbSyncScheduler  *self);
 

@@ -15,6 +15,8 @@
 
 /* More new messages than this at once make one notification. */
 #define MAX_SINGLE_NOTIFICATIONS 3
+/* The first list is shown before the network is used. */
+#define FIRST_SYNC_DELAY_MS 1000
 /* How long a clicked notification waits for its account to open. */
 #define PENDING_SHOW_SECONDS 30
 
@@ -311,6 +313,7 @@ lb_application_startup (GApplication *app)
   self->settings = g_settings_new (APP_ID);
   self->manager = lb_account_manager_new (NULL, NULL);
   self->scheduler = lb_sync_scheduler_new (self->manager, NULL);
+  lb_sync_scheduler_set_first_sync_delay (self->scheduler, FIRST_SYNC_DELAY_MS);
   g_signal_connect (self->scheduler, "new-mail", G_CALLBACK (new_mail_cb), self);
   g_signal_connect (self->scheduler, "account-changed", G_CALLBACK (account_changed_cb), self);
   lb_account_manager_load_async (self->manager, NULL, accounts_loaded, g_object_ref (self));

@@ -1576,6 +1576,12 @@ sidebar_selection_changed_cb (LbSidebar *sidebar,
       lb_sidebar_select_unified (sidebar);
       return;
     }
+  /* the same folder again (the sidebar selects its first row when the
+   * window gets the focus): the list shown stays */
+  if (self->messages != NULL && account == self->account && folder == self->folder &&
+      !gtk_search_bar_get_search_mode (self->search_bar))
+    return;
+
   /* the user chose: nothing to restore any more */
   if (gtk_widget_get_mapped (GTK_WIDGET (self)))
     self->restoring = FALSE;
