@@ -985,18 +985,15 @@ add_account_action (GtkWidget  *widget,
 
 /* ------------------------------------------------------------------ the message shown */
 
+/* The read and flag buttons say what a click does to the selection. */
 static void
-update_view_buttons (LbWindow *self)
+update_view_buttons (LbWindow               *self,
+                     const LbSelectionFacts *facts)
 {
-  g_autoptr(GPtrArray) messages = selected_messages (self);
-  gboolean any_unread = FALSE, all_flagged = messages->len > 0;
+  gboolean any_unread = facts->n_unread > 0;
+  gboolean all_flagged = facts->n_selected > 0 && facts->n_flagged == facts->n_selected;
   const char *read_label, *flag_label;
 
-  for (guint i = 0; i < messages->len; i++)
-    {
-      any_unread |= lb_message_get_unread (messages->pdata[i]);
-      all_flagged &= lb_message_get_flagged (messages->pdata[i]);
-    }
   read_label = any_unread ? _("Mark as Read") : _("Mark as Unread");
   flag_label = all_flagged ? _("Unflag") : _("Flag");
 
@@ -1196,7 +1193,7 @@ update_actions (LbWindow *self)
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.move", actions.move);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.junk", actions.junk);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.not-junk", actions.not_junk);
-  update_view_buttons (self);
+  update_view_buttons (self, &facts);
 }
 
 static gboolean
