@@ -258,27 +258,12 @@ new_mail_got (GObject      *object,
               GAsyncResult *result,
               gpointer      user_data)
 {
-  g_autoptr(LbSyncScheduler) self = user_data;
+  g_autoptr(AccountState) state = user_data;
   g_autoptr(GPtrArray) summaries = NULL;
   g_autoptr(GPtrArray) unread = NULL;
-  g_autoptr(GError) error = NULL;
-  LbAccount *account = NULL;
-  AccountState *state_of_store = NULL;
-  GHashTableIter iter;
-  AccountState *state;
 
-  summaries = lb_store_get_messages_finish (LB_STORE (object), result, &error);
-  if (summaries == NULL)
-    return;
-
-  g_hash_table_iter_init (&iter, self->states);
-  while (g_hash_table_iter_next (&iter, NULL, (gpointer *) &state))
-    if (state->store == LB_STORE (object))
-      {
-        account = state->account;
-        state_of_store = state;
-      }
-  if (account == NULL)
+  summaries = lb_store_get_messages_finish (LB_STORE (object), result, NULL);
+  if (summaries == NULL || state->removed)
     return;
 
   unread = g_ptr_array_new_with_free_func ((GDestroyNotify) lb_message_summary_unref);
@@ -289,14 +274,13 @@ new_mail_got (GObject      *object,
       /* a message moved in or out of the Inbox comes back under a new key
        * when the server's copy is found before the move's new UID is
        * known: not new mail either */
-      if (summary->message_id != NULL && state_of_store != NULL &&
-          g_hash_table_contains (state_of_store->known_ids, summary->message_id))
+      if (summary->message_id != NULL && g_hash_table_contains (state->known_ids, summary->message_id))
         continue;
       if ((summary->flags & LB_MESSAGE_SEEN) == 0)
         g_ptr_array_add (unread, lb_message_summary_ref (summary));
     }
   if (unread->len > 0)
-    g_signal_emit (self, signals[SIGNAL_NEW_MAIL], 0, account, unread);
+    g_signal_emit (state->scheduler, signals[SIGNAL_NEW_MAIL], 0, state->account, unread);
 }
 
 static gboolean
@@ -308,7 +292,7 @@ new_mail_idle (gpointer user_data)
   state->new_mail_id = 0;
   if (keys != NULL && keys->len > 0 && state->store != NULL)
     lb_store_get_messages_async (state->store, keys, state->cancellable, new_mail_got,
-                                 g_object_ref (state->scheduler));
+                                 account_state_ref (state));
   return G_SOURCE_REMOVE;
 }
 
