@@ -723,6 +723,8 @@ test_offline_unreachable (Fixture       *fixture,
   WAIT_UNTIL (lb_sync_scheduler_get_offline (fixture->scheduler), 30, "offline");
   g_assert_cmpuint (fixture->offline_notifies, ==, 1);
   WAIT_UNTIL (lb_sync_scheduler_get_error (fixture->scheduler, pop3) != NULL, 30, "the POP3 account to fail");
+  /* offline as soon as the first to try failed: the other may come later */
+  WAIT_UNTIL (lb_sync_scheduler_get_error (fixture->scheduler, lost) != NULL, 30, "the IMAP account to fail");
   error = lb_sync_scheduler_get_error (fixture->scheduler, lost);
   g_assert_nonnull (error);
   g_test_message ("unreachable: %s", error->message);
