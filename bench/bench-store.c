@@ -157,6 +157,92 @@ fetch (LbMessageList *list,
   check (error);
 }
 
+/* The folder's conversations (messages grouped by thread), from the
+ * store: counting them, pages of 100 anywhere, places counted before. */
+static void
+run_conversations (LbStore *store,
+                   gint64   folder_id)
+{
+  g_autoptr(GRand) rand = g_rand_new_with_seed (11);
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GArray) places = NULL;
+  g_autoptr(GArray) counts = NULL;
+  GError *error = NULL;
+  double count_ms = G_MAXDOUBLE, first_ms = 0, deep_ms = 0, worst = 0, total = 0, before_ms;
+  guint n = 0;
+  gint64 start;
+
+  for (guint i = 0; i < 5; i++)
+    {
+      g_clear_object (&result);
+      start = g_get_monotonic_time ();
+      lb_store_count_conversations_async (store, folder_id, NULL, store_result, &result);
+      wait_for (&result);
+      lb_store_count_conversations_finish (store, result, &n, &error);
+      check (error);
+      count_ms = MIN (count_ms, ms_since (start));
+    }
+  if (n < 200)
+    {
+      printf ("conversations: only %u, too few to page through\n", n);
+      return;
+    }
+
+  for (guint i = 0; i < 52; i++)
+    {
+      g_autoptr(GPtrArray) rows = NULL;
+      guint offset = i == 0 ? 0 : i == 1 ? n / 2 : (guint) g_rand_int_range (rand, 0, (gint32) (n - 100));
+      double t;
+
+      g_clear_object (&result);
+      start = g_get_monotonic_time ();
+      lb_store_list_conversations_async (store, folder_id, offset, 100, NULL, store_result, &result);
+      wait_for (&result);
+      rows = lb_store_list_conversations_finish (store, result, &error);
+      check (error);
+      t = ms_since (start);
+      if (rows->len != 100)
+        {
+          fprintf (stderr, "bench-store: %u conversations at %u, not 100\n", rows->len, offset);
+          exit (1);
+        }
+      if (i == 0)
+        first_ms = t;
+      else if (i == 1)
+        deep_ms = t;
+      else
+        {
+          worst = MAX (worst, t);
+          total += t;
+        }
+    }
+
+  /* where ten conversations are, spread over the list (an incremental
+   * update counts those before each place that changed) */
+  g_clear_object (&result);
+  lb_store_list_conversation_positions_async (store, folder_id, n, NULL, store_result, &result);
+  wait_for (&result);
+  places = lb_store_list_conversation_positions_finish (store, result, &error);
+  check (error);
+  {
+    g_autoptr(GArray) probe = g_array_new (FALSE, FALSE, sizeof (LbStorePosition));
+
+    for (guint i = 0; i < 10; i++)
+      g_array_append_val (probe, g_array_index (places, LbStorePosition, (guint) ((guint64) places->len * i / 10)));
+    g_clear_object (&result);
+    start = g_get_monotonic_time ();
+    lb_store_count_conversations_before_async (store, folder_id, probe, NULL, store_result, &result);
+    wait_for (&result);
+    counts = lb_store_count_conversations_before_finish (store, result, &error);
+    check (error);
+    before_ms = ms_since (start);
+  }
+
+  printf ("conversations: %u; counted in %.1f ms; first 100 %.1f ms; %u-%u %.1f ms;"
+          " random pages: mean %.1f ms, worst %.1f ms; 10 places counted %.1f ms\n",
+          n, count_ms, first_ms, n / 2, n / 2 + 100, deep_ms, total / 50, worst, before_ms);
+}
+
 static int
 run_read (const char  *store_dir,
           char       **words)
@@ -223,6 +309,8 @@ run_read (const char  *store_dir,
     fetch (list, position, 100);
   printf ("list: scrolled all %u rows in %.0f ms, %u rows resident\n",
           n, ms_since (start), lb_message_list_get_n_resident (list));
+
+  run_conversations (store, folder->id);
 
   for (char **w = words && *words ? words : (char **) default_words; *w; w++)
     {

@@ -9,6 +9,8 @@
 
 #include <string.h>
 
+#include <glib/gi18n-lib.h>
+
 #include "lb-message.h"
 #include "lb-message-list.h"
 
@@ -28,7 +30,21 @@
  * rows one by one. While it works out a change, it reads no pages, and a
  * page read before a change is dropped (the generation counter), so the
  * window never shows a row at the wrong place. A very large change (an
- * import) resets the list instead. */
+ * import) resets the list instead.
+ *
+ * Threaded (LbMessageList:threaded), each row is a conversation of a
+ * folder: the newest message of a thread there, with the thread's counts
+ * (lb_message_set_conversation()). The store keeps the conversations in
+ * a table of their own, with their places (date and key of the newest
+ * message) in an index, and says after each write which conversations
+ * left a place, took one, or changed in place (::conversations-changed:
+ * a new reply moves its conversation to the top as one removal and one
+ * insertion). So the threaded list pages, counts and follows changes
+ * exactly as the flat one does, with the store's conversation calls in
+ * place of its message calls: no reload of ranges, and no row is ever
+ * shown at a wrong place. A conversation that moves is removed and
+ * inserted, so a selection on it does not follow it (a selection
+ * elsewhere keeps to its rows). */
 
 #define BULK_CHANGE 200
 
@@ -62,6 +78,7 @@ struct _LbMessageList
   GPtrArray *sources;       /* Source */
   guint n_items;
   gboolean loaded;
+  gboolean threaded;
 
   guint win_start;
   GPtrArray *window;        /* LbMessage */
@@ -76,6 +93,14 @@ struct _LbMessageList
 
   GCancellable *cancellable;
 };
+
+enum {
+  PROP_0,
+  PROP_THREADED,
+  N_PROPS
+};
+
+static GParamSpec *properties[N_PROPS];
 
 static void list_model_iface_init (GListModelInterface *iface);
 
@@ -206,6 +231,8 @@ typedef struct
   LbStore          *store;
   guint             source;   /* index in the list's sources: breaks ties */
   LbMessageSummary *summary;
+  LbStoreConversation *conversation;   /* threaded: the conversation (its
+                                        * newest is @summary) */
 } RowRef;
 
 static void
@@ -215,6 +242,7 @@ row_ref_free (RowRef *row)
     return;   /* taken for a page */
   g_object_unref (row->store);
   lb_message_summary_unref (row->summary);
+  lb_store_conversation_free (row->conversation);
   g_free (row);
 }
 
@@ -282,11 +310,15 @@ read_rows_cb (GObject      *object,
 {
   g_autofree SourceCall *call = user_data;
   g_autoptr(GTask) task = call->task;
+  LbMessageList *self = g_task_get_source_object (task);
   ReadRows *data = g_task_get_task_data (task);
   g_autoptr(GPtrArray) rows = NULL;
   GError *error = NULL;
 
-  rows = lb_store_list_messages_finish (LB_STORE (object), result, &error);
+  if (self->threaded)
+    rows = lb_store_list_conversations_finish (LB_STORE (object), result, &error);
+  else
+    rows = lb_store_list_messages_finish (LB_STORE (object), result, &error);
   if (rows == NULL)
     keep_error (data, error);
   else
@@ -296,7 +328,13 @@ read_rows_cb (GObject      *object,
 
         row->store = g_object_ref (LB_STORE (object));
         row->source = call->source;
-        row->summary = lb_message_summary_ref (rows->pdata[i]);
+        if (self->threaded)
+          {
+            row->conversation = g_steal_pointer (&rows->pdata[i]);
+            row->summary = lb_message_summary_ref (row->conversation->newest);
+          }
+        else
+          row->summary = lb_message_summary_ref (rows->pdata[i]);
         g_ptr_array_add (data->rows, row);
       }
 
@@ -337,13 +375,15 @@ read_source_rows (GTask *task)
       Source *source = self->sources->pdata[i];
       SourceCall *call = g_new0 (SourceCall, 1);
 
+      guint offset = data->merge ? data->skip[i] : data->offset;
+
       call->task = g_object_ref (task);
       call->source = i;
-      if (!data->merge)
-        lb_store_list_messages_async (source->store, source->folder_id, data->offset, data->limit,
-                                      self->cancellable, read_rows_cb, call);
+      if (self->threaded)
+        lb_store_list_conversations_async (source->store, source->folder_id, offset, data->limit,
+                                           self->cancellable, read_rows_cb, call);
       else
-        lb_store_list_messages_async (source->store, source->folder_id, data->skip[i], data->limit,
+        lb_store_list_messages_async (source->store, source->folder_id, offset, data->limit,
                                       self->cancellable, read_rows_cb, call);
     }
 }
@@ -370,11 +410,16 @@ positions_cb (GObject      *object,
 {
   g_autofree SourceCall *call = user_data;
   g_autoptr(GTask) task = call->task;
+  LbMessageList *self = g_task_get_source_object (task);
   ReadRows *data = g_task_get_task_data (task);
   g_autofree guint *next = NULL;
   GError *error = NULL;
 
-  data->positions[call->source] = lb_store_list_positions_finish (LB_STORE (object), result, &error);
+  if (self->threaded)
+    data->positions[call->source] = lb_store_list_conversation_positions_finish (LB_STORE (object), result,
+                                                                                 &error);
+  else
+    data->positions[call->source] = lb_store_list_positions_finish (LB_STORE (object), result, &error);
   if (data->positions[call->source] == NULL)
     keep_error (data, error);
 
@@ -463,8 +508,12 @@ read_rows_async (LbMessageList       *self,
 
       call->task = g_object_ref (task);
       call->source = i;
-      lb_store_list_positions_async (source->store, source->folder_id, offset, self->cancellable,
-                                     positions_cb, call);
+      if (self->threaded)
+        lb_store_list_conversation_positions_async (source->store, source->folder_id, offset,
+                                                    self->cancellable, positions_cb, call);
+      else
+        lb_store_list_positions_async (source->store, source->folder_id, offset, self->cancellable,
+                                       positions_cb, call);
     }
   g_object_unref (task);
 }
@@ -490,7 +539,10 @@ fill_rows (LbMessageList *self,
       if (message != NULL)
         {
           lb_message_set_store (message, row->store);
-          lb_message_set_summary (message, row->summary);
+          if (row->conversation != NULL)
+            lb_message_set_conversation (message, row->conversation);
+          else
+            lb_message_set_summary (message, row->summary);
         }
     }
 }
@@ -727,6 +779,20 @@ sum_totals (LbMessageList *self)
   return n;
 }
 
+typedef struct
+{
+  GTask *task;
+  gint64 folder_id;
+} LoadCall;
+
+static void
+load_counted (LbMessageList *self,
+              GTask         *task,
+              LbStore       *store,
+              gint64         folder_id,
+              guint          total,
+              GError        *error);
+
 static void
 load_folder_cb (GObject      *object,
                 GAsyncResult *result,
@@ -734,13 +800,41 @@ load_folder_cb (GObject      *object,
 {
   g_autoptr(GTask) task = user_data;
   LbMessageList *self = g_task_get_source_object (task);
-  LoadData *data = g_task_get_task_data (task);
   g_autoptr(LbFolderInfo) info = NULL;
   GError *error = NULL;
-  guint old;
 
   info = lb_store_get_folder_finish (LB_STORE (object), result, &error);
-  if (info == NULL)
+  load_counted (self, task, LB_STORE (object), info ? info->id : 0, info ? info->total : 0, error);
+}
+
+static void
+load_conversations_cb (GObject      *object,
+                       GAsyncResult *result,
+                       gpointer      user_data)
+{
+  g_autofree LoadCall *call = user_data;
+  g_autoptr(GTask) task = call->task;
+  LbMessageList *self = g_task_get_source_object (task);
+  GError *error = NULL;
+  guint total = 0;
+
+  lb_store_count_conversations_finish (LB_STORE (object), result, &total, &error);
+  load_counted (self, task, LB_STORE (object), call->folder_id, total, error);
+}
+
+/* A folder's count (of messages, or conversations) arrived, or @error. */
+static void
+load_counted (LbMessageList *self,
+              GTask         *task,
+              LbStore       *store,
+              gint64         folder_id,
+              guint          total,
+              GError        *error)
+{
+  LoadData *data = g_task_get_task_data (task);
+  guint old;
+
+  if (error != NULL)
     {
       if (data->error == NULL)
         data->error = error;
@@ -753,8 +847,8 @@ load_folder_cb (GObject      *object,
         {
           Source *source = self->sources->pdata[i];
 
-          if (source->store == LB_STORE (object) && source->folder_id == info->id)
-            source->total = info->total;
+          if (source->store == store && source->folder_id == folder_id)
+            source->total = total;
         }
 
       /* The count was read on the store's writer: it includes every change
@@ -764,7 +858,7 @@ load_folder_cb (GObject      *object,
           GList *next = l->next;
           Batch *batch = l->data;
 
-          if (batch->store == LB_STORE (object))
+          if (batch->store == store)
             {
               batch_free (batch);
               g_queue_delete_link (&self->batches, l);
@@ -824,8 +918,18 @@ reload (LbMessageList *self,
     {
       Source *source = self->sources->pdata[i];
 
-      lb_store_get_folder_async (source->store, source->folder_id, self->cancellable,
-                                 load_folder_cb, g_object_ref (task));
+      if (self->threaded)
+        {
+          LoadCall *call = g_new0 (LoadCall, 1);
+
+          call->task = g_object_ref (task);
+          call->folder_id = source->folder_id;
+          lb_store_count_conversations_async (source->store, source->folder_id, self->cancellable,
+                                              load_conversations_cb, call);
+        }
+      else
+        lb_store_get_folder_async (source->store, source->folder_id, self->cancellable,
+                                   load_folder_cb, g_object_ref (task));
     }
   g_object_unref (task);
 }
@@ -975,6 +1079,32 @@ update_cb (GObject      *object,
 }
 
 static void
+update_conversation_cb (GObject      *object,
+                        GAsyncResult *result,
+                        gpointer      user_data)
+{
+  g_autoptr(LbMessageList) self = user_data;
+  g_autoptr(LbStoreConversation) conversation = NULL;
+  g_autoptr(GError) error = NULL;
+
+  conversation = lb_store_get_conversation_finish (LB_STORE (object), result, &error);
+  self->updating--;
+  if (conversation == NULL)
+    return;   /* gone meanwhile: its removal is on its way */
+
+  /* the conversation in place: same newest message (a new newest one
+   * comes as a removal and an insertion) */
+  for (guint i = 0; i < self->window->len; i++)
+    {
+      LbMessage *message = self->window->pdata[i];
+
+      if (lb_message_get_store (message) == LB_STORE (object) &&
+          lb_message_get_key (message) == conversation->newest->key)
+        lb_message_set_conversation (message, conversation);
+    }
+}
+
+static void
 apply_updates (LbMessageList *self,
                LbStore       *store,
                GArray        *keys)
@@ -988,7 +1118,11 @@ apply_updates (LbMessageList *self,
             lb_message_get_key (self->window->pdata[i]) == key)
           {
             self->updating++;
-            lb_store_get_message_async (store, key, self->cancellable, update_cb, g_object_ref (self));
+            if (self->threaded)
+              lb_store_get_conversation_async (store, key, self->cancellable, update_conversation_cb,
+                                               g_object_ref (self));
+            else
+              lb_store_get_message_async (store, key, self->cancellable, update_cb, g_object_ref (self));
             break;
           }
     }
@@ -1081,7 +1215,10 @@ count_call_cb (GObject      *object,
   g_autoptr(GArray) counts = NULL;
   g_autoptr(GError) error = NULL;
 
-  counts = lb_store_count_before_finish (LB_STORE (object), result, &error);
+  if (self->threaded)
+    counts = lb_store_count_conversations_before_finish (LB_STORE (object), result, &error);
+  else
+    counts = lb_store_count_before_finish (LB_STORE (object), result, &error);
   if (counts == NULL)
     counting->failed = TRUE;
   else
@@ -1226,8 +1363,12 @@ process_batches (LbMessageList *self)
 
       call->self = g_object_ref (self);
       call->counting = counting;
-      lb_store_count_before_async (source->store, source->folder_id, counting->positions,
-                                   self->cancellable, count_call_cb, call);
+      if (self->threaded)
+        lb_store_count_conversations_before_async (source->store, source->folder_id, counting->positions,
+                                                   self->cancellable, count_call_cb, call);
+      else
+        lb_store_count_before_async (source->store, source->folder_id, counting->positions,
+                                     self->cancellable, count_call_cb, call);
     }
 }
 
@@ -1270,12 +1411,62 @@ lb_message_list_finalize (GObject *object)
 }
 
 static void
+lb_message_list_get_property (GObject    *object,
+                              guint       prop_id,
+                              GValue     *value,
+                              GParamSpec *pspec)
+{
+  LbMessageList *self = LB_MESSAGE_LIST (object);
+
+  switch (prop_id)
+    {
+    case PROP_THREADED:
+      g_value_set_boolean (value, self->threaded);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+lb_message_list_set_property (GObject      *object,
+                              guint         prop_id,
+                              const GValue *value,
+                              GParamSpec   *pspec)
+{
+  LbMessageList *self = LB_MESSAGE_LIST (object);
+
+  switch (prop_id)
+    {
+    case PROP_THREADED:
+      self->threaded = g_value_get_boolean (value);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
 lb_message_list_class_init (LbMessageListClass *klass)
 {
   GObjectClass *object_class = G_OBJECT_CLASS (klass);
 
   object_class->dispose = lb_message_list_dispose;
   object_class->finalize = lb_message_list_finalize;
+  object_class->get_property = lb_message_list_get_property;
+  object_class->set_property = lb_message_list_set_property;
+
+  /**
+   * LbMessageList:threaded:
+   *
+   * Whether each row is a conversation (the newest message of a thread
+   * in a folder, with the thread's counts there) rather than a message.
+   * Set when the list is made (lb_message_list_new_threaded()).
+   */
+  properties[PROP_THREADED] =
+    g_param_spec_boolean ("threaded", NULL, NULL, FALSE,
+                          G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS);
+  g_object_class_install_properties (object_class, N_PROPS, properties);
 }
 
 static void
@@ -1298,6 +1489,122 @@ LbMessageList *
 lb_message_list_new (void)
 {
   return g_object_new (LB_TYPE_MESSAGE_LIST, NULL);
+}
+
+/**
+ * lb_message_list_new_threaded:
+ *
+ * Returns: (transfer full): an empty list of conversations: each row the
+ *   newest message of a thread in one of the list's folders, with the
+ *   thread's counts there (lb_message_get_n_messages()...); add folders,
+ *   then load it
+ */
+LbMessageList *
+lb_message_list_new_threaded (void)
+{
+  return g_object_new (LB_TYPE_MESSAGE_LIST, "threaded", TRUE, NULL);
+}
+
+/**
+ * lb_message_list_get_threaded:
+ *
+ * Returns: whether the rows are conversations
+ */
+gboolean
+lb_message_list_get_threaded (LbMessageList *self)
+{
+  g_return_val_if_fail (LB_IS_MESSAGE_LIST (self), FALSE);
+
+  return self->threaded;
+}
+
+static void
+conversation_keys_cb (GObject      *object,
+                      GAsyncResult *result,
+                      gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  g_autoptr(GPtrArray) rows = NULL;
+  GError *error = NULL;
+  GArray *keys;
+
+  rows = lb_store_list_conversation_messages_finish (LB_STORE (object), result, &error);
+  if (rows == NULL)
+    {
+      g_task_return_error (task, error);
+      return;
+    }
+  keys = g_array_sized_new (FALSE, FALSE, sizeof (gint64), rows->len);
+  for (guint i = 0; i < rows->len; i++)
+    g_array_append_val (keys, ((LbMessageSummary *) rows->pdata[i])->key);
+  g_task_return_pointer (task, keys, (GDestroyNotify) g_array_unref);
+}
+
+/**
+ * lb_message_list_dup_conversation_keys_async:
+ * @self: the list
+ * @message: a loaded row of the list
+ * @cancellable: (nullable): a #GCancellable
+ * @callback: called with the keys
+ * @user_data: data for @callback
+ *
+ * Finds the messages a row stands for, which is what an action on the
+ * row (mark read, flag, move, delete) applies to: for a conversation row,
+ * every message of its thread in the row's folder, as the store has them
+ * now (oldest first); for a message row, the message. The keys are of
+ * the row's store (lb_message_get_store()).
+ */
+void
+lb_message_list_dup_conversation_keys_async (LbMessageList       *self,
+                                             LbMessage           *message,
+                                             GCancellable        *cancellable,
+                                             GAsyncReadyCallback  callback,
+                                             gpointer             user_data)
+{
+  g_autoptr(GTask) task = NULL;
+
+  g_return_if_fail (LB_IS_MESSAGE_LIST (self));
+  g_return_if_fail (LB_IS_MESSAGE (message));
+
+  task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, lb_message_list_dup_conversation_keys_async);
+
+  if (!lb_message_get_loaded (message) || lb_message_get_store (message) == NULL)
+    {
+      g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_NOT_FOUND, "%s",
+                               _("The message is not loaded yet"));
+      return;
+    }
+  if (!self->threaded || lb_message_get_n_messages (message) == 0)
+    {
+      GArray *keys = g_array_new (FALSE, FALSE, sizeof (gint64));
+      gint64 key = lb_message_get_key (message);
+
+      g_array_append_val (keys, key);
+      g_task_return_pointer (task, keys, (GDestroyNotify) g_array_unref);
+      return;
+    }
+  lb_store_list_conversation_messages_async (lb_message_get_store (message),
+                                             lb_message_get_folder_id (message),
+                                             lb_message_get_thread_id (message),
+                                             cancellable, conversation_keys_cb, g_steal_pointer (&task));
+}
+
+/**
+ * lb_message_list_dup_conversation_keys_finish:
+ *
+ * Returns: (transfer full) (element-type gint64): the keys
+ */
+GArray *
+lb_message_list_dup_conversation_keys_finish (LbMessageList  *self,
+                                              GAsyncResult   *result,
+                                              GError        **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), NULL);
+  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == lb_message_list_dup_conversation_keys_async,
+                        NULL);
+
+  return g_task_propagate_pointer (G_TASK (result), error);
 }
 
 /**
@@ -1328,7 +1635,8 @@ lb_message_list_add_folder (LbMessageList *self,
   source->store = g_object_ref (store);
   source->folder_id = folder_id;
   if (!watched)
-    source->handler = g_signal_connect (store, "changed", G_CALLBACK (on_store_changed), self);
+    source->handler = g_signal_connect (store, self->threaded ? "conversations-changed" : "changed",
+                                        G_CALLBACK (on_store_changed), self);
   g_ptr_array_add (self->sources, source);
 }
 

@@ -20,6 +20,8 @@ G_DECLARE_FINAL_TYPE (LbMessageList, lb_message_list, LB, MESSAGE_LIST, GObject)
 #define LB_MESSAGE_LIST_MAX_RESIDENT 1000
 
 LbMessageList *lb_message_list_new            (void);
+LbMessageList *lb_message_list_new_threaded   (void);
+gboolean       lb_message_list_get_threaded   (LbMessageList        *self);
 void           lb_message_list_add_folder     (LbMessageList        *self,
                                                LbStore              *store,
                                                gint64                folder_id);
@@ -44,6 +46,16 @@ gboolean       lb_message_list_fetch_finish   (LbMessageList        *self,
 
 LbMessage     *lb_message_list_peek           (LbMessageList        *self,
                                                guint                 position);
+
+void           lb_message_list_dup_conversation_keys_async  (LbMessageList       *self,
+                                                             LbMessage           *message,
+                                                             GCancellable        *cancellable,
+                                                             GAsyncReadyCallback  callback,
+                                                             gpointer             user_data);
+GArray        *lb_message_list_dup_conversation_keys_finish (LbMessageList       *self,
+                                                             GAsyncResult        *result,
+                                                             GError             **error);
+
 guint          lb_message_list_get_n_resident (LbMessageList        *self);
 gboolean       lb_message_list_is_busy        (LbMessageList        *self);
 

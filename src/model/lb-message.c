@@ -13,7 +13,13 @@
  * messages keeps only a window of them, and hands out a row before its
  * summary is read from the store: such a message is not "loaded" yet, and
  * fills in (with notify signals) when the page arrives. Rows are built
- * once and only filled in, as GTK list views like it. */
+ * once and only filled in, as GTK list views like it.
+ *
+ * In a threaded list a row stands for a conversation: the summary is that
+ * of its newest message, and the conversation's counts say how many
+ * messages it has (LbMessage:n-messages, 0 for a plain message row) and
+ * how many are unread; the row is unread when any of them is, flagged
+ * when any is, and has attachments when any has. */
 
 struct _LbMessage
 {
@@ -21,6 +27,12 @@ struct _LbMessage
 
   LbMessageSummary *summary;
   LbStore *store;
+
+  /* a conversation row's counts; all 0 for a message row */
+  guint n_messages;
+  guint n_unread;
+  guint n_flagged;
+  guint n_attachments;
 };
 
 G_DEFINE_FINAL_TYPE (LbMessage, lb_message, G_TYPE_OBJECT)
@@ -39,6 +51,8 @@ enum {
   PROP_FLAGGED,
   PROP_HAS_ATTACHMENTS,
   PROP_THREAD_ID,
+  PROP_N_MESSAGES,
+  PROP_N_UNREAD,
   N_PROPS
 };
 
@@ -101,6 +115,12 @@ lb_message_get_property (GObject    *object,
     case PROP_THREAD_ID:
       g_value_set_int64 (value, lb_message_get_thread_id (self));
       break;
+    case PROP_N_MESSAGES:
+      g_value_set_uint (value, lb_message_get_n_messages (self));
+      break;
+    case PROP_N_UNREAD:
+      g_value_set_uint (value, lb_message_get_n_unread (self));
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -127,6 +147,20 @@ lb_message_class_init (LbMessageClass *klass)
   properties[PROP_FLAGGED] = g_param_spec_boolean ("flagged", NULL, NULL, FALSE, flags);
   properties[PROP_HAS_ATTACHMENTS] = g_param_spec_boolean ("has-attachments", NULL, NULL, FALSE, flags);
   properties[PROP_THREAD_ID] = g_param_spec_int64 ("thread-id", NULL, NULL, 0, G_MAXINT64, 0, flags);
+  /**
+   * LbMessage:n-messages:
+   *
+   * For a conversation row, the conversation's messages in the folder;
+   * 0 for a message row.
+   */
+  properties[PROP_N_MESSAGES] = g_param_spec_uint ("n-messages", NULL, NULL, 0, G_MAXUINT, 0, flags);
+  /**
+   * LbMessage:n-unread:
+   *
+   * For a conversation row, how many of its messages are unread; for a
+   * message row, 1 when it is unread.
+   */
+  properties[PROP_N_UNREAD] = g_param_spec_uint ("n-unread", NULL, NULL, 0, G_MAXUINT, 0, flags);
 
   g_object_class_install_properties (object_class, N_PROPS, properties);
 }
@@ -264,6 +298,8 @@ lb_message_set_summary (LbMessage        *self,
       g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_FLAGS]);
       g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_UNREAD]);
       g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_FLAGGED]);
+      if (self->n_messages == 0)
+        g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_N_UNREAD]);
     }
   if (o->has_attachments != summary->has_attachments)
     g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_HAS_ATTACHMENTS]);
@@ -323,25 +359,122 @@ lb_message_get_flags (LbMessage *self)
   return self->summary ? self->summary->flags : 0;
 }
 
+/**
+ * lb_message_get_unread:
+ *
+ * Returns: whether the message is unread; for a conversation row,
+ *   whether any of its messages is
+ */
 gboolean
 lb_message_get_unread (LbMessage *self)
 {
   g_return_val_if_fail (LB_IS_MESSAGE (self), FALSE);
+  if (self->n_messages > 0)
+    return self->n_unread > 0;
   return self->summary != NULL && !(self->summary->flags & LB_MESSAGE_SEEN);
 }
 
+/**
+ * lb_message_get_flagged:
+ *
+ * Returns: whether the message is flagged; for a conversation row,
+ *   whether any of its messages is
+ */
 gboolean
 lb_message_get_flagged (LbMessage *self)
 {
   g_return_val_if_fail (LB_IS_MESSAGE (self), FALSE);
+  if (self->n_messages > 0)
+    return self->n_flagged > 0;
   return self->summary != NULL && (self->summary->flags & LB_MESSAGE_FLAGGED);
 }
 
+/**
+ * lb_message_get_has_attachments:
+ *
+ * Returns: whether the message has attachments; for a conversation row,
+ *   whether any of its messages has
+ */
 gboolean
 lb_message_get_has_attachments (LbMessage *self)
 {
   g_return_val_if_fail (LB_IS_MESSAGE (self), FALSE);
+  if (self->n_messages > 0)
+    return self->n_attachments > 0;
   return self->summary != NULL && self->summary->has_attachments;
+}
+
+/**
+ * lb_message_get_n_messages:
+ *
+ * Returns: a conversation row's messages (in its folder); 0 for a message
+ *   row
+ */
+guint
+lb_message_get_n_messages (LbMessage *self)
+{
+  g_return_val_if_fail (LB_IS_MESSAGE (self), 0);
+  return self->n_messages;
+}
+
+/**
+ * lb_message_get_n_unread:
+ *
+ * Returns: how many of a conversation row's messages are unread; for a
+ *   message row, 1 if it is unread, else 0
+ */
+guint
+lb_message_get_n_unread (LbMessage *self)
+{
+  g_return_val_if_fail (LB_IS_MESSAGE (self), 0);
+  if (self->n_messages > 0)
+    return self->n_unread;
+  return lb_message_get_unread (self) ? 1 : 0;
+}
+
+/**
+ * lb_message_set_conversation:
+ * @self: the row
+ * @conversation: the conversation as the store has it now
+ *
+ * Fills in (or refreshes) a conversation row: its newest message's
+ * summary and the conversation's counts, notifying what changed.
+ */
+void
+lb_message_set_conversation (LbMessage                 *self,
+                             const LbStoreConversation *conversation)
+{
+  gboolean unread, flagged, attachments;
+  guint n_messages, n_unread;
+
+  g_return_if_fail (LB_IS_MESSAGE (self));
+  g_return_if_fail (conversation != NULL && conversation->newest != NULL);
+
+  unread = lb_message_get_unread (self);
+  flagged = lb_message_get_flagged (self);
+  attachments = lb_message_get_has_attachments (self);
+  n_messages = self->n_messages;
+  n_unread = lb_message_get_n_unread (self);
+
+  g_object_freeze_notify (G_OBJECT (self));
+  /* a conversation has a message at least */
+  self->n_messages = MAX (1, conversation->n_messages);
+  self->n_unread = conversation->n_unread;
+  self->n_flagged = conversation->n_flagged;
+  self->n_attachments = conversation->n_attachments;
+  lb_message_set_summary (self, conversation->newest);
+
+  if (unread != lb_message_get_unread (self))
+    g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_UNREAD]);
+  if (flagged != lb_message_get_flagged (self))
+    g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_FLAGGED]);
+  if (attachments != lb_message_get_has_attachments (self))
+    g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_HAS_ATTACHMENTS]);
+  if (n_messages != self->n_messages)
+    g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_N_MESSAGES]);
+  if (n_unread != self->n_unread)
+    g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_N_UNREAD]);
+  g_object_thaw_notify (G_OBJECT (self));
 }
 
 gint64

@@ -39,4 +39,9 @@ gboolean                lb_message_get_flagged     (LbMessage        *self);
 gboolean                lb_message_get_has_attachments (LbMessage    *self);
 gint64                  lb_message_get_thread_id   (LbMessage        *self);
 
+void                    lb_message_set_conversation (LbMessage       *self,
+                                                     const LbStoreConversation *conversation);
+guint                   lb_message_get_n_messages  (LbMessage        *self);
+guint                   lb_message_get_n_unread    (LbMessage        *self);
+
 G_END_DECLS

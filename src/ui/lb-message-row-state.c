@@ -249,6 +249,15 @@ make_accessible_label (const LbMessageRowState *state)
     g_string_append_printf (label, "%s, ", _("Flagged"));
   if (state->attachment)
     g_string_append_printf (label, "%s, ", _("Has attachments"));
+  if (state->count > 1)
+    {
+      /* TRANSLATORS: what a screen reader says for a conversation in the
+       * message list, before its newest message's sender and subject */
+      g_string_append_printf (label, ngettext ("Conversation of %u message", "Conversation of %u messages",
+                                               state->count),
+                              state->count);
+      g_string_append (label, ", ");
+    }
 
   /* TRANSLATORS: what a screen reader says for a message in the list:
    * the sender, the subject, then the date */
@@ -285,6 +294,7 @@ lb_message_row_state_new (LbMessage *message,
       state->subject = g_strdup ("");
       state->snippet = g_strdup ("");
       state->date = g_strdup ("");
+      state->count_text = g_strdup ("");
       state->accessible_label = g_strdup (_("Loading message…"));
       return state;
     }
@@ -306,6 +316,9 @@ lb_message_row_state_new (LbMessage *message,
   state->unread = lb_message_get_unread (message);
   state->flagged = lb_message_get_flagged (message);
   state->attachment = lb_message_get_has_attachments (message);
+  /* a conversation of one message looks like a message */
+  state->count = lb_message_get_n_messages (message) > 1 ? lb_message_get_n_messages (message) : 0;
+  state->count_text = state->count > 0 ? g_strdup_printf ("%u", state->count) : g_strdup ("");
   state->accessible_label = make_accessible_label (state);
 
   return state;
@@ -325,6 +338,7 @@ lb_message_row_state_free (LbMessageRowState *state)
   g_free (state->subject);
   g_free (state->snippet);
   g_free (state->date);
+  g_free (state->count_text);
   g_free (state->accessible_label);
   g_free (state);
 }

@@ -22,7 +22,11 @@ G_BEGIN_DECLS
  * @date: the date as the list shows it: the time today, the weekday this
  *   week, the day and month this year, the full date before (in the
  *   user's locale)
- * @unread: @flagged: @attachment: the marks
+ * @unread: @flagged: @attachment: the marks (of a conversation row: set
+ *   when any of its messages has the mark)
+ * @count: for a conversation row of more than one message, how many it
+ *   has (the badge next to the subject); 0 when no badge shows
+ * @count_text: @count as the badge shows it, empty when no badge shows
  * @accessible_label: one sentence a screen reader reads for the row
  */
 typedef struct
@@ -35,6 +39,8 @@ typedef struct
   gboolean  unread;
   gboolean  flagged;
   gboolean  attachment;
+  guint     count;
+  char     *count_text;
   char     *accessible_label;
 } LbMessageRowState;
 

@@ -7,6 +7,8 @@
 
 #include "config.h"
 
+#include <string.h>
+
 #include "lb-message-row.h"
 #include "lb-message-row-state.h"
 
@@ -16,7 +18,9 @@
  * for each message it shows. Every line is one line of text whatever the
  * message holds, and marks take no line of their own, so all rows have
  * the same height, loaded or not: a list view of 100,000 rows scrolls
- * without jumps when placeholders fill in. */
+ * without jumps when placeholders fill in. A conversation row (a threaded
+ * list's) shows its newest message, and how many messages it has in a
+ * small badge after the subject, on the subject's line. */
 
 struct _LbMessageRow
 {
@@ -26,6 +30,8 @@ struct _LbMessageRow
   gulong            notify_id;
   /* what the row shows now: filled again only when it changes */
   LbMessageSummary *shown_summary;
+  guint             shown_counts[2];   /* a conversation's: messages, unread */
+  gboolean          shown_marks[2];    /* flagged, attachment */
   gboolean          shown;
 
   /* template children */
@@ -35,7 +41,9 @@ struct _LbMessageRow
   GtkWidget        *attachment_icon;
   GtkWidget        *flag_icon;
   GtkLabel         *date_label;
+  GtkWidget        *subject_box;
   GtkLabel         *subject_label;
+  GtkLabel         *count_label;
   GtkLabel         *snippet_label;
 };
 
@@ -59,13 +67,28 @@ lb_message_row_fill (LbMessageRow *self)
   g_autoptr(LbMessageRowState) state = NULL;
   LbMessageSummary *summary;
 
+  guint counts[2] = { 0, 0 };
+  gboolean marks[2] = { FALSE, FALSE };
+
   summary = self->message != NULL ? lb_message_get_summary (self->message) : NULL;
-  if (self->shown && summary == self->shown_summary)
+  if (self->message != NULL)
+    {
+      /* a conversation's counts change without its newest message */
+      counts[0] = lb_message_get_n_messages (self->message);
+      counts[1] = lb_message_get_n_unread (self->message);
+      marks[0] = lb_message_get_flagged (self->message);
+      marks[1] = lb_message_get_has_attachments (self->message);
+    }
+  if (self->shown && summary == self->shown_summary &&
+      memcmp (counts, self->shown_counts, sizeof counts) == 0 &&
+      memcmp (marks, self->shown_marks, sizeof marks) == 0)
     return;
 
   g_clear_pointer (&self->shown_summary, lb_message_summary_unref);
   if (summary != NULL)
     self->shown_summary = lb_message_summary_ref (summary);
+  memcpy (self->shown_counts, counts, sizeof counts);
+  memcpy (self->shown_marks, marks, sizeof marks);
   self->shown = TRUE;
 
   if (self->message == NULL)
@@ -74,6 +97,8 @@ lb_message_row_fill (LbMessageRow *self)
       gtk_label_set_text (self->date_label, "");
       gtk_label_set_text (self->subject_label, "");
       gtk_label_set_text (self->snippet_label, "");
+      gtk_label_set_text (self->count_label, "");
+      gtk_widget_set_visible (GTK_WIDGET (self->count_label), FALSE);
       gtk_widget_set_opacity (self->unread_dot, 0);
       gtk_widget_set_visible (self->flag_icon, FALSE);
       gtk_widget_set_visible (self->attachment_icon, FALSE);
@@ -88,6 +113,8 @@ lb_message_row_fill (LbMessageRow *self)
   gtk_label_set_text (self->date_label, state->date);
   gtk_label_set_text (self->subject_label, state->subject);
   gtk_label_set_text (self->snippet_label, state->snippet);
+  gtk_label_set_text (self->count_label, state->count_text);
+  gtk_widget_set_visible (GTK_WIDGET (self->count_label), state->count > 0);
   gtk_widget_set_opacity (self->unread_dot, state->unread ? 1 : 0);
   gtk_widget_set_visible (self->flag_icon, state->flagged);
   gtk_widget_set_visible (self->attachment_icon, state->attachment);
@@ -136,7 +163,9 @@ lb_message_row_class_init (LbMessageRowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, LbMessageRow, attachment_icon);
   gtk_widget_class_bind_template_child (widget_class, LbMessageRow, flag_icon);
   gtk_widget_class_bind_template_child (widget_class, LbMessageRow, date_label);
+  gtk_widget_class_bind_template_child (widget_class, LbMessageRow, subject_box);
   gtk_widget_class_bind_template_child (widget_class, LbMessageRow, subject_label);
+  gtk_widget_class_bind_template_child (widget_class, LbMessageRow, count_label);
   gtk_widget_class_bind_template_child (widget_class, LbMessageRow, snippet_label);
 
   gtk_widget_class_set_css_name (widget_class, "lb-message-row");

@@ -945,6 +945,150 @@ test_message_rows (void)
   lb_test_remove_tree (dir);
 }
 
+/* whether a row shows a conversation's count badge with @text */
+static gboolean
+shows_badge (GtkWidget  *row,
+             const char *text)
+{
+  g_autoptr(GPtrArray) labels = g_ptr_array_new ();
+
+  collect_descendants (row, GTK_TYPE_LABEL, labels);
+  for (guint i = 0; i < labels->len; i++)
+    if (gtk_widget_has_css_class (labels->pdata[i], "lb-thread-count"))
+      return gtk_widget_get_visible (labels->pdata[i]) &&
+             g_strcmp0 (gtk_label_get_text (labels->pdata[i]), text) == 0;
+
+  return FALSE;
+}
+
+/* A threaded list: a row per conversation, its count in a badge when it
+ * has more than one message. */
+static void
+test_message_rows_threaded (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *dir = g_dir_make_tmp ("lb-test-rows-XXXXXX", &error);
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(LbFolderInfo) info = NULL;
+  g_autoptr(GPtrArray) summaries = g_ptr_array_new_with_free_func ((GDestroyNotify) lb_message_summary_unref);
+  g_autoptr(GPtrArray) added = NULL;
+  g_autoptr(GPtrArray) rows = NULL;
+  g_autoptr(GdkTexture) texture = NULL;
+  gint64 now = g_get_real_time () / G_USEC_PER_SEC;
+  LbStore *store;
+  LbMessageList *list;
+  GtkWindow *window;
+  GtkWidget *scrolled;
+  GtkWidget *view;
+  GtkListItemFactory *factory;
+  guint checked = 0, badges = 0;
+
+  g_assert_no_error (error);
+  lb_store_open_async (dir, NULL, lb_test_store_result, &result);
+  lb_test_wait (&result);
+  store = lb_store_open_finish (result, &error);
+  g_assert_no_error (error);
+  g_clear_object (&result);
+  lb_store_ensure_folder_async (store, "INBOX", "/", LB_FOLDER_ROLE_INBOX, FALSE, NULL,
+                                lb_test_store_result, &result);
+  lb_test_wait (&result);
+  info = lb_store_ensure_folder_finish (store, result, &error);
+  g_assert_no_error (error);
+  g_clear_object (&result);
+
+  /* 40 conversations; conversation i has i % 4 + 1 messages, replies to
+   * its first; "Subject i" on every message of it */
+  for (guint i = 0; i < 40; i++)
+    for (guint j = 0; j <= i % 4; j++)
+      {
+        LbMessageSummary *summary = lb_message_summary_new ();
+
+        summary->uid = i * 10 + j + 1;
+        summary->date = now - 3600 * (gint64) i - 60 * (gint64) (4 - j);
+        summary->subject = g_strdup_printf ("Subject %u", i);
+        summary->from = g_strdup_printf ("Sender %u <sender%u@example.test>", j, j);
+        summary->preview = g_strdup_printf ("Message %u of conversation %u", j, i);
+        summary->message_id = g_strdup_printf ("c%u-m%u@example.test", i, j);
+        if (j > 0)
+          summary->in_reply_to = g_strdup_printf ("c%u-m0@example.test", i);
+        summary->flags = j == 1 ? 0 : LB_MESSAGE_SEEN;
+        g_ptr_array_add (summaries, summary);
+      }
+  lb_store_add_summaries_async (store, info->id, summaries, NULL, LB_STORE_WRITE_NONE, NULL,
+                                lb_test_store_result, &result);
+  lb_test_wait (&result);
+  added = lb_store_add_summaries_finish (store, result, &error);
+  g_assert_no_error (error);
+  g_clear_object (&result);
+
+  list = lb_message_list_new_threaded ();
+  lb_message_list_add_folder (list, store, info->id);
+  lb_message_list_load_async (list, NULL, lb_test_store_result, &result);
+  lb_test_wait (&result);
+  g_assert_true (lb_message_list_load_finish (list, result, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (list)), ==, 40);
+  /* the result holds the list */
+  g_clear_object (&result);
+
+  factory = gtk_signal_list_item_factory_new ();
+  g_signal_connect (factory, "setup", G_CALLBACK (setup_cb), NULL);
+  g_signal_connect (factory, "bind", G_CALLBACK (bind_cb), NULL);
+  g_signal_connect (factory, "unbind", G_CALLBACK (unbind_cb), NULL);
+  view = gtk_list_view_new (GTK_SELECTION_MODEL (gtk_no_selection_new (G_LIST_MODEL (g_object_ref (list)))),
+                            factory);
+  scrolled = gtk_scrolled_window_new ();
+  gtk_scrolled_window_set_child (GTK_SCROLLED_WINDOW (scrolled), view);
+  window = GTK_WINDOW (gtk_window_new ());
+  gtk_window_set_default_size (window, 420, 560);
+  gtk_window_set_child (window, scrolled);
+  gtk_window_present (window);
+  wait_for_frame (GTK_WIDGET (window));
+  iterate_until (shown_rows_loaded, view, "the conversations shown to load");
+  wait_for_frame (GTK_WIDGET (window));
+
+  rows = shown_rows (view);
+  for (guint i = 0; i < rows->len; i++)
+    {
+      GtkWidget *row = rows->pdata[i];
+      LbMessage *message = lb_message_row_get_message (LB_MESSAGE_ROW (row));
+      g_autofree char *count = NULL;
+      guint n;
+
+      if (message == NULL || !lb_message_get_loaded (message) || !gtk_widget_get_mapped (row))
+        continue;
+      n = index_of_subject (message);
+      count = g_strdup_printf ("%u", n % 4 + 1);
+      /* the newest message of the conversation, its count as a badge */
+      g_assert_cmpuint (lb_message_get_n_messages (message), ==, n % 4 + 1);
+      g_assert_cmpint (shows_badge (row, count), ==, n % 4 > 0);
+      /* unread when its second message (unread) is there */
+      g_assert_cmpint (shows_icon (row, "media-record-symbolic"), ==, n % 4 > 0);
+      badges += n % 4 > 0;
+      checked++;
+    }
+  g_assert_cmpuint (checked, >=, 8);
+  g_assert_cmpuint (badges, >=, 4);
+
+  texture = screenshot (GTK_WIDGET (window), "screenshot-message-rows-threaded.png");
+  g_assert_cmpuint (count_colours (texture), >, 16);
+
+  gtk_window_destroy (window);
+  iterate_idle ();
+  {
+    gint64 deadline = g_get_monotonic_time () + 10 * G_USEC_PER_SEC;
+
+    while ((lb_message_list_is_busy (list) || G_OBJECT (list)->ref_count > 1) &&
+           g_get_monotonic_time () < deadline)
+      if (!g_main_context_iteration (NULL, FALSE))
+        g_usleep (1000);
+  }
+  g_assert_finalize_object (list);
+  g_object_unref (store);
+  iterate_idle ();
+  lb_test_remove_tree (dir);
+}
+
 /* A row is as high loaded as it is empty, whatever the message holds. */
 static void
 test_message_row_height (void)
@@ -1017,6 +1161,7 @@ main (int   argc,
               fixture_set_up, test_folder_picker, fixture_tear_down);
   g_test_add_func ("/ui/message-row/height", test_message_row_height);
   g_test_add_func ("/ui/message-row/list-view", test_message_rows);
+  g_test_add_func ("/ui/message-row/threaded", test_message_rows_threaded);
 
   return g_test_run ();
 }

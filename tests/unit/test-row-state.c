@@ -121,6 +121,71 @@ test_loaded (void)
                    "Revenue is up. See the table below.");
 }
 
+/* A conversation row: the newest message, the count as a badge when it
+ * has more than one message, the marks of any of its messages. */
+static void
+test_conversation (void)
+{
+  g_autoptr(GDateTime) now = make_now ();
+  g_autoptr(LbMessage) message = lb_message_new ();
+  g_autoptr(LbMessageRowState) plain = NULL;
+  g_autoptr(LbMessageRowState) state = NULL;
+  g_autoptr(LbMessageRowState) single = NULL;
+  g_autoptr(LbMessageRowState) read = NULL;
+  LbStoreConversation conversation = { NULL, 3, 1, 1, 0 };
+
+  /* a message row: no badge */
+  {
+    g_autoptr(LbMessage) flat = make_message ("bob@example.test", "Hi", NULL, utc (2023, 6, 1, 12, 0),
+                                              LB_MESSAGE_SEEN, FALSE);
+
+    plain = lb_message_row_state_new (flat, now);
+    g_assert_cmpuint (plain->count, ==, 0);
+    g_assert_cmpstr (plain->count_text, ==, "");
+  }
+
+  /* the newest message is read and not flagged; an older one is both
+   * unread and flagged */
+  conversation.newest = lb_message_summary_new ();
+  conversation.newest->key = 7;
+  conversation.newest->from = g_strdup ("Carol <carol@example.test>");
+  conversation.newest->subject = g_strdup ("Re: Plans");
+  conversation.newest->date = utc (2023, 11, 15, 9, 5);
+  conversation.newest->flags = LB_MESSAGE_SEEN;
+  lb_message_set_conversation (message, &conversation);
+
+  state = lb_message_row_state_new (message, now);
+  g_assert_cmpuint (state->count, ==, 3);
+  g_assert_cmpstr (state->count_text, ==, "3");
+  g_assert_cmpstr (state->subject, ==, "Re: Plans");
+  g_assert_true (state->unread);
+  g_assert_true (state->flagged);
+  g_assert_false (state->attachment);
+  g_assert_cmpstr (state->accessible_label, ==,
+                   "Unread, Flagged, Conversation of 3 messages, From Carol, Re: Plans, 09:05");
+
+  /* all read */
+  conversation.n_unread = 0;
+  conversation.n_flagged = 0;
+  conversation.n_attachments = 2;
+  lb_message_set_conversation (message, &conversation);
+  read = lb_message_row_state_new (message, now);
+  g_assert_false (read->unread);
+  g_assert_false (read->flagged);
+  g_assert_true (read->attachment);
+  g_assert_cmpstr (read->count_text, ==, "3");
+
+  /* a conversation of one message shows no badge */
+  conversation.n_messages = 1;
+  lb_message_set_conversation (message, &conversation);
+  single = lb_message_row_state_new (message, now);
+  g_assert_cmpuint (single->count, ==, 0);
+  g_assert_cmpstr (single->count_text, ==, "");
+  g_assert_cmpstr (single->accessible_label, ==, "Has attachments, From Carol, Re: Plans, 09:05");
+
+  lb_message_summary_unref (conversation.newest);
+}
+
 static void
 test_read_plain (void)
 {
@@ -277,6 +342,7 @@ main (int   argc,
   g_test_add_func ("/row-state/date-time-zone", test_date_time_zone);
   g_test_add_func ("/row-state/loaded", test_loaded);
   g_test_add_func ("/row-state/read-plain", test_read_plain);
+  g_test_add_func ("/row-state/conversation", test_conversation);
   g_test_add_func ("/row-state/no-subject", test_no_subject);
   g_test_add_func ("/row-state/sender", test_sender);
   g_test_add_func ("/row-state/snippet", test_snippet);

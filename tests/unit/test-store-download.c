@@ -394,7 +394,7 @@ test_download_migrate_from_v6 (void)
 
   store = open_store_at (dir, LB_STORE_SCHEMA_VERSION, &error);
   g_assert_no_error (error);
-  g_assert_cmpint (query_int (dir, "PRAGMA user_version"), ==, 7);
+  g_assert_cmpint (query_int (dir, "PRAGMA user_version"), ==, LB_STORE_SCHEMA_VERSION);
   uidls = list_uidls (store);
   g_assert_cmpuint (g_hash_table_size (uidls), ==, 2);
   one = lookup_uidl (uidls, "uidl-a");

@@ -67,6 +67,9 @@ struct _LbStore
   gint64 page_size;       /* of the database, in bytes */
 
   ThreadMap *thread_map;  /* writer: thread_ids in memory, during large writes */
+  gboolean has_conversations;     /* schema 8: the conversations table */
+  GPtrArray *conversation_changes; /* writer: LbStoreChange of the conversations
+                                    * committed, for the next changes_emit() */
   GSource *index_later;   /* starts what the last run left to index */
 
   gboolean durable;       /* writer: synchronous=FULL for this transaction */
@@ -79,6 +82,7 @@ G_DEFINE_FINAL_TYPE (LbStore, lb_store, G_TYPE_OBJECT)
 
 enum {
   SIGNAL_CHANGED,
+  SIGNAL_CONVERSATIONS_CHANGED,
   SIGNAL_FOLDER_CHANGED,
   SIGNAL_FOLDER_REMOVED,
   N_SIGNALS
@@ -510,6 +514,51 @@ static const char * const migrations[] = {
   "INSERT OR IGNORE INTO pop3_uidls (uidl, key, first_seen)"
   "  SELECT uidl, id, CAST (strftime ('%s', 'now') AS INTEGER) FROM messages"
   "   WHERE uidl IS NOT NULL ORDER BY id;",
+
+  /* 8: the conversations of each folder, one row per thread present in
+   * it: its newest message there (date, key: its place in the folder's
+   * list of conversations) and the thread's counts there, for a threaded
+   * message list that pages and counts from an index. Kept by
+   * flush_conversations() at each commit, for the (folder, thread) pairs
+   * the triggers (deletes, updates) and add_rows_in() (inserts) marked
+   * dirty in the transaction. */
+  "CREATE TABLE conversations ("
+  "  folder_id INTEGER NOT NULL,"
+  "  thread_id INTEGER NOT NULL,"
+  "  date INTEGER NOT NULL,"
+  "  key INTEGER NOT NULL,"
+  "  total INTEGER NOT NULL,"
+  "  unread INTEGER NOT NULL,"
+  "  flagged INTEGER NOT NULL,"
+  "  attachments INTEGER NOT NULL,"
+  "  PRIMARY KEY (folder_id, thread_id)) WITHOUT ROWID;"
+  "CREATE INDEX conversations_by_date ON conversations (folder_id, date DESC, key DESC);"
+  "CREATE TABLE conversations_dirty ("
+  "  folder_id INTEGER NOT NULL,"
+  "  thread_id INTEGER NOT NULL,"
+  "  PRIMARY KEY (folder_id, thread_id)) WITHOUT ROWID;"
+  "CREATE TRIGGER conversations_delete AFTER DELETE ON messages BEGIN"
+  "  INSERT OR IGNORE INTO conversations_dirty (folder_id, thread_id)"
+  "   VALUES (OLD.folder_id, OLD.thread_id);"
+  "END;"
+  "CREATE TRIGGER conversations_update"
+  "  AFTER UPDATE OF flags, folder_id, thread_id, date, has_attachments, preview ON messages"
+  "  WHEN OLD.flags IS NOT NEW.flags OR OLD.folder_id IS NOT NEW.folder_id"
+  "    OR OLD.thread_id IS NOT NEW.thread_id OR OLD.date IS NOT NEW.date"
+  "    OR OLD.has_attachments IS NOT NEW.has_attachments OR OLD.preview IS NOT NEW.preview"
+  "  BEGIN"
+  "  INSERT OR IGNORE INTO conversations_dirty (folder_id, thread_id)"
+  "   VALUES (OLD.folder_id, OLD.thread_id), (NEW.folder_id, NEW.thread_id);"
+  "END;"
+  "INSERT INTO conversations (folder_id, thread_id, date, key, total, unread, flagged, attachments)"
+  "  SELECT g.folder_id, g.thread_id, g.date,"
+  "         (SELECT max (n.id) FROM messages n WHERE n.thread_id = g.thread_id"
+  "           AND n.date = g.date AND n.folder_id = g.folder_id),"
+  "         g.total, g.unread, g.flagged, g.attachments"
+  "    FROM (SELECT folder_id, thread_id, max (date) AS date, count (*) AS total,"
+  "                 sum ((flags & 1) = 0) AS unread, sum ((flags & 4) != 0) AS flagged,"
+  "                 sum (has_attachments != 0) AS attachments"
+  "            FROM messages GROUP BY folder_id, thread_id) g;",
 };
 
 G_STATIC_ASSERT (G_N_ELEMENTS (migrations) == LB_STORE_SCHEMA_VERSION);
@@ -762,6 +811,7 @@ typedef struct
 {
   LbStore   *store;
   GPtrArray *changes;   /* LbStoreChange */
+  GPtrArray *conversations;   /* LbStoreChange */
   GPtrArray *folders;   /* LbFolderInfo */
   GArray    *removed_folders;   /* gint64 */
 } Emission;
@@ -779,6 +829,8 @@ emit_cb (gpointer data)
                    emission->folders->pdata[i]);
   if (emission->changes->len > 0)
     g_signal_emit (emission->store, signals[SIGNAL_CHANGED], 0, emission->changes);
+  if (emission->conversations->len > 0)
+    g_signal_emit (emission->store, signals[SIGNAL_CONVERSATIONS_CHANGED], 0, emission->conversations);
 
   return G_SOURCE_REMOVE;
 }
@@ -790,6 +842,7 @@ emission_free (gpointer data)
 
   g_object_unref (emission->store);
   g_ptr_array_unref (emission->changes);
+  g_ptr_array_unref (emission->conversations);
   g_ptr_array_unref (emission->folders);
   g_array_unref (emission->removed_folders);
   g_free (emission);
@@ -857,13 +910,16 @@ changes_emit (LbStore *self,
   gint64 *folder_id;
 
   if (changes->changes->len == 0 && g_hash_table_size (changes->folder_ids) == 0 &&
-      changes->removed_folders->len == 0)
+      changes->removed_folders->len == 0 && self->conversation_changes->len == 0)
     return;
 
   emission = g_new0 (Emission, 1);
   emission->store = g_object_ref (self);
   emission->removed_folders = g_array_ref (changes->removed_folders);
   emission->changes = g_ptr_array_ref (changes->changes);
+  /* what the commits since the last emission did to the conversations */
+  emission->conversations = g_steal_pointer (&self->conversation_changes);
+  self->conversation_changes = g_ptr_array_new_with_free_func (g_free);
   emission->folders = g_ptr_array_new_with_free_func ((GDestroyNotify) lb_folder_info_free);
 
   g_hash_table_iter_init (&iter, changes->folder_ids);
@@ -1010,6 +1066,7 @@ lb_store_finalize (GObject *object)
   g_clear_pointer (&self->rstmts, g_hash_table_unref);
   g_clear_pointer (&self->maildirs, g_hash_table_unref);
   g_clear_pointer (&self->thread_map, thread_map_free);
+  g_clear_pointer (&self->conversation_changes, g_ptr_array_unref);
   if (self->rdb)
     sqlite3_close (self->rdb);
   if (self->wdb)
@@ -1041,6 +1098,24 @@ lb_store_class_init (LbStoreClass *klass)
    */
   signals[SIGNAL_CHANGED] =
     g_signal_new ("changed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0,
+                  NULL, NULL, NULL, G_TYPE_NONE, 1, G_TYPE_PTR_ARRAY);
+
+  /**
+   * LbStore::conversations-changed:
+   * @store: the store
+   * @changes: (element-type LbStoreChange): what happened to the
+   *   conversations of folders: %LB_STORE_CHANGE_ADDED and
+   *   %LB_STORE_CHANGE_REMOVED for a conversation that appeared at or left
+   *   a place (@date and @key of its newest message in @folder_id; one
+   *   that moved, say for a new reply, does both),
+   *   %LB_STORE_CHANGE_UPDATED for one that stayed in place but whose
+   *   counts or newest message changed
+   *
+   * Emitted on the store's main context after a write committed, right
+   * after #LbStore::changed.
+   */
+  signals[SIGNAL_CONVERSATIONS_CHANGED] =
+    g_signal_new ("conversations-changed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0,
                   NULL, NULL, NULL, G_TYPE_NONE, 1, G_TYPE_PTR_ARRAY);
 
   /**
@@ -1142,6 +1217,7 @@ lb_store_init (LbStore *self)
   g_thread_pool_set_sort_function (self->writer, compare_jobs, NULL);
   self->reader = g_thread_pool_new (run_job, NULL, 1, FALSE, NULL);
   self->checkpointer = g_thread_pool_new (checkpoint_job, self, 1, FALSE, NULL);
+  self->conversation_changes = g_ptr_array_new_with_free_func (g_free);
 }
 
 static sqlite3 *
@@ -1286,6 +1362,16 @@ open_thread (GTask        *task,
       g_task_return_error (task, error);
       return;
     }
+  {
+    gint64 version = 0;
+
+    if (!query_int (self->wdb, "PRAGMA user_version", &version, &error))
+      {
+        g_task_return_error (task, error);
+        return;
+      }
+    self->has_conversations = version >= 8;
+  }
   /* replaces wal_autocheckpoint */
   sqlite3_wal_hook (self->wdb, wal_hook, self);
   self->rdb = open_connection (path, FALSE, &error);
@@ -1435,22 +1521,26 @@ end_durable (LbStore *self)
     g_warning ("%s", error->message);
 }
 
+static gboolean flush_conversations (LbStore *self, GError **error);
+
 static gboolean
 commit (LbStore  *self,
         GError  **error)
 {
   gint64 level = 0;
+  guint n_before = self->conversation_changes->len;
   gboolean ok;
 
   /* what the connection really does for this commit (2: FULL) */
   if (self->durable && query_int (self->wdb, "PRAGMA synchronous", &level, NULL) && level == 2)
     g_atomic_int_inc (&self->durable_commits);
 
-  ok = exec (self->wdb, "COMMIT", error);
+  ok = flush_conversations (self, error) && exec (self->wdb, "COMMIT", error);
   if (!ok)
     {
       exec (self->wdb, "ROLLBACK", NULL);
       g_clear_pointer (&self->thread_map, thread_map_free);
+      g_ptr_array_set_size (self->conversation_changes, n_before);
     }
   end_durable (self);
   return ok;
@@ -1464,6 +1554,190 @@ rollback (LbStore *self)
   /* it may hold what was just undone */
   g_clear_pointer (&self->thread_map, thread_map_free);
   end_durable (self);
+}
+
+/* ------------------------------------------------------------------ conversations */
+
+/* The conversations table (schema 8) holds a row per (folder, thread):
+ * the thread's newest message in the folder and its counts there. A
+ * write marks the pairs it touches in conversations_dirty (triggers for
+ * deletes and updates, add_rows_in() for inserts, in one statement per
+ * batch rather than a trigger per row); the commit recomputes those rows
+ * from the messages, in the same transaction, and notes for
+ * ::conversations-changed which conversations came, went or changed. */
+
+typedef struct
+{
+  gint64 folder_id;
+  gint64 thread_id;
+  gint64 date;
+  gint64 key;
+} ConversationPlace;
+
+static guint
+conversation_place_hash (gconstpointer data)
+{
+  const ConversationPlace *place = data;
+
+  return g_int64_hash (&place->folder_id) * 31 + g_int64_hash (&place->thread_id);
+}
+
+static gboolean
+conversation_place_equal (gconstpointer a,
+                          gconstpointer b)
+{
+  const ConversationPlace *x = a, *y = b;
+
+  return x->folder_id == y->folder_id && x->thread_id == y->thread_id;
+}
+
+static const char dirty_places_sql[] =
+  "SELECT c.folder_id, c.thread_id, c.date, c.key FROM conversations_dirty d"
+  " CROSS JOIN conversations c ON c.folder_id = d.folder_id AND c.thread_id = d.thread_id";
+
+/* The rows of conversations for the dirty pairs, into @places. */
+static gboolean
+read_dirty_places (LbStore     *self,
+                   GHashTable  *places,
+                   GError     **error)
+{
+  sqlite3_stmt *stmt = prepare (self->wdb, self->wstmts, dirty_places_sql, error);
+  int rc;
+
+  if (stmt == NULL)
+    return FALSE;
+  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
+    {
+      ConversationPlace *place = g_new (ConversationPlace, 1);
+
+      place->folder_id = sqlite3_column_int64 (stmt, 0);
+      place->thread_id = sqlite3_column_int64 (stmt, 1);
+      place->date = sqlite3_column_int64 (stmt, 2);
+      place->key = sqlite3_column_int64 (stmt, 3);
+      g_hash_table_add (places, place);
+    }
+  sqlite3_reset (stmt);
+  if (rc != SQLITE_DONE)
+    {
+      set_sqlite_error (error, self->wdb, rc, "conversations");
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static void
+note_conversation (LbStore                 *self,
+                   LbStoreChangeKind        kind,
+                   const ConversationPlace *place)
+{
+  LbStoreChange *change = g_new0 (LbStoreChange, 1);
+
+  change->kind = kind;
+  change->folder_id = place->folder_id;
+  change->key = place->key;
+  change->date = place->date;
+  g_ptr_array_add (self->conversation_changes, change);
+}
+
+/* Writer, in the transaction, before COMMIT: brings the conversations of
+ * the dirty pairs up to date. */
+static gboolean
+flush_conversations (LbStore  *self,
+                     GError  **error)
+{
+  g_autoptr(GHashTable) before = NULL;
+  g_autoptr(GHashTable) after = NULL;
+  GHashTableIter iter;
+  ConversationPlace *place;
+  sqlite3_stmt *stmt;
+  gint64 dirty = 0;
+
+  if (!self->has_conversations)
+    return TRUE;
+  stmt = prepare (self->wdb, self->wstmts, "SELECT EXISTS (SELECT 1 FROM conversations_dirty)", error);
+  if (stmt == NULL)
+    return FALSE;
+  if (sqlite3_step (stmt) == SQLITE_ROW)
+    dirty = sqlite3_column_int64 (stmt, 0);
+  sqlite3_reset (stmt);
+  if (!dirty)
+    return TRUE;
+
+  before = g_hash_table_new_full (conversation_place_hash, conversation_place_equal, g_free, NULL);
+  after = g_hash_table_new_full (conversation_place_hash, conversation_place_equal, g_free, NULL);
+  if (!read_dirty_places (self, before, error))
+    return FALSE;
+
+  stmt = prepare (self->wdb, self->wstmts,
+                  "DELETE FROM conversations WHERE (folder_id, thread_id) IN"
+                  " (SELECT folder_id, thread_id FROM conversations_dirty)", error);
+  if (stmt == NULL || !step_done (self->wdb, stmt, error))
+    return FALSE;
+  /* the newest: the highest key of the latest date (the lists' order) */
+  stmt = prepare (self->wdb, self->wstmts,
+                  "INSERT INTO conversations"
+                  " (folder_id, thread_id, date, key, total, unread, flagged, attachments)"
+                  " SELECT g.folder_id, g.thread_id, g.date,"
+                  "  (SELECT max (n.id) FROM messages n WHERE n.thread_id = g.thread_id"
+                  "    AND n.date = g.date AND n.folder_id = g.folder_id),"
+                  "  g.total, g.unread, g.flagged, g.attachments"
+                  " FROM (SELECT m.folder_id AS folder_id, m.thread_id AS thread_id,"
+                  "        max (m.date) AS date, count (*) AS total,"
+                  "        sum ((m.flags & 1) = 0) AS unread, sum ((m.flags & 4) != 0) AS flagged,"
+                  "        sum (m.has_attachments != 0) AS attachments"
+                  "       FROM conversations_dirty d CROSS JOIN messages m INDEXED BY messages_by_thread"
+                  "        ON m.thread_id = d.thread_id AND m.folder_id = d.folder_id"
+                  "       GROUP BY m.folder_id, m.thread_id) g", error);
+  if (stmt == NULL || !step_done (self->wdb, stmt, error))
+    return FALSE;
+  if (!read_dirty_places (self, after, error))
+    return FALSE;
+  stmt = prepare (self->wdb, self->wstmts, "DELETE FROM conversations_dirty", error);
+  if (stmt == NULL || !step_done (self->wdb, stmt, error))
+    return FALSE;
+
+  /* removes, then adds and updates: the order a list applies them in */
+  g_hash_table_iter_init (&iter, before);
+  while (g_hash_table_iter_next (&iter, (gpointer *) &place, NULL))
+    {
+      ConversationPlace *now = g_hash_table_lookup (after, place);
+
+      if (now == NULL || now->date != place->date || now->key != place->key)
+        note_conversation (self, LB_STORE_CHANGE_REMOVED, place);
+    }
+  g_hash_table_iter_init (&iter, after);
+  while (g_hash_table_iter_next (&iter, (gpointer *) &place, NULL))
+    {
+      ConversationPlace *was = g_hash_table_lookup (before, place);
+
+      if (was == NULL || was->date != place->date || was->key != place->key)
+        note_conversation (self, LB_STORE_CHANGE_ADDED, place);
+      else
+        note_conversation (self, LB_STORE_CHANGE_UPDATED, place);
+    }
+  return TRUE;
+}
+
+/* For add_rows_in(): the pairs of the rows it inserted, keys @first to
+ * @last (the keys of one batch follow each other). */
+static gboolean
+mark_conversations_added (LbStore  *self,
+                          gint64    first,
+                          gint64    last,
+                          GError  **error)
+{
+  sqlite3_stmt *stmt;
+
+  if (!self->has_conversations)
+    return TRUE;
+  stmt = prepare (self->wdb, self->wstmts,
+                  "INSERT OR IGNORE INTO conversations_dirty (folder_id, thread_id)"
+                  " SELECT folder_id, thread_id FROM messages WHERE id BETWEEN ?1 AND ?2", error);
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_int64 (stmt, 1, first);
+  sqlite3_bind_int64 (stmt, 2, last);
+  return step_done (self->wdb, stmt, error);
 }
 
 /* ------------------------------------------------------------------ folders */
@@ -3698,6 +3972,8 @@ add_rows_in (LbStore    *self,
 
   if (added > 0 && !count_added (self, data->folder_id, added, added_unread, error))
     goto fail;
+  if (added > 0 && !mark_conversations_added (self, first_key, last_key, error))
+    goto fail;
   /* the keys of one transaction's rows follow each other */
   if (added > 0 && (data->flags & LB_STORE_WRITE_DEFER_INDEX))
     {
@@ -5136,6 +5412,8 @@ typedef struct
   gint64 key;
   char *text;
   GArray *positions;
+  gboolean conversations;   /* count_before_job(), list_positions_job() */
+  gint64 thread_id;
 } ReadData;
 
 static void
@@ -5299,9 +5577,13 @@ count_before_job (LbStore  *self,
   ReadData *data = task_data;
   GError *error = NULL;
   g_autoptr(GArray) counts = g_array_sized_new (FALSE, FALSE, sizeof (guint), data->positions->len);
-  sqlite3_stmt *stmt = prepare (self->wdb, self->wstmts,
-                                "SELECT count(*) FROM messages"
-                                " WHERE folder_id = ?1 AND (date, id) > (?2, ?3)", &error);
+  sqlite3_stmt *stmt = data->conversations
+    ? prepare (self->wdb, self->wstmts,
+               "SELECT count(*) FROM conversations"
+               " WHERE folder_id = ?1 AND (date, key) > (?2, ?3)", &error)
+    : prepare (self->wdb, self->wstmts,
+               "SELECT count(*) FROM messages"
+               " WHERE folder_id = ?1 AND (date, id) > (?2, ?3)", &error);
 
   if (stmt == NULL)
     {
@@ -5391,9 +5673,13 @@ list_positions_job (LbStore  *self,
   ReadData *data = task_data;
   GError *error = NULL;
   g_autoptr(GArray) positions = g_array_new (FALSE, FALSE, sizeof (LbStorePosition));
-  sqlite3_stmt *stmt = prepare (self->wdb, self->wstmts,
-                                "SELECT date, id FROM messages WHERE folder_id = ?1"
-                                " ORDER BY date DESC, id DESC LIMIT ?2", &error);
+  sqlite3_stmt *stmt = data->conversations
+    ? prepare (self->wdb, self->wstmts,
+               "SELECT date, key FROM conversations WHERE folder_id = ?1"
+               " ORDER BY date DESC, key DESC LIMIT ?2", &error)
+    : prepare (self->wdb, self->wstmts,
+               "SELECT date, id FROM messages WHERE folder_id = ?1"
+               " ORDER BY date DESC, id DESC LIMIT ?2", &error);
   int rc;
 
   if (stmt == NULL)
@@ -5468,6 +5754,495 @@ lb_store_list_positions_finish (LbStore       *self,
 {
   g_return_val_if_fail (g_task_is_valid (result, self), NULL);
   g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == lb_store_list_positions_async, NULL);
+
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+/* ------------------------------------------------------------------ conversations: reads */
+
+/**
+ * lb_store_conversation_free:
+ * @conversation: (nullable): a conversation
+ */
+void
+lb_store_conversation_free (LbStoreConversation *conversation)
+{
+  if (conversation == NULL)
+    return;
+  g_clear_pointer (&conversation->newest, lb_message_summary_unref);
+  g_free (conversation);
+}
+
+#define CONVERSATION_COLUMNS SUMMARY_COLUMNS ", c.total, c.unread, c.flagged, c.attachments"
+
+static GPtrArray *
+read_conversations (sqlite3       *db,
+                    sqlite3_stmt  *stmt,
+                    GError       **error)
+{
+  g_autoptr(GPtrArray) rows = g_ptr_array_new_with_free_func ((GDestroyNotify) lb_store_conversation_free);
+  int rc;
+
+  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
+    {
+      LbStoreConversation *conversation = g_new0 (LbStoreConversation, 1);
+
+      conversation->newest = read_summary (stmt);
+      conversation->n_messages = (guint) MAX (0, sqlite3_column_int64 (stmt, 22));
+      conversation->n_unread = (guint) MAX (0, sqlite3_column_int64 (stmt, 23));
+      conversation->n_flagged = (guint) MAX (0, sqlite3_column_int64 (stmt, 24));
+      conversation->n_attachments = (guint) MAX (0, sqlite3_column_int64 (stmt, 25));
+      g_ptr_array_add (rows, conversation);
+    }
+  sqlite3_reset (stmt);
+  if (rc != SQLITE_DONE)
+    {
+      set_sqlite_error (error, db, rc, "conversations");
+      return NULL;
+    }
+  return g_steal_pointer (&rows);
+}
+
+static void
+list_conversations_job (LbStore  *self,
+                        GTask    *task,
+                        gpointer  task_data)
+{
+  ReadData *data = task_data;
+  GError *error = NULL;
+  sqlite3_stmt *stmt;
+  GPtrArray *rows;
+
+  /* the offset is skipped in the date index alone; only the page's
+   * conversations and newest messages are read */
+  stmt = prepare (self->wdb, self->wstmts,
+                  "SELECT " CONVERSATION_COLUMNS " FROM"
+                  " (SELECT key FROM conversations WHERE folder_id = ?1"
+                  "  ORDER BY date DESC, key DESC LIMIT ?2 OFFSET ?3) p"
+                  " CROSS JOIN messages m ON m.id = p.key"
+                  " CROSS JOIN conversations c ON c.folder_id = m.folder_id AND c.thread_id = m.thread_id"
+                  " ORDER BY m.date DESC, m.id DESC", &error);
+  if (stmt == NULL)
+    {
+      g_task_return_error (task, error);
+      return;
+    }
+  sqlite3_bind_int64 (stmt, 1, data->folder_id);
+  sqlite3_bind_int64 (stmt, 2, data->limit);
+  sqlite3_bind_int64 (stmt, 3, data->offset);
+
+  rows = read_conversations (self->wdb, stmt, &error);
+  if (rows == NULL)
+    g_task_return_error (task, error);
+  else
+    g_task_return_pointer (task, rows, (GDestroyNotify) g_ptr_array_unref);
+}
+
+/**
+ * lb_store_list_conversations_async:
+ * @self: the store
+ * @folder_id: the folder
+ * @offset: conversations to skip
+ * @limit: conversations to return at most
+ * @cancellable: (nullable): a #GCancellable
+ * @callback: called with the conversations
+ * @user_data: data for @callback
+ *
+ * Reads a page of a folder's conversations: one per thread that has
+ * messages in the folder, newest first (by the date, then the key, of
+ * each one's newest message there). On the writer, like the message
+ * list's other reads: it sees exactly the writes announced before it.
+ */
+void
+lb_store_list_conversations_async (LbStore             *self,
+                                   gint64               folder_id,
+                                   guint                offset,
+                                   guint                limit,
+                                   GCancellable        *cancellable,
+                                   GAsyncReadyCallback  callback,
+                                   gpointer             user_data)
+{
+  ReadData *data;
+
+  g_return_if_fail (LB_IS_STORE (self));
+
+  data = g_new0 (ReadData, 1);
+  data->folder_id = folder_id;
+  data->offset = offset;
+  data->limit = limit;
+
+  push_job (self->writer,
+            new_task (self, lb_store_list_conversations_async, data, (GDestroyNotify) read_data_free,
+                      cancellable, callback, user_data),
+            list_conversations_job);
+}
+
+/**
+ * lb_store_list_conversations_finish:
+ *
+ * Returns: (transfer container) (element-type LbStoreConversation): the
+ *   conversations
+ */
+GPtrArray *
+lb_store_list_conversations_finish (LbStore       *self,
+                                    GAsyncResult  *result,
+                                    GError       **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), NULL);
+  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == lb_store_list_conversations_async, NULL);
+
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+static void
+count_conversations_job (LbStore  *self,
+                         GTask    *task,
+                         gpointer  task_data)
+{
+  ReadData *data = task_data;
+  GError *error = NULL;
+  sqlite3_stmt *stmt = prepare (self->wdb, self->wstmts,
+                                "SELECT count(*) FROM conversations WHERE folder_id = ?1", &error);
+  gint64 count = 0;
+  int rc;
+
+  if (stmt == NULL)
+    {
+      g_task_return_error (task, error);
+      return;
+    }
+  sqlite3_bind_int64 (stmt, 1, data->folder_id);
+  rc = sqlite3_step (stmt);
+  if (rc == SQLITE_ROW)
+    count = sqlite3_column_int64 (stmt, 0);
+  sqlite3_reset (stmt);
+  if (rc != SQLITE_ROW)
+    {
+      set_sqlite_error (&error, self->wdb, rc, "count");
+      g_task_return_error (task, error);
+      return;
+    }
+  g_task_return_int (task, (gssize) count);
+}
+
+/**
+ * lb_store_count_conversations_async:
+ * @self: the store
+ * @folder_id: the folder
+ * @cancellable: (nullable): a #GCancellable
+ * @callback: called with the count
+ * @user_data: data for @callback
+ *
+ * Counts a folder's conversations (on the writer).
+ */
+void
+lb_store_count_conversations_async (LbStore             *self,
+                                    gint64               folder_id,
+                                    GCancellable        *cancellable,
+                                    GAsyncReadyCallback  callback,
+                                    gpointer             user_data)
+{
+  ReadData *data;
+
+  g_return_if_fail (LB_IS_STORE (self));
+
+  data = g_new0 (ReadData, 1);
+  data->folder_id = folder_id;
+
+  push_job (self->writer,
+            new_task (self, lb_store_count_conversations_async, data, (GDestroyNotify) read_data_free,
+                      cancellable, callback, user_data),
+            count_conversations_job);
+}
+
+/**
+ * lb_store_count_conversations_finish:
+ * @count: (out): the folder's conversations
+ *
+ * Returns: whether they were counted
+ */
+gboolean
+lb_store_count_conversations_finish (LbStore       *self,
+                                     GAsyncResult  *result,
+                                     guint         *count,
+                                     GError       **error)
+{
+  gssize n;
+
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == lb_store_count_conversations_async, FALSE);
+
+  n = g_task_propagate_int (G_TASK (result), error);
+  if (n < 0)
+    return FALSE;
+  if (count != NULL)
+    *count = (guint) n;
+  return TRUE;
+}
+
+/**
+ * lb_store_count_conversations_before_async:
+ * @self: the store
+ * @folder_id: the folder
+ * @positions: (element-type LbStorePosition): places in the folder's list
+ *   of conversations
+ * @cancellable: (nullable): a #GCancellable
+ * @callback: called with the counts
+ * @user_data: data for @callback
+ *
+ * lb_store_count_before_async() for the folder's conversations: for each
+ * place, how many conversations come before it.
+ */
+void
+lb_store_count_conversations_before_async (LbStore             *self,
+                                           gint64               folder_id,
+                                           GArray              *positions,
+                                           GCancellable        *cancellable,
+                                           GAsyncReadyCallback  callback,
+                                           gpointer             user_data)
+{
+  ReadData *data;
+
+  g_return_if_fail (LB_IS_STORE (self));
+  g_return_if_fail (positions != NULL);
+
+  data = g_new0 (ReadData, 1);
+  data->folder_id = folder_id;
+  data->positions = g_array_ref (positions);
+  data->conversations = TRUE;
+
+  push_job (self->writer,
+            new_task (self, lb_store_count_conversations_before_async, data,
+                      (GDestroyNotify) read_data_free, cancellable, callback, user_data),
+            count_before_job);
+}
+
+/**
+ * lb_store_count_conversations_before_finish:
+ *
+ * Returns: (transfer full) (element-type guint): a count per place
+ */
+GArray *
+lb_store_count_conversations_before_finish (LbStore       *self,
+                                            GAsyncResult  *result,
+                                            GError       **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), NULL);
+  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) ==
+                        lb_store_count_conversations_before_async, NULL);
+
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+/**
+ * lb_store_list_conversation_positions_async:
+ * @self: the store
+ * @folder_id: the folder
+ * @limit: how many conversations
+ * @cancellable: (nullable): a #GCancellable
+ * @callback: called with the places
+ * @user_data: data for @callback
+ *
+ * lb_store_list_positions_async() for the folder's conversations.
+ */
+void
+lb_store_list_conversation_positions_async (LbStore             *self,
+                                            gint64               folder_id,
+                                            guint                limit,
+                                            GCancellable        *cancellable,
+                                            GAsyncReadyCallback  callback,
+                                            gpointer             user_data)
+{
+  ReadData *data;
+
+  g_return_if_fail (LB_IS_STORE (self));
+
+  data = g_new0 (ReadData, 1);
+  data->folder_id = folder_id;
+  data->limit = limit;
+  data->conversations = TRUE;
+
+  push_job (self->writer,
+            new_task (self, lb_store_list_conversation_positions_async, data,
+                      (GDestroyNotify) read_data_free, cancellable, callback, user_data),
+            list_positions_job);
+}
+
+/**
+ * lb_store_list_conversation_positions_finish:
+ *
+ * Returns: (transfer full) (element-type LbStorePosition): the places,
+ *   in list order
+ */
+GArray *
+lb_store_list_conversation_positions_finish (LbStore       *self,
+                                             GAsyncResult  *result,
+                                             GError       **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), NULL);
+  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) ==
+                        lb_store_list_conversation_positions_async, NULL);
+
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+static void
+get_conversation_job (LbStore  *self,
+                      GTask    *task,
+                      gpointer  task_data)
+{
+  ReadData *data = task_data;
+  GError *error = NULL;
+  g_autoptr(GPtrArray) rows = NULL;
+  sqlite3_stmt *stmt = prepare (self->wdb, self->wstmts,
+                                "SELECT " CONVERSATION_COLUMNS " FROM messages x"
+                                " CROSS JOIN conversations c ON c.folder_id = x.folder_id"
+                                "  AND c.thread_id = x.thread_id"
+                                " CROSS JOIN messages m ON m.id = c.key"
+                                " WHERE x.id = ?1", &error);
+
+  if (stmt == NULL)
+    {
+      g_task_return_error (task, error);
+      return;
+    }
+  sqlite3_bind_int64 (stmt, 1, data->key);
+  rows = read_conversations (self->wdb, stmt, &error);
+  if (rows == NULL)
+    g_task_return_error (task, error);
+  else if (rows->len == 0)
+    g_task_return_new_error (task, LB_STORE_ERROR, LB_STORE_ERROR_NOT_FOUND,
+                             _("The message no longer exists"));
+  else
+    g_task_return_pointer (task, g_ptr_array_steal_index (rows, 0),
+                           (GDestroyNotify) lb_store_conversation_free);
+}
+
+/**
+ * lb_store_get_conversation_async:
+ * @self: the store
+ * @key: a message
+ * @cancellable: (nullable): a #GCancellable
+ * @callback: called with the conversation
+ * @user_data: data for @callback
+ *
+ * Reads the conversation a message is part of in its folder (on the
+ * writer). %LB_STORE_ERROR_NOT_FOUND when the message is gone.
+ */
+void
+lb_store_get_conversation_async (LbStore             *self,
+                                 gint64               key,
+                                 GCancellable        *cancellable,
+                                 GAsyncReadyCallback  callback,
+                                 gpointer             user_data)
+{
+  ReadData *data;
+
+  g_return_if_fail (LB_IS_STORE (self));
+
+  data = g_new0 (ReadData, 1);
+  data->key = key;
+
+  push_job (self->writer,
+            new_task (self, lb_store_get_conversation_async, data, (GDestroyNotify) read_data_free,
+                      cancellable, callback, user_data),
+            get_conversation_job);
+}
+
+/**
+ * lb_store_get_conversation_finish:
+ *
+ * Returns: (transfer full): the conversation
+ */
+LbStoreConversation *
+lb_store_get_conversation_finish (LbStore       *self,
+                                  GAsyncResult  *result,
+                                  GError       **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), NULL);
+  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == lb_store_get_conversation_async, NULL);
+
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+static void
+list_conversation_messages_job (LbStore  *self,
+                                GTask    *task,
+                                gpointer  task_data)
+{
+  ReadData *data = task_data;
+  GError *error = NULL;
+  sqlite3_stmt *stmt = prepare (self->wdb, self->wstmts,
+                                "SELECT " SUMMARY_COLUMNS " FROM messages m INDEXED BY messages_by_thread"
+                                " WHERE m.thread_id = ?1 AND m.folder_id = ?2"
+                                " ORDER BY m.date, m.id", &error);
+  GPtrArray *rows;
+
+  if (stmt == NULL)
+    {
+      g_task_return_error (task, error);
+      return;
+    }
+  sqlite3_bind_int64 (stmt, 1, data->thread_id);
+  sqlite3_bind_int64 (stmt, 2, data->folder_id);
+  rows = read_summaries (self->wdb, stmt, &error);
+  if (rows == NULL)
+    g_task_return_error (task, error);
+  else
+    g_task_return_pointer (task, rows, (GDestroyNotify) g_ptr_array_unref);
+}
+
+/**
+ * lb_store_list_conversation_messages_async:
+ * @self: the store
+ * @folder_id: the folder
+ * @thread_id: the thread (#LbMessageSummary.thread_id)
+ * @cancellable: (nullable): a #GCancellable
+ * @callback: called with the messages
+ * @user_data: data for @callback
+ *
+ * Reads the messages of a conversation: those of the thread that are in
+ * the folder, oldest first (by date, then key). Unlike
+ * lb_store_get_thread_async(), which reads the thread in every folder,
+ * this is what a conversation row of the folder stands for: what to show
+ * when it is opened, what an action on the row applies to.
+ */
+void
+lb_store_list_conversation_messages_async (LbStore             *self,
+                                           gint64               folder_id,
+                                           gint64               thread_id,
+                                           GCancellable        *cancellable,
+                                           GAsyncReadyCallback  callback,
+                                           gpointer             user_data)
+{
+  ReadData *data;
+
+  g_return_if_fail (LB_IS_STORE (self));
+
+  data = g_new0 (ReadData, 1);
+  data->folder_id = folder_id;
+  data->thread_id = thread_id;
+
+  push_job (self->writer,
+            new_task (self, lb_store_list_conversation_messages_async, data,
+                      (GDestroyNotify) read_data_free, cancellable, callback, user_data),
+            list_conversation_messages_job);
+}
+
+/**
+ * lb_store_list_conversation_messages_finish:
+ *
+ * Returns: (transfer container) (element-type LbMessageSummary): the
+ *   messages, oldest first
+ */
+GPtrArray *
+lb_store_list_conversation_messages_finish (LbStore       *self,
+                                            GAsyncResult  *result,
+                                            GError       **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), NULL);
+  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) ==
+                        lb_store_list_conversation_messages_async, NULL);
 
   return g_task_propagate_pointer (G_TASK (result), error);
 }

@@ -309,7 +309,33 @@ void lb_store_pop3_uidl_free (LbStorePop3Uidl *uidl);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (LbStorePop3Uidl, lb_store_pop3_uidl_free)
 
-#define LB_STORE_SCHEMA_VERSION 7
+/**
+ * LbStoreConversation:
+ * @newest: the thread's newest message in the folder (by date, then key):
+ *   the row a threaded list shows, and its place there
+ * @n_messages: the thread's messages in the folder
+ * @n_unread: how many of them are unread
+ * @n_flagged: how many are flagged
+ * @n_attachments: how many have attachments
+ *
+ * A conversation of a folder: the messages of one thread that are in
+ * the folder (@newest->folder_id, @newest->thread_id). Free with
+ * lb_store_conversation_free().
+ */
+typedef struct
+{
+  LbMessageSummary *newest;
+  guint             n_messages;
+  guint             n_unread;
+  guint             n_flagged;
+  guint             n_attachments;
+} LbStoreConversation;
+
+void lb_store_conversation_free (LbStoreConversation *conversation);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (LbStoreConversation, lb_store_conversation_free)
+
+#define LB_STORE_SCHEMA_VERSION 8
 
 #define LB_TYPE_STORE (lb_store_get_type ())
 
@@ -541,6 +567,62 @@ void          lb_store_get_thread_async       (LbStore             *self,
                                                GAsyncReadyCallback  callback,
                                                gpointer             user_data);
 GPtrArray    *lb_store_get_thread_finish      (LbStore             *self,
+                                               GAsyncResult        *result,
+                                               GError             **error);
+
+/* conversations: a folder's messages grouped by thread */
+void          lb_store_list_conversations_async (LbStore           *self,
+                                               gint64               folder_id,
+                                               guint                offset,
+                                               guint                limit,
+                                               GCancellable        *cancellable,
+                                               GAsyncReadyCallback  callback,
+                                               gpointer             user_data);
+GPtrArray    *lb_store_list_conversations_finish (LbStore          *self,
+                                               GAsyncResult        *result,
+                                               GError             **error);
+void          lb_store_count_conversations_async (LbStore          *self,
+                                               gint64               folder_id,
+                                               GCancellable        *cancellable,
+                                               GAsyncReadyCallback  callback,
+                                               gpointer             user_data);
+gboolean      lb_store_count_conversations_finish (LbStore         *self,
+                                               GAsyncResult        *result,
+                                               guint               *count,
+                                               GError             **error);
+void          lb_store_count_conversations_before_async (LbStore   *self,
+                                               gint64               folder_id,
+                                               GArray              *positions,
+                                               GCancellable        *cancellable,
+                                               GAsyncReadyCallback  callback,
+                                               gpointer             user_data);
+GArray       *lb_store_count_conversations_before_finish (LbStore  *self,
+                                               GAsyncResult        *result,
+                                               GError             **error);
+void          lb_store_list_conversation_positions_async (LbStore  *self,
+                                               gint64               folder_id,
+                                               guint                limit,
+                                               GCancellable        *cancellable,
+                                               GAsyncReadyCallback  callback,
+                                               gpointer             user_data);
+GArray       *lb_store_list_conversation_positions_finish (LbStore *self,
+                                               GAsyncResult        *result,
+                                               GError             **error);
+void          lb_store_get_conversation_async (LbStore             *self,
+                                               gint64               key,
+                                               GCancellable        *cancellable,
+                                               GAsyncReadyCallback  callback,
+                                               gpointer             user_data);
+LbStoreConversation *lb_store_get_conversation_finish (LbStore     *self,
+                                               GAsyncResult        *result,
+                                               GError             **error);
+void          lb_store_list_conversation_messages_async (LbStore   *self,
+                                               gint64               folder_id,
+                                               gint64               thread_id,
+                                               GCancellable        *cancellable,
+                                               GAsyncReadyCallback  callback,
+                                               gpointer             user_data);
+GPtrArray    *lb_store_list_conversation_messages_finish (LbStore  *self,
                                                GAsyncResult        *result,
                                                GError             **error);
 
