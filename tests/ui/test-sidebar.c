@@ -950,9 +950,8 @@ static gboolean
 shows_badge (GtkWidget  *row,
              const char *text)
 {
-  g_autoptr(GPtrArray) labels = g_ptr_array_new ();
+  g_autoptr(GPtrArray) labels = lb_test_ui_find_all (row, GTK_TYPE_LABEL);
 
-  collect_descendants (row, GTK_TYPE_LABEL, labels);
   for (guint i = 0; i < labels->len; i++)
     if (gtk_widget_has_css_class (labels->pdata[i], "lb-thread-count"))
       return gtk_widget_get_visible (labels->pdata[i]) &&
@@ -973,7 +972,6 @@ test_message_rows_threaded (void)
   g_autoptr(GPtrArray) summaries = g_ptr_array_new_with_free_func ((GDestroyNotify) lb_message_summary_unref);
   g_autoptr(GPtrArray) added = NULL;
   g_autoptr(GPtrArray) rows = NULL;
-  g_autoptr(GdkTexture) texture = NULL;
   gint64 now = g_get_real_time () / G_USEC_PER_SEC;
   LbStore *store;
   LbMessageList *list;
@@ -1043,9 +1041,9 @@ test_message_rows_threaded (void)
   gtk_window_set_default_size (window, 420, 560);
   gtk_window_set_child (window, scrolled);
   gtk_window_present (window);
-  wait_for_frame (GTK_WIDGET (window));
-  iterate_until (shown_rows_loaded, view, "the conversations shown to load");
-  wait_for_frame (GTK_WIDGET (window));
+  lb_test_ui_wait_for_frame (GTK_WIDGET (window));
+  lb_test_ui_wait_until (shown_rows_loaded, view, 20, "the conversations shown to load");
+  lb_test_ui_wait_for_frame (GTK_WIDGET (window));
 
   rows = shown_rows (view);
   for (guint i = 0; i < rows->len; i++)
@@ -1070,8 +1068,7 @@ test_message_rows_threaded (void)
   g_assert_cmpuint (checked, >=, 8);
   g_assert_cmpuint (badges, >=, 4);
 
-  texture = screenshot (GTK_WIDGET (window), "screenshot-message-rows-threaded.png");
-  g_assert_cmpuint (count_colours (texture), >, 16);
+  g_assert_cmpuint (lb_test_ui_screenshot (GTK_WIDGET (window), "screenshot-message-rows-threaded.png"), >, 16);
 
   gtk_window_destroy (window);
   iterate_idle ();
