@@ -1234,11 +1234,28 @@ lb_account_manager_remove_finish (LbAccountManager  *self,
 LbMessageList *
 lb_account_manager_create_unified_inbox (LbAccountManager *self)
 {
+  return lb_account_manager_create_unified_inbox_full (self, FALSE);
+}
+
+/**
+ * lb_account_manager_create_unified_inbox_full:
+ * @self: the manager
+ * @threaded: whether each row is a conversation (lb_message_list_new_threaded())
+ *
+ * lb_account_manager_create_unified_inbox(), a row per message or a row
+ * per conversation of each inbox.
+ *
+ * Returns: (transfer full): the list, not loaded
+ */
+LbMessageList *
+lb_account_manager_create_unified_inbox_full (LbAccountManager *self,
+                                              gboolean          threaded)
+{
   LbMessageList *list;
 
   g_return_val_if_fail (LB_IS_ACCOUNT_MANAGER (self), NULL);
 
-  list = lb_message_list_new ();
+  list = threaded ? lb_message_list_new_threaded () : lb_message_list_new ();
   for (guint i = 0; i < self->accounts->len; i++)
     {
       LbAccount *account = g_ptr_array_index (self->accounts, i);

@@ -64,5 +64,7 @@ char             *lb_account_manager_make_id         (LbAccountManager     *self
                                                       const char           *address);
 
 LbMessageList    *lb_account_manager_create_unified_inbox (LbAccountManager *self);
+LbMessageList    *lb_account_manager_create_unified_inbox_full (LbAccountManager *self,
+                                                               gboolean          threaded);
 
 G_END_DECLS
