@@ -33,6 +33,7 @@ struct _LbPreferencesWindow
   AdwComboRow          *mark_read_row;
   AdwActionRow         *mark_read_delay_row;
   GtkSpinButton        *mark_read_delay_spin;
+  GtkSwitch            *conversations_switch;
   GtkSwitch            *plain_text_switch;
   GtkSwitch            *notify_switch;
   GtkSwitch            *background_switch;
@@ -127,6 +128,8 @@ bind_settings (LbPreferencesWindow *self)
                                 self->mark_read_row, "selected", G_SETTINGS_BIND_DEFAULT,
                                 mark_read_get_mapping, mark_read_set_mapping, self, NULL);
 
+  g_settings_bind (self->settings, "group-conversations",
+                   self->conversations_switch, "active", G_SETTINGS_BIND_DEFAULT);
   g_settings_bind (self->settings, "prefer-plain-text",
                    self->plain_text_switch, "active", G_SETTINGS_BIND_DEFAULT);
   g_settings_bind (self->settings, "notify-new-mail",
@@ -296,6 +299,7 @@ lb_preferences_window_class_init (LbPreferencesWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, LbPreferencesWindow, mark_read_row);
   gtk_widget_class_bind_template_child (widget_class, LbPreferencesWindow, mark_read_delay_row);
   gtk_widget_class_bind_template_child (widget_class, LbPreferencesWindow, mark_read_delay_spin);
+  gtk_widget_class_bind_template_child (widget_class, LbPreferencesWindow, conversations_switch);
   gtk_widget_class_bind_template_child (widget_class, LbPreferencesWindow, plain_text_switch);
   gtk_widget_class_bind_template_child (widget_class, LbPreferencesWindow, notify_switch);
   gtk_widget_class_bind_template_child (widget_class, LbPreferencesWindow, background_switch);
