@@ -28,6 +28,7 @@
 #include "lb-selection-state.h"
 #include "lb-sidebar.h"
 #include "lb-window.h"
+#include "lb-conversation-bar.h"
 
 #define SEARCH_LIMIT   500
 #define UNDO_SECONDS   5
@@ -44,6 +45,8 @@ struct _LbWindow
 
   GtkWidget            *sidebar;
   GtkWidget            *message_view;
+  GtkWidget            *message_page;     /* the conversation bar over the message view */
+  GtkWidget            *conversation_bar;
 
   /* what the list shows */
   LbAccount            *account;        /* NULL in All Inboxes and in search of all */
@@ -56,6 +59,7 @@ struct _LbWindow
 
   /* the message shown */
   LbMessage            *shown;
+  gint64                open_key;         /* of the conversation opened, the message to show first */
   GCancellable         *body_cancellable;
   guint                 mark_read_id;
 
@@ -114,6 +118,7 @@ enum {
 static GParamSpec *properties[N_PROPS];
 
 static void update_actions      (LbWindow *self);
+static void hide_conversation   (LbWindow *self);
 static void show_selected       (LbWindow *self);
 static void reload_list         (LbWindow *self);
 static void reveal_message      (LbWindow *self,
@@ -271,10 +276,13 @@ batch_free (gpointer data)
 }
 
 /* The selection, per account (messages whose account is gone are left
- * out). */
+ * out). With @keys (a GArray of gint64 for each message, or NULL), each
+ * message stands for those keys (a conversation's row for its
+ * messages). */
 static GPtrArray *
-selection_batches (LbWindow  *self,
-                   GPtrArray *messages)
+selection_batches_full (LbWindow  *self,
+                        GPtrArray *messages,
+                        GPtrArray *keys)
 {
   GPtrArray *batches = g_ptr_array_new_with_free_func (batch_free);
 
@@ -283,6 +291,7 @@ selection_batches (LbWindow  *self,
       LbMessage *message = messages->pdata[i];
       LbAccount *account = account_for_message (self, message);
       Batch *batch = NULL;
+      GArray *message_keys = keys != NULL ? keys->pdata[i] : NULL;
       gint64 key = lb_message_get_key (message);
       gint64 folder_id = lb_message_get_folder_id (message);
 
@@ -299,10 +308,148 @@ selection_batches (LbWindow  *self,
           batch->folders = g_array_new (FALSE, FALSE, sizeof (gint64));
           g_ptr_array_add (batches, batch);
         }
-      g_array_append_val (batch->keys, key);
-      g_array_append_val (batch->folders, folder_id);
+      if (message_keys == NULL)
+        {
+          g_array_append_val (batch->keys, key);
+          g_array_append_val (batch->folders, folder_id);
+          continue;
+        }
+      /* a conversation is in its row's folder */
+      for (guint j = 0; j < message_keys->len; j++)
+        {
+          g_array_append_val (batch->keys, g_array_index (message_keys, gint64, j));
+          g_array_append_val (batch->folders, folder_id);
+        }
     }
   return batches;
+}
+
+static GPtrArray *
+selection_batches (LbWindow  *self,
+                   GPtrArray *messages)
+{
+  return selection_batches_full (self, messages, NULL);
+}
+
+/* --- a conversation's row stands for its messages */
+
+typedef void (*BatchesFunc) (LbWindow  *self,
+                             GPtrArray *batches,
+                             gpointer   data);
+
+typedef struct
+{
+  LbWindow       *window;      /* weak */
+  GPtrArray      *messages;    /* the selection when the action was taken */
+  GPtrArray      *keys;        /* for each message: GArray of its keys, or NULL */
+  guint           pending;
+  char           *error;       /* the first error, or NULL */
+  BatchesFunc     func;
+  gpointer        data;
+  GDestroyNotify  destroy;
+} Expansion;
+
+typedef struct
+{
+  Expansion *expansion;
+  guint      index;
+} ExpansionPart;
+
+static void
+keys_free (gpointer keys)
+{
+  if (keys != NULL)
+    g_array_unref (keys);
+}
+
+static void
+expansion_finish (Expansion *expansion)
+{
+  LbWindow *self = expansion->window;
+
+  if (self != NULL && expansion->error != NULL)
+    toast (self, expansion->error);
+  else if (self != NULL)
+    {
+      g_autoptr(GPtrArray) batches = selection_batches_full (self, expansion->messages, expansion->keys);
+
+      expansion->func (self, batches, expansion->data);
+    }
+  if (expansion->destroy != NULL)
+    expansion->destroy (expansion->data);
+  g_clear_weak_pointer (&expansion->window);
+  g_ptr_array_unref (expansion->messages);
+  g_ptr_array_unref (expansion->keys);
+  g_free (expansion->error);
+  g_free (expansion);
+}
+
+static void
+conversation_keys_read (GObject      *object,
+                        GAsyncResult *result,
+                        gpointer      user_data)
+{
+  ExpansionPart *part = user_data;
+  Expansion *expansion = part->expansion;
+  g_autoptr(GError) error = NULL;
+  GArray *keys = lb_message_list_dup_conversation_keys_finish (LB_MESSAGE_LIST (object), result, &error);
+
+  if (keys != NULL)
+    expansion->keys->pdata[part->index] = keys;
+  else if (expansion->error == NULL)
+    expansion->error = g_strdup_printf (_("Could not read the messages of the conversation: %s"), error->message);
+  g_free (part);
+  if (--expansion->pending == 0)
+    expansion_finish (expansion);
+}
+
+/* Calls @func with the selection to act on, per account: a conversation's
+ * row stands for all its messages in its folder, as the store has them
+ * when the action is taken (read first). Calls @destroy on @data after,
+ * or when there is nothing to act on. */
+static void
+with_selection (LbWindow       *self,
+                BatchesFunc     func,
+                gpointer        data,
+                GDestroyNotify  destroy)
+{
+  g_autoptr(GPtrArray) messages = selection_to_act_on (self);
+  Expansion *expansion;
+
+  if (messages == NULL || messages->len == 0)
+    {
+      if (destroy != NULL)
+        destroy (data);
+      return;
+    }
+
+  expansion = g_new0 (Expansion, 1);
+  g_set_weak_pointer (&expansion->window, self);
+  expansion->messages = g_steal_pointer (&messages);
+  expansion->keys = g_ptr_array_new_full (expansion->messages->len, keys_free);
+  g_ptr_array_set_size (expansion->keys, expansion->messages->len);
+  expansion->func = func;
+  expansion->data = data;
+  expansion->destroy = destroy;
+  /* one for the loop: the action runs after the last read, or now */
+  expansion->pending = 1;
+  if (LB_IS_MESSAGE_LIST (self->messages) && lb_message_list_get_threaded (LB_MESSAGE_LIST (self->messages)))
+    for (guint i = 0; i < expansion->messages->len; i++)
+      {
+        LbMessage *message = expansion->messages->pdata[i];
+        ExpansionPart *part;
+
+        if (lb_message_get_n_messages (message) <= 1)
+          continue;
+        part = g_new0 (ExpansionPart, 1);
+        part->expansion = expansion;
+        part->index = i;
+        expansion->pending++;
+        lb_message_list_dup_conversation_keys_async (LB_MESSAGE_LIST (self->messages), message, NULL,
+                                                     conversation_keys_read, part);
+      }
+  if (--expansion->pending == 0)
+    expansion_finish (expansion);
 }
 
 /* ------------------------------------------------------------------ changes */
@@ -352,24 +499,39 @@ change_done (GObject      *object,
   change_data_free (data);
 }
 
+typedef struct
+{
+  guint add;
+  guint remove;
+} FlagChange;
+
+static void
+set_flags_of (LbWindow  *self,
+              GPtrArray *batches,
+              gpointer   data)
+{
+  FlagChange *change = data;
+
+  for (guint i = 0; i < batches->len; i++)
+    {
+      Batch *batch = batches->pdata[i];
+
+      lb_provider_set_flags_async (lb_account_get_provider (batch->account), batch->keys,
+                                   change->add, change->remove, NULL, change_done,
+                                   change_data_new (self, lb_provider_set_flags_finish));
+    }
+}
+
 static void
 set_flags (LbWindow *self,
            guint     add,
            guint     remove)
 {
-  g_autoptr(GPtrArray) messages = selection_to_act_on (self);
-  g_autoptr(GPtrArray) batches = NULL;
+  FlagChange *change = g_new0 (FlagChange, 1);
 
-  if (messages == NULL)
-    return;
-  batches = selection_batches (self, messages);
-  for (guint i = 0; i < batches->len; i++)
-    {
-      Batch *batch = batches->pdata[i];
-
-      lb_provider_set_flags_async (lb_account_get_provider (batch->account), batch->keys, add, remove,
-                                   NULL, change_done, change_data_new (self, lb_provider_set_flags_finish));
-    }
+  change->add = add;
+  change->remove = remove;
+  with_selection (self, set_flags_of, change, g_free);
 }
 
 static void
@@ -685,22 +847,15 @@ split_for_trash (Batch *batch)
 }
 
 static void
-delete_action (GtkWidget  *widget,
-               const char *action_name,
-               GVariant   *parameter)
+delete_batches (LbWindow  *self,
+                GPtrArray *batches,
+                gpointer   data)
 {
-  LbWindow *self = LB_WINDOW (widget);
-  g_autoptr(GPtrArray) messages = selection_to_act_on (self);
-  g_autoptr(GPtrArray) batches = NULL;
   g_autoptr(GPtrArray) to_trash = g_ptr_array_new_with_free_func (batch_free);
   g_autoptr(GPtrArray) for_good = g_ptr_array_new_with_free_func (batch_free);
   g_autoptr(GPtrArray) moved = NULL;
   guint n_for_good;
 
-  if (messages == NULL || messages->len == 0)
-    return;
-
-  batches = selection_batches (self, messages);
   for (guint i = 0; i < batches->len; i++)
     {
       Batch *batch = g_steal_pointer (&batches->pdata[i]);
@@ -752,6 +907,14 @@ delete_action (GtkWidget  *widget,
     }
 }
 
+static void
+delete_action (GtkWidget  *widget,
+               const char *action_name,
+               GVariant   *parameter)
+{
+  with_selection (LB_WINDOW (widget), delete_batches, NULL, NULL);
+}
+
 /* The Delete key deletes messages only where messages are: not from the
  * folder list (which is all a narrow window shows then). */
 static void
@@ -770,19 +933,13 @@ delete_key_action (GtkWidget  *widget,
 /* --- archive, junk, move */
 
 static void
-archive_action (GtkWidget  *widget,
-                const char *action_name,
-                GVariant   *parameter)
+archive_batches (LbWindow  *self,
+                 GPtrArray *batches,
+                 gpointer   data)
 {
-  LbWindow *self = LB_WINDOW (widget);
-  g_autoptr(GPtrArray) messages = selection_to_act_on (self);
-  g_autoptr(GPtrArray) batches = NULL;
   g_autoptr(GPtrArray) moved = NULL;
   guint n;
 
-  if (messages == NULL)
-    return;
-  batches = selection_batches (self, messages);
   moved = move_batches (self, batches, LB_FOLDER_ROLE_ARCHIVE, NULL);
   n = count_keys (moved);
   if (n > 0)
@@ -791,6 +948,14 @@ archive_action (GtkWidget  *widget,
 
       offer_undo (self, title, moved);
     }
+}
+
+static void
+archive_action (GtkWidget  *widget,
+                const char *action_name,
+                GVariant   *parameter)
+{
+  with_selection (LB_WINDOW (widget), archive_batches, NULL, NULL);
 }
 
 static void
@@ -810,17 +975,14 @@ junk_keyword_done (GObject      *object,
  * Inbox; an IMAP server is also told ($Junk, $NotJunk) so its filter
  * learns. */
 static void
-set_junk (LbWindow *self,
-          gboolean  junk)
+set_junk_of (LbWindow  *self,
+             GPtrArray *batches,
+             gpointer   data)
 {
-  g_autoptr(GPtrArray) messages = selection_to_act_on (self);
-  g_autoptr(GPtrArray) batches = NULL;
+  gboolean junk = GPOINTER_TO_INT (data);
   g_autoptr(GPtrArray) moved = NULL;
   guint n;
 
-  if (messages == NULL)
-    return;
-  batches = selection_batches (self, messages);
   for (guint i = 0; i < batches->len; i++)
     {
       Batch *batch = batches->pdata[i];
@@ -842,6 +1004,13 @@ set_junk (LbWindow *self,
         title = g_strdup_printf (ngettext ("%u message moved to the Inbox", "%u messages moved to the Inbox", n), n);
       offer_undo (self, title, moved);
     }
+}
+
+static void
+set_junk (LbWindow *self,
+          gboolean  junk)
+{
+  with_selection (self, set_junk_of, GINT_TO_POINTER (junk), NULL);
 }
 
 static void
@@ -891,18 +1060,12 @@ folder_picked (GObject      *object,
 }
 
 static void
-move_action (GtkWidget  *widget,
-             const char *action_name,
-             GVariant   *parameter)
+pick_folder_for (LbWindow  *self,
+                 GPtrArray *batches,
+                 gpointer   data)
 {
-  LbWindow *self = LB_WINDOW (widget);
-  g_autoptr(GPtrArray) messages = selection_to_act_on (self);
-  g_autoptr(GPtrArray) batches = NULL;
   Batch *batch;
 
-  if (messages == NULL || messages->len == 0)
-    return;
-  batches = selection_batches (self, messages);
   /* the picker offers one account's folders: the selection's */
   if (batches->len != 1)
     return;
@@ -910,6 +1073,14 @@ move_action (GtkWidget  *widget,
   lb_folder_picker_run_async (GTK_WINDOW (self), batch->account,
                               batch->folders->len > 0 ? g_array_index (batch->folders, gint64, 0) : 0,
                               NULL, folder_picked, pending_new (self, batches));
+}
+
+static void
+move_action (GtkWidget  *widget,
+             const char *action_name,
+             GVariant   *parameter)
+{
+  with_selection (LB_WINDOW (widget), pick_folder_for, NULL, NULL);
 }
 
 /* --- the rest */
@@ -1083,7 +1254,7 @@ show_message (LbWindow  *self,
       return;
     }
 
-  gtk_stack_set_visible_child (self->view_stack, self->message_view);
+  gtk_stack_set_visible_child (self->view_stack, self->message_page);
   /* a window made narrow while reading keeps the message in view (folded,
    * activating the row shows it) */
   if (!adw_leaflet_get_folded (self->leaflet))
@@ -1099,6 +1270,58 @@ show_message (LbWindow  *self,
   self->body_cancellable = g_cancellable_new ();
   lb_provider_fetch_body_async (lb_account_get_provider (account), lb_message_get_key (message),
                                 self->body_cancellable, body_fetched, g_object_ref (self));
+}
+
+/* ------------------------------------------------------------------ conversations */
+
+static void
+hide_conversation (LbWindow *self)
+{
+  self->open_key = 0;
+  lb_conversation_bar_set_conversation (LB_CONVERSATION_BAR (self->conversation_bar), NULL);
+  gtk_widget_set_visible (self->conversation_bar, FALSE);
+}
+
+/* The conversation's messages are read: the message shown stays when it is
+ * still one of them; else the one asked for (a notification's), or the
+ * first to read. */
+static void
+conversation_loaded_cb (LbConversationBar *bar,
+                        LbWindow          *self)
+{
+  LbMessage *message = NULL;
+
+  if (lb_conversation_bar_get_conversation (bar) == NULL)
+    return;
+  gtk_widget_set_visible (self->conversation_bar, TRUE);
+  if (self->open_key != 0)
+    message = lb_conversation_bar_lookup (bar, self->open_key);
+  self->open_key = 0;
+  if (message == NULL && self->shown != NULL &&
+      lb_message_get_store (self->shown) == lb_message_get_store (lb_conversation_bar_get_conversation (bar)) &&
+      lb_conversation_bar_lookup (bar, lb_message_get_key (self->shown)) != NULL)
+    {
+      lb_conversation_bar_set_shown (bar, lb_message_get_key (self->shown));
+      return;
+    }
+  if (message == NULL)
+    message = lb_conversation_bar_get_first_to_read (bar);
+  if (message == NULL)
+    return;
+  lb_conversation_bar_set_shown (bar, lb_message_get_key (message));
+  show_message (self, message);
+}
+
+static void
+conversation_message_cb (LbConversationBar *bar,
+                         LbMessage         *message,
+                         LbWindow          *self)
+{
+  if (self->shown != NULL && lb_message_get_key (self->shown) == lb_message_get_key (message) &&
+      lb_message_get_store (self->shown) == lb_message_get_store (message))
+    return;
+  lb_conversation_bar_set_shown (bar, lb_message_get_key (message));
+  show_message (self, message);
 }
 
 /* What the view shows follows the selection: one message, or a count. */
@@ -1122,11 +1345,20 @@ show_selected (LbWindow *self)
 
       if (message != NULL && lb_message_get_loaded (message))
         {
+          if (lb_message_get_n_messages (message) > 1)
+            {
+              /* a conversation: its messages are read, then one is shown
+               * (or the one shown stays, when it is the same row) */
+              lb_conversation_bar_set_conversation (LB_CONVERSATION_BAR (self->conversation_bar), message);
+              return;
+            }
+          hide_conversation (self);
           show_message (self, message);
           return;
         }
     }
 
+  hide_conversation (self);
   show_message (self, NULL);
   if (n > 1)
     {
@@ -1256,6 +1488,9 @@ watch_selection (LbWindow *self)
         continue;
       g_signal_connect (message, "notify::loaded", G_CALLBACK (selected_message_notify_cb), self);
       g_signal_connect (message, "notify::flags", G_CALLBACK (selected_message_notify_cb), self);
+      /* a conversation's: a reply arrived, a message of it was read */
+      g_signal_connect (message, "notify::n-messages", G_CALLBACK (selected_message_notify_cb), self);
+      g_signal_connect (message, "notify::n-unread", G_CALLBACK (selected_message_notify_cb), self);
       g_ptr_array_add (self->watched, g_object_ref (message));
     }
 }
@@ -1433,6 +1668,8 @@ typedef struct
   GListModel *messages;  /* unowned: the list it looks in, compared only */
   LbStore  *store;       /* unowned, compared only: keys are per store */
   gint64    key;
+  gint64    folder_id;   /* the message's folder and thread, when read: */
+  gint64    thread_id;   /* its conversation's row stands for it */
   guint     tries;
 } Reveal;
 
@@ -1463,9 +1700,14 @@ reveal_cb (gpointer user_data)
         message = g_list_model_get_item (self->messages, 0);
       if (message == NULL)
         break;
-      if (lb_message_get_loaded (message) && lb_message_get_key (message) == reveal->key &&
-          lb_message_get_store (message) == reveal->store)
+      if (lb_message_get_loaded (message) && lb_message_get_store (message) == reveal->store &&
+          (lb_message_get_key (message) == reveal->key ||
+           (reveal->thread_id != 0 && lb_message_get_n_messages (message) > 1 &&
+            lb_message_get_thread_id (message) == reveal->thread_id &&
+            lb_message_get_folder_id (message) == reveal->folder_id)))
         {
+          /* a conversation opens at this message */
+          self->open_key = lb_message_get_n_messages (message) > 1 ? reveal->key : 0;
           gtk_selection_model_select_item (GTK_SELECTION_MODEL (self->selection), i, TRUE);
           gtk_widget_activate_action (GTK_WIDGET (self->message_list_view), "list.scroll-to-item", "u", i);
           goto done;
@@ -1479,6 +1721,24 @@ done:
   return G_SOURCE_REMOVE;
 }
 
+static void
+reveal_thread_read (GObject      *object,
+                    GAsyncResult *result,
+                    gpointer      user_data)
+{
+  Reveal *reveal = user_data;
+  g_autoptr(GPtrArray) summaries = lb_store_get_messages_finish (LB_STORE (object), result, NULL);
+
+  if (summaries != NULL && summaries->len > 0)
+    {
+      LbMessageSummary *summary = summaries->pdata[0];
+
+      reveal->folder_id = summary->folder_id;
+      reveal->thread_id = summary->thread_id;
+    }
+  g_timeout_add (100, reveal_cb, reveal);
+}
+
 /* Selects the message @key in the list shown now, once it has read it. */
 static void
 reveal_message (LbWindow *self,
@@ -1486,12 +1746,21 @@ reveal_message (LbWindow *self,
                 gint64    key)
 {
   Reveal *reveal = g_new0 (Reveal, 1);
+  g_autoptr(GArray) keys = NULL;
 
   g_set_weak_pointer (&reveal->window, self);
   reveal->store = store;
   reveal->key = key;
   reveal->messages = self->messages;
-  g_timeout_add (100, reveal_cb, reveal);
+  if (!LB_IS_MESSAGE_LIST (self->messages) || !lb_message_list_get_threaded (LB_MESSAGE_LIST (self->messages)))
+    {
+      g_timeout_add (100, reveal_cb, reveal);
+      return;
+    }
+  /* in a list of conversations, the row of the message's thread */
+  keys = g_array_new (FALSE, FALSE, sizeof (gint64));
+  g_array_append_val (keys, key);
+  lb_store_get_messages_async (store, keys, NULL, reveal_thread_read, reveal);
 }
 
 /* Shows the folder (or All Inboxes) the sidebar has selected. */
@@ -1499,6 +1768,7 @@ static void
 reload_list (LbWindow *self)
 {
   g_autoptr(LbMessageList) list = NULL;
+  gboolean threaded = g_settings_get_boolean (self->settings, "group-conversations");
 
   g_cancellable_cancel (self->list_cancellable);
   g_clear_object (&self->list_cancellable);
@@ -1508,12 +1778,12 @@ reload_list (LbWindow *self)
     {
       LbStore *store = lb_folder_get_store (self->folder);
 
-      list = lb_message_list_new ();
+      list = threaded ? lb_message_list_new_threaded () : lb_message_list_new ();
       lb_message_list_add_folder (list, store, lb_folder_get_id (self->folder));
     }
   else
     {
-      list = lb_account_manager_create_unified_inbox (self->manager);
+      list = lb_account_manager_create_unified_inbox_full (self->manager, threaded);
       g_free (self->unified_inboxes);
       self->unified_inboxes = unified_signature (self);
     }
@@ -1521,6 +1791,15 @@ reload_list (LbWindow *self)
   update_title (self);
   set_messages (self, G_LIST_MODEL (list));
   lb_message_list_load_async (list, self->list_cancellable, list_loaded, g_object_ref (self));
+}
+
+/* Conversations turned on or off in the preferences: the list shown is
+ * made again (search results, a row per message, stay as they are). */
+static void
+group_conversations_changed_cb (LbWindow *self)
+{
+  if (*gtk_editable_get_text (GTK_EDITABLE (self->search_entry)) == '\0')
+    reload_list (self);
 }
 
 /* The folder shown last time, once its account is open and has it. */
@@ -2344,7 +2623,15 @@ lb_window_constructed (GObject *object)
   g_signal_connect (self->sidebar, "selection-changed", G_CALLBACK (sidebar_selection_changed_cb), self);
 
   self->message_view = lb_message_view_new (self->settings);
-  gtk_stack_add_named (self->view_stack, self->message_view, "message");
+  gtk_widget_set_vexpand (self->message_view, TRUE);
+  self->conversation_bar = lb_conversation_bar_new ();
+  gtk_widget_set_visible (self->conversation_bar, FALSE);
+  g_signal_connect (self->conversation_bar, "loaded", G_CALLBACK (conversation_loaded_cb), self);
+  g_signal_connect (self->conversation_bar, "message-activated", G_CALLBACK (conversation_message_cb), self);
+  self->message_page = gtk_box_new (GTK_ORIENTATION_VERTICAL, 0);
+  gtk_box_append (GTK_BOX (self->message_page), self->conversation_bar);
+  gtk_box_append (GTK_BOX (self->message_page), self->message_view);
+  gtk_stack_add_named (self->view_stack, self->message_page, "message");
 
   factory = gtk_signal_list_item_factory_new ();
   g_signal_connect (factory, "setup", G_CALLBACK (row_setup_cb), self);
@@ -2374,6 +2661,8 @@ lb_window_constructed (GObject *object)
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.undo", FALSE);
 
   g_signal_connect (self->search_entry, "search-changed", G_CALLBACK (search_changed_cb), self);
+  g_signal_connect_object (self->settings, "changed::group-conversations",
+                           G_CALLBACK (group_conversations_changed_cb), self, G_CONNECT_SWAPPED);
   g_signal_connect (self->search_all_button, "toggled", G_CALLBACK (search_all_toggled_cb), self);
   g_signal_connect (self->search_bar, "notify::search-mode-enabled", G_CALLBACK (search_mode_cb), self);
   gtk_search_bar_connect_entry (self->search_bar, GTK_EDITABLE (self->search_entry));

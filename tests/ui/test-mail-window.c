@@ -1,7 +1,9 @@
 /* test-mail-window.c: the main window on a real X server against the
  * harness's Dovecot: an IMAP account's folders and Inbox, a message
  * opened and marked read on the server, delete and undo, move to a
- * folder, search; then a POP3 account downloading and showing its mail.
+ * folder, search; a conversation opened, read, flagged, deleted and
+ * brought back as one; then a POP3 account downloading and showing its
+ * mail.
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
@@ -12,6 +14,7 @@
 #include <gmime/gmime.h>
 
 #include "lb-application.h"
+#include "lb-conversation-bar.h"
 #include "lb-message-row.h"
 #include "lb-message-view.h"
 #include "lb-secrets.h"
@@ -93,6 +96,29 @@ make_message (const char *from,
                           "Content-Type: text/plain; charset=utf-8\r\n\r\n"
                           "This is the text of “%s”.\r\n\r\n> A quoted line.\r\n",
                           from, to, subject, date, uuid, subject);
+}
+
+/* A message of the conversation "Plans for Friday": <plans-@n@letterbox.test>,
+ * a reply to the one before it. */
+static char *
+make_thread_message (const char *from,
+                     guint       n,
+                     int         minutes_ago)
+{
+  g_autoptr(GDateTime) now = g_date_time_new_now_utc ();
+  g_autoptr(GDateTime) when = g_date_time_add_minutes (now, -minutes_ago);
+  g_autofree char *date = g_date_time_format (when, "%d %b %Y %H:%M:%S +0000");
+  g_autofree char *reply = NULL;
+
+  if (n > 1)
+    reply = g_strdup_printf ("In-Reply-To: <plans-%u@letterbox.test>\r\n"
+                             "References: <plans-1@letterbox.test>%s\r\n",
+                             n - 1, n > 2 ? " <plans-2@letterbox.test>" : "");
+  return g_strdup_printf ("From: %s\r\nTo: alice@example.test\r\nSubject: %sPlans for Friday\r\n"
+                          "Date: %s\r\nMessage-ID: <plans-%u@letterbox.test>\r\n%s"
+                          "MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n"
+                          "Message %u about Friday.\r\n",
+                          from, n > 1 ? "Re: " : "", date, n, reply != NULL ? reply : "", n);
 }
 
 /* alice's INBOX with N_MESSAGES unread messages, and an empty Archive and
@@ -412,6 +438,55 @@ shown_unread (gpointer data)
   return lb_message_get_unread (message);
 }
 
+/* the conversation's row, with its three messages */
+static gboolean
+conversation_listed (gpointer data)
+{
+  LbWindow *window = data;
+  GListModel *messages = lb_window_get_messages (window);
+
+  for (guint i = 0; i < g_list_model_get_n_items (messages); i++)
+    {
+      g_autoptr(LbMessage) message = g_list_model_get_item (messages, i);
+
+      if (lb_message_get_loaded (message) && lb_message_get_n_messages (message) == 3 &&
+          g_strcmp0 (lb_message_get_subject (message), "Re: Plans for Friday") == 0)
+        return TRUE;
+    }
+  return FALSE;
+}
+
+static LbConversationBar *
+conversation_bar (LbWindow *window)
+{
+  return LB_CONVERSATION_BAR (lb_test_ui_find (GTK_WIDGET (window), LB_TYPE_CONVERSATION_BAR, NULL));
+}
+
+/* the message view shows the message with @text in it */
+static gboolean
+view_shows (LbWindow   *window,
+            const char *text)
+{
+  g_autoptr(GPtrArray) labels = lb_test_ui_find_all (lb_window_get_message_view (window), GTK_TYPE_LABEL);
+
+  for (guint i = 0; i < labels->len; i++)
+    if (strstr (gtk_label_get_text (labels->pdata[i]), text) != NULL)
+      return TRUE;
+  return FALSE;
+}
+
+static gboolean
+view_shows_first_of_thread (gpointer data)
+{
+  return view_shows (data, "Message 1 about Friday.");
+}
+
+static gboolean
+view_shows_last_of_thread (gpointer data)
+{
+  return view_shows (data, "Message 3 about Friday.");
+}
+
 static gboolean
 dialog_open (gpointer data)
 {
@@ -679,6 +754,73 @@ test_mail_window (void)
                                     g_variant_new ("(sxx)", "alice", lb_folder_get_id (inbox), key));
     lb_test_ui_wait_until (view_shows_letter_0, window, 30, "the notified message to be shown");
     g_assert_true (lb_sidebar_get_selected_folder (LB_SIDEBAR (lb_window_get_sidebar (window))) == inbox);
+  }
+
+  /* a conversation: one row for its three messages; opened, its first
+   * unread message shows and is read, the others wait; an action on the
+   * row applies to all three */
+  {
+    g_autoptr(LbTestSession) session = imap_open ("alice@example.test", "alicepass");
+    g_autoptr(GSettings) settings = NULL;
+    LbConversationBar *bar;
+    GtkListBoxRow *row;
+    guint rows;
+
+    for (guint n = 1; n <= 3; n++)
+      {
+        g_autofree char *message = make_thread_message (n == 2 ? "Dave <dave@example.test>"
+                                                               : "Carol Example <carol@example.test>",
+                                                        n, 4 - (int) n);
+
+        imap_append (session, "INBOX", message);
+      }
+    imap_ok (session, "LOGOUT");
+    lb_test_ui_wait_until (conversation_listed, window, 30, "the conversation's row");
+    rows = g_list_model_get_n_items (lb_window_get_messages (window));
+    /* "Fresh news", the conversation, what was left of the letters */
+    g_assert_cmpuint (rows, ==, N_MESSAGES - 2 + 2);
+
+    select_only (window, "Re: Plans for Friday");
+    lb_test_ui_wait_until (view_shows_first_of_thread, window, 30, "the conversation's first message");
+    bar = conversation_bar (window);
+    g_assert_true (gtk_widget_get_visible (GTK_WIDGET (bar)));
+    g_assert_cmpuint (g_list_model_get_n_items (lb_conversation_bar_get_messages (bar)), ==, 3);
+    wait_for_server ("INBOX", "SEEN HEADER Message-ID \"plans-1@\"", 1, "the first message read on the server");
+    {
+      g_autoptr(LbTestSession) check = imap_open ("alice@example.test", "alicepass");
+
+      g_assert_cmpuint (imap_count (check, "INBOX", "UNSEEN SUBJECT \"Plans for Friday\""), ==, 2);
+      imap_ok (check, "LOGOUT");
+    }
+    lb_test_ui_wait_for_frame (GTK_WIDGET (window));
+    lb_test_ui_screenshot (GTK_WIDGET (window), "screenshot-mail-window-conversation.png");
+
+    /* the last one, picked in the conversation's list */
+    row = gtk_list_box_get_row_at_index (GTK_LIST_BOX (lb_test_ui_find (GTK_WIDGET (bar), GTK_TYPE_LIST_BOX, NULL)), 2);
+    g_signal_emit_by_name (gtk_widget_get_parent (GTK_WIDGET (row)), "row-activated", row);
+    lb_test_ui_wait_until (view_shows_last_of_thread, window, 30, "the conversation's last message");
+    wait_for_server ("INBOX", "SEEN HEADER Message-ID \"plans-3@\"", 1, "the last message read on the server");
+    wait_for_server ("INBOX", "UNSEEN SUBJECT \"Plans for Friday\"", 1, "the second message still unread");
+
+    /* flag the row: the whole conversation */
+    gtk_widget_activate_action (GTK_WIDGET (window), "win.flag", NULL);
+    wait_for_server ("INBOX", "FLAGGED SUBJECT \"Plans for Friday\"", 3, "the conversation flagged on the server");
+
+    /* delete it, then undo: all three go, all three come back */
+    gtk_widget_activate_action (GTK_WIDGET (window), "win.delete", NULL);
+    wait_for_list (window, rows - 1, "the conversation to leave the list");
+    gtk_widget_activate_action (GTK_WIDGET (window), "win.undo", NULL);
+    wait_for_list (window, rows, "the conversation to come back");
+    lb_test_ui_wait_until (conversation_listed, window, 30, "the conversation's row, whole again");
+    wait_for_server ("INBOX", "SUBJECT \"Plans for Friday\"", 3, "the conversation back in the INBOX on the server");
+    wait_for_server ("Trash", "SUBJECT \"Plans for Friday\"", 0, "the conversation out of the Trash on the server");
+
+    /* a row for each message, when the preference says so */
+    g_object_get (window, "settings", &settings, NULL);
+    g_settings_set_boolean (settings, "group-conversations", FALSE);
+    wait_for_list (window, rows + 2, "a row for each message");
+    g_settings_set_boolean (settings, "group-conversations", TRUE);
+    wait_for_list (window, rows, "a row for each conversation again");
   }
 
   /* a narrow window shows one pane at a time: the message, with a way back */
