@@ -166,6 +166,7 @@ fixture_set_up (Fixture       *fixture,
   fixture->settings = g_settings_new (APP_ID);
   g_settings_reset (fixture->settings, "mark-read-delay");
   g_settings_reset (fixture->settings, "prefer-plain-text");
+  g_settings_reset (fixture->settings, "group-conversations");
   g_settings_reset (fixture->settings, "notify-new-mail");
   g_settings_reset (fixture->settings, "run-in-background");
   fixture->secrets = lb_secrets_new ();
@@ -233,6 +234,7 @@ test_general (Fixture       *fixture,
 {
   GtkWidget *window = GTK_WIDGET (fixture->window);
   GtkSwitch *plain_text = lb_test_ui_get_by_id (window, "plain_text_switch");
+  GtkSwitch *conversations = lb_test_ui_get_by_id (window, "conversations_switch");
   GtkSwitch *notify = lb_test_ui_get_by_id (window, "notify_switch");
   GtkSwitch *background = lb_test_ui_get_by_id (window, "background_switch");
   AdwComboRow *mark_read = lb_test_ui_get_by_id (window, "mark_read_row");
@@ -243,6 +245,7 @@ test_general (Fixture       *fixture,
   g_assert_cmpstr (adw_preferences_page_get_title (adw_preferences_window_get_visible_page (ADW_PREFERENCES_WINDOW (window))),
                    ==, "General");
   g_assert_false (gtk_switch_get_active (plain_text));
+  g_assert_true (gtk_switch_get_active (conversations));
   g_assert_true (gtk_switch_get_active (notify));
   g_assert_false (gtk_switch_get_active (background));
   g_assert_cmpuint (adw_combo_row_get_selected (mark_read), ==, 0);
@@ -251,6 +254,8 @@ test_general (Fixture       *fixture,
   /* the user's changes reach the keys */
   gtk_switch_set_active (plain_text, TRUE);
   g_assert_true (g_settings_get_boolean (fixture->settings, "prefer-plain-text"));
+  gtk_switch_set_active (conversations, FALSE);
+  g_assert_false (g_settings_get_boolean (fixture->settings, "group-conversations"));
   gtk_switch_set_active (notify, FALSE);
   g_assert_false (g_settings_get_boolean (fixture->settings, "notify-new-mail"));
   gtk_switch_set_active (background, TRUE);
