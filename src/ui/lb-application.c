@@ -54,21 +54,23 @@ main_window (LbApplication *self)
   return NULL;
 }
 
+/* The main window closed: keep checking for mail with no window, when the
+ * user wants that. The hold is taken before GtkApplication drops the
+ * window's own, so the application never reaches a use count of 0. */
 static void
-window_hidden_cb (GtkWindow  *window,
-                  GParamSpec *pspec,
-                  gpointer    user_data)
+lb_application_window_removed (GtkApplication *app,
+                               GtkWindow      *window)
 {
-  LbApplication *self = user_data;
+  LbApplication *self = LB_APPLICATION (app);
 
-  if (gtk_widget_get_visible (GTK_WIDGET (window)))
-    return;
-  /* Keep checking for mail with no window, when the user wants that. */
-  if (g_settings_get_boolean (self->settings, "run-in-background") && !self->held)
+  if (LB_IS_WINDOW (window) && main_window (self) == window &&
+      g_settings_get_boolean (self->settings, "run-in-background") && !self->held)
     {
       self->held = TRUE;
       g_application_hold (G_APPLICATION (self));
     }
+
+  GTK_APPLICATION_CLASS (lb_application_parent_class)->window_removed (app, window);
 }
 
 static void
@@ -78,10 +80,7 @@ lb_application_activate (GApplication *app)
   GtkWindow *window = main_window (self);
 
   if (window == NULL)
-    {
-      window = GTK_WINDOW (lb_window_new (self, self->settings, self->manager, self->scheduler));
-      g_signal_connect_object (window, "notify::visible", G_CALLBACK (window_hidden_cb), self, 0);
-    }
+    window = GTK_WINDOW (lb_window_new (self, self->settings, self->manager, self->scheduler));
   if (self->held)
     {
       self->held = FALSE;
@@ -378,6 +377,7 @@ lb_application_class_init (LbApplicationClass *klass)
 {
   GObjectClass *object_class = G_OBJECT_CLASS (klass);
   GApplicationClass *app_class = G_APPLICATION_CLASS (klass);
+  GtkApplicationClass *gtk_app_class = GTK_APPLICATION_CLASS (klass);
 
   object_class->dispose = lb_application_dispose;
   object_class->get_property = lb_application_get_property;
@@ -396,6 +396,7 @@ lb_application_class_init (LbApplicationClass *klass)
   app_class->open = lb_application_open;
   app_class->startup = lb_application_startup;
   app_class->shutdown = lb_application_shutdown;
+  gtk_app_class->window_removed = lb_application_window_removed;
 }
 
 static void

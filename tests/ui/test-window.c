@@ -243,19 +243,56 @@ test_window_maximized_persists (Fixture       *fixture,
   g_assert_false (gtk_window_is_maximized (GTK_WINDOW (window)));
 }
 
-static gboolean
-quit_when_shown (gpointer user_data)
+typedef struct
 {
-  Fixture *fixture = user_data;
-  GtkWindow *window = gtk_application_get_active_window (GTK_APPLICATION (fixture->app));
+  LbApplication *app;
+  guint          stage;
+  gint64         closed_at;
+  gboolean       ran_without_window;
+} Background;
 
-  if (window == NULL || !gtk_widget_get_mapped (GTK_WIDGET (window)))
-    return G_SOURCE_CONTINUE;
+/* The window opens; closed with "run in the background" on, the
+ * application keeps running with no window; activated again, the window
+ * comes back; then Quit, with something holding the application. */
+static gboolean
+close_then_quit (gpointer user_data)
+{
+  Background *background = user_data;
+  GApplication *app = G_APPLICATION (background->app);
+  GtkWindow *window = gtk_application_get_active_window (GTK_APPLICATION (app));
 
-  gtk_window_set_default_size (window, 640, 480);
-  g_action_group_activate_action (G_ACTION_GROUP (fixture->app), "quit", NULL);
+  switch (background->stage)
+    {
+    case 0:
+      if (window == NULL || !gtk_widget_get_mapped (GTK_WIDGET (window)))
+        return G_SOURCE_CONTINUE;
+      g_settings_set_boolean (lb_application_get_settings (background->app), "run-in-background", TRUE);
+      gtk_window_close (window);
+      background->closed_at = g_get_monotonic_time ();
+      background->stage = 1;
+      return G_SOURCE_CONTINUE;
 
-  return G_SOURCE_REMOVE;
+    case 1:
+      /* still running a second after: the main loop runs this */
+      if (g_get_monotonic_time () - background->closed_at < G_USEC_PER_SEC)
+        return G_SOURCE_CONTINUE;
+      background->ran_without_window = gtk_application_get_windows (GTK_APPLICATION (app)) == NULL;
+      g_application_activate (app);
+      background->stage = 2;
+      return G_SOURCE_CONTINUE;
+
+    case 2:
+      if (window == NULL || !gtk_widget_get_mapped (GTK_WIDGET (window)))
+        return G_SOURCE_CONTINUE;
+      gtk_window_set_default_size (window, 640, 480);
+      g_application_hold (app);
+      g_action_group_activate_action (G_ACTION_GROUP (app), "quit", NULL);
+      background->stage = 3;
+      return G_SOURCE_REMOVE;
+
+    default:
+      g_assert_not_reached ();
+    }
 }
 
 static gboolean
@@ -266,27 +303,33 @@ quit_timed_out (gpointer user_data)
   return G_SOURCE_REMOVE;
 }
 
-/* Quit ends the application even while something holds it (as a
- * background sync will), after each window saved its size. Run last: the
- * application has shut down afterwards. */
+/* Closing the window with "run in the background" on leaves the
+ * application running (checking mail); Quit ends it even while something
+ * holds it (as a background sync will), after each window saved its size.
+ * Run last: the application has shut down afterwards. */
 static void
 test_window_quit (Fixture       *fixture,
                   gconstpointer  user_data)
 {
   GSettings *settings = lb_application_get_settings (fixture->app);
+  Background background = { fixture->app, 0, 0, FALSE };
   guint poll, guard;
   int status;
 
-  g_application_hold (G_APPLICATION (fixture->app));
-  poll = g_timeout_add (20, quit_when_shown, fixture);
+  poll = g_timeout_add (20, close_then_quit, &background);
   guard = g_timeout_add_seconds (20, quit_timed_out, NULL);
 
-  /* activates: the window opens, then quit_when_shown() quits */
+  /* activates: the window opens, then close_then_quit() closes it, opens
+   * it again and quits */
   status = g_application_run (G_APPLICATION (fixture->app), 0, NULL);
 
   g_source_remove (guard);
+  /* without the preference, closing the window had ended the run */
+  g_assert_cmpuint (background.stage, ==, 3);
+  g_assert_true (background.ran_without_window);
   g_assert_false (g_main_context_find_source_by_id (NULL, poll) != NULL);
   g_application_release (G_APPLICATION (fixture->app));
+  g_settings_reset (settings, "run-in-background");
 
   g_assert_cmpint (status, ==, 0);
   g_assert_null (gtk_application_get_windows (GTK_APPLICATION (fixture->app)));
