@@ -118,6 +118,10 @@ enum {
 static GParamSpec *properties[N_PROPS];
 
 static void update_actions      (LbWindow *self);
+static void reveal_message_full (LbWindow *self,
+                                 LbStore  *store,
+                                 gint64    key,
+                                 gboolean  then_show);
 static void hide_conversation   (LbWindow *self);
 static void show_selected       (LbWindow *self);
 static void reload_list         (LbWindow *self);
@@ -1289,26 +1293,26 @@ static void
 conversation_loaded_cb (LbConversationBar *bar,
                         LbWindow          *self)
 {
+  LbMessage *conversation = lb_conversation_bar_get_conversation (bar);
   LbMessage *message = NULL;
+  gboolean shown_here;
 
-  if (lb_conversation_bar_get_conversation (bar) == NULL)
+  if (conversation == NULL)
     return;
   gtk_widget_set_visible (self->conversation_bar, TRUE);
+  shown_here = self->shown != NULL && lb_message_get_store (self->shown) == lb_message_get_store (conversation);
   if (self->open_key != 0)
     message = lb_conversation_bar_lookup (bar, self->open_key);
   self->open_key = 0;
-  if (message == NULL && self->shown != NULL &&
-      lb_message_get_store (self->shown) == lb_message_get_store (lb_conversation_bar_get_conversation (bar)) &&
-      lb_conversation_bar_lookup (bar, lb_message_get_key (self->shown)) != NULL)
-    {
-      lb_conversation_bar_set_shown (bar, lb_message_get_key (self->shown));
-      return;
-    }
+  if (message == NULL && shown_here)
+    message = lb_conversation_bar_lookup (bar, lb_message_get_key (self->shown));
   if (message == NULL)
     message = lb_conversation_bar_get_first_to_read (bar);
   if (message == NULL)
     return;
   lb_conversation_bar_set_shown (bar, lb_message_get_key (message));
+  if (shown_here && lb_message_get_key (self->shown) == lb_message_get_key (message))
+    return;
   show_message (self, message);
 }
 
@@ -1560,6 +1564,16 @@ messages_changed_cb (GListModel *model,
           return;
         }
       update_actions (self);
+      if (gtk_bitset_is_empty (bitset) && self->shown != NULL &&
+          lb_conversation_bar_get_conversation (LB_CONVERSATION_BAR (self->conversation_bar)) != NULL &&
+          lb_message_get_store (self->shown) != NULL)
+        {
+          /* a reply moved the conversation being read to the top (its row
+           * left, a new one came): selected there again, the message read
+           * still shown */
+          reveal_message_full (self, lb_message_get_store (self->shown), lb_message_get_key (self->shown), TRUE);
+          return;
+        }
       show_selected (self);
     }
 }
@@ -1671,6 +1685,7 @@ typedef struct
   gint64    folder_id;   /* the message's folder and thread, when read: */
   gint64    thread_id;   /* its conversation's row stands for it */
   guint     tries;
+  gboolean  then_show;   /* not found: the view follows the selection */
 } Reveal;
 
 /* Selects the message @key once the list has it (its first page is read
@@ -1684,7 +1699,7 @@ reveal_cb (gpointer user_data)
 
   if (self == NULL || self->selection == NULL || reveal->tries++ > 50 ||
       reveal->messages != self->messages)
-    goto done;
+    goto not_found;
   /* the rows in memory: the first pages once the list has loaded them */
   n = MIN (g_list_model_get_n_items (G_LIST_MODEL (self->selection)), LB_MESSAGE_LIST_MAX_RESIDENT);
   for (guint i = 0; i < n; i++)
@@ -1715,6 +1730,9 @@ reveal_cb (gpointer user_data)
     }
   return G_SOURCE_CONTINUE;
 
+not_found:
+  if (self != NULL && reveal->then_show)
+    show_selected (self);
 done:
   g_clear_weak_pointer (&reveal->window);
   g_free (reveal);
@@ -1739,11 +1757,13 @@ reveal_thread_read (GObject      *object,
   g_timeout_add (100, reveal_cb, reveal);
 }
 
-/* Selects the message @key in the list shown now, once it has read it. */
+/* Selects the message @key in the list shown now, once it has read it.
+ * With @then_show, the view follows the selection if it never does. */
 static void
-reveal_message (LbWindow *self,
-                LbStore  *store,
-                gint64    key)
+reveal_message_full (LbWindow *self,
+                     LbStore  *store,
+                     gint64    key,
+                     gboolean  then_show)
 {
   Reveal *reveal = g_new0 (Reveal, 1);
   g_autoptr(GArray) keys = NULL;
@@ -1752,6 +1772,7 @@ reveal_message (LbWindow *self,
   reveal->store = store;
   reveal->key = key;
   reveal->messages = self->messages;
+  reveal->then_show = then_show;
   if (!LB_IS_MESSAGE_LIST (self->messages) || !lb_message_list_get_threaded (LB_MESSAGE_LIST (self->messages)))
     {
       g_timeout_add (100, reveal_cb, reveal);
@@ -1761,6 +1782,14 @@ reveal_message (LbWindow *self,
   keys = g_array_new (FALSE, FALSE, sizeof (gint64));
   g_array_append_val (keys, key);
   lb_store_get_messages_async (store, keys, NULL, reveal_thread_read, reveal);
+}
+
+static void
+reveal_message (LbWindow *self,
+                LbStore  *store,
+                gint64    key)
+{
+  reveal_message_full (self, store, key, FALSE);
 }
 
 /* Shows the folder (or All Inboxes) the sidebar has selected. */

@@ -438,7 +438,9 @@ shown_unread (gpointer data)
   return lb_message_get_unread (message);
 }
 
-/* the conversation's row, with its three messages */
+/* the conversation's row, with its messages */
+static guint conversation_size;
+
 static gboolean
 conversation_listed (gpointer data)
 {
@@ -449,11 +451,26 @@ conversation_listed (gpointer data)
     {
       g_autoptr(LbMessage) message = g_list_model_get_item (messages, i);
 
-      if (lb_message_get_loaded (message) && lb_message_get_n_messages (message) == 3 &&
+      if (lb_message_get_loaded (message) && lb_message_get_n_messages (message) == conversation_size &&
           g_strcmp0 (lb_message_get_subject (message), "Re: Plans for Friday") == 0)
         return TRUE;
     }
   return FALSE;
+}
+
+/* the conversation's row is selected, with @conversation_size messages */
+static gboolean
+conversation_selected (gpointer data)
+{
+  LbWindow *window = data;
+  GtkSelectionModel *selection = GTK_SELECTION_MODEL (lb_window_get_messages (window));
+  g_autoptr(GtkBitset) bitset = gtk_selection_model_get_selection (selection);
+  g_autoptr(LbMessage) message = NULL;
+
+  if (gtk_bitset_get_size (bitset) != 1)
+    return FALSE;
+  message = g_list_model_get_item (G_LIST_MODEL (selection), gtk_bitset_get_nth (bitset, 0));
+  return lb_message_get_loaded (message) && lb_message_get_n_messages (message) == conversation_size;
 }
 
 static LbConversationBar *
@@ -774,7 +791,7 @@ test_mail_window (void)
 
         imap_append (session, "INBOX", message);
       }
-    imap_ok (session, "LOGOUT");
+    conversation_size = 3;
     lb_test_ui_wait_until (conversation_listed, window, 30, "the conversation's row");
     rows = g_list_model_get_n_items (lb_window_get_messages (window));
     /* "Fresh news", the conversation, what was left of the letters */
@@ -802,9 +819,25 @@ test_mail_window (void)
     wait_for_server ("INBOX", "SEEN HEADER Message-ID \"plans-3@\"", 1, "the last message read on the server");
     wait_for_server ("INBOX", "UNSEEN SUBJECT \"Plans for Friday\"", 1, "the second message still unread");
 
+    /* a reply arrives while it is read: the conversation goes to the top,
+     * still selected, still showing the message read */
+    {
+      g_autofree char *reply = make_thread_message ("Dave <dave@example.test>", 4, 0);
+
+      imap_append (session, "INBOX", reply);
+      imap_ok (session, "LOGOUT");
+    }
+    conversation_size = 4;
+    lb_test_ui_wait_until (conversation_selected, window, 30, "the conversation, with the reply, selected");
+    g_assert_cmpuint (position_of (window, "Re: Plans for Friday"), ==, 0);
+    lb_test_ui_spin (500);
+    g_assert_true (view_shows_last_of_thread (window));
+    g_assert_false (view_shows (window, "Message 4 about Friday."));
+    g_assert_cmpuint (g_list_model_get_n_items (lb_conversation_bar_get_messages (bar)), ==, 4);
+
     /* flag the row: the whole conversation */
     gtk_widget_activate_action (GTK_WIDGET (window), "win.flag", NULL);
-    wait_for_server ("INBOX", "FLAGGED SUBJECT \"Plans for Friday\"", 3, "the conversation flagged on the server");
+    wait_for_server ("INBOX", "FLAGGED SUBJECT \"Plans for Friday\"", 4, "the conversation flagged on the server");
 
     /* delete it, then undo: all three go, all three come back */
     gtk_widget_activate_action (GTK_WIDGET (window), "win.delete", NULL);
@@ -812,13 +845,13 @@ test_mail_window (void)
     gtk_widget_activate_action (GTK_WIDGET (window), "win.undo", NULL);
     wait_for_list (window, rows, "the conversation to come back");
     lb_test_ui_wait_until (conversation_listed, window, 30, "the conversation's row, whole again");
-    wait_for_server ("INBOX", "SUBJECT \"Plans for Friday\"", 3, "the conversation back in the INBOX on the server");
+    wait_for_server ("INBOX", "SUBJECT \"Plans for Friday\"", 4, "the conversation back in the INBOX on the server");
     wait_for_server ("Trash", "SUBJECT \"Plans for Friday\"", 0, "the conversation out of the Trash on the server");
 
     /* a row for each message, when the preference says so */
     g_object_get (window, "settings", &settings, NULL);
     g_settings_set_boolean (settings, "group-conversations", FALSE);
-    wait_for_list (window, rows + 2, "a row for each message");
+    wait_for_list (window, rows + 3, "a row for each message");
     g_settings_set_boolean (settings, "group-conversations", TRUE);
     wait_for_list (window, rows, "a row for each conversation again");
   }
