@@ -2123,6 +2123,30 @@ set_uid_cb (GObject      *object,
   command_done (task);
 }
 
+/* The changes queued after the group that found @key awaiting its UID in
+ * @path (moved or uploaded there, then moved on, flagged or deleted
+ * before the server answered) learn the UID the server gave it there, up
+ * to the one that took it out again; lb_store_set_uid_async() records the
+ * same in the store's queue. */
+static void
+replay_give_uid (Replay     *r,
+                 gint64      key,
+                 const char *path,
+                 guint32     uid)
+{
+  for (guint i = r->end; key != 0 && uid != 0 && i < r->ops->len; i++)
+    {
+      LbStoreOp *op = replay_op (r, i);
+
+      if (op->message_key != key || op->uid != 0 || op->kind == LB_STORE_OP_APPEND ||
+          g_strcmp0 (op->folder_path, path) != 0)
+        continue;
+      op->uid = uid;
+      if (op->kind == LB_STORE_OP_MOVE || op->kind == LB_STORE_OP_DELETE)
+        break;
+    }
+}
+
 static void
 move_cb (GObject      *object,
          GAsyncResult *result,
@@ -2162,6 +2186,9 @@ move_cb (GObject      *object,
           if (g_array_index (from, guint32, j) == uid)
             {
               r->pending++;
+              /* the move back of an undo, queued before this answer,
+               * takes the message from there under this UID */
+              replay_give_uid (r, op->message_key, op->target_path, g_array_index (to, guint32, j));
               /* only if it is still there: undone meanwhile, the
                * UID is another message's where it is now */
               lb_store_set_uid_async (self->store, op->message_key,
@@ -2536,6 +2563,7 @@ append_cb (GObject      *object,
   if (uid != 0)
     {
       r->pending++;
+      replay_give_uid (r, r->summary->key, replay_op (r, r->next)->folder_path, uid);
       lb_store_set_uid_async (self->store, r->summary->key,
                               replay_folder_id (r, replay_op (r, r->next)->folder_path),
                               uid, NULL, set_uid_cb, task);
@@ -2602,6 +2630,7 @@ append_uids_cb (GObject      *object,
         {
           /* uploaded before, and the answer was lost: once is enough */
           r->pending = 2;
+          replay_give_uid (r, r->summary->key, append->folder_path, uid);
           lb_store_set_uid_async (self->store, r->summary->key,
                                   replay_folder_id (r, append->folder_path), uid,
                                   NULL, set_uid_cb, task);
