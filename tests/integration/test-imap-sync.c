@@ -1777,6 +1777,145 @@ test_undo_move_offline_inbox (void)
   check_undo_race (UNDO_OFFLINE);
 }
 
+/* ---- junk ---- */
+
+/* Whether @mailbox's message with @subject has @keyword (UID SEARCH KEYWORD). */
+static gboolean
+raw_has_keyword (LbImapClient *client,
+                 const char   *mailbox,
+                 const char   *subject,
+                 const char   *keyword)
+{
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(LbImapCommand) criteria = lb_imap_command_new (NULL);
+  g_autoptr(GArray) uids = raw_search_subject (client, mailbox, subject);
+  g_autoptr(GArray) with = NULL;
+
+  g_assert_cmpuint (uids->len, ==, 1);
+  lb_imap_command_add_atom (criteria, "KEYWORD");
+  lb_imap_command_add_atom (criteria, keyword);
+  lb_imap_client_uid_search_async (client, criteria, NULL, lb_test_store_result, &result);
+  lb_test_wait (&result);
+  with = lb_imap_client_uid_search_finish (client, result, &error);
+  g_assert_no_error (error);
+  for (guint i = 0; i < with->len; i++)
+    if (g_array_index (with, guint32, i) == g_array_index (uids, guint32, 0))
+      return TRUE;
+  return FALSE;
+}
+
+/* What the window does for Junk and Not Junk: the keyword, then the move,
+ * both asked at once; waits for both. */
+static void
+junk_and_move (Side    *side,
+               gint64   key,
+               gboolean junk,
+               gint64   target)
+{
+  g_autoptr(GAsyncResult) junk_result = NULL;
+  g_autoptr(GAsyncResult) move_result = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GArray) keys = keys_of (key, (gint64) 0);
+
+  lb_imap_provider_set_junk_async (side->provider, keys, junk, NULL, lb_test_store_result, &junk_result);
+  lb_provider_move_async (LB_PROVIDER (side->provider), keys, target, NULL, lb_test_store_result, &move_result);
+  lb_test_wait (&junk_result);
+  lb_test_wait (&move_result);
+  g_assert_true (lb_imap_provider_set_junk_finish (side->provider, junk_result, &error));
+  g_assert_no_error (error);
+  g_assert_true (lb_provider_move_finish (LB_PROVIDER (side->provider), move_result, &error));
+  g_assert_no_error (error);
+}
+
+static void
+assert_junk_on_server (LbImapClient *raw,
+                       const char   *subject,
+                       gboolean      junk)
+{
+  const char *there = junk ? "Junk" : "INBOX";
+
+  g_assert_cmpuint (raw_count_subject (raw, junk ? "INBOX" : "Junk", subject), ==, 0);
+  g_assert_cmpuint (raw_count_subject (raw, there, subject), ==, 1);
+  g_assert_true (raw_has_keyword (raw, there, subject, junk ? "$Junk" : "$NotJunk"));
+  g_assert_false (raw_has_keyword (raw, there, subject, junk ? "$NotJunk" : "$Junk"));
+}
+
+/* Junk moves the message to Junk and sets $Junk there; its undo (Not
+ * Junk) moves it back with $NotJunk and without $Junk: also when both
+ * are asked before the server heard of the first, and offline. */
+static void
+test_junk_keyword (void)
+{
+  g_autoptr(LbImapClient) raw = raw_connect (ALICE, "alicepass");
+  g_autoptr(LbTestProxy) proxy = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *subject = unique_id ("Junk or not");
+  g_autofree char *mid = unique_id ("junk");
+  g_autofree char *text = make_message (mid, subject, NULL, g_get_real_time () / G_USEC_PER_SEC, NULL);
+  LbAccount *account;
+  Side side = { NULL, };
+  gint64 inbox, junk, key, now_key = 0;
+
+  raw_append (raw, "INBOX", text, NULL);
+  proxy = lb_test_proxy_new (lb_test_getenv ("LB_TEST_HOST"), imap_port (), &error);
+  g_assert_no_error (error);
+  account = make_account ("alice-junk", ALICE, lb_test_proxy_get_port (proxy), LB_NET_SECURITY_STARTTLS);
+  side_open (&side, account, "alicepass", NULL);
+  inbox = folder_id (&side, "INBOX");
+  junk = folder_id (&side, "Junk");
+  sync_ok (&side, inbox, NULL);
+  sync_ok (&side, junk, NULL);
+  g_assert_cmpuint (store_count_subject (&side, inbox, subject, &key, NULL), ==, 1);
+  g_assert_true (connect_provider (&side, &error));
+  g_assert_no_error (error);
+
+  /* junk, replayed before the undo */
+  junk_and_move (&side, key, TRUE, junk);
+  replay_ok (&side);
+  wait_queue_empty (&side);
+  assert_junk_on_server (raw, subject, TRUE);
+
+  /* the undo */
+  junk_and_move (&side, key, FALSE, inbox);
+  replay_ok (&side);
+  wait_queue_empty (&side);
+  assert_junk_on_server (raw, subject, FALSE);
+
+  /* junk and its undo before the server answered the first */
+  lb_test_proxy_set_held (proxy, TRUE);
+  junk_and_move (&side, key, TRUE, junk);
+  lb_test_spin (300);
+  junk_and_move (&side, key, FALSE, inbox);
+  lb_test_proxy_set_held (proxy, FALSE);
+  replay_ok (&side);
+  wait_queue_empty (&side);
+  assert_junk_on_server (raw, subject, FALSE);
+
+  /* offline: junk, undo, junk again */
+  lb_test_proxy_set_down (proxy, TRUE);
+  junk_and_move (&side, key, TRUE, junk);
+  junk_and_move (&side, key, FALSE, inbox);
+  junk_and_move (&side, key, TRUE, junk);
+  g_assert_cmpuint (queue_length (side.store), ==, 6);
+  lb_test_proxy_set_down (proxy, FALSE);
+  g_assert_true (connect_provider (&side, &error));
+  g_assert_no_error (error);
+  replay_ok (&side);
+  wait_queue_empty (&side);
+  assert_junk_on_server (raw, subject, TRUE);
+
+  /* the store: one row, the key the window holds, in Junk */
+  sync_ok (&side, inbox, NULL);
+  sync_ok (&side, junk, NULL);
+  g_assert_cmpuint (store_count_subject (&side, inbox, subject, NULL, NULL), ==, 0);
+  g_assert_cmpuint (store_count_subject (&side, junk, subject, &now_key, NULL), ==, 1);
+  g_assert_cmpint (now_key, ==, key);
+
+  raw_logout (g_steal_pointer (&raw));
+  side_close (&side);
+}
+
 static gint64
 save_draft (Side       *side,
             gint64      drafts,
@@ -2637,6 +2776,7 @@ main (int   argc,
   g_test_add_func ("/imap-sync/undo-trash-race", test_undo_trash_race);
   g_test_add_func ("/imap-sync/undo-move-no-message-id", test_undo_move_no_message_id);
   g_test_add_func ("/imap-sync/undo-move-offline-inbox", test_undo_move_offline_inbox);
+  g_test_add_func ("/imap-sync/junk-keyword", test_junk_keyword);
   g_test_add_func ("/imap-sync/draft-same-message-id", test_draft_same_message_id);
   g_test_add_func ("/imap-sync/trash-without-trash", test_trash_without_trash);
   g_test_add_func ("/imap-sync/tls-reconnect", test_tls_reconnect);

@@ -4576,6 +4576,98 @@ lb_store_set_flags_finish (LbStore       *self,
   return g_task_propagate_boolean (G_TASK (result), error);
 }
 
+static void
+queue_keywords_job (LbStore  *self,
+                    GTask    *task,
+                    gpointer  task_data)
+{
+  ChangeData *data = task_data;
+  GError *error = NULL;
+
+  if (!begin (self, LB_STORE_WRITE_NONE, &error))
+    goto fail;
+
+  for (guint i = 0; i < data->keys->len; i++)
+    {
+      Row row;
+      gboolean ok = TRUE;
+
+      if (!read_row (self, g_array_index (data->keys, gint64, i), &row, &error))
+        {
+          if (error != NULL)
+            goto fail;
+          continue;   /* gone meanwhile: nothing to tell */
+        }
+      if (!row.local)
+        ok = queue_op (self, LB_STORE_OP_SET_KEYWORDS, row.path, row.uid, row.key, row.message_id,
+                       data->add, data->remove, NULL, &error);
+      row_clear (&row);
+      if (!ok)
+        goto fail;
+    }
+
+  if (!commit (self, &error))
+    goto fail;
+  g_task_return_boolean (task, TRUE);
+  return;
+
+fail:
+  rollback (self);
+  g_task_return_error (task, error);
+}
+
+/**
+ * lb_store_queue_keywords_async:
+ * @self: the store
+ * @keys: (element-type gint64): the messages
+ * @add: #LbStoreKeyword to add on the server
+ * @remove: #LbStoreKeyword to remove there
+ * @cancellable: (nullable): a #GCancellable
+ * @callback: called when queued
+ * @user_data: data for @callback
+ *
+ * Queues an %LB_STORE_OP_SET_KEYWORDS for each message of a server
+ * folder (those of local folders are skipped); the rows do not change.
+ * Queued in call order with the other writes, it reaches the message in
+ * whatever folder and under whatever UID the moves queued before and
+ * after it leave it.
+ */
+void
+lb_store_queue_keywords_async (LbStore             *self,
+                               GArray              *keys,
+                               guint                add,
+                               guint                remove,
+                               GCancellable        *cancellable,
+                               GAsyncReadyCallback  callback,
+                               gpointer             user_data)
+{
+  ChangeData *data;
+
+  g_return_if_fail (LB_IS_STORE (self));
+  g_return_if_fail (keys != NULL);
+
+  data = g_new0 (ChangeData, 1);
+  data->keys = g_array_ref (keys);
+  data->add = add;
+  data->remove = remove;
+
+  push_job (self->writer,
+            new_task (self, lb_store_queue_keywords_async, data, (GDestroyNotify) change_data_free,
+                      cancellable, callback, user_data),
+            queue_keywords_job);
+}
+
+gboolean
+lb_store_queue_keywords_finish (LbStore       *self,
+                                GAsyncResult  *result,
+                                GError       **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == lb_store_queue_keywords_async, FALSE);
+
+  return g_task_propagate_boolean (G_TASK (result), error);
+}
+
 /* Gives each local row's file a name in the target folder's Maildir and
  * makes the new names durable; the rows' old names are left to remove. */
 static gboolean
