@@ -816,13 +816,14 @@ test_changes_reach_server (void)
   g_assert_cmpuint (raw_count_mid (raw, "Drafts", draft_id), ==, 0);
   g_assert_cmpuint (raw_count_mid (raw, "Drafts", draft2_id), ==, 1);
 
-  /* junk or not: keywords for the server's filter, set at once */
+  /* junk or not: keywords for the server's filter, through the queue */
   keys = keys_of (must_mid (messages, ids->pdata[6])->key, (gint64) 0);
   lb_imap_provider_set_junk_async (side.provider, keys, TRUE, NULL, lb_test_store_result, &result);
   lb_test_wait (&result);
   g_assert_true (lb_imap_provider_set_junk_finish (side.provider, result, &error));
   g_assert_no_error (error);
   g_clear_object (&result);
+  replay_ok (&side);
   g_clear_pointer (&flags, g_strfreev);
   flags = raw_flags_of (raw, "Changes", ids->pdata[6]);
   g_assert_true (g_strv_contains ((const char * const *) flags, "$Junk"));
@@ -831,6 +832,7 @@ test_changes_reach_server (void)
   lb_test_wait (&result);
   g_assert_true (lb_imap_provider_set_junk_finish (side.provider, result, &error));
   g_clear_object (&result);
+  replay_ok (&side);
   g_clear_pointer (&keys, g_array_unref);
   g_clear_pointer (&flags, g_strfreev);
   flags = raw_flags_of (raw, "Changes", ids->pdata[6]);
