@@ -1990,6 +1990,10 @@ refusal_error (const LbStoreOp *op,
       return g_error_new (LB_IMAP_PROVIDER_ERROR, LB_IMAP_PROVIDER_ERROR_REFUSED,
                           _("The server refused to remove the deleted messages of “%s”: %s"),
                           op->folder_path, refusal);
+    case LB_STORE_OP_SET_KEYWORDS:
+      return g_error_new (LB_IMAP_PROVIDER_ERROR, LB_IMAP_PROVIDER_ERROR_REFUSED,
+                          _("The server refused to mark messages in “%s” as junk or not junk: %s"),
+                          op->folder_path, refusal);
     default:
       return g_error_new (LB_IMAP_PROVIDER_ERROR, LB_IMAP_PROVIDER_ERROR_REFUSED,
                           _("The server refused a change to “%s”: %s"), op->folder_path, refusal);
@@ -2123,6 +2127,30 @@ set_uid_cb (GObject      *object,
   command_done (task);
 }
 
+/* The changes queued after the group that found @key awaiting its UID in
+ * @path (moved or uploaded there, then moved on, flagged or deleted
+ * before the server answered) learn the UID the server gave it there, up
+ * to the one that took it out again; lb_store_set_uid_async() records the
+ * same in the store's queue. */
+static void
+replay_give_uid (Replay     *r,
+                 gint64      key,
+                 const char *path,
+                 guint32     uid)
+{
+  for (guint i = r->end; key != 0 && uid != 0 && i < r->ops->len; i++)
+    {
+      LbStoreOp *op = replay_op (r, i);
+
+      if (op->message_key != key || op->uid != 0 || op->kind == LB_STORE_OP_APPEND ||
+          g_strcmp0 (op->folder_path, path) != 0)
+        continue;
+      op->uid = uid;
+      if (op->kind == LB_STORE_OP_MOVE || op->kind == LB_STORE_OP_DELETE)
+        break;
+    }
+}
+
 static void
 move_cb (GObject      *object,
          GAsyncResult *result,
@@ -2162,6 +2190,9 @@ move_cb (GObject      *object,
           if (g_array_index (from, guint32, j) == uid)
             {
               r->pending++;
+              /* the move back of an undo, queued before this answer,
+               * takes the message from there under this UID */
+              replay_give_uid (r, op->message_key, op->target_path, g_array_index (to, guint32, j));
               /* only if it is still there: undone meanwhile, the
                * UID is another message's where it is now */
               lb_store_set_uid_async (self->store, op->message_key,
@@ -2171,6 +2202,22 @@ move_cb (GObject      *object,
             }
       }
   command_done (task);
+}
+
+/* The IMAP keywords of #LbStoreKeyword @keywords. */
+static GStrv
+keywords_of (guint keywords)
+{
+  GStrvBuilder *builder = g_strv_builder_new ();
+  GStrv result;
+
+  if (keywords & LB_STORE_KEYWORD_JUNK)
+    g_strv_builder_add (builder, "$Junk");
+  if (keywords & LB_STORE_KEYWORD_NOT_JUNK)
+    g_strv_builder_add (builder, "$NotJunk");
+  result = g_strv_builder_end (builder);
+  g_strv_builder_unref (builder);
+  return result;
 }
 
 static void
@@ -2230,6 +2277,26 @@ replay_apply (GTask *task)
     case LB_STORE_OP_MOVE:
       r->pending++;
       lb_imap_client_uid_copy_async (client, set, op->target_path, TRUE, cancellable, move_cb, task);
+      break;
+
+    case LB_STORE_OP_SET_KEYWORDS:
+      {
+        g_auto(GStrv) add = keywords_of (op->flags_add);
+        g_auto(GStrv) remove = keywords_of (op->flags_remove);
+
+        if (add[0] != NULL)
+          {
+            r->pending++;
+            lb_imap_client_uid_store_async (client, set, TRUE, (const char * const *) add, 0,
+                                            cancellable, store_cb, task);
+          }
+        if (remove[0] != NULL)
+          {
+            r->pending++;
+            lb_imap_client_uid_store_async (client, set, FALSE, (const char * const *) remove, 0,
+                                            cancellable, store_cb, task);
+          }
+      }
       break;
 
     case LB_STORE_OP_APPEND:
@@ -2536,6 +2603,7 @@ append_cb (GObject      *object,
   if (uid != 0)
     {
       r->pending++;
+      replay_give_uid (r, r->summary->key, replay_op (r, r->next)->folder_path, uid);
       lb_store_set_uid_async (self->store, r->summary->key,
                               replay_folder_id (r, replay_op (r, r->next)->folder_path),
                               uid, NULL, set_uid_cb, task);
@@ -2602,6 +2670,7 @@ append_uids_cb (GObject      *object,
         {
           /* uploaded before, and the answer was lost: once is enough */
           r->pending = 2;
+          replay_give_uid (r, r->summary->key, append->folder_path, uid);
           lb_store_set_uid_async (self->store, r->summary->key,
                                   replay_folder_id (r, append->folder_path), uid,
                                   NULL, set_uid_cb, task);
@@ -2755,6 +2824,7 @@ same_group (const LbStoreOp *a,
   switch (a->kind)
     {
     case LB_STORE_OP_SET_FLAGS:
+    case LB_STORE_OP_SET_KEYWORDS:
       return a->flags_add == b->flags_add && a->flags_remove == b->flags_remove;
 
     case LB_STORE_OP_MOVE:
@@ -2829,6 +2899,7 @@ replay_next (GTask *task)
     case LB_STORE_OP_SET_FLAGS:
     case LB_STORE_OP_MOVE:
     case LB_STORE_OP_DELETE:
+    case LB_STORE_OP_SET_KEYWORDS:
       keys = g_array_new (FALSE, FALSE, sizeof (gint64));
       for (guint i = r->next; i < r->end; i++)
         g_array_append_val (keys, replay_op (r, i)->message_key);
@@ -4863,184 +4934,22 @@ lb_imap_provider_trash_finish (LbImapProvider  *self,
 
 /* ---- junk ---- */
 
-typedef struct
-{
-  gboolean    junk;
-  GPtrArray  *summaries;   /* LbMessageSummary */
-  GPtrArray  *paths;       /* the folders' paths, each once */
-  GHashTable *uids;        /* path -> GArray of guint32 */
-  GHashTable *ids;         /* path -> gint64 folder id */
-  guint       next;
-  guint       pending;
-  GError     *error;
-} JunkData;
-
 static void
-junk_data_free (JunkData *jd)
+junk_queued_cb (GObject      *object,
+                GAsyncResult *result,
+                gpointer      user_data)
 {
-  g_clear_pointer (&jd->summaries, g_ptr_array_unref);
-  g_clear_pointer (&jd->paths, g_ptr_array_unref);
-  g_clear_pointer (&jd->uids, g_hash_table_unref);
-  g_clear_pointer (&jd->ids, g_hash_table_unref);
-  g_clear_error (&jd->error);
-  g_free (jd);
-}
-
-static void junk_folder (Job *job);
-
-static void
-junk_store_cb (GObject      *object,
-               GAsyncResult *result,
-               gpointer      user_data)
-{
-  Job *job = user_data;
-  LbImapProvider *self = job_provider (job);
-  JunkData *jd = g_task_get_task_data (job->task);
+  g_autoptr(GTask) task = user_data;
   GError *error = NULL;
 
-  if (!lb_imap_client_uid_store_finish (LB_IMAP_CLIENT (object), result, NULL, &error))
-    {
-      if (jd->error == NULL)
-        jd->error = error;
-      else
-        g_error_free (error);
-    }
-  if (--jd->pending > 0)
-    return;
-
-  /* the keywords come back into the store with the folder's sync */
-  schedule_sync (self, *(gint64 *) g_hash_table_lookup (jd->ids, jd->paths->pdata[jd->next]));
-  jd->next++;
-  junk_folder (job);
-}
-
-static void
-junk_selected_cb (GObject      *object,
-                  GAsyncResult *result,
-                  gpointer      user_data)
-{
-  Job *job = user_data;
-  JunkData *jd = g_task_get_task_data (job->task);
-  static const char * const junk[] = { "$Junk", NULL };
-  static const char * const not_junk[] = { "$NotJunk", NULL };
-  GArray *uids = g_hash_table_lookup (jd->uids, jd->paths->pdata[jd->next]);
-  g_autoptr(GString) set = g_string_new (NULL);
-  GError *error = NULL;
-
-  if (!lb_imap_sync_select_finish (LB_IMAP_SYNC (object), result, &error))
-    {
-      jd->error = error;
-      junk_folder (job);
-      return;
-    }
-
-  for (guint i = 0; i < uids->len; i++)
-    g_string_append_printf (set, "%s%u", i > 0 ? "," : "", g_array_index (uids, guint32, i));
-
-  /* one keyword on, the other off: a mail filter learns from both */
-  jd->pending = 2;
-  lb_imap_client_uid_store_async (job_client (job), set->str, TRUE, jd->junk ? junk : not_junk, 0,
-                                  job_cancellable (job), junk_store_cb, job);
-  lb_imap_client_uid_store_async (job_client (job), set->str, FALSE, jd->junk ? not_junk : junk, 0,
-                                  job_cancellable (job), junk_store_cb, job);
-}
-
-static void
-junk_folder (Job *job)
-{
-  JunkData *jd = g_task_get_task_data (job->task);
-
-  if (jd->error != NULL)
-    {
-      GError *error = g_steal_pointer (&jd->error);
-
-      if (!is_cancelled (error))
-        g_prefix_error (&error, _("Could not mark the messages as junk or not junk: "));
-      job_return_error (job, error);
-      return;
-    }
-  if (jd->next >= jd->paths->len)
-    {
-      job_return_boolean (job, TRUE);
-      return;
-    }
-  lb_imap_sync_select_async (job->sync, jd->paths->pdata[jd->next], job_cancellable (job),
-                             junk_selected_cb, job);
-}
-
-static void
-junk_job_run (Job *job)
-{
-  junk_folder (job);
-}
-
-static void
-junk_folders_cb (GObject      *object,
-                 GAsyncResult *result,
-                 gpointer      user_data)
-{
-  GTask *task = user_data;
-  LbImapProvider *self = g_task_get_source_object (task);
-  JunkData *jd = g_task_get_task_data (task);
-  g_autoptr(GPtrArray) folders = NULL;
-  g_autoptr(GHashTable) paths = g_hash_table_new (g_int64_hash, g_int64_equal);
-  GError *error = NULL;
-
-  folders = lb_store_list_folders_finish (LB_STORE (object), result, &error);
-  if (folders == NULL)
+  if (!lb_store_queue_keywords_finish (LB_STORE (object), result, &error))
     {
       g_prefix_error (&error, _("Could not mark the messages as junk or not junk: "));
       g_task_return_error (task, error);
-      g_object_unref (task);
       return;
     }
-  for (guint i = 0; i < folders->len; i++)
-    {
-      LbFolderInfo *info = folders->pdata[i];
-
-      if (!info->local)
-        g_hash_table_insert (paths, &info->id, info->path);
-    }
-
-  for (guint i = 0; i < jd->summaries->len; i++)
-    {
-      LbMessageSummary *summary = jd->summaries->pdata[i];
-      const char *path = g_hash_table_lookup (paths, &summary->folder_id);
-      GArray *uids;
-
-      if (path == NULL || summary->uid == 0)
-        continue;   /* here only, or not uploaded yet */
-      uids = g_hash_table_lookup (jd->uids, path);
-      if (uids == NULL)
-        {
-          uids = g_array_new (FALSE, FALSE, sizeof (guint32));
-          g_hash_table_insert (jd->uids, g_strdup (path), uids);
-          g_hash_table_insert (jd->ids, g_strdup (path), g_memdup2 (&summary->folder_id, sizeof (gint64)));
-          g_ptr_array_add (jd->paths, g_strdup (path));
-        }
-      g_array_append_val (uids, summary->uid);
-    }
-  enqueue (self, self->cmd, job_new (task, JOB_OTHER, junk_job_run));
-}
-
-static void
-junk_messages_cb (GObject      *object,
-                  GAsyncResult *result,
-                  gpointer      user_data)
-{
-  GTask *task = user_data;
-  JunkData *jd = g_task_get_task_data (task);
-  GError *error = NULL;
-
-  jd->summaries = lb_store_get_messages_finish (LB_STORE (object), result, &error);
-  if (jd->summaries == NULL)
-    {
-      g_prefix_error (&error, _("Could not mark the messages as junk or not junk: "));
-      g_task_return_error (task, error);
-      g_object_unref (task);
-      return;
-    }
-  lb_store_list_folders_async (LB_STORE (object), g_task_get_cancellable (task), junk_folders_cb, task);
+  kick_replay (g_task_get_source_object (task));
+  g_task_return_boolean (task, TRUE);
 }
 
 /**
@@ -5049,12 +4958,15 @@ junk_messages_cb (GObject      *object,
  * @keys: (element-type gint64): messages of server folders
  * @junk: %TRUE for junk ($Junk), %FALSE for not junk ($NotJunk)
  * @cancellable: (nullable): a #GCancellable
- * @callback: called when the server has it
+ * @callback: called when the change is queued
  * @user_data: data for @callback
  *
  * Tells the server (and its mail filter) what the user thinks of the
- * messages, with the $Junk and $NotJunk keywords. Unlike the flags, this
- * needs the server: the store's offline queue has no room for keywords.
+ * messages, with the $Junk and $NotJunk keywords (one on, the other off:
+ * a filter learns from both). The change goes through the offline queue
+ * (%LB_STORE_OP_SET_KEYWORDS), queued when this is called: a move asked
+ * right after (to Junk, say) is replayed after it, and one asked before
+ * first, so the keywords reach the message wherever the moves take it.
  */
 void
 lb_imap_provider_set_junk_async (LbImapProvider      *self,
@@ -5065,20 +4977,17 @@ lb_imap_provider_set_junk_async (LbImapProvider      *self,
                                  gpointer             user_data)
 {
   GTask *task;
-  JunkData *jd;
 
   g_return_if_fail (LB_IS_IMAP_PROVIDER (self));
   g_return_if_fail (keys != NULL);
 
   task = g_task_new (self, cancellable, callback, user_data);
   g_task_set_source_tag (task, lb_imap_provider_set_junk_async);
-  jd = g_new0 (JunkData, 1);
-  jd->junk = junk;
-  jd->paths = g_ptr_array_new_with_free_func (g_free);
-  jd->uids = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, (GDestroyNotify) g_array_unref);
-  jd->ids = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
-  g_task_set_task_data (task, jd, (GDestroyNotify) junk_data_free);
-  lb_store_get_messages_async (self->store, keys, cancellable, junk_messages_cb, task);
+  /* at once, not after a read: the store keeps the order of the writes */
+  lb_store_queue_keywords_async (self->store, keys,
+                                 junk ? LB_STORE_KEYWORD_JUNK : LB_STORE_KEYWORD_NOT_JUNK,
+                                 junk ? LB_STORE_KEYWORD_NOT_JUNK : LB_STORE_KEYWORD_JUNK,
+                                 cancellable, junk_queued_cb, task);
 }
 
 gboolean

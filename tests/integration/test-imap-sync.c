@@ -816,13 +816,14 @@ test_changes_reach_server (void)
   g_assert_cmpuint (raw_count_mid (raw, "Drafts", draft_id), ==, 0);
   g_assert_cmpuint (raw_count_mid (raw, "Drafts", draft2_id), ==, 1);
 
-  /* junk or not: keywords for the server's filter, set at once */
+  /* junk or not: keywords for the server's filter, through the queue */
   keys = keys_of (must_mid (messages, ids->pdata[6])->key, (gint64) 0);
   lb_imap_provider_set_junk_async (side.provider, keys, TRUE, NULL, lb_test_store_result, &result);
   lb_test_wait (&result);
   g_assert_true (lb_imap_provider_set_junk_finish (side.provider, result, &error));
   g_assert_no_error (error);
   g_clear_object (&result);
+  replay_ok (&side);
   g_clear_pointer (&flags, g_strfreev);
   flags = raw_flags_of (raw, "Changes", ids->pdata[6]);
   g_assert_true (g_strv_contains ((const char * const *) flags, "$Junk"));
@@ -831,6 +832,7 @@ test_changes_reach_server (void)
   lb_test_wait (&result);
   g_assert_true (lb_imap_provider_set_junk_finish (side.provider, result, &error));
   g_clear_object (&result);
+  replay_ok (&side);
   g_clear_pointer (&keys, g_array_unref);
   g_clear_pointer (&flags, g_strfreev);
   flags = raw_flags_of (raw, "Changes", ids->pdata[6]);
@@ -1512,6 +1514,413 @@ test_undo_move (void)
   g_assert_cmpuint (raw_count_mid (raw, "UndoFrom", ids->pdata[5]), ==, 1);
 
   g_clear_pointer (&messages, g_ptr_array_unref);
+  raw_logout (g_steal_pointer (&raw));
+  side_close (&side);
+}
+
+/* ---- a move undone at once ---- */
+
+typedef enum
+{
+  UNDO_MOVE,      /* moved to another folder, moved back */
+  UNDO_TRASH,     /* deleted (to Trash), moved back */
+  UNDO_NO_ID,     /* moved and back, a message without a Message-ID */
+  UNDO_OFFLINE,   /* moved and back while the server was unreachable */
+} UndoMode;
+
+/* The store's rows of @folder with @subject; *key and *flags are the
+ * last one's. */
+static guint
+store_count_subject (Side       *side,
+                     gint64      folder,
+                     const char *subject,
+                     gint64     *key,
+                     guint      *flags)
+{
+  g_autoptr(GPtrArray) messages = store_messages (side->store, folder);
+  guint n = 0;
+
+  for (guint i = 0; i < messages->len; i++)
+    {
+      LbMessageSummary *summary = messages->pdata[i];
+
+      if (g_strcmp0 (summary->subject, subject) != 0)
+        continue;
+      n++;
+      if (key != NULL)
+        *key = summary->key;
+      if (flags != NULL)
+        *flags = summary->flags;
+    }
+  return n;
+}
+
+/* The UIDs of @mailbox's messages with @subject. */
+static GArray *
+raw_search_subject (LbImapClient *client,
+                    const char   *mailbox,
+                    const char   *subject)
+{
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(LbImapCommand) criteria = lb_imap_command_new (NULL);
+  GArray *uids;
+
+  raw_select (client, mailbox);
+  lb_imap_command_add_atom (criteria, "HEADER");
+  lb_imap_command_add_atom (criteria, "SUBJECT");
+  lb_imap_command_add_string (criteria, subject);
+  lb_imap_client_uid_search_async (client, criteria, NULL, lb_test_store_result, &result);
+  lb_test_wait (&result);
+  uids = lb_imap_client_uid_search_finish (client, result, &error);
+  g_assert_no_error (error);
+  return uids;
+}
+
+static guint
+raw_count_subject (LbImapClient *client,
+                   const char   *mailbox,
+                   const char   *subject)
+{
+  g_autoptr(GArray) uids = raw_search_subject (client, mailbox, subject);
+
+  return uids->len;
+}
+
+static void
+trash_key (Side   *side,
+           gint64  key)
+{
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GArray) keys = keys_of (key, (gint64) 0);
+
+  lb_imap_provider_trash_async (side->provider, keys, NULL, lb_test_store_result, &result);
+  lb_test_wait (&result);
+  g_assert_true (lb_imap_provider_trash_finish (side->provider, result, &error));
+  g_assert_no_error (error);
+}
+
+/* Waits (a few seconds at most) until the offline queue is empty. */
+static void
+wait_queue_empty (Side *side)
+{
+  gint64 deadline = g_get_monotonic_time () + 5 * G_USEC_PER_SEC;
+
+  while (queue_length (side->store) > 0 && g_get_monotonic_time () < deadline)
+    lb_test_spin (50);
+  g_assert_cmpuint (queue_length (side->store), ==, 0);
+}
+
+/* The user moves a message out of INBOX and presses Undo at once: the
+ * move back is queued before the server answered the first one, and a
+ * sync of the other folder runs between the two (or both wait for the
+ * server). Afterwards the message is in INBOX once, on the server and in
+ * the store, under the key the window holds, with its flags; the other
+ * folder has nothing, not even for a moment. */
+static void
+check_undo_race (UndoMode mode)
+{
+  g_autoptr(LbImapClient) raw = raw_connect (ALICE, "alicepass");
+  g_autoptr(LbTestProxy) proxy = NULL;
+  g_autoptr(GAsyncResult) sync_result = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *mid = unique_id ("race");
+  g_autofree char *subject = unique_id ("Moved and back");
+  g_autofree char *other_subject = unique_id ("Stays");
+  g_autofree char *other_mid = unique_id ("race-other");
+  g_autofree char *text = make_message (mid, subject, NULL, g_get_real_time () / G_USEC_PER_SEC, NULL);
+  g_autofree char *other = make_message (other_mid, other_subject, NULL, g_get_real_time () / G_USEC_PER_SEC, NULL);
+  g_autoptr(GArray) uids = NULL;
+  g_auto(GStrv) flags = NULL;
+  static const char * const seen_flagged[] = { "\\Seen", "\\Flagged", NULL };
+  const char *target = mode == UNDO_TRASH ? "Trash" : "RaceTo";
+  g_autofree char *account_id = g_strdup_printf ("alice-race-%d", mode);
+  LbAccount *account;
+  Side side = { NULL, };
+  gint64 inbox, dst, key, now_key = 0;
+  guint now_flags = 0;
+
+  if (mode == UNDO_NO_ID)
+    {
+      /* the replay cannot look for it by Message-ID */
+      g_free (text);
+      text = g_strdup_printf ("From: Carol Example <carol@example.test>\r\n"
+                              "To: Alice <alice@example.test>\r\n"
+                              "Subject: %s\r\n"
+                              "Date: Mon, 2 Jun 2025 10:00:00 +0000\r\n"
+                              "\r\n"
+                              "No Message-ID.\r\n", subject);
+    }
+  if (mode != UNDO_TRASH)
+    raw_fresh_mailbox (raw, target);
+  raw_append (raw, "INBOX", other, NULL);
+  raw_append (raw, "INBOX", text, seen_flagged);
+
+  proxy = lb_test_proxy_new (lb_test_getenv ("LB_TEST_HOST"), imap_port (), &error);
+  g_assert_no_error (error);
+  account = make_account (account_id, ALICE, lb_test_proxy_get_port (proxy), LB_NET_SECURITY_STARTTLS);
+  side_open (&side, account, "alicepass", NULL);
+  inbox = folder_id (&side, "INBOX");
+  dst = folder_id (&side, target);
+  sync_ok (&side, inbox, NULL);
+  sync_ok (&side, dst, NULL);
+  g_assert_cmpuint (store_count_subject (&side, inbox, subject, &key, NULL), ==, 1);
+  g_assert_cmpuint (store_count_subject (&side, dst, subject, NULL, NULL), ==, 0);
+
+  if (mode == UNDO_OFFLINE)
+    lb_test_proxy_set_down (proxy, TRUE);
+  else
+    {
+      /* the first move goes out; the server's answers wait */
+      g_assert_true (connect_provider (&side, &error));
+      g_assert_no_error (error);
+      lb_test_proxy_set_held (proxy, TRUE);
+    }
+
+  if (mode == UNDO_TRASH)
+    trash_key (&side, key);
+  else
+    move_key (&side, key, dst);
+  g_assert_cmpuint (store_count_subject (&side, inbox, subject, NULL, NULL), ==, 0);
+  g_assert_cmpuint (store_count_subject (&side, dst, subject, NULL, NULL), ==, 1);
+  if (mode != UNDO_OFFLINE)
+    {
+      /* the replay has read the queue and sent its commands by now; the
+       * sync waits behind it, the move back behind the sync */
+      lb_test_spin (300);
+      lb_imap_provider_sync_folder_async (side.provider, dst, NULL, lb_test_store_result, &sync_result);
+    }
+  move_key (&side, key, inbox);
+  g_assert_cmpuint (store_count_subject (&side, inbox, subject, &now_key, NULL), ==, 1);
+  g_assert_cmpint (now_key, ==, key);
+
+  if (mode == UNDO_OFFLINE)
+    {
+      /* the server cannot be reached: the queue waits, whole */
+      g_assert_false (replay (&side, &error));
+      g_assert_nonnull (error);
+      g_clear_error (&error);
+      g_assert_cmpuint (queue_length (side.store), ==, 2);
+      lb_test_proxy_set_down (proxy, FALSE);
+      g_assert_true (connect_provider (&side, &error));
+      g_assert_no_error (error);
+    }
+  else
+    {
+      lb_test_proxy_set_held (proxy, FALSE);
+      lb_test_wait (&sync_result);
+      g_assert_true (lb_imap_provider_sync_folder_finish (side.provider, sync_result, NULL, &error));
+      g_assert_no_error (error);
+      /* the server had it there, on its way back: no row for it */
+      g_assert_cmpuint (store_count_subject (&side, dst, subject, NULL, NULL), ==, 0);
+    }
+  replay_ok (&side);
+  wait_queue_empty (&side);
+
+  /* twice each: a sync after the first must change nothing */
+  for (guint round = 0; round < 2; round++)
+    {
+      sync_ok (&side, dst, NULL);
+      sync_ok (&side, inbox, NULL);
+
+      g_assert_cmpuint (store_count_subject (&side, inbox, subject, &now_key, &now_flags), ==, 1);
+      g_assert_cmpint (now_key, ==, key);
+      g_assert_cmpuint (now_flags & (LB_MESSAGE_SEEN | LB_MESSAGE_FLAGGED), ==,
+                        LB_MESSAGE_SEEN | LB_MESSAGE_FLAGGED);
+      g_assert_cmpuint (store_count_subject (&side, dst, subject, NULL, NULL), ==, 0);
+      g_assert_cmpuint (store_count_subject (&side, inbox, other_subject, NULL, NULL), ==, 1);
+    }
+
+  g_assert_cmpuint (raw_count_subject (raw, "INBOX", subject), ==, 1);
+  g_assert_cmpuint (raw_count_subject (raw, target, subject), ==, 0);
+  g_assert_cmpuint (raw_count_subject (raw, "INBOX", other_subject), ==, 1);
+  flags = raw_flags_of (raw, "INBOX", other_mid);
+  g_assert_false (g_strv_contains ((const char * const *) flags, "\\Flagged"));
+  g_clear_pointer (&flags, g_strfreev);
+  uids = raw_search_subject (raw, "INBOX", subject);
+  {
+    g_autoptr(GAsyncResult) result = NULL;
+    g_autofree char *set = g_strdup_printf ("%u", g_array_index (uids, guint32, 0));
+
+    lb_imap_client_uid_fetch_async (raw, set, "(UID FLAGS)", 0, FALSE, collect_flags, &flags, NULL,
+                                    NULL, lb_test_store_result, &result);
+    lb_test_wait (&result);
+    lb_imap_client_uid_fetch_finish (raw, result, &error);
+    g_assert_no_error (error);
+  }
+  g_assert_nonnull (flags);
+  g_assert_true (g_strv_contains ((const char * const *) flags, "\\Seen"));
+  g_assert_true (g_strv_contains ((const char * const *) flags, "\\Flagged"));
+  g_assert_false (g_strv_contains ((const char * const *) flags, "\\Deleted"));
+
+  g_clear_object (&sync_result);
+  raw_logout (g_steal_pointer (&raw));
+  side_close (&side);
+}
+
+static void
+test_undo_move_race (void)
+{
+  check_undo_race (UNDO_MOVE);
+}
+
+static void
+test_undo_trash_race (void)
+{
+  check_undo_race (UNDO_TRASH);
+}
+
+static void
+test_undo_move_no_message_id (void)
+{
+  check_undo_race (UNDO_NO_ID);
+}
+
+static void
+test_undo_move_offline_inbox (void)
+{
+  check_undo_race (UNDO_OFFLINE);
+}
+
+/* ---- junk ---- */
+
+/* Whether @mailbox's message with @subject has @keyword (UID SEARCH KEYWORD). */
+static gboolean
+raw_has_keyword (LbImapClient *client,
+                 const char   *mailbox,
+                 const char   *subject,
+                 const char   *keyword)
+{
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(LbImapCommand) criteria = lb_imap_command_new (NULL);
+  g_autoptr(GArray) uids = raw_search_subject (client, mailbox, subject);
+  g_autoptr(GArray) with = NULL;
+
+  g_assert_cmpuint (uids->len, ==, 1);
+  lb_imap_command_add_atom (criteria, "KEYWORD");
+  lb_imap_command_add_atom (criteria, keyword);
+  lb_imap_client_uid_search_async (client, criteria, NULL, lb_test_store_result, &result);
+  lb_test_wait (&result);
+  with = lb_imap_client_uid_search_finish (client, result, &error);
+  g_assert_no_error (error);
+  for (guint i = 0; i < with->len; i++)
+    if (g_array_index (with, guint32, i) == g_array_index (uids, guint32, 0))
+      return TRUE;
+  return FALSE;
+}
+
+/* What the window does for Junk and Not Junk: the keyword, then the move,
+ * both asked at once; waits for both. */
+static void
+junk_and_move (Side    *side,
+               gint64   key,
+               gboolean junk,
+               gint64   target)
+{
+  g_autoptr(GAsyncResult) junk_result = NULL;
+  g_autoptr(GAsyncResult) move_result = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GArray) keys = keys_of (key, (gint64) 0);
+
+  lb_imap_provider_set_junk_async (side->provider, keys, junk, NULL, lb_test_store_result, &junk_result);
+  lb_provider_move_async (LB_PROVIDER (side->provider), keys, target, NULL, lb_test_store_result, &move_result);
+  lb_test_wait (&junk_result);
+  lb_test_wait (&move_result);
+  g_assert_true (lb_imap_provider_set_junk_finish (side->provider, junk_result, &error));
+  g_assert_no_error (error);
+  g_assert_true (lb_provider_move_finish (LB_PROVIDER (side->provider), move_result, &error));
+  g_assert_no_error (error);
+}
+
+static void
+assert_junk_on_server (LbImapClient *raw,
+                       const char   *subject,
+                       gboolean      junk)
+{
+  const char *there = junk ? "Junk" : "INBOX";
+
+  g_assert_cmpuint (raw_count_subject (raw, junk ? "INBOX" : "Junk", subject), ==, 0);
+  g_assert_cmpuint (raw_count_subject (raw, there, subject), ==, 1);
+  g_assert_true (raw_has_keyword (raw, there, subject, junk ? "$Junk" : "$NotJunk"));
+  g_assert_false (raw_has_keyword (raw, there, subject, junk ? "$NotJunk" : "$Junk"));
+}
+
+/* Junk moves the message to Junk and sets $Junk there; its undo (Not
+ * Junk) moves it back with $NotJunk and without $Junk: also when both
+ * are asked before the server heard of the first, and offline. */
+static void
+test_junk_keyword (void)
+{
+  g_autoptr(LbImapClient) raw = raw_connect (ALICE, "alicepass");
+  g_autoptr(LbTestProxy) proxy = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *subject = unique_id ("Junk or not");
+  g_autofree char *mid = unique_id ("junk");
+  g_autofree char *text = make_message (mid, subject, NULL, g_get_real_time () / G_USEC_PER_SEC, NULL);
+  LbAccount *account;
+  Side side = { NULL, };
+  gint64 inbox, junk, key, now_key = 0;
+
+  raw_append (raw, "INBOX", text, NULL);
+  proxy = lb_test_proxy_new (lb_test_getenv ("LB_TEST_HOST"), imap_port (), &error);
+  g_assert_no_error (error);
+  account = make_account ("alice-junk", ALICE, lb_test_proxy_get_port (proxy), LB_NET_SECURITY_STARTTLS);
+  side_open (&side, account, "alicepass", NULL);
+  inbox = folder_id (&side, "INBOX");
+  junk = folder_id (&side, "Junk");
+  sync_ok (&side, inbox, NULL);
+  sync_ok (&side, junk, NULL);
+  g_assert_cmpuint (store_count_subject (&side, inbox, subject, &key, NULL), ==, 1);
+  g_assert_true (connect_provider (&side, &error));
+  g_assert_no_error (error);
+
+  /* junk, replayed before the undo */
+  junk_and_move (&side, key, TRUE, junk);
+  replay_ok (&side);
+  wait_queue_empty (&side);
+  assert_junk_on_server (raw, subject, TRUE);
+
+  /* the undo */
+  junk_and_move (&side, key, FALSE, inbox);
+  replay_ok (&side);
+  wait_queue_empty (&side);
+  assert_junk_on_server (raw, subject, FALSE);
+
+  /* junk and its undo before the server answered the first */
+  lb_test_proxy_set_held (proxy, TRUE);
+  junk_and_move (&side, key, TRUE, junk);
+  lb_test_spin (300);
+  junk_and_move (&side, key, FALSE, inbox);
+  lb_test_proxy_set_held (proxy, FALSE);
+  replay_ok (&side);
+  wait_queue_empty (&side);
+  assert_junk_on_server (raw, subject, FALSE);
+
+  /* offline: junk, undo, junk again */
+  lb_test_proxy_set_down (proxy, TRUE);
+  junk_and_move (&side, key, TRUE, junk);
+  junk_and_move (&side, key, FALSE, inbox);
+  junk_and_move (&side, key, TRUE, junk);
+  g_assert_false (replay (&side, &error));
+  g_assert_nonnull (error);
+  g_clear_error (&error);
+  g_assert_cmpuint (queue_length (side.store), ==, 6);
+  lb_test_proxy_set_down (proxy, FALSE);
+  g_assert_true (connect_provider (&side, &error));
+  g_assert_no_error (error);
+  replay_ok (&side);
+  wait_queue_empty (&side);
+  assert_junk_on_server (raw, subject, TRUE);
+
+  /* the store: one row, the key the window holds, in Junk */
+  sync_ok (&side, inbox, NULL);
+  sync_ok (&side, junk, NULL);
+  g_assert_cmpuint (store_count_subject (&side, inbox, subject, NULL, NULL), ==, 0);
+  g_assert_cmpuint (store_count_subject (&side, junk, subject, &now_key, NULL), ==, 1);
+  g_assert_cmpint (now_key, ==, key);
+
   raw_logout (g_steal_pointer (&raw));
   side_close (&side);
 }
@@ -2372,6 +2781,11 @@ main (int   argc,
   g_test_add_func ("/imap-sync/offline-replay", test_offline_replay);
   g_test_add_func ("/imap-sync/offline-replay-automatic", test_offline_replay_automatic);
   g_test_add_func ("/imap-sync/undo-move", test_undo_move);
+  g_test_add_func ("/imap-sync/undo-move-race", test_undo_move_race);
+  g_test_add_func ("/imap-sync/undo-trash-race", test_undo_trash_race);
+  g_test_add_func ("/imap-sync/undo-move-no-message-id", test_undo_move_no_message_id);
+  g_test_add_func ("/imap-sync/undo-move-offline-inbox", test_undo_move_offline_inbox);
+  g_test_add_func ("/imap-sync/junk-keyword", test_junk_keyword);
   g_test_add_func ("/imap-sync/draft-same-message-id", test_draft_same_message_id);
   g_test_add_func ("/imap-sync/trash-without-trash", test_trash_without_trash);
   g_test_add_func ("/imap-sync/tls-reconnect", test_tls_reconnect);

@@ -48,6 +48,7 @@ struct _LbTestProxy
   GCond           cond;
   guint64         cut_after;
   gboolean        down;
+  gboolean        held;
   guint64         bytes_to_client;
   guint           n_connections;
   guint           n_cuts;
@@ -131,16 +132,29 @@ watch (Connection  *c,
     g_source_modify_unix_fd (c->source, *tag, events);
 }
 
+static gboolean
+get_held (LbTestProxy *proxy)
+{
+  gboolean held;
+
+  g_mutex_lock (&proxy->mutex);
+  held = proxy->held;
+  g_mutex_unlock (&proxy->mutex);
+
+  return held;
+}
+
 static void
 update_watches (Connection *c)
 {
   GIOCondition client_events = 0, server_events = 0;
+  gboolean held = get_held (c->proxy);
 
   if (!c->client_eof && (c->cutting || !buffer_pending (&c->to_server)))
     client_events |= G_IO_IN;
   if (buffer_pending (&c->to_client))
     client_events |= G_IO_OUT;
-  if (c->server != NULL && !c->server_eof && !buffer_pending (&c->to_client))
+  if (c->server != NULL && !c->server_eof && !held && !buffer_pending (&c->to_client))
     server_events |= G_IO_IN;
   if (c->server != NULL && buffer_pending (&c->to_server))
     server_events |= G_IO_OUT;
@@ -293,7 +307,7 @@ ready (Connection   *c,
 static gboolean
 pump (Connection *c)
 {
-  if (c->server != NULL && !c->server_eof && !buffer_pending (&c->to_client) &&
+  if (c->server != NULL && !c->server_eof && !get_held (c->proxy) && !buffer_pending (&c->to_client) &&
       ready (c, c->server_tag, G_IO_IN) && !read_server (c))
     return FALSE;
   if (buffer_pending (&c->to_client) && !write_client (c))
@@ -618,6 +632,40 @@ lb_test_proxy_set_down (LbTestProxy *self,
 
   if (down)
     run_in_thread (self, cut_all);
+}
+
+static void
+apply_held (LbTestProxy *self)
+{
+  GList *l, *next;
+
+  for (l = self->connections; l != NULL; l = next)
+    {
+      Connection *c = l->data;
+
+      next = l->next;
+      update_watches (c);
+    }
+}
+
+/**
+ * lb_test_proxy_set_held:
+ * @held: whether the server's answers wait
+ *
+ * While held, the proxy reads nothing more from the server, so the client
+ * gets no answer (bytes read before are still delivered) while its
+ * commands still reach the server. Released, everything the server sent
+ * meanwhile goes through.
+ */
+void
+lb_test_proxy_set_held (LbTestProxy *self,
+                        gboolean     held)
+{
+  g_mutex_lock (&self->mutex);
+  self->held = !!held;
+  g_mutex_unlock (&self->mutex);
+
+  run_in_thread (self, apply_held);
 }
 
 /**

@@ -4576,6 +4576,98 @@ lb_store_set_flags_finish (LbStore       *self,
   return g_task_propagate_boolean (G_TASK (result), error);
 }
 
+static void
+queue_keywords_job (LbStore  *self,
+                    GTask    *task,
+                    gpointer  task_data)
+{
+  ChangeData *data = task_data;
+  GError *error = NULL;
+
+  if (!begin (self, LB_STORE_WRITE_NONE, &error))
+    goto fail;
+
+  for (guint i = 0; i < data->keys->len; i++)
+    {
+      Row row;
+      gboolean ok = TRUE;
+
+      if (!read_row (self, g_array_index (data->keys, gint64, i), &row, &error))
+        {
+          if (error != NULL)
+            goto fail;
+          continue;   /* gone meanwhile: nothing to tell */
+        }
+      if (!row.local)
+        ok = queue_op (self, LB_STORE_OP_SET_KEYWORDS, row.path, row.uid, row.key, row.message_id,
+                       data->add, data->remove, NULL, &error);
+      row_clear (&row);
+      if (!ok)
+        goto fail;
+    }
+
+  if (!commit (self, &error))
+    goto fail;
+  g_task_return_boolean (task, TRUE);
+  return;
+
+fail:
+  rollback (self);
+  g_task_return_error (task, error);
+}
+
+/**
+ * lb_store_queue_keywords_async:
+ * @self: the store
+ * @keys: (element-type gint64): the messages
+ * @add: #LbStoreKeyword to add on the server
+ * @remove: #LbStoreKeyword to remove there
+ * @cancellable: (nullable): a #GCancellable
+ * @callback: called when queued
+ * @user_data: data for @callback
+ *
+ * Queues an %LB_STORE_OP_SET_KEYWORDS for each message of a server
+ * folder (those of local folders are skipped); the rows do not change.
+ * Queued in call order with the other writes, it reaches the message in
+ * whatever folder and under whatever UID the moves queued before and
+ * after it leave it.
+ */
+void
+lb_store_queue_keywords_async (LbStore             *self,
+                               GArray              *keys,
+                               guint                add,
+                               guint                remove,
+                               GCancellable        *cancellable,
+                               GAsyncReadyCallback  callback,
+                               gpointer             user_data)
+{
+  ChangeData *data;
+
+  g_return_if_fail (LB_IS_STORE (self));
+  g_return_if_fail (keys != NULL);
+
+  data = g_new0 (ChangeData, 1);
+  data->keys = g_array_ref (keys);
+  data->add = add;
+  data->remove = remove;
+
+  push_job (self->writer,
+            new_task (self, lb_store_queue_keywords_async, data, (GDestroyNotify) change_data_free,
+                      cancellable, callback, user_data),
+            queue_keywords_job);
+}
+
+gboolean
+lb_store_queue_keywords_finish (LbStore       *self,
+                                GAsyncResult  *result,
+                                GError       **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == lb_store_queue_keywords_async, FALSE);
+
+  return g_task_propagate_boolean (G_TASK (result), error);
+}
+
 /* Gives each local row's file a name in the target folder's Maildir and
  * makes the new names durable; the rows' old names are left to remove. */
 static gboolean
@@ -7265,6 +7357,46 @@ lb_store_remove_orphans_finish (LbStore       *self,
   return count < 0 ? 0 : (guint) count;
 }
 
+/* The queued changes made to @key in @folder_id while it awaited its UID
+ * there (moved or appended there, then flagged, moved on or deleted
+ * before the server answered) learn @uid: up to the first one that took
+ * it out of the folder, as later ones are of a later stay. Their replay
+ * then finds the message without a search by Message-ID, and a sync of
+ * the folder meanwhile knows the UID is leaving. */
+static gboolean
+give_ops_uid (LbStore  *self,
+              gint64    key,
+              gint64    folder_id,
+              guint32   uid,
+              GError  **error)
+{
+  g_autofree char *path = NULL;
+  sqlite3_stmt *stmt;
+  gboolean local = FALSE;
+
+  path = folder_path_of (self, folder_id, &local, error);
+  if (path == NULL)
+    return FALSE;
+  if (local)
+    return TRUE;
+
+  stmt = prepare (self->wdb, self->wstmts,
+                  "UPDATE pending_ops SET uid = ?3"
+                  " WHERE message_key = ?1 AND folder_path = ?2 AND uid = 0 AND kind != ?4"
+                  " AND id <= coalesce ((SELECT min (id) FROM pending_ops"
+                  "                      WHERE message_key = ?1 AND folder_path = ?2 AND uid = 0"
+                  "                      AND kind IN (?5, ?6)), id)", error);
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_int64 (stmt, 1, key);
+  bind_text (stmt, 2, path);
+  sqlite3_bind_int64 (stmt, 3, uid);
+  sqlite3_bind_int (stmt, 4, LB_STORE_OP_APPEND);
+  sqlite3_bind_int (stmt, 5, LB_STORE_OP_MOVE);
+  sqlite3_bind_int (stmt, 6, LB_STORE_OP_DELETE);
+  return step_done (self->wdb, stmt, error);
+}
+
 static void
 set_uid_job (LbStore  *self,
              GTask    *task,
@@ -7283,11 +7415,17 @@ set_uid_job (LbStore  *self,
   changes_init (&changes);
   if (!begin (self, LB_STORE_WRITE_NONE, &error))
     goto fail;
+  /* the queue learns it even if the message was deleted here since */
+  if (!give_ops_uid (self, data->key, data->folder_id, data->uid, &error))
+    goto fail;
   if (!read_row (self, data->key, &row, &error))
     {
-      if (error == NULL)
-        g_set_error (&error, LB_STORE_ERROR, LB_STORE_ERROR_NOT_FOUND, _("The message no longer exists"));
-      goto fail;
+      if (error != NULL || !commit (self, &error))
+        goto fail;
+      g_set_error (&error, LB_STORE_ERROR, LB_STORE_ERROR_NOT_FOUND, _("The message no longer exists"));
+      changes_clear (&changes);
+      g_task_return_error (task, error);
+      return;
     }
   if (row.folder_id != data->folder_id || row.uid == data->uid)
     {
@@ -7415,7 +7553,10 @@ fail:
  * structure and List-Id where it lacked them (an %LB_STORE_CHANGE_UPDATED
  * change). If @key is no longer in @folder_id (the user moved it on or
  * back before the server answered), nothing changes: @uid is another
- * message's there. %LB_STORE_ERROR_NOT_FOUND if @key is gone.
+ * message's there. Either way, the queued operations made on @key in
+ * @folder_id while it awaited @uid there (up to the move or delete that
+ * took it out) get @uid, so that their replay finds it, even when @key
+ * was deleted since. %LB_STORE_ERROR_NOT_FOUND if @key is gone.
  */
 void
 lb_store_set_uid_async (LbStore             *self,

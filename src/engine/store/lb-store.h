@@ -109,6 +109,8 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (LbFolderInfo, lb_folder_info_free)
  * @LB_STORE_OP_APPEND: upload the stored message @message_key to the
  *   server folder @folder_path
  * @LB_STORE_OP_EXPUNGE: expunge @folder_path
+ * @LB_STORE_OP_SET_KEYWORDS: change the keywords of a server message:
+ *   @flags_add and @flags_remove are #LbStoreKeyword
  *
  * The kinds of change made here that the server has yet to learn of.
  */
@@ -119,7 +121,21 @@ typedef enum
   LB_STORE_OP_DELETE,
   LB_STORE_OP_APPEND,
   LB_STORE_OP_EXPUNGE,
+  LB_STORE_OP_SET_KEYWORDS,
 } LbStoreOpKind;
+
+/**
+ * LbStoreKeyword:
+ * @LB_STORE_KEYWORD_JUNK: IMAP $Junk
+ * @LB_STORE_KEYWORD_NOT_JUNK: IMAP $NotJunk
+ *
+ * The keywords an %LB_STORE_OP_SET_KEYWORDS sets or removes.
+ */
+typedef enum /*< flags >*/
+{
+  LB_STORE_KEYWORD_JUNK     = 1 << 0,
+  LB_STORE_KEYWORD_NOT_JUNK = 1 << 1,
+} LbStoreKeyword;
 
 #define LB_TYPE_STORE_OP (lb_store_op_get_type ())
 
@@ -458,6 +474,16 @@ void          lb_store_set_flags_async        (LbStore             *self,
                                                GAsyncReadyCallback  callback,
                                                gpointer             user_data);
 gboolean      lb_store_set_flags_finish       (LbStore             *self,
+                                               GAsyncResult        *result,
+                                               GError             **error);
+void          lb_store_queue_keywords_async   (LbStore             *self,
+                                               GArray              *keys,
+                                               guint                add,
+                                               guint                remove,
+                                               GCancellable        *cancellable,
+                                               GAsyncReadyCallback  callback,
+                                               gpointer             user_data);
+gboolean      lb_store_queue_keywords_finish  (LbStore             *self,
                                                GAsyncResult        *result,
                                                GError             **error);
 void          lb_store_move_messages_async    (LbStore             *self,
