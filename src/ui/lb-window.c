@@ -60,6 +60,8 @@ struct _LbWindow
   /* the message shown */
   LbMessage            *shown;
   gint64                open_key;         /* of the conversation opened, the message to show first */
+  LbStore              *open_store;       /* unowned, compared only: @open_key's store */
+  guint                 reveal_serial;    /* the latest reveal of the message shown */
   GCancellable         *body_cancellable;
   guint                 mark_read_id;
 
@@ -407,17 +409,43 @@ conversation_keys_read (GObject      *object,
     expansion_finish (expansion);
 }
 
-/* Calls @func with the selection to act on, per account: a conversation's
- * row stands for all its messages in its folder, as the store has them
- * when the action is taken (read first). Calls @destroy on @data after,
- * or when there is nothing to act on. */
+/* Whether the keyboard is in the list of the conversation's messages:
+ * then an action is on the message shown, not on the whole conversation. */
+static gboolean
+focus_in_conversation (LbWindow *self)
+{
+  GtkWidget *focus = gtk_root_get_focus (GTK_ROOT (self));
+
+  return focus != NULL && self->shown != NULL && gtk_widget_get_visible (self->conversation_bar) &&
+         gtk_widget_is_ancestor (focus, self->conversation_bar);
+}
+
+/* The messages an action is on: the selected rows, or the message shown
+ * when the keyboard is in its conversation's list. */
+static GPtrArray *
+messages_to_act_on (LbWindow *self)
+{
+  GPtrArray *messages;
+
+  if (!focus_in_conversation (self))
+    return selection_to_act_on (self);
+  messages = g_ptr_array_new_with_free_func (g_object_unref);
+  g_ptr_array_add (messages, g_object_ref (self->shown));
+  return messages;
+}
+
+/* Calls @func with the selection to act on (messages_to_act_on()), per
+ * account: a conversation's row stands for all its messages in its
+ * folder, as the store has them when the action is taken (read first).
+ * Calls @destroy on @data after, or when there is nothing to act on. */
 static void
 with_selection (LbWindow       *self,
                 BatchesFunc     func,
                 gpointer        data,
                 GDestroyNotify  destroy)
 {
-  g_autoptr(GPtrArray) messages = selection_to_act_on (self);
+  g_autoptr(GPtrArray) messages = messages_to_act_on (self);
+  gboolean one_message = focus_in_conversation (self);
   Expansion *expansion;
 
   if (messages == NULL || messages->len == 0)
@@ -437,21 +465,29 @@ with_selection (LbWindow       *self,
   expansion->destroy = destroy;
   /* one for the loop: the action runs after the last read, or now */
   expansion->pending = 1;
-  if (LB_IS_MESSAGE_LIST (self->messages) && lb_message_list_get_threaded (LB_MESSAGE_LIST (self->messages)))
-    for (guint i = 0; i < expansion->messages->len; i++)
-      {
-        LbMessage *message = expansion->messages->pdata[i];
-        ExpansionPart *part;
+  for (guint i = 0; i < expansion->messages->len; i++)
+    {
+      LbMessage *message = expansion->messages->pdata[i];
+      ExpansionPart *part;
 
-        if (lb_message_get_n_messages (message) <= 1)
+      if (one_message || lb_message_get_n_messages (message) <= 1 ||
+          !LB_IS_MESSAGE_LIST (self->messages) || !lb_message_list_get_threaded (LB_MESSAGE_LIST (self->messages)))
+        {
+          /* the key as it is now */
+          GArray *keys = g_array_new (FALSE, FALSE, sizeof (gint64));
+          gint64 key = lb_message_get_key (message);
+
+          g_array_append_val (keys, key);
+          expansion->keys->pdata[i] = keys;
           continue;
-        part = g_new0 (ExpansionPart, 1);
-        part->expansion = expansion;
-        part->index = i;
-        expansion->pending++;
-        lb_message_list_dup_conversation_keys_async (LB_MESSAGE_LIST (self->messages), message, NULL,
-                                                     conversation_keys_read, part);
-      }
+        }
+      part = g_new0 (ExpansionPart, 1);
+      part->expansion = expansion;
+      part->index = i;
+      expansion->pending++;
+      lb_message_list_dup_conversation_keys_async (LB_MESSAGE_LIST (self->messages), message, NULL,
+                                                   conversation_keys_read, part);
+    }
   if (--expansion->pending == 0)
     expansion_finish (expansion);
 }
@@ -580,7 +616,7 @@ toggle_flag_action (GtkWidget  *widget,
                     GVariant   *parameter)
 {
   LbWindow *self = LB_WINDOW (widget);
-  g_autoptr(GPtrArray) messages = selected_messages (self);
+  g_autoptr(GPtrArray) messages = focus_in_conversation (self) ? messages_to_act_on (self) : selected_messages (self);
   gboolean all_flagged = messages->len > 0;
 
   for (guint i = 0; i < messages->len; i++)
@@ -597,7 +633,7 @@ toggle_read_action (GtkWidget  *widget,
                     GVariant   *parameter)
 {
   LbWindow *self = LB_WINDOW (widget);
-  g_autoptr(GPtrArray) messages = selected_messages (self);
+  g_autoptr(GPtrArray) messages = focus_in_conversation (self) ? messages_to_act_on (self) : selected_messages (self);
   gboolean any_unread = FALSE;
 
   for (guint i = 0; i < messages->len; i++)
@@ -1282,6 +1318,7 @@ static void
 hide_conversation (LbWindow *self)
 {
   self->open_key = 0;
+  self->open_store = NULL;
   lb_conversation_bar_set_conversation (LB_CONVERSATION_BAR (self->conversation_bar), NULL);
   gtk_widget_set_visible (self->conversation_bar, FALSE);
 }
@@ -1301,15 +1338,21 @@ conversation_loaded_cb (LbConversationBar *bar,
     return;
   gtk_widget_set_visible (self->conversation_bar, TRUE);
   shown_here = self->shown != NULL && lb_message_get_store (self->shown) == lb_message_get_store (conversation);
-  if (self->open_key != 0)
+  if (self->open_key != 0 && self->open_store == lb_message_get_store (conversation))
     message = lb_conversation_bar_lookup (bar, self->open_key);
   self->open_key = 0;
+  self->open_store = NULL;
   if (message == NULL && shown_here)
     message = lb_conversation_bar_lookup (bar, lb_message_get_key (self->shown));
   if (message == NULL)
     message = lb_conversation_bar_get_first_to_read (bar);
   if (message == NULL)
-    return;
+    {
+      /* its messages could not be read: the row's own message, at least */
+      gtk_widget_set_visible (self->conversation_bar, FALSE);
+      show_message (self, conversation);
+      return;
+    }
   lb_conversation_bar_set_shown (bar, lb_message_get_key (message));
   if (shown_here && lb_message_get_key (self->shown) == lb_message_get_key (message))
     return;
@@ -1352,7 +1395,10 @@ show_selected (LbWindow *self)
           if (lb_message_get_n_messages (message) > 1)
             {
               /* a conversation: its messages are read, then one is shown
-               * (or the one shown stays, when it is the same row) */
+               * (or the one shown stays, when it is the same row); the
+               * message left is not marked read meanwhile */
+              if (message != lb_conversation_bar_get_conversation (LB_CONVERSATION_BAR (self->conversation_bar)))
+                g_clear_handle_id (&self->mark_read_id, g_source_remove);
               lb_conversation_bar_set_conversation (LB_CONVERSATION_BAR (self->conversation_bar), message);
               return;
             }
@@ -1564,13 +1610,12 @@ messages_changed_cb (GListModel *model,
           return;
         }
       update_actions (self);
-      if (gtk_bitset_is_empty (bitset) && self->shown != NULL &&
-          lb_conversation_bar_get_conversation (LB_CONVERSATION_BAR (self->conversation_bar)) != NULL &&
-          lb_message_get_store (self->shown) != NULL)
+      if (gtk_bitset_is_empty (bitset) && self->shown != NULL && lb_message_get_store (self->shown) != NULL &&
+          LB_IS_MESSAGE_LIST (self->messages) && lb_message_list_get_threaded (LB_MESSAGE_LIST (self->messages)))
         {
-          /* a reply moved the conversation being read to the top (its row
-           * left, a new one came): selected there again, the message read
-           * still shown */
+          /* a reply moved the conversation being read (or the message read,
+           * now a conversation) to the top: its row left, a new one came;
+           * selected there again, the message read still shown */
           reveal_message_full (self, lb_message_get_store (self->shown), lb_message_get_key (self->shown), TRUE);
           return;
         }
@@ -1686,6 +1731,7 @@ typedef struct
   gint64    thread_id;   /* its conversation's row stands for it */
   guint     tries;
   gboolean  then_show;   /* not found: the view follows the selection */
+  guint     serial;      /* with then_show: only the latest one acts */
 } Reveal;
 
 /* Selects the message @key once the list has it (its first page is read
@@ -1700,6 +1746,14 @@ reveal_cb (gpointer user_data)
   if (self == NULL || self->selection == NULL || reveal->tries++ > 50 ||
       reveal->messages != self->messages)
     goto not_found;
+  if (reveal->then_show)
+    {
+      g_autoptr(GtkBitset) selected = gtk_selection_model_get_selection (GTK_SELECTION_MODEL (self->selection));
+
+      /* the user chose meanwhile, or a newer reveal took over */
+      if (!gtk_bitset_is_empty (selected) || reveal->serial != self->reveal_serial)
+        goto done;
+    }
   /* the rows in memory: the first pages once the list has loaded them */
   n = MIN (g_list_model_get_n_items (G_LIST_MODEL (self->selection)), LB_MESSAGE_LIST_MAX_RESIDENT);
   for (guint i = 0; i < n; i++)
@@ -1721,8 +1775,23 @@ reveal_cb (gpointer user_data)
             lb_message_get_thread_id (message) == reveal->thread_id &&
             lb_message_get_folder_id (message) == reveal->folder_id)))
         {
-          /* a conversation opens at this message */
+          LbConversationBar *bar = LB_CONVERSATION_BAR (self->conversation_bar);
+
+          /* a conversation opens at this message; open already, it shows it */
+          if (lb_message_get_n_messages (message) > 1 && lb_conversation_bar_get_conversation (bar) == message &&
+              gtk_selection_model_is_selected (GTK_SELECTION_MODEL (self->selection), i))
+            {
+              LbMessage *member = lb_conversation_bar_lookup (bar, reveal->key);
+
+              if (member != NULL)
+                {
+                  lb_conversation_bar_set_shown (bar, reveal->key);
+                  show_message (self, member);
+                }
+              goto done;
+            }
           self->open_key = lb_message_get_n_messages (message) > 1 ? reveal->key : 0;
+          self->open_store = self->open_key != 0 ? reveal->store : NULL;
           gtk_selection_model_select_item (GTK_SELECTION_MODEL (self->selection), i, TRUE);
           gtk_widget_activate_action (GTK_WIDGET (self->message_list_view), "list.scroll-to-item", "u", i);
           goto done;
@@ -1731,7 +1800,7 @@ reveal_cb (gpointer user_data)
   return G_SOURCE_CONTINUE;
 
 not_found:
-  if (self != NULL && reveal->then_show)
+  if (self != NULL && reveal->then_show && reveal->serial == self->reveal_serial)
     show_selected (self);
 done:
   g_clear_weak_pointer (&reveal->window);
@@ -1754,6 +1823,14 @@ reveal_thread_read (GObject      *object,
       reveal->folder_id = summary->folder_id;
       reveal->thread_id = summary->thread_id;
     }
+  else if (reveal->then_show && reveal->window != NULL)
+    {
+      /* gone from the store: nothing to find */
+      show_selected (reveal->window);
+      g_clear_weak_pointer (&reveal->window);
+      g_free (reveal);
+      return;
+    }
   g_timeout_add (100, reveal_cb, reveal);
 }
 
@@ -1773,6 +1850,8 @@ reveal_message_full (LbWindow *self,
   reveal->key = key;
   reveal->messages = self->messages;
   reveal->then_show = then_show;
+  if (then_show)
+    reveal->serial = ++self->reveal_serial;
   if (!LB_IS_MESSAGE_LIST (self->messages) || !lb_message_list_get_threaded (LB_MESSAGE_LIST (self->messages)))
     {
       g_timeout_add (100, reveal_cb, reveal);
@@ -1827,8 +1906,14 @@ reload_list (LbWindow *self)
 static void
 group_conversations_changed_cb (LbWindow *self)
 {
-  if (*gtk_editable_get_text (GTK_EDITABLE (self->search_entry)) == '\0')
-    reload_list (self);
+  g_autoptr(LbMessage) shown = self->shown != NULL ? g_object_ref (self->shown) : NULL;
+
+  if (*gtk_editable_get_text (GTK_EDITABLE (self->search_entry)) != '\0')
+    return;
+  reload_list (self);
+  /* the message read stays selected (its conversation's row, or its own) */
+  if (shown != NULL && lb_message_get_store (shown) != NULL)
+    reveal_message (self, lb_message_get_store (shown), lb_message_get_key (shown));
 }
 
 /* The folder shown last time, once its account is open and has it. */
@@ -2655,8 +2740,9 @@ lb_window_constructed (GObject *object)
   gtk_widget_set_vexpand (self->message_view, TRUE);
   self->conversation_bar = lb_conversation_bar_new ();
   gtk_widget_set_visible (self->conversation_bar, FALSE);
-  g_signal_connect (self->conversation_bar, "loaded", G_CALLBACK (conversation_loaded_cb), self);
-  g_signal_connect (self->conversation_bar, "message-activated", G_CALLBACK (conversation_message_cb), self);
+  g_signal_connect_object (self->conversation_bar, "loaded", G_CALLBACK (conversation_loaded_cb), self, 0);
+  g_signal_connect_object (self->conversation_bar, "message-activated", G_CALLBACK (conversation_message_cb),
+                           self, 0);
   self->message_page = gtk_box_new (GTK_ORIENTATION_VERTICAL, 0);
   gtk_box_append (GTK_BOX (self->message_page), self->conversation_bar);
   gtk_box_append (GTK_BOX (self->message_page), self->message_view);

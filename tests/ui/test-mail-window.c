@@ -98,12 +98,14 @@ make_message (const char *from,
                           from, to, subject, date, uuid, subject);
 }
 
-/* A message of the conversation "Plans for Friday": <plans-@n@letterbox.test>,
- * a reply to the one before it. */
+/* Message @n of the conversation @topic ("plans": "Plans for Friday",
+ * "lunch": "Lunch on Monday"): <@topic-@n@letterbox.test>, a reply to the
+ * one before it, saying "Message @n about @topic." */
 static char *
-make_thread_message (const char *from,
-                     guint       n,
-                     int         minutes_ago)
+make_topic_message (const char *topic,
+                    const char *from,
+                    guint       n,
+                    int         minutes_ago)
 {
   g_autoptr(GDateTime) now = g_date_time_new_now_utc ();
   g_autoptr(GDateTime) when = g_date_time_add_minutes (now, -minutes_ago);
@@ -111,14 +113,23 @@ make_thread_message (const char *from,
   g_autofree char *reply = NULL;
 
   if (n > 1)
-    reply = g_strdup_printf ("In-Reply-To: <plans-%u@letterbox.test>\r\n"
-                             "References: <plans-1@letterbox.test>%s\r\n",
-                             n - 1, n > 2 ? " <plans-2@letterbox.test>" : "");
-  return g_strdup_printf ("From: %s\r\nTo: alice@example.test\r\nSubject: %sPlans for Friday\r\n"
-                          "Date: %s\r\nMessage-ID: <plans-%u@letterbox.test>\r\n%s"
+    reply = g_strdup_printf ("In-Reply-To: <%s-%u@letterbox.test>\r\n"
+                             "References: <%s-1@letterbox.test>\r\n",
+                             topic, n - 1, topic);
+  return g_strdup_printf ("From: %s\r\nTo: alice@example.test\r\nSubject: %s%s\r\n"
+                          "Date: %s\r\nMessage-ID: <%s-%u@letterbox.test>\r\n%s"
                           "MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n"
-                          "Message %u about Friday.\r\n",
-                          from, n > 1 ? "Re: " : "", date, n, reply != NULL ? reply : "", n);
+                          "Message %u about %s.\r\n",
+                          from, n > 1 ? "Re: " : "", g_str_equal (topic, "plans") ? "Plans for Friday" : "Lunch on Monday",
+                          date, topic, n, reply != NULL ? reply : "", n, topic);
+}
+
+static char *
+make_thread_message (const char *from,
+                     guint       n,
+                     int         minutes_ago)
+{
+  return make_topic_message ("plans", from, n, minutes_ago);
 }
 
 /* alice's INBOX with N_MESSAGES unread messages, and an empty Archive and
@@ -495,13 +506,69 @@ view_shows (LbWindow   *window,
 static gboolean
 view_shows_first_of_thread (gpointer data)
 {
-  return view_shows (data, "Message 1 about Friday.");
+  return view_shows (data, "Message 1 about plans.");
 }
 
 static gboolean
 view_shows_last_of_thread (gpointer data)
 {
-  return view_shows (data, "Message 3 about Friday.");
+  return view_shows (data, "Message 3 about plans.");
+}
+
+static gboolean
+view_shows_second_of_thread (gpointer data)
+{
+  return view_shows (data, "Message 2 about plans.");
+}
+
+static gboolean
+view_shows_lunch (gpointer data)
+{
+  return view_shows (data, "Message 1 about lunch.");
+}
+
+static gboolean
+list_has_lunch (gpointer data)
+{
+  GListModel *messages = lb_window_get_messages (data);
+
+  for (guint i = 0; i < g_list_model_get_n_items (messages); i++)
+    {
+      g_autoptr(LbMessage) message = g_list_model_get_item (messages, i);
+
+      if (lb_message_get_loaded (message) && g_strcmp0 (lb_message_get_subject (message), "Lunch on Monday") == 0)
+        return TRUE;
+    }
+  return FALSE;
+}
+
+static gboolean
+bar_shown (gpointer data)
+{
+  return gtk_widget_get_visible (GTK_WIDGET (conversation_bar (data))) &&
+         g_list_model_get_n_items (lb_conversation_bar_get_messages (conversation_bar (data))) == 2;
+}
+
+static gboolean
+bar_has_4 (gpointer data)
+{
+  return g_list_model_get_n_items (lb_conversation_bar_get_messages (conversation_bar (data))) == 4;
+}
+
+/* the row "Re: Lunch on Monday", a conversation of two, is selected */
+static gboolean
+lunch_selected (gpointer data)
+{
+  LbWindow *window = data;
+  GtkSelectionModel *selection = GTK_SELECTION_MODEL (lb_window_get_messages (window));
+  g_autoptr(GtkBitset) bitset = gtk_selection_model_get_selection (selection);
+  g_autoptr(LbMessage) message = NULL;
+
+  if (gtk_bitset_get_size (bitset) != 1)
+    return FALSE;
+  message = g_list_model_get_item (G_LIST_MODEL (selection), gtk_bitset_get_nth (bitset, 0));
+  return lb_message_get_loaded (message) && lb_message_get_n_messages (message) == 2 &&
+         g_strcmp0 (lb_message_get_subject (message), "Re: Lunch on Monday") == 0;
 }
 
 static gboolean
@@ -780,6 +847,7 @@ test_mail_window (void)
     g_autoptr(LbTestSession) session = imap_open ("alice@example.test", "alicepass");
     g_autoptr(GSettings) settings = NULL;
     LbConversationBar *bar;
+    GtkListBox *list_box;
     GtkListBoxRow *row;
     guint rows;
 
@@ -812,9 +880,14 @@ test_mail_window (void)
     lb_test_ui_wait_for_frame (GTK_WIDGET (window));
     lb_test_ui_screenshot (GTK_WIDGET (window), "screenshot-mail-window-conversation.png");
 
-    /* the last one, picked in the conversation's list */
-    row = gtk_list_box_get_row_at_index (GTK_LIST_BOX (lb_test_ui_find (GTK_WIDGET (bar), GTK_TYPE_LIST_BOX, NULL)), 2);
-    g_signal_emit_by_name (gtk_widget_get_parent (GTK_WIDGET (row)), "row-activated", row);
+    /* the last one, from the keyboard: into the conversation's list (on
+     * the message shown), two lines down */
+    list_box = GTK_LIST_BOX (lb_test_ui_find (GTK_WIDGET (bar), GTK_TYPE_LIST_BOX, NULL));
+    row = gtk_list_box_get_selected_row (list_box);
+    g_assert_nonnull (row);
+    g_assert_cmpint (gtk_list_box_row_get_index (row), ==, 0);
+    gtk_widget_grab_focus (GTK_WIDGET (row));
+    g_signal_emit_by_name (list_box, "move-cursor", GTK_MOVEMENT_DISPLAY_LINES, 2, FALSE, FALSE);
     lb_test_ui_wait_until (view_shows_last_of_thread, window, 30, "the conversation's last message");
     wait_for_server ("INBOX", "SEEN HEADER Message-ID \"plans-3@\"", 1, "the last message read on the server");
     wait_for_server ("INBOX", "UNSEEN SUBJECT \"Plans for Friday\"", 1, "the second message still unread");
@@ -830,16 +903,34 @@ test_mail_window (void)
     conversation_size = 4;
     lb_test_ui_wait_until (conversation_selected, window, 30, "the conversation, with the reply, selected");
     g_assert_cmpuint (position_of (window, "Re: Plans for Friday"), ==, 0);
-    lb_test_ui_spin (500);
+    lb_test_ui_wait_until (bar_has_4, window, 30, "the reply in the conversation's list");
     g_assert_true (view_shows_last_of_thread (window));
-    g_assert_false (view_shows (window, "Message 4 about Friday."));
-    g_assert_cmpuint (g_list_model_get_n_items (lb_conversation_bar_get_messages (bar)), ==, 4);
+    g_assert_false (view_shows (window, "Message 4 about plans."));
+    /* the keyboard stayed on the message read */
+    {
+      GtkWidget *focus = gtk_root_get_focus (GTK_ROOT (window));
+
+      g_assert_nonnull (focus);
+      g_assert_true (gtk_widget_is_ancestor (focus, GTK_WIDGET (list_box)));
+      g_assert_cmpint (gtk_list_box_row_get_index (GTK_LIST_BOX_ROW (focus)), ==, 2);
+    }
+
+    /* with the keyboard in the conversation's list, Delete is for the
+     * message read only; the next to read shows */
+    gtk_widget_activate_action (GTK_WIDGET (window), "win.delete", NULL);
+    wait_for_server ("Trash", "HEADER Message-ID \"plans-3@\"", 1, "the message read in the Trash on the server");
+    wait_for_server ("INBOX", "SUBJECT \"Plans for Friday\"", 3, "the rest of the conversation in the INBOX");
+    lb_test_ui_wait_until (view_shows_second_of_thread, window, 30, "the next message to read");
+    gtk_widget_activate_action (GTK_WIDGET (window), "win.undo", NULL);
+    wait_for_server ("INBOX", "SUBJECT \"Plans for Friday\"", 4, "the message back in the INBOX");
+    lb_test_ui_wait_until (conversation_selected, window, 30, "the conversation whole again");
+    gtk_widget_grab_focus (GTK_WIDGET (lb_window_get_message_list_view (window)));
 
     /* flag the row: the whole conversation */
     gtk_widget_activate_action (GTK_WIDGET (window), "win.flag", NULL);
     wait_for_server ("INBOX", "FLAGGED SUBJECT \"Plans for Friday\"", 4, "the conversation flagged on the server");
 
-    /* delete it, then undo: all three go, all three come back */
+    /* delete it, then undo: all four go, all four come back */
     gtk_widget_activate_action (GTK_WIDGET (window), "win.delete", NULL);
     wait_for_list (window, rows - 1, "the conversation to leave the list");
     gtk_widget_activate_action (GTK_WIDGET (window), "win.undo", NULL);
@@ -854,6 +945,25 @@ test_mail_window (void)
     wait_for_list (window, rows + 3, "a row for each message");
     g_settings_set_boolean (settings, "group-conversations", TRUE);
     wait_for_list (window, rows, "a row for each conversation again");
+  }
+
+  /* a reply to the message being read: it becomes a conversation, still
+   * selected, still showing what was read */
+  {
+    g_autoptr(LbTestSession) session = imap_open ("alice@example.test", "alicepass");
+    g_autofree char *lunch = make_topic_message ("lunch", "Dave <dave@example.test>", 1, 1);
+    g_autofree char *reply = make_topic_message ("lunch", "Carol Example <carol@example.test>", 2, 0);
+
+    imap_append (session, "INBOX", lunch);
+    lb_test_ui_wait_until (list_has_lunch, window, 30, "the lunch message's row");
+    select_only (window, "Lunch on Monday");
+    lb_test_ui_wait_until (view_shows_lunch, window, 30, "the lunch message");
+    imap_append (session, "INBOX", reply);
+    imap_ok (session, "LOGOUT");
+    lb_test_ui_wait_until (lunch_selected, window, 30, "the lunch conversation selected");
+    g_assert_true (view_shows_lunch (window));
+    lb_test_ui_wait_until (bar_shown, window, 30, "the lunch conversation's messages");
+    g_assert_true (view_shows_lunch (window));
   }
 
   /* a narrow window shows one pane at a time: the message, with a way back */
