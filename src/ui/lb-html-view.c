@@ -25,6 +25,7 @@
 #include <glib/gi18n.h>
 #include <webkit/webkit.h>
 
+#include "lb-html-module.h"
 #include "lb-html-view.h"
 
 /* the isolated script world the height is measured in; the document's own
@@ -805,4 +806,65 @@ lb_html_view_get_rendered (LbHtmlView *self)
   g_return_val_if_fail (LB_IS_HTML_VIEW (self), FALSE);
 
   return self->rendered;
+}
+
+/* ---- the module's table (lb-html-module.h) ------------------------------ */
+
+static GtkWidget *
+module_view_new (void)
+{
+  return lb_html_view_new ();
+}
+
+static void
+module_add_resource (GtkWidget  *view,
+                     const char *content_id,
+                     const char *content_type,
+                     GBytes     *data)
+{
+  lb_html_view_add_resource (LB_HTML_VIEW (view), content_id, content_type, data);
+}
+
+static void
+module_load (GtkWidget  *view,
+             const char *html,
+             gboolean    allow_remote)
+{
+  lb_html_view_load (LB_HTML_VIEW (view), html, allow_remote);
+}
+
+static void
+module_clear (GtkWidget *view)
+{
+  lb_html_view_clear (LB_HTML_VIEW (view));
+}
+
+static gboolean
+module_get_allow_remote (GtkWidget *view)
+{
+  return lb_html_view_get_allow_remote (LB_HTML_VIEW (view));
+}
+
+static gboolean
+module_get_rendered (GtkWidget *view)
+{
+  return lb_html_view_get_rendered (LB_HTML_VIEW (view));
+}
+
+const LbHtmlModule *
+lb_html_module_entry (void)
+{
+  static const LbHtmlModule table = {
+    .abi = LB_HTML_MODULE_ABI,
+    .version = PACKAGE_VERSION,
+    .get_type = lb_html_view_get_type,
+    .view_new = module_view_new,
+    .add_resource = module_add_resource,
+    .load = module_load,
+    .clear = module_clear,
+    .get_allow_remote = module_get_allow_remote,
+    .get_rendered = module_get_rendered,
+  };
+
+  return &table;
 }
