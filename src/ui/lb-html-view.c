@@ -59,6 +59,7 @@ struct _LbHtmlView
   gboolean                  clearing_data;
   gboolean                  rendered;
   gboolean                  waiting_for_filter;
+  gboolean                  filter_added;  /* block_filter is in content_manager */
   int                       measured_width;
   guint                     remeasure_id;
 };
@@ -300,9 +301,17 @@ lb_html_view_really_load (LbHtmlView *self)
   if (self->web_view == NULL || self->html == NULL || self->waiting_for_filter || self->clearing_data)
     return;
 
-  webkit_user_content_manager_remove_all_filters (self->content_manager);
-  if (!self->allow_remote && block_filter != NULL)
-    webkit_user_content_manager_add_filter (self->content_manager, block_filter);
+  /* changed only when it must: each change is sent to the web process */
+  if (self->filter_added && self->allow_remote)
+    {
+      webkit_user_content_manager_remove_all_filters (self->content_manager);
+      self->filter_added = FALSE;
+    }
+  else if (!self->filter_added && !self->allow_remote && block_filter != NULL)
+    {
+      webkit_user_content_manager_add_filter (self->content_manager, block_filter);
+      self->filter_added = TRUE;
+    }
 
   document = document_with_policy (self->html, self->allow_remote, self->generation);
   self->remote_used = self->remote_used || self->allow_remote;
@@ -573,6 +582,7 @@ destroy_web_view (LbHtmlView *self)
   adw_bin_set_child (ADW_BIN (self), NULL);
   g_clear_object (&self->content_manager);
   g_clear_object (&self->session);
+  self->filter_added = FALSE;
 }
 
 /* A web view of its own, with its own ephemeral session: what one view
@@ -777,7 +787,8 @@ lb_html_view_clear (LbHtmlView *self)
 
   webkit_web_view_stop_loading (self->web_view);
   gtk_widget_set_size_request (GTK_WIDGET (self->web_view), -1, 1);
-  webkit_user_content_manager_remove_all_filters (self->content_manager);
+  /* the filter stays until a load allows remote content: blocking more
+   * in between is harmless, and the next message most likely wants it */
 
   /* what remote content left (cookies, caches) must not reach the next
    * message: wiped before it loads */
