@@ -25,6 +25,7 @@
 #include <glib/gi18n.h>
 #include <webkit/webkit.h>
 
+#include "lb-html-module.h"
 #include "lb-html-view.h"
 
 /* the isolated script world the height is measured in; the document's own
@@ -58,6 +59,7 @@ struct _LbHtmlView
   gboolean                  clearing_data;
   gboolean                  rendered;
   gboolean                  waiting_for_filter;
+  gboolean                  filter_added;  /* block_filter is in content_manager */
   int                       measured_width;
   guint                     remeasure_id;
 };
@@ -299,9 +301,17 @@ lb_html_view_really_load (LbHtmlView *self)
   if (self->web_view == NULL || self->html == NULL || self->waiting_for_filter || self->clearing_data)
     return;
 
-  webkit_user_content_manager_remove_all_filters (self->content_manager);
-  if (!self->allow_remote && block_filter != NULL)
-    webkit_user_content_manager_add_filter (self->content_manager, block_filter);
+  /* changed only when it must: each change is sent to the web process */
+  if (self->filter_added && self->allow_remote)
+    {
+      webkit_user_content_manager_remove_all_filters (self->content_manager);
+      self->filter_added = FALSE;
+    }
+  else if (!self->filter_added && !self->allow_remote && block_filter != NULL)
+    {
+      webkit_user_content_manager_add_filter (self->content_manager, block_filter);
+      self->filter_added = TRUE;
+    }
 
   document = document_with_policy (self->html, self->allow_remote, self->generation);
   self->remote_used = self->remote_used || self->allow_remote;
@@ -572,6 +582,7 @@ destroy_web_view (LbHtmlView *self)
   adw_bin_set_child (ADW_BIN (self), NULL);
   g_clear_object (&self->content_manager);
   g_clear_object (&self->session);
+  self->filter_added = FALSE;
 }
 
 /* A web view of its own, with its own ephemeral session: what one view
@@ -776,7 +787,8 @@ lb_html_view_clear (LbHtmlView *self)
 
   webkit_web_view_stop_loading (self->web_view);
   gtk_widget_set_size_request (GTK_WIDGET (self->web_view), -1, 1);
-  webkit_user_content_manager_remove_all_filters (self->content_manager);
+  /* the filter stays until a load allows remote content: blocking more
+   * in between is harmless, and the next message most likely wants it */
 
   /* what remote content left (cookies, caches) must not reach the next
    * message: wiped before it loads */
@@ -805,4 +817,65 @@ lb_html_view_get_rendered (LbHtmlView *self)
   g_return_val_if_fail (LB_IS_HTML_VIEW (self), FALSE);
 
   return self->rendered;
+}
+
+/* ---- the module's table (lb-html-module.h) ------------------------------ */
+
+static GtkWidget *
+module_view_new (void)
+{
+  return lb_html_view_new ();
+}
+
+static void
+module_add_resource (GtkWidget  *view,
+                     const char *content_id,
+                     const char *content_type,
+                     GBytes     *data)
+{
+  lb_html_view_add_resource (LB_HTML_VIEW (view), content_id, content_type, data);
+}
+
+static void
+module_load (GtkWidget  *view,
+             const char *html,
+             gboolean    allow_remote)
+{
+  lb_html_view_load (LB_HTML_VIEW (view), html, allow_remote);
+}
+
+static void
+module_clear (GtkWidget *view)
+{
+  lb_html_view_clear (LB_HTML_VIEW (view));
+}
+
+static gboolean
+module_get_allow_remote (GtkWidget *view)
+{
+  return lb_html_view_get_allow_remote (LB_HTML_VIEW (view));
+}
+
+static gboolean
+module_get_rendered (GtkWidget *view)
+{
+  return lb_html_view_get_rendered (LB_HTML_VIEW (view));
+}
+
+const LbHtmlModule *
+lb_html_module_entry (void)
+{
+  static const LbHtmlModule table = {
+    .abi = LB_HTML_MODULE_ABI,
+    .version = PACKAGE_VERSION,
+    .get_type = lb_html_view_get_type,
+    .view_new = module_view_new,
+    .add_resource = module_add_resource,
+    .load = module_load,
+    .clear = module_clear,
+    .get_allow_remote = module_get_allow_remote,
+    .get_rendered = module_get_rendered,
+  };
+
+  return &table;
 }

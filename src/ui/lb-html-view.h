@@ -2,7 +2,9 @@
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  *
- * Only built with WebKitGTK (HAVE_WEBKIT). The document runs without
+ * Only built with WebKitGTK (HAVE_WEBKIT), into the module letterbox-html
+ * with nothing else: the program reaches it through lb-html-module.h,
+ * never through this header. The document runs without
  * JavaScript, plugins, WebGL or media autoplay; it can load nothing from
  * the network unless remote content is allowed for it, and even then only
  * images, style sheets, fonts and media (never scripts, frames or

@@ -4,7 +4,8 @@
  *
  * The message is parsed off the main thread into the GTK-free part list of
  * lb-mime-parts.h, and each part kind maps to a widget: text as labels with
- * quoted text collapsed, HTML in an LbHtmlView (WebKitGTK) or as text,
+ * quoted text collapsed, HTML in an LbHtmlView (WebKitGTK, in a module
+ * loaded with the first HTML part: lb-html-module.h) or as text,
  * inline images as pictures, nested messages in a frame with their own
  * headers, broken parts as a note saying what was wrong, and attachments
  * in a list at the end.
@@ -20,10 +21,8 @@
 #include <string.h>
 
 #include "lb-message-view.h"
+#include "lb-html-module.h"
 #include "lb-mime-parts.h"
-#if HAVE_WEBKIT
-#include "lb-html-view.h"
-#endif
 
 /* nested messages deeper than this are shown flat in the deepest frame */
 #define MAX_DEPTH 8
@@ -40,7 +39,7 @@ struct _LbMessageView
   LbMimeMessage  *mime;
   GCancellable   *cancellable;
   GPtrArray      *attachments;   /* const LbMimePart *, owned by mime */
-  GPtrArray      *html_views;    /* LbHtmlView *, owned (and in body_box) */
+  GPtrArray      *html_views;    /* LbHtmlView (GtkWidget *), owned (and in body_box) */
   GPtrArray      *spare_html_views; /* LbHtmlView *, owned, cleared, unparented */
   guint           warm_up_id;
   char           *sender;        /* the first From address, lower case */
@@ -374,21 +373,22 @@ show_summary_headers (LbMessageView *self)
 static void
 keep_html_views (LbMessageView *self)
 {
-#if HAVE_WEBKIT
-  for (guint i = 0; i < self->html_views->len; i++)
+  /* html_views is empty without the module */
+  const LbHtmlModule *module = self->html_views->len > 0 ? lb_html_module_get () : NULL;
+
+  for (guint i = 0; module != NULL && i < self->html_views->len; i++)
     {
-      LbHtmlView *view = g_ptr_array_index (self->html_views, i);
-      GtkWidget *parent = gtk_widget_get_parent (GTK_WIDGET (view));
+      GtkWidget *view = g_ptr_array_index (self->html_views, i);
+      GtkWidget *parent = gtk_widget_get_parent (view);
 
       g_signal_handlers_disconnect_by_data (view, self);
       g_object_set_data (G_OBJECT (view), "lb-part", NULL);
-      lb_html_view_clear (view);
+      module->clear (view);
       if (self->spare_html_views->len < MAX_SPARE_HTML_VIEWS)
         g_ptr_array_add (self->spare_html_views, g_object_ref (view));
       if (parent != NULL)
-        gtk_box_remove (GTK_BOX (parent), GTK_WIDGET (view));
+        gtk_box_remove (GTK_BOX (parent), view);
     }
-#endif
   g_ptr_array_set_size (self->html_views, 0);
 }
 
@@ -709,9 +709,8 @@ update_banner (LbMessageView *self)
   gtk_widget_set_visible (GTK_WIDGET (self->always_button), self->sender != NULL);
 }
 
-#if HAVE_WEBKIT
 static void
-html_view_rendered (LbHtmlView    *view,
+html_view_rendered (GtkWidget     *view,
                     LbMessageView *self)
 {
   if (self->pending_html > 0 && --self->pending_html == 0)
@@ -719,7 +718,7 @@ html_view_rendered (LbHtmlView    *view,
 }
 
 static void
-html_view_link_activated (LbHtmlView    *view,
+html_view_link_activated (GtkWidget     *view,
                           const char    *uri,
                           LbMessageView *self)
 {
@@ -727,8 +726,9 @@ html_view_link_activated (LbHtmlView    *view,
 }
 
 static GtkWidget *
-new_html_view (LbMessageView    *self,
-               const LbMimePart *part)
+new_html_view (LbMessageView      *self,
+               const LbHtmlModule *module,
+               const LbMimePart   *part)
 {
   GtkWidget *view;
   g_autofree char *html = g_strndup (g_bytes_get_data (part->data, NULL), g_bytes_get_size (part->data));
@@ -738,10 +738,10 @@ new_html_view (LbMessageView    *self,
       /* the spare's reference goes to html_views */
       view = g_ptr_array_steal_index (self->spare_html_views, self->spare_html_views->len - 1);
       /* a warm-up document may still be loading */
-      lb_html_view_clear (LB_HTML_VIEW (view));
+      module->clear (view);
     }
   else
-    view = g_object_ref_sink (lb_html_view_new ());
+    view = g_object_ref_sink (module->view_new ());
 
   /* every part with a Content-ID may be what a cid: URL refers to */
   for (guint i = 0; i < self->mime->parts->len; i++)
@@ -749,8 +749,7 @@ new_html_view (LbMessageView    *self,
       const LbMimePart *other = g_ptr_array_index (self->mime->parts, i);
 
       if (other->content_id != NULL && other->data != NULL)
-        lb_html_view_add_resource (LB_HTML_VIEW (view), other->content_id,
-                                   other->content_type, other->data);
+        module->add_resource (view, other->content_id, other->content_type, other->data);
     }
 
   g_object_set_data (G_OBJECT (view), "lb-part", (gpointer) part);
@@ -758,20 +757,20 @@ new_html_view (LbMessageView    *self,
   g_signal_connect (view, "link-activated", G_CALLBACK (html_view_link_activated), self);
   g_ptr_array_add (self->html_views, view);
   self->pending_html++;
-  lb_html_view_load (LB_HTML_VIEW (view), html, self->remote_allowed);
+  module->load (view, html, self->remote_allowed);
 
   return view;
 }
-#endif
 
-static gboolean
-use_html_view (LbMessageView *self)
+/* The HTML view's module when HTML is shown as HTML: not by preference,
+ * not without WebKitGTK. Loads the module the first time. */
+static const LbHtmlModule *
+html_module (LbMessageView *self)
 {
-#if HAVE_WEBKIT
-  return self->settings == NULL || !g_settings_get_boolean (self->settings, "prefer-plain-text");
-#else
-  return FALSE;
-#endif
+  if (self->settings != NULL && g_settings_get_boolean (self->settings, "prefer-plain-text"))
+    return NULL;
+
+  return lb_html_module_get ();
 }
 
 static GtkWidget *
@@ -1207,10 +1206,26 @@ html_refers_to (GPtrArray  *htmls,
   return FALSE;
 }
 
+/* Whether the message has an HTML part with a body. */
+static gboolean
+has_html_part (LbMessageView *self)
+{
+  for (guint i = 0; i < self->mime->parts->len; i++)
+    {
+      const LbMimePart *part = g_ptr_array_index (self->mime->parts, i);
+
+      if (part->kind == LB_MIME_PART_HTML && part->data != NULL)
+        return TRUE;
+    }
+
+  return FALSE;
+}
+
 static void
 lb_message_view_render (LbMessageView *self)
 {
-  gboolean html = use_html_view (self);
+  const LbHtmlModule *module = NULL;
+  gboolean html;
   g_autoptr(GHashTable) chosen = NULL;
   g_autoptr(GPtrArray) shown_html = g_ptr_array_new_with_free_func (g_free);
   GtkWidget *containers[MAX_DEPTH + 1] = { NULL };
@@ -1221,6 +1236,10 @@ lb_message_view_render (LbMessageView *self)
   clear_body (self);
   if (self->mime == NULL)
     return;
+  /* the module (and WebKit) is loaded for the first message with HTML */
+  if (has_html_part (self))
+    module = html_module (self);
+  html = module != NULL;
 
   fill_address_row (self->from_row, self->from_box, self->mime->from);
   fill_address_row (self->to_row, self->to_box, self->mime->to);
@@ -1274,17 +1293,15 @@ lb_message_view_render (LbMessageView *self)
         case LB_MIME_PART_HTML:
           if (part->data == NULL)
             break;
-#if HAVE_WEBKIT
-          if (html)
+          if (module != NULL)
             {
               g_autofree char *text = g_strndup (g_bytes_get_data (part->data, NULL),
                                                  g_bytes_get_size (part->data));
 
               self->has_remote = self->has_remote || lb_message_view_html_has_remote_content (text);
-              widget = new_html_view (self, part);
+              widget = new_html_view (self, module, part);
               break;
             }
-#endif
           widget = new_html_as_text_widget (self, part);
           break;
 
@@ -1413,22 +1430,23 @@ show_remote (LbMessageView *self)
 {
   self->remote_allowed = TRUE;
   gtk_revealer_set_reveal_child (self->banner_revealer, FALSE);
-#if HAVE_WEBKIT
+  /* html_views is empty without the module */
   if (self->html_views->len > 0)
     {
+      const LbHtmlModule *module = lb_html_module_get ();
+
       self->rendered = FALSE;
       self->pending_html = self->html_views->len;
       for (guint i = 0; i < self->html_views->len; i++)
         {
-          LbHtmlView *view = g_ptr_array_index (self->html_views, i);
+          GtkWidget *view = g_ptr_array_index (self->html_views, i);
           const LbMimePart *part = g_object_get_data (G_OBJECT (view), "lb-part");
           g_autofree char *html = g_strndup (g_bytes_get_data (part->data, NULL),
                                              g_bytes_get_size (part->data));
 
-          lb_html_view_load (view, html, TRUE);
+          module->load (view, html, TRUE);
         }
     }
-#endif
 }
 
 static void

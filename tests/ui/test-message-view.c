@@ -15,6 +15,7 @@
 #include <webkit/webkit.h>
 #endif
 
+#include "lb-html-module.h"
 #include "lb-message-view.h"
 
 /* ---- a loopback HTTP server that counts requests ----------------------- */
@@ -682,6 +683,34 @@ test_html_as_text (Fixture       *fixture,
   screenshot (fixture, "html-as-text");
 }
 
+/* WebKitGTK not installed (the HTML view's module does not load): HTML is
+ * shown as text, whatever the preference. Run with LB_MODULE_DIR naming a
+ * directory without the module (the meson test message-view-no-module). */
+static void
+test_html_without_module (Fixture       *fixture,
+                          gconstpointer  user_data)
+{
+  g_autofree char *raw = NULL;
+
+  if (lb_html_module_get () != NULL)
+    {
+      g_test_skip ("the HTML view's module is loaded");
+      return;
+    }
+  raw = html_message (fixture);
+  g_settings_set_boolean (fixture->settings, "prefer-plain-text", FALSE);
+  show_raw (fixture, raw);
+  iterate_for (500);
+
+  g_assert_nonnull (find_label (fixture, "This week's offers"));
+  g_assert_nonnull (find_label (fixture, "The end."));
+  g_assert_null (find_label (fixture, "<h1>"));
+  g_assert_cmpuint (g_type_from_name ("LbHtmlView"), ==, G_TYPE_INVALID);
+  g_assert_false (banner_shown (fixture));
+  g_assert_cmpint (g_atomic_int_get (&fixture->http->hits), ==, 0);
+  screenshot (fixture, "html-without-module");
+}
+
 #if HAVE_WEBKIT
 static void
 test_html_blocked (Fixture       *fixture,
@@ -936,6 +965,8 @@ main (int   argc,
   g_test_add ("/ui/message-view/attachments", Fixture, NULL, fixture_set_up, test_attachments, fixture_tear_down);
   g_test_add ("/ui/message-view/broken", Fixture, NULL, fixture_set_up, test_broken, fixture_tear_down);
   g_test_add ("/ui/message-view/html-as-text", Fixture, NULL, fixture_set_up, test_html_as_text, fixture_tear_down);
+  g_test_add ("/ui/message-view/html-without-module", Fixture, NULL, fixture_set_up, test_html_without_module,
+              fixture_tear_down);
 #if HAVE_WEBKIT
   g_test_add ("/ui/message-view/html-blocked", Fixture, NULL, fixture_set_up, test_html_blocked, fixture_tear_down);
   g_test_add ("/ui/message-view/html-always", Fixture, NULL, fixture_set_up, test_html_always, fixture_tear_down);
