@@ -10,7 +10,9 @@
  *
  *  1. launch to the first painted list: the first frame after which every
  *     row the list shows on screen is a loaded message (not a
- *     placeholder) and the list has all N messages. The window starts on
+ *     placeholder) and the list has all N messages (with --flat), or all
+ *     the folder's conversations (the default, as users see it: the
+ *     count is checked against the store's afterwards, untimed). The window starts on
  *     All Inboxes (it does not restore the last folder); with one
  *     account that is its Inbox. Timed from main() and, when BENCH_T0
  *     (the shell's $EPOCHREALTIME before the exec) is set, from the exec.
@@ -61,7 +63,8 @@ typedef struct
   LbWindow      *window;
   GdkFrameClock *clock;
   Phase          phase;
-  guint          expected;      /* messages in the folder */
+  guint          expected;      /* rows the list must have: messages with --flat, 0: any (conversations) */
+  guint          listed;        /* rows of the first list */
   gint64         t_main;        /* monotonic, at main() */
   gint64         exec_to_main;  /* us, or -1 */
   gint64         t_step;        /* when the step being timed started */
@@ -148,10 +151,33 @@ list_painted (Bench *bench)
   GListModel *messages = lb_window_get_messages (bench->window);
   guint shown, placeholders;
 
-  if (messages == NULL || g_list_model_get_n_items (messages) != bench->expected)
+  if (messages == NULL || g_list_model_get_n_items (messages) == 0 ||
+      (bench->expected != 0 && g_list_model_get_n_items (messages) != bench->expected))
     return FALSE;
   count_rows (bench, &shown, &placeholders);
   return shown > 0 && placeholders == 0;
+}
+
+static void
+conversations_counted (GObject      *object,
+                       GAsyncResult *result,
+                       gpointer      data)
+{
+  Bench *bench = data;
+  g_autoptr(GError) error = NULL;
+  guint count = 0;
+
+  if (!lb_store_count_conversations_finish (LB_STORE (object), result, &count, &error))
+    {
+      g_printerr ("bench-ui: could not count the conversations: %s\n", error->message);
+      exit (1);
+    }
+  if (count != bench->listed)
+    {
+      g_printerr ("bench-ui: the first list had %u rows, the folder %u conversations\n", bench->listed, count);
+      exit (1);
+    }
+  printf ("conversations %u\n", count);
 }
 
 static gboolean
@@ -303,6 +329,7 @@ after_paint_cb (GdkFrameClock *clock,
       if (!list_painted (bench))
         return;
       printf ("first-list-main %.2f\n", (now - bench->t_main) / 1000.0);
+      bench->listed = g_list_model_get_n_items (lb_window_get_messages (bench->window));
       if (bench->exec_to_main >= 0)
         printf ("first-list-exec %.2f\n", (now - bench->t_main + bench->exec_to_main) / 1000.0);
       print_memory ("first-list");
@@ -315,6 +342,11 @@ after_paint_cb (GdkFrameClock *clock,
         bench->phase = PHASE_FOLDER;
         bench->t_step = g_get_monotonic_time ();
         lb_sidebar_select_folder (sidebar, account, lb_account_get_inbox (account));
+        /* the rows listed were all the conversations */
+        if (bench->expected == 0)
+          lb_store_count_conversations_async (lb_account_get_store (account),
+                                              lb_folder_get_id (lb_account_get_inbox (account)), NULL,
+                                              conversations_counted, bench);
       }
       return;
 
@@ -442,6 +474,7 @@ main (int   argc,
   g_autoptr(LbApplication) app = NULL;
   const char *t0;
   int count = 100000, n_open = 20, timeout = 600;
+  gboolean flat = FALSE;
   double scroll_pages = 1;
   char *app_argv[] = { argv[0], NULL };
   int status;
@@ -451,6 +484,7 @@ main (int   argc,
     { "scroll-pages", 0, 0, G_OPTION_ARG_DOUBLE, &scroll_pages,
       "Pages scrolled per frame (default 1; 0: no scrolling)", "PAGES" },
     { "timeout", 0, 0, G_OPTION_ARG_INT, &timeout, "Seconds before giving up (default 600)", "SECONDS" },
+    { "flat", 0, 0, G_OPTION_ARG_NONE, &flat, "A row per message (conversations off)", NULL },
     G_OPTION_ENTRY_NULL
   };
 
@@ -475,7 +509,13 @@ main (int   argc,
 
   app = lb_application_new ();
   bench.app = app;
-  bench.expected = (guint) count;
+  if (flat)
+    {
+      g_autoptr(GSettings) settings = g_settings_new (APP_ID);
+
+      g_settings_set_boolean (settings, "group-conversations", FALSE);
+    }
+  bench.expected = flat ? (guint) count : 0;
   bench.n_open = (guint) n_open;
   bench.scroll_pages = scroll_pages;
   bench.intervals = g_array_new (FALSE, FALSE, sizeof (double));
