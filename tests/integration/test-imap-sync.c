@@ -19,6 +19,7 @@
 #include "lb-account.h"
 #include "lb-imap-client.h"
 #include "lb-imap-provider.h"
+#include "lb-imap-sync.h"
 #include "lb-secrets.h"
 #include "lb-store.h"
 #include "lb-test-monitor.h"
@@ -970,6 +971,149 @@ test_bodies (void)
   g_assert_nonnull (must_mid (messages, old_mid)->location);
 
   raw_logout (g_steal_pointer (&raw));
+  side_close (&side);
+}
+
+/* ------------------------------------------------------------------ a selection left unused */
+
+static void
+engine_sync_folder (LbImapSync *sync,
+                    gint64      id)
+{
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GError) error = NULL;
+
+  lb_imap_sync_folder_async (sync, id, NULL, lb_test_store_result, &result);
+  lb_test_wait (&result);
+  g_assert_true (lb_imap_sync_folder_finish (sync, result, NULL, &error));
+  g_assert_no_error (error);
+}
+
+static guint
+engine_fetch_body (LbImapSync       *sync,
+                   gint64            id,
+                   LbMessageSummary *summary)
+{
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) summaries = g_ptr_array_new ();
+  guint n;
+
+  g_ptr_array_add (summaries, summary);
+  lb_imap_sync_fetch_bodies_async (sync, id, summaries, NULL, lb_test_store_result, &result);
+  lb_test_wait (&result);
+  n = lb_imap_sync_fetch_bodies_finish (sync, result, &error);
+  g_assert_no_error (error);
+  return n;
+}
+
+/* Appends a message from another session, and has @other (a session of
+ * its own) sync it into the store: the store knows it, @stale's session
+ * was not told. */
+static LbMessageSummary *
+arrives_elsewhere (LbImapClient *raw,
+                   LbImapSync   *other,
+                   LbStore      *store,
+                   gint64        id,
+                   const char   *what)
+{
+  g_autoptr(GPtrArray) messages = NULL;
+  g_autofree char *mid = unique_id (what);
+  g_autofree char *text = make_message (mid, what, NULL, g_get_real_time () / G_USEC_PER_SEC, what);
+  LbMessageSummary *summary;
+
+  raw_append (raw, "Stale", text, NULL);
+  engine_sync_folder (other, id);
+  messages = store_messages (store, id);
+  summary = must_mid (messages, mid);
+  g_assert_cmpuint (summary->uid, >, 0);
+  g_assert_null (summary->location);
+  return lb_message_summary_ref (summary);
+}
+
+/* A connection keeps its mailbox selected between jobs; what came in since
+ * its last command must still be fetched (and changed) through it. */
+static void
+test_stale_selection (void)
+{
+  g_autoptr(LbImapClient) raw = raw_connect (ALICE, "alicepass");
+  g_autoptr(LbImapClient) first = raw_connect (ALICE, "alicepass");
+  g_autoptr(LbImapClient) second = raw_connect (ALICE, "alicepass");
+  g_autoptr(LbImapSync) stale = NULL;
+  g_autoptr(LbImapSync) other = NULL;
+  g_autoptr(LbMessageSummary) old = NULL;
+  g_autoptr(LbMessageSummary) fresh = NULL;
+  g_autoptr(LbMessageSummary) part_of = NULL;
+  g_autoptr(LbMessageSummary) flagged = NULL;
+  g_autoptr(GPtrArray) messages = NULL;
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GBytes) part = NULL;
+  g_autoptr(GBytes) body = NULL;
+  g_auto(GStrv) flags = NULL;
+  g_autofree char *mid = unique_id ("before");
+  g_autofree char *text = make_message (mid, "Before", NULL, g_get_real_time () / G_USEC_PER_SEC, "Before.");
+  g_autofree char *set = NULL;
+  const char *seen[] = { "\\Seen", NULL };
+  Side side = { NULL, };
+  gint64 id;
+
+  raw_fresh_mailbox (raw, "Stale");
+  raw_append (raw, "Stale", text, NULL);
+  side_open (&side, make_account ("alice-stale", ALICE, lb_test_port ("LB_TEST_IMAPS_PORT"), LB_NET_SECURITY_TLS),
+             "alicepass", NULL);
+  id = folder_id (&side, "Stale");
+
+  /* the first session selects the folder and reads a message in it */
+  stale = lb_imap_sync_new (first, side.store);
+  other = lb_imap_sync_new (second, side.store);
+  engine_sync_folder (stale, id);
+  messages = store_messages (side.store, id);
+  old = lb_message_summary_ref (must_mid (messages, mid));
+  g_assert_cmpuint (engine_fetch_body (stale, id, old), ==, 1);
+
+  /* a whole message that came in since */
+  fresh = arrives_elsewhere (raw, other, side.store, id, "fresh");
+  g_assert_cmpuint (engine_fetch_body (stale, id, fresh), ==, 1);
+  lb_store_read_message_async (side.store, fresh->key, NULL, lb_test_store_result, &result);
+  lb_test_wait (&result);
+  body = lb_store_read_message_finish (side.store, result, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (body);
+  g_clear_object (&result);
+
+  /* one part of one */
+  part_of = arrives_elsewhere (raw, other, side.store, id, "part");
+  lb_imap_sync_fetch_part_async (stale, id, part_of->uid, "1", NULL, lb_test_store_result, &result);
+  lb_test_wait (&result);
+  part = lb_imap_sync_fetch_part_finish (stale, result, &error);
+  g_assert_no_error (error);
+  g_assert_cmpmem (g_bytes_get_data (part, NULL), g_bytes_get_size (part), "part\r\n", 6);
+  g_clear_object (&result);
+
+  /* a change of flags, as a replayed one is sent after the selection */
+  flagged = arrives_elsewhere (raw, other, side.store, id, "flagged");
+  lb_imap_sync_select_async (stale, "Stale", NULL, lb_test_store_result, &result);
+  lb_test_wait (&result);
+  g_assert_true (lb_imap_sync_select_finish (stale, result, &error));
+  g_assert_no_error (error);
+  g_clear_object (&result);
+  set = g_strdup_printf ("%u", flagged->uid);
+  lb_imap_client_uid_store_async (first, set, TRUE, seen, 0, NULL, lb_test_store_result, &result);
+  lb_test_wait (&result);
+  lb_imap_client_uid_store_finish (first, result, NULL, &error);
+  g_assert_no_error (error);
+  g_clear_object (&result);
+  flags = raw_flags_of (raw, "Stale", flagged->message_id);
+  g_assert_nonnull (flags);
+  g_assert_true (g_strv_contains ((const char * const *) flags, "\\Seen"));
+
+  g_clear_object (&stale);
+  g_clear_object (&other);
+  raw_logout (g_steal_pointer (&first));
+  raw_logout (g_steal_pointer (&second));
+  raw_logout (g_steal_pointer (&raw));
+  g_clear_pointer (&messages, g_ptr_array_unref);
   side_close (&side);
 }
 
@@ -2776,6 +2920,7 @@ main (int   argc,
   g_test_add_func ("/imap-sync/folders-and-sync", test_folders_and_sync);
   g_test_add_func ("/imap-sync/changes-reach-server", test_changes_reach_server);
   g_test_add_func ("/imap-sync/bodies", test_bodies);
+  g_test_add_func ("/imap-sync/stale-selection", test_stale_selection);
   g_test_add_func ("/imap-sync/idle-two-clients", test_idle_two_clients);
   g_test_add_func ("/imap-sync/resume-after-cut", test_resume_after_cut);
   g_test_add_func ("/imap-sync/offline-replay", test_offline_replay);

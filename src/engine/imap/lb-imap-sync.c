@@ -703,6 +703,68 @@ select_done_cb (GObject      *object,
     g_task_return_boolean (task, TRUE);
 }
 
+static void
+refreshed_cb (GObject      *object,
+              GAsyncResult *result,
+              gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  GError *error = NULL;
+
+  if (!lb_imap_client_noop_finish (LB_IMAP_CLIENT (object), result, &error))
+    g_task_return_error (task, error);
+  else
+    g_task_return_boolean (task, TRUE);
+}
+
+/* A session sees only the messages the server told it about (EXISTS), and
+ * the server tells at the end of a command: a mailbox selected by an
+ * earlier command, with none since, does not show what came in the
+ * meantime, and a UID FETCH, STORE, MOVE or SEARCH does not find it, with
+ * no error. The view of a SELECT holds every UID below its UIDNEXT; for a
+ * newer one (@max_uid, or G_MAXUINT32 when the UIDs are not known) a NOOP
+ * brings the view up to date first. It is waited for: Dovecot has been
+ * seen to run a command pipelined behind the NOOP on the view before it. */
+static void
+select_for_async (LbImapSync          *self,
+                  const char          *path,
+                  guint32              max_uid,
+                  GCancellable        *cancellable,
+                  GAsyncReadyCallback  callback,
+                  gpointer             user_data)
+{
+  g_autoptr(GTask) task = NULL;
+
+  task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, lb_imap_sync_select_async);
+
+  if (is_selected (self, path))
+    {
+      const LbImapMailboxInfo *selected = lb_imap_client_get_selected (self->client);
+
+      if (selected->uidnext > 0 && max_uid < selected->uidnext)
+        g_task_return_boolean (task, TRUE);
+      else
+        lb_imap_client_noop_async (self->client, cancellable, refreshed_cb, g_steal_pointer (&task));
+      return;
+    }
+
+  lb_imap_client_select_async (self->client, path, FALSE, NULL, NULL, NULL,
+                               cancellable, select_done_cb, g_steal_pointer (&task));
+}
+
+/**
+ * lb_imap_sync_select_async:
+ * @self: a sync
+ * @path: the mailbox
+ * @cancellable: (nullable): a #GCancellable
+ * @callback: called when the caller may send its commands for @path
+ * @user_data: data for @callback
+ *
+ * Makes sure @path is the selected mailbox (read-write), and that the
+ * session knows all it holds now: when it was already selected, a NOOP
+ * makes the server tell what changed since the last command.
+ */
 void
 lb_imap_sync_select_async (LbImapSync          *self,
                            const char          *path,
@@ -710,22 +772,10 @@ lb_imap_sync_select_async (LbImapSync          *self,
                            GAsyncReadyCallback  callback,
                            gpointer             user_data)
 {
-  g_autoptr(GTask) task = NULL;
-
   g_return_if_fail (LB_IS_IMAP_SYNC (self));
   g_return_if_fail (path != NULL);
 
-  task = g_task_new (self, cancellable, callback, user_data);
-  g_task_set_source_tag (task, lb_imap_sync_select_async);
-
-  if (is_selected (self, path))
-    {
-      g_task_return_boolean (task, TRUE);
-      return;
-    }
-
-  lb_imap_client_select_async (self->client, path, FALSE, NULL, NULL, NULL,
-                               cancellable, select_done_cb, g_steal_pointer (&task));
+  select_for_async (self, path, G_MAXUINT32, cancellable, callback, user_data);
 }
 
 gboolean
@@ -1993,9 +2043,11 @@ bodies_folder_cb (GObject      *object,
 {
   g_autoptr(GTask) task = user_data;
   LbImapSync *self = g_task_get_source_object (task);
+  BodiesData *bd = g_task_get_task_data (task);
   g_autoptr(LbFolderInfo) folder = NULL;
   GError *error = NULL;
   GCancellable *cancellable = g_task_get_cancellable (task);
+  guint32 max_uid;
 
   folder = lb_store_get_folder_finish (LB_STORE (object), result, &error);
   if (folder == NULL)
@@ -2004,8 +2056,10 @@ bodies_folder_cb (GObject      *object,
       return;
     }
 
-  lb_imap_sync_select_async (self, folder->path, cancellable,
-                             bodies_selected_cb, g_steal_pointer (&task));
+  /* sorted: the newest comes last */
+  max_uid = g_array_index (bd->uids, BodyItem, bd->uids->len - 1).uid;
+  select_for_async (self, folder->path, max_uid, cancellable,
+                    bodies_selected_cb, g_steal_pointer (&task));
 }
 
 /**
@@ -2193,6 +2247,7 @@ part_folder_cb (GObject      *object,
 {
   g_autoptr(GTask) task = user_data;
   LbImapSync *self = g_task_get_source_object (task);
+  PartData *pd = g_task_get_task_data (task);
   g_autoptr(LbFolderInfo) folder = NULL;
   GError *error = NULL;
   GCancellable *cancellable = g_task_get_cancellable (task);
@@ -2204,8 +2259,8 @@ part_folder_cb (GObject      *object,
       return;
     }
 
-  lb_imap_sync_select_async (self, folder->path, cancellable,
-                             part_selected_cb, g_steal_pointer (&task));
+  select_for_async (self, folder->path, pd->uid, cancellable,
+                    part_selected_cb, g_steal_pointer (&task));
 }
 
 static gboolean

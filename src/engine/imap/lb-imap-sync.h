@@ -74,7 +74,7 @@ GBytes           *lb_imap_sync_fetch_part_finish  (LbImapSync          *self,
                                                    GAsyncResult        *result,
                                                    GError             **error);
 
-/* makes sure @path is the selected mailbox (read-write) */
+/* makes sure @path is the selected mailbox (read-write), up to date */
 void              lb_imap_sync_select_async       (LbImapSync          *self,
                                                    const char          *path,
                                                    GCancellable        *cancellable,
