@@ -1323,6 +1323,16 @@ hide_conversation (LbWindow *self)
   gtk_widget_set_visible (self->conversation_bar, FALSE);
 }
 
+/* Whether the message shown is @message (the same key of the same store:
+ * the bar makes new objects for a conversation's messages at each read). */
+static gboolean
+shows (LbWindow  *self,
+       LbMessage *message)
+{
+  return self->shown != NULL && lb_message_get_store (self->shown) == lb_message_get_store (message) &&
+         lb_message_get_key (self->shown) == lb_message_get_key (message);
+}
+
 /* The conversation's messages are read: the message shown stays when it is
  * still one of them; else the one asked for (a notification's), or the
  * first to read. */
@@ -1354,9 +1364,8 @@ conversation_loaded_cb (LbConversationBar *bar,
       return;
     }
   lb_conversation_bar_set_shown (bar, lb_message_get_key (message));
-  if (shown_here && lb_message_get_key (self->shown) == lb_message_get_key (message))
-    return;
-  show_message (self, message);
+  if (!shows (self, message))
+    show_message (self, message);
 }
 
 static void
@@ -1364,8 +1373,7 @@ conversation_message_cb (LbConversationBar *bar,
                          LbMessage         *message,
                          LbWindow          *self)
 {
-  if (self->shown != NULL && lb_message_get_key (self->shown) == lb_message_get_key (message) &&
-      lb_message_get_store (self->shown) == lb_message_get_store (message))
+  if (shows (self, message))
     return;
   lb_conversation_bar_set_shown (bar, lb_message_get_key (message));
   show_message (self, message);
