@@ -1782,7 +1782,7 @@ check_undo_race (UndoMode mode)
   g_autofree char *account_id = g_strdup_printf ("alice-race-%d", mode);
   LbAccount *account;
   Side side = { NULL, };
-  gint64 inbox, dst, key, now_key = 0;
+  gint64 inbox, dst, key = 0, now_key = 0;
   guint now_flags = 0;
 
   if (mode == UNDO_NO_ID)
@@ -2005,7 +2005,7 @@ test_junk_keyword (void)
   g_autofree char *text = make_message (mid, subject, NULL, g_get_real_time () / G_USEC_PER_SEC, NULL);
   LbAccount *account;
   Side side = { NULL, };
-  gint64 inbox, junk, key, now_key = 0;
+  gint64 inbox, junk, key = 0, now_key = 0;
 
   raw_append (raw, "INBOX", text, NULL);
   proxy = lb_test_proxy_new (lb_test_getenv ("LB_TEST_HOST"), imap_port (), &error);
