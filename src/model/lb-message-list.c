@@ -84,7 +84,9 @@ struct _LbMessageList
   GPtrArray *window;        /* LbMessage */
 
   guint generation;
-  GHashTable *pending;      /* pages being read */
+  GHashTable *pending;      /* pages being read, or queued to be */
+  GQueue queued;            /* pages waiting for the read in flight */
+  gboolean reading;         /* a page read is in flight */
   GHashTable *wanted;       /* pages asked for while busy */
   GQueue batches;           /* Batch */
   gboolean busy;
@@ -555,22 +557,14 @@ typedef struct
   guint generation;
 } PageRead;
 
+static void start_next_page (LbMessageList *self);
+
 static void
-page_read_cb (GObject      *object,
-              GAsyncResult *result,
-              gpointer      user_data)
+page_read (LbMessageList *self,
+           PageRead      *read,
+           GPtrArray     *rows,
+           GError        *error)
 {
-  LbMessageList *self = LB_MESSAGE_LIST (object);
-  g_autofree PageRead *read = user_data;
-  g_autoptr(GPtrArray) rows = NULL;
-  g_autoptr(GError) error = NULL;
-
-  rows = read_rows_finish (self, result, &error);
-  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-    return;
-
-  g_hash_table_remove (self->pending, GUINT_TO_POINTER (read->page));
-
   if (rows == NULL)
     {
       g_warning ("Could not read messages: %s", error->message);
@@ -604,11 +598,61 @@ page_read_cb (GObject      *object,
 }
 
 static void
+page_read_cb (GObject      *object,
+              GAsyncResult *result,
+              gpointer      user_data)
+{
+  LbMessageList *self = LB_MESSAGE_LIST (object);
+  g_autofree PageRead *read = user_data;
+  g_autoptr(GPtrArray) rows = NULL;
+  g_autoptr(GError) error = NULL;
+
+  rows = read_rows_finish (self, result, &error);
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    return;
+
+  self->reading = FALSE;
+  g_hash_table_remove (self->pending, GUINT_TO_POINTER (read->page));
+  page_read (self, read, rows, error);
+  start_next_page (self);
+}
+
+static void
+start_page_read (LbMessageList *self,
+                 guint          page)
+{
+  PageRead *read = g_new0 (PageRead, 1);
+
+  self->reading = TRUE;
+  read->page = page;
+  read->generation = self->generation;
+  read_rows_async (self, page * LB_MESSAGE_LIST_PAGE_SIZE, LB_MESSAGE_LIST_PAGE_SIZE,
+                   page_read_cb, read);
+}
+
+/* Pages are read one at a time, in the order asked for: the first page
+ * a new list asks for fills in (and can be painted) before the next one
+ * is read, rather than all the rows a list view binds at once; a page
+ * the window has left since it was asked for is not read. */
+static void
+start_next_page (LbMessageList *self)
+{
+  while (!self->reading && !g_queue_is_empty (&self->queued))
+    {
+      guint page = GPOINTER_TO_UINT (g_queue_pop_head (&self->queued));
+      guint first = page * LB_MESSAGE_LIST_PAGE_SIZE;
+
+      if (first < win_end (self) && first + LB_MESSAGE_LIST_PAGE_SIZE > self->win_start)
+        start_page_read (self, page);
+      else
+        g_hash_table_remove (self->pending, GUINT_TO_POINTER (page));
+    }
+}
+
+static void
 request_page (LbMessageList *self,
               guint          page)
 {
-  PageRead *read;
-
   if (g_hash_table_contains (self->pending, GUINT_TO_POINTER (page)))
     return;
   if (self->busy)
@@ -618,11 +662,8 @@ request_page (LbMessageList *self,
     }
 
   g_hash_table_add (self->pending, GUINT_TO_POINTER (page));
-  read = g_new0 (PageRead, 1);
-  read->page = page;
-  read->generation = self->generation;
-  read_rows_async (self, page * LB_MESSAGE_LIST_PAGE_SIZE, LB_MESSAGE_LIST_PAGE_SIZE,
-                   page_read_cb, read);
+  g_queue_push_tail (&self->queued, GUINT_TO_POINTER (page));
+  start_next_page (self);
 }
 
 /* Asks again for every page of the window that has an empty row. */
@@ -1404,6 +1445,7 @@ lb_message_list_finalize (GObject *object)
   g_ptr_array_unref (self->sources);
   g_ptr_array_unref (self->window);
   g_hash_table_unref (self->pending);
+  g_queue_clear (&self->queued);
   g_hash_table_unref (self->wanted);
   g_object_unref (self->cancellable);
 
@@ -1478,6 +1520,7 @@ lb_message_list_init (LbMessageList *self)
   self->wanted = g_hash_table_new (NULL, NULL);
   self->cancellable = g_cancellable_new ();
   g_queue_init (&self->batches);
+  g_queue_init (&self->queued);
 }
 
 /**

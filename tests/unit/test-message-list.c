@@ -241,6 +241,66 @@ test_list_pages (Fixture       *fixture,
   g_assert_cmpuint (fixture->signals->len, ==, 1);
 }
 
+typedef struct
+{
+  LbMessage *later;          /* a row of a page asked for after the first */
+  gboolean   first_loaded;
+  gboolean   painted;        /* a "frame" ran after the first page filled */
+  gboolean   later_loaded_then;
+} FirstPage;
+
+/* what a toolkit's frame would see: it runs below the default priority of
+ * the pages' replies (GDK paints at G_PRIORITY_HIGH_IDLE + 20) */
+static gboolean
+frame_cb (gpointer data)
+{
+  FirstPage *check = data;
+
+  check->painted = TRUE;
+  check->later_loaded_then = lb_message_get_loaded (check->later);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+first_loaded_cb (LbMessage  *first,
+                 GParamSpec *pspec,
+                 FirstPage  *check)
+{
+  if (check->first_loaded || !lb_message_get_loaded (first))
+    return;
+  check->first_loaded = TRUE;
+  g_idle_add_full (G_PRIORITY_HIGH_IDLE + 20, frame_cb, check, NULL);
+}
+
+/* The rows a list view binds at once span several pages: the first one
+ * asked for fills in alone, and a frame can show it before the pages
+ * below it are read and filled in (all at once, they would all be laid
+ * out before that first frame). */
+static void
+test_list_first_page_first (Fixture       *fixture,
+                            gconstpointer  data)
+{
+  GListModel *model = G_LIST_MODEL (fixture->list);
+  g_autoptr(LbMessage) first = g_list_model_get_item (model, 0);
+  g_autoptr(LbMessage) second = g_list_model_get_item (model, LB_MESSAGE_LIST_PAGE_SIZE + 1);
+  g_autoptr(LbMessage) third = g_list_model_get_item (model, 2 * LB_MESSAGE_LIST_PAGE_SIZE + 1);
+  FirstPage check = { third, FALSE, FALSE, FALSE };
+
+  g_signal_connect (first, "notify::loaded", G_CALLBACK (first_loaded_cb), &check);
+  /* time for the store to answer every read already asked for */
+  g_usleep (300 * 1000);
+  settle (fixture->list);
+  while (!check.painted)
+    g_main_context_iteration (NULL, TRUE);
+  g_assert_true (check.first_loaded);
+  g_assert_false (check.later_loaded_then);
+  /* and the others follow */
+  g_assert_true (lb_message_get_loaded (second));
+  g_assert_true (lb_message_get_loaded (third));
+  g_assert_cmpstr (lb_message_get_subject (third), ==, "Message 4799");
+  g_signal_handlers_disconnect_by_func (first, first_loaded_cb, &check);
+}
+
 static void
 count_notify (guint *count)
 {
@@ -536,6 +596,8 @@ main (int   argc,
 
   g_test_add ("/message-list/pages", Fixture, NULL, fixture_set_up, test_list_pages, fixture_tear_down);
   g_test_add ("/message-list/follows-store", Fixture, NULL, fixture_set_up, test_list_follows_store, fixture_tear_down);
+  g_test_add ("/message-list/first-page-first", Fixture, NULL, fixture_set_up, test_list_first_page_first,
+              fixture_tear_down);
   g_test_add_func ("/message-list/unified", test_list_unified);
   g_test_add_func ("/message-list/changes-while-loading", test_list_changes_while_loading);
   g_test_add ("/message-list/store-changed-elsewhere", Fixture, NULL, fixture_set_up,
