@@ -243,10 +243,14 @@ test_list_pages (Fixture       *fixture,
 
 typedef struct
 {
-  LbMessage *later;          /* a row of a page asked for after the first */
-  gboolean   first_loaded;
-  gboolean   painted;        /* a "frame" ran after the first page filled */
-  gboolean   later_loaded_then;
+  LbMessage    *later;          /* a row of a page asked for after the first */
+  gboolean      first_loaded;
+  gboolean      painted;        /* a "frame" ran after the first page filled */
+  gboolean      later_loaded_then;
+  LbStore      *store;
+  gint64        other_folder;
+  GPtrArray    *burden;         /* summaries for another folder */
+  GAsyncResult *written;
 } FirstPage;
 
 /* what a toolkit's frame would see: it runs below the default priority of
@@ -270,6 +274,11 @@ first_loaded_cb (LbMessage  *first,
     return;
   check->first_loaded = TRUE;
   g_idle_add_full (G_PRIORITY_HIGH_IDLE + 20, frame_cb, check, NULL);
+  /* the store's writer is busy for a while from now (another folder's
+   * mail): a page read asked for after this waits for it, a page read
+   * asked for before has answered already */
+  lb_store_add_summaries_async (check->store, check->other_folder, check->burden, NULL, LB_STORE_WRITE_NONE,
+                                NULL, lb_test_store_result, &check->written);
 }
 
 /* The rows a list view binds at once span several pages: the first one
@@ -281,11 +290,30 @@ test_list_first_page_first (Fixture       *fixture,
                             gconstpointer  data)
 {
   GListModel *model = G_LIST_MODEL (fixture->list);
-  g_autoptr(LbMessage) first = g_list_model_get_item (model, 0);
-  g_autoptr(LbMessage) second = g_list_model_get_item (model, LB_MESSAGE_LIST_PAGE_SIZE + 1);
-  g_autoptr(LbMessage) third = g_list_model_get_item (model, 2 * LB_MESSAGE_LIST_PAGE_SIZE + 1);
-  FirstPage check = { third, FALSE, FALSE, FALSE };
+  g_autoptr(LbMessage) first = NULL;
+  g_autoptr(LbMessage) second = NULL;
+  g_autoptr(LbMessage) third = NULL;
+  g_autoptr(GPtrArray) burden = g_ptr_array_new_with_free_func ((GDestroyNotify) lb_message_summary_unref);
+  g_autoptr(GPtrArray) added = NULL;
+  g_autoptr(GError) error = NULL;
+  FirstPage check = { NULL, FALSE, FALSE, FALSE, fixture->store, 0, burden, NULL };
 
+  check.other_folder = make_folder (fixture->store, "Other");
+  for (guint i = 1; i <= 5000; i++)
+    {
+      LbMessageSummary *summary = lb_message_summary_new ();
+
+      summary->uid = i;
+      summary->date = 1700000000 + (gint64) i;
+      summary->subject = g_strdup_printf ("Other %u", i);
+      g_ptr_array_add (burden, summary);
+    }
+  /* rows of three pages, asked for at once as a list view does */
+  first = g_list_model_get_item (model, 0);
+  second = g_list_model_get_item (model, LB_MESSAGE_LIST_PAGE_SIZE + 1);
+  third = g_list_model_get_item (model, 2 * LB_MESSAGE_LIST_PAGE_SIZE + 1);
+  check.later = third;
+  g_assert_false (lb_message_get_loaded (first));
   g_signal_connect (first, "notify::loaded", G_CALLBACK (first_loaded_cb), &check);
   /* time for the store to answer every read already asked for */
   g_usleep (300 * 1000);
@@ -299,6 +327,10 @@ test_list_first_page_first (Fixture       *fixture,
   g_assert_true (lb_message_get_loaded (third));
   g_assert_cmpstr (lb_message_get_subject (third), ==, "Message 4799");
   g_signal_handlers_disconnect_by_func (first, first_loaded_cb, &check);
+  lb_test_wait (&check.written);
+  added = lb_store_add_summaries_finish (fixture->store, check.written, &error);
+  g_assert_no_error (error);
+  g_clear_object (&check.written);
 }
 
 static void
