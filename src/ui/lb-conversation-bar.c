@@ -167,6 +167,7 @@ select_shown (LbConversationBar *self)
     self->scroll_id = gtk_widget_add_tick_callback (GTK_WIDGET (self), scroll_to_shown, NULL, NULL);
 }
 
+/* a read of the conversation's messages: both references taken */
 typedef struct
 {
   LbConversationBar *bar;
@@ -174,20 +175,13 @@ typedef struct
 } Reading;
 
 static void
-reading_free (Reading *reading)
-{
-  g_object_unref (reading->bar);
-  g_object_unref (reading->cancellable);
-  g_free (reading);
-}
-
-static void
 messages_listed (GObject      *object,
                  GAsyncResult *result,
                  gpointer      user_data)
 {
   Reading *reading = user_data;
-  LbConversationBar *self = reading->bar;
+  g_autoptr(LbConversationBar) self = reading->bar;
+  g_autoptr(GCancellable) cancellable = reading->cancellable;
   g_autoptr(GError) error = NULL;
   g_autoptr(GPtrArray) summaries = lb_store_list_conversation_messages_finish (LB_STORE (object), result, &error);
   g_autoptr(GPtrArray) messages = NULL;
@@ -195,14 +189,11 @@ messages_listed (GObject      *object,
   GtkWidget *focus;
   gint64 focus_key = 0;
 
+  g_free (reading);
   /* a read another conversation (or a newer read) replaced: the store
    * finishes what it started, cancelled or not */
-  if (g_cancellable_is_cancelled (reading->cancellable))
-    {
-      reading_free (reading);
-      return;
-    }
-  reading_free (reading);
+  if (g_cancellable_is_cancelled (cancellable))
+    return;
   g_clear_object (&self->cancellable);
 
   messages = g_ptr_array_new_with_free_func (g_object_unref);
