@@ -7,7 +7,6 @@
 
 #include "config.h"
 
-#include <errno.h>
 #include <string.h>
 
 #include <glib/gi18n-lib.h>
@@ -232,55 +231,6 @@ charset_hint (Ctx *ctx)
   return ctx->hint;
 }
 
-/* Converts with @cd (to UTF-8). Bytes the charset does not define become
- * U+FFFD and are counted in @errors; NULs become spaces. */
-static char *
-iconv_convert (iconv_t     cd,
-               const char *data,
-               gsize       len,
-               guint      *errors)
-{
-  GString *out = g_string_sized_new (len + len / 2 + 16);
-  char *inbuf = (char *) data;
-  gsize inleft = len;
-  char buf[4096];
-  char *outbuf;
-  gsize outleft;
-
-  *errors = 0;
-  iconv (cd, NULL, NULL, NULL, NULL);
-
-  while (inleft > 0)
-    {
-      gsize r;
-
-      outbuf = buf;
-      outleft = sizeof buf;
-      r = iconv (cd, &inbuf, &inleft, &outbuf, &outleft);
-      g_string_append_len (out, buf, outbuf - buf);
-
-      if (r != (gsize) -1 || errno == E2BIG)
-        continue;
-
-      /* EILSEQ, or EINVAL: a sequence cut off at the end */
-      g_string_append (out, "\xef\xbf\xbd");
-      (*errors)++;
-      inbuf++;
-      inleft--;
-    }
-
-  outbuf = buf;
-  outleft = sizeof buf;
-  if (iconv (cd, NULL, NULL, &outbuf, &outleft) != (gsize) -1)
-    g_string_append_len (out, buf, outbuf - buf);
-
-  for (gsize i = 0; i < out->len; i++)
-    if (out->str[i] == '\0')
-      out->str[i] = ' ';
-
-  return g_string_free (out, FALSE);
-}
-
 /* @data in @charset, or NULL (with @errors unset) when iconv does not
  * know @charset. */
 static char *
@@ -294,7 +244,7 @@ convert_from (const char *charset,
 
   if (cd == (iconv_t) -1)
     return NULL;
-  text = iconv_convert (cd, data, len, errors);
+  text = lb_mime_iconv_to_utf8 (cd, data, len, TRUE, errors);
   g_mime_iconv_close (cd);
 
   if (!g_utf8_validate (text, -1, NULL))

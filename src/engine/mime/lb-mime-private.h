@@ -8,6 +8,7 @@
 #pragma once
 
 #include <glib.h>
+#include <iconv.h>
 
 G_BEGIN_DECLS
 
@@ -28,5 +29,12 @@ gboolean lb_mime_is_attribution  (const char *line,
  * more); lb-mime-text.c reads HTML with it. */
 char    *lb_mime_html_to_plain_text (const char *html,
                                      gssize      length);
+
+/* @len bytes converted with @cd (to UTF-8; see lb-mime-summary.c) */
+char    *lb_mime_iconv_to_utf8   (iconv_t     cd,
+                                  const char *data,
+                                  gsize       len,
+                                  gboolean    cut_off_is_error,
+                                  guint      *errors);
 
 G_END_DECLS

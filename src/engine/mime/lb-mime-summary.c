@@ -256,11 +256,16 @@ utf8_prefix_length (const char *text,
 }
 
 /* Converts with @cd, which must be to UTF-8: bytes the charset does not
- * define become U+FFFD, a sequence cut off at the end is dropped. */
-static char *
-iconv_to_utf8 (iconv_t     cd,
-               const char *data,
-               gsize       len)
+ * define become U+FFFD; a sequence cut off at the end is dropped (as when
+ * only part of a long text was read), or also becomes U+FFFD with
+ * @cut_off_is_error. @errors (nullable) counts the U+FFFD put in. NULs
+ * become spaces: a NUL in the text would end it early. */
+char *
+lb_mime_iconv_to_utf8 (iconv_t     cd,
+                       const char *data,
+                       gsize       len,
+                       gboolean    cut_off_is_error,
+                       guint      *errors)
 {
   GString *out = g_string_sized_new (len + len / 2 + 16);
   char *inbuf = (char *) data;
@@ -268,6 +273,7 @@ iconv_to_utf8 (iconv_t     cd,
   char buf[4096];
   char *outbuf;
   gsize outleft;
+  guint n_errors = 0;
 
   iconv (cd, NULL, NULL, NULL, NULL);
 
@@ -283,10 +289,11 @@ iconv_to_utf8 (iconv_t     cd,
       if (r != (gsize) -1 || errno == E2BIG)
         continue;
 
-      if (errno != EILSEQ)
-        break;  /* EINVAL: cut off, as when we read only part of a long text */
+      if (errno != EILSEQ && !cut_off_is_error)
+        break;  /* EINVAL: cut off */
 
       g_string_append (out, "\xef\xbf\xbd");
+      n_errors++;
       inbuf++;
       inleft--;
     }
@@ -297,11 +304,12 @@ iconv_to_utf8 (iconv_t     cd,
   if (iconv (cd, NULL, NULL, &outbuf, &outleft) != (gsize) -1)
     g_string_append_len (out, buf, outbuf - buf);
 
-  /* a NUL in the text would end it early */
   for (gsize i = 0; i < out->len; i++)
     if (out->str[i] == '\0')
       out->str[i] = ' ';
 
+  if (errors != NULL)
+    *errors = n_errors;
   return g_string_free (out, FALSE);
 }
 
@@ -325,7 +333,7 @@ convert_to_utf8 (Walk       *w,
 
   if (cd != (iconv_t) -1)
     {
-      text = take_valid_utf8 (iconv_to_utf8 (cd, data, len));
+      text = take_valid_utf8 (lb_mime_iconv_to_utf8 (cd, data, len, FALSE, NULL));
       g_mime_iconv_close (cd);
     }
   else
