@@ -13,6 +13,7 @@
 #include "lb-net-security.h"
 #include "lb-provider.h"
 #include "lb-store.h"
+#include "lb-transport.h"
 
 G_BEGIN_DECLS
 
@@ -146,6 +147,13 @@ const char         *lb_account_get_smtp_user                     (LbAccount     
 void                lb_account_set_smtp_user                     (LbAccount           *self,
                                                                   const char          *user);
 
+/* FALSE when the submission server files sent mail in Sent itself (Gmail):
+ * then Letterbox does not APPEND its copy. Default: TRUE, except for
+ * Gmail's servers (gmail.com, googlemail.com) */
+gboolean            lb_account_get_save_sent_copy                (LbAccount           *self);
+void                lb_account_set_save_sent_copy                (LbAccount           *self,
+                                                                  gboolean             save);
+
 const char * const *lb_account_get_pinned_certificates           (LbAccount           *self);
 void                lb_account_pin_certificate                   (LbAccount           *self,
                                                                   const char          *host,
@@ -183,5 +191,10 @@ GListModel         *lb_account_get_folders                       (LbAccount     
 LbFolder           *lb_account_lookup_folder                     (LbAccount           *self,
                                                                   gint64               id);
 LbFolder           *lb_account_get_inbox                         (LbAccount           *self);
+LbFolder           *lb_account_get_folder_by_role                (LbAccount           *self,
+                                                                  LbFolderRole         role);
+/* the account's SMTP transport, made when the account opens (an
+ * LbSmtpTransport on the account's connector and keyring); NULL before */
+LbTransport        *lb_account_get_transport                     (LbAccount           *self);
 
 G_END_DECLS
