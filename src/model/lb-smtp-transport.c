@@ -172,6 +172,7 @@ message_cb (GObject      *object,
 {
   GTask *task = user_data;
   SendOp *op = g_task_get_task_data (task);
+  LbSmtpClient *client;
   GError *error = NULL;
 
   if (!lb_smtp_client_send_finish (LB_SMTP_CLIENT (object), result, &error))
@@ -180,8 +181,10 @@ message_cb (GObject      *object,
       return;
     }
   /* the message is out: the caller hears at once, QUIT only says goodbye
-   * (and is not cancellable) */
-  lb_smtp_client_quit_async (op->client, NULL, quit_cb, g_steal_pointer (&op->client));
+   * (and is not cancellable); the client is taken first, not in the call
+   * (the order arguments are evaluated in is unspecified) */
+  client = g_steal_pointer (&op->client);
+  lb_smtp_client_quit_async (client, NULL, quit_cb, client);
   g_task_return_boolean (task, TRUE);
   g_object_unref (task);
 }
