@@ -214,6 +214,19 @@ has_header (GBytes     *raw,
          strstr (lower_text, lower_needle) != NULL;
 }
 
+static GMimeMessage *
+parse_message (GBytes *raw)
+{
+  GMimeStream *stream = g_mime_stream_mem_new_with_buffer (g_bytes_get_data (raw, NULL), g_bytes_get_size (raw));
+  GMimeParser *parser = g_mime_parser_new_with_stream (stream);
+  GMimeMessage *message = g_mime_parser_construct_message (parser, NULL);
+
+  g_object_unref (parser);
+  g_object_unref (stream);
+  g_assert_nonnull (message);
+  return message;
+}
+
 /* ------------------------------------------------------------------ fixture */
 
 typedef struct
@@ -474,11 +487,18 @@ wait_state (Fixture       *fixture,
 {
   LbOutboxState state = LB_OUTBOX_STATE_SENT;
   g_autofree char *message = NULL;
+  gint64 deadline = g_get_monotonic_time () + 30 * G_USEC_PER_SEC;
 
-  WAIT_UNTIL ((g_clear_pointer (&message, g_free),
-               lb_outbox_get_state (fixture->outbox, account, key, &state, &message) && state == want &&
-               (want != LB_OUTBOX_STATE_WAITING || message != NULL)),
-              30, "the message's state");
+  for (;;)
+    {
+      g_clear_pointer (&message, g_free);
+      if (lb_outbox_get_state (fixture->outbox, account, key, &state, &message) && state == want &&
+          (want != LB_OUTBOX_STATE_WAITING || message != NULL))
+        break;
+      if (g_get_monotonic_time () > deadline)
+        g_error ("Timed out waiting for state %d (it is %d: %s)", want, state, message);
+      lb_test_spin (20);
+    }
   if (error_message != NULL)
     *error_message = g_steal_pointer (&message);
   return state;
@@ -516,10 +536,8 @@ test_send (Fixture       *fixture,
   g_autoptr(GPtrArray) inbox = NULL;
   g_autoptr(GPtrArray) sent = NULL;
   g_autoptr(GBytes) received = NULL;
-  g_autoptr(GMimeStream) stream = NULL;
-  g_autoptr(GMimeParser) parser = NULL;
-  g_autoptr(GMimeMessage) parsed = NULL;
-  g_autoptr(GMimePartIter) iter = NULL;
+  GMimeMessage *parsed;
+  GMimePartIter *iter;
   InternetAddressList *from;
   const char *id;
   gboolean found_attachment = FALSE;
@@ -546,10 +564,7 @@ test_send (Fixture       *fixture,
                    g_bytes_get_size (((ServerMessage *) sent->pdata[0])->raw));
   g_assert_false (has_header (received, "Bcc"));
 
-  stream = g_mime_stream_mem_new_with_buffer (g_bytes_get_data (received, NULL), g_bytes_get_size (received));
-  parser = g_mime_parser_new_with_stream (stream);
-  parsed = g_mime_parser_construct_message (parser, NULL);
-  g_assert_nonnull (parsed);
+  parsed = parse_message (received);
   g_assert_cmpstr (g_mime_message_get_subject (parsed), ==, "Отчёт за ноябрь");
   from = g_mime_message_get_from (parsed);
   g_assert_cmpint (internet_address_list_length (from), ==, 1);
@@ -566,6 +581,8 @@ test_send (Fixture       *fixture,
     }
   while (g_mime_part_iter_next (iter));
   g_assert_true (found_attachment);
+  g_mime_part_iter_free (iter);
+  g_object_unref (parsed);
 }
 
 /* A reply flags its original \Answered, a forward $Forwarded. */
@@ -581,9 +598,7 @@ test_reply_forward (Fixture       *fixture,
   g_autoptr(GPtrArray) received = NULL;
   g_autoptr(GPtrArray) answered = NULL;
   g_autoptr(GPtrArray) was_forwarded = NULL;
-  g_autoptr(GMimeStream) stream = NULL;
-  g_autoptr(GMimeParser) parser = NULL;
-  g_autoptr(GMimeMessage) parsed = NULL;
+  GMimeMessage *parsed;
   GMimeReferences *references;
   gint64 reply_key, forward_key;
 
@@ -598,11 +613,7 @@ test_reply_forward (Fixture       *fixture,
 
   received = server_find (BOB, BOB_PASSWORD, "INBOX", lb_outgoing_message_get_message_id (reply));
   g_assert_cmpuint (received->len, ==, 1);
-  stream = g_mime_stream_mem_new_with_buffer (g_bytes_get_data (((ServerMessage *) received->pdata[0])->raw, NULL),
-                                              g_bytes_get_size (((ServerMessage *) received->pdata[0])->raw));
-  parser = g_mime_parser_new_with_stream (stream);
-  parsed = g_mime_parser_construct_message (parser, NULL);
-  g_assert_nonnull (parsed);
+  parsed = parse_message (((ServerMessage *) received->pdata[0])->raw);
   references = g_mime_references_parse (NULL, g_mime_object_get_header (GMIME_OBJECT (parsed), "In-Reply-To"));
   g_assert_cmpint (g_mime_references_length (references), ==, 1);
   g_assert_cmpstr (g_mime_references_get_message_id (references, 0), ==, original);
@@ -611,6 +622,7 @@ test_reply_forward (Fixture       *fixture,
   g_assert_cmpint (g_mime_references_length (references), >=, 1);
   g_assert_cmpstr (g_mime_references_get_message_id (references, 0), ==, original);
   g_mime_references_free (references);
+  g_object_unref (parsed);
 
   answered = server_find (ALICE, ALICE_PASSWORD, "INBOX", original);
   g_assert_cmpuint (answered->len, ==, 1);
