@@ -280,8 +280,9 @@ fixture_setup (Fixture       *fixture,
 
   fixture->dir = g_dir_make_tmp ("lb-outbox-XXXXXX", &error);
   g_assert_no_error (error);
-  config = g_build_filename (fixture->dir, "config", NULL);
-  local = g_build_filename (fixture->dir, "data", NULL);
+  /* where letterbox-cli finds them with XDG_CONFIG_HOME and XDG_DATA_HOME */
+  config = g_build_filename (fixture->dir, "config", "letterbox", NULL);
+  local = g_build_filename (fixture->dir, "data", "letterbox", NULL);
   fixture->manager = lb_account_manager_new (config, local);
   fixture->monitor = lb_test_monitor_new ();
   fixture->filed = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, NULL);
@@ -889,6 +890,72 @@ test_drafts (Fixture       *fixture,
   g_assert_cmpuint (server_count (ALICE, ALICE_PASSWORD, "Sent", id), ==, 1);
 }
 
+/* letterbox-cli send: the message goes, is filed in Sent on the server,
+ * and its Message-ID is printed; usage errors exit with 2. */
+static void
+test_cli_send (Fixture       *fixture,
+               gconstpointer  data)
+{
+  LbAccount *alice = add_alice (fixture, LB_INCOMING_IMAP, ALICE_PASSWORD);
+  g_autofree char *config = g_build_filename (fixture->dir, "config", NULL);
+  g_autofree char *local = g_build_filename (fixture->dir, "data", NULL);
+  g_autofree char *attachment = g_build_filename (fixture->dir, "заметка.txt", NULL);
+  g_autoptr(GSubprocessLauncher) launcher = NULL;
+  g_autoptr(GSubprocess) process = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) received = NULL;
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
+  g_autofree char *id = NULL;
+  GMimeMessage *parsed;
+
+  g_assert_true (g_file_set_contents (attachment, "a note\n", -1, &error));
+  g_assert_no_error (error);
+  drop_outbox (fixture);
+  {
+    g_autoptr(LbStore) store = g_object_ref (lb_account_get_store (alice));
+
+    lb_account_close (alice);
+    lb_test_finalize_store (g_steal_pointer (&store));
+  }
+
+  launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDOUT_PIPE |
+                                        G_SUBPROCESS_FLAGS_STDERR_PIPE);
+  g_subprocess_launcher_setenv (launcher, "XDG_CONFIG_HOME", config, TRUE);
+  g_subprocess_launcher_setenv (launcher, "XDG_DATA_HOME", local, TRUE);
+  g_subprocess_launcher_setenv (launcher, "LC_ALL", "C.UTF-8", TRUE);
+  process = g_subprocess_launcher_spawn (launcher, &error, lb_test_getenv ("LB_CLI"), "send", "alice-imap",
+                                         "--to", "Боб <" BOB ">", "--subject", "Из командной строки",
+                                         "--attach", attachment, NULL);
+  g_assert_no_error (error);
+  g_subprocess_communicate_utf8 (process, "Привет, Боб!\nСтрока два.\n", NULL, &out, &err, &error);
+  g_assert_no_error (error);
+  g_test_message ("letterbox-cli send → %d\n%s%s", g_subprocess_get_exit_status (process), out, err);
+  g_assert_cmpint (g_subprocess_get_exit_status (process), ==, 0);
+  g_assert_true (g_str_has_suffix (out, "\n"));
+  id = g_strndup (out, strlen (out) - 1);
+  g_assert_nonnull (strchr (id, '@'));
+
+  received = server_find (BOB, BOB_PASSWORD, "INBOX", id);
+  g_assert_cmpuint (received->len, ==, 1);
+  parsed = parse_message (((ServerMessage *) received->pdata[0])->raw);
+  g_assert_cmpstr (g_mime_message_get_subject (parsed), ==, "Из командной строки");
+  g_object_unref (parsed);
+  g_assert_cmpuint (server_count (ALICE, ALICE_PASSWORD, "Sent", id), ==, 1);
+
+  /* no recipient: a usage error, nothing read or sent */
+  g_clear_object (&process);
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+  process = g_subprocess_launcher_spawn (launcher, &error, lb_test_getenv ("LB_CLI"), "send", "alice-imap",
+                                         "--subject", "Nobody", NULL);
+  g_assert_no_error (error);
+  g_subprocess_communicate_utf8 (process, "text\n", NULL, &out, &err, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (g_subprocess_get_exit_status (process), ==, 2);
+  g_assert_cmpstr (out, ==, "");
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -906,6 +973,7 @@ main (int   argc,
   ADD ("/outbox/undo", test_undo);
   ADD ("/outbox/pop3", test_pop3);
   ADD ("/outbox/drafts", test_drafts);
+  ADD ("/outbox/cli-send", test_cli_send);
 #undef ADD
 
   return g_test_run ();
