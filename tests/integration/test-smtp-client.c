@@ -159,7 +159,7 @@ fetch_arrived (const char *user,
   brace = strrchr (fetch, '{');
   g_assert_nonnull (brace);
   bytes = lb_test_session_read_bytes (imap, g_ascii_strtoull (brace + 1, NULL, 10));
-  lb_test_session_read_line (imap);
+  g_free (lb_test_session_read_line (imap));
   lb_test_session_expect_tagged_ok (imap, "B");
   return bytes;
 }
