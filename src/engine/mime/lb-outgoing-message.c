@@ -21,9 +21,10 @@
 
 /* LbOutgoingMessage keeps the fields as the user typed them and makes the
  * bytes with GMime each time they are asked for. Everything that could
- * differ from one call to the next (the Message-ID, the Date, the
- * multipart boundary) is made once and kept in the object, so the same
- * object gives the same bytes every time.
+ * differ from one call to the next (the Message-ID, the Date) is made
+ * once and kept in the object, and the multipart boundary follows from
+ * the Message-ID: the same object gives the same bytes every time, and
+ * so does the same message read back from its draft bytes.
  *
  * GMime writes with "\n" line ends; the bytes are then given CRLF line
  * ends in one pass (a CRLF already there is left alone), which also
@@ -58,7 +59,6 @@ struct _LbOutgoingMessage
   char      *references;
   char      *forwarded_id;
   GDateTime *date;
-  char      *boundary;
   GPtrArray *attachments;   /* of Attachment */
 };
 
@@ -93,7 +93,6 @@ lb_outgoing_message_finalize (GObject *object)
   g_free (self->references);
   g_free (self->forwarded_id);
   g_clear_pointer (&self->date, g_date_time_unref);
-  g_free (self->boundary);
   g_ptr_array_unref (self->attachments);
 
   G_OBJECT_CLASS (lb_outgoing_message_parent_class)->finalize (object);
@@ -908,14 +907,10 @@ lb_outgoing_message_lacks_attachment (LbOutgoingMessage *self)
       if ((len == 3 && strncmp (p, "-- ", 3) == 0) || (len == 2 && strncmp (p, "--", 2) == 0) ||
           is_forward_marker (q, p + len - q))
         break;
-      if (q < p + len && *q != '>' && lb_outgoing_mentions_attachment (p, len))
+      /* quoted lines and a reply's attribution line are not either */
+      if (q < p + len && *q != '>' && !lb_mime_is_attribution (p, len) &&
+          lb_outgoing_mentions_attachment (p, len))
         return TRUE;
-      /* an attribution line: what follows is quoted */
-      if (lb_mime_is_attribution (p, len))
-        {
-          p = end != NULL ? end + 1 : p + len;
-          continue;
-        }
       p = end != NULL ? end + 1 : p + len;
     }
   return FALSE;
@@ -1439,12 +1434,20 @@ ensure_fixed (LbOutgoingMessage *self)
     }
   if (self->message_id == NULL)
     self->message_id = make_message_id (self->from_address);
-  if (self->boundary == NULL)
-    {
-      g_autofree char *random = random_hex (12);
+}
 
-      self->boundary = g_strconcat ("lb-", random, NULL);
-    }
+/* The multipart boundary comes from the Message-ID: a message read back
+ * from its draft bytes gives the same bytes again. Nothing else holds
+ * "--lb-" and those hex digits at the start of a line: base64 and
+ * quoted-printable cannot, a forwarded message could only if it were
+ * this very one. */
+static char *
+make_boundary (const char *message_id)
+{
+  g_autofree char *sum = g_compute_checksum_for_string (G_CHECKSUM_SHA256, message_id, -1);
+
+  sum[24] = '\0';
+  return g_strconcat ("lb-", sum, NULL);
 }
 
 static void
@@ -1493,7 +1496,7 @@ static GMimeDataWrapper *
 wrap_data (const void *data,
            gsize       len)
 {
-  GMimeStream *stream = g_mime_stream_mem_new_with_buffer (data, len);
+  GMimeStream *stream = g_mime_stream_mem_new_with_buffer (data != NULL ? data : "", len);
   GMimeDataWrapper *wrapper = g_mime_data_wrapper_new_with_stream (stream, GMIME_CONTENT_ENCODING_DEFAULT);
 
   g_object_unref (stream);
@@ -1545,7 +1548,7 @@ make_attachment_part (Attachment *a)
 
       /* as it is: a message/rfc822 part may not be encoded (RFC 2046) */
       part = g_mime_part_new_with_type ("message", "rfc822");
-      if (memchr (data, '\0', len) != NULL || longest_line (data, len) > MAX_LINE)
+      if ((len > 0 && memchr (data, '\0', len) != NULL) || longest_line (data, len) > MAX_LINE)
         encoding = GMIME_CONTENT_ENCODING_BINARY;
       else if (!is_ascii (data, len))
         encoding = GMIME_CONTENT_ENCODING_8BIT;
@@ -1615,8 +1618,9 @@ build_message (LbOutgoingMessage *self,
   if (self->attachments->len > 0)
     {
       GMimeMultipart *mixed = g_mime_multipart_new_with_subtype ("mixed");
+      g_autofree char *boundary = make_boundary (self->message_id);
 
-      g_mime_multipart_set_boundary (mixed, self->boundary);
+      g_mime_multipart_set_boundary (mixed, boundary);
       g_mime_multipart_add (mixed, body);
       g_object_unref (body);
       for (guint i = 0; i < self->attachments->len; i++)
@@ -1732,8 +1736,19 @@ parse_message (GBytes  *raw,
   g_object_unref (stream);
 
   if (message == NULL)
-    g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
-                         _("The message could not be read: it is not in the format of an email"));
+    {
+      /* not even a header GMime can make out: the bytes as the text */
+      g_autofree char *text = g_utf8_make_valid ((const char *) data, len);
+      GMimeTextPart *part = g_mime_text_part_new_with_subtype ("plain");
+      GMimeDataWrapper *wrapper = wrap_data (text, strlen (text));
+
+      g_mime_part_set_content (GMIME_PART (part), wrapper);
+      g_mime_text_part_set_charset (part, "utf-8");
+      message = g_mime_message_new (FALSE);
+      g_mime_message_set_mime_part (message, GMIME_OBJECT (part));
+      g_object_unref (wrapper);
+      g_object_unref (part);
+    }
   return message;
 }
 
