@@ -397,6 +397,25 @@ test_flowed_encoding (void)
   }
 }
 
+/* a pasted line of a megabyte: wrapped in linear time, given back whole */
+static void
+test_flowed_long_line (void)
+{
+  GString *text = g_string_new (NULL);
+  g_autofree char *encoded = NULL;
+  g_autofree char *decoded = NULL;
+  gint64 start = g_get_monotonic_time ();
+
+  while (text->len < 1024 * 1024)
+    g_string_append (text, "слово word ");
+  g_string_append (text, "end");
+  encoded = lb_flowed_encode (text->str);
+  decoded = lb_flowed_decode (encoded, FALSE);
+  g_assert_true (strcmp (decoded, text->str) == 0);
+  g_assert_cmpint (g_get_monotonic_time () - start, <, 5 * G_USEC_PER_SEC);
+  g_string_free (text, TRUE);
+}
+
 static void
 test_body_encoding (void)
 {
@@ -925,6 +944,28 @@ test_broken (void)
   g_assert_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA);
 }
 
+/* what is typed never makes a header of its own */
+static void
+test_header_injection (void)
+{
+  g_autoptr(LbOutgoingMessage) m = lb_outgoing_message_new ();
+  g_autoptr(GBytes) bytes = NULL;
+  g_autofree char *raw = NULL;
+  g_autofree char *headers = NULL;
+
+  lb_outgoing_message_set_from (m, "Eve\r\nBcc: evil@example.test", "eve@example.test\r\nBcc: evil2@example.test");
+  lb_outgoing_message_set_to (m, "bob@example.test\r\nBcc: evil3@example.test, Bob\nX-Evil: 1 <b@example.test>");
+  lb_outgoing_message_set_subject (m, "hi\r\nBcc: evil4@example.test");
+  lb_outgoing_message_set_in_reply_to (m, "<a@b>\r\nBcc: evil5@example.test");
+  lb_outgoing_message_set_references (m, "<a@b>\r\nBcc: <evil6@example.test>");
+  bytes = lb_outgoing_message_to_bytes (m, LB_OUTGOING_FORM_SEND);
+  raw = bytes_text (bytes);
+  headers = header_block (raw);
+  g_assert_null (strstr (headers, "\nBcc:"));
+  g_assert_null (strstr (headers, "\nX-Evil:"));
+  g_assert_null (lb_outgoing_message_get_in_reply_to (m));
+}
+
 static void
 test_finalize (void)
 {
@@ -948,6 +989,7 @@ main (int   argc,
   g_test_add_func ("/outgoing/message-id", test_message_id);
   g_test_add_func ("/outgoing/flowed/round-trip", test_flowed_round_trip);
   g_test_add_func ("/outgoing/flowed/encoding", test_flowed_encoding);
+  g_test_add_func ("/outgoing/flowed/long-line", test_flowed_long_line);
   g_test_add_func ("/outgoing/body-encoding", test_body_encoding);
   g_test_add_func ("/outgoing/attachments", test_attachments);
   g_test_add_func ("/outgoing/round-trip", test_round_trip);
@@ -961,6 +1003,7 @@ main (int   argc,
   g_test_add_func ("/outgoing/check", test_check);
   g_test_add_func ("/outgoing/recipients", test_recipients);
   g_test_add_func ("/outgoing/broken", test_broken);
+  g_test_add_func ("/outgoing/header-injection", test_header_injection);
   g_test_add_func ("/outgoing/finalize", test_finalize);
 
   return g_test_run ();

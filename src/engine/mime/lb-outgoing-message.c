@@ -171,6 +171,11 @@ clean_id (const char *id)
     p[--len] = '\0';
   if (len == 0)
     return NULL;
+  /* no whitespace, no control characters: nothing that could end the
+   * header it goes in */
+  for (const char *q = p; *q != '\0'; q++)
+    if ((guchar) *q <= 0x20 || (guchar) *q == 0x7f)
+      return NULL;
   return g_strdup (p);
 }
 
@@ -987,6 +992,20 @@ append_line (GString    *out,
   g_string_append_c (out, '\n');
 }
 
+/* whether @text has @width characters at most (without counting them
+ * all: a pasted line can be long) */
+static gboolean
+fits (const char *text,
+      guint       width)
+{
+  guint chars = 0;
+
+  for (const char *p = text; *p != '\0'; p = g_utf8_next_char (p))
+    if (++chars > width)
+      return FALSE;
+  return TRUE;
+}
+
 static void
 encode_line (GString    *out,
              const char *line,
@@ -1024,8 +1043,7 @@ encode_line (GString    *out,
 
   while (*content != '\0')
     {
-      gsize n = (guint) g_utf8_strlen (content, -1) <= width ? strlen (content)
-                                                               : find_break (content, width);
+      gsize n = fits (content, width) ? strlen (content) : find_break (content, width);
 
       append_line (out, depth, content, n);
       content += n;
@@ -1320,7 +1338,9 @@ fold_tokens (const char *name,
           g_string_append_c (out, ' ');
           column++;
         }
-      g_string_append (out, token);
+      /* nothing typed may end the header early */
+      for (const char *p = token; *p != '\0'; p++)
+        g_string_append_c (out, (guchar) *p < 0x20 || *p == 0x7f ? ' ' : *p);
       column += len;
     }
   g_string_append_c (out, '\n');
