@@ -335,6 +335,8 @@ test_flowed_round_trip (void)
     "a break could land on -- the separator if the line is long enough to wrap right around there -- ok",
     "long line ending with the separator and long enough to wrap, long enough to wrap, very much so -- ",
     "x\r\ny",
+    "wrapped so that the next line starts with From and is stuffed: xxxxxxxxx xx From here on",
+    "wrapped so that the next line starts with a quote mark: xxxxxxxxxxxxxxxx xx >not a quote",
   };
 
   for (guint i = 0; i < G_N_ELEMENTS (texts); i++)

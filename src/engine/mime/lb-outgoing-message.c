@@ -1038,12 +1038,12 @@ encode_line (GString    *out,
 
   width = depth > 0 ? depth + 1 : 0;
   width = width + 20 < FLOWED_WIDTH ? FLOWED_WIDTH - width : 20;
-  if (depth == 0 && is_stuffing_needed (content))
-    width--;
 
   while (*content != '\0')
     {
-      gsize n = fits (content, width) ? strlen (content) : find_break (content, width);
+      /* a stuffed line has a space more */
+      guint room = depth == 0 && is_stuffing_needed (content) ? width - 1 : width;
+      gsize n = fits (content, room) ? strlen (content) : find_break (content, room);
 
       append_line (out, depth, content, n);
       content += n;
@@ -1828,9 +1828,10 @@ header_ids (GMimeMessage *message,
   out = g_string_new (NULL);
   for (int i = 0; i < g_mime_references_length (refs); i++)
     {
-      const char *id = g_mime_references_get_message_id (refs, i);
+      const char *raw_id = g_mime_references_get_message_id (refs, i);
+      g_autofree char *id = raw_id != NULL && g_utf8_validate (raw_id, -1, NULL) ? clean_id (raw_id) : NULL;
 
-      if (id == NULL || *id == '\0' || !g_utf8_validate (id, -1, NULL) || strchr (id, ' ') != NULL)
+      if (id == NULL)
         continue;
       if (out->len > 0)
         g_string_append_c (out, ' ');
@@ -2120,10 +2121,8 @@ from_message (GMimeMessage     *message,
   self->subject = valid_or_null (summary->subject);
   if (date != NULL)
     self->date = g_date_time_ref (date);
-  self->message_id = valid_or_null (summary->message_id);
-  if (self->message_id != NULL && strchr (self->message_id, ' ') != NULL)
-    g_clear_pointer (&self->message_id, g_free);
-  self->in_reply_to = valid_or_null (summary->in_reply_to);
+  self->message_id = clean_id (summary->message_id);
+  self->in_reply_to = clean_id (summary->in_reply_to);
   self->references = header_ids (message, "References", TRUE);
   self->forwarded_id = header_ids (message, "X-Forwarded-Message-Id", FALSE);
 
@@ -2432,8 +2431,8 @@ lb_outgoing_message_new_reply (GBytes             *original,
     }
 
   self->subject = prefixed_subject (summary->subject, "Re: ", reply_prefixes);
-  self->in_reply_to = g_strdup (summary->message_id);
-  self->references = trimmed_references (summary->references, summary->message_id);
+  self->in_reply_to = clean_id (summary->message_id);
+  self->references = trimmed_references (summary->references, self->in_reply_to);
 
   name = sender_name (summary->from);
   date = format_date (summary->date);
@@ -2476,7 +2475,7 @@ lb_outgoing_message_new_forward (GBytes         *original,
 
   self = lb_outgoing_message_new ();
   self->subject = prefixed_subject (summary->subject, "Fwd: ", forward_prefixes);
-  self->forwarded_id = g_strdup (summary->message_id);
+  self->forwarded_id = clean_id (summary->message_id);
 
   switch (mode)
     {
