@@ -438,8 +438,10 @@ test_open (Fixture       *fixture,
   g_assert_cmpstr (lb_folder_get_display_name (folder_at (pop, 3)), ==, "Outbox");
   g_assert_true (lb_account_get_inbox (pop) == folder_at (pop, 0));
   g_assert_true (lb_account_get_folder_by_role (pop, LB_FOLDER_ROLE_INBOX) == folder_at (pop, 0));
-  g_assert_true (lb_account_get_folder_by_role (pop, LB_FOLDER_ROLE_OUTBOX) == folder_at (pop, 1));
-  g_assert_null (lb_account_get_folder_by_role (pop, LB_FOLDER_ROLE_SENT));
+  g_assert_true (lb_account_get_folder_by_role (pop, LB_FOLDER_ROLE_SENT) == folder_at (pop, 1));
+  g_assert_true (lb_account_get_folder_by_role (pop, LB_FOLDER_ROLE_DRAFTS) == folder_at (pop, 2));
+  g_assert_true (lb_account_get_folder_by_role (pop, LB_FOLDER_ROLE_OUTBOX) == folder_at (pop, 3));
+  g_assert_null (lb_account_get_folder_by_role (pop, LB_FOLDER_ROLE_TRASH));
   /* both kinds of account send through SMTP */
   g_assert_cmpstr (lb_transport_get_protocol_name (lb_account_get_transport (pop)), ==, "smtp");
   g_assert_cmpstr (lb_transport_get_protocol_name (lb_account_get_transport (imap)), ==, "smtp");
