@@ -13,6 +13,7 @@
 
 #include <glib/gi18n.h>
 #include <glib/gstdio.h>
+#include <gio/gunixinputstream.h>
 #include <gmime/gmime.h>
 
 #include "lb-account-manager.h"
@@ -22,6 +23,8 @@
 #include "lb-message.h"
 #include "lb-message-list.h"
 #include "lb-mime-text.h"
+#include "lb-outbox.h"
+#include "lb-outgoing-message.h"
 #include "lb-pop3-provider.h"
 #include "lb-secrets.h"
 #include "lb-store.h"
@@ -1494,6 +1497,209 @@ delete (int    argc,
   return EXIT_OK;
 }
 
+/* ------------------------------------------------------------------ send */
+
+typedef struct
+{
+  GHashTable *filed;    /* keys filed after sending */
+} SendWatch;
+
+static void
+send_filed_cb (LbOutbox  *outbox,
+               LbAccount *account,
+               gint64     key,
+               SendWatch *watch)
+{
+  g_hash_table_add (watch->filed, g_memdup2 (&key, sizeof key));
+}
+
+/* The text of standard input, UTF-8 with "\n" line ends. */
+static char *
+read_body (GError **error)
+{
+  g_autoptr(GInputStream) in = g_unix_input_stream_new (STDIN_FILENO, FALSE);
+  g_autoptr(GOutputStream) out = g_memory_output_stream_new_resizable ();
+  g_autoptr(GBytes) bytes = NULL;
+  g_autofree char *text = NULL;
+  GString *body;
+
+  if (g_output_stream_splice (out, in, G_OUTPUT_STREAM_SPLICE_CLOSE_TARGET, NULL, error) < 0)
+    return NULL;
+  bytes = g_memory_output_stream_steal_as_bytes (G_MEMORY_OUTPUT_STREAM (out));
+  text = g_strndup (g_bytes_get_data (bytes, NULL), g_bytes_get_size (bytes));
+  if (strlen (text) != g_bytes_get_size (bytes) || !g_utf8_validate (text, -1, NULL))
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+                   _("The text of the message (standard input) is not UTF-8"));
+      return NULL;
+    }
+  body = g_string_new (text);
+  g_string_replace (body, "\r\n", "\n", 0);
+  return g_string_free (body, FALSE);
+}
+
+static int
+send_command (int    argc,
+              char **argv)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(LbAccountManager) manager = NULL;
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(LbOutgoingMessage) message = NULL;
+  g_autoptr(LbOutbox) outbox = NULL;
+  g_auto(GStrv) to = NULL, cc = NULL, bcc = NULL, attach = NULL;
+  g_autofree char *subject = NULL, *from = NULL, *body = NULL;
+  g_autofree char *to_text = NULL, *cc_text = NULL, *bcc_text = NULL;
+  g_autofree char *message_id = NULL;
+  SendWatch watch = { NULL, };
+  LbAccount *account;
+  LbIdentity *identity;
+  LbProvider *provider;
+  LbStore *store = NULL;
+  LbOutboxState state = LB_OUTBOX_STATE_WAITING;
+  g_autofree char *state_error = NULL;
+  gint64 key;
+  const GOptionEntry entries[] = {
+    { "to", 0, 0, G_OPTION_ARG_STRING_ARRAY, &to, N_("A recipient (repeat for more)"), N_("ADDRESS") },
+    { "cc", 0, 0, G_OPTION_ARG_STRING_ARRAY, &cc, N_("A copy recipient"), N_("ADDRESS") },
+    { "bcc", 0, 0, G_OPTION_ARG_STRING_ARRAY, &bcc, N_("A hidden copy recipient"), N_("ADDRESS") },
+    { "subject", 0, 0, G_OPTION_ARG_STRING, &subject, N_("The subject"), N_("TEXT") },
+    { "attach", 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &attach, N_("A file to attach (repeat for more)"), N_("FILE") },
+    { "from", 0, 0, G_OPTION_ARG_STRING, &from, N_("The sender address (default: the account’s)"), N_("ADDRESS") },
+    G_OPTION_ENTRY_NULL
+  };
+
+  if (!parse_options (&argc, &argv, _("ACCOUNT"),
+                      _("Sends a message, its text read from standard input (UTF-8), and files it in "
+                        "Sent. Prints its Message-ID once the server took it."),
+                      entries, &error))
+    return usage_error (error->message);
+  if (argc != 2)
+    return usage_error (_("send needs an account id"));
+  if (to == NULL && cc == NULL && bcc == NULL)
+    return usage_error (_("send needs a recipient: --to, --cc or --bcc"));
+  if (subject == NULL)
+    return usage_error (_("send needs --subject"));
+
+  body = read_body (&error);
+  if (body == NULL)
+    return fail (error->message);
+
+  message = lb_outgoing_message_new ();
+  to_text = to != NULL ? g_strjoinv (", ", to) : NULL;
+  cc_text = cc != NULL ? g_strjoinv (", ", cc) : NULL;
+  bcc_text = bcc != NULL ? g_strjoinv (", ", bcc) : NULL;
+  lb_outgoing_message_set_to (message, to_text);
+  lb_outgoing_message_set_cc (message, cc_text);
+  lb_outgoing_message_set_bcc (message, bcc_text);
+  lb_outgoing_message_set_subject (message, subject);
+  lb_outgoing_message_set_body (message, body);
+  for (guint i = 0; attach != NULL && attach[i] != NULL; i++)
+    {
+      g_autofree char *contents = NULL;
+      g_autofree char *name = NULL;
+      g_autofree char *display = NULL;
+      g_autoptr(GBytes) data = NULL;
+      gsize length;
+
+      if (!g_file_get_contents (attach[i], &contents, &length, &error))
+        return fail (error->message);
+      name = g_path_get_basename (attach[i]);
+      display = g_filename_display_name (name);
+      data = g_bytes_new_take (g_steal_pointer (&contents), length);
+      lb_outgoing_message_add_attachment (message, display, NULL, data);
+    }
+
+  manager = load_accounts (&error);
+  if (manager == NULL || (account = find_account (manager, argv[1], &error)) == NULL)
+    return fail (error->message);
+  identity = lb_account_get_default_identity (account);
+  if (from != NULL)
+    lb_outgoing_message_set_from (message,
+                                  identity != NULL && g_ascii_strcasecmp (from, lb_identity_get_address (identity)) == 0
+                                    ? lb_identity_get_name (identity) : NULL,
+                                  from);
+  else if (identity != NULL)
+    lb_outgoing_message_set_from (message, lb_identity_get_name (identity), lb_identity_get_address (identity));
+  if (!lb_outgoing_message_check (message, &error))
+    return usage_error (error->message);
+
+  provider = open_provider (account, &store, &error);
+  if (provider == NULL)
+    return fail (error->message);
+  if (LB_IS_IMAP_PROVIDER (provider))
+    {
+      g_autoptr(GPtrArray) folders = NULL;
+
+      /* the server's Sent folder, to file the message in */
+      lb_provider_list_folders_async (provider, NULL, store_result, &result);
+      wait_for (&result);
+      folders = lb_provider_list_folders_finish (provider, result, &error);
+      g_clear_object (&result);
+      if (folders == NULL)
+        {
+          g_printerr ("letterbox-cli: %s\n", error->message);
+          g_clear_error (&error);
+        }
+    }
+
+  watch.filed = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, NULL);
+  outbox = lb_outbox_new (manager, NULL);
+  lb_outbox_set_undo_delay (outbox, 0);
+  g_signal_connect (outbox, "filed", G_CALLBACK (send_filed_cb), &watch);
+
+  lb_outbox_queue_async (outbox, account, message, 0, NULL, store_result, &result);
+  wait_for (&result);
+  key = lb_outbox_queue_finish (outbox, result, &error);
+  g_clear_object (&result);
+  message_id = g_strdup (lb_outgoing_message_get_message_id (message));
+
+  while (key > 0 && !g_hash_table_contains (watch.filed, &key))
+    {
+      g_clear_pointer (&state_error, g_free);
+      if (lb_outbox_get_state (outbox, account, key, &state, &state_error) &&
+          (state == LB_OUTBOX_STATE_FAILED || state == LB_OUTBOX_STATE_UNCERTAIN ||
+           (state == LB_OUTBOX_STATE_WAITING && state_error != NULL)))
+        break;
+      g_main_context_iteration (NULL, TRUE);
+    }
+
+  g_signal_handlers_disconnect_by_data (outbox, &watch);
+  g_clear_object (&outbox);
+  g_clear_pointer (&watch.filed, g_hash_table_unref);
+
+  if (key == 0)
+    {
+      close_provider (account, provider, store);
+      return fail (error->message);
+    }
+  if (state_error != NULL)
+    {
+      g_autofree char *text = NULL;
+
+      close_provider (account, provider, store);
+      if (state == LB_OUTBOX_STATE_WAITING)
+        text = g_strdup_printf (_("The message was not sent; it waits in the Outbox and is sent "
+                                  "when Letterbox runs: %s"), state_error);
+      else if (state == LB_OUTBOX_STATE_UNCERTAIN)
+        text = g_strdup_printf (_("The message may or may not have been sent; it is kept in the "
+                                  "Outbox: %s"), state_error);
+      else
+        text = g_strdup_printf (_("The message was not sent; it is kept in the Outbox: %s"), state_error);
+      return fail (text);
+    }
+
+  /* the copy in Sent reaches the server now, or at the next sync */
+  if (LB_IS_IMAP_PROVIDER (provider) && !replay_changes (provider, &error))
+    {
+      g_printerr ("letterbox-cli: %s\n", error->message);
+      g_clear_error (&error);
+    }
+  close_provider (account, provider, store);
+  g_print ("%s\n", message_id);
+  return EXIT_OK;
+}
+
 /* ------------------------------------------------------------------ main */
 
 typedef struct
@@ -1516,6 +1722,7 @@ static const Command commands[] = {
   { NULL, "flag", flag },
   { NULL, "move", move },
   { NULL, "delete", delete },
+  { NULL, "send", send_command },
 };
 
 int
@@ -1566,6 +1773,7 @@ main (int   argc,
                                       "  flag ACCOUNT FOLDER KEY… --read|--unread|--flag|--unflag|--answered|--forwarded|--junk|--not-junk\n"
                                       "  move ACCOUNT FOLDER KEY… TARGET\n"
                                       "  delete ACCOUNT FOLDER KEY… [--permanent]\n"
+                                      "  send ACCOUNT --to ADDRESS… [--cc ADDRESS…] [--bcc ADDRESS…] --subject TEXT [--attach FILE…] [--from ADDRESS] < TEXT\n"
                                       "\n"
                                       "“letterbox-cli COMMAND --help” describes a command’s options. Output is "
                                       "one record per line, fields separated by tabs; errors go to standard "

@@ -2978,6 +2978,12 @@ open_list_cb (GObject      *object,
   if (self->incoming_protocol == LB_INCOMING_POP3)
     require_folder (data, infos, LB_FOLDER_ROLE_INBOX, "Inbox");
   require_folder (data, infos, LB_FOLDER_ROLE_OUTBOX, "Outbox");
+  if (self->incoming_protocol == LB_INCOMING_POP3)
+    {
+      /* POP3 has no server folders: sent mail and drafts are kept here */
+      require_folder (data, infos, LB_FOLDER_ROLE_SENT, "Sent");
+      require_folder (data, infos, LB_FOLDER_ROLE_DRAFTS, "Drafts");
+    }
 
   ensure_next (g_steal_pointer (&task));
 }

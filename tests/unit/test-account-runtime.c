@@ -425,12 +425,15 @@ test_open (Fixture       *fixture,
   g_assert_true (lb_provider_get_store (lb_account_get_provider (pop)) == lb_account_get_store (pop));
   g_assert_true (lb_provider_get_store (lb_account_get_provider (imap)) == lb_account_get_store (imap));
 
-  /* POP3 mail has a local Inbox to land in; both have an Outbox */
-  g_assert_cmpuint (n_folders (pop), ==, 2);
+  /* POP3 mail has a local Inbox to land in, and local Sent and Drafts;
+   * both have an Outbox */
+  g_assert_cmpuint (n_folders (pop), ==, 4);
   assert_folder (pop, 0, "Inbox", LB_FOLDER_ROLE_INBOX, TRUE);
-  assert_folder (pop, 1, "Outbox", LB_FOLDER_ROLE_OUTBOX, TRUE);
+  assert_folder (pop, 1, "Sent", LB_FOLDER_ROLE_SENT, TRUE);
+  assert_folder (pop, 2, "Drafts", LB_FOLDER_ROLE_DRAFTS, TRUE);
+  assert_folder (pop, 3, "Outbox", LB_FOLDER_ROLE_OUTBOX, TRUE);
   g_assert_cmpstr (lb_folder_get_display_name (folder_at (pop, 0)), ==, "Inbox");
-  g_assert_cmpstr (lb_folder_get_display_name (folder_at (pop, 1)), ==, "Outbox");
+  g_assert_cmpstr (lb_folder_get_display_name (folder_at (pop, 3)), ==, "Outbox");
   g_assert_true (lb_account_get_inbox (pop) == folder_at (pop, 0));
   g_assert_null (lb_account_lookup_folder (pop, 9999));
   assert_store_order (pop);
@@ -444,12 +447,12 @@ test_open (Fixture       *fixture,
   old_store = g_object_ref (lb_account_get_store (pop));
   open_ok (pop);
   g_assert_true (lb_account_get_store (pop) == old_store);
-  g_assert_cmpuint (n_folders (pop), ==, 2);
+  g_assert_cmpuint (n_folders (pop), ==, 4);
   g_assert_cmpuint (opened_notifies, ==, 1);
 
   /* closing drops everything */
   inbox_id = lb_folder_get_id (folder_at (pop, 0));
-  outbox_id = lb_folder_get_id (folder_at (pop, 1));
+  outbox_id = lb_folder_get_id (folder_at (pop, 3));
   lb_account_close (pop);
   g_assert_cmpuint (opened_notifies, ==, 2);
   g_assert_false (lb_account_get_opened (pop));
@@ -464,9 +467,9 @@ test_open (Fixture       *fixture,
   /* and opening again finds the same folders, not new ones */
   open_ok (pop);
   g_assert_cmpuint (opened_notifies, ==, 3);
-  g_assert_cmpuint (n_folders (pop), ==, 2);
+  g_assert_cmpuint (n_folders (pop), ==, 4);
   g_assert_cmpint (lb_folder_get_id (folder_at (pop, 0)), ==, inbox_id);
-  g_assert_cmpint (lb_folder_get_id (folder_at (pop, 1)), ==, outbox_id);
+  g_assert_cmpint (lb_folder_get_id (folder_at (pop, 3)), ==, outbox_id);
 
   g_signal_handlers_disconnect_by_data (pop, &opened_notifies);
 }
@@ -501,7 +504,7 @@ test_counts (Fixture       *fixture,
   g_assert_cmpuint (total_notifies, ==, 2);
 
   /* the Outbox did not change */
-  g_assert_cmpuint (lb_folder_get_total_count (folder_at (pop, 1)), ==, 0);
+  g_assert_cmpuint (lb_folder_get_total_count (folder_at (pop, 3)), ==, 0);
 
   g_signal_handlers_disconnect_by_data (inbox, &unread_notifies);
   g_signal_handlers_disconnect_by_data (inbox, &total_notifies);
@@ -531,28 +534,29 @@ test_new_folders (Fixture       *fixture,
   /* a folder without a role goes after those with one */
   receipts = create_local_folder (pop, "Receipts", LB_FOLDER_ROLE_NONE);
   g_assert_cmpuint (changes->len, ==, 1);
-  assert_change (changes, 0, 2, 0, 1);
-  assert_folder (pop, 2, "Receipts", LB_FOLDER_ROLE_NONE, TRUE);
-  g_assert_cmpint (lb_folder_get_id (folder_at (pop, 2)), ==, receipts->id);
+  assert_change (changes, 0, 4, 0, 1);
+  assert_folder (pop, 4, "Receipts", LB_FOLDER_ROLE_NONE, TRUE);
+  g_assert_cmpint (lb_folder_get_id (folder_at (pop, 4)), ==, receipts->id);
 
   /* one with a role where the store lists it: Archive before Outbox */
   archive = create_local_folder (pop, "Kept", LB_FOLDER_ROLE_ARCHIVE);
   g_assert_cmpuint (changes->len, ==, 2);
-  assert_change (changes, 1, 1, 0, 1);
-  assert_folder (pop, 1, "Kept", LB_FOLDER_ROLE_ARCHIVE, TRUE);
-  g_assert_cmpstr (lb_folder_get_display_name (folder_at (pop, 1)), ==, "Archive");
+  assert_change (changes, 1, 3, 0, 1);
+  assert_folder (pop, 3, "Kept", LB_FOLDER_ROLE_ARCHIVE, TRUE);
+  g_assert_cmpstr (lb_folder_get_display_name (folder_at (pop, 3)), ==, "Archive");
   assert_store_order (pop);
 
   /* a folder that takes a role moves to its place */
   sent = ensure_folder (lb_account_get_store (pop), "Receipts", LB_FOLDER_ROLE_SENT, TRUE);
   g_assert_cmpint (sent->id, ==, receipts->id);
   g_assert_cmpuint (changes->len, ==, 4);
-  assert_change (changes, 2, 3, 1, 0);
+  assert_change (changes, 2, 5, 1, 0);
   assert_change (changes, 3, 1, 0, 1);
   assert_folder (pop, 1, "Receipts", LB_FOLDER_ROLE_SENT, TRUE);
-  assert_folder (pop, 2, "Kept", LB_FOLDER_ROLE_ARCHIVE, TRUE);
+  assert_folder (pop, 2, "Sent", LB_FOLDER_ROLE_SENT, TRUE);
+  assert_folder (pop, 4, "Kept", LB_FOLDER_ROLE_ARCHIVE, TRUE);
   assert_store_order (pop);
-  g_assert_cmpuint (n_folders (pop), ==, 4);
+  g_assert_cmpuint (n_folders (pop), ==, 6);
 
   /* server folders appear too: an IMAP account's INBOX first */
   imap_projects = ensure_folder (lb_account_get_store (imap), "Projects", LB_FOLDER_ROLE_NONE, FALSE);
@@ -700,7 +704,7 @@ test_open_interrupted (Fixture       *fixture,
   /* and it opens afterwards */
   open_ok (pop);
   g_assert_cmpuint (opened_notifies, ==, 1);
-  g_assert_cmpuint (n_folders (pop), ==, 2);
+  g_assert_cmpuint (n_folders (pop), ==, 4);
 
   g_signal_handlers_disconnect_by_data (pop, &opened_notifies);
 }

@@ -560,6 +560,29 @@ static const char * const migrations[] = {
   "                 sum ((flags & 1) = 0) AS unread, sum ((flags & 4) != 0) AS flagged,"
   "                 sum (has_attachments != 0) AS attachments"
   "            FROM messages GROUP BY folder_id, thread_id) g;",
+
+  /* 9: the messages waiting in the Outbox (local) folder: their envelope
+   * (the Bcc recipients are not in the bytes sent), their sending state
+   * and what to do once sent. A message deleted from the folder takes
+   * its record along. */
+  "CREATE TABLE outbox ("
+  "  key INTEGER PRIMARY KEY,"
+  "  sender TEXT NOT NULL,"
+  "  recipients TEXT NOT NULL,"
+  "  bcc TEXT,"
+  "  message_id TEXT,"
+  "  state INTEGER NOT NULL DEFAULT 0,"
+  "  attempts INTEGER NOT NULL DEFAULT 0,"
+  "  next_attempt INTEGER NOT NULL DEFAULT 0,"
+  "  send_after INTEGER NOT NULL DEFAULT 0,"
+  "  last_error TEXT,"
+  "  in_reply_to TEXT,"
+  "  forwarded_id TEXT,"
+  "  draft_key INTEGER NOT NULL DEFAULT 0,"
+  "  created INTEGER NOT NULL);"
+  "CREATE TRIGGER outbox_delete AFTER DELETE ON messages BEGIN"
+  "  DELETE FROM outbox WHERE key = OLD.id;"
+  "END;",
 };
 
 G_STATIC_ASSERT (G_N_ELEMENTS (migrations) == LB_STORE_SCHEMA_VERSION);
@@ -8648,6 +8671,500 @@ lb_store_get_folder_maildir (LbStore  *self,
   if (lookup.error != NULL)
     g_propagate_error (error, lookup.error);
   return lookup.maildir;
+}
+
+/* ------------------------------------------------------------------ the outbox */
+
+/**
+ * lb_store_outbox_entry_new:
+ *
+ * Returns: (transfer full): an empty entry
+ */
+LbStoreOutboxEntry *
+lb_store_outbox_entry_new (void)
+{
+  return g_new0 (LbStoreOutboxEntry, 1);
+}
+
+/**
+ * lb_store_outbox_entry_copy:
+ * @entry: an entry
+ *
+ * Returns: (transfer full): a copy of @entry
+ */
+LbStoreOutboxEntry *
+lb_store_outbox_entry_copy (const LbStoreOutboxEntry *entry)
+{
+  LbStoreOutboxEntry *copy;
+
+  g_return_val_if_fail (entry != NULL, NULL);
+
+  copy = g_memdup2 (entry, sizeof *entry);
+  copy->sender = g_strdup (entry->sender);
+  copy->recipients = g_strdupv (entry->recipients);
+  copy->bcc = g_strdup (entry->bcc);
+  copy->message_id = g_strdup (entry->message_id);
+  copy->last_error = g_strdup (entry->last_error);
+  copy->in_reply_to = g_strdup (entry->in_reply_to);
+  copy->forwarded_id = g_strdup (entry->forwarded_id);
+  return copy;
+}
+
+/**
+ * lb_store_outbox_entry_free:
+ * @entry: (nullable): an entry
+ */
+void
+lb_store_outbox_entry_free (LbStoreOutboxEntry *entry)
+{
+  if (entry == NULL)
+    return;
+  g_free (entry->sender);
+  g_strfreev (entry->recipients);
+  g_free (entry->bcc);
+  g_free (entry->message_id);
+  g_free (entry->last_error);
+  g_free (entry->in_reply_to);
+  g_free (entry->forwarded_id);
+  g_free (entry);
+}
+
+typedef struct
+{
+  LbStoreOutboxEntry *entry;
+  LbStoreWriteFlags   flags;
+} OutboxWrite;
+
+static void
+outbox_write_free (OutboxWrite *data)
+{
+  lb_store_outbox_entry_free (data->entry);
+  g_free (data);
+}
+
+static void
+outbox_put_job (LbStore  *self,
+                GTask    *task,
+                gpointer  task_data)
+{
+  OutboxWrite *data = task_data;
+  const LbStoreOutboxEntry *entry = data->entry;
+  g_autofree char *recipients = g_strjoinv ("\n", entry->recipients);
+  GError *error = NULL;
+  sqlite3_stmt *stmt;
+
+  if (!begin (self, data->flags, &error))
+    goto fail;
+  stmt = prepare (self->wdb, self->wstmts,
+                  "INSERT OR REPLACE INTO outbox (key, sender, recipients, bcc, message_id, state,"
+                  " attempts, next_attempt, send_after, last_error, in_reply_to, forwarded_id,"
+                  " draft_key, created) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                  &error);
+  if (stmt == NULL)
+    goto fail;
+  sqlite3_bind_int64 (stmt, 1, entry->key);
+  bind_static (stmt, 2, entry->sender != NULL ? entry->sender : "");
+  bind_static (stmt, 3, recipients);
+  bind_static (stmt, 4, entry->bcc);
+  bind_static (stmt, 5, entry->message_id);
+  sqlite3_bind_int (stmt, 6, entry->state);
+  sqlite3_bind_int64 (stmt, 7, entry->attempts);
+  sqlite3_bind_int64 (stmt, 8, entry->next_attempt);
+  sqlite3_bind_int64 (stmt, 9, entry->send_after);
+  bind_static (stmt, 10, entry->last_error);
+  bind_static (stmt, 11, entry->in_reply_to);
+  bind_static (stmt, 12, entry->forwarded_id);
+  sqlite3_bind_int64 (stmt, 13, entry->draft_key);
+  sqlite3_bind_int64 (stmt, 14, entry->created);
+  if (!step_done (self->wdb, stmt, &error) || !commit (self, &error))
+    goto fail;
+  g_task_return_boolean (task, TRUE);
+  return;
+
+fail:
+  rollback (self);
+  g_task_return_error (task, error);
+}
+
+/**
+ * lb_store_outbox_put_async:
+ * @self: the store
+ * @entry: the record of a message of the Outbox folder
+ * @flags: %LB_STORE_WRITE_DURABLE for a write that must survive a power cut
+ * @cancellable: (nullable): a #GCancellable
+ * @callback: called when written
+ * @user_data: data for @callback
+ *
+ * Writes the outbox record of @entry->key, replacing any it had.
+ */
+void
+lb_store_outbox_put_async (LbStore                  *self,
+                           const LbStoreOutboxEntry *entry,
+                           LbStoreWriteFlags         flags,
+                           GCancellable             *cancellable,
+                           GAsyncReadyCallback       callback,
+                           gpointer                  user_data)
+{
+  OutboxWrite *data;
+
+  g_return_if_fail (LB_IS_STORE (self));
+  g_return_if_fail (entry != NULL && entry->key > 0 && entry->recipients != NULL);
+
+  data = g_new0 (OutboxWrite, 1);
+  data->entry = lb_store_outbox_entry_copy (entry);
+  data->flags = flags & LB_STORE_WRITE_DURABLE;
+  push_job (self->writer,
+            new_task (self, lb_store_outbox_put_async, data, (GDestroyNotify) outbox_write_free,
+                      cancellable, callback, user_data),
+            outbox_put_job);
+}
+
+gboolean
+lb_store_outbox_put_finish (LbStore       *self,
+                            GAsyncResult  *result,
+                            GError       **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == lb_store_outbox_put_async, FALSE);
+
+  return g_task_propagate_boolean (G_TASK (result), error);
+}
+
+static void
+outbox_set_state_job (LbStore  *self,
+                      GTask    *task,
+                      gpointer  task_data)
+{
+  OutboxWrite *data = task_data;
+  const LbStoreOutboxEntry *entry = data->entry;
+  GError *error = NULL;
+  sqlite3_stmt *stmt;
+
+  if (!begin (self, data->flags, &error))
+    goto fail;
+  stmt = prepare (self->wdb, self->wstmts,
+                  "UPDATE outbox SET state = ?, attempts = ?, next_attempt = ?, last_error = ?"
+                  " WHERE key = ?",
+                  &error);
+  if (stmt == NULL)
+    goto fail;
+  sqlite3_bind_int (stmt, 1, entry->state);
+  sqlite3_bind_int64 (stmt, 2, entry->attempts);
+  sqlite3_bind_int64 (stmt, 3, entry->next_attempt);
+  bind_static (stmt, 4, entry->last_error);
+  sqlite3_bind_int64 (stmt, 5, entry->key);
+  if (!step_done (self->wdb, stmt, &error))
+    goto fail;
+  if (sqlite3_changes (self->wdb) == 0)
+    {
+      g_set_error (&error, LB_STORE_ERROR, LB_STORE_ERROR_NOT_FOUND,
+                   _("The message is no longer in the Outbox"));
+      goto fail;
+    }
+  if (!commit (self, &error))
+    goto fail;
+  g_task_return_boolean (task, TRUE);
+  return;
+
+fail:
+  rollback (self);
+  g_task_return_error (task, error);
+}
+
+/**
+ * lb_store_outbox_set_state_async:
+ * @self: the store
+ * @key: a message of the outbox
+ * @state: its new state
+ * @attempts: the failed attempts so far
+ * @next_attempt: not to be tried again before, seconds since the epoch
+ * @last_error: (nullable): why the last attempt failed
+ * @flags: %LB_STORE_WRITE_DURABLE for a write that must survive a power cut
+ * @cancellable: (nullable): a #GCancellable
+ * @callback: called when written
+ * @user_data: data for @callback
+ *
+ * Changes the state of a message of the outbox; fails with
+ * %LB_STORE_ERROR_NOT_FOUND when it has no record (taken back, deleted).
+ */
+void
+lb_store_outbox_set_state_async (LbStore             *self,
+                                 gint64               key,
+                                 int                  state,
+                                 guint                attempts,
+                                 gint64               next_attempt,
+                                 const char          *last_error,
+                                 LbStoreWriteFlags    flags,
+                                 GCancellable        *cancellable,
+                                 GAsyncReadyCallback  callback,
+                                 gpointer             user_data)
+{
+  OutboxWrite *data;
+
+  g_return_if_fail (LB_IS_STORE (self));
+
+  data = g_new0 (OutboxWrite, 1);
+  data->entry = lb_store_outbox_entry_new ();
+  data->entry->key = key;
+  data->entry->state = state;
+  data->entry->attempts = attempts;
+  data->entry->next_attempt = next_attempt;
+  data->entry->last_error = g_strdup (last_error);
+  data->flags = flags & LB_STORE_WRITE_DURABLE;
+  push_job (self->writer,
+            new_task (self, lb_store_outbox_set_state_async, data, (GDestroyNotify) outbox_write_free,
+                      cancellable, callback, user_data),
+            outbox_set_state_job);
+}
+
+gboolean
+lb_store_outbox_set_state_finish (LbStore       *self,
+                                  GAsyncResult  *result,
+                                  GError       **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == lb_store_outbox_set_state_async, FALSE);
+
+  return g_task_propagate_boolean (G_TASK (result), error);
+}
+
+static void
+outbox_list_job (LbStore  *self,
+                 GTask    *task,
+                 gpointer  task_data)
+{
+  g_autoptr(GPtrArray) entries = g_ptr_array_new_with_free_func ((GDestroyNotify) lb_store_outbox_entry_free);
+  GError *error = NULL;
+  sqlite3_stmt *stmt = prepare (self->rdb, self->rstmts,
+                                "SELECT key, sender, recipients, bcc, message_id, state, attempts,"
+                                " next_attempt, send_after, last_error, in_reply_to, forwarded_id,"
+                                " draft_key, created FROM outbox ORDER BY created, key",
+                                &error);
+  int rc;
+
+  if (stmt == NULL)
+    {
+      g_task_return_error (task, error);
+      return;
+    }
+  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
+    {
+      LbStoreOutboxEntry *entry = lb_store_outbox_entry_new ();
+      const char *recipients = (const char *) sqlite3_column_text (stmt, 2);
+
+      entry->key = sqlite3_column_int64 (stmt, 0);
+      entry->sender = column_text (stmt, 1);
+      entry->recipients = recipients != NULL && *recipients != '\0' ? g_strsplit (recipients, "\n", -1)
+                                                                     : g_new0 (char *, 1);
+      entry->bcc = column_text (stmt, 3);
+      entry->message_id = column_text (stmt, 4);
+      entry->state = sqlite3_column_int (stmt, 5);
+      entry->attempts = (guint) sqlite3_column_int64 (stmt, 6);
+      entry->next_attempt = sqlite3_column_int64 (stmt, 7);
+      entry->send_after = sqlite3_column_int64 (stmt, 8);
+      entry->last_error = column_text (stmt, 9);
+      entry->in_reply_to = column_text (stmt, 10);
+      entry->forwarded_id = column_text (stmt, 11);
+      entry->draft_key = sqlite3_column_int64 (stmt, 12);
+      entry->created = sqlite3_column_int64 (stmt, 13);
+      g_ptr_array_add (entries, entry);
+    }
+  sqlite3_reset (stmt);
+  if (rc != SQLITE_DONE)
+    {
+      set_sqlite_error (&error, self->rdb, rc, "outbox");
+      g_task_return_error (task, error);
+      return;
+    }
+  g_task_return_pointer (task, g_steal_pointer (&entries), (GDestroyNotify) g_ptr_array_unref);
+}
+
+/**
+ * lb_store_outbox_list_async:
+ * @self: the store
+ * @cancellable: (nullable): a #GCancellable
+ * @callback: called with the records
+ * @user_data: data for @callback
+ *
+ * Lists the outbox's records in the order they were queued.
+ */
+void
+lb_store_outbox_list_async (LbStore             *self,
+                            GCancellable        *cancellable,
+                            GAsyncReadyCallback  callback,
+                            gpointer             user_data)
+{
+  g_return_if_fail (LB_IS_STORE (self));
+
+  push_job (self->reader,
+            new_task (self, lb_store_outbox_list_async, NULL, NULL, cancellable, callback, user_data),
+            outbox_list_job);
+}
+
+/**
+ * lb_store_outbox_list_finish:
+ *
+ * Returns: (transfer full) (element-type LbStoreOutboxEntry): the records
+ */
+GPtrArray *
+lb_store_outbox_list_finish (LbStore       *self,
+                             GAsyncResult  *result,
+                             GError       **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), NULL);
+  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == lb_store_outbox_list_async, NULL);
+
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+static void
+outbox_remove_job (LbStore  *self,
+                   GTask    *task,
+                   gpointer  task_data)
+{
+  OutboxWrite *data = task_data;
+  GError *error = NULL;
+  sqlite3_stmt *stmt;
+
+  if (!begin (self, data->flags, &error))
+    goto fail;
+  stmt = prepare (self->wdb, self->wstmts, "DELETE FROM outbox WHERE key = ?", &error);
+  if (stmt == NULL)
+    goto fail;
+  sqlite3_bind_int64 (stmt, 1, data->entry->key);
+  if (!step_done (self->wdb, stmt, &error) || !commit (self, &error))
+    goto fail;
+  g_task_return_boolean (task, TRUE);
+  return;
+
+fail:
+  rollback (self);
+  g_task_return_error (task, error);
+}
+
+/**
+ * lb_store_outbox_remove_async:
+ * @self: the store
+ * @key: a message of the outbox
+ * @flags: %LB_STORE_WRITE_DURABLE for a write that must survive a power cut
+ * @cancellable: (nullable): a #GCancellable
+ * @callback: called when removed
+ * @user_data: data for @callback
+ *
+ * Removes the outbox record of @key (not the message); none is fine.
+ */
+void
+lb_store_outbox_remove_async (LbStore             *self,
+                              gint64               key,
+                              LbStoreWriteFlags    flags,
+                              GCancellable        *cancellable,
+                              GAsyncReadyCallback  callback,
+                              gpointer             user_data)
+{
+  OutboxWrite *data;
+
+  g_return_if_fail (LB_IS_STORE (self));
+
+  data = g_new0 (OutboxWrite, 1);
+  data->entry = lb_store_outbox_entry_new ();
+  data->entry->key = key;
+  data->flags = flags & LB_STORE_WRITE_DURABLE;
+  push_job (self->writer,
+            new_task (self, lb_store_outbox_remove_async, data, (GDestroyNotify) outbox_write_free,
+                      cancellable, callback, user_data),
+            outbox_remove_job);
+}
+
+gboolean
+lb_store_outbox_remove_finish (LbStore       *self,
+                               GAsyncResult  *result,
+                               GError       **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == lb_store_outbox_remove_async, FALSE);
+
+  return g_task_propagate_boolean (G_TASK (result), error);
+}
+
+static void
+find_message_id_job (LbStore  *self,
+                     GTask    *task,
+                     gpointer  task_data)
+{
+  const char *message_id = task_data;
+  g_autoptr(GArray) keys = g_array_new (FALSE, FALSE, sizeof (gint64));
+  GError *error = NULL;
+  /* by the thread the id belongs to: an index, not a scan */
+  sqlite3_stmt *stmt = prepare (self->rdb, self->rstmts,
+                                "SELECT m.id FROM messages m INDEXED BY messages_by_thread"
+                                " WHERE m.thread_id = (SELECT thread_id FROM thread_ids WHERE hash = ?)"
+                                " AND m.message_id = ? ORDER BY m.id",
+                                &error);
+  int rc;
+
+  if (stmt == NULL)
+    {
+      g_task_return_error (task, error);
+      return;
+    }
+  sqlite3_bind_int64 (stmt, 1, message_id_hash (message_id));
+  bind_static (stmt, 2, message_id);
+  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
+    {
+      gint64 key = sqlite3_column_int64 (stmt, 0);
+
+      g_array_append_val (keys, key);
+    }
+  sqlite3_reset (stmt);
+  if (rc != SQLITE_DONE)
+    {
+      set_sqlite_error (&error, self->rdb, rc, "message_id");
+      g_task_return_error (task, error);
+      return;
+    }
+  g_task_return_pointer (task, g_steal_pointer (&keys), (GDestroyNotify) g_array_unref);
+}
+
+/**
+ * lb_store_find_message_id_async:
+ * @self: the store
+ * @message_id: a Message-ID, without the angle brackets
+ * @cancellable: (nullable): a #GCancellable
+ * @callback: called with the keys
+ * @user_data: data for @callback
+ *
+ * Finds the messages of any folder whose Message-ID is @message_id.
+ */
+void
+lb_store_find_message_id_async (LbStore             *self,
+                                const char          *message_id,
+                                GCancellable        *cancellable,
+                                GAsyncReadyCallback  callback,
+                                gpointer             user_data)
+{
+  g_return_if_fail (LB_IS_STORE (self));
+  g_return_if_fail (message_id != NULL);
+
+  push_job (self->reader,
+            new_task (self, lb_store_find_message_id_async, g_strdup (message_id), g_free,
+                      cancellable, callback, user_data),
+            find_message_id_job);
+}
+
+/**
+ * lb_store_find_message_id_finish:
+ *
+ * Returns: (transfer full) (element-type gint64): the keys, maybe none
+ */
+GArray *
+lb_store_find_message_id_finish (LbStore       *self,
+                                 GAsyncResult  *result,
+                                 GError       **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), NULL);
+  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == lb_store_find_message_id_async, NULL);
+
+  return g_task_propagate_pointer (G_TASK (result), error);
 }
 
 /* ------------------------------------------------------------------ address completion */

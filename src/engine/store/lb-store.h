@@ -351,7 +351,56 @@ void lb_store_conversation_free (LbStoreConversation *conversation);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (LbStoreConversation, lb_store_conversation_free)
 
-#define LB_STORE_SCHEMA_VERSION 8
+/**
+ * LbStoreOutboxEntry:
+ * @key: the store's key of the message in the Outbox folder
+ * @sender: the envelope sender (SMTP MAIL FROM)
+ * @recipients: (array zero-terminated=1): the envelope recipients, Bcc
+ *   included
+ * @bcc: (nullable): the Bcc field as typed (the bytes sent lack it)
+ * @message_id: (nullable): the message's Message-ID, without brackets
+ * @state: the outbox's state of the message (an #LbOutboxState of the
+ *   model; the store only keeps it)
+ * @attempts: how often sending it failed for now
+ * @next_attempt: not to be tried before, seconds since the epoch
+ * @send_after: not to be sent before (the undo delay), seconds since the
+ *   epoch
+ * @last_error: (nullable): why the last attempt failed
+ * @in_reply_to: (nullable): the Message-ID it answers (to be flagged
+ *   answered once sent)
+ * @forwarded_id: (nullable): the Message-ID it forwards (to be flagged
+ *   forwarded once sent)
+ * @draft_key: the draft it was written from, 0 for none
+ * @created: when it was queued, seconds since the epoch
+ *
+ * A message waiting to be sent (the account's outbox table). Free with
+ * lb_store_outbox_entry_free().
+ */
+typedef struct
+{
+  gint64   key;
+  char    *sender;
+  char   **recipients;
+  char    *bcc;
+  char    *message_id;
+  int      state;
+  guint    attempts;
+  gint64   next_attempt;
+  gint64   send_after;
+  char    *last_error;
+  char    *in_reply_to;
+  char    *forwarded_id;
+  gint64   draft_key;
+  gint64   created;
+} LbStoreOutboxEntry;
+
+LbStoreOutboxEntry *lb_store_outbox_entry_new  (void);
+LbStoreOutboxEntry *lb_store_outbox_entry_copy (const LbStoreOutboxEntry *entry);
+void                lb_store_outbox_entry_free (LbStoreOutboxEntry       *entry);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (LbStoreOutboxEntry, lb_store_outbox_entry_free)
+
+#define LB_STORE_SCHEMA_VERSION 9
 
 #define LB_TYPE_STORE (lb_store_get_type ())
 
@@ -794,6 +843,57 @@ void          lb_store_forget_pop3_uidls_async (LbStore            *self,
                                                GAsyncReadyCallback  callback,
                                                gpointer             user_data);
 gboolean      lb_store_forget_pop3_uidls_finish (LbStore           *self,
+                                               GAsyncResult        *result,
+                                               GError             **error);
+
+/* the outbox: messages waiting to be sent (their bytes are in the local
+ * Outbox folder) */
+void          lb_store_outbox_put_async       (LbStore             *self,
+                                               const LbStoreOutboxEntry *entry,
+                                               LbStoreWriteFlags    flags,
+                                               GCancellable        *cancellable,
+                                               GAsyncReadyCallback  callback,
+                                               gpointer             user_data);
+gboolean      lb_store_outbox_put_finish      (LbStore             *self,
+                                               GAsyncResult        *result,
+                                               GError             **error);
+void          lb_store_outbox_set_state_async (LbStore             *self,
+                                               gint64               key,
+                                               int                  state,
+                                               guint                attempts,
+                                               gint64               next_attempt,
+                                               const char          *last_error,
+                                               LbStoreWriteFlags    flags,
+                                               GCancellable        *cancellable,
+                                               GAsyncReadyCallback  callback,
+                                               gpointer             user_data);
+gboolean      lb_store_outbox_set_state_finish (LbStore            *self,
+                                               GAsyncResult        *result,
+                                               GError             **error);
+void          lb_store_outbox_list_async      (LbStore             *self,
+                                               GCancellable        *cancellable,
+                                               GAsyncReadyCallback  callback,
+                                               gpointer             user_data);
+GPtrArray    *lb_store_outbox_list_finish     (LbStore             *self,
+                                               GAsyncResult        *result,
+                                               GError             **error);
+void          lb_store_outbox_remove_async    (LbStore             *self,
+                                               gint64               key,
+                                               LbStoreWriteFlags    flags,
+                                               GCancellable        *cancellable,
+                                               GAsyncReadyCallback  callback,
+                                               gpointer             user_data);
+gboolean      lb_store_outbox_remove_finish   (LbStore             *self,
+                                               GAsyncResult        *result,
+                                               GError             **error);
+
+/* the keys of the messages with @message_id (no brackets), any folder */
+void          lb_store_find_message_id_async  (LbStore             *self,
+                                               const char          *message_id,
+                                               GCancellable        *cancellable,
+                                               GAsyncReadyCallback  callback,
+                                               gpointer             user_data);
+GArray       *lb_store_find_message_id_finish (LbStore             *self,
                                                GAsyncResult        *result,
                                                GError             **error);
 
