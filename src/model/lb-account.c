@@ -14,6 +14,7 @@
 #include "lb-account.h"
 #include "lb-imap-provider.h"
 #include "lb-pop3-provider.h"
+#include "lb-smtp-transport.h"
 #include "lb-net-certificate.h"
 
 /* LbAccount holds the settings of one mail account: who it sends as, the
@@ -28,7 +29,8 @@
  *                   User, AllowPlaintextLogin, OfflineDays, PollMinutes,
  *                   KeepOnServer, DeleteAfterDays, DeleteWhenDeletedHere,
  *                   SizeLimitKiB
- *   [Outgoing]      Host, Port, Security, User
+ *   [Outgoing]      Host, Port, Security, User, SaveSentCopy (only when set:
+ *                   its default follows the servers)
  *   [Certificates]  Pinned=host:port SHA-256-FINGERPRINT;...
  *
  * A port of 0 means the protocol's default for the chosen security. There
@@ -80,6 +82,8 @@ struct _LbAccount
   guint16             smtp_port;
   LbNetSecurity       smtp_security;
   char               *smtp_user;
+  gboolean            save_sent_copy;
+  gboolean            save_sent_copy_set;  /* the user chose; else the default */
 
   /* "host:port FINGERPRINT" entries, never NULL */
   char              **pinned_certificates;
@@ -93,7 +97,8 @@ struct _LbAccount
    * open, folders is always there and empty while it is not */
   LbStore            *store;
   LbProvider         *provider;
-  LbConnector        *connector;   /* the provider's */
+  LbConnector        *connector;   /* the provider's and the transport's */
+  LbTransport        *transport;
   GListStore         *folders;
   gulong              folder_changed_id;
   gulong              folder_removed_id;
@@ -137,6 +142,7 @@ enum {
   PROP_SMTP_PORT,
   PROP_SMTP_SECURITY,
   PROP_SMTP_USER,
+  PROP_SAVE_SENT_COPY,
   PROP_PINNED_CERTIFICATES,
   PROP_OPENED,
   N_PROPS
@@ -152,7 +158,7 @@ static const char *const incoming_keys[] = {
   "AllowPlaintextLogin", "OfflineDays", "PollMinutes",
   "KeepOnServer", "DeleteAfterDays", "DeleteWhenDeletedHere", "SizeLimitKiB", NULL
 };
-static const char *const outgoing_keys[] = { "Host", "Port", "Security", "User", NULL };
+static const char *const outgoing_keys[] = { "Host", "Port", "Security", "User", "SaveSentCopy", NULL };
 static const char *const certificate_keys[] = { "Pinned", NULL };
 
 /* Enums */
@@ -509,6 +515,10 @@ lb_account_get_property (GObject    *object,
       g_value_set_string (value, self->smtp_user);
       break;
 
+    case PROP_SAVE_SENT_COPY:
+      g_value_set_boolean (value, lb_account_get_save_sent_copy (self));
+      break;
+
     case PROP_PINNED_CERTIFICATES:
       g_value_set_boxed (value, self->pinned_certificates);
       break;
@@ -610,6 +620,10 @@ lb_account_set_property (GObject      *object,
 
     case PROP_SMTP_USER:
       lb_account_set_smtp_user (self, g_value_get_string (value));
+      break;
+
+    case PROP_SAVE_SENT_COPY:
+      lb_account_set_save_sent_copy (self, g_value_get_boolean (value));
       break;
 
     default:
@@ -839,6 +853,17 @@ lb_account_class_init (LbAccountClass *klass)
   properties[PROP_SMTP_PORT] = port_param ("smtp-port");
   properties[PROP_SMTP_SECURITY] = security_param ("smtp-security");
   properties[PROP_SMTP_USER] = string_param ("smtp-user", 0);
+
+  /**
+   * LbAccount:save-sent-copy:
+   *
+   * Whether Letterbox files a copy of each message it sent in the Sent
+   * folder. FALSE by default when the incoming or the outgoing server is
+   * Gmail's (gmail.com, googlemail.com and their subdomains), which files
+   * one itself; TRUE otherwise. The default follows the servers until the
+   * user sets it.
+   */
+  properties[PROP_SAVE_SENT_COPY] = boolean_param ("save-sent-copy", TRUE);
 
   /**
    * LbAccount:pinned-certificates:
@@ -1177,9 +1202,14 @@ void
 lb_account_set_incoming_host (LbAccount  *self,
                               const char *host)
 {
+  gboolean save;
+
   g_return_if_fail (LB_IS_ACCOUNT (self));
 
+  save = lb_account_get_save_sent_copy (self);
   set_string (self, &self->incoming_host, host, PROP_INCOMING_HOST);
+  if (save != lb_account_get_save_sent_copy (self))
+    g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_SAVE_SENT_COPY]);
 }
 
 /**
@@ -1410,9 +1440,72 @@ void
 lb_account_set_smtp_host (LbAccount  *self,
                           const char *host)
 {
+  gboolean save;
+
   g_return_if_fail (LB_IS_ACCOUNT (self));
 
+  save = lb_account_get_save_sent_copy (self);
   set_string (self, &self->smtp_host, host, PROP_SMTP_HOST);
+  if (save != lb_account_get_save_sent_copy (self))
+    g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_SAVE_SENT_COPY]);
+}
+
+/* gmail.com, googlemail.com or a name under them, in any case, with or
+ * without the final dot */
+static gboolean
+is_gmail_host (const char *host)
+{
+  static const char *const domains[] = { "gmail.com", "googlemail.com" };
+  g_autofree char *lower = NULL;
+  gsize len;
+
+  if (host == NULL)
+    return FALSE;
+  lower = g_ascii_strdown (host, -1);
+  len = strlen (lower);
+  if (len > 0 && lower[len - 1] == '.')
+    lower[--len] = '\0';
+  for (guint i = 0; i < G_N_ELEMENTS (domains); i++)
+    {
+      gsize dlen = strlen (domains[i]);
+
+      if (strcmp (lower, domains[i]) == 0 ||
+          (len > dlen && g_str_has_suffix (lower, domains[i]) && lower[len - dlen - 1] == '.'))
+        return TRUE;
+    }
+  return FALSE;
+}
+
+/**
+ * lb_account_get_save_sent_copy:
+ * @self: an account
+ *
+ * Returns: whether a copy of sent mail goes to the Sent folder
+ *   (#LbAccount:save-sent-copy)
+ */
+gboolean
+lb_account_get_save_sent_copy (LbAccount *self)
+{
+  g_return_val_if_fail (LB_IS_ACCOUNT (self), TRUE);
+
+  if (self->save_sent_copy_set)
+    return self->save_sent_copy;
+  return !is_gmail_host (self->incoming_host) && !is_gmail_host (self->smtp_host);
+}
+
+void
+lb_account_set_save_sent_copy (LbAccount *self,
+                               gboolean   save)
+{
+  gboolean old;
+
+  g_return_if_fail (LB_IS_ACCOUNT (self));
+
+  old = lb_account_get_save_sent_copy (self);
+  self->save_sent_copy_set = TRUE;
+  self->save_sent_copy = !!save;
+  if (old != self->save_sent_copy)
+    g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_SAVE_SENT_COPY]);
 }
 
 guint16
@@ -2364,6 +2457,13 @@ lb_account_new_from_key_file (GKeyFile    *key_file,
       !read_string (key_file, "Outgoing", "User", &self->smtp_user, error))
     return NULL;
 
+  if (g_key_file_has_key (key_file, "Outgoing", "SaveSentCopy", NULL))
+    {
+      if (!read_boolean (key_file, "Outgoing", "SaveSentCopy", &self->save_sent_copy, error))
+        return NULL;
+      self->save_sent_copy_set = TRUE;
+    }
+
   /* [Certificates] */
   if (!read_pins (self, key_file, error))
     return NULL;
@@ -2518,6 +2618,8 @@ lb_account_to_key_file (LbAccount *self)
   g_key_file_set_string (key_file, "Outgoing", "Security",
                          lb_net_security_to_string (self->smtp_security));
   set_optional_string (key_file, "Outgoing", "User", self->smtp_user);
+  if (self->save_sent_copy_set)
+    g_key_file_set_boolean (key_file, "Outgoing", "SaveSentCopy", self->save_sent_copy);
   merge_group (self->key_file, "Outgoing", key_file, "Outgoing", outgoing_keys);
 
   /* [Certificates] */
@@ -2754,6 +2856,7 @@ drop_runtime (LbAccount *self)
   else if (self->provider != NULL && LB_IS_POP3_PROVIDER (self->provider))
     lb_pop3_provider_close (LB_POP3_PROVIDER (self->provider));
   g_clear_object (&self->provider);
+  g_clear_object (&self->transport);
   g_clear_object (&self->connector);
   g_clear_object (&self->store);
 }
@@ -2832,6 +2935,7 @@ open_done_cb (GObject      *object,
 
       self->connector = lb_connector_new ();
       self->provider = LB_PROVIDER (lb_imap_provider_new (self, self->store, secrets, self->connector, NULL));
+      self->transport = LB_TRANSPORT (lb_smtp_transport_new (self, secrets, self->connector));
     }
   else
     {
@@ -2839,6 +2943,7 @@ open_done_cb (GObject      *object,
 
       self->connector = lb_connector_new ();
       self->provider = LB_PROVIDER (lb_pop3_provider_new (self, self->store, secrets, self->connector));
+      self->transport = LB_TRANSPORT (lb_smtp_transport_new (self, secrets, self->connector));
     }
 
   /* The list is the store's order already. No ::folder-changed can have
@@ -3234,6 +3339,23 @@ lb_account_lookup_folder (LbAccount *self,
 LbFolder *
 lb_account_get_inbox (LbAccount *self)
 {
+  g_return_val_if_fail (LB_IS_ACCOUNT (self), NULL);
+
+  return lb_account_get_folder_by_role (self, LB_FOLDER_ROLE_INBOX);
+}
+
+/**
+ * lb_account_get_folder_by_role:
+ * @self: an account
+ * @role: a role other than %LB_FOLDER_ROLE_NONE
+ *
+ * Returns: (transfer none) (nullable): the first folder (in the account's
+ *   order) with @role, %NULL if there is none or the account is not open
+ */
+LbFolder *
+lb_account_get_folder_by_role (LbAccount    *self,
+                               LbFolderRole  role)
+{
   GListModel *model;
   guint n;
 
@@ -3245,9 +3367,25 @@ lb_account_get_inbox (LbAccount *self)
     {
       g_autoptr(LbFolder) folder = g_list_model_get_item (model, i);
 
-      if (lb_folder_get_role (folder) == LB_FOLDER_ROLE_INBOX)
+      if (lb_folder_get_role (folder) == role)
         return folder;   /* the list keeps its reference */
     }
 
   return NULL;
+}
+
+/**
+ * lb_account_get_transport:
+ * @self: an account
+ *
+ * Returns: (transfer none) (nullable): the account's SMTP transport (an
+ *   #LbSmtpTransport on the account's connector and keyring), %NULL while
+ *   the account is not open
+ */
+LbTransport *
+lb_account_get_transport (LbAccount *self)
+{
+  g_return_val_if_fail (LB_IS_ACCOUNT (self), NULL);
+
+  return self->transport;
 }

@@ -17,6 +17,28 @@
 
 G_DEFINE_INTERFACE (LbTransport, lb_transport, G_TYPE_OBJECT)
 
+G_DEFINE_QUARK (lb-transport-error-quark, lb_transport_error)
+
+/**
+ * lb_transport_error_is_temporary:
+ * @error: (nullable): an error of lb_transport_send_finish()
+ *
+ * Returns: %TRUE when the same send may succeed later, for the outbox's
+ *   retries: %LB_TRANSPORT_ERROR_TEMPORARY, and the network's errors
+ *   (%G_IO_ERROR and %G_RESOLVER_ERROR but a cancellation)
+ */
+gboolean
+lb_transport_error_is_temporary (const GError *error)
+{
+  if (error == NULL)
+    return FALSE;
+  if (error->domain == LB_TRANSPORT_ERROR)
+    return error->code == LB_TRANSPORT_ERROR_TEMPORARY;
+  if (error->domain == G_IO_ERROR)
+    return error->code != G_IO_ERROR_CANCELLED;
+  return error->domain == G_RESOLVER_ERROR;
+}
+
 static void
 lb_transport_default_init (LbTransportInterface *iface)
 {

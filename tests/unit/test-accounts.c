@@ -275,6 +275,7 @@ new_full_account (const char *id)
   lb_account_set_smtp_port (account, 2525);
   lb_account_set_smtp_security (account, LB_NET_SECURITY_NONE);
   lb_account_set_smtp_user (account, "alice-smtp");
+  lb_account_set_save_sent_copy (account, FALSE);
   lb_account_pin_certificate (account, "pop.example.org", 1995, FINGERPRINT_A);
   lb_account_pin_certificate (account, "smtp.example.org", 2525, FINGERPRINT_B);
 
@@ -327,6 +328,7 @@ assert_accounts_equal (LbAccount *a,
   g_assert_cmpuint (lb_account_get_smtp_port (a), ==, lb_account_get_smtp_port (b));
   g_assert_cmpint (lb_account_get_smtp_security (a), ==, lb_account_get_smtp_security (b));
   g_assert_cmpstr (lb_account_get_smtp_user (a), ==, lb_account_get_smtp_user (b));
+  g_assert_cmpint (lb_account_get_save_sent_copy (a), ==, lb_account_get_save_sent_copy (b));
   g_assert_cmpstrv (lb_account_get_pinned_certificates (a), lb_account_get_pinned_certificates (b));
 }
 
@@ -381,6 +383,8 @@ test_round_trip (Fixture       *fixture,
 
   /* defaults survive too: nothing invented on the way */
   g_assert_null (lb_account_get_smtp_host (loaded_simple));
+  g_assert_false (lb_account_get_save_sent_copy (loaded_full));
+  g_assert_true (lb_account_get_save_sent_copy (loaded_simple));
   g_assert_cmpint (lb_account_get_incoming_protocol (loaded_simple), ==, LB_INCOMING_IMAP);
   g_assert_false (lb_account_get_pop3_keep_on_server (loaded_simple));
   g_assert_cmpuint (lb_account_get_pop3_size_limit (loaded_simple), ==, 0);
@@ -1600,6 +1604,73 @@ test_trust_once (void)
   g_assert_null (strstr (data, FINGERPRINT_B));
 }
 
+static void
+notify_count_cb (GObject    *object,
+                 GParamSpec *pspec,
+                 gpointer    user_data)
+{
+  (*(guint *) user_data)++;
+}
+
+/* Gmail files sent mail itself: no copy by default there, whichever of
+ * its servers the account names; the user's choice wins and is saved */
+static void
+test_save_sent_copy (void)
+{
+  g_autoptr(LbAccount) account = lb_account_new ("sent");
+  g_autoptr(LbIdentity) identity = lb_identity_new ("Sam", "sam@example.org");
+  g_autoptr(LbAccount) loaded = NULL;
+  g_autoptr(GKeyFile) key_file = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *value = NULL;
+  guint notified = 0;
+
+  lb_account_add_identity (account, identity);
+  g_signal_connect (account, "notify::save-sent-copy", G_CALLBACK (notify_count_cb), &notified);
+  g_assert_true (lb_account_get_save_sent_copy (account));
+
+  lb_account_set_incoming_host (account, "imap.gmail.com");
+  g_assert_false (lb_account_get_save_sent_copy (account));
+  g_assert_cmpuint (notified, ==, 1);
+  lb_account_set_incoming_host (account, "imap.example.org");
+  g_assert_true (lb_account_get_save_sent_copy (account));
+  g_assert_cmpuint (notified, ==, 2);
+  lb_account_set_smtp_host (account, "SMTP.GoogleMail.COM.");
+  g_assert_false (lb_account_get_save_sent_copy (account));
+  g_assert_cmpuint (notified, ==, 3);
+  lb_account_set_smtp_host (account, "gmail.com");
+  g_assert_false (lb_account_get_save_sent_copy (account));
+  g_assert_cmpuint (notified, ==, 3);
+  /* not a subdomain */
+  lb_account_set_smtp_host (account, "notgmail.com");
+  g_assert_true (lb_account_get_save_sent_copy (account));
+  g_assert_cmpuint (notified, ==, 4);
+
+  /* the default is not written; a choice is */
+  key_file = lb_account_to_key_file (account);
+  g_assert_false (g_key_file_has_key (key_file, "Outgoing", "SaveSentCopy", NULL));
+  g_clear_pointer (&key_file, g_key_file_unref);
+
+  lb_account_set_smtp_host (account, "smtp.gmail.com");
+  g_assert_cmpuint (notified, ==, 5);
+  lb_account_set_save_sent_copy (account, TRUE);
+  g_assert_cmpuint (notified, ==, 6);
+  g_assert_true (lb_account_get_save_sent_copy (account));
+  lb_account_set_save_sent_copy (account, TRUE);
+  g_assert_cmpuint (notified, ==, 6);
+  g_object_set (account, "save-sent-copy", FALSE, NULL);
+  g_assert_cmpuint (notified, ==, 7);
+  lb_account_set_save_sent_copy (account, TRUE);
+
+  key_file = lb_account_to_key_file (account);
+  value = g_key_file_get_value (key_file, "Outgoing", "SaveSentCopy", NULL);
+  g_assert_cmpstr (value, ==, "true");
+  loaded = lb_account_new_from_key_file (key_file, "sent", &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (loaded);
+  g_assert_true (lb_account_get_save_sent_copy (loaded));
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -1623,6 +1694,7 @@ main (int   argc,
   ADD_FIXTURE_TEST ("/accounts/save-order", test_save_order);
   ADD_FIXTURE_TEST ("/accounts/cancelled", test_cancelled);
   g_test_add_func ("/accounts/validate", test_validate);
+  g_test_add_func ("/accounts/save-sent-copy", test_save_sent_copy);
   g_test_add_func ("/accounts/notify", test_notify);
   g_test_add_func ("/accounts/identities", test_identities);
   g_test_add_func ("/accounts/pins", test_pins);
