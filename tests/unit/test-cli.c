@@ -361,6 +361,9 @@ test_cli_mail_commands (void)
     { "flag", "acct", "Inbox", "x1", "--read", NULL },
     { "move", "acct", "Inbox", "Archive", NULL },
     { "delete", "acct", "Inbox", NULL },
+    { "send", "--to", "bob@example.test", "--subject", "Hi", NULL },
+    { "send", "acct", "--subject", "Hi", NULL },
+    { "send", "acct", "--to", "bob@example.test", NULL },
   };
 
   for (guint i = 0; i < G_N_ELEMENTS (usage); i++)
