@@ -181,7 +181,12 @@ message_cb (GObject      *object,
     }
   /* the message is out: the caller hears at once, QUIT only says goodbye
    * (and is not cancellable) */
-  lb_smtp_client_quit_async (op->client, NULL, quit_cb, g_steal_pointer (&op->client));
+  {
+    /* the client into a local first: the arguments' order is not defined */
+    LbSmtpClient *client = g_steal_pointer (&op->client);
+
+    lb_smtp_client_quit_async (client, NULL, quit_cb, client);
+  }
   g_task_return_boolean (task, TRUE);
   g_object_unref (task);
 }

@@ -274,6 +274,12 @@ has_attachment_row (gpointer data)
 }
 
 static gboolean
+attachments_shown (gpointer data)
+{
+  return gtk_revealer_get_child_revealed (lb_test_ui_get_by_id (data, "attachments_revealer"));
+}
+
+static gboolean
 dialog_shown (gpointer data)
 {
   return lb_test_ui_find_toplevel (ADW_TYPE_MESSAGE_DIALOG, NULL) != NULL;
@@ -407,6 +413,7 @@ test_composer (void)
     g_assert_cmpstr (adw_preferences_row_get_title (ADW_PREFERENCES_ROW (row)), ==, "report.bin");
     g_assert_cmpstr (adw_action_row_get_subtitle (row), ==, size);
   }
+  lb_test_ui_wait_until (attachments_shown, composer, 10, "the attachment list to be shown");
   lb_test_ui_wait_for_frame (GTK_WIDGET (composer));
   g_assert_cmpuint (lb_test_ui_screenshot (GTK_WIDGET (composer), "screenshot-composer.png"), >, 32);
 
@@ -441,7 +448,9 @@ test_composer (void)
     g_assert_true (adw_message_dialog_has_response (dialog, "attach"));
     lb_test_ui_wait_for_frame (GTK_WIDGET (dialog));
     lb_test_ui_screenshot (GTK_WIDGET (dialog), "screenshot-composer-attachment-warning.png");
+    /* as its button does: the answer, then the dialog closes */
     adw_message_dialog_response (dialog, "cancel");
+    gtk_window_destroy (GTK_WINDOW (dialog));
   }
   /* not sent: the composer stays */
   lb_test_ui_spin (500);
@@ -464,8 +473,12 @@ test_composer (void)
   g_object_add_weak_pointer (G_OBJECT (composer), &weak);
   gtk_widget_activate_action (GTK_WIDGET (composer), "composer.discard", NULL);
   lb_test_ui_wait_until (dialog_shown, NULL, 10, "the discard confirmation");
-  adw_message_dialog_response (ADW_MESSAGE_DIALOG (lb_test_ui_find_toplevel (ADW_TYPE_MESSAGE_DIALOG, NULL)),
-                               "discard");
+  {
+    AdwMessageDialog *dialog = ADW_MESSAGE_DIALOG (lb_test_ui_find_toplevel (ADW_TYPE_MESSAGE_DIALOG, NULL));
+
+    adw_message_dialog_response (dialog, "discard");
+    gtk_window_destroy (GTK_WINDOW (dialog));
+  }
   lb_test_ui_wait_until (pointer_cleared, &weak, 10, "the composer to close once discarded");
   wait_for_server ("alice@example.test", "alicepass", "Drafts", "UNDELETED", 0, "the draft to be deleted");
 
