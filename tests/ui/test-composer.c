@@ -274,6 +274,16 @@ has_attachment_row (gpointer data)
 }
 
 static gboolean
+completion_shown (gpointer data)
+{
+  GtkWidget *to = lb_test_ui_get_by_id (data, "to_entry");
+  GtkWidget *popover = lb_test_ui_find (to, GTK_TYPE_POPOVER, NULL);
+
+  return popover != NULL && gtk_widget_get_visible (popover) &&
+         gtk_list_box_get_row_at_index (GTK_LIST_BOX (lb_test_ui_find (popover, GTK_TYPE_LIST_BOX, NULL)), 0) != NULL;
+}
+
+static gboolean
 attachments_shown (gpointer data)
 {
   return gtk_revealer_get_child_revealed (lb_test_ui_get_by_id (data, "attachments_revealer"));
@@ -434,6 +444,25 @@ test_composer (void)
   /* ---- the text says "attached" and nothing is: a question first */
   gtk_widget_activate_action (GTK_WIDGET (window), "win.compose", NULL);
   composer = wait_for_composer ("a second composer to open");
+  /* an address seen in the mail completes what is typed after the comma */
+  type_into (composer, "to_entry", "bob@example.test, car");
+  lb_test_ui_wait_until (completion_shown, composer, 10, "the address completion");
+  {
+    GtkWidget *to = lb_test_ui_get_by_id (GTK_WIDGET (composer), "to_entry");
+    GtkWidget *popover = lb_test_ui_find (to, GTK_TYPE_POPOVER, NULL);
+    GtkListBox *list = GTK_LIST_BOX (lb_test_ui_find (popover, GTK_TYPE_LIST_BOX, NULL));
+    GtkListBoxRow *row = gtk_list_box_get_row_at_index (list, 0);
+    GtkWidget *label = lb_test_ui_find (GTK_WIDGET (row), GTK_TYPE_LABEL, NULL);
+
+    g_assert_cmpstr (gtk_label_get_text (GTK_LABEL (label)), ==, "Carol Example <carol@example.test>");
+    /* only addresses that start so: not dave, not bob */
+    g_assert_null (gtk_list_box_get_row_at_index (list, 1));
+    lb_test_ui_screenshot (GTK_WIDGET (composer), "screenshot-composer-completion.png");
+    g_signal_emit_by_name (list, "row-activated", row);
+    g_assert_cmpstr (gtk_editable_get_text (GTK_EDITABLE (to)), ==,
+                     "bob@example.test, Carol Example <carol@example.test>, ");
+    g_assert_false (gtk_widget_get_visible (popover));
+  }
   type_into (composer, "to_entry", "bob@example.test");
   type_into (composer, "subject_entry", "Draft in progress");
   type_body (composer, "I have attached the minutes.");
