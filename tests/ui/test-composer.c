@@ -310,6 +310,14 @@ view_shows_lunch (gpointer data)
 }
 
 static gboolean
+view_shows_draft (gpointer data)
+{
+  LbMessage *shown = lb_message_view_get_message (LB_MESSAGE_VIEW (lb_window_get_message_view (data)));
+
+  return shown != NULL && g_strcmp0 (lb_message_get_subject (shown), "Draft in progress, again") == 0;
+}
+
+static gboolean
 list_loaded (gpointer data)
 {
   GListModel *messages = lb_window_get_messages (data);
@@ -496,6 +504,37 @@ test_composer (void)
   wait_for_server ("alice@example.test", "alicepass", "Drafts", "SUBJECT \"Draft in progress, again\"", 1,
                    "the second version on the server");
   wait_for_server ("alice@example.test", "alicepass", "Drafts", "UNDELETED", 1, "the first version to go");
+
+  /* closed (saved already) and reopened from Drafts */
+  weak = composer;
+  g_object_add_weak_pointer (G_OBJECT (composer), &weak);
+  gtk_window_close (GTK_WINDOW (composer));
+  lb_test_ui_wait_until (pointer_cleared, &weak, 10, "the saved composer to close");
+  {
+    LbAccount *account = lb_account_manager_lookup (manager, "alice");
+    LbFolder *drafts = lb_account_get_folder_by_role (account, LB_FOLDER_ROLE_DRAFTS);
+    GtkWidget *edit = lb_test_ui_get_by_id (GTK_WIDGET (window), "edit_draft_button");
+    LbMessage *shown;
+
+    lb_sidebar_select_folder (LB_SIDEBAR (lb_window_get_sidebar (window)), account, drafts);
+    lb_test_ui_wait_until (list_loaded, window, 30, "Drafts to be listed");
+    gtk_selection_model_select_item (GTK_SELECTION_MODEL (lb_window_get_messages (window)), 0, TRUE);
+    lb_test_ui_wait_until (view_shows_draft, window, 30, "the draft to be shown");
+    shown = lb_message_view_get_message (LB_MESSAGE_VIEW (lb_window_get_message_view (window)));
+    g_assert_true (gtk_widget_get_visible (edit));
+    gtk_widget_activate_action (GTK_WIDGET (window), "win.edit-draft", NULL);
+    composer = wait_for_composer ("the draft to open in a composer");
+    g_assert_cmpint (lb_composer_window_get_draft_key (composer), ==, lb_message_get_key (shown));
+    g_assert_cmpstr (gtk_editable_get_text (GTK_EDITABLE (lb_test_ui_get_by_id (GTK_WIDGET (composer), "subject_entry"))),
+                     ==, "Draft in progress, again");
+    {
+      g_autofree char *body = body_text (composer);
+
+      /* continued as it was: no second signature */
+      g_assert_nonnull (strstr (body, "Still writing. I have attached the minutes."));
+      g_assert_true (strstr (body, "-- ") == g_strrstr (body, "-- "));
+    }
+  }
 
   /* discarded, after a confirmation */
   weak = composer;
