@@ -881,6 +881,8 @@ struct _Completion
   GtkEntry         *entry;
   GtkWidget        *popover;
   GtkListBox       *list;
+  GtkEventController *keys;     /* on the entry */
+  GtkEventController *focus;    /* on the entry */
   GCancellable     *cancellable;
   GPtrArray        *results;    /* "Name <addr>" of every store */
   guint             pending;
@@ -1163,9 +1165,11 @@ completion_new (LbComposerWindow *self,
   gtk_event_controller_set_propagation_phase (controller, GTK_PHASE_CAPTURE);
   g_signal_connect (controller, "key-pressed", G_CALLBACK (completion_key_pressed), completion);
   gtk_widget_add_controller (GTK_WIDGET (entry), controller);
+  completion->keys = controller;
   controller = gtk_event_controller_focus_new ();
   g_signal_connect (controller, "leave", G_CALLBACK (completion_focus_left), completion);
   gtk_widget_add_controller (GTK_WIDGET (entry), controller);
+  completion->focus = controller;
   return completion;
 }
 
@@ -1177,6 +1181,10 @@ completion_free (Completion *completion)
   g_cancellable_cancel (completion->cancellable);
   g_clear_object (&completion->cancellable);
   g_signal_handlers_disconnect_by_data (completion->entry, completion);
+  /* the entry outlives the completion a little (the window's dispose):
+   * its focus leaving then must not reach it */
+  gtk_widget_remove_controller (GTK_WIDGET (completion->entry), completion->keys);
+  gtk_widget_remove_controller (GTK_WIDGET (completion->entry), completion->focus);
   gtk_widget_unparent (completion->popover);
   g_ptr_array_unref (completion->results);
   g_free (completion);

@@ -200,9 +200,13 @@ make_account (const char *fingerprint)
   g_autoptr(LbIdentity) identity = lb_identity_new ("Alice Example", "alice@example.test");
   const char *host = lb_test_getenv ("LB_TEST_HOST");
 
+  g_autoptr(LbIdentity) work = lb_identity_new ("Alice at Work", "alice.work@example.test");
+
   lb_identity_set_signature (identity, "Alice, testing");
+  lb_identity_set_signature (work, "Alice\nWork Department");
   lb_account_set_display_name (account, "alice@example.test");
   lb_account_add_identity (account, identity);
+  lb_account_add_identity (account, work);
   lb_account_set_incoming_protocol (account, LB_INCOMING_IMAP);
   lb_account_set_incoming_host (account, host);
   lb_account_set_incoming_port (account, lb_test_port ("LB_TEST_IMAPS_PORT"));
@@ -418,6 +422,28 @@ test_composer (void)
     /* the identity's signature, under the place to write */
     g_assert_cmpstr (body, ==, "\n\n-- \nAlice, testing");
   }
+  {
+    GtkDropDown *from = lb_test_ui_get_by_id (GTK_WIDGET (composer), "from_dropdown");
+    GListModel *senders = gtk_drop_down_get_model (from);
+    g_autofree char *work_body = NULL;
+    g_autofree char *edited_body = NULL;
+
+    /* every identity, as "Name <address>" */
+    g_assert_cmpuint (g_list_model_get_n_items (senders), ==, 2);
+    g_assert_cmpstr (gtk_string_list_get_string (GTK_STRING_LIST (senders), 0), ==,
+                     "Alice Example <alice@example.test>");
+    g_assert_cmpstr (gtk_string_list_get_string (GTK_STRING_LIST (senders), 1), ==,
+                     "Alice at Work <alice.work@example.test>");
+    /* another identity: its signature instead */
+    gtk_drop_down_set_selected (from, 1);
+    work_body = body_text (composer);
+    g_assert_cmpstr (work_body, ==, "\n\n-- \nAlice\nWork Department");
+    g_assert_cmpstr (lb_outgoing_message_get_from_address (lb_composer_window_get_message (composer)), ==,
+                     "alice.work@example.test");
+    gtk_drop_down_set_selected (from, 0);
+    edited_body = body_text (composer);
+    g_assert_cmpstr (edited_body, ==, "\n\n-- \nAlice, testing");
+  }
   type_into (composer, "to_entry", "Bob Example <bob@example.test>");
   type_into (composer, "subject_entry", "Quarterly report");
   type_body (composer, "Hello Bob,\nthe figures are in the file.");
@@ -575,6 +601,23 @@ test_composer (void)
     lb_test_ui_screenshot (GTK_WIDGET (composer), "screenshot-composer-reply.png");
   }
   /* closed untouched: nothing to save */
+  weak = composer;
+  g_object_add_weak_pointer (G_OBJECT (composer), &weak);
+  gtk_window_close (GTK_WINDOW (composer));
+  lb_test_ui_wait_until (pointer_cleared, &weak, 10, "the reply's composer to close");
+
+  /* ---- forwarded: "Fwd:", no recipients, the text quoted */
+  gtk_widget_activate_action (GTK_WIDGET (window), "win.forward", NULL);
+  composer = wait_for_composer ("the forward's composer to open");
+  {
+    g_autofree char *body = body_text (composer);
+
+    g_assert_cmpstr (gtk_editable_get_text (GTK_EDITABLE (lb_test_ui_get_by_id (GTK_WIDGET (composer), "to_entry"))),
+                     ==, "");
+    g_assert_cmpstr (gtk_editable_get_text (GTK_EDITABLE (lb_test_ui_get_by_id (GTK_WIDGET (composer), "subject_entry"))),
+                     ==, "Fwd: Lunch plans");
+    g_assert_nonnull (strstr (body, "Shall we meet at noon?"));
+  }
   weak = composer;
   g_object_add_weak_pointer (G_OBJECT (composer), &weak);
   gtk_window_close (GTK_WINDOW (composer));
