@@ -1,8 +1,10 @@
 /* test-composer.c: writing and sending on a real X server against the
  * harness's Dovecot and SMTP server: a message typed into the composer,
- * with an attachment, sent and received by bob; the warning about a
- * missing attachment; a draft saved to the server after a pause and
- * discarded; a reply from the main window.
+ * with an attachment, sent and received by bob; the From list and the
+ * signature swapped with the identity; address completion; the warning
+ * about a missing attachment; a draft saved to the server after a pause,
+ * replaced, reopened from Drafts and discarded; a reply to all and a
+ * forward from the main window; a mailto: link opened.
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
@@ -624,6 +626,26 @@ test_composer (void)
   lb_test_ui_wait_until (pointer_cleared, &weak, 10, "the reply's composer to close");
   lb_test_ui_spin (500);
   wait_for_server ("alice@example.test", "alicepass", "Drafts", "UNDELETED", 0, "no draft of the reply");
+
+  /* ---- a mailto: link opened: a composer with its fields */
+  {
+    g_autoptr(GFile) link = g_file_new_for_uri ("mailto:dave@example.test?subject=Hi%20Dave&cc=erin@example.test"
+                                                "&body=First%20line%0D%0ASecond%20line");
+    GFile *files[] = { link };
+    g_autofree char *body = NULL;
+
+    g_application_open (G_APPLICATION (app), files, 1, "");
+    composer = wait_for_composer ("the mailto: link's composer to open");
+    body = body_text (composer);
+    g_assert_cmpstr (gtk_editable_get_text (GTK_EDITABLE (lb_test_ui_get_by_id (GTK_WIDGET (composer), "to_entry"))),
+                     ==, "dave@example.test");
+    g_assert_cmpstr (gtk_editable_get_text (GTK_EDITABLE (lb_test_ui_get_by_id (GTK_WIDGET (composer), "cc_entry"))),
+                     ==, "erin@example.test");
+    g_assert_cmpstr (gtk_editable_get_text (GTK_EDITABLE (lb_test_ui_get_by_id (GTK_WIDGET (composer), "subject_entry"))),
+                     ==, "Hi Dave");
+    g_assert_cmpstr (body, ==, "First line\nSecond line\n\n-- \nAlice, testing");
+    gtk_window_destroy (GTK_WINDOW (composer));
+  }
 
   gtk_window_destroy (GTK_WINDOW (window));
   g_application_quit (G_APPLICATION (app));
