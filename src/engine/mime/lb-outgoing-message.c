@@ -21,9 +21,10 @@
 
 /* LbOutgoingMessage keeps the fields as the user typed them and makes the
  * bytes with GMime each time they are asked for. Everything that could
- * differ from one call to the next (the Message-ID, the Date, the
- * multipart boundary) is made once and kept in the object, so the same
- * object gives the same bytes every time.
+ * differ from one call to the next (the Message-ID, the Date) is made
+ * once and kept in the object, and the multipart boundary follows from
+ * the Message-ID: the same object gives the same bytes every time, and
+ * so does the same message read back from its draft bytes.
  *
  * GMime writes with "\n" line ends; the bytes are then given CRLF line
  * ends in one pass (a CRLF already there is left alone), which also
@@ -58,7 +59,6 @@ struct _LbOutgoingMessage
   char      *references;
   char      *forwarded_id;
   GDateTime *date;
-  char      *boundary;
   GPtrArray *attachments;   /* of Attachment */
 };
 
@@ -93,7 +93,6 @@ lb_outgoing_message_finalize (GObject *object)
   g_free (self->references);
   g_free (self->forwarded_id);
   g_clear_pointer (&self->date, g_date_time_unref);
-  g_free (self->boundary);
   g_ptr_array_unref (self->attachments);
 
   G_OBJECT_CLASS (lb_outgoing_message_parent_class)->finalize (object);
@@ -172,6 +171,11 @@ clean_id (const char *id)
     p[--len] = '\0';
   if (len == 0)
     return NULL;
+  /* no whitespace, no control characters: nothing that could end the
+   * header it goes in */
+  for (const char *q = p; *q != '\0'; q++)
+    if ((guchar) *q <= 0x20 || (guchar) *q == 0x7f)
+      return NULL;
   return g_strdup (p);
 }
 
@@ -908,14 +912,10 @@ lb_outgoing_message_lacks_attachment (LbOutgoingMessage *self)
       if ((len == 3 && strncmp (p, "-- ", 3) == 0) || (len == 2 && strncmp (p, "--", 2) == 0) ||
           is_forward_marker (q, p + len - q))
         break;
-      if (q < p + len && *q != '>' && lb_outgoing_mentions_attachment (p, len))
+      /* quoted lines and a reply's attribution line are not either */
+      if (q < p + len && *q != '>' && !lb_mime_is_attribution (p, len) &&
+          lb_outgoing_mentions_attachment (p, len))
         return TRUE;
-      /* an attribution line: what follows is quoted */
-      if (lb_mime_is_attribution (p, len))
-        {
-          p = end != NULL ? end + 1 : p + len;
-          continue;
-        }
       p = end != NULL ? end + 1 : p + len;
     }
   return FALSE;
@@ -992,6 +992,20 @@ append_line (GString    *out,
   g_string_append_c (out, '\n');
 }
 
+/* whether @text has @width characters at most (without counting them
+ * all: a pasted line can be long) */
+static gboolean
+fits (const char *text,
+      guint       width)
+{
+  guint chars = 0;
+
+  for (const char *p = text; *p != '\0'; p = g_utf8_next_char (p))
+    if (++chars > width)
+      return FALSE;
+  return TRUE;
+}
+
 static void
 encode_line (GString    *out,
              const char *line,
@@ -1024,13 +1038,12 @@ encode_line (GString    *out,
 
   width = depth > 0 ? depth + 1 : 0;
   width = width + 20 < FLOWED_WIDTH ? FLOWED_WIDTH - width : 20;
-  if (depth == 0 && is_stuffing_needed (content))
-    width--;
 
   while (*content != '\0')
     {
-      gsize n = (guint) g_utf8_strlen (content, -1) <= width ? strlen (content)
-                                                               : find_break (content, width);
+      /* a stuffed line has a space more */
+      guint room = depth == 0 && is_stuffing_needed (content) ? width - 1 : width;
+      gsize n = fits (content, room) ? strlen (content) : find_break (content, room);
 
       append_line (out, depth, content, n);
       content += n;
@@ -1325,7 +1338,9 @@ fold_tokens (const char *name,
           g_string_append_c (out, ' ');
           column++;
         }
-      g_string_append (out, token);
+      /* nothing typed may end the header early */
+      for (const char *p = token; *p != '\0'; p++)
+        g_string_append_c (out, (guchar) *p < 0x20 || *p == 0x7f ? ' ' : *p);
       column += len;
     }
   g_string_append_c (out, '\n');
@@ -1439,12 +1454,20 @@ ensure_fixed (LbOutgoingMessage *self)
     }
   if (self->message_id == NULL)
     self->message_id = make_message_id (self->from_address);
-  if (self->boundary == NULL)
-    {
-      g_autofree char *random = random_hex (12);
+}
 
-      self->boundary = g_strconcat ("lb-", random, NULL);
-    }
+/* The multipart boundary comes from the Message-ID: a message read back
+ * from its draft bytes gives the same bytes again. Nothing else holds
+ * "--lb-" and those hex digits at the start of a line: base64 and
+ * quoted-printable cannot, a forwarded message could only if it were
+ * this very one. */
+static char *
+make_boundary (const char *message_id)
+{
+  g_autofree char *sum = g_compute_checksum_for_string (G_CHECKSUM_SHA256, message_id, -1);
+
+  sum[24] = '\0';
+  return g_strconcat ("lb-", sum, NULL);
 }
 
 static void
@@ -1493,7 +1516,7 @@ static GMimeDataWrapper *
 wrap_data (const void *data,
            gsize       len)
 {
-  GMimeStream *stream = g_mime_stream_mem_new_with_buffer (data, len);
+  GMimeStream *stream = g_mime_stream_mem_new_with_buffer (data != NULL ? data : "", len);
   GMimeDataWrapper *wrapper = g_mime_data_wrapper_new_with_stream (stream, GMIME_CONTENT_ENCODING_DEFAULT);
 
   g_object_unref (stream);
@@ -1545,7 +1568,7 @@ make_attachment_part (Attachment *a)
 
       /* as it is: a message/rfc822 part may not be encoded (RFC 2046) */
       part = g_mime_part_new_with_type ("message", "rfc822");
-      if (memchr (data, '\0', len) != NULL || longest_line (data, len) > MAX_LINE)
+      if ((len > 0 && memchr (data, '\0', len) != NULL) || longest_line (data, len) > MAX_LINE)
         encoding = GMIME_CONTENT_ENCODING_BINARY;
       else if (!is_ascii (data, len))
         encoding = GMIME_CONTENT_ENCODING_8BIT;
@@ -1615,8 +1638,9 @@ build_message (LbOutgoingMessage *self,
   if (self->attachments->len > 0)
     {
       GMimeMultipart *mixed = g_mime_multipart_new_with_subtype ("mixed");
+      g_autofree char *boundary = make_boundary (self->message_id);
 
-      g_mime_multipart_set_boundary (mixed, self->boundary);
+      g_mime_multipart_set_boundary (mixed, boundary);
       g_mime_multipart_add (mixed, body);
       g_object_unref (body);
       for (guint i = 0; i < self->attachments->len; i++)
@@ -1732,8 +1756,19 @@ parse_message (GBytes  *raw,
   g_object_unref (stream);
 
   if (message == NULL)
-    g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
-                         _("The message could not be read: it is not in the format of an email"));
+    {
+      /* not even a header GMime can make out: the bytes as the text */
+      g_autofree char *text = g_utf8_make_valid ((const char *) data, len);
+      GMimeTextPart *part = g_mime_text_part_new_with_subtype ("plain");
+      GMimeDataWrapper *wrapper = wrap_data (text, strlen (text));
+
+      g_mime_part_set_content (GMIME_PART (part), wrapper);
+      g_mime_text_part_set_charset (part, "utf-8");
+      message = g_mime_message_new (FALSE);
+      g_mime_message_set_mime_part (message, GMIME_OBJECT (part));
+      g_object_unref (wrapper);
+      g_object_unref (part);
+    }
   return message;
 }
 
@@ -1793,9 +1828,10 @@ header_ids (GMimeMessage *message,
   out = g_string_new (NULL);
   for (int i = 0; i < g_mime_references_length (refs); i++)
     {
-      const char *id = g_mime_references_get_message_id (refs, i);
+      const char *raw_id = g_mime_references_get_message_id (refs, i);
+      g_autofree char *id = raw_id != NULL && g_utf8_validate (raw_id, -1, NULL) ? clean_id (raw_id) : NULL;
 
-      if (id == NULL || *id == '\0' || !g_utf8_validate (id, -1, NULL) || strchr (id, ' ') != NULL)
+      if (id == NULL)
         continue;
       if (out->len > 0)
         g_string_append_c (out, ' ');
@@ -2085,10 +2121,8 @@ from_message (GMimeMessage     *message,
   self->subject = valid_or_null (summary->subject);
   if (date != NULL)
     self->date = g_date_time_ref (date);
-  self->message_id = valid_or_null (summary->message_id);
-  if (self->message_id != NULL && strchr (self->message_id, ' ') != NULL)
-    g_clear_pointer (&self->message_id, g_free);
-  self->in_reply_to = valid_or_null (summary->in_reply_to);
+  self->message_id = clean_id (summary->message_id);
+  self->in_reply_to = clean_id (summary->in_reply_to);
   self->references = header_ids (message, "References", TRUE);
   self->forwarded_id = header_ids (message, "X-Forwarded-Message-Id", FALSE);
 
@@ -2397,8 +2431,8 @@ lb_outgoing_message_new_reply (GBytes             *original,
     }
 
   self->subject = prefixed_subject (summary->subject, "Re: ", reply_prefixes);
-  self->in_reply_to = g_strdup (summary->message_id);
-  self->references = trimmed_references (summary->references, summary->message_id);
+  self->in_reply_to = clean_id (summary->message_id);
+  self->references = trimmed_references (summary->references, self->in_reply_to);
 
   name = sender_name (summary->from);
   date = format_date (summary->date);
@@ -2441,7 +2475,7 @@ lb_outgoing_message_new_forward (GBytes         *original,
 
   self = lb_outgoing_message_new ();
   self->subject = prefixed_subject (summary->subject, "Fwd: ", forward_prefixes);
-  self->forwarded_id = g_strdup (summary->message_id);
+  self->forwarded_id = clean_id (summary->message_id);
 
   switch (mode)
     {
