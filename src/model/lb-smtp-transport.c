@@ -55,6 +55,7 @@ typedef struct
   LbNetSecurity security;
   char         *user;
   char         *password;
+  GError       *password_error;  /* reported only if the server wants a login */
   gboolean      tried_incoming;
   GBytes       *message;
   char         *from;
@@ -72,6 +73,7 @@ send_op_free (gpointer data)
   g_free (op->host);
   g_free (op->user);
   g_clear_pointer (&op->password, lb_secrets_password_free);
+  g_clear_error (&op->password_error);
   g_clear_pointer (&op->message, g_bytes_unref);
   g_free (op->from);
   g_strfreev (op->recipients);
@@ -182,7 +184,6 @@ message_cb (GObject      *object,
   /* the message is out: the caller hears at once, QUIT only says goodbye
    * (and is not cancellable) */
   {
-    /* the client into a local first: the arguments' order is not defined */
     LbSmtpClient *client = g_steal_pointer (&op->client);
 
     lb_smtp_client_quit_async (client, NULL, quit_cb, client);
@@ -231,6 +232,11 @@ login_or_send (GTask *task)
     {
       /* a server that wants no login (a relay for its own network) */
       send_message (task);
+      return;
+    }
+  if (op->password == NULL && op->password_error != NULL)
+    {
+      send_fail (task, g_steal_pointer (&op->password_error));
       return;
     }
   if (op->password == NULL)
@@ -302,7 +308,8 @@ greet_cb (GObject      *object,
       return;
     }
   /* HELO only where no extension is needed: no STARTTLS, no password */
-  helo_fallback = op->security != LB_NET_SECURITY_STARTTLS && op->password == NULL;
+  helo_fallback = op->security != LB_NET_SECURITY_STARTTLS && op->password == NULL &&
+                  op->password_error == NULL;
   lb_smtp_client_ehlo_async (op->client, helo_fallback, g_task_get_cancellable (task), ehlo_cb, task);
 }
 
@@ -354,9 +361,17 @@ password_cb (GObject      *object,
   GError *error = NULL;
 
   op->password = lb_secrets_lookup_finish (LB_SECRETS (object), result, &error);
-  if (error != NULL)
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
     {
       send_fail (task, error);
+      return;
+    }
+  if (error != NULL)
+    {
+      /* no keyring: fine for a server that wants no login */
+      g_clear_error (&op->password_error);
+      op->password_error = error;
+      start_connect (task);
       return;
     }
   /* many setups share the incoming server's password */
@@ -401,6 +416,8 @@ lb_smtp_transport_send_async (LbTransport         *transport,
 
   task = g_task_new (self, cancellable, callback, user_data);
   g_task_set_source_tag (task, lb_smtp_transport_send_async);
+  /* the client's UNCERTAIN stands even when the caller cancelled */
+  g_task_set_check_cancellable (task, FALSE);
 
   if (account == NULL)
     {

@@ -407,6 +407,8 @@ test_open (Fixture       *fixture,
   g_assert_null (lb_account_get_store (pop));
   g_assert_null (lb_account_get_provider (pop));
   g_assert_null (lb_account_get_inbox (pop));
+  g_assert_null (lb_account_get_folder_by_role (pop, LB_FOLDER_ROLE_OUTBOX));
+  g_assert_null (lb_account_get_transport (pop));
   g_assert_cmpuint (n_folders (pop), ==, 0);
   g_assert_true (g_list_model_get_item_type (lb_account_get_folders (pop)) == LB_TYPE_FOLDER);
 
@@ -435,6 +437,12 @@ test_open (Fixture       *fixture,
   g_assert_cmpstr (lb_folder_get_display_name (folder_at (pop, 0)), ==, "Inbox");
   g_assert_cmpstr (lb_folder_get_display_name (folder_at (pop, 3)), ==, "Outbox");
   g_assert_true (lb_account_get_inbox (pop) == folder_at (pop, 0));
+  g_assert_true (lb_account_get_folder_by_role (pop, LB_FOLDER_ROLE_INBOX) == folder_at (pop, 0));
+  g_assert_true (lb_account_get_folder_by_role (pop, LB_FOLDER_ROLE_OUTBOX) == folder_at (pop, 1));
+  g_assert_null (lb_account_get_folder_by_role (pop, LB_FOLDER_ROLE_SENT));
+  /* both kinds of account send through SMTP */
+  g_assert_cmpstr (lb_transport_get_protocol_name (lb_account_get_transport (pop)), ==, "smtp");
+  g_assert_cmpstr (lb_transport_get_protocol_name (lb_account_get_transport (imap)), ==, "smtp");
   g_assert_null (lb_account_lookup_folder (pop, 9999));
   assert_store_order (pop);
 
@@ -459,6 +467,7 @@ test_open (Fixture       *fixture,
   g_assert_null (lb_account_get_store (pop));
   g_assert_null (lb_account_get_provider (pop));
   g_assert_null (lb_account_get_inbox (pop));
+  g_assert_null (lb_account_get_transport (pop));
   g_assert_cmpuint (n_folders (pop), ==, 0);
   lb_account_close (pop);
   g_assert_cmpuint (opened_notifies, ==, 2);

@@ -1349,6 +1349,8 @@ lb_smtp_client_send_async (LbSmtpClient        *self,
   g_return_if_fail (message != NULL);
 
   task = op_new_task (self, lb_smtp_client_send_async, cancellable, callback, user_data);
+  /* a cancellation after the data is UNCERTAIN, not CANCELLED */
+  g_task_set_check_cancellable (task, FALSE);
   op = g_new0 (Op, 1);
   /* recipients[0] is the sender, for the messages; then the recipients */
   op->recipients = g_ptr_array_new_with_free_func (g_free);

@@ -286,7 +286,8 @@ lb_smtp_reply_parser_next (LbSmtpReplyParser *self,
       if (lf == NULL)
         {
           self->scanned = self->buffer->len;
-          if (avail > LB_SMTP_MAX_LINE)
+          /* its line end would take it over */
+          if (avail >= LB_SMTP_MAX_LINE)
             return parser_fail (self, g_error_new_literal (LB_SMTP_ERROR, LB_SMTP_ERROR_TOO_LONG,
                                                            _("The mail server sent a reply line that is too long")),
                                 error);
