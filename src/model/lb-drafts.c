@@ -10,6 +10,7 @@
 #include <glib/gi18n-lib.h>
 
 #include "lb-drafts.h"
+#include "lb-imap-provider.h"
 
 /* A draft is an ordinary message of the Drafts folder, flagged \Draft and
  * \Seen, stored through the account's provider: an IMAP provider writes
@@ -100,6 +101,24 @@ saved_cb (GObject      *object,
   lb_provider_delete_async (LB_PROVIDER (object), keys, NULL, previous_deleted_cb, g_steal_pointer (&task));
 }
 
+static void
+imap_saved_cb (GObject      *object,
+               GAsyncResult *result,
+               gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  GError *error = NULL;
+  gint64 key = lb_imap_provider_save_draft_finish (LB_IMAP_PROVIDER (object), result, &error);
+
+  if (key == 0)
+    {
+      g_prefix_error (&error, _("Could not save the draft: "));
+      g_task_return_error (task, error);
+      return;
+    }
+  g_task_return_int (task, key);
+}
+
 /**
  * lb_drafts_save_async:
  * @account: an open account
@@ -150,6 +169,14 @@ lb_drafts_save_async (LbAccount           *account,
   data->replaces = replaces;
   g_task_set_task_data (task, data, g_free);
   raw = lb_outgoing_message_to_bytes (message, LB_OUTGOING_FORM_DRAFT);
+  if (LB_IS_IMAP_PROVIDER (lb_account_get_provider (account)))
+    {
+      /* the new version and the removal of the old one queued together */
+      lb_imap_provider_save_draft_async (LB_IMAP_PROVIDER (lb_account_get_provider (account)),
+                                         lb_folder_get_id (folder), raw, replaces, cancellable,
+                                         imap_saved_cb, g_steal_pointer (&task));
+      return;
+    }
   lb_provider_append_async (lb_account_get_provider (account), lb_folder_get_id (folder), raw,
                             LB_MESSAGE_DRAFT | LB_MESSAGE_SEEN, cancellable, saved_cb,
                             g_steal_pointer (&task));

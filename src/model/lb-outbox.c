@@ -75,6 +75,7 @@ struct _AccountState
   GCancellable    *cancellable; /* of this session */
   GPtrArray       *entries;     /* LbStoreOutboxEntry, in order; the records */
   gboolean         loaded;
+  GPtrArray       *early;       /* records queued while they were being read */
   gint64           sending;     /* the key being sent (or filed), 0 for none */
   guint            timer;
 };
@@ -95,6 +96,7 @@ account_state_unref (AccountState *state)
   g_clear_object (&state->store);
   g_clear_object (&state->cancellable);
   g_clear_pointer (&state->entries, g_ptr_array_unref);
+  g_clear_pointer (&state->early, g_ptr_array_unref);
   g_clear_object (&state->account);
   g_free (state);
 }
@@ -614,7 +616,7 @@ filing_next (SendOp *op)
         gboolean pop3 = lb_account_get_incoming_protocol (account) == LB_INCOMING_POP3;
         LbFolder *sent = op_current (op) ? folder_by_role (account, LB_FOLDER_ROLE_SENT) : NULL;
 
-        if ((pop3 || lb_account_get_save_sent_copy (account)) && sent != NULL)
+        if ((pop3 || lb_account_get_save_sent_copy (account)) && sent != NULL && op->raw != NULL)
           {
             lb_provider_append_async (op->provider, lb_folder_get_id (sent), op->raw, LB_MESSAGE_SEEN,
                                       NULL, sent_copy_cb, op);
@@ -680,9 +682,10 @@ refile_read_cb (GObject      *object,
   SendOp *op = user_data;
   g_autoptr(GError) error = NULL;
 
+  /* gone (deleted by hand): nothing to file in Sent, the rest goes on */
   op->raw = lb_store_read_message_finish (LB_STORE (object), result, &error);
   if (op->raw == NULL)
-    op->raw = g_bytes_new (NULL, 0);
+    g_debug ("A sent message is no longer in the Outbox: %s", error->message);
   file_sent (op);
 }
 
@@ -720,6 +723,15 @@ list_cb (GObject      *object,
 
   state->entries = g_steal_pointer (&entries);
   state->loaded = TRUE;
+  /* queued while the list was read: maybe in it, maybe not */
+  for (guint i = 0; state->early != NULL && i < state->early->len; i++)
+    {
+      LbStoreOutboxEntry *early = state->early->pdata[i];
+
+      if (find_entry (state, early->key) == NULL)
+        g_ptr_array_add (state->entries, lb_store_outbox_entry_copy (early));
+    }
+  g_clear_pointer (&state->early, g_ptr_array_unref);
   for (guint i = 0; i < state->entries->len; i++)
     {
       LbStoreOutboxEntry *entry = state->entries->pdata[i];
@@ -773,6 +785,7 @@ account_opened (AccountState *state)
         g_cancellable_cancel (state->cancellable);
       g_clear_object (&state->store);
       g_clear_pointer (&state->entries, g_ptr_array_unref);
+      g_clear_pointer (&state->early, g_ptr_array_unref);
       g_clear_handle_id (&state->timer, g_source_remove);
       state->loaded = FALSE;
       state->sending = 0;
@@ -1027,9 +1040,16 @@ record_put_cb (GObject      *object,
       return;
     }
 
-  if (state->session == data->session && state->loaded && state->outbox != NULL)
+  if (state->session == data->session && state->outbox != NULL)
     {
-      g_ptr_array_add (state->entries, lb_store_outbox_entry_copy (data->entry));
+      if (state->loaded)
+        g_ptr_array_add (state->entries, lb_store_outbox_entry_copy (data->entry));
+      else
+        {
+          if (state->early == NULL)
+            state->early = g_ptr_array_new_with_free_func ((GDestroyNotify) lb_store_outbox_entry_free);
+          g_ptr_array_add (state->early, lb_store_outbox_entry_copy (data->entry));
+        }
       emit_state (state, data->entry->key, LB_OUTBOX_STATE_WAITING);
     }
   if (data->entry->draft_key > 0)
@@ -1230,8 +1250,6 @@ take_back_removed_cb (GObject      *object,
       g_task_return_error (task, error);
       return;
     }
-  if (tb->state->session == tb->session)
-    emit_state (tb->state, tb->entry->key, LB_OUTBOX_STATE_FAILED);
   g_array_append_val (keys, tb->entry->key);
   lb_provider_delete_async (lb_account_get_provider (tb->state->account), keys, NULL,
                             take_back_deleted_cb, g_steal_pointer (&task));

@@ -108,6 +108,15 @@ void           lb_outbox_flush             (LbOutbox            *self);
  *   a message changed state (also when it failed: see
  *   lb_outbox_get_state() for the error)
  * ::sent (LbAccount *account, gint64 outbox_key, const char *message_id):
- *   the server took it (it is then filed in Sent) */
+ *   the server took it (it is then filed in Sent)
+ * ::filed (LbAccount *account, gint64 outbox_key): a sent message was
+ *   filed (copied to Sent, its originals flagged \Answered or $Forwarded)
+ *   and is gone from the Outbox
+ *
+ * Never twice (at most once): the state SENDING is written to disk before
+ * the message is handed to the server, SENT when the server took it. A
+ * message found SENDING when its account opens (Letterbox stopped or
+ * crashed in between) becomes UNCERTAIN: it may have been sent, and it is
+ * never sent again without lb_outbox_retry_async(). */
 
 G_END_DECLS

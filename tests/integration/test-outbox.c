@@ -214,6 +214,19 @@ has_header (GBytes     *raw,
          strstr (lower_text, lower_needle) != NULL;
 }
 
+static GMimeMessage *
+parse_message (GBytes *raw)
+{
+  GMimeStream *stream = g_mime_stream_mem_new_with_buffer (g_bytes_get_data (raw, NULL), g_bytes_get_size (raw));
+  GMimeParser *parser = g_mime_parser_new_with_stream (stream);
+  GMimeMessage *message = g_mime_parser_construct_message (parser, NULL);
+
+  g_object_unref (parser);
+  g_object_unref (stream);
+  g_assert_nonnull (message);
+  return message;
+}
+
 /* ------------------------------------------------------------------ fixture */
 
 typedef struct
@@ -267,8 +280,9 @@ fixture_setup (Fixture       *fixture,
 
   fixture->dir = g_dir_make_tmp ("lb-outbox-XXXXXX", &error);
   g_assert_no_error (error);
-  config = g_build_filename (fixture->dir, "config", NULL);
-  local = g_build_filename (fixture->dir, "data", NULL);
+  /* where letterbox-cli finds them with XDG_CONFIG_HOME and XDG_DATA_HOME */
+  config = g_build_filename (fixture->dir, "config", "letterbox", NULL);
+  local = g_build_filename (fixture->dir, "data", "letterbox", NULL);
   fixture->manager = lb_account_manager_new (config, local);
   fixture->monitor = lb_test_monitor_new ();
   fixture->filed = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, NULL);
@@ -474,11 +488,18 @@ wait_state (Fixture       *fixture,
 {
   LbOutboxState state = LB_OUTBOX_STATE_SENT;
   g_autofree char *message = NULL;
+  gint64 deadline = g_get_monotonic_time () + 30 * G_USEC_PER_SEC;
 
-  WAIT_UNTIL ((g_clear_pointer (&message, g_free),
-               lb_outbox_get_state (fixture->outbox, account, key, &state, &message) && state == want &&
-               (want != LB_OUTBOX_STATE_WAITING || message != NULL)),
-              30, "the message's state");
+  for (;;)
+    {
+      g_clear_pointer (&message, g_free);
+      if (lb_outbox_get_state (fixture->outbox, account, key, &state, &message) && state == want &&
+          (want != LB_OUTBOX_STATE_WAITING || message != NULL))
+        break;
+      if (g_get_monotonic_time () > deadline)
+        g_error ("Timed out waiting for state %d (it is %d: %s)", want, state, message);
+      lb_test_spin (20);
+    }
   if (error_message != NULL)
     *error_message = g_steal_pointer (&message);
   return state;
@@ -516,10 +537,8 @@ test_send (Fixture       *fixture,
   g_autoptr(GPtrArray) inbox = NULL;
   g_autoptr(GPtrArray) sent = NULL;
   g_autoptr(GBytes) received = NULL;
-  g_autoptr(GMimeStream) stream = NULL;
-  g_autoptr(GMimeParser) parser = NULL;
-  g_autoptr(GMimeMessage) parsed = NULL;
-  g_autoptr(GMimePartIter) iter = NULL;
+  GMimeMessage *parsed;
+  GMimePartIter *iter;
   InternetAddressList *from;
   const char *id;
   gboolean found_attachment = FALSE;
@@ -546,10 +565,7 @@ test_send (Fixture       *fixture,
                    g_bytes_get_size (((ServerMessage *) sent->pdata[0])->raw));
   g_assert_false (has_header (received, "Bcc"));
 
-  stream = g_mime_stream_mem_new_with_buffer (g_bytes_get_data (received, NULL), g_bytes_get_size (received));
-  parser = g_mime_parser_new_with_stream (stream);
-  parsed = g_mime_parser_construct_message (parser, NULL);
-  g_assert_nonnull (parsed);
+  parsed = parse_message (received);
   g_assert_cmpstr (g_mime_message_get_subject (parsed), ==, "Отчёт за ноябрь");
   from = g_mime_message_get_from (parsed);
   g_assert_cmpint (internet_address_list_length (from), ==, 1);
@@ -566,6 +582,8 @@ test_send (Fixture       *fixture,
     }
   while (g_mime_part_iter_next (iter));
   g_assert_true (found_attachment);
+  g_mime_part_iter_free (iter);
+  g_object_unref (parsed);
 }
 
 /* A reply flags its original \Answered, a forward $Forwarded. */
@@ -581,9 +599,7 @@ test_reply_forward (Fixture       *fixture,
   g_autoptr(GPtrArray) received = NULL;
   g_autoptr(GPtrArray) answered = NULL;
   g_autoptr(GPtrArray) was_forwarded = NULL;
-  g_autoptr(GMimeStream) stream = NULL;
-  g_autoptr(GMimeParser) parser = NULL;
-  g_autoptr(GMimeMessage) parsed = NULL;
+  GMimeMessage *parsed;
   GMimeReferences *references;
   gint64 reply_key, forward_key;
 
@@ -598,11 +614,7 @@ test_reply_forward (Fixture       *fixture,
 
   received = server_find (BOB, BOB_PASSWORD, "INBOX", lb_outgoing_message_get_message_id (reply));
   g_assert_cmpuint (received->len, ==, 1);
-  stream = g_mime_stream_mem_new_with_buffer (g_bytes_get_data (((ServerMessage *) received->pdata[0])->raw, NULL),
-                                              g_bytes_get_size (((ServerMessage *) received->pdata[0])->raw));
-  parser = g_mime_parser_new_with_stream (stream);
-  parsed = g_mime_parser_construct_message (parser, NULL);
-  g_assert_nonnull (parsed);
+  parsed = parse_message (((ServerMessage *) received->pdata[0])->raw);
   references = g_mime_references_parse (NULL, g_mime_object_get_header (GMIME_OBJECT (parsed), "In-Reply-To"));
   g_assert_cmpint (g_mime_references_length (references), ==, 1);
   g_assert_cmpstr (g_mime_references_get_message_id (references, 0), ==, original);
@@ -611,6 +623,7 @@ test_reply_forward (Fixture       *fixture,
   g_assert_cmpint (g_mime_references_length (references), >=, 1);
   g_assert_cmpstr (g_mime_references_get_message_id (references, 0), ==, original);
   g_mime_references_free (references);
+  g_object_unref (parsed);
 
   answered = server_find (ALICE, ALICE_PASSWORD, "INBOX", original);
   g_assert_cmpuint (answered->len, ==, 1);
@@ -877,6 +890,72 @@ test_drafts (Fixture       *fixture,
   g_assert_cmpuint (server_count (ALICE, ALICE_PASSWORD, "Sent", id), ==, 1);
 }
 
+/* letterbox-cli send: the message goes, is filed in Sent on the server,
+ * and its Message-ID is printed; usage errors exit with 2. */
+static void
+test_cli_send (Fixture       *fixture,
+               gconstpointer  data)
+{
+  LbAccount *alice = add_alice (fixture, LB_INCOMING_IMAP, ALICE_PASSWORD);
+  g_autofree char *config = g_build_filename (fixture->dir, "config", NULL);
+  g_autofree char *local = g_build_filename (fixture->dir, "data", NULL);
+  g_autofree char *attachment = g_build_filename (fixture->dir, "заметка.txt", NULL);
+  g_autoptr(GSubprocessLauncher) launcher = NULL;
+  g_autoptr(GSubprocess) process = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) received = NULL;
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
+  g_autofree char *id = NULL;
+  GMimeMessage *parsed;
+
+  g_assert_true (g_file_set_contents (attachment, "a note\n", -1, &error));
+  g_assert_no_error (error);
+  drop_outbox (fixture);
+  {
+    g_autoptr(LbStore) store = g_object_ref (lb_account_get_store (alice));
+
+    lb_account_close (alice);
+    lb_test_finalize_store (g_steal_pointer (&store));
+  }
+
+  launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDOUT_PIPE |
+                                        G_SUBPROCESS_FLAGS_STDERR_PIPE);
+  g_subprocess_launcher_setenv (launcher, "XDG_CONFIG_HOME", config, TRUE);
+  g_subprocess_launcher_setenv (launcher, "XDG_DATA_HOME", local, TRUE);
+  g_subprocess_launcher_setenv (launcher, "LC_ALL", "C.UTF-8", TRUE);
+  process = g_subprocess_launcher_spawn (launcher, &error, lb_test_getenv ("LB_CLI"), "send", "alice-imap",
+                                         "--to", "Боб <" BOB ">", "--subject", "Из командной строки",
+                                         "--attach", attachment, NULL);
+  g_assert_no_error (error);
+  g_subprocess_communicate_utf8 (process, "Привет, Боб!\nСтрока два.\n", NULL, &out, &err, &error);
+  g_assert_no_error (error);
+  g_test_message ("letterbox-cli send → %d\n%s%s", g_subprocess_get_exit_status (process), out, err);
+  g_assert_cmpint (g_subprocess_get_exit_status (process), ==, 0);
+  g_assert_true (g_str_has_suffix (out, "\n"));
+  id = g_strndup (out, strlen (out) - 1);
+  g_assert_nonnull (strchr (id, '@'));
+
+  received = server_find (BOB, BOB_PASSWORD, "INBOX", id);
+  g_assert_cmpuint (received->len, ==, 1);
+  parsed = parse_message (((ServerMessage *) received->pdata[0])->raw);
+  g_assert_cmpstr (g_mime_message_get_subject (parsed), ==, "Из командной строки");
+  g_object_unref (parsed);
+  g_assert_cmpuint (server_count (ALICE, ALICE_PASSWORD, "Sent", id), ==, 1);
+
+  /* no recipient: a usage error, nothing read or sent */
+  g_clear_object (&process);
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+  process = g_subprocess_launcher_spawn (launcher, &error, lb_test_getenv ("LB_CLI"), "send", "alice-imap",
+                                         "--subject", "Nobody", NULL);
+  g_assert_no_error (error);
+  g_subprocess_communicate_utf8 (process, "text\n", NULL, &out, &err, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (g_subprocess_get_exit_status (process), ==, 2);
+  g_assert_cmpstr (out, ==, "");
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -894,6 +973,7 @@ main (int   argc,
   ADD ("/outbox/undo", test_undo);
   ADD ("/outbox/pop3", test_pop3);
   ADD ("/outbox/drafts", test_drafts);
+  ADD ("/outbox/cli-send", test_cli_send);
 #undef ADD
 
   return g_test_run ();

@@ -308,6 +308,8 @@ static const char expected_rows[] =
   "Zeta|0|0\n"
   "# bob@example.test\n"
   "Inbox|0|1\n"
+  "Drafts|0|0\n"
+  "Sent|0|0\n"
   "Outbox|0|0\n";
 
 /* ------------------------------------------------------------ tests */
@@ -404,6 +406,8 @@ test_sidebar_follows_changes (Fixture       *fixture,
                        "Zeta|0|0\n"
                        "# bob@example.test\n"
                        "Inbox|0|2\n"
+                       "Drafts|0|0\n"
+                       "Sent|0|0\n"
                        "Outbox|0|0\n");
   expectation.expected = expected;
   lb_test_ui_wait_until (rows_are, &expectation, 20, "the sidebar to show the new folders and counts");

@@ -228,9 +228,12 @@ test_cli_accounts_and_mail (void)
 
   run_cli (&folders, "folders", "alice-at-example.test", NULL);
   g_assert_cmpint (folders.status, ==, 0);
-  /* a POP3 account's mail lives here: its Inbox, beside the Outbox */
+  /* a POP3 account's mail lives here: its Inbox, Sent and Drafts, beside
+   * the Outbox */
   g_assert_cmpstr (folders.out, ==,
                    "Inbox\tinbox\t0\t0\tlocal\n"
+                   "Sent\tsent\t0\t0\tlocal\n"
+                   "Drafts\tdrafts\t0\t0\tlocal\n"
                    "Outbox\toutbox\t0\t0\tlocal\n"
                    "Archive\tnone\t3\t1\tlocal\n");
 
