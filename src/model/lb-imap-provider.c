@@ -1842,7 +1842,6 @@ typedef struct
   LbMessageSummary *summary;      /* APPEND: the message */
   GBytes           *raw;          /* APPEND: its bytes */
   GArray           *found;        /* APPEND: UIDs with its Message-ID */
-  GHashTable       *taken;        /* APPEND: UIDs of other messages */
   GError           *refused;      /* the first refusal of a change new here */
 } Replay;
 
@@ -1861,7 +1860,6 @@ replay_free (Replay *r)
   g_clear_pointer (&r->summary, lb_message_summary_unref);
   g_clear_pointer (&r->raw, g_bytes_unref);
   g_clear_pointer (&r->found, g_array_unref);
-  g_clear_pointer (&r->taken, g_hash_table_unref);
   g_clear_error (&r->refused);
   g_free (r);
 }
@@ -2625,16 +2623,44 @@ append_send (GTask *task)
                                append_cb, task);
 }
 
-/* The UIDs with the message's Message-ID are known: one that no other
- * message holds is its own, uploaded before with the answer lost. */
 static void
-append_decide (GTask *task)
+append_uids_cb (GObject      *object,
+                GAsyncResult *result,
+                gpointer      user_data)
 {
+  GTask *task = user_data;
   LbImapProvider *self = g_task_get_source_object (task);
   Replay *r = g_task_get_task_data (task);
   LbStoreOp *append = replay_op (r, r->next);
+  g_autoptr(GArray) states = NULL;
   g_autoptr(GArray) found = g_steal_pointer (&r->found);
-  g_autoptr(GHashTable) taken = g_steal_pointer (&r->taken);
+  g_autoptr(GHashTable) taken = g_hash_table_new (NULL, NULL);
+  GError *error = NULL;
+
+  states = lb_store_list_uids_finish (LB_STORE (object), result, &error);
+  if (states == NULL)
+    {
+      replay_stop (task, error);
+      return;
+    }
+
+  /* a UID another row here holds, or one a queued delete or move takes
+   * away, is another message's */
+  for (guint i = 0; i < states->len; i++)
+    {
+      LbStoreUidState *state = &g_array_index (states, LbStoreUidState, i);
+
+      if (state->key != r->summary->key)
+        g_hash_table_add (taken, GUINT_TO_POINTER (state->uid));
+    }
+  for (guint i = 0; i < r->ops->len; i++)
+    {
+      LbStoreOp *op = replay_op (r, i);
+
+      if (op != append && op->uid != 0 && g_strcmp0 (op->folder_path, append->folder_path) == 0 &&
+          (op->kind == LB_STORE_OP_DELETE || op->kind == LB_STORE_OP_MOVE))
+        g_hash_table_add (taken, GUINT_TO_POINTER (op->uid));
+    }
 
   for (guint i = found->len; i > 0; i--)
     {
@@ -2654,78 +2680,6 @@ append_decide (GTask *task)
     }
 
   append_send (task);
-}
-
-/* The queue as it is now: a delete queued after this replay began (the
- * draft version this one replaces, its row gone already) takes its UID
- * away too. */
-static void
-append_ops_cb (GObject      *object,
-               GAsyncResult *result,
-               gpointer      user_data)
-{
-  GTask *task = user_data;
-  Replay *r = g_task_get_task_data (task);
-  LbStoreOp *append = replay_op (r, r->next);
-  g_autoptr(GPtrArray) ops = NULL;
-  GError *error = NULL;
-
-  ops = lb_store_list_ops_finish (LB_STORE (object), result, &error);
-  if (ops == NULL)
-    {
-      replay_stop (task, error);
-      return;
-    }
-  for (guint i = 0; i < ops->len; i++)
-    {
-      LbStoreOp *op = ops->pdata[i];
-
-      if (op->id != append->id && op->uid != 0 && g_strcmp0 (op->folder_path, append->folder_path) == 0 &&
-          (op->kind == LB_STORE_OP_DELETE || op->kind == LB_STORE_OP_MOVE))
-        g_hash_table_add (r->taken, GUINT_TO_POINTER (op->uid));
-    }
-  append_decide (task);
-}
-
-static void
-append_uids_cb (GObject      *object,
-                GAsyncResult *result,
-                gpointer      user_data)
-{
-  GTask *task = user_data;
-  LbImapProvider *self = g_task_get_source_object (task);
-  Replay *r = g_task_get_task_data (task);
-  LbStoreOp *append = replay_op (r, r->next);
-  g_autoptr(GArray) states = NULL;
-  GError *error = NULL;
-
-  states = lb_store_list_uids_finish (LB_STORE (object), result, &error);
-  if (states == NULL)
-    {
-      replay_stop (task, error);
-      return;
-    }
-
-  /* a UID another row here holds, or one a queued delete or move takes
-   * away, is another message's */
-  g_clear_pointer (&r->taken, g_hash_table_unref);
-  r->taken = g_hash_table_new (NULL, NULL);
-  for (guint i = 0; i < states->len; i++)
-    {
-      LbStoreUidState *state = &g_array_index (states, LbStoreUidState, i);
-
-      if (state->key != r->summary->key)
-        g_hash_table_add (r->taken, GUINT_TO_POINTER (state->uid));
-    }
-  for (guint i = 0; i < r->ops->len; i++)
-    {
-      LbStoreOp *op = replay_op (r, i);
-
-      if (op != append && op->uid != 0 && g_strcmp0 (op->folder_path, append->folder_path) == 0 &&
-          (op->kind == LB_STORE_OP_DELETE || op->kind == LB_STORE_OP_MOVE))
-        g_hash_table_add (r->taken, GUINT_TO_POINTER (op->uid));
-    }
-  lb_store_list_ops_async (self->store, G_MAXINT, g_task_get_cancellable (task), append_ops_cb, task);
 }
 
 static void
