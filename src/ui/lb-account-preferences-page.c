@@ -89,6 +89,8 @@ struct _LbAccountPreferencesPage
   AdwComboRow         *incoming_security_row;
   AdwActionRow        *allow_plaintext_row;
   GtkSwitch           *allow_plaintext_switch;
+  AdwActionRow        *save_sent_row;
+  GtkSwitch           *save_sent_switch;
   AdwEntryRow         *incoming_user_row;
   AdwActionRow        *poll_row;
   GtkSpinButton       *poll_spin;
@@ -975,6 +977,15 @@ allow_plaintext_changed_cb (LbAccountPreferencesPage *self)
 }
 
 static void
+save_sent_changed_cb (LbAccountPreferencesPage *self)
+{
+  if (self->updating)
+    return;
+  commit_boolean (self, self->save_sent_row, "save-sent-copy",
+                  gtk_switch_get_active (self->save_sent_switch), FALSE);
+}
+
+static void
 poll_changed_cb (LbAccountPreferencesPage *self)
 {
   if (self->updating)
@@ -1072,6 +1083,7 @@ fill (LbAccountPreferencesPage *self)
   adw_combo_row_set_selected (self->incoming_security_row,
                               security_index (lb_account_get_incoming_security (account)));
   gtk_switch_set_active (self->allow_plaintext_switch, lb_account_get_allow_plaintext_password (account));
+  gtk_switch_set_active (self->save_sent_switch, lb_account_get_save_sent_copy (account));
   update_security_rows (self);
   adw_combo_row_set_selected (self->smtp_security_row,
                               security_index (lb_account_get_smtp_security (account)));
@@ -1447,6 +1459,8 @@ lb_account_preferences_page_constructed (GObject *object)
                             G_CALLBACK (smtp_security_changed_cb), self);
   g_signal_connect_swapped (self->allow_plaintext_switch, "notify::active",
                             G_CALLBACK (allow_plaintext_changed_cb), self);
+  g_signal_connect_swapped (self->save_sent_switch, "notify::active",
+                            G_CALLBACK (save_sent_changed_cb), self);
   g_signal_connect_swapped (self->poll_spin, "value-changed", G_CALLBACK (poll_changed_cb), self);
   g_signal_connect_swapped (self->offline_row, "notify::enable-expansion",
                             G_CALLBACK (offline_changed_cb), self);
@@ -1582,6 +1596,8 @@ lb_account_preferences_page_class_init (LbAccountPreferencesPageClass *klass)
   gtk_widget_class_bind_template_child (widget_class, LbAccountPreferencesPage, incoming_security_row);
   gtk_widget_class_bind_template_child (widget_class, LbAccountPreferencesPage, allow_plaintext_row);
   gtk_widget_class_bind_template_child (widget_class, LbAccountPreferencesPage, allow_plaintext_switch);
+  gtk_widget_class_bind_template_child (widget_class, LbAccountPreferencesPage, save_sent_row);
+  gtk_widget_class_bind_template_child (widget_class, LbAccountPreferencesPage, save_sent_switch);
   gtk_widget_class_bind_template_child (widget_class, LbAccountPreferencesPage, incoming_user_row);
   gtk_widget_class_bind_template_child (widget_class, LbAccountPreferencesPage, poll_row);
   gtk_widget_class_bind_template_child (widget_class, LbAccountPreferencesPage, poll_spin);

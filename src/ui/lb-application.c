@@ -10,6 +10,8 @@
 #include <glib/gi18n.h>
 
 #include "lb-application.h"
+#include "lb-mailto.h"
+#include "lb-outbox.h"
 #include "lb-preferences-window.h"
 #include "lb-window.h"
 
@@ -27,6 +29,8 @@ struct _LbApplication
   GSettings        *settings;
   LbAccountManager *manager;
   LbSyncScheduler  *scheduler;
+  LbOutbox         *outbox;
+  GPtrArray        *pending_mailto; /* mailto: URIs opened before the accounts were read */
   gboolean          loaded;
   gboolean          held;       /* running in the background */
   GVariant         *pending_show; /* a clicked notification's message, waiting for its account */
@@ -80,7 +84,10 @@ lb_application_activate (GApplication *app)
   GtkWindow *window = main_window (self);
 
   if (window == NULL)
-    window = GTK_WINDOW (lb_window_new (self, self->settings, self->manager, self->scheduler));
+    {
+      window = GTK_WINDOW (lb_window_new (self, self->settings, self->manager, self->scheduler));
+      lb_window_set_outbox (LB_WINDOW (window), self->outbox);
+    }
   if (self->held)
     {
       self->held = FALSE;
@@ -90,15 +97,72 @@ lb_application_activate (GApplication *app)
   gtk_window_present (window);
 }
 
+/* A mailto: link opened: a composer with its fields, on the default
+ * account's identity. */
+static void
+compose_mailto (LbApplication *self,
+                const char    *uri)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(LbMailto) mailto = lb_mailto_parse (uri, &error);
+  g_autoptr(LbOutgoingMessage) message = NULL;
+  GtkWindow *window = main_window (self);
+
+  if (mailto == NULL)
+    {
+      g_warning ("%s", error->message);
+      return;
+    }
+  if (window == NULL)
+    return;
+  message = lb_outgoing_message_new ();
+  lb_outgoing_message_set_to (message, mailto->to);
+  lb_outgoing_message_set_cc (message, mailto->cc);
+  lb_outgoing_message_set_bcc (message, mailto->bcc);
+  lb_outgoing_message_set_subject (message, mailto->subject);
+  lb_outgoing_message_set_body (message, mailto->body);
+  if (mailto->in_reply_to != NULL)
+    {
+      lb_outgoing_message_set_in_reply_to (message, mailto->in_reply_to);
+      lb_outgoing_message_set_references (message, mailto->in_reply_to);
+    }
+  lb_window_compose (LB_WINDOW (window), message);
+}
+
+static void
+open_pending_mailto (LbApplication *self)
+{
+  g_autoptr(GPtrArray) uris = g_steal_pointer (&self->pending_mailto);
+
+  for (guint i = 0; uris != NULL && i < uris->len; i++)
+    compose_mailto (self, uris->pdata[i]);
+}
+
 static void
 lb_application_open (GApplication  *app,
                      GFile        **files,
                      int            n_files,
                      const char    *hint)
 {
-  /* mailto: URIs open the composer once there is one; until then opening
-   * one brings up the main window. */
+  LbApplication *self = LB_APPLICATION (app);
+
+  /* the main window first; the composers once the accounts are read */
   g_application_activate (app);
+  for (int i = 0; i < n_files; i++)
+    {
+      g_autofree char *uri = g_file_get_uri (files[i]);
+
+      if (!g_file_has_uri_scheme (files[i], "mailto"))
+        {
+          g_warning ("Letterbox opens email links (mailto:) only, not “%s”", uri);
+          continue;
+        }
+      if (self->pending_mailto == NULL)
+        self->pending_mailto = g_ptr_array_new_with_free_func (g_free);
+      g_ptr_array_add (self->pending_mailto, g_steal_pointer (&uri));
+    }
+  if (self->loaded)
+    open_pending_mailto (self);
 }
 
 static void
@@ -300,6 +364,13 @@ accounts_loaded (GObject      *object,
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_LOADED]);
   lb_sync_scheduler_start (self->scheduler);
   try_pending_show (self);
+  open_pending_mailto (self);
+}
+
+static void
+undo_delay_changed_cb (LbApplication *self)
+{
+  lb_outbox_set_undo_delay (self->outbox, g_settings_get_uint (self->settings, "undo-send-delay"));
 }
 
 static void
@@ -315,6 +386,10 @@ lb_application_startup (GApplication *app)
   lb_sync_scheduler_set_first_sync_delay (self->scheduler, FIRST_SYNC_DELAY_MS);
   g_signal_connect (self->scheduler, "new-mail", G_CALLBACK (new_mail_cb), self);
   g_signal_connect (self->scheduler, "account-changed", G_CALLBACK (account_changed_cb), self);
+  self->outbox = lb_outbox_new (self->manager, NULL);
+  undo_delay_changed_cb (self);
+  g_signal_connect_object (self->settings, "changed::undo-send-delay", G_CALLBACK (undo_delay_changed_cb),
+                           self, G_CONNECT_SWAPPED);
   lb_account_manager_load_async (self->manager, NULL, accounts_loaded, g_object_ref (self));
 
   g_action_map_add_action_entries (G_ACTION_MAP (self),
@@ -346,6 +421,8 @@ lb_application_dispose (GObject *object)
 
   g_clear_pointer (&self->pending_show, g_variant_unref);
   g_clear_handle_id (&self->pending_show_id, g_source_remove);
+  g_clear_pointer (&self->pending_mailto, g_ptr_array_unref);
+  g_clear_object (&self->outbox);
   g_clear_object (&self->scheduler);
   g_clear_object (&self->manager);
   g_clear_object (&self->settings);
@@ -461,4 +538,18 @@ lb_application_get_loaded (LbApplication *self)
   g_return_val_if_fail (LB_IS_APPLICATION (self), FALSE);
 
   return self->loaded;
+}
+
+/**
+ * lb_application_get_outbox:
+ *
+ * Returns: (transfer none) (nullable): the messages being sent, from
+ *   startup on
+ */
+LbOutbox *
+lb_application_get_outbox (LbApplication *self)
+{
+  g_return_val_if_fail (LB_IS_APPLICATION (self), NULL);
+
+  return self->outbox;
 }

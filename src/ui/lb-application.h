@@ -8,6 +8,7 @@
 #include <adwaita.h>
 
 #include "lb-account-manager.h"
+#include "lb-outbox.h"
 #include "lb-sync-scheduler.h"
 
 G_BEGIN_DECLS
@@ -21,5 +22,6 @@ GSettings        *lb_application_get_settings  (LbApplication *self);
 LbAccountManager *lb_application_get_manager   (LbApplication *self);
 LbSyncScheduler  *lb_application_get_scheduler (LbApplication *self);
 gboolean          lb_application_get_loaded    (LbApplication *self);
+LbOutbox         *lb_application_get_outbox    (LbApplication *self);
 
 G_END_DECLS

@@ -34,6 +34,7 @@ struct _LbPreferencesWindow
   AdwActionRow         *mark_read_delay_row;
   GtkSpinButton        *mark_read_delay_spin;
   GtkSwitch            *conversations_switch;
+  GtkSpinButton        *undo_send_spin;
   GtkSwitch            *plain_text_switch;
   GtkSwitch            *notify_switch;
   GtkSwitch            *background_switch;
@@ -130,6 +131,8 @@ bind_settings (LbPreferencesWindow *self)
 
   g_settings_bind (self->settings, "group-conversations",
                    self->conversations_switch, "active", G_SETTINGS_BIND_DEFAULT);
+  g_settings_bind (self->settings, "undo-send-delay",
+                   self->undo_send_spin, "value", G_SETTINGS_BIND_DEFAULT);
   g_settings_bind (self->settings, "prefer-plain-text",
                    self->plain_text_switch, "active", G_SETTINGS_BIND_DEFAULT);
   g_settings_bind (self->settings, "notify-new-mail",
@@ -300,6 +303,7 @@ lb_preferences_window_class_init (LbPreferencesWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, LbPreferencesWindow, mark_read_delay_row);
   gtk_widget_class_bind_template_child (widget_class, LbPreferencesWindow, mark_read_delay_spin);
   gtk_widget_class_bind_template_child (widget_class, LbPreferencesWindow, conversations_switch);
+  gtk_widget_class_bind_template_child (widget_class, LbPreferencesWindow, undo_send_spin);
   gtk_widget_class_bind_template_child (widget_class, LbPreferencesWindow, plain_text_switch);
   gtk_widget_class_bind_template_child (widget_class, LbPreferencesWindow, notify_switch);
   gtk_widget_class_bind_template_child (widget_class, LbPreferencesWindow, background_switch);

@@ -20,6 +20,8 @@
 
 #include "lb-account-assistant.h"
 #include "lb-certificate-dialog.h"
+#include "lb-composer-window.h"
+#include "lb-drafts.h"
 #include "lb-folder-picker.h"
 #include "lb-imap-provider.h"
 #include "lb-message-list.h"
@@ -42,6 +44,9 @@ struct _LbWindow
   LbSyncScheduler      *scheduler;
   LbDiscovery          *discovery;
   LbSecrets            *secrets;
+  LbOutbox             *outbox;           /* NULL until set: no sending */
+  gulong                outbox_state_id;
+  gulong                outbox_sent_id;
 
   GtkWidget            *sidebar;
   GtkWidget            *message_view;
@@ -105,6 +110,10 @@ struct _LbWindow
   AdwStatusPage        *view_status_page;
   GtkButton            *flag_button;
   GtkButton            *read_button;
+  GtkRevealer          *outbox_revealer;
+  GtkLabel             *outbox_label;
+  GtkWidget            *outbox_retry_button;
+  GtkWidget            *edit_draft_button;
 };
 
 G_DEFINE_FINAL_TYPE (LbWindow, lb_window, ADW_TYPE_APPLICATION_WINDOW)
@@ -120,6 +129,10 @@ enum {
 static GParamSpec *properties[N_PROPS];
 
 static void update_actions      (LbWindow *self);
+static void update_write_actions (LbWindow *self);
+static void edit_draft_action   (GtkWidget  *widget,
+                                 const char *action_name,
+                                 GVariant   *parameter);
 static void reveal_message_full (LbWindow *self,
                                  LbStore  *store,
                                  gint64    key,
@@ -706,6 +719,7 @@ undo_toast_dismissed (AdwToast *undo_toast,
       g_clear_weak_pointer (&self->undo_toast);
       g_clear_pointer (&self->undo_batches, g_ptr_array_unref);
       gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.undo", FALSE);
+  update_write_actions (self);
     }
 }
 
@@ -1286,6 +1300,7 @@ show_message (LbWindow  *self,
   g_clear_object (&self->body_cancellable);
   g_clear_handle_id (&self->mark_read_id, g_source_remove);
   g_set_object (&self->shown, message);
+  update_write_actions (self);
 
   if (message == NULL)
     {
@@ -1573,7 +1588,22 @@ row_activated_cb (GtkListView *view,
                   gpointer     user_data)
 {
   LbWindow *self = user_data;
+  g_autoptr(LbMessage) message = self->selection != NULL ? g_list_model_get_item (G_LIST_MODEL (self->selection), position) : NULL;
 
+  /* a draft opens in the composer */
+  if (message != NULL && lb_message_get_loaded (message) && lb_message_get_n_messages (message) <= 1 &&
+      self->shown != NULL && lb_message_get_key (self->shown) == lb_message_get_key (message) &&
+      lb_message_get_store (self->shown) == lb_message_get_store (message))
+    {
+      LbAccount *account = account_for_message (self, message);
+      LbFolder *folder = account != NULL ? lb_account_lookup_folder (account, lb_message_get_folder_id (message)) : NULL;
+
+      if (folder != NULL && lb_folder_get_role (folder) == LB_FOLDER_ROLE_DRAFTS)
+        {
+          edit_draft_action (GTK_WIDGET (self), "win.edit-draft", NULL);
+          return;
+        }
+    }
   if (adw_leaflet_get_folded (self->leaflet))
     adw_leaflet_set_visible_child (self->leaflet, self->view_pane);
 }
@@ -2682,6 +2712,542 @@ list_released_cb (GtkGestureClick *gesture,
     adw_leaflet_set_visible_child (self->leaflet, self->view_pane);
 }
 
+
+/* ------------------------------------------------------------------ writing */
+
+static void update_outbox_banner (LbWindow *self);
+
+/* The role of the folder @message is in. */
+static LbFolderRole
+role_of (LbWindow  *self,
+         LbMessage *message)
+{
+  LbAccount *account = message != NULL ? account_for_message (self, message) : NULL;
+  LbFolder *folder = account != NULL ? lb_account_lookup_folder (account, lb_message_get_folder_id (message)) : NULL;
+
+  return folder != NULL ? lb_folder_get_role (folder) : LB_FOLDER_ROLE_NONE;
+}
+
+/* The account new messages are written from: the one shown, else the
+ * first. */
+static LbAccount *
+compose_account (LbWindow *self)
+{
+  if (self->account != NULL)
+    return self->account;
+  if (self->shown != NULL && account_for_message (self, self->shown) != NULL)
+    return account_for_message (self, self->shown);
+  if (g_list_model_get_n_items (G_LIST_MODEL (self->manager)) > 0)
+    {
+      g_autoptr(LbAccount) first = g_list_model_get_item (G_LIST_MODEL (self->manager), 0);
+
+      return first;   /* the manager keeps it */
+    }
+  return NULL;
+}
+
+static void open_composer (LbWindow         *self,
+                           LbComposerWindow *composer);
+
+typedef struct
+{
+  LbWindow  *window;
+  LbAccount *account;
+  gint64     key;
+} Sending;
+
+static void
+sending_free (Sending *sending)
+{
+  g_object_unref (sending->window);
+  g_object_unref (sending->account);
+  g_free (sending);
+}
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (Sending, sending_free)
+
+static void
+taken_back (GObject      *object,
+            GAsyncResult *result,
+            gpointer      user_data)
+{
+  g_autoptr(Sending) sending = user_data;
+  LbWindow *self = sending->window;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(LbOutgoingMessage) message = lb_outbox_take_back_finish (LB_OUTBOX (object), result, &error);
+
+  if (message == NULL)
+    {
+      if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_BUSY))
+        toast (self, _("Too late: the message is being sent or was sent already."));
+      else
+        toast (self, error->message);
+      return;
+    }
+  open_composer (self, lb_composer_window_new_from_message (gtk_window_get_application (GTK_WINDOW (self)),
+                                                            self->manager, self->outbox, sending->account,
+                                                            message, 0, FALSE));
+}
+
+static void
+take_back (LbWindow  *self,
+           LbAccount *account,
+           gint64     key)
+{
+  Sending *sending;
+
+  if (self->outbox == NULL)
+    return;
+  sending = g_new0 (Sending, 1);
+  sending->window = g_object_ref (self);
+  sending->account = g_object_ref (account);
+  sending->key = key;
+  lb_outbox_take_back_async (self->outbox, account, key, NULL, taken_back, sending);
+}
+
+static void
+undo_send_clicked (AdwToast *undo_toast,
+                   gpointer  user_data)
+{
+  Sending *sending = user_data;
+
+  take_back (sending->window, sending->account, sending->key);
+}
+
+/* The composer put a message in the Outbox: Undo while it waits. */
+static void
+composer_queued_cb (LbComposerWindow *composer,
+                    LbAccount        *account,
+                    gint64            key,
+                    LbWindow         *self)
+{
+  guint delay = self->outbox != NULL ? lb_outbox_get_undo_delay (self->outbox) : 0;
+  AdwToast *sending_toast = new_toast (_("Sending message…"));
+
+  if (delay > 0)
+    {
+      Sending *sending = g_new0 (Sending, 1);
+
+      sending->window = g_object_ref (self);
+      sending->account = g_object_ref (account);
+      sending->key = key;
+      adw_toast_set_button_label (sending_toast, _("_Undo"));
+      adw_toast_set_timeout (sending_toast, delay);
+      g_signal_connect_data (sending_toast, "button-clicked", G_CALLBACK (undo_send_clicked), sending,
+                             (GClosureNotify) (void (*) (void)) sending_free, 0);
+    }
+  adw_toast_set_priority (sending_toast, ADW_TOAST_PRIORITY_HIGH);
+  adw_toast_overlay_add_toast (self->toast_overlay, sending_toast);
+}
+
+static void
+open_composer (LbWindow         *self,
+               LbComposerWindow *composer)
+{
+  g_signal_connect_object (composer, "queued", G_CALLBACK (composer_queued_cb), self, 0);
+  gtk_window_present (GTK_WINDOW (composer));
+}
+
+static void
+compose_action (GtkWidget  *widget,
+                const char *action_name,
+                GVariant   *parameter)
+{
+  LbWindow *self = LB_WINDOW (widget);
+  LbAccount *account = compose_account (self);
+
+  if (account == NULL)
+    {
+      toast (self, _("Add an account to write messages."));
+      return;
+    }
+  open_composer (self, lb_composer_window_new (gtk_window_get_application (GTK_WINDOW (self)), self->manager,
+                                               self->outbox, account, NULL));
+}
+
+typedef enum
+{
+  WRITE_REPLY,
+  WRITE_REPLY_ALL,
+  WRITE_FORWARD,
+  WRITE_FORWARD_ATTACHMENT,
+} WriteKind;
+
+typedef struct
+{
+  LbWindow  *window;
+  LbAccount *account;
+  LbMessage *message;
+  WriteKind  kind;
+} WriteData;
+
+static void
+write_data_free (WriteData *data)
+{
+  g_object_unref (data->window);
+  g_object_unref (data->account);
+  g_object_unref (data->message);
+  g_free (data);
+}
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (WriteData, write_data_free)
+
+/* Whether @list (addresses as text) has @address. */
+static gboolean
+addresses_have (const char *list,
+                const char *address)
+{
+  g_autofree char *folded_list = NULL;
+  g_autofree char *folded = NULL;
+  const char *at;
+  gsize len;
+
+  if (list == NULL || address == NULL || *address == '\0')
+    return FALSE;
+  folded_list = g_utf8_casefold (list, -1);
+  folded = g_utf8_casefold (address, -1);
+  len = strlen (folded);
+  for (at = strstr (folded_list, folded); at != NULL; at = strstr (at + 1, folded))
+    {
+      char before = at > folded_list ? at[-1] : ' ';
+      char after = at[len];
+
+      if ((before == ' ' || before == '<' || before == ',') &&
+          (after == '\0' || after == '>' || after == ',' || after == ' '))
+        return TRUE;
+    }
+  return FALSE;
+}
+
+/* The identity the original was sent to, else the account's default. */
+static LbIdentity *
+identity_for (LbAccount *account,
+              LbMessage *original)
+{
+  LbMessageSummary *summary = lb_message_get_summary (original);
+  GListModel *identities = lb_account_get_identities (account);
+  guint n = identities != NULL ? g_list_model_get_n_items (identities) : 0;
+
+  for (guint i = 0; summary != NULL && i < n; i++)
+    {
+      g_autoptr(LbIdentity) identity = g_list_model_get_item (identities, i);
+      const char *address = lb_identity_get_address (identity);
+
+      if (addresses_have (summary->to, address) || addresses_have (summary->cc, address))
+        return identity;   /* the account keeps it */
+    }
+  return lb_account_get_default_identity (account);
+}
+
+static void
+original_fetched (GObject      *object,
+                  GAsyncResult *result,
+                  gpointer      user_data)
+{
+  g_autoptr(WriteData) data = user_data;
+  LbWindow *self = data->window;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GBytes) raw = lb_provider_fetch_body_finish (LB_PROVIDER (object), result, &error);
+  g_autoptr(LbOutgoingMessage) message = NULL;
+  g_autoptr(GPtrArray) own = g_ptr_array_new ();
+  GListModel *identities = lb_account_get_identities (data->account);
+  guint n = identities != NULL ? g_list_model_get_n_items (identities) : 0;
+  LbIdentity *identity;
+
+  if (raw == NULL)
+    {
+      g_autofree char *text = g_strdup_printf (_("The message could not be read: %s"), error->message);
+
+      toast (self, text);
+      return;
+    }
+  for (guint i = 0; i < n; i++)
+    {
+      g_autoptr(LbIdentity) own_identity = g_list_model_get_item (identities, i);
+
+      g_ptr_array_add (own, (gpointer) lb_identity_get_address (own_identity));
+    }
+  g_ptr_array_add (own, NULL);
+
+  switch (data->kind)
+    {
+    case WRITE_REPLY:
+    case WRITE_REPLY_ALL:
+      message = lb_outgoing_message_new_reply (raw, data->kind == WRITE_REPLY ? LB_REPLY_SENDER : LB_REPLY_ALL,
+                                               (const char * const *) own->pdata, &error);
+      break;
+
+    case WRITE_FORWARD:
+    case WRITE_FORWARD_ATTACHMENT:
+      message = lb_outgoing_message_new_forward (raw, data->kind == WRITE_FORWARD ? LB_FORWARD_INLINE
+                                                                                  : LB_FORWARD_ATTACHMENT,
+                                                 &error);
+      break;
+
+    default:
+      g_assert_not_reached ();
+    }
+  if (message == NULL)
+    {
+      toast (self, error->message);
+      return;
+    }
+  identity = identity_for (data->account, data->message);
+  if (identity != NULL)
+    lb_outgoing_message_set_from (message, lb_identity_get_name (identity), lb_identity_get_address (identity));
+  open_composer (self, lb_composer_window_new_from_message (gtk_window_get_application (GTK_WINDOW (self)),
+                                                            self->manager, self->outbox, data->account,
+                                                            message, 0, TRUE));
+}
+
+static void
+write_about_shown (LbWindow  *self,
+                   WriteKind  kind)
+{
+  LbAccount *account = self->shown != NULL ? account_for_message (self, self->shown) : NULL;
+  WriteData *data;
+
+  if (account == NULL || lb_account_get_provider (account) == NULL)
+    return;
+  data = g_new0 (WriteData, 1);
+  data->window = g_object_ref (self);
+  data->account = g_object_ref (account);
+  data->message = g_object_ref (self->shown);
+  data->kind = kind;
+  lb_provider_fetch_body_async (lb_account_get_provider (account), lb_message_get_key (self->shown), NULL,
+                                original_fetched, data);
+}
+
+static void
+reply_action (GtkWidget  *widget,
+              const char *action_name,
+              GVariant   *parameter)
+{
+  write_about_shown (LB_WINDOW (widget), WRITE_REPLY);
+}
+
+static void
+reply_all_action (GtkWidget  *widget,
+                  const char *action_name,
+                  GVariant   *parameter)
+{
+  write_about_shown (LB_WINDOW (widget), WRITE_REPLY_ALL);
+}
+
+static void
+forward_action (GtkWidget  *widget,
+                const char *action_name,
+                GVariant   *parameter)
+{
+  write_about_shown (LB_WINDOW (widget), WRITE_FORWARD);
+}
+
+static void
+forward_attachment_action (GtkWidget  *widget,
+                           const char *action_name,
+                           GVariant   *parameter)
+{
+  write_about_shown (LB_WINDOW (widget), WRITE_FORWARD_ATTACHMENT);
+}
+
+static void
+draft_opened (GObject      *object,
+              GAsyncResult *result,
+              gpointer      user_data)
+{
+  g_autoptr(Sending) data = user_data;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(LbOutgoingMessage) message = lb_drafts_open_finish (result, &error);
+
+  if (message == NULL)
+    {
+      g_autofree char *text = g_strdup_printf (_("The draft could not be opened: %s"), error->message);
+
+      toast (data->window, text);
+      return;
+    }
+  open_composer (data->window,
+                 lb_composer_window_new_from_message (gtk_window_get_application (GTK_WINDOW (data->window)),
+                                                      data->window->manager, data->window->outbox,
+                                                      data->account, message, data->key, FALSE));
+}
+
+static void
+edit_draft_action (GtkWidget  *widget,
+                   const char *action_name,
+                   GVariant   *parameter)
+{
+  LbWindow *self = LB_WINDOW (widget);
+  LbAccount *account = self->shown != NULL ? account_for_message (self, self->shown) : NULL;
+  Sending *data;
+
+  if (account == NULL || role_of (self, self->shown) != LB_FOLDER_ROLE_DRAFTS)
+    return;
+  data = g_new0 (Sending, 1);
+  data->window = g_object_ref (self);
+  data->account = g_object_ref (account);
+  data->key = lb_message_get_key (self->shown);
+  lb_drafts_open_async (account, data->key, NULL, draft_opened, data);
+}
+
+static void
+outbox_edit_action (GtkWidget  *widget,
+                    const char *action_name,
+                    GVariant   *parameter)
+{
+  LbWindow *self = LB_WINDOW (widget);
+  LbAccount *account = self->shown != NULL ? account_for_message (self, self->shown) : NULL;
+
+  if (account == NULL || role_of (self, self->shown) != LB_FOLDER_ROLE_OUTBOX)
+    return;
+  take_back (self, account, lb_message_get_key (self->shown));
+}
+
+static void
+retried (GObject      *object,
+         GAsyncResult *result,
+         gpointer      user_data)
+{
+  g_autoptr(LbWindow) self = user_data;
+  g_autoptr(GError) error = NULL;
+
+  if (!lb_outbox_retry_finish (LB_OUTBOX (object), result, &error))
+    toast (self, error->message);
+}
+
+static void
+outbox_retry_action (GtkWidget  *widget,
+                     const char *action_name,
+                     GVariant   *parameter)
+{
+  LbWindow *self = LB_WINDOW (widget);
+  LbAccount *account = self->shown != NULL ? account_for_message (self, self->shown) : NULL;
+
+  if (account == NULL || self->outbox == NULL || role_of (self, self->shown) != LB_FOLDER_ROLE_OUTBOX)
+    return;
+  lb_outbox_retry_async (self->outbox, account, lb_message_get_key (self->shown), NULL, retried,
+                         g_object_ref (self));
+}
+
+/* The message shown is in the Outbox: its state, and what can be done. */
+static void
+update_outbox_banner (LbWindow *self)
+{
+  LbAccount *account = self->shown != NULL ? account_for_message (self, self->shown) : NULL;
+  LbFolderRole role = role_of (self, self->shown);
+  LbOutboxState state = LB_OUTBOX_STATE_WAITING;
+  g_autofree char *error_message = NULL;
+  g_autofree char *text = NULL;
+  gboolean in_outbox = FALSE, stuck = FALSE;
+
+  gtk_widget_set_visible (self->edit_draft_button, role == LB_FOLDER_ROLE_DRAFTS);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.edit-draft", role == LB_FOLDER_ROLE_DRAFTS);
+  if (account != NULL && role == LB_FOLDER_ROLE_OUTBOX && self->outbox != NULL)
+    in_outbox = lb_outbox_get_state (self->outbox, account, lb_message_get_key (self->shown), &state,
+                                     &error_message);
+  if (in_outbox)
+    {
+      switch (state)
+        {
+        case LB_OUTBOX_STATE_WAITING:
+          text = g_strdup (_("Waiting to be sent."));
+          break;
+
+        case LB_OUTBOX_STATE_SENDING:
+          text = g_strdup (_("Being sent now."));
+          break;
+
+        case LB_OUTBOX_STATE_FAILED:
+          stuck = TRUE;
+          text = error_message != NULL ? g_strdup_printf (_("Not sent: %s"), error_message)
+                                       : g_strdup (_("Not sent."));
+          break;
+
+        case LB_OUTBOX_STATE_UNCERTAIN:
+          stuck = TRUE;
+          text = g_strdup (_("Sending was cut off: the message may have been sent. Check Sent or with "
+                             "the recipients before sending it again."));
+          break;
+
+        case LB_OUTBOX_STATE_SENT:
+          text = g_strdup (_("Sent."));
+          break;
+
+        default:
+          g_assert_not_reached ();
+        }
+      gtk_label_set_text (self->outbox_label, text);
+    }
+  gtk_widget_set_visible (self->outbox_retry_button, stuck);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.outbox-retry", stuck);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.outbox-edit",
+                                 in_outbox && state != LB_OUTBOX_STATE_SENDING && state != LB_OUTBOX_STATE_SENT);
+  gtk_revealer_set_reveal_child (self->outbox_revealer, in_outbox);
+}
+
+static void
+show_outbox_clicked (AdwToast *toast_,
+                     gpointer  user_data)
+{
+  Sending *data = user_data;
+  LbFolder *outbox = lb_account_get_folder_by_role (data->account, LB_FOLDER_ROLE_OUTBOX);
+
+  if (outbox != NULL)
+    lb_window_show_message (data->window, data->account, lb_folder_get_id (outbox), data->key);
+}
+
+static void
+outbox_state_changed_cb (LbOutbox      *outbox,
+                         LbAccount     *account,
+                         gint64         key,
+                         LbOutboxState  state,
+                         LbWindow      *self)
+{
+  if (self->shown != NULL && account_for_message (self, self->shown) == account &&
+      lb_message_get_key (self->shown) == key)
+    update_outbox_banner (self);
+
+  if (state == LB_OUTBOX_STATE_FAILED || state == LB_OUTBOX_STATE_UNCERTAIN)
+    {
+      AdwToast *failed_toast = new_toast (state == LB_OUTBOX_STATE_FAILED ? _("A message could not be sent")
+                                                                          : _("A message may not have been sent"));
+      Sending *data = g_new0 (Sending, 1);
+
+      data->window = g_object_ref (self);
+      data->account = g_object_ref (account);
+      data->key = key;
+      adw_toast_set_button_label (failed_toast, _("_Show"));
+      adw_toast_set_timeout (failed_toast, 10);
+      adw_toast_set_priority (failed_toast, ADW_TOAST_PRIORITY_HIGH);
+      g_signal_connect_data (failed_toast, "button-clicked", G_CALLBACK (show_outbox_clicked), data,
+                             (GClosureNotify) (void (*) (void)) sending_free, 0);
+      adw_toast_overlay_add_toast (self->toast_overlay, failed_toast);
+    }
+}
+
+static void
+outbox_sent_cb (LbOutbox   *outbox,
+                LbAccount  *account,
+                gint64      key,
+                const char *message_id,
+                LbWindow   *self)
+{
+  toast (self, _("Message sent"));
+}
+
+
+static void
+update_write_actions (LbWindow *self)
+{
+  gboolean shown = self->shown != NULL;
+
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.reply", shown);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.reply-all", shown);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.forward", shown);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.forward-attachment", shown);
+  update_outbox_banner (self);
+}
+
 /* ------------------------------------------------------------------ GObject */
 
 static void
@@ -2838,6 +3404,11 @@ lb_window_dispose (GObject *object)
     }
   if (self->messages != NULL)
     set_messages (self, NULL);
+  if (self->outbox != NULL)
+    {
+      g_clear_signal_handler (&self->outbox_state_id, self->outbox);
+      g_clear_signal_handler (&self->outbox_sent_id, self->outbox);
+    }
 
   gtk_widget_dispose_template (GTK_WIDGET (self), LB_TYPE_WINDOW);
 
@@ -2854,6 +3425,7 @@ lb_window_finalize (GObject *object)
   g_clear_object (&self->scheduler);
   g_clear_object (&self->discovery);
   g_clear_object (&self->secrets);
+  g_clear_object (&self->outbox);
   g_clear_object (&self->account);
   g_clear_object (&self->folder);
   g_clear_object (&self->shown);
@@ -2973,6 +3545,10 @@ lb_window_class_init (LbWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, LbWindow, flag_button);
   gtk_widget_class_bind_template_child (widget_class, LbWindow, read_button);
   gtk_widget_class_bind_template_child (widget_class, LbWindow, message_menu);
+  gtk_widget_class_bind_template_child (widget_class, LbWindow, outbox_revealer);
+  gtk_widget_class_bind_template_child (widget_class, LbWindow, outbox_label);
+  gtk_widget_class_bind_template_child (widget_class, LbWindow, outbox_retry_button);
+  gtk_widget_class_bind_template_child (widget_class, LbWindow, edit_draft_button);
 
   gtk_widget_class_install_action (widget_class, "win.mark-read", NULL, mark_read_action);
   gtk_widget_class_install_action (widget_class, "win.mark-unread", NULL, mark_unread_action);
@@ -2993,6 +3569,14 @@ lb_window_class_init (LbWindowClass *klass)
   gtk_widget_class_install_action (widget_class, "win.undo", NULL, undo_action);
   gtk_widget_class_install_action (widget_class, "win.delete-key", NULL, delete_key_action);
   gtk_widget_class_install_action (widget_class, "win.context-menu", NULL, context_menu_action);
+  gtk_widget_class_install_action (widget_class, "win.compose", NULL, compose_action);
+  gtk_widget_class_install_action (widget_class, "win.reply", NULL, reply_action);
+  gtk_widget_class_install_action (widget_class, "win.reply-all", NULL, reply_all_action);
+  gtk_widget_class_install_action (widget_class, "win.forward", NULL, forward_action);
+  gtk_widget_class_install_action (widget_class, "win.forward-attachment", NULL, forward_attachment_action);
+  gtk_widget_class_install_action (widget_class, "win.edit-draft", NULL, edit_draft_action);
+  gtk_widget_class_install_action (widget_class, "win.outbox-edit", NULL, outbox_edit_action);
+  gtk_widget_class_install_action (widget_class, "win.outbox-retry", NULL, outbox_retry_action);
 
   /* The shortcuts; the shortcuts window lists them (gtk/help-overlay.ui). */
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_k, GDK_CONTROL_MASK, "win.mark-read", NULL);
@@ -3004,7 +3588,11 @@ lb_window_class_init (LbWindowClass *klass)
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_j, GDK_CONTROL_MASK, "win.junk", NULL);
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_j, GDK_CONTROL_MASK | GDK_SHIFT_MASK, "win.not-junk", NULL);
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_F5, 0, "win.refresh", NULL);
-  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_r, GDK_CONTROL_MASK, "win.refresh", NULL);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_n, GDK_CONTROL_MASK, "win.compose", NULL);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_r, GDK_CONTROL_MASK, "win.reply", NULL);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_r, GDK_CONTROL_MASK | GDK_SHIFT_MASK, "win.reply-all", NULL);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_R, GDK_CONTROL_MASK | GDK_SHIFT_MASK, "win.reply-all", NULL);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_l, GDK_CONTROL_MASK, "win.forward", NULL);
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_f, GDK_CONTROL_MASK, "win.search", NULL);
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_z, GDK_CONTROL_MASK, "win.undo", NULL);
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_F10, GDK_SHIFT_MASK, "win.context-menu", NULL);
@@ -3127,4 +3715,83 @@ lb_window_get_messages (LbWindow *self)
   g_return_val_if_fail (LB_IS_WINDOW (self), NULL);
 
   return self->selection != NULL ? G_LIST_MODEL (self->selection) : NULL;
+}
+
+/**
+ * lb_window_set_outbox:
+ * @outbox: (nullable): the application's outbox
+ *
+ * Where the messages written from this window go; its sends and failures
+ * are shown as toasts. Without one the composer cannot send.
+ */
+void
+lb_window_set_outbox (LbWindow *self,
+                      LbOutbox *outbox)
+{
+  g_return_if_fail (LB_IS_WINDOW (self));
+  g_return_if_fail (outbox == NULL || LB_IS_OUTBOX (outbox));
+
+  if (self->outbox == outbox)
+    return;
+  if (self->outbox != NULL)
+    {
+      g_clear_signal_handler (&self->outbox_state_id, self->outbox);
+      g_clear_signal_handler (&self->outbox_sent_id, self->outbox);
+    }
+  g_set_object (&self->outbox, outbox);
+  if (outbox != NULL)
+    {
+      self->outbox_state_id = g_signal_connect (outbox, "state-changed", G_CALLBACK (outbox_state_changed_cb), self);
+      self->outbox_sent_id = g_signal_connect (outbox, "sent", G_CALLBACK (outbox_sent_cb), self);
+    }
+  update_outbox_banner (self);
+}
+
+LbOutbox *
+lb_window_get_outbox (LbWindow *self)
+{
+  g_return_val_if_fail (LB_IS_WINDOW (self), NULL);
+
+  return self->outbox;
+}
+
+/**
+ * lb_window_compose:
+ * @message: (nullable): what to start from (a mailto: link's fields), or
+ *   NULL for an empty message
+ *
+ * Opens a composer on the default account (the one shown, else the
+ * first), as "New Message" does.
+ *
+ * Returns: (transfer none) (nullable): the composer, NULL without an account
+ */
+GtkWindow *
+lb_window_compose (LbWindow          *self,
+                   LbOutgoingMessage *message)
+{
+  LbAccount *account;
+  LbComposerWindow *composer;
+
+  g_return_val_if_fail (LB_IS_WINDOW (self), NULL);
+
+  account = compose_account (self);
+  if (account == NULL)
+    {
+      toast (self, _("Add an account to write messages."));
+      return NULL;
+    }
+  if (message != NULL)
+    {
+      LbIdentity *identity = lb_account_get_default_identity (account);
+
+      if (identity != NULL && lb_outgoing_message_get_from_address (message) == NULL)
+        lb_outgoing_message_set_from (message, lb_identity_get_name (identity), lb_identity_get_address (identity));
+      composer = lb_composer_window_new_from_message (gtk_window_get_application (GTK_WINDOW (self)), self->manager,
+                                                      self->outbox, account, message, 0, TRUE);
+    }
+  else
+    composer = lb_composer_window_new (gtk_window_get_application (GTK_WINDOW (self)), self->manager,
+                                       self->outbox, account, NULL);
+  open_composer (self, composer);
+  return GTK_WINDOW (composer);
 }

@@ -10,6 +10,7 @@
 #include "lb-account-manager.h"
 #include "lb-application.h"
 #include "lb-discovery.h"
+#include "lb-outbox.h"
 #include "lb-sync-scheduler.h"
 
 G_BEGIN_DECLS
@@ -37,6 +38,16 @@ void           lb_window_show_message      (LbWindow         *self,
                                             LbAccount        *account,
                                             gint64            folder_id,
                                             gint64            key);
+
+/* The outbox the window's composers send with (the application's). */
+void           lb_window_set_outbox        (LbWindow         *self,
+                                            LbOutbox         *outbox);
+LbOutbox      *lb_window_get_outbox        (LbWindow         *self);
+
+/* Opens a composer on the default account, with @message (NULL: a new
+ * one): a mailto: link opened. */
+GtkWindow     *lb_window_compose           (LbWindow         *self,
+                                            LbOutgoingMessage *message);
 
 /* For tests and benchmarks: the widgets a user works with. */
 GtkListView   *lb_window_get_message_list_view (LbWindow     *self);

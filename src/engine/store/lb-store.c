@@ -15,6 +15,7 @@
 #include <glib/gi18n-lib.h>
 #include <glib/gstdio.h>
 #include <sqlite3.h>
+#include <gmime/gmime.h>
 
 #include "lb-maildir.h"
 #include "lb-mime-summary.h"
@@ -9162,6 +9163,242 @@ lb_store_find_message_id_finish (LbStore       *self,
 {
   g_return_val_if_fail (g_task_is_valid (result, self), NULL);
   g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == lb_store_find_message_id_async, NULL);
+
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+/* ------------------------------------------------------------------ address completion */
+
+#define COMPLETE_ROWS 2000
+
+typedef struct
+{
+  char  *prefix;     /* case-folded */
+  guint  limit;
+} CompleteData;
+
+typedef struct
+{
+  char   *text;      /* "Name <addr>" as written */
+  guint   count;
+  gint64  last;
+} CompleteCandidate;
+
+static void
+complete_data_free (CompleteData *data)
+{
+  g_free (data->prefix);
+  g_free (data);
+}
+
+static void
+complete_candidate_free (CompleteCandidate *candidate)
+{
+  g_free (candidate->text);
+  g_free (candidate);
+}
+
+/* Whether @text or one of its words (after a space, a dot, a quote...)
+ * starts with @prefix, both case-folded. */
+static gboolean
+complete_matches (const char *text,
+                  const char *prefix)
+{
+  g_autofree char *folded = NULL;
+  gboolean at_word = TRUE;
+
+  if (text == NULL)
+    return FALSE;
+  folded = g_utf8_casefold (text, -1);
+  for (const char *p = folded; *p != '\0'; p = g_utf8_next_char (p))
+    {
+      gunichar c = g_utf8_get_char (p);
+
+      if (at_word && g_str_has_prefix (p, prefix))
+        return TRUE;
+      at_word = !g_unichar_isalnum (c);
+    }
+  return FALSE;
+}
+
+static void
+complete_add (GHashTable          *seen,
+              InternetAddressList *list,
+              const char          *prefix,
+              gint64               date)
+{
+  int n = list != NULL ? internet_address_list_length (list) : 0;
+
+  for (int i = 0; i < n; i++)
+    {
+      InternetAddress *address = internet_address_list_get_address (list, i);
+      const char *addr, *name;
+      g_autofree char *key = NULL;
+      CompleteCandidate *candidate;
+
+      if (!INTERNET_ADDRESS_IS_MAILBOX (address))
+        continue;
+      addr = internet_address_mailbox_get_addr (INTERNET_ADDRESS_MAILBOX (address));
+      name = internet_address_get_name (address);
+      if (addr == NULL || strchr (addr, '@') == NULL ||
+          (!complete_matches (addr, prefix) && !complete_matches (name, prefix)))
+        continue;
+      key = g_utf8_casefold (addr, -1);
+      candidate = g_hash_table_lookup (seen, key);
+      if (candidate == NULL)
+        {
+          candidate = g_new0 (CompleteCandidate, 1);
+          candidate->text = internet_address_to_string (address, NULL, FALSE);
+          candidate->last = date;
+          g_hash_table_insert (seen, g_steal_pointer (&key), candidate);
+        }
+      else if (candidate->last < date && name != NULL && *name != '\0')
+        {
+          /* the name as written most recently */
+          g_free (candidate->text);
+          candidate->text = internet_address_to_string (address, NULL, FALSE);
+        }
+      candidate->count++;
+      candidate->last = MAX (candidate->last, date);
+    }
+}
+
+static int
+complete_compare (gconstpointer a,
+                  gconstpointer b)
+{
+  const CompleteCandidate *x = *(CompleteCandidate * const *) a;
+  const CompleteCandidate *y = *(CompleteCandidate * const *) b;
+
+  if (x->count != y->count)
+    return x->count > y->count ? -1 : 1;
+  if (x->last != y->last)
+    return x->last > y->last ? -1 : 1;
+  return g_strcmp0 (x->text, y->text);
+}
+
+static void
+complete_addresses_job (LbStore  *self,
+                        GTask    *task,
+                        gpointer  task_data)
+{
+  CompleteData *data = task_data;
+  GError *error = NULL;
+  g_autofree char *query = lb_store_make_fts_query (data->prefix);
+  g_autoptr(GHashTable) seen = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
+                                                      (GDestroyNotify) complete_candidate_free);
+  g_autoptr(GPtrArray) candidates = NULL;
+  GPtrArray *result = g_ptr_array_new_with_free_func (g_free);
+  GHashTableIter iter;
+  gpointer value;
+  sqlite3_stmt *stmt;
+  int rc;
+
+  if (query == NULL)
+    {
+      g_task_return_pointer (task, result, (GDestroyNotify) g_ptr_array_unref);
+      return;
+    }
+  /* the newest messages whose addresses have a word starting so (the
+   * full-text index's prefix index); their addresses are then matched
+   * one by one */
+  stmt = prepare (self->rdb, self->rstmts,
+                  "SELECT m.sender, m.recipients, m.cc, m.date FROM messages m INDEXED BY messages_by_date_all"
+                  " WHERE m.id IN (SELECT rowid FROM messages_fts WHERE messages_fts MATCH ?1)"
+                  " ORDER BY m.date DESC, m.id DESC LIMIT ?2", &error);
+  if (stmt == NULL)
+    {
+      g_ptr_array_unref (result);
+      g_task_return_error (task, error);
+      return;
+    }
+  bind_text (stmt, 1, query);
+  sqlite3_bind_int64 (stmt, 2, COMPLETE_ROWS);
+  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
+    {
+      gint64 date = sqlite3_column_int64 (stmt, 3);
+
+      for (int column = 0; column < 3; column++)
+        {
+          const char *text = (const char *) sqlite3_column_text (stmt, column);
+          InternetAddressList *list;
+
+          if (text == NULL || *text == '\0')
+            continue;
+          list = internet_address_list_parse (NULL, text);
+          complete_add (seen, list, data->prefix, date);
+          g_clear_object (&list);
+        }
+    }
+  if (rc != SQLITE_DONE)
+    {
+      set_sqlite_error (&error, self->rdb, rc, "step");
+      sqlite3_reset (stmt);
+      g_ptr_array_unref (result);
+      g_task_return_error (task, error);
+      return;
+    }
+  sqlite3_reset (stmt);
+
+  candidates = g_ptr_array_new ();
+  g_hash_table_iter_init (&iter, seen);
+  while (g_hash_table_iter_next (&iter, NULL, &value))
+    g_ptr_array_add (candidates, value);
+  g_ptr_array_sort (candidates, complete_compare);
+  for (guint i = 0; i < candidates->len && i < data->limit; i++)
+    g_ptr_array_add (result, g_strdup (((CompleteCandidate *) candidates->pdata[i])->text));
+  g_task_return_pointer (task, result, (GDestroyNotify) g_ptr_array_unref);
+}
+
+/**
+ * lb_store_complete_addresses_async:
+ * @self: the store
+ * @prefix: what the user typed of a name or an address
+ * @limit: addresses to return at most
+ * @cancellable: (nullable): a #GCancellable
+ * @callback: called with the addresses
+ * @user_data: data for @callback
+ *
+ * Finds the addresses of the messages' senders and recipients whose
+ * address or a word of whose name starts with @prefix (case does not
+ * matter), the most frequent first, then the most recent. Read on the
+ * store's reader, from the full-text index.
+ */
+void
+lb_store_complete_addresses_async (LbStore             *self,
+                                   const char          *prefix,
+                                   guint                limit,
+                                   GCancellable        *cancellable,
+                                   GAsyncReadyCallback  callback,
+                                   gpointer             user_data)
+{
+  CompleteData *data;
+
+  g_return_if_fail (LB_IS_STORE (self));
+  g_return_if_fail (prefix != NULL);
+
+  data = g_new0 (CompleteData, 1);
+  data->prefix = g_utf8_casefold (prefix, -1);
+  data->limit = limit;
+  push_job (self->reader,
+            new_task (self, lb_store_complete_addresses_async, data, (GDestroyNotify) complete_data_free,
+                      cancellable, callback, user_data),
+            complete_addresses_job);
+}
+
+/**
+ * lb_store_complete_addresses_finish:
+ *
+ * Returns: (transfer container) (element-type utf8): "Name <address>"
+ *   (or the bare address), best first
+ */
+GPtrArray *
+lb_store_complete_addresses_finish (LbStore       *self,
+                                    GAsyncResult  *result,
+                                    GError       **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), NULL);
+  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == lb_store_complete_addresses_async, NULL);
 
   return g_task_propagate_pointer (G_TASK (result), error);
 }

@@ -899,4 +899,16 @@ GArray       *lb_store_find_message_id_finish (LbStore             *self,
 
 char         *lb_store_make_fts_query         (const char          *text);
 
+/* addresses seen in the messages that start with what was typed, for
+ * completing an address field */
+void          lb_store_complete_addresses_async (LbStore           *self,
+                                               const char          *prefix,
+                                               guint                limit,
+                                               GCancellable        *cancellable,
+                                               GAsyncReadyCallback  callback,
+                                               gpointer             user_data);
+GPtrArray    *lb_store_complete_addresses_finish (LbStore          *self,
+                                               GAsyncResult        *result,
+                                               GError             **error);
+
 G_END_DECLS

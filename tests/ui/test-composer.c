@@ -1,0 +1,665 @@
+/* test-composer.c: writing and sending on a real X server against the
+ * harness's Dovecot and SMTP server: a message typed into the composer,
+ * with an attachment, sent and received by bob; the From list and the
+ * signature swapped with the identity; address completion; the warning
+ * about a missing attachment; a draft saved to the server after a pause,
+ * replaced, reopened from Drafts and discarded; a reply to all and a
+ * forward from the main window; a mailto: link opened.
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#include "config.h"
+
+#include <adwaita.h>
+#include <gmime/gmime.h>
+
+#include "lb-application.h"
+#include "lb-composer-window.h"
+#include "lb-message-view.h"
+#include "lb-secrets.h"
+#include "lb-sidebar.h"
+#include "lb-test-session.h"
+#include "lb-test-ui.h"
+#include "lb-window.h"
+
+#define ATTACHMENT_SIZE (300 * 1024)
+
+/* ------------------------------------------------------------------ the server, seen by another client */
+
+static LbTestSession *
+imap_open (const char *user,
+           const char *password)
+{
+  g_autoptr(LbConnector) connector = lb_test_connector_new ();
+  g_autoptr(GError) error = NULL;
+  LbTestSession *session = lb_test_session_open (connector, "LB_TEST_IMAPS_PORT", LB_NET_SECURITY_TLS, &error);
+
+  g_assert_no_error (error);
+  lb_test_session_expect (session, "* OK");
+  lb_test_session_send (session, "L LOGIN %s %s", user, password);
+  lb_test_session_expect_tagged_ok (session, "L");
+  return session;
+}
+
+static void
+imap_ok (LbTestSession *session,
+         const char    *command)
+{
+  lb_test_session_send (session, "T %s", command);
+  lb_test_session_expect_tagged_ok (session, "T");
+}
+
+static guint
+imap_count (LbTestSession *session,
+            const char    *mailbox,
+            const char    *criteria)
+{
+  g_autofree char *line = NULL;
+  g_auto(GStrv) words = NULL;
+
+  lb_test_session_send (session, "S EXAMINE %s", mailbox);
+  lb_test_session_expect_tagged_ok (session, "S");
+  lb_test_session_send (session, "C SEARCH %s", criteria);
+  line = lb_test_session_read_until (session, "* SEARCH");
+  lb_test_session_expect_tagged_ok (session, "C");
+  words = g_strsplit (g_strstrip (line), " ", -1);
+  return g_strv_length (words) - 2;
+}
+
+static void
+imap_append (LbTestSession *session,
+             const char    *mailbox,
+             const char    *message)
+{
+  lb_test_session_send (session, "A APPEND %s {%zu}", mailbox, strlen (message));
+  lb_test_session_expect (session, "+");
+  lb_test_session_write (session, message, strlen (message));
+  lb_test_session_write (session, "\r\n", 2);
+  lb_test_session_expect_tagged_ok (session, "A");
+}
+
+/* alice's INBOX with one message from carol; bob's INBOX and alice's
+ * Drafts empty */
+static void
+fill_mailboxes (void)
+{
+  g_autoptr(LbTestSession) alice = imap_open ("alice@example.test", "alicepass");
+  g_autoptr(LbTestSession) bob = imap_open ("bob@example.test", "bobpass");
+  const char *letter =
+    "From: Carol Example <carol@example.test>\r\nTo: Alice <alice@example.test>\r\n"
+    "Cc: Dave <dave@example.test>\r\nSubject: Lunch plans\r\n"
+    "Date: Mon, 02 Nov 2026 10:00:00 +0000\r\nMessage-ID: <lunch-1@letterbox.test>\r\n"
+    "MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n"
+    "Shall we meet at noon?\r\n";
+
+  lb_test_session_send (alice, "X SELECT INBOX");
+  lb_test_session_expect_tagged_ok (alice, "X");
+  lb_test_session_send (alice, "X STORE 1:* +FLAGS (\\Deleted)");
+  g_free (lb_test_session_read_until (alice, "X "));
+  imap_ok (alice, "EXPUNGE");
+  imap_append (alice, "INBOX", letter);
+  lb_test_session_send (alice, "X SELECT Drafts");
+  lb_test_session_expect_tagged_ok (alice, "X");
+  lb_test_session_send (alice, "X STORE 1:* +FLAGS (\\Deleted)");
+  g_free (lb_test_session_read_until (alice, "X "));
+  imap_ok (alice, "EXPUNGE");
+  imap_ok (alice, "LOGOUT");
+
+  lb_test_session_send (bob, "X SELECT INBOX");
+  lb_test_session_expect_tagged_ok (bob, "X");
+  lb_test_session_send (bob, "X STORE 1:* +FLAGS (\\Deleted)");
+  g_free (lb_test_session_read_until (bob, "X "));
+  imap_ok (bob, "EXPUNGE");
+  imap_ok (bob, "LOGOUT");
+}
+
+typedef struct
+{
+  const char *user;
+  const char *password;
+  const char *mailbox;
+  const char *criteria;
+  guint       count;
+} ServerWait;
+
+static gboolean
+server_has (gpointer data)
+{
+  ServerWait *wait = data;
+  g_autoptr(LbTestSession) session = imap_open (wait->user, wait->password);
+  guint n = imap_count (session, wait->mailbox, wait->criteria);
+
+  imap_ok (session, "LOGOUT");
+  if (n != wait->count)
+    lb_test_ui_spin (300);
+  return n == wait->count;
+}
+
+static void
+wait_for_server (const char *user,
+                 const char *password,
+                 const char *mailbox,
+                 const char *criteria,
+                 guint       count,
+                 const char *what)
+{
+  ServerWait wait = { user, password, mailbox, criteria, count };
+
+  lb_test_ui_wait_until (server_has, &wait, 60, what);
+}
+
+/* The BODYSTRUCTURE of bob's newest message. */
+static char *
+bob_bodystructure (void)
+{
+  g_autoptr(LbTestSession) session = imap_open ("bob@example.test", "bobpass");
+  char *line;
+
+  lb_test_session_send (session, "S EXAMINE INBOX");
+  lb_test_session_expect_tagged_ok (session, "S");
+  lb_test_session_send (session, "F FETCH * (BODYSTRUCTURE)");
+  line = lb_test_session_read_until (session, "* ");
+  lb_test_session_expect_tagged_ok (session, "F");
+  imap_ok (session, "LOGOUT");
+  return line;
+}
+
+/* ------------------------------------------------------------------ accounts */
+
+static char *
+server_fingerprint (void)
+{
+  g_autoptr(GTlsCertificate) certificate = lb_test_untrusted_certificate ("LB_TEST_IMAPS_PORT");
+
+  return lb_account_certificate_fingerprint (certificate);
+}
+
+static void
+store_password (LbAccount  *account,
+                const char *protocol,
+                const char *password)
+{
+  g_autoptr(LbSecrets) secrets = lb_secrets_new ();
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GError) error = NULL;
+  LbSecretKey key = {
+    lb_account_get_id (account), protocol,
+    g_str_equal (protocol, "smtp") ? lb_account_get_smtp_host (account) : lb_account_get_incoming_host (account),
+    g_str_equal (protocol, "smtp") ? lb_account_get_smtp_user (account) : lb_account_get_incoming_user (account),
+  };
+
+  lb_secrets_store_async (secrets, &key, "Letterbox test", password, NULL, lb_test_store_result, &result);
+  lb_test_wait (&result);
+  g_assert_true (lb_secrets_store_finish (secrets, result, &error));
+  g_assert_no_error (error);
+}
+
+static LbAccount *
+make_account (const char *fingerprint)
+{
+  LbAccount *account = lb_account_new ("alice");
+  g_autoptr(LbIdentity) identity = lb_identity_new ("Alice Example", "alice@example.test");
+  const char *host = lb_test_getenv ("LB_TEST_HOST");
+
+  g_autoptr(LbIdentity) work = lb_identity_new ("Alice at Work", "alice.work@example.test");
+
+  lb_identity_set_signature (identity, "Alice, testing");
+  lb_identity_set_signature (work, "Alice\nWork Department");
+  lb_account_set_display_name (account, "alice@example.test");
+  lb_account_add_identity (account, identity);
+  lb_account_add_identity (account, work);
+  lb_account_set_incoming_protocol (account, LB_INCOMING_IMAP);
+  lb_account_set_incoming_host (account, host);
+  lb_account_set_incoming_port (account, lb_test_port ("LB_TEST_IMAPS_PORT"));
+  lb_account_set_incoming_security (account, LB_NET_SECURITY_TLS);
+  lb_account_set_incoming_user (account, "alice@example.test");
+  lb_account_pin_certificate (account, host, lb_test_port ("LB_TEST_IMAPS_PORT"), fingerprint);
+  lb_account_set_smtp_host (account, host);
+  lb_account_set_smtp_port (account, lb_test_port ("LB_TEST_SUBMISSIONS_PORT"));
+  lb_account_set_smtp_security (account, LB_NET_SECURITY_TLS);
+  lb_account_set_smtp_user (account, "alice@example.test");
+  lb_account_pin_certificate (account, host, lb_test_port ("LB_TEST_SUBMISSIONS_PORT"), fingerprint);
+  return account;
+}
+
+static void
+add_account (LbAccountManager *manager,
+             LbAccount        *account)
+{
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GError) error = NULL;
+
+  lb_account_manager_add_async (manager, account, NULL, lb_test_store_result, &result);
+  lb_test_wait (&result);
+  g_assert_true (lb_account_manager_add_finish (manager, result, &error));
+  g_assert_no_error (error);
+}
+
+/* ------------------------------------------------------------------ waiting */
+
+static gboolean
+manager_has_alice (gpointer data)
+{
+  LbAccount *account = lb_account_manager_lookup (data, "alice");
+
+  return account != NULL && lb_account_get_opened (account) && lb_account_get_inbox (account) != NULL &&
+         lb_folder_get_total_count (lb_account_get_inbox (account)) == 1 &&
+         lb_account_get_folder_by_role (account, LB_FOLDER_ROLE_DRAFTS) != NULL;
+}
+
+static gboolean
+composer_open (gpointer data)
+{
+  return lb_test_ui_find_toplevel (LB_TYPE_COMPOSER_WINDOW, NULL) != NULL;
+}
+
+static LbComposerWindow *
+wait_for_composer (const char *what)
+{
+  LbComposerWindow *composer;
+
+  lb_test_ui_wait_until (composer_open, NULL, 30, what);
+  composer = LB_COMPOSER_WINDOW (lb_test_ui_find_toplevel (LB_TYPE_COMPOSER_WINDOW, NULL));
+  lb_test_ui_wait_for_frame (GTK_WIDGET (composer));
+  return composer;
+}
+
+static gboolean
+pointer_cleared (gpointer data)
+{
+  return *(gpointer *) data == NULL;
+}
+
+static gboolean
+has_attachment_row (gpointer data)
+{
+  GtkWidget *list = lb_test_ui_get_by_id (data, "attachment_list");
+
+  return lb_test_ui_find (list, ADW_TYPE_ACTION_ROW, NULL) != NULL;
+}
+
+static gboolean
+completion_shown (gpointer data)
+{
+  GtkWidget *to = lb_test_ui_get_by_id (data, "to_entry");
+  GtkWidget *popover = lb_test_ui_find (to, GTK_TYPE_POPOVER, NULL);
+
+  return popover != NULL && gtk_widget_get_visible (popover) &&
+         gtk_list_box_get_row_at_index (GTK_LIST_BOX (lb_test_ui_find (popover, GTK_TYPE_LIST_BOX, NULL)), 0) != NULL;
+}
+
+static gboolean
+attachments_shown (gpointer data)
+{
+  return gtk_revealer_get_child_revealed (lb_test_ui_get_by_id (data, "attachments_revealer"));
+}
+
+static gboolean
+dialog_shown (gpointer data)
+{
+  return lb_test_ui_find_toplevel (ADW_TYPE_MESSAGE_DIALOG, NULL) != NULL;
+}
+
+static gboolean
+draft_saved (gpointer data)
+{
+  return lb_composer_window_get_draft_key (data) != 0 && !lb_composer_window_get_saving (data);
+}
+
+static gboolean
+view_shows_lunch (gpointer data)
+{
+  LbMessage *shown = lb_message_view_get_message (LB_MESSAGE_VIEW (lb_window_get_message_view (data)));
+
+  return shown != NULL && g_strcmp0 (lb_message_get_subject (shown), "Lunch plans") == 0;
+}
+
+static gboolean
+view_shows_draft (gpointer data)
+{
+  LbMessage *shown = lb_message_view_get_message (LB_MESSAGE_VIEW (lb_window_get_message_view (data)));
+
+  return shown != NULL && g_strcmp0 (lb_message_get_subject (shown), "Draft in progress, again") == 0;
+}
+
+static gboolean
+list_loaded (gpointer data)
+{
+  GListModel *messages = lb_window_get_messages (data);
+  g_autoptr(LbMessage) message = NULL;
+
+  if (messages == NULL || g_list_model_get_n_items (messages) != 1)
+    return FALSE;
+  message = g_list_model_get_item (messages, 0);
+  return lb_message_get_loaded (message);
+}
+
+static void
+type_into (LbComposerWindow *composer,
+           const char       *id,
+           const char       *text)
+{
+  GtkWidget *entry = lb_test_ui_get_by_id (GTK_WIDGET (composer), id);
+
+  gtk_widget_grab_focus (entry);
+  gtk_editable_set_text (GTK_EDITABLE (entry), text);
+}
+
+static void
+type_body (LbComposerWindow *composer,
+           const char       *text)
+{
+  GtkTextView *view = lb_test_ui_get_by_id (GTK_WIDGET (composer), "body_view");
+  GtkTextBuffer *buffer = gtk_text_view_get_buffer (view);
+  GtkTextIter start;
+
+  gtk_widget_grab_focus (GTK_WIDGET (view));
+  gtk_text_buffer_get_start_iter (buffer, &start);
+  gtk_text_buffer_insert (buffer, &start, text, -1);
+}
+
+static char *
+body_text (LbComposerWindow *composer)
+{
+  GtkTextView *view = lb_test_ui_get_by_id (GTK_WIDGET (composer), "body_view");
+  GtkTextBuffer *buffer = gtk_text_view_get_buffer (view);
+  GtkTextIter start, end;
+
+  gtk_text_buffer_get_bounds (buffer, &start, &end);
+  return gtk_text_buffer_get_text (buffer, &start, &end, FALSE);
+}
+
+/* ------------------------------------------------------------------ the test */
+
+static void
+test_composer (void)
+{
+  g_autoptr(LbApplication) app = lb_application_new ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(LbAccountManager) setup = lb_account_manager_new (NULL, NULL);
+  g_autoptr(LbAccount) alice = NULL;
+  g_autofree char *fingerprint = server_fingerprint ();
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autofree char *path = g_build_filename (lb_test_getenv ("LB_TEST_DIR"), "report.bin", NULL);
+  g_autofree char *contents = g_malloc (ATTACHMENT_SIZE);
+  g_autoptr(GFile) file = g_file_new_for_path (path);
+  LbAccountManager *manager;
+  LbWindow *window;
+  LbComposerWindow *composer;
+  gpointer weak;
+
+  fill_mailboxes ();
+  for (guint i = 0; i < ATTACHMENT_SIZE; i++)
+    contents[i] = (char) g_random_int ();
+  g_file_set_contents (path, contents, ATTACHMENT_SIZE, &error);
+  g_assert_no_error (error);
+
+  lb_account_manager_load_async (setup, NULL, lb_test_store_result, &result);
+  lb_test_wait (&result);
+  g_assert_true (lb_account_manager_load_finish (setup, result, &error));
+  alice = make_account (fingerprint);
+  add_account (setup, alice);
+  store_password (alice, "imap", "alicepass");
+  store_password (alice, "smtp", "alicepass");
+
+  g_application_register (G_APPLICATION (app), NULL, &error);
+  g_assert_no_error (error);
+  /* sent at once: the undo delay is tested by the outbox's own tests */
+  g_settings_set_uint (lb_application_get_settings (app), "undo-send-delay", 1);
+  manager = lb_application_get_manager (app);
+  g_application_activate (G_APPLICATION (app));
+  window = LB_WINDOW (gtk_application_get_active_window (GTK_APPLICATION (app)));
+  g_assert_true (LB_IS_WINDOW (window));
+  g_assert_true (lb_window_get_outbox (window) == lb_application_get_outbox (app));
+  gtk_window_set_default_size (GTK_WINDOW (window), 1200, 720);
+  lb_test_ui_wait_until (manager_has_alice, manager, 60, "the account to open and sync");
+
+  /* ---- a new message, typed, with an attachment, sent */
+  gtk_widget_activate_action (GTK_WIDGET (window), "win.compose", NULL);
+  composer = wait_for_composer ("the composer to open");
+  {
+    g_autofree char *body = body_text (composer);
+
+    /* the identity's signature, under the place to write */
+    g_assert_cmpstr (body, ==, "\n\n-- \nAlice, testing");
+  }
+  {
+    GtkDropDown *from = lb_test_ui_get_by_id (GTK_WIDGET (composer), "from_dropdown");
+    GListModel *senders = gtk_drop_down_get_model (from);
+    g_autofree char *work_body = NULL;
+    g_autofree char *edited_body = NULL;
+
+    /* every identity, as "Name <address>" */
+    g_assert_cmpuint (g_list_model_get_n_items (senders), ==, 2);
+    g_assert_cmpstr (gtk_string_list_get_string (GTK_STRING_LIST (senders), 0), ==,
+                     "Alice Example <alice@example.test>");
+    g_assert_cmpstr (gtk_string_list_get_string (GTK_STRING_LIST (senders), 1), ==,
+                     "Alice at Work <alice.work@example.test>");
+    /* another identity: its signature instead */
+    gtk_drop_down_set_selected (from, 1);
+    work_body = body_text (composer);
+    g_assert_cmpstr (work_body, ==, "\n\n-- \nAlice\nWork Department");
+    g_assert_cmpstr (lb_outgoing_message_get_from_address (lb_composer_window_get_message (composer)), ==,
+                     "alice.work@example.test");
+    gtk_drop_down_set_selected (from, 0);
+    edited_body = body_text (composer);
+    g_assert_cmpstr (edited_body, ==, "\n\n-- \nAlice, testing");
+  }
+  type_into (composer, "to_entry", "Bob Example <bob@example.test>");
+  type_into (composer, "subject_entry", "Quarterly report");
+  type_body (composer, "Hello Bob,\nthe figures are in the file.");
+  lb_composer_window_attach_file (composer, file);
+  lb_test_ui_wait_until (has_attachment_row, composer, 30, "the attachment to be read");
+  {
+    GtkWidget *list = lb_test_ui_get_by_id (GTK_WIDGET (composer), "attachment_list");
+    AdwActionRow *row = ADW_ACTION_ROW (lb_test_ui_find (list, ADW_TYPE_ACTION_ROW, NULL));
+    g_autofree char *size = g_format_size (ATTACHMENT_SIZE);
+
+    g_assert_cmpstr (adw_preferences_row_get_title (ADW_PREFERENCES_ROW (row)), ==, "report.bin");
+    g_assert_cmpstr (adw_action_row_get_subtitle (row), ==, size);
+  }
+  lb_test_ui_wait_until (attachments_shown, composer, 10, "the attachment list to be shown");
+  lb_test_ui_wait_for_frame (GTK_WIDGET (composer));
+  g_assert_cmpuint (lb_test_ui_screenshot (GTK_WIDGET (composer), "screenshot-composer.png"), >, 32);
+
+  weak = composer;
+  g_object_add_weak_pointer (G_OBJECT (composer), &weak);
+  gtk_widget_activate_action (GTK_WIDGET (composer), "composer.send", NULL);
+  lb_test_ui_wait_until (pointer_cleared, &weak, 30, "the composer to close once queued");
+  wait_for_server ("bob@example.test", "bobpass", "INBOX", "SUBJECT \"Quarterly report\"", 1,
+                   "bob to receive the message");
+  {
+    g_autofree char *structure = bob_bodystructure ();
+
+    g_assert_nonnull (strstr (structure, "\"report.bin\""));
+  }
+  wait_for_server ("bob@example.test", "bobpass", "INBOX", "BODY \"the figures are in the file\"", 1,
+                   "the text to arrive");
+
+  /* ---- the text says "attached" and nothing is: a question first */
+  gtk_widget_activate_action (GTK_WIDGET (window), "win.compose", NULL);
+  composer = wait_for_composer ("a second composer to open");
+  /* an address seen in the mail completes what is typed after the comma */
+  type_into (composer, "to_entry", "bob@example.test, car");
+  lb_test_ui_wait_until (completion_shown, composer, 10, "the address completion");
+  {
+    GtkWidget *to = lb_test_ui_get_by_id (GTK_WIDGET (composer), "to_entry");
+    GtkWidget *popover = lb_test_ui_find (to, GTK_TYPE_POPOVER, NULL);
+    GtkListBox *list = GTK_LIST_BOX (lb_test_ui_find (popover, GTK_TYPE_LIST_BOX, NULL));
+    GtkListBoxRow *row = gtk_list_box_get_row_at_index (list, 0);
+    GtkWidget *label = lb_test_ui_find (GTK_WIDGET (row), GTK_TYPE_LABEL, NULL);
+
+    g_assert_cmpstr (gtk_label_get_text (GTK_LABEL (label)), ==, "Carol Example <carol@example.test>");
+    /* only addresses that start so: not dave, not bob */
+    g_assert_null (gtk_list_box_get_row_at_index (list, 1));
+    lb_test_ui_screenshot (GTK_WIDGET (composer), "screenshot-composer-completion.png");
+    g_signal_emit_by_name (list, "row-activated", row);
+    g_assert_cmpstr (gtk_editable_get_text (GTK_EDITABLE (to)), ==,
+                     "bob@example.test, Carol Example <carol@example.test>, ");
+    g_assert_false (gtk_widget_get_visible (popover));
+  }
+  type_into (composer, "to_entry", "bob@example.test");
+  type_into (composer, "subject_entry", "Draft in progress");
+  type_body (composer, "I have attached the minutes.");
+  gtk_widget_activate_action (GTK_WIDGET (composer), "composer.send", NULL);
+  lb_test_ui_wait_until (dialog_shown, NULL, 10, "the missing attachment question");
+  {
+    AdwMessageDialog *dialog = ADW_MESSAGE_DIALOG (lb_test_ui_find_toplevel (ADW_TYPE_MESSAGE_DIALOG, NULL));
+
+    g_assert_cmpstr (adw_message_dialog_get_heading (dialog), ==,
+                     "You mentioned an attachment, but none is attached");
+    g_assert_true (adw_message_dialog_has_response (dialog, "send"));
+    g_assert_true (adw_message_dialog_has_response (dialog, "attach"));
+    lb_test_ui_wait_for_frame (GTK_WIDGET (dialog));
+    lb_test_ui_screenshot (GTK_WIDGET (dialog), "screenshot-composer-attachment-warning.png");
+    /* as its button does: the answer, then the dialog closes */
+    adw_message_dialog_response (dialog, "cancel");
+    gtk_window_destroy (GTK_WINDOW (dialog));
+  }
+  /* not sent: the composer stays */
+  lb_test_ui_spin (500);
+  g_assert_true (lb_test_ui_find_toplevel (LB_TYPE_COMPOSER_WINDOW, NULL) == GTK_WINDOW (composer));
+
+  /* ---- the draft is saved to the server after a pause */
+  lb_composer_window_set_autosave_delay (composer, 300);
+  type_body (composer, "Still writing. ");
+  lb_test_ui_wait_until (draft_saved, composer, 30, "the draft to be saved");
+  wait_for_server ("alice@example.test", "alicepass", "Drafts", "SUBJECT \"Draft in progress\"", 1,
+                   "the draft on the server");
+  /* a later edit replaces it */
+  type_into (composer, "subject_entry", "Draft in progress, again");
+  wait_for_server ("alice@example.test", "alicepass", "Drafts", "SUBJECT \"Draft in progress, again\"", 1,
+                   "the second version on the server");
+  wait_for_server ("alice@example.test", "alicepass", "Drafts", "UNDELETED", 1, "the first version to go");
+
+  /* closed (saved already) and reopened from Drafts */
+  weak = composer;
+  g_object_add_weak_pointer (G_OBJECT (composer), &weak);
+  gtk_window_close (GTK_WINDOW (composer));
+  lb_test_ui_wait_until (pointer_cleared, &weak, 10, "the saved composer to close");
+  {
+    LbAccount *account = lb_account_manager_lookup (manager, "alice");
+    LbFolder *drafts = lb_account_get_folder_by_role (account, LB_FOLDER_ROLE_DRAFTS);
+    GtkWidget *edit = lb_test_ui_get_by_id (GTK_WIDGET (window), "edit_draft_button");
+    LbMessage *shown;
+
+    lb_sidebar_select_folder (LB_SIDEBAR (lb_window_get_sidebar (window)), account, drafts);
+    lb_test_ui_wait_until (list_loaded, window, 30, "Drafts to be listed");
+    gtk_selection_model_select_item (GTK_SELECTION_MODEL (lb_window_get_messages (window)), 0, TRUE);
+    lb_test_ui_wait_until (view_shows_draft, window, 30, "the draft to be shown");
+    shown = lb_message_view_get_message (LB_MESSAGE_VIEW (lb_window_get_message_view (window)));
+    g_assert_true (gtk_widget_get_visible (edit));
+    gtk_widget_activate_action (GTK_WIDGET (window), "win.edit-draft", NULL);
+    composer = wait_for_composer ("the draft to open in a composer");
+    g_assert_cmpint (lb_composer_window_get_draft_key (composer), ==, lb_message_get_key (shown));
+    g_assert_cmpstr (gtk_editable_get_text (GTK_EDITABLE (lb_test_ui_get_by_id (GTK_WIDGET (composer), "subject_entry"))),
+                     ==, "Draft in progress, again");
+    {
+      g_autofree char *body = body_text (composer);
+
+      /* continued as it was: no second signature */
+      g_assert_nonnull (strstr (body, "Still writing. I have attached the minutes."));
+      g_assert_true (strstr (body, "-- ") == g_strrstr (body, "-- "));
+    }
+  }
+
+  /* discarded, after a confirmation */
+  weak = composer;
+  g_object_add_weak_pointer (G_OBJECT (composer), &weak);
+  gtk_widget_activate_action (GTK_WIDGET (composer), "composer.discard", NULL);
+  lb_test_ui_wait_until (dialog_shown, NULL, 10, "the discard confirmation");
+  {
+    AdwMessageDialog *dialog = ADW_MESSAGE_DIALOG (lb_test_ui_find_toplevel (ADW_TYPE_MESSAGE_DIALOG, NULL));
+
+    adw_message_dialog_response (dialog, "discard");
+    gtk_window_destroy (GTK_WINDOW (dialog));
+  }
+  lb_test_ui_wait_until (pointer_cleared, &weak, 10, "the composer to close once discarded");
+  wait_for_server ("alice@example.test", "alicepass", "Drafts", "UNDELETED", 0, "the draft to be deleted");
+
+  /* ---- a reply from the main window */
+  lb_sidebar_select_folder (LB_SIDEBAR (lb_window_get_sidebar (window)), lb_account_manager_lookup (manager, "alice"),
+                            lb_account_get_inbox (lb_account_manager_lookup (manager, "alice")));
+  lb_test_ui_wait_until (list_loaded, window, 30, "the Inbox to be listed");
+  gtk_selection_model_select_item (GTK_SELECTION_MODEL (lb_window_get_messages (window)), 0, TRUE);
+  lb_test_ui_wait_until (view_shows_lunch, window, 30, "the message to be shown");
+  gtk_widget_activate_action (GTK_WIDGET (window), "win.reply-all", NULL);
+  composer = wait_for_composer ("the reply's composer to open");
+  {
+    GtkWidget *to = lb_test_ui_get_by_id (GTK_WIDGET (composer), "to_entry");
+    GtkWidget *cc = lb_test_ui_get_by_id (GTK_WIDGET (composer), "cc_entry");
+    GtkWidget *subject = lb_test_ui_get_by_id (GTK_WIDGET (composer), "subject_entry");
+    LbOutgoingMessage *message = lb_composer_window_get_message (composer);
+
+    g_assert_nonnull (strstr (gtk_editable_get_text (GTK_EDITABLE (to)), "carol@example.test"));
+    /* the other recipients, but not alice herself */
+    g_assert_nonnull (strstr (gtk_editable_get_text (GTK_EDITABLE (cc)), "dave@example.test"));
+    g_assert_null (strstr (gtk_editable_get_text (GTK_EDITABLE (to)), "alice@example.test"));
+    g_assert_true (gtk_widget_get_visible (cc));
+    g_assert_cmpstr (gtk_editable_get_text (GTK_EDITABLE (subject)), ==, "Re: Lunch plans");
+    g_assert_cmpstr (lb_outgoing_message_get_in_reply_to (message), ==, "lunch-1@letterbox.test");
+    g_assert_cmpstr (lb_outgoing_message_get_from_address (message), ==, "alice@example.test");
+    lb_test_ui_screenshot (GTK_WIDGET (composer), "screenshot-composer-reply.png");
+  }
+  /* closed untouched: nothing to save */
+  weak = composer;
+  g_object_add_weak_pointer (G_OBJECT (composer), &weak);
+  gtk_window_close (GTK_WINDOW (composer));
+  lb_test_ui_wait_until (pointer_cleared, &weak, 10, "the reply's composer to close");
+
+  /* ---- forwarded: "Fwd:", no recipients, the text quoted */
+  gtk_widget_activate_action (GTK_WIDGET (window), "win.forward", NULL);
+  composer = wait_for_composer ("the forward's composer to open");
+  {
+    g_autofree char *body = body_text (composer);
+
+    g_assert_cmpstr (gtk_editable_get_text (GTK_EDITABLE (lb_test_ui_get_by_id (GTK_WIDGET (composer), "to_entry"))),
+                     ==, "");
+    g_assert_cmpstr (gtk_editable_get_text (GTK_EDITABLE (lb_test_ui_get_by_id (GTK_WIDGET (composer), "subject_entry"))),
+                     ==, "Fwd: Lunch plans");
+    g_assert_nonnull (strstr (body, "Shall we meet at noon?"));
+  }
+  weak = composer;
+  g_object_add_weak_pointer (G_OBJECT (composer), &weak);
+  gtk_window_close (GTK_WINDOW (composer));
+  lb_test_ui_wait_until (pointer_cleared, &weak, 10, "the reply's composer to close");
+  lb_test_ui_spin (500);
+  wait_for_server ("alice@example.test", "alicepass", "Drafts", "UNDELETED", 0, "no draft of the reply");
+
+  /* ---- a mailto: link opened: a composer with its fields */
+  {
+    g_autoptr(GFile) link = g_file_new_for_uri ("mailto:dave@example.test?subject=Hi%20Dave&cc=erin@example.test"
+                                                "&body=First%20line%0D%0ASecond%20line");
+    GFile *files[] = { link };
+    g_autofree char *body = NULL;
+
+    g_application_open (G_APPLICATION (app), files, 1, "");
+    composer = wait_for_composer ("the mailto: link's composer to open");
+    body = body_text (composer);
+    g_assert_cmpstr (gtk_editable_get_text (GTK_EDITABLE (lb_test_ui_get_by_id (GTK_WIDGET (composer), "to_entry"))),
+                     ==, "dave@example.test");
+    g_assert_cmpstr (gtk_editable_get_text (GTK_EDITABLE (lb_test_ui_get_by_id (GTK_WIDGET (composer), "cc_entry"))),
+                     ==, "erin@example.test");
+    g_assert_cmpstr (gtk_editable_get_text (GTK_EDITABLE (lb_test_ui_get_by_id (GTK_WIDGET (composer), "subject_entry"))),
+                     ==, "Hi Dave");
+    g_assert_cmpstr (body, ==, "First line\nSecond line\n\n-- \nAlice, testing");
+    gtk_window_destroy (GTK_WINDOW (composer));
+  }
+
+  gtk_window_destroy (GTK_WINDOW (window));
+  g_application_quit (G_APPLICATION (app));
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  gtk_test_init (&argc, &argv, NULL);
+  adw_init ();
+  g_mime_init ();
+
+  g_test_add_func ("/ui/composer/send-draft-reply", test_composer);
+
+  return g_test_run ();
+}
