@@ -129,6 +129,13 @@ remove_entry (AccountState *state,
     g_ptr_array_remove (state->entries, entry);
 }
 
+/* a record put there for a message without one has none */
+static gboolean
+has_recipients (const LbStoreOutboxEntry *entry)
+{
+  return entry->recipients != NULL && entry->recipients[0] != NULL && entry->recipients[0][0] != '\0';
+}
+
 static AccountState *
 find_state (LbOutbox  *self,
             LbAccount *account)
@@ -219,6 +226,24 @@ first_waiting (AccountState *state)
 }
 
 static void send_entry (AccountState *state, LbStoreOutboxEntry *entry);
+static void refile_entry (AccountState *state, LbStoreOutboxEntry *entry);
+
+/* A message the server took but not yet filed (found SENT at the start);
+ * NULL when none. */
+static LbStoreOutboxEntry *
+first_sent (AccountState *state)
+{
+  if (state->entries == NULL)
+    return NULL;
+  for (guint i = 0; i < state->entries->len; i++)
+    {
+      LbStoreOutboxEntry *entry = state->entries->pdata[i];
+
+      if (entry->state == LB_OUTBOX_STATE_SENT)
+        return entry;
+    }
+  return NULL;
+}
 
 /* Sends the next message if it is due, else sets the timer for it. */
 static void
@@ -231,6 +256,13 @@ run_next (AccountState *state)
     return;
   g_clear_handle_id (&state->timer, g_source_remove);
 
+  /* filed first, and only filed: never sent again */
+  entry = first_sent (state);
+  if (entry != NULL)
+    {
+      refile_entry (state, entry);
+      return;
+    }
   entry = first_waiting (state);
   if (entry == NULL)
     return;
@@ -470,6 +502,17 @@ read_cb (GObject      *object,
       op_done (op);
       return;
     }
+  if (!has_recipients (op->entry))
+    {
+      const char *message = _("Letterbox does not know the recipients of this message. "
+                              "Open it with Edit and send it again.");
+
+      op_set_state (op, LB_OUTBOX_STATE_FAILED, op->entry->attempts, 0, message);
+      lb_store_outbox_set_state_async (op->store, op->entry->key, LB_OUTBOX_STATE_FAILED,
+                                       op->entry->attempts, 0, message, LB_STORE_WRITE_DURABLE, NULL,
+                                       failure_written_cb, op);
+      return;
+    }
   /* on disk before the server sees a byte: a crash from here on leaves
    * SENDING, which the next start takes for "may have been sent" */
   lb_store_outbox_set_state_async (op->store, op->entry->key, LB_OUTBOX_STATE_SENDING,
@@ -514,12 +557,14 @@ send_entry (AccountState       *state,
 
 static void filing_next (SendOp *op);
 
+/* The record goes only after the Outbox copy (with it: a trigger): a
+ * copy left without its record would look like a message never sent. */
 enum {
   FILE_SENT_COPY,
-  FILE_REMOVE_RECORD,
   FILE_ANSWERED,
   FILE_FORWARDED,
   FILE_DELETE,
+  FILE_REMOVE_RECORD,
   FILE_DONE,
 };
 
@@ -600,7 +645,14 @@ outbox_copy_deleted_cb (GObject      *object,
   g_autoptr(GError) error = NULL;
 
   if (!lb_provider_delete_finish (LB_PROVIDER (object), result, &error))
-    g_warning ("The sent message could not be removed from the Outbox: %s", error->message);
+    {
+      /* its record stays SENT: filed again at the next start, never sent */
+      g_warning ("The sent message could not be removed from the Outbox: %s", error->message);
+      if (op_current (op))
+        remove_entry (op->state, op->entry->key);
+      op_done (op);
+      return;
+    }
   filing_step_done (op);
 }
 
@@ -689,6 +741,16 @@ refile_read_cb (GObject      *object,
   file_sent (op);
 }
 
+static void
+refile_entry (AccountState       *state,
+              LbStoreOutboxEntry *entry)
+{
+  SendOp *op = send_op_new (state, entry);
+
+  state->sending = entry->key;
+  lb_store_read_message_async (op->store, entry->key, NULL, refile_read_cb, op);
+}
+
 /* ------------------------------------------------------------------ loading */
 
 static void
@@ -711,7 +773,6 @@ list_cb (GObject      *object,
   g_autoptr(AccountState) state = user_data;
   g_autoptr(GError) error = NULL;
   g_autoptr(GPtrArray) entries = lb_store_outbox_list_finish (LB_STORE (object), result, &error);
-  const LbStoreOutboxEntry *refile = NULL;
 
   if (state->store != LB_STORE (object) || state->loaded)
     return;   /* closed (and maybe opened again) meanwhile */
@@ -728,8 +789,9 @@ list_cb (GObject      *object,
     {
       LbStoreOutboxEntry *early = state->early->pdata[i];
 
-      if (find_entry (state, early->key) == NULL)
-        g_ptr_array_add (state->entries, lb_store_outbox_entry_copy (early));
+      /* the list may hold an older version of it */
+      remove_entry (state, early->key);
+      g_ptr_array_add (state->entries, lb_store_outbox_entry_copy (early));
     }
   g_clear_pointer (&state->early, g_ptr_array_unref);
   for (guint i = 0; i < state->entries->len; i++)
@@ -749,24 +811,37 @@ list_cb (GObject      *object,
                                            account_state_ref (state));
           emit_state (state, entry->key, entry->state);
         }
-      else if (entry->state == LB_OUTBOX_STATE_SENT && refile == NULL)
-        refile = entry;
-    }
-
-  if (refile != NULL)
-    {
-      SendOp *op = send_op_new (state, refile);
-
-      state->sending = refile->key;
-      lb_store_read_message_async (op->store, refile->key, NULL, refile_read_cb, op);
-      return;
     }
   run_next (state);
+}
+
+/* Messages in the Outbox folder without a record (Letterbox stopped
+ * between putting one there and writing its record) got one, FAILED:
+ * their recipients are unknown. Then the records are read. */
+static void
+adopted_cb (GObject      *object,
+            GAsyncResult *result,
+            gpointer      user_data)
+{
+  g_autoptr(AccountState) state = user_data;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GArray) keys = lb_store_outbox_adopt_finish (LB_STORE (object), result, &error);
+
+  if (keys == NULL)
+    g_warning ("The outbox of %s could not be checked for messages without a record: %s",
+               lb_account_get_id (state->account), error->message);
+  else if (keys->len > 0)
+    g_debug ("%s: %u message(s) in the Outbox had no record", lb_account_get_id (state->account), keys->len);
+  if (state->store != LB_STORE (object) || state->loaded)
+    return;   /* closed (and maybe opened again) meanwhile */
+  lb_store_outbox_list_async (state->store, NULL, list_cb, account_state_ref (state));
 }
 
 static void
 account_opened (AccountState *state)
 {
+  LbFolder *outbox_folder;
+
   if (lb_account_get_opened (state->account))
     {
       if (state->store != NULL)
@@ -777,7 +852,15 @@ account_opened (AccountState *state)
       state->cancellable = g_cancellable_new ();
       state->loaded = FALSE;
       state->sending = 0;
-      lb_store_outbox_list_async (state->store, NULL, list_cb, account_state_ref (state));
+      outbox_folder = folder_by_role (state->account, LB_FOLDER_ROLE_OUTBOX);
+      if (outbox_folder != NULL)
+        lb_store_outbox_adopt_async (state->store, lb_folder_get_id (outbox_folder), LB_OUTBOX_STATE_FAILED,
+                                     _("Letterbox stopped while putting this message in the Outbox, "
+                                       "before it noted its recipients (Bcc included): it was not sent. "
+                                       "Open it with Edit and send it again."),
+                                     NULL, adopted_cb, account_state_ref (state));
+      else
+        lb_store_outbox_list_async (state->store, NULL, list_cb, account_state_ref (state));
     }
   else
     {
@@ -1043,7 +1126,11 @@ record_put_cb (GObject      *object,
   if (state->session == data->session && state->outbox != NULL)
     {
       if (state->loaded)
-        g_ptr_array_add (state->entries, lb_store_outbox_entry_copy (data->entry));
+        {
+          /* it may have been taken for a message without a record */
+          remove_entry (state, data->entry->key);
+          g_ptr_array_add (state->entries, lb_store_outbox_entry_copy (data->entry));
+        }
       else
         {
           if (state->early == NULL)
@@ -1219,20 +1306,9 @@ take_back_restore (TakeBack *tb)
     }
 }
 
-static void
-take_back_deleted_cb (GObject      *object,
-                      GAsyncResult *result,
-                      gpointer      user_data)
-{
-  g_autoptr(GTask) task = user_data;
-  TakeBack *tb = g_task_get_task_data (task);
-  g_autoptr(GError) error = NULL;
-
-  if (!lb_provider_delete_finish (LB_PROVIDER (object), result, &error))
-    g_warning ("A message taken back stays in the Outbox: %s", error->message);
-  g_task_return_pointer (task, g_steal_pointer (&tb->message), g_object_unref);
-}
-
+/* The Outbox copy goes first (its record with it: a trigger), then the
+ * record, durably: a copy left without its record would come back as a
+ * message to send again, a record left alone as one to send. */
 static void
 take_back_removed_cb (GObject      *object,
                       GAsyncResult *result,
@@ -1240,19 +1316,31 @@ take_back_removed_cb (GObject      *object,
 {
   g_autoptr(GTask) task = user_data;
   TakeBack *tb = g_task_get_task_data (task);
-  g_autoptr(GArray) keys = g_array_new (FALSE, FALSE, sizeof (gint64));
-  GError *error = NULL;
+  g_autoptr(GError) error = NULL;
 
   if (!lb_store_outbox_remove_finish (LB_STORE (object), result, &error))
+    g_warning ("The record of a message taken back could not be removed: %s", error->message);
+  g_task_return_pointer (task, g_steal_pointer (&tb->message), g_object_unref);
+}
+
+static void
+take_back_deleted_cb (GObject      *object,
+                      GAsyncResult *result,
+                      gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  TakeBack *tb = g_task_get_task_data (task);
+  GError *error = NULL;
+
+  if (!lb_provider_delete_finish (LB_PROVIDER (object), result, &error))
     {
       take_back_restore (tb);
       g_prefix_error (&error, _("Could not take the message back: "));
       g_task_return_error (task, error);
       return;
     }
-  g_array_append_val (keys, tb->entry->key);
-  lb_provider_delete_async (lb_account_get_provider (tb->state->account), keys, NULL,
-                            take_back_deleted_cb, g_steal_pointer (&task));
+  lb_store_outbox_remove_async (lb_provider_get_store (LB_PROVIDER (object)), tb->entry->key,
+                                LB_STORE_WRITE_DURABLE, NULL, take_back_removed_cb, g_steal_pointer (&task));
 }
 
 static void
@@ -1263,6 +1351,7 @@ take_back_read_cb (GObject      *object,
   g_autoptr(GTask) task = user_data;
   TakeBack *tb = g_task_get_task_data (task);
   g_autoptr(GBytes) raw = NULL;
+  g_autoptr(GArray) keys = g_array_new (FALSE, FALSE, sizeof (gint64));
   GError *error = NULL;
 
   raw = lb_store_read_message_finish (LB_STORE (object), result, &error);
@@ -1276,8 +1365,9 @@ take_back_read_cb (GObject      *object,
       return;
     }
   lb_outgoing_message_set_bcc (tb->message, tb->entry->bcc);
-  lb_store_outbox_remove_async (LB_STORE (object), tb->entry->key, LB_STORE_WRITE_DURABLE, NULL,
-                                take_back_removed_cb, g_steal_pointer (&task));
+  g_array_append_val (keys, tb->entry->key);
+  lb_provider_delete_async (lb_account_get_provider (tb->state->account), keys, NULL,
+                            take_back_deleted_cb, g_steal_pointer (&task));
 }
 
 void
@@ -1398,6 +1488,13 @@ lb_outbox_retry_async (LbOutbox            *self,
   if (!check_entry (state, account, key, &entry, &error))
     {
       g_task_return_error (task, error);
+      return;
+    }
+  if (!has_recipients (entry))
+    {
+      g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, "%s",
+                               _("Could not send the message again: Letterbox does not know its "
+                                 "recipients. Open it with Edit and send it again."));
       return;
     }
 

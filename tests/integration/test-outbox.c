@@ -780,6 +780,121 @@ test_uncertain (Fixture       *fixture,
   g_assert_cmpuint (server_count (BOB, BOB_PASSWORD, "INBOX", lb_outgoing_message_get_message_id (message)), ==, 1);
 }
 
+/* Letterbox stops as it would between putting a message in the Outbox and
+ * writing its record, and starts again. */
+static void
+restart (Fixture   *fixture,
+         LbAccount *account)
+{
+  drop_outbox (fixture);
+  {
+    g_autoptr(LbStore) store = g_object_ref (lb_account_get_store (account));
+
+    lb_account_close (account);
+    lb_test_finalize_store (g_steal_pointer (&store));
+  }
+  outbox_new (fixture);
+  open_ok (account);
+}
+
+/* A message in the Outbox without its record (Letterbox stopped between
+ * the two): at the next start it is FAILED, saying to edit and send it
+ * again; Send Again refuses (its Bcc is unknown); it is never sent; Edit
+ * gives it back. */
+static void
+test_no_record (Fixture       *fixture,
+                gconstpointer  data)
+{
+  LbAccount *alice = add_alice (fixture, LB_INCOMING_IMAP, ALICE_PASSWORD);
+  g_autoptr(LbOutgoingMessage) message = new_message (BOB, "Without a record");
+  g_autoptr(GBytes) raw = lb_outgoing_message_to_bytes (message, LB_OUTGOING_FORM_SEND);
+  g_autoptr(LbOutgoingMessage) back = NULL;
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GAsyncResult) retried = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *error_message = NULL;
+  LbProvider *provider = lb_account_get_provider (alice);
+  LbFolder *outbox_folder = lb_account_get_folder_by_role (alice, LB_FOLDER_ROLE_OUTBOX);
+  guint before = lb_test_proxy_get_n_connections (fixture->proxy);
+  LbOutboxState state = LB_OUTBOX_STATE_WAITING;
+  gint64 key;
+
+  g_assert_nonnull (outbox_folder);
+  lb_provider_append_async (provider, lb_folder_get_id (outbox_folder), raw, LB_MESSAGE_SEEN, NULL,
+                            lb_test_store_result, &result);
+  lb_test_wait (&result);
+  key = lb_provider_append_finish (provider, result, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (key, >, 0);
+  g_clear_object (&result);   /* it holds the provider, which holds the store */
+  g_assert_false (lb_outbox_get_state (fixture->outbox, alice, key, NULL, NULL));
+
+  restart (fixture, alice);
+  wait_state (fixture, alice, key, LB_OUTBOX_STATE_FAILED, &error_message);
+  g_assert_nonnull (error_message);
+  g_assert_nonnull (strstr (error_message, "Edit"));
+
+  lb_outbox_retry_async (fixture->outbox, alice, key, NULL, lb_test_store_result, &retried);
+  lb_test_wait (&retried);
+  g_assert_false (lb_outbox_retry_finish (fixture->outbox, retried, &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA);
+  g_clear_error (&error);
+  g_clear_object (&retried);   /* it holds the outbox */
+  lb_outbox_flush (fixture->outbox);
+  lb_test_spin (1000);
+  g_assert_true (lb_outbox_get_state (fixture->outbox, alice, key, &state, NULL));
+  g_assert_cmpint (state, ==, LB_OUTBOX_STATE_FAILED);
+
+  /* and again at the next start: still failed, not sent */
+  restart (fixture, alice);
+  wait_state (fixture, alice, key, LB_OUTBOX_STATE_FAILED, NULL);
+  lb_test_spin (1000);
+  g_assert_false (g_hash_table_contains (fixture->sent, &key));
+  g_assert_cmpuint (lb_test_proxy_get_n_connections (fixture->proxy), ==, before);
+
+  back = take_back_ok (fixture, alice, key);
+  g_assert_cmpstr (lb_outgoing_message_get_subject (back), ==, "Without a record");
+  g_assert_cmpuint (folder_total (alice, LB_FOLDER_ROLE_OUTBOX, TRUE), ==, 0);
+  g_assert_cmpuint (server_count (BOB, BOB_PASSWORD, "INBOX", lb_outgoing_message_get_message_id (message)), ==, 0);
+}
+
+/* Messages found SENT at the start (stopped before they were filed): all
+ * of them filed, none sent again. */
+static void
+test_refile (Fixture       *fixture,
+             gconstpointer  data)
+{
+  LbAccount *alice = add_alice (fixture, LB_INCOMING_IMAP, ALICE_PASSWORD);
+  g_autoptr(LbOutgoingMessage) first = new_message (BOB, "Sent, not filed 1");
+  g_autoptr(LbOutgoingMessage) second = new_message (BOB, "Sent, not filed 2");
+  guint before = lb_test_proxy_get_n_connections (fixture->proxy);
+  gint64 keys[2];
+
+  lb_outbox_set_undo_delay (fixture->outbox, 3600);
+  keys[0] = queue_ok (fixture, alice, first, 0);
+  keys[1] = queue_ok (fixture, alice, second, 0);
+  for (guint i = 0; i < G_N_ELEMENTS (keys); i++)
+    {
+      g_autoptr(GAsyncResult) result = NULL;
+      g_autoptr(GError) error = NULL;
+
+      lb_store_outbox_set_state_async (lb_account_get_store (alice), keys[i], LB_OUTBOX_STATE_SENT, 0, 0, NULL,
+                                       LB_STORE_WRITE_DURABLE, NULL, lb_test_store_result, &result);
+      lb_test_wait (&result);
+      g_assert_true (lb_store_outbox_set_state_finish (lb_account_get_store (alice), result, &error));
+      g_assert_no_error (error);
+    }
+
+  restart (fixture, alice);
+  for (guint i = 0; i < G_N_ELEMENTS (keys); i++)
+    WAIT_UNTIL (g_hash_table_contains (fixture->filed, &keys[i]), 30, "a sent message to be filed");
+  g_assert_false (g_hash_table_contains (fixture->sent, &keys[0]));
+  g_assert_false (g_hash_table_contains (fixture->sent, &keys[1]));
+  g_assert_cmpuint (lb_test_proxy_get_n_connections (fixture->proxy), ==, before);
+  lb_test_spin (200);
+  g_assert_cmpuint (folder_total (alice, LB_FOLDER_ROLE_OUTBOX, TRUE), ==, 0);
+}
+
 /* Undo within the delay: nothing is sent. */
 static void
 test_undo (Fixture       *fixture,
@@ -974,6 +1089,8 @@ main (int   argc,
   ADD ("/outbox/pop3", test_pop3);
   ADD ("/outbox/drafts", test_drafts);
   ADD ("/outbox/cli-send", test_cli_send);
+  ADD ("/outbox/no-record", test_no_record);
+  ADD ("/outbox/refile", test_refile);
 #undef ADD
 
   return g_test_run ();
