@@ -493,6 +493,7 @@ read_reply (LbSmtpClient *self,
 }
 
 static void write_more (LbSmtpClient *self);
+static void data_written (LbSmtpClient *self);
 
 static void
 write_cb (GObject      *object,
@@ -529,6 +530,11 @@ write_more (LbSmtpClient *self)
       return;
     }
 
+  /* the write that carries the final dot may reach the server and still
+   * report a failure (a cancellation checked as it returns): from here on
+   * the message may have been sent */
+  if (self->on_written == data_written && size - self->out_offset <= (gsize) WRITE_CHUNK)
+    self->op->data_written = TRUE;
   timer_start (self);
   g_output_stream_write_async (self->output,
                                (const guint8 *) g_bytes_get_data (self->out, NULL) + self->out_offset,
