@@ -1022,6 +1022,33 @@ test_headers_long_word (void)
   g_assert_cmpstr (lb_outgoing_message_get_from_name (back), ==, name);
 }
 
+/* ids no header line can hold (a reply to a message with such ids) are
+ * left out */
+static void
+test_headers_long_ids (void)
+{
+  g_autoptr(LbOutgoingMessage) m = lb_outgoing_message_new ();
+  g_autoptr(GBytes) bytes = NULL;
+  g_autofree char *raw = NULL;
+  g_autofree char *word = g_strnfill (3000, 'x');
+  g_autofree char *long_id = g_strconcat ("<", word, "@example.test>", NULL);
+  g_autofree char *references = g_strconcat ("<first@example.test> ", long_id, " <last@example.test>", NULL);
+  g_auto(GStrv) lines = NULL;
+
+  lb_outgoing_message_set_from (m, NULL, "a@example.test");
+  lb_outgoing_message_set_to (m, "b@example.test");
+  lb_outgoing_message_set_in_reply_to (m, long_id);
+  lb_outgoing_message_set_references (m, references);
+  g_assert_null (lb_outgoing_message_get_in_reply_to (m));
+  bytes = lb_outgoing_message_to_bytes (m, LB_OUTGOING_FORM_SEND);
+  raw = bytes_text (bytes);
+  lines = g_strsplit (raw, "\r\n", -1);
+  for (guint i = 0; lines[i] != NULL; i++)
+    g_assert_cmpuint (strlen (lines[i]), <=, 998);
+  g_assert_nonnull (strstr (raw, "<first@example.test>"));
+  g_assert_nonnull (strstr (raw, "<last@example.test>"));
+}
+
 static void
 test_finalize (void)
 {
@@ -1062,6 +1089,7 @@ main (int   argc,
   g_test_add_func ("/outgoing/header-injection", test_header_injection);
   g_test_add_func ("/outgoing/header-injection/filename", test_header_injection_filename);
   g_test_add_func ("/outgoing/headers/long-word", test_headers_long_word);
+  g_test_add_func ("/outgoing/headers/long-ids", test_headers_long_ids);
   g_test_add_func ("/outgoing/finalize", test_finalize);
 
   return g_test_run ();

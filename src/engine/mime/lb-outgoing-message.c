@@ -169,7 +169,8 @@ clean_id (const char *id)
   len = strlen (p);
   if (len > 0 && p[len - 1] == '>')
     p[--len] = '\0';
-  if (len == 0)
+  /* none, or one no header line can hold (RFC 5322 2.1.1: 998) */
+  if (len == 0 || len > 900)
     return NULL;
   /* no whitespace, no control characters: nothing that could end the
    * header it goes in */
