@@ -7,7 +7,13 @@
 
 #include "config.h"
 
+#include <errno.h>
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
 #include <glib/gi18n-lib.h>
+#include <glib/gstdio.h>
 
 #include "lb-drafts.h"
 #include "lb-outbox.h"
@@ -29,7 +35,12 @@
  * A record found SENDING when the account opens means Letterbox stopped
  * while the server may or may not have taken the message: it turns
  * UNCERTAIN and is never sent again without the user's word (at most
- * once). A record found SENT is filed again. */
+ * once). A record found SENT is filed again.
+ *
+ * Two processes (the app and letterbox-cli send) may have an account open
+ * at once: only the one holding the lock on the account's outbox.lock
+ * takes up the records it finds; the other sends only what it queued
+ * itself, or both would send the same waiting message. */
 
 #define BACKOFF_MAX_INDEX 5
 static const guint backoff_seconds[] = { 30, 60, 120, 300, 600, 900 };
@@ -78,6 +89,8 @@ struct _AccountState
   GPtrArray       *early;       /* records queued while they were being read */
   gint64           sending;     /* the key being sent (or filed), 0 for none */
   guint            timer;
+  int              lock_fd;     /* on the account's outbox.lock, -1 for none */
+  gboolean         owner;       /* no other process holds the lock */
 };
 
 static AccountState *
@@ -93,6 +106,8 @@ account_state_unref (AccountState *state)
   if (!g_atomic_ref_count_dec (&state->ref_count))
     return;
   g_clear_handle_id (&state->timer, g_source_remove);
+  if (state->lock_fd >= 0)
+    close (state->lock_fd);
   g_clear_object (&state->store);
   g_clear_object (&state->cancellable);
   g_clear_pointer (&state->entries, g_ptr_array_unref);
@@ -782,6 +797,12 @@ list_cb (GObject      *object,
       return;
     }
 
+  if (!state->owner)
+    {
+      g_debug ("%s: the outbox is another process's: only what is queued here is sent",
+               lb_account_get_id (state->account));
+      g_ptr_array_set_size (entries, 0);
+    }
   state->entries = g_steal_pointer (&entries);
   state->loaded = TRUE;
   /* queued while the list was read: maybe in it, maybe not */
@@ -837,6 +858,41 @@ adopted_cb (GObject      *object,
   lb_store_outbox_list_async (state->store, NULL, list_cb, account_state_ref (state));
 }
 
+/* Takes the account's outbox lock, if no other process holds it. */
+static void
+take_lock (AccountState *state)
+{
+  g_autofree char *path = g_build_filename (lb_store_get_directory (state->store), "outbox.lock", NULL);
+
+  if (state->lock_fd >= 0)
+    return;
+  state->owner = TRUE;
+  state->lock_fd = g_open (path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (state->lock_fd < 0)
+    {
+      int saved = errno;
+
+      /* no lock to be had: as if alone */
+      g_warning ("Could not open %s: %s", path, g_strerror (saved));
+      return;
+    }
+  if (flock (state->lock_fd, LOCK_EX | LOCK_NB) != 0)
+    {
+      close (state->lock_fd);
+      state->lock_fd = -1;
+      state->owner = FALSE;
+    }
+}
+
+static void
+release_lock (AccountState *state)
+{
+  if (state->lock_fd >= 0)
+    close (state->lock_fd);
+  state->lock_fd = -1;
+  state->owner = FALSE;
+}
+
 static void
 account_opened (AccountState *state)
 {
@@ -852,8 +908,9 @@ account_opened (AccountState *state)
       state->cancellable = g_cancellable_new ();
       state->loaded = FALSE;
       state->sending = 0;
+      take_lock (state);
       outbox_folder = folder_by_role (state->account, LB_FOLDER_ROLE_OUTBOX);
-      if (outbox_folder != NULL)
+      if (outbox_folder != NULL && state->owner)
         lb_store_outbox_adopt_async (state->store, lb_folder_get_id (outbox_folder), LB_OUTBOX_STATE_FAILED,
                                      _("Letterbox stopped while putting this message in the Outbox, "
                                        "before it noted its recipients (Bcc included): it was not sent. "
@@ -870,6 +927,7 @@ account_opened (AccountState *state)
       g_clear_pointer (&state->entries, g_ptr_array_unref);
       g_clear_pointer (&state->early, g_ptr_array_unref);
       g_clear_handle_id (&state->timer, g_source_remove);
+      release_lock (state);
       state->loaded = FALSE;
       state->sending = 0;
       state->session++;
@@ -891,6 +949,7 @@ drop_state (AccountState *state)
   if (state->cancellable != NULL)
     g_cancellable_cancel (state->cancellable);
   g_clear_handle_id (&state->timer, g_source_remove);
+  release_lock (state);
   g_clear_object (&state->store);
   state->outbox = NULL;
   account_state_unref (state);
@@ -915,6 +974,7 @@ accounts_changed_cb (GListModel *list,
         {
           state = g_new0 (AccountState, 1);
           g_atomic_ref_count_init (&state->ref_count);
+          state->lock_fd = -1;
           state->outbox = self;
           state->account = g_object_ref (account);
           state->opened_id = g_signal_connect (account, "notify::opened", G_CALLBACK (opened_cb), state);

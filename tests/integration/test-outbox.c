@@ -895,6 +895,54 @@ test_refile (Fixture       *fixture,
   g_assert_cmpuint (folder_total (alice, LB_FOLDER_ROLE_OUTBOX, TRUE), ==, 0);
 }
 
+static void
+count_filed_cb (LbOutbox  *outbox,
+                LbAccount *account,
+                gint64     key,
+                guint     *n_filed)
+{
+  (*n_filed)++;
+}
+
+/* A second outbox on the same account (letterbox-cli send while the app
+ * runs) sends what it queued, and leaves alone what the first one waits
+ * to send: sent once, not twice. */
+static void
+test_two_processes (Fixture       *fixture,
+                    gconstpointer  data)
+{
+  LbAccount *alice = add_alice (fixture, LB_INCOMING_IMAP, ALICE_PASSWORD);
+  g_autoptr(LbOutgoingMessage) first = new_message (BOB, "Queued by the app");
+  g_autoptr(LbOutgoingMessage) second = new_message (BOB, "Queued by the other");
+  g_autoptr(LbOutbox) other = NULL;
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GError) error = NULL;
+  guint other_filed = 0;
+  gint64 key, other_key;
+
+  lb_outbox_set_undo_delay (fixture->outbox, 3);
+  key = queue_ok (fixture, alice, first, 0);
+
+  other = lb_outbox_new (fixture->manager, G_NETWORK_MONITOR (fixture->monitor));
+  g_signal_connect (other, "filed", G_CALLBACK (count_filed_cb), &other_filed);
+  lb_outbox_queue_async (other, alice, second, 0, NULL, lb_test_store_result, &result);
+  lb_test_wait (&result);
+  other_key = lb_outbox_queue_finish (other, result, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (other_key, >, 0);
+  g_clear_object (&result);
+  WAIT_UNTIL (other_filed == 1, 30, "the other outbox to send its message");
+
+  wait_filed (fixture, key);
+  lb_test_spin (3000);
+  g_assert_cmpuint (other_filed, ==, 1);
+  g_assert_false (g_hash_table_contains (fixture->filed, &other_key));
+  g_assert_cmpuint (server_count (BOB, BOB_PASSWORD, "INBOX", lb_outgoing_message_get_message_id (first)), ==, 1);
+  g_assert_cmpuint (server_count (BOB, BOB_PASSWORD, "INBOX", lb_outgoing_message_get_message_id (second)), ==, 1);
+  g_signal_handlers_disconnect_by_data (other, &other_filed);
+  g_assert_finalize_object (g_steal_pointer (&other));
+}
+
 /* Undo within the delay: nothing is sent. */
 static void
 test_undo (Fixture       *fixture,
@@ -1091,6 +1139,7 @@ main (int   argc,
   ADD ("/outbox/cli-send", test_cli_send);
   ADD ("/outbox/no-record", test_no_record);
   ADD ("/outbox/refile", test_refile);
+  ADD ("/outbox/two-processes", test_two_processes);
 #undef ADD
 
   return g_test_run ();
