@@ -681,7 +681,16 @@ filing_next (SendOp *op)
     case FILE_SENT_COPY:
       {
         gboolean pop3 = lb_account_get_incoming_protocol (account) == LB_INCOMING_POP3;
-        LbFolder *sent = op_current (op) ? folder_by_role (account, LB_FOLDER_ROLE_SENT) : NULL;
+        LbFolder *sent;
+
+        if (!op_current (op))
+          {
+            /* the account closed: its record stays SENT, and the next
+             * open files it (with its copy in Sent) */
+            op_done (op);
+            return;
+          }
+        sent = folder_by_role (account, LB_FOLDER_ROLE_SENT);
 
         if ((pop3 || lb_account_get_save_sent_copy (account)) && sent != NULL && op->raw != NULL)
           {

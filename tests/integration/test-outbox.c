@@ -943,6 +943,45 @@ test_two_processes (Fixture       *fixture,
   g_assert_finalize_object (g_steal_pointer (&other));
 }
 
+static void
+close_on_sent_cb (LbOutbox   *outbox,
+                  LbAccount  *account,
+                  gint64      key,
+                  const char *message_id,
+                  gpointer    user_data)
+{
+  lb_account_close (account);
+}
+
+/* The account closes between the server's 250 and the filing: the next
+ * open files it, its copy in Sent included, and does not send it again. */
+static void
+test_closed_before_filing (Fixture       *fixture,
+                           gconstpointer  data)
+{
+  LbAccount *alice = add_alice (fixture, LB_INCOMING_IMAP, ALICE_PASSWORD);
+  g_autoptr(LbOutgoingMessage) message = new_message (BOB, "Closed before filing");
+  const char *id;
+  gint64 key;
+
+  g_signal_connect (fixture->outbox, "sent", G_CALLBACK (close_on_sent_cb), NULL);
+  key = queue_ok (fixture, alice, message, 0);
+  id = lb_outgoing_message_get_message_id (message);
+  WAIT_UNTIL (g_hash_table_contains (fixture->sent, &key), 30, "the message to be sent");
+  g_signal_handlers_disconnect_by_func (fixture->outbox, close_on_sent_cb, NULL);
+  g_assert_false (lb_account_get_opened (alice));
+  lb_test_spin (500);
+
+  g_hash_table_remove_all (fixture->sent);
+  open_ok (alice);
+  WAIT_UNTIL (g_hash_table_contains (fixture->filed, &key), 30, "the sent message to be filed");
+  g_assert_false (g_hash_table_contains (fixture->sent, &key));
+  replay (alice);
+  g_assert_cmpuint (server_count (ALICE, ALICE_PASSWORD, "Sent", id), ==, 1);
+  g_assert_cmpuint (server_count (BOB, BOB_PASSWORD, "INBOX", id), ==, 1);
+  g_assert_cmpuint (folder_total (alice, LB_FOLDER_ROLE_OUTBOX, TRUE), ==, 0);
+}
+
 /* Undo within the delay: nothing is sent. */
 static void
 test_undo (Fixture       *fixture,
@@ -1140,6 +1179,7 @@ main (int   argc,
   ADD ("/outbox/no-record", test_no_record);
   ADD ("/outbox/refile", test_refile);
   ADD ("/outbox/two-processes", test_two_processes);
+  ADD ("/outbox/closed-before-filing", test_closed_before_filing);
 #undef ADD
 
   return g_test_run ();
