@@ -1261,6 +1261,11 @@ lb_outbox_queue_async (LbOutbox            *self,
 
   task = g_task_new (self, cancellable, callback, user_data);
   g_task_set_source_tag (task, lb_outbox_queue_async);
+  /* once begun it goes to its end, and says so: a queued message reported
+   * as cancelled would be sent while the user sends it again */
+  g_task_set_check_cancellable (task, FALSE);
+  if (g_task_return_error_if_cancelled (task))
+    return;
 
   state = find_state (self, account);
   if (state == NULL || !lb_account_get_opened (account) || state->store == NULL)
@@ -1303,7 +1308,7 @@ lb_outbox_queue_async (LbOutbox            *self,
   g_task_set_task_data (task, data, (GDestroyNotify) queue_data_free);
 
   lb_provider_append_async (lb_account_get_provider (account), lb_folder_get_id (outbox_folder),
-                            data->raw, LB_MESSAGE_SEEN, cancellable, outbox_append_cb,
+                            data->raw, LB_MESSAGE_SEEN, NULL, outbox_append_cb,
                             g_steal_pointer (&task));
 }
 

@@ -982,6 +982,53 @@ test_closed_before_filing (Fixture       *fixture,
   g_assert_cmpuint (folder_total (alice, LB_FOLDER_ROLE_OUTBOX, TRUE), ==, 0);
 }
 
+static void
+cancel_on_waiting_cb (LbOutbox      *outbox,
+                      LbAccount     *account,
+                      gint64         key,
+                      LbOutboxState  state,
+                      GCancellable  *cancellable)
+{
+  if (state == LB_OUTBOX_STATE_WAITING)
+    g_cancellable_cancel (cancellable);
+}
+
+/* A queue cancelled once the message is in the Outbox says it is queued
+ * (it is then sent), never "cancelled" for a message that goes out. */
+static void
+test_queue_cancelled (Fixture       *fixture,
+                      gconstpointer  data)
+{
+  LbAccount *alice = add_alice (fixture, LB_INCOMING_IMAP, ALICE_PASSWORD);
+  g_autoptr(LbOutgoingMessage) message = new_message (BOB, "Cancelled late");
+  g_autoptr(GCancellable) cancellable = g_cancellable_new ();
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GError) error = NULL;
+  gint64 key;
+
+  g_signal_connect (fixture->outbox, "state-changed", G_CALLBACK (cancel_on_waiting_cb), cancellable);
+  lb_outbox_queue_async (fixture->outbox, alice, message, 0, cancellable, lb_test_store_result, &result);
+  lb_test_wait (&result);
+  g_signal_handlers_disconnect_by_func (fixture->outbox, cancel_on_waiting_cb, cancellable);
+  g_assert_true (g_cancellable_is_cancelled (cancellable));
+  key = lb_outbox_queue_finish (fixture->outbox, result, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (key, >, 0);
+  g_clear_object (&result);
+  wait_filed (fixture, key);
+  g_assert_cmpuint (server_count (BOB, BOB_PASSWORD, "INBOX", lb_outgoing_message_get_message_id (message)), ==, 1);
+
+  /* cancelled before: nothing queued */
+  g_clear_object (&message);
+  message = new_message (BOB, "Cancelled early");
+  lb_outbox_queue_async (fixture->outbox, alice, message, 0, cancellable, lb_test_store_result, &result);
+  lb_test_wait (&result);
+  g_assert_cmpint (lb_outbox_queue_finish (fixture->outbox, result, &error), <=, 0);
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  lb_test_spin (200);
+  g_assert_cmpuint (folder_total (alice, LB_FOLDER_ROLE_OUTBOX, TRUE), ==, 0);
+}
+
 /* Undo within the delay: nothing is sent. */
 static void
 test_undo (Fixture       *fixture,
@@ -1180,6 +1227,7 @@ main (int   argc,
   ADD ("/outbox/refile", test_refile);
   ADD ("/outbox/two-processes", test_two_processes);
   ADD ("/outbox/closed-before-filing", test_closed_before_filing);
+  ADD ("/outbox/queue-cancelled", test_queue_cancelled);
 #undef ADD
 
   return g_test_run ();
