@@ -1463,6 +1463,10 @@ lb_outbox_take_back_async (LbOutbox            *self,
 
   task = g_task_new (self, cancellable, callback, user_data);
   g_task_set_source_tag (task, lb_outbox_take_back_async);
+  /* once the message is out of the Outbox, only this gives it back */
+  g_task_set_check_cancellable (task, FALSE);
+  if (g_task_return_error_if_cancelled (task))
+    return;
 
   state = find_state (self, account);
   if (!check_entry (state, account, key, &entry, &error))
@@ -1557,6 +1561,10 @@ lb_outbox_retry_async (LbOutbox            *self,
 
   task = g_task_new (self, cancellable, callback, user_data);
   g_task_set_source_tag (task, lb_outbox_retry_async);
+  /* once the record says WAITING it is sent: never report that cancelled */
+  g_task_set_check_cancellable (task, FALSE);
+  if (g_task_return_error_if_cancelled (task))
+    return;
 
   state = find_state (self, account);
   if (!check_entry (state, account, key, &entry, &error))

@@ -1029,6 +1029,45 @@ test_queue_cancelled (Fixture       *fixture,
   g_assert_cmpuint (folder_total (alice, LB_FOLDER_ROLE_OUTBOX, TRUE), ==, 0);
 }
 
+static void
+cancel_on_total_cb (LbFolder     *folder,
+                    GParamSpec   *pspec,
+                    GCancellable *cancellable)
+{
+  g_cancellable_cancel (cancellable);
+}
+
+/* A take-back cancelled once the message left the Outbox still gives it
+ * back: it is nowhere else. */
+static void
+test_take_back_cancelled (Fixture       *fixture,
+                          gconstpointer  data)
+{
+  LbAccount *alice = add_alice (fixture, LB_INCOMING_IMAP, ALICE_PASSWORD);
+  g_autoptr(LbOutgoingMessage) message = new_message (BOB, "Taken back, cancelled");
+  g_autoptr(LbOutgoingMessage) back = NULL;
+  g_autoptr(GCancellable) cancellable = g_cancellable_new ();
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GError) error = NULL;
+  LbFolder *outbox_folder = lb_account_get_folder_by_role (alice, LB_FOLDER_ROLE_OUTBOX);
+  gulong id;
+  gint64 key;
+
+  lb_outbox_set_undo_delay (fixture->outbox, 3600);
+  key = queue_ok (fixture, alice, message, 0);
+  WAIT_UNTIL (lb_folder_get_total_count (outbox_folder) == 1, 10, "the Outbox to count the message");
+  id = g_signal_connect (outbox_folder, "notify::total-count", G_CALLBACK (cancel_on_total_cb), cancellable);
+  lb_outbox_take_back_async (fixture->outbox, alice, key, cancellable, lb_test_store_result, &result);
+  lb_test_wait (&result);
+  g_signal_handler_disconnect (outbox_folder, id);
+  back = lb_outbox_take_back_finish (fixture->outbox, result, &error);
+  g_assert_true (g_cancellable_is_cancelled (cancellable));
+  g_assert_no_error (error);
+  g_assert_nonnull (back);
+  g_assert_cmpstr (lb_outgoing_message_get_subject (back), ==, "Taken back, cancelled");
+  g_assert_cmpuint (folder_total (alice, LB_FOLDER_ROLE_OUTBOX, TRUE), ==, 0);
+}
+
 /* Undo within the delay: nothing is sent. */
 static void
 test_undo (Fixture       *fixture,
@@ -1228,6 +1267,7 @@ main (int   argc,
   ADD ("/outbox/two-processes", test_two_processes);
   ADD ("/outbox/closed-before-filing", test_closed_before_filing);
   ADD ("/outbox/queue-cancelled", test_queue_cancelled);
+  ADD ("/outbox/take-back-cancelled", test_take_back_cancelled);
 #undef ADD
 
   return g_test_run ();
