@@ -1340,8 +1340,11 @@ check_entry (AccountState        *state,
                    lb_account_get_display_name (account));
       return FALSE;
     }
-  if (state->sending == key || (*entry)->state == LB_OUTBOX_STATE_SENDING ||
-      (*entry)->state == LB_OUTBOX_STATE_SENT)
+  /* a send that failed for good (or uncertain) is only noting that
+   * while it is still "sending": it sends nothing more */
+  if ((state->sending == key && (*entry)->state != LB_OUTBOX_STATE_FAILED &&
+       (*entry)->state != LB_OUTBOX_STATE_UNCERTAIN) ||
+      (*entry)->state == LB_OUTBOX_STATE_SENDING || (*entry)->state == LB_OUTBOX_STATE_SENT)
     {
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_BUSY,
                    (*entry)->state == LB_OUTBOX_STATE_SENT ? _("The message was sent already")
