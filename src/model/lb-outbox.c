@@ -7,7 +7,13 @@
 
 #include "config.h"
 
+#include <errno.h>
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
 #include <glib/gi18n-lib.h>
+#include <glib/gstdio.h>
 
 #include "lb-drafts.h"
 #include "lb-outbox.h"
@@ -29,7 +35,12 @@
  * A record found SENDING when the account opens means Letterbox stopped
  * while the server may or may not have taken the message: it turns
  * UNCERTAIN and is never sent again without the user's word (at most
- * once). A record found SENT is filed again. */
+ * once). A record found SENT is filed again.
+ *
+ * Two processes (the app and letterbox-cli send) may have an account open
+ * at once: only the one holding the lock on the account's outbox.lock
+ * takes up the records it finds; the other sends only what it queued
+ * itself, or both would send the same waiting message. */
 
 #define BACKOFF_MAX_INDEX 5
 static const guint backoff_seconds[] = { 30, 60, 120, 300, 600, 900 };
@@ -78,6 +89,8 @@ struct _AccountState
   GPtrArray       *early;       /* records queued while they were being read */
   gint64           sending;     /* the key being sent (or filed), 0 for none */
   guint            timer;
+  int              lock_fd;     /* on the account's outbox.lock, -1 for none */
+  gboolean         owner;       /* no other process holds the lock */
 };
 
 static AccountState *
@@ -93,6 +106,8 @@ account_state_unref (AccountState *state)
   if (!g_atomic_ref_count_dec (&state->ref_count))
     return;
   g_clear_handle_id (&state->timer, g_source_remove);
+  if (state->lock_fd >= 0)
+    close (state->lock_fd);
   g_clear_object (&state->store);
   g_clear_object (&state->cancellable);
   g_clear_pointer (&state->entries, g_ptr_array_unref);
@@ -127,6 +142,13 @@ remove_entry (AccountState *state,
 
   if (entry != NULL)
     g_ptr_array_remove (state->entries, entry);
+}
+
+/* a record put there for a message without one has none */
+static gboolean
+has_recipients (const LbStoreOutboxEntry *entry)
+{
+  return entry->recipients != NULL && entry->recipients[0] != NULL && entry->recipients[0][0] != '\0';
 }
 
 static AccountState *
@@ -219,6 +241,24 @@ first_waiting (AccountState *state)
 }
 
 static void send_entry (AccountState *state, LbStoreOutboxEntry *entry);
+static void refile_entry (AccountState *state, LbStoreOutboxEntry *entry);
+
+/* A message the server took but not yet filed (found SENT at the start);
+ * NULL when none. */
+static LbStoreOutboxEntry *
+first_sent (AccountState *state)
+{
+  if (state->entries == NULL)
+    return NULL;
+  for (guint i = 0; i < state->entries->len; i++)
+    {
+      LbStoreOutboxEntry *entry = state->entries->pdata[i];
+
+      if (entry->state == LB_OUTBOX_STATE_SENT)
+        return entry;
+    }
+  return NULL;
+}
 
 /* Sends the next message if it is due, else sets the timer for it. */
 static void
@@ -231,6 +271,13 @@ run_next (AccountState *state)
     return;
   g_clear_handle_id (&state->timer, g_source_remove);
 
+  /* filed first, and only filed: never sent again */
+  entry = first_sent (state);
+  if (entry != NULL)
+    {
+      refile_entry (state, entry);
+      return;
+    }
   entry = first_waiting (state);
   if (entry == NULL)
     return;
@@ -470,6 +517,17 @@ read_cb (GObject      *object,
       op_done (op);
       return;
     }
+  if (!has_recipients (op->entry))
+    {
+      const char *message = _("Letterbox does not know the recipients of this message. "
+                              "Open it with Edit and send it again.");
+
+      op_set_state (op, LB_OUTBOX_STATE_FAILED, op->entry->attempts, 0, message);
+      lb_store_outbox_set_state_async (op->store, op->entry->key, LB_OUTBOX_STATE_FAILED,
+                                       op->entry->attempts, 0, message, LB_STORE_WRITE_DURABLE, NULL,
+                                       failure_written_cb, op);
+      return;
+    }
   /* on disk before the server sees a byte: a crash from here on leaves
    * SENDING, which the next start takes for "may have been sent" */
   lb_store_outbox_set_state_async (op->store, op->entry->key, LB_OUTBOX_STATE_SENDING,
@@ -514,12 +572,14 @@ send_entry (AccountState       *state,
 
 static void filing_next (SendOp *op);
 
+/* The record goes only after the Outbox copy (with it: a trigger): a
+ * copy left without its record would look like a message never sent. */
 enum {
   FILE_SENT_COPY,
-  FILE_REMOVE_RECORD,
   FILE_ANSWERED,
   FILE_FORWARDED,
   FILE_DELETE,
+  FILE_REMOVE_RECORD,
   FILE_DONE,
 };
 
@@ -600,7 +660,14 @@ outbox_copy_deleted_cb (GObject      *object,
   g_autoptr(GError) error = NULL;
 
   if (!lb_provider_delete_finish (LB_PROVIDER (object), result, &error))
-    g_warning ("The sent message could not be removed from the Outbox: %s", error->message);
+    {
+      /* its record stays SENT: filed again at the next start, never sent */
+      g_warning ("The sent message could not be removed from the Outbox: %s", error->message);
+      if (op_current (op))
+        remove_entry (op->state, op->entry->key);
+      op_done (op);
+      return;
+    }
   filing_step_done (op);
 }
 
@@ -614,7 +681,16 @@ filing_next (SendOp *op)
     case FILE_SENT_COPY:
       {
         gboolean pop3 = lb_account_get_incoming_protocol (account) == LB_INCOMING_POP3;
-        LbFolder *sent = op_current (op) ? folder_by_role (account, LB_FOLDER_ROLE_SENT) : NULL;
+        LbFolder *sent;
+
+        if (!op_current (op))
+          {
+            /* the account closed: its record stays SENT, and the next
+             * open files it (with its copy in Sent) */
+            op_done (op);
+            return;
+          }
+        sent = folder_by_role (account, LB_FOLDER_ROLE_SENT);
 
         if ((pop3 || lb_account_get_save_sent_copy (account)) && sent != NULL && op->raw != NULL)
           {
@@ -689,6 +765,16 @@ refile_read_cb (GObject      *object,
   file_sent (op);
 }
 
+static void
+refile_entry (AccountState       *state,
+              LbStoreOutboxEntry *entry)
+{
+  SendOp *op = send_op_new (state, entry);
+
+  state->sending = entry->key;
+  lb_store_read_message_async (op->store, entry->key, NULL, refile_read_cb, op);
+}
+
 /* ------------------------------------------------------------------ loading */
 
 static void
@@ -711,7 +797,6 @@ list_cb (GObject      *object,
   g_autoptr(AccountState) state = user_data;
   g_autoptr(GError) error = NULL;
   g_autoptr(GPtrArray) entries = lb_store_outbox_list_finish (LB_STORE (object), result, &error);
-  const LbStoreOutboxEntry *refile = NULL;
 
   if (state->store != LB_STORE (object) || state->loaded)
     return;   /* closed (and maybe opened again) meanwhile */
@@ -721,6 +806,12 @@ list_cb (GObject      *object,
       return;
     }
 
+  if (!state->owner)
+    {
+      g_debug ("%s: the outbox is another process's: only what is queued here is sent",
+               lb_account_get_id (state->account));
+      g_ptr_array_set_size (entries, 0);
+    }
   state->entries = g_steal_pointer (&entries);
   state->loaded = TRUE;
   /* queued while the list was read: maybe in it, maybe not */
@@ -728,8 +819,9 @@ list_cb (GObject      *object,
     {
       LbStoreOutboxEntry *early = state->early->pdata[i];
 
-      if (find_entry (state, early->key) == NULL)
-        g_ptr_array_add (state->entries, lb_store_outbox_entry_copy (early));
+      /* the list may hold an older version of it */
+      remove_entry (state, early->key);
+      g_ptr_array_add (state->entries, lb_store_outbox_entry_copy (early));
     }
   g_clear_pointer (&state->early, g_ptr_array_unref);
   for (guint i = 0; i < state->entries->len; i++)
@@ -749,24 +841,72 @@ list_cb (GObject      *object,
                                            account_state_ref (state));
           emit_state (state, entry->key, entry->state);
         }
-      else if (entry->state == LB_OUTBOX_STATE_SENT && refile == NULL)
-        refile = entry;
-    }
-
-  if (refile != NULL)
-    {
-      SendOp *op = send_op_new (state, refile);
-
-      state->sending = refile->key;
-      lb_store_read_message_async (op->store, refile->key, NULL, refile_read_cb, op);
-      return;
     }
   run_next (state);
+}
+
+/* Messages in the Outbox folder without a record (Letterbox stopped
+ * between putting one there and writing its record) got one, FAILED:
+ * their recipients are unknown. Then the records are read. */
+static void
+adopted_cb (GObject      *object,
+            GAsyncResult *result,
+            gpointer      user_data)
+{
+  g_autoptr(AccountState) state = user_data;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GArray) keys = lb_store_outbox_adopt_finish (LB_STORE (object), result, &error);
+
+  if (keys == NULL)
+    g_warning ("The outbox of %s could not be checked for messages without a record: %s",
+               lb_account_get_id (state->account), error->message);
+  else if (keys->len > 0)
+    g_debug ("%s: %u message(s) in the Outbox had no record", lb_account_get_id (state->account), keys->len);
+  if (state->store != LB_STORE (object) || state->loaded)
+    return;   /* closed (and maybe opened again) meanwhile */
+  lb_store_outbox_list_async (state->store, NULL, list_cb, account_state_ref (state));
+}
+
+/* Takes the account's outbox lock, if no other process holds it. */
+static void
+take_lock (AccountState *state)
+{
+  g_autofree char *path = g_build_filename (lb_store_get_directory (state->store), "outbox.lock", NULL);
+
+  if (state->lock_fd >= 0)
+    return;
+  state->owner = TRUE;
+  state->lock_fd = g_open (path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (state->lock_fd < 0)
+    {
+      int saved = errno;
+
+      /* no lock to be had: as if alone */
+      g_warning ("Could not open %s: %s", path, g_strerror (saved));
+      return;
+    }
+  if (flock (state->lock_fd, LOCK_EX | LOCK_NB) != 0)
+    {
+      close (state->lock_fd);
+      state->lock_fd = -1;
+      state->owner = FALSE;
+    }
+}
+
+static void
+release_lock (AccountState *state)
+{
+  if (state->lock_fd >= 0)
+    close (state->lock_fd);
+  state->lock_fd = -1;
+  state->owner = FALSE;
 }
 
 static void
 account_opened (AccountState *state)
 {
+  LbFolder *outbox_folder;
+
   if (lb_account_get_opened (state->account))
     {
       if (state->store != NULL)
@@ -777,7 +917,16 @@ account_opened (AccountState *state)
       state->cancellable = g_cancellable_new ();
       state->loaded = FALSE;
       state->sending = 0;
-      lb_store_outbox_list_async (state->store, NULL, list_cb, account_state_ref (state));
+      take_lock (state);
+      outbox_folder = folder_by_role (state->account, LB_FOLDER_ROLE_OUTBOX);
+      if (outbox_folder != NULL && state->owner)
+        lb_store_outbox_adopt_async (state->store, lb_folder_get_id (outbox_folder), LB_OUTBOX_STATE_FAILED,
+                                     _("Letterbox stopped while putting this message in the Outbox, "
+                                       "before it noted its recipients (Bcc included): it was not sent. "
+                                       "Open it with Edit and send it again."),
+                                     NULL, adopted_cb, account_state_ref (state));
+      else
+        lb_store_outbox_list_async (state->store, NULL, list_cb, account_state_ref (state));
     }
   else
     {
@@ -787,6 +936,7 @@ account_opened (AccountState *state)
       g_clear_pointer (&state->entries, g_ptr_array_unref);
       g_clear_pointer (&state->early, g_ptr_array_unref);
       g_clear_handle_id (&state->timer, g_source_remove);
+      release_lock (state);
       state->loaded = FALSE;
       state->sending = 0;
       state->session++;
@@ -808,6 +958,7 @@ drop_state (AccountState *state)
   if (state->cancellable != NULL)
     g_cancellable_cancel (state->cancellable);
   g_clear_handle_id (&state->timer, g_source_remove);
+  release_lock (state);
   g_clear_object (&state->store);
   state->outbox = NULL;
   account_state_unref (state);
@@ -832,6 +983,7 @@ accounts_changed_cb (GListModel *list,
         {
           state = g_new0 (AccountState, 1);
           g_atomic_ref_count_init (&state->ref_count);
+          state->lock_fd = -1;
           state->outbox = self;
           state->account = g_object_ref (account);
           state->opened_id = g_signal_connect (account, "notify::opened", G_CALLBACK (opened_cb), state);
@@ -1043,7 +1195,11 @@ record_put_cb (GObject      *object,
   if (state->session == data->session && state->outbox != NULL)
     {
       if (state->loaded)
-        g_ptr_array_add (state->entries, lb_store_outbox_entry_copy (data->entry));
+        {
+          /* it may have been taken for a message without a record */
+          remove_entry (state, data->entry->key);
+          g_ptr_array_add (state->entries, lb_store_outbox_entry_copy (data->entry));
+        }
       else
         {
           if (state->early == NULL)
@@ -1105,6 +1261,11 @@ lb_outbox_queue_async (LbOutbox            *self,
 
   task = g_task_new (self, cancellable, callback, user_data);
   g_task_set_source_tag (task, lb_outbox_queue_async);
+  /* once begun it goes to its end, and says so: a queued message reported
+   * as cancelled would be sent while the user sends it again */
+  g_task_set_check_cancellable (task, FALSE);
+  if (g_task_return_error_if_cancelled (task))
+    return;
 
   state = find_state (self, account);
   if (state == NULL || !lb_account_get_opened (account) || state->store == NULL)
@@ -1147,7 +1308,7 @@ lb_outbox_queue_async (LbOutbox            *self,
   g_task_set_task_data (task, data, (GDestroyNotify) queue_data_free);
 
   lb_provider_append_async (lb_account_get_provider (account), lb_folder_get_id (outbox_folder),
-                            data->raw, LB_MESSAGE_SEEN, cancellable, outbox_append_cb,
+                            data->raw, LB_MESSAGE_SEEN, NULL, outbox_append_cb,
                             g_steal_pointer (&task));
 }
 
@@ -1179,8 +1340,11 @@ check_entry (AccountState        *state,
                    lb_account_get_display_name (account));
       return FALSE;
     }
-  if (state->sending == key || (*entry)->state == LB_OUTBOX_STATE_SENDING ||
-      (*entry)->state == LB_OUTBOX_STATE_SENT)
+  /* a send that failed for good (or uncertain) is only noting that
+   * while it is still "sending": it sends nothing more */
+  if ((state->sending == key && (*entry)->state != LB_OUTBOX_STATE_FAILED &&
+       (*entry)->state != LB_OUTBOX_STATE_UNCERTAIN) ||
+      (*entry)->state == LB_OUTBOX_STATE_SENDING || (*entry)->state == LB_OUTBOX_STATE_SENT)
     {
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_BUSY,
                    (*entry)->state == LB_OUTBOX_STATE_SENT ? _("The message was sent already")
@@ -1219,20 +1383,9 @@ take_back_restore (TakeBack *tb)
     }
 }
 
-static void
-take_back_deleted_cb (GObject      *object,
-                      GAsyncResult *result,
-                      gpointer      user_data)
-{
-  g_autoptr(GTask) task = user_data;
-  TakeBack *tb = g_task_get_task_data (task);
-  g_autoptr(GError) error = NULL;
-
-  if (!lb_provider_delete_finish (LB_PROVIDER (object), result, &error))
-    g_warning ("A message taken back stays in the Outbox: %s", error->message);
-  g_task_return_pointer (task, g_steal_pointer (&tb->message), g_object_unref);
-}
-
+/* The Outbox copy goes first (its record with it: a trigger), then the
+ * record, durably: a copy left without its record would come back as a
+ * message to send again, a record left alone as one to send. */
 static void
 take_back_removed_cb (GObject      *object,
                       GAsyncResult *result,
@@ -1240,19 +1393,31 @@ take_back_removed_cb (GObject      *object,
 {
   g_autoptr(GTask) task = user_data;
   TakeBack *tb = g_task_get_task_data (task);
-  g_autoptr(GArray) keys = g_array_new (FALSE, FALSE, sizeof (gint64));
-  GError *error = NULL;
+  g_autoptr(GError) error = NULL;
 
   if (!lb_store_outbox_remove_finish (LB_STORE (object), result, &error))
+    g_warning ("The record of a message taken back could not be removed: %s", error->message);
+  g_task_return_pointer (task, g_steal_pointer (&tb->message), g_object_unref);
+}
+
+static void
+take_back_deleted_cb (GObject      *object,
+                      GAsyncResult *result,
+                      gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  TakeBack *tb = g_task_get_task_data (task);
+  GError *error = NULL;
+
+  if (!lb_provider_delete_finish (LB_PROVIDER (object), result, &error))
     {
       take_back_restore (tb);
       g_prefix_error (&error, _("Could not take the message back: "));
       g_task_return_error (task, error);
       return;
     }
-  g_array_append_val (keys, tb->entry->key);
-  lb_provider_delete_async (lb_account_get_provider (tb->state->account), keys, NULL,
-                            take_back_deleted_cb, g_steal_pointer (&task));
+  lb_store_outbox_remove_async (lb_provider_get_store (LB_PROVIDER (object)), tb->entry->key,
+                                LB_STORE_WRITE_DURABLE, NULL, take_back_removed_cb, g_steal_pointer (&task));
 }
 
 static void
@@ -1263,6 +1428,7 @@ take_back_read_cb (GObject      *object,
   g_autoptr(GTask) task = user_data;
   TakeBack *tb = g_task_get_task_data (task);
   g_autoptr(GBytes) raw = NULL;
+  g_autoptr(GArray) keys = g_array_new (FALSE, FALSE, sizeof (gint64));
   GError *error = NULL;
 
   raw = lb_store_read_message_finish (LB_STORE (object), result, &error);
@@ -1276,8 +1442,9 @@ take_back_read_cb (GObject      *object,
       return;
     }
   lb_outgoing_message_set_bcc (tb->message, tb->entry->bcc);
-  lb_store_outbox_remove_async (LB_STORE (object), tb->entry->key, LB_STORE_WRITE_DURABLE, NULL,
-                                take_back_removed_cb, g_steal_pointer (&task));
+  g_array_append_val (keys, tb->entry->key);
+  lb_provider_delete_async (lb_account_get_provider (tb->state->account), keys, NULL,
+                            take_back_deleted_cb, g_steal_pointer (&task));
 }
 
 void
@@ -1299,6 +1466,10 @@ lb_outbox_take_back_async (LbOutbox            *self,
 
   task = g_task_new (self, cancellable, callback, user_data);
   g_task_set_source_tag (task, lb_outbox_take_back_async);
+  /* once the message is out of the Outbox, only this gives it back */
+  g_task_set_check_cancellable (task, FALSE);
+  if (g_task_return_error_if_cancelled (task))
+    return;
 
   state = find_state (self, account);
   if (!check_entry (state, account, key, &entry, &error))
@@ -1393,11 +1564,22 @@ lb_outbox_retry_async (LbOutbox            *self,
 
   task = g_task_new (self, cancellable, callback, user_data);
   g_task_set_source_tag (task, lb_outbox_retry_async);
+  /* once the record says WAITING it is sent: never report that cancelled */
+  g_task_set_check_cancellable (task, FALSE);
+  if (g_task_return_error_if_cancelled (task))
+    return;
 
   state = find_state (self, account);
   if (!check_entry (state, account, key, &entry, &error))
     {
       g_task_return_error (task, error);
+      return;
+    }
+  if (!has_recipients (entry))
+    {
+      g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, "%s",
+                               _("Could not send the message again: Letterbox does not know its "
+                                 "recipients. Open it with Edit and send it again."));
       return;
     }
 

@@ -780,6 +780,294 @@ test_uncertain (Fixture       *fixture,
   g_assert_cmpuint (server_count (BOB, BOB_PASSWORD, "INBOX", lb_outgoing_message_get_message_id (message)), ==, 1);
 }
 
+/* Letterbox stops as it would between putting a message in the Outbox and
+ * writing its record, and starts again. */
+static void
+restart (Fixture   *fixture,
+         LbAccount *account)
+{
+  drop_outbox (fixture);
+  {
+    g_autoptr(LbStore) store = g_object_ref (lb_account_get_store (account));
+
+    lb_account_close (account);
+    lb_test_finalize_store (g_steal_pointer (&store));
+  }
+  outbox_new (fixture);
+  open_ok (account);
+}
+
+/* A message in the Outbox without its record (Letterbox stopped between
+ * the two): at the next start it is FAILED, saying to edit and send it
+ * again; Send Again refuses (its Bcc is unknown); it is never sent; Edit
+ * gives it back. */
+static void
+test_no_record (Fixture       *fixture,
+                gconstpointer  data)
+{
+  LbAccount *alice = add_alice (fixture, LB_INCOMING_IMAP, ALICE_PASSWORD);
+  g_autoptr(LbOutgoingMessage) message = new_message (BOB, "Without a record");
+  g_autoptr(GBytes) raw = lb_outgoing_message_to_bytes (message, LB_OUTGOING_FORM_SEND);
+  g_autoptr(LbOutgoingMessage) back = NULL;
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GAsyncResult) retried = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *error_message = NULL;
+  LbProvider *provider = lb_account_get_provider (alice);
+  LbFolder *outbox_folder = lb_account_get_folder_by_role (alice, LB_FOLDER_ROLE_OUTBOX);
+  guint before = lb_test_proxy_get_n_connections (fixture->proxy);
+  LbOutboxState state = LB_OUTBOX_STATE_WAITING;
+  gint64 key;
+
+  g_assert_nonnull (outbox_folder);
+  lb_provider_append_async (provider, lb_folder_get_id (outbox_folder), raw, LB_MESSAGE_SEEN, NULL,
+                            lb_test_store_result, &result);
+  lb_test_wait (&result);
+  key = lb_provider_append_finish (provider, result, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (key, >, 0);
+  g_clear_object (&result);   /* it holds the provider, which holds the store */
+  g_assert_false (lb_outbox_get_state (fixture->outbox, alice, key, NULL, NULL));
+
+  restart (fixture, alice);
+  wait_state (fixture, alice, key, LB_OUTBOX_STATE_FAILED, &error_message);
+  g_assert_nonnull (error_message);
+  g_assert_nonnull (strstr (error_message, "Edit"));
+
+  lb_outbox_retry_async (fixture->outbox, alice, key, NULL, lb_test_store_result, &retried);
+  lb_test_wait (&retried);
+  g_assert_false (lb_outbox_retry_finish (fixture->outbox, retried, &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA);
+  g_clear_error (&error);
+  g_clear_object (&retried);   /* it holds the outbox */
+  lb_outbox_flush (fixture->outbox);
+  lb_test_spin (1000);
+  g_assert_true (lb_outbox_get_state (fixture->outbox, alice, key, &state, NULL));
+  g_assert_cmpint (state, ==, LB_OUTBOX_STATE_FAILED);
+
+  /* and again at the next start: still failed, not sent */
+  restart (fixture, alice);
+  wait_state (fixture, alice, key, LB_OUTBOX_STATE_FAILED, NULL);
+  lb_test_spin (1000);
+  g_assert_false (g_hash_table_contains (fixture->sent, &key));
+  g_assert_cmpuint (lb_test_proxy_get_n_connections (fixture->proxy), ==, before);
+
+  back = take_back_ok (fixture, alice, key);
+  g_assert_cmpstr (lb_outgoing_message_get_subject (back), ==, "Without a record");
+  g_assert_cmpuint (folder_total (alice, LB_FOLDER_ROLE_OUTBOX, TRUE), ==, 0);
+  g_assert_cmpuint (server_count (BOB, BOB_PASSWORD, "INBOX", lb_outgoing_message_get_message_id (message)), ==, 0);
+}
+
+/* Messages found SENT at the start (stopped before they were filed): all
+ * of them filed, none sent again. */
+static void
+test_refile (Fixture       *fixture,
+             gconstpointer  data)
+{
+  LbAccount *alice = add_alice (fixture, LB_INCOMING_IMAP, ALICE_PASSWORD);
+  g_autoptr(LbOutgoingMessage) first = new_message (BOB, "Sent, not filed 1");
+  g_autoptr(LbOutgoingMessage) second = new_message (BOB, "Sent, not filed 2");
+  guint before = lb_test_proxy_get_n_connections (fixture->proxy);
+  gint64 keys[2];
+
+  lb_outbox_set_undo_delay (fixture->outbox, 3600);
+  keys[0] = queue_ok (fixture, alice, first, 0);
+  keys[1] = queue_ok (fixture, alice, second, 0);
+  for (guint i = 0; i < G_N_ELEMENTS (keys); i++)
+    {
+      g_autoptr(GAsyncResult) result = NULL;
+      g_autoptr(GError) error = NULL;
+
+      lb_store_outbox_set_state_async (lb_account_get_store (alice), keys[i], LB_OUTBOX_STATE_SENT, 0, 0, NULL,
+                                       LB_STORE_WRITE_DURABLE, NULL, lb_test_store_result, &result);
+      lb_test_wait (&result);
+      g_assert_true (lb_store_outbox_set_state_finish (lb_account_get_store (alice), result, &error));
+      g_assert_no_error (error);
+    }
+
+  restart (fixture, alice);
+  for (guint i = 0; i < G_N_ELEMENTS (keys); i++)
+    WAIT_UNTIL (g_hash_table_contains (fixture->filed, &keys[i]), 30, "a sent message to be filed");
+  g_assert_false (g_hash_table_contains (fixture->sent, &keys[0]));
+  g_assert_false (g_hash_table_contains (fixture->sent, &keys[1]));
+  g_assert_cmpuint (lb_test_proxy_get_n_connections (fixture->proxy), ==, before);
+  lb_test_spin (200);
+  g_assert_cmpuint (folder_total (alice, LB_FOLDER_ROLE_OUTBOX, TRUE), ==, 0);
+}
+
+static void
+count_filed_cb (LbOutbox  *outbox,
+                LbAccount *account,
+                gint64     key,
+                guint     *n_filed)
+{
+  (*n_filed)++;
+}
+
+/* A second outbox on the same account (letterbox-cli send while the app
+ * runs) sends what it queued, and leaves alone what the first one waits
+ * to send: sent once, not twice. */
+static void
+test_two_processes (Fixture       *fixture,
+                    gconstpointer  data)
+{
+  LbAccount *alice = add_alice (fixture, LB_INCOMING_IMAP, ALICE_PASSWORD);
+  g_autoptr(LbOutgoingMessage) first = new_message (BOB, "Queued by the app");
+  g_autoptr(LbOutgoingMessage) second = new_message (BOB, "Queued by the other");
+  g_autoptr(LbOutbox) other = NULL;
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GError) error = NULL;
+  guint other_filed = 0;
+  gint64 key, other_key;
+
+  lb_outbox_set_undo_delay (fixture->outbox, 3);
+  key = queue_ok (fixture, alice, first, 0);
+
+  other = lb_outbox_new (fixture->manager, G_NETWORK_MONITOR (fixture->monitor));
+  g_signal_connect (other, "filed", G_CALLBACK (count_filed_cb), &other_filed);
+  lb_outbox_queue_async (other, alice, second, 0, NULL, lb_test_store_result, &result);
+  lb_test_wait (&result);
+  other_key = lb_outbox_queue_finish (other, result, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (other_key, >, 0);
+  g_clear_object (&result);
+  WAIT_UNTIL (other_filed == 1, 30, "the other outbox to send its message");
+
+  wait_filed (fixture, key);
+  lb_test_spin (3000);
+  g_assert_cmpuint (other_filed, ==, 1);
+  g_assert_false (g_hash_table_contains (fixture->filed, &other_key));
+  g_assert_cmpuint (server_count (BOB, BOB_PASSWORD, "INBOX", lb_outgoing_message_get_message_id (first)), ==, 1);
+  g_assert_cmpuint (server_count (BOB, BOB_PASSWORD, "INBOX", lb_outgoing_message_get_message_id (second)), ==, 1);
+  g_signal_handlers_disconnect_by_data (other, &other_filed);
+  g_assert_finalize_object (g_steal_pointer (&other));
+}
+
+static void
+close_on_sent_cb (LbOutbox   *outbox,
+                  LbAccount  *account,
+                  gint64      key,
+                  const char *message_id,
+                  gpointer    user_data)
+{
+  lb_account_close (account);
+}
+
+/* The account closes between the server's 250 and the filing: the next
+ * open files it, its copy in Sent included, and does not send it again. */
+static void
+test_closed_before_filing (Fixture       *fixture,
+                           gconstpointer  data)
+{
+  LbAccount *alice = add_alice (fixture, LB_INCOMING_IMAP, ALICE_PASSWORD);
+  g_autoptr(LbOutgoingMessage) message = new_message (BOB, "Closed before filing");
+  const char *id;
+  gint64 key;
+
+  g_signal_connect (fixture->outbox, "sent", G_CALLBACK (close_on_sent_cb), NULL);
+  key = queue_ok (fixture, alice, message, 0);
+  id = lb_outgoing_message_get_message_id (message);
+  WAIT_UNTIL (g_hash_table_contains (fixture->sent, &key), 30, "the message to be sent");
+  g_signal_handlers_disconnect_by_func (fixture->outbox, close_on_sent_cb, NULL);
+  g_assert_false (lb_account_get_opened (alice));
+  lb_test_spin (500);
+
+  g_hash_table_remove_all (fixture->sent);
+  open_ok (alice);
+  WAIT_UNTIL (g_hash_table_contains (fixture->filed, &key), 30, "the sent message to be filed");
+  g_assert_false (g_hash_table_contains (fixture->sent, &key));
+  replay (alice);
+  g_assert_cmpuint (server_count (ALICE, ALICE_PASSWORD, "Sent", id), ==, 1);
+  g_assert_cmpuint (server_count (BOB, BOB_PASSWORD, "INBOX", id), ==, 1);
+  g_assert_cmpuint (folder_total (alice, LB_FOLDER_ROLE_OUTBOX, TRUE), ==, 0);
+}
+
+static void
+cancel_on_waiting_cb (LbOutbox      *outbox,
+                      LbAccount     *account,
+                      gint64         key,
+                      LbOutboxState  state,
+                      GCancellable  *cancellable)
+{
+  if (state == LB_OUTBOX_STATE_WAITING)
+    g_cancellable_cancel (cancellable);
+}
+
+/* A queue cancelled once the message is in the Outbox says it is queued
+ * (it is then sent), never "cancelled" for a message that goes out. */
+static void
+test_queue_cancelled (Fixture       *fixture,
+                      gconstpointer  data)
+{
+  LbAccount *alice = add_alice (fixture, LB_INCOMING_IMAP, ALICE_PASSWORD);
+  g_autoptr(LbOutgoingMessage) message = new_message (BOB, "Cancelled late");
+  g_autoptr(GCancellable) cancellable = g_cancellable_new ();
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GError) error = NULL;
+  gint64 key;
+
+  g_signal_connect (fixture->outbox, "state-changed", G_CALLBACK (cancel_on_waiting_cb), cancellable);
+  lb_outbox_queue_async (fixture->outbox, alice, message, 0, cancellable, lb_test_store_result, &result);
+  lb_test_wait (&result);
+  g_signal_handlers_disconnect_by_func (fixture->outbox, cancel_on_waiting_cb, cancellable);
+  g_assert_true (g_cancellable_is_cancelled (cancellable));
+  key = lb_outbox_queue_finish (fixture->outbox, result, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (key, >, 0);
+  g_clear_object (&result);
+  wait_filed (fixture, key);
+  g_assert_cmpuint (server_count (BOB, BOB_PASSWORD, "INBOX", lb_outgoing_message_get_message_id (message)), ==, 1);
+
+  /* cancelled before: nothing queued */
+  g_clear_object (&message);
+  message = new_message (BOB, "Cancelled early");
+  lb_outbox_queue_async (fixture->outbox, alice, message, 0, cancellable, lb_test_store_result, &result);
+  lb_test_wait (&result);
+  g_assert_cmpint (lb_outbox_queue_finish (fixture->outbox, result, &error), <=, 0);
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  lb_test_spin (200);
+  g_assert_cmpuint (folder_total (alice, LB_FOLDER_ROLE_OUTBOX, TRUE), ==, 0);
+}
+
+static void
+cancel_on_total_cb (LbFolder     *folder,
+                    GParamSpec   *pspec,
+                    GCancellable *cancellable)
+{
+  g_cancellable_cancel (cancellable);
+}
+
+/* A take-back cancelled once the message left the Outbox still gives it
+ * back: it is nowhere else. */
+static void
+test_take_back_cancelled (Fixture       *fixture,
+                          gconstpointer  data)
+{
+  LbAccount *alice = add_alice (fixture, LB_INCOMING_IMAP, ALICE_PASSWORD);
+  g_autoptr(LbOutgoingMessage) message = new_message (BOB, "Taken back, cancelled");
+  g_autoptr(LbOutgoingMessage) back = NULL;
+  g_autoptr(GCancellable) cancellable = g_cancellable_new ();
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GError) error = NULL;
+  LbFolder *outbox_folder = lb_account_get_folder_by_role (alice, LB_FOLDER_ROLE_OUTBOX);
+  gulong id;
+  gint64 key;
+
+  lb_outbox_set_undo_delay (fixture->outbox, 3600);
+  key = queue_ok (fixture, alice, message, 0);
+  WAIT_UNTIL (lb_folder_get_total_count (outbox_folder) == 1, 10, "the Outbox to count the message");
+  id = g_signal_connect (outbox_folder, "notify::total-count", G_CALLBACK (cancel_on_total_cb), cancellable);
+  lb_outbox_take_back_async (fixture->outbox, alice, key, cancellable, lb_test_store_result, &result);
+  lb_test_wait (&result);
+  g_signal_handler_disconnect (outbox_folder, id);
+  back = lb_outbox_take_back_finish (fixture->outbox, result, &error);
+  g_assert_true (g_cancellable_is_cancelled (cancellable));
+  g_assert_no_error (error);
+  g_assert_nonnull (back);
+  g_assert_cmpstr (lb_outgoing_message_get_subject (back), ==, "Taken back, cancelled");
+  g_assert_cmpuint (folder_total (alice, LB_FOLDER_ROLE_OUTBOX, TRUE), ==, 0);
+}
+
 /* Undo within the delay: nothing is sent. */
 static void
 test_undo (Fixture       *fixture,
@@ -974,6 +1262,12 @@ main (int   argc,
   ADD ("/outbox/pop3", test_pop3);
   ADD ("/outbox/drafts", test_drafts);
   ADD ("/outbox/cli-send", test_cli_send);
+  ADD ("/outbox/no-record", test_no_record);
+  ADD ("/outbox/refile", test_refile);
+  ADD ("/outbox/two-processes", test_two_processes);
+  ADD ("/outbox/closed-before-filing", test_closed_before_filing);
+  ADD ("/outbox/queue-cancelled", test_queue_cancelled);
+  ADD ("/outbox/take-back-cancelled", test_take_back_cancelled);
 #undef ADD
 
   return g_test_run ();

@@ -968,6 +968,87 @@ test_header_injection (void)
   g_assert_null (lb_outgoing_message_get_in_reply_to (m));
 }
 
+/* a file name with a line break (a file's, or a forwarded attachment's)
+ * ends no header of its part */
+static void
+test_header_injection_filename (void)
+{
+  g_autoptr(LbOutgoingMessage) m = lb_outgoing_message_new ();
+  g_autoptr(GBytes) data = text_bytes ("abc");
+  g_autoptr(GBytes) bytes = NULL;
+  g_autofree char *raw = NULL;
+  g_auto(GStrv) lines = NULL;
+
+  lb_outgoing_message_set_from (m, NULL, "a@example.test");
+  lb_outgoing_message_set_to (m, "b@example.test");
+  lb_outgoing_message_add_attachment (m, "a\r\nX-Evil: 1\nContent-Type: text/html\r.txt", "text/plain", data);
+  bytes = lb_outgoing_message_to_bytes (m, LB_OUTGOING_FORM_SEND);
+  raw = bytes_text (bytes);
+  lines = g_strsplit (raw, "\r\n", -1);
+  for (guint i = 0; lines[i] != NULL; i++)
+    {
+      g_assert_false (g_str_has_prefix (lines[i], "X-Evil:"));
+      g_assert_false (g_str_has_prefix (lines[i], "Content-Type: text/html"));
+      g_assert_null (strchr (lines[i], '\r'));
+    }
+  assert_crlf_only (bytes);
+}
+
+/* a subject (or name) with a word too long to fold: no line of the
+ * header passes 998 characters, and it comes back whole */
+static void
+test_headers_long_word (void)
+{
+  g_autoptr(LbOutgoingMessage) m = lb_outgoing_message_new ();
+  g_autoptr(LbOutgoingMessage) back = NULL;
+  g_autoptr(GBytes) bytes = NULL;
+  g_autofree char *raw = NULL;
+  g_autofree char *word = g_strnfill (1500, 'x');
+  g_autofree char *subject = g_strconcat ("Look: ", word, " ok", NULL);
+  g_autofree char *name = g_strnfill (1200, 'n');
+  g_auto(GStrv) lines = NULL;
+
+  lb_outgoing_message_set_from (m, name, "a@example.test");
+  lb_outgoing_message_set_to (m, "b@example.test");
+  lb_outgoing_message_set_subject (m, subject);
+  bytes = lb_outgoing_message_to_bytes (m, LB_OUTGOING_FORM_SEND);
+  raw = bytes_text (bytes);
+  lines = g_strsplit (raw, "\r\n", -1);
+  for (guint i = 0; lines[i] != NULL; i++)
+    g_assert_cmpuint (strlen (lines[i]), <=, 998);
+  back = lb_outgoing_message_new_from_bytes (bytes, NULL);
+  g_assert_nonnull (back);
+  g_assert_cmpstr (lb_outgoing_message_get_subject (back), ==, subject);
+  g_assert_cmpstr (lb_outgoing_message_get_from_name (back), ==, name);
+}
+
+/* ids no header line can hold (a reply to a message with such ids) are
+ * left out */
+static void
+test_headers_long_ids (void)
+{
+  g_autoptr(LbOutgoingMessage) m = lb_outgoing_message_new ();
+  g_autoptr(GBytes) bytes = NULL;
+  g_autofree char *raw = NULL;
+  g_autofree char *word = g_strnfill (3000, 'x');
+  g_autofree char *long_id = g_strconcat ("<", word, "@example.test>", NULL);
+  g_autofree char *references = g_strconcat ("<first@example.test> ", long_id, " <last@example.test>", NULL);
+  g_auto(GStrv) lines = NULL;
+
+  lb_outgoing_message_set_from (m, NULL, "a@example.test");
+  lb_outgoing_message_set_to (m, "b@example.test");
+  lb_outgoing_message_set_in_reply_to (m, long_id);
+  lb_outgoing_message_set_references (m, references);
+  g_assert_null (lb_outgoing_message_get_in_reply_to (m));
+  bytes = lb_outgoing_message_to_bytes (m, LB_OUTGOING_FORM_SEND);
+  raw = bytes_text (bytes);
+  lines = g_strsplit (raw, "\r\n", -1);
+  for (guint i = 0; lines[i] != NULL; i++)
+    g_assert_cmpuint (strlen (lines[i]), <=, 998);
+  g_assert_nonnull (strstr (raw, "<first@example.test>"));
+  g_assert_nonnull (strstr (raw, "<last@example.test>"));
+}
+
 static void
 test_finalize (void)
 {
@@ -1006,6 +1087,9 @@ main (int   argc,
   g_test_add_func ("/outgoing/recipients", test_recipients);
   g_test_add_func ("/outgoing/broken", test_broken);
   g_test_add_func ("/outgoing/header-injection", test_header_injection);
+  g_test_add_func ("/outgoing/header-injection/filename", test_header_injection_filename);
+  g_test_add_func ("/outgoing/headers/long-word", test_headers_long_word);
+  g_test_add_func ("/outgoing/headers/long-ids", test_headers_long_ids);
   g_test_add_func ("/outgoing/finalize", test_finalize);
 
   return g_test_run ();

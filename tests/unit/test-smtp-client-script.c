@@ -711,6 +711,102 @@ test_cancel_after_dot (Fixture       *f,
   g_assert_error (error, LB_SMTP_ERROR, LB_SMTP_ERROR_UNCERTAIN);
 }
 
+static gboolean
+cancel_now (gpointer user_data)
+{
+  g_cancellable_cancel (user_data);
+  return G_SOURCE_REMOVE;
+}
+
+/* as the data goes out: cancelled before its write reports back */
+static void
+cancel_on_data (gboolean    sent,
+                const char *line,
+                gpointer    user_data)
+{
+  if (sent && g_str_has_suffix (line, "bytes of message data]"))
+    g_idle_add_full (G_PRIORITY_HIGH, cancel_now, g_object_ref (user_data), g_object_unref);
+}
+
+/* Cancelled while the write of the final dot is returning: the server has
+ * the whole message, so the send may have happened (not CANCELLED, which
+ * would let the caller send it again) */
+static void
+test_cancel_during_dot (Fixture       *f,
+                        gconstpointer  data)
+{
+  const char *recipients[] = { "bob@example.test", NULL };
+  g_autoptr(GCancellable) cancellable = g_cancellable_new ();
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GBytes) bytes = g_bytes_new_static ("hello\n", 6);
+  g_autoptr(GError) error = NULL;
+
+  start (f, GREETING EHLO_PIPELINING
+            "C: MAIL FROM:<alice@example.test>\n"
+            "C: RCPT TO:<bob@example.test>\n"
+            "S: 250 Ok\n"
+            "S: 250 Ok\n"
+            "C: DATA\n"
+            "S: 354 go\n"
+            "C: hello\n"
+            "C~ ^\\.$\n"
+            "CLOSE\n");
+  session_start (f);
+  lb_smtp_client_set_trace_func (f->client, cancel_on_data, g_object_ref (cancellable), g_object_unref);
+  lb_smtp_client_send_async (f->client, "alice@example.test", recipients, bytes, cancellable,
+                             lb_test_store_result, &result);
+  lb_test_wait (&result);
+  g_assert_true (g_cancellable_is_cancelled (cancellable));
+  g_assert_false (lb_smtp_client_send_finish (f->client, result, &error));
+  g_assert_error (error, LB_SMTP_ERROR, LB_SMTP_ERROR_UNCERTAIN);
+}
+
+/* XOAUTH2: the token never in the trace; its error challenge answered
+ * empty, then the refusal, then a 421 after the dot is a temporary
+ * refusal (not UNCERTAIN: the server said it did not take it) */
+static void
+test_xoauth2_and_421 (Fixture       *f,
+                      gconstpointer  data)
+{
+  const char *recipients[] = { "bob@example.test", NULL };
+  g_autoptr(GError) error = NULL;
+  g_autofree char *trace = NULL;
+
+  start (f, GREETING
+            "C: EHLO [127.0.0.1]\n"
+            "S: 250-script.example.test\n"
+            "S: 250 AUTH XOAUTH2\n"
+            "C: AUTH XOAUTH2 dXNlcj1hbGljZQFhdXRoPUJlYXJlciBzZWNyZXQBAQ==\n"
+            "S: 334 eyJzdGF0dXMiOiI0MDEifQ==\n"
+            "C: \n"
+            "S: 535 5.7.8 Username and Password not accepted\n");
+  session_start (f);
+  g_assert_false (login (f, LB_SMTP_AUTH_XOAUTH2, &error));
+  g_assert_error (error, LB_SMTP_ERROR, LB_SMTP_ERROR_AUTHENTICATION);
+  trace = trace_text (f);
+  g_assert_null (strstr (trace, "dXNlcj1hbGljZQFhdXRoPUJlYXJlciBzZWNyZXQBAQ=="));
+  g_assert_null (strstr (trace, "secret"));
+  g_assert_nonnull (strstr (trace, "C: AUTH XOAUTH2 ***\n"));
+  g_clear_object (&f->client);
+  g_clear_error (&error);
+
+  start (f, GREETING EHLO_PIPELINING
+            "C: MAIL FROM:<alice@example.test>\n"
+            "C: RCPT TO:<bob@example.test>\n"
+            "S: 250 Ok\n"
+            "S: 250 Ok\n"
+            "C: DATA\n"
+            "S: 354 go\n"
+            "C: hello\n"
+            "C~ ^\\.$\n"
+            "S: 421 4.3.0 Shutting down,\n"
+            "CLOSE\n");
+  session_start (f);
+  g_assert_false (send_message (f, "alice@example.test", recipients, "hello\n", &error));
+  g_assert_error (error, LB_SMTP_ERROR, LB_SMTP_ERROR_TEMPORARY);
+  g_assert_nonnull (strstr (error->message, "Shutting down"));
+}
+
 static void
 test_dot_stuff (void)
 {
@@ -767,6 +863,8 @@ main (int   argc,
   ADD ("/smtp-client/helo", test_helo);
   ADD ("/smtp-client/greeting-and-timeout", test_greeting_and_timeout);
   ADD ("/smtp-client/cancel-after-dot", test_cancel_after_dot);
+  ADD ("/smtp-client/cancel-during-dot", test_cancel_during_dot);
+  ADD ("/smtp-client/xoauth2-and-421", test_xoauth2_and_421);
 #undef ADD
   g_test_add_func ("/smtp-client/dot-stuff", test_dot_stuff);
 

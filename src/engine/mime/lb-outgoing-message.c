@@ -169,7 +169,8 @@ clean_id (const char *id)
   len = strlen (p);
   if (len > 0 && p[len - 1] == '>')
     p[--len] = '\0';
-  if (len == 0)
+  /* none, or one no header line can hold (RFC 5322 2.1.1: 998) */
+  if (len == 0 || len > 900)
     return NULL;
   /* no whitespace, no control characters: nothing that could end the
    * header it goes in */
@@ -1269,13 +1270,31 @@ is_printable_ascii (const char *text)
   return strstr (text, "=?") == NULL;
 }
 
+/* a word folding cannot break, so long that its line would pass the
+ * 998 characters of RFC 5322 2.1.1 (servers refuse or cut those) */
+#define LONGEST_WORD 900
+
+static gboolean
+has_long_word (const char *text)
+{
+  gsize run = 0;
+
+  for (const char *p = text; *p != '\0'; p++)
+    {
+      run = *p == ' ' ? 0 : run + 1;
+      if (run > LONGEST_WORD)
+        return TRUE;
+    }
+  return FALSE;
+}
+
 /* unstructured text (the subject): as it is when it can be, split at its
  * spaces so that folding gives it back */
 static void
 append_text_tokens (GPtrArray  *tokens,
                     const char *text)
 {
-  if (is_printable_ascii (text))
+  if (is_printable_ascii (text) && !has_long_word (text))
     {
       g_auto(GStrv) words = g_strsplit (text, " ", -1);
 
@@ -1300,7 +1319,7 @@ static void
 append_phrase_tokens (GPtrArray  *tokens,
                       const char *name)
 {
-  if (is_printable_ascii (name) && is_atom_text (name))
+  if (is_printable_ascii (name) && is_atom_text (name) && !has_long_word (name))
     {
       g_auto(GStrv) words = g_strsplit (name, " ", -1);
 
@@ -1308,7 +1327,7 @@ append_phrase_tokens (GPtrArray  *tokens,
         if (*words[i] != '\0')
           g_ptr_array_add (tokens, g_strdup (words[i]));
     }
-  else if (is_printable_ascii (name))
+  else if (is_printable_ascii (name) && strlen (name) <= LONGEST_WORD)
     g_ptr_array_add (tokens, g_mime_utils_quote_string (name));
   else
     append_encoded_words (tokens, name);
@@ -1561,6 +1580,13 @@ make_attachment_part (Attachment *a)
   GMimePart *part;
   GMimeDataWrapper *wrapper;
   GMimeContentDisposition *disposition;
+  g_autofree char *name = g_strdup (a->name);
+
+  /* a file's (or a forwarded attachment's) name may hold a line break,
+   * which GMime would write as it is, ending the header */
+  for (char *p = name; *p != '\0'; p++)
+    if ((guchar) *p < 0x20 || *p == 0x7f)
+      *p = '_';
 
   if (g_mime_content_type_is_type (type, "message", "rfc822"))
     {
@@ -1589,7 +1615,7 @@ make_attachment_part (Attachment *a)
   g_object_unref (wrapper);
 
   g_mime_object_set_disposition (GMIME_OBJECT (part), GMIME_DISPOSITION_ATTACHMENT);
-  g_mime_part_set_filename (part, a->name);
+  g_mime_part_set_filename (part, name);
   disposition = g_mime_object_get_content_disposition (GMIME_OBJECT (part));
   if (disposition != NULL)
     set_param_charset (g_mime_content_disposition_get_parameters (disposition), "filename");

@@ -52,6 +52,7 @@ typedef struct
   guint            expected;     /* replies still to come (pipelined) */
   guint            next_rcpt;    /* without pipelining */
   gboolean         data_written; /* the final dot went out */
+  gboolean         dot_pending;  /* the write carrying it is under way */
   GError          *saved_error;  /* failed; RSET is under way */
 } Op;
 
@@ -493,6 +494,7 @@ read_reply (LbSmtpClient *self,
 }
 
 static void write_more (LbSmtpClient *self);
+static void data_written (LbSmtpClient *self);
 
 static void
 write_cb (GObject      *object,
@@ -507,6 +509,9 @@ write_cb (GObject      *object,
   n = g_output_stream_write_finish (G_OUTPUT_STREAM (object), result, &error);
   if (n < 0)
     {
+      /* cancelled (or timed out) as the final dot went: it may be out */
+      if (self->op->dot_pending && g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        self->op->data_written = TRUE;
       io_failed (self, error);
       return;
     }
@@ -529,6 +534,9 @@ write_more (LbSmtpClient *self)
       return;
     }
 
+  /* the write that carries the final dot may be done and still report a
+   * cancellation (checked as it returns): see write_cb() */
+  self->op->dot_pending = self->on_written == data_written && size - self->out_offset <= (gsize) WRITE_CHUNK;
   timer_start (self);
   g_output_stream_write_async (self->output,
                                (const guint8 *) g_bytes_get_data (self->out, NULL) + self->out_offset,

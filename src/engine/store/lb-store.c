@@ -9402,3 +9402,132 @@ lb_store_complete_addresses_finish (LbStore       *self,
 
   return g_task_propagate_pointer (G_TASK (result), error);
 }
+
+typedef struct
+{
+  gint64  folder_id;
+  int     state;
+  char   *last_error;
+  gint64  created;
+} OutboxAdopt;
+
+static void
+outbox_adopt_free (OutboxAdopt *data)
+{
+  g_free (data->last_error);
+  g_free (data);
+}
+
+static void
+outbox_adopt_job (LbStore  *self,
+                  GTask    *task,
+                  gpointer  task_data)
+{
+  OutboxAdopt *data = task_data;
+  g_autoptr(GArray) keys = g_array_new (FALSE, FALSE, sizeof (gint64));
+  GError *error = NULL;
+  sqlite3_stmt *stmt;
+  int rc;
+
+  if (!begin (self, LB_STORE_WRITE_DURABLE, &error))
+    goto fail;
+  /* in one transaction: a record written meanwhile is never replaced */
+  stmt = prepare (self->wdb, self->wstmts,
+                  "SELECT m.id FROM messages m WHERE m.folder_id = ? AND (m.flags & ?) = 0"
+                  " AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.key = m.id) ORDER BY m.id",
+                  &error);
+  if (stmt == NULL)
+    goto fail;
+  sqlite3_bind_int64 (stmt, 1, data->folder_id);
+  sqlite3_bind_int (stmt, 2, LB_MESSAGE_DELETED);
+  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
+    {
+      gint64 key = sqlite3_column_int64 (stmt, 0);
+
+      g_array_append_val (keys, key);
+    }
+  sqlite3_reset (stmt);
+  if (rc != SQLITE_DONE)
+    {
+      set_sqlite_error (&error, self->wdb, rc, "outbox");
+      goto fail;
+    }
+  for (guint i = 0; i < keys->len; i++)
+    {
+      stmt = prepare (self->wdb, self->wstmts,
+                      "INSERT OR IGNORE INTO outbox (key, sender, recipients, message_id, state,"
+                      " last_error, created) SELECT id, '', '', message_id, ?, ?, ? FROM messages"
+                      " WHERE id = ?",
+                      &error);
+      if (stmt == NULL)
+        goto fail;
+      sqlite3_bind_int (stmt, 1, data->state);
+      bind_static (stmt, 2, data->last_error);
+      sqlite3_bind_int64 (stmt, 3, data->created);
+      sqlite3_bind_int64 (stmt, 4, g_array_index (keys, gint64, i));
+      if (!step_done (self->wdb, stmt, &error))
+        goto fail;
+    }
+  if (!commit (self, &error))
+    goto fail;
+  g_task_return_pointer (task, g_steal_pointer (&keys), (GDestroyNotify) g_array_unref);
+  return;
+
+fail:
+  rollback (self);
+  g_task_return_error (task, error);
+}
+
+/**
+ * lb_store_outbox_adopt_async:
+ * @self: the store
+ * @folder_id: the Outbox folder
+ * @state: the state of the new records
+ * @last_error: (nullable): the error of the new records
+ * @cancellable: (nullable): a #GCancellable
+ * @callback: called with the keys given a record
+ * @user_data: data for @callback
+ *
+ * Gives each message of @folder_id that has no outbox record (one put
+ * there whose record was never written) a record with no recipients,
+ * in @state with @last_error, durably; never replaces a record.
+ */
+void
+lb_store_outbox_adopt_async (LbStore             *self,
+                             gint64               folder_id,
+                             int                  state,
+                             const char          *last_error,
+                             GCancellable        *cancellable,
+                             GAsyncReadyCallback  callback,
+                             gpointer             user_data)
+{
+  OutboxAdopt *data;
+
+  g_return_if_fail (LB_IS_STORE (self));
+
+  data = g_new0 (OutboxAdopt, 1);
+  data->folder_id = folder_id;
+  data->state = state;
+  data->last_error = g_strdup (last_error);
+  data->created = g_get_real_time () / G_USEC_PER_SEC;
+  push_job (self->writer,
+            new_task (self, lb_store_outbox_adopt_async, data, (GDestroyNotify) outbox_adopt_free,
+                      cancellable, callback, user_data),
+            outbox_adopt_job);
+}
+
+/**
+ * lb_store_outbox_adopt_finish:
+ *
+ * Returns: (transfer full) (element-type gint64): the keys given a record
+ */
+GArray *
+lb_store_outbox_adopt_finish (LbStore       *self,
+                              GAsyncResult  *result,
+                              GError       **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), NULL);
+  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == lb_store_outbox_adopt_async, NULL);
+
+  return g_task_propagate_pointer (G_TASK (result), error);
+}

@@ -887,6 +887,19 @@ gboolean      lb_store_outbox_remove_finish   (LbStore             *self,
                                                GAsyncResult        *result,
                                                GError             **error);
 
+/* records (no recipients, @state, @last_error) for the messages of the
+ * Outbox folder @folder_id that have none; the keys given one */
+void          lb_store_outbox_adopt_async     (LbStore             *self,
+                                               gint64               folder_id,
+                                               int                  state,
+                                               const char          *last_error,
+                                               GCancellable        *cancellable,
+                                               GAsyncReadyCallback  callback,
+                                               gpointer             user_data);
+GArray       *lb_store_outbox_adopt_finish    (LbStore             *self,
+                                               GAsyncResult        *result,
+                                               GError             **error);
+
 /* the keys of the messages with @message_id (no brackets), any folder */
 void          lb_store_find_message_id_async  (LbStore             *self,
                                                const char          *message_id,
