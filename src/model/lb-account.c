@@ -3349,29 +3349,40 @@ lb_account_get_inbox (LbAccount *self)
  * @self: an account
  * @role: a role other than %LB_FOLDER_ROLE_NONE
  *
- * Returns: (transfer none) (nullable): the first folder (in the account's
- *   order) with @role, %NULL if there is none or the account is not open
+ * Returns: (transfer none) (nullable): the folder with @role, %NULL if
+ *   there is none or the account is not open. An IMAP account's own
+ *   (server) folder comes before a local one with the same role (left from
+ *   when the account was POP3), except for the Outbox, which is always
+ *   local; otherwise the first in the account's order.
  */
 LbFolder *
 lb_account_get_folder_by_role (LbAccount    *self,
                                LbFolderRole  role)
 {
   GListModel *model;
+  gboolean want_server;
+  LbFolder *fallback = NULL;
   guint n;
 
   g_return_val_if_fail (LB_IS_ACCOUNT (self), NULL);
 
+  want_server = self->incoming_protocol == LB_INCOMING_IMAP && role != LB_FOLDER_ROLE_OUTBOX;
   model = G_LIST_MODEL (self->folders);
   n = g_list_model_get_n_items (model);
   for (guint i = 0; i < n; i++)
     {
       g_autoptr(LbFolder) folder = g_list_model_get_item (model, i);
 
-      if (lb_folder_get_role (folder) == role)
-        return folder;   /* the list keeps its reference */
+      if (lb_folder_get_role (folder) != role)
+        continue;
+      /* the list keeps its reference */
+      if (lb_folder_get_local (folder) != want_server)
+        return folder;
+      if (fallback == NULL)
+        fallback = folder;
     }
 
-  return NULL;
+  return fallback;
 }
 
 /**

@@ -19,27 +19,6 @@
  * deleted for good, so a crash in between leaves two versions, never
  * none. */
 
-static LbFolder *
-drafts_folder (LbAccount *account)
-{
-  GListModel *folders = lb_account_get_folders (account);
-  gboolean want_server = lb_account_get_incoming_protocol (account) == LB_INCOMING_IMAP;
-  g_autoptr(LbFolder) fallback = NULL;
-
-  for (guint i = 0; i < g_list_model_get_n_items (folders); i++)
-    {
-      g_autoptr(LbFolder) folder = g_list_model_get_item (folders, i);
-
-      if (lb_folder_get_role (folder) != LB_FOLDER_ROLE_DRAFTS)
-        continue;
-      if (lb_folder_get_local (folder) != want_server)
-        return folder;   /* the account's list holds it */
-      if (fallback == NULL)
-        fallback = g_steal_pointer (&folder);
-    }
-  return fallback;   /* the account's list holds it */
-}
-
 static gboolean
 check_open (LbAccount  *account,
             GError    **error)
@@ -156,7 +135,7 @@ lb_drafts_save_async (LbAccount           *account,
       g_task_return_error (task, error);
       return;
     }
-  folder = drafts_folder (account);
+  folder = lb_account_get_folder_by_role (account, LB_FOLDER_ROLE_DRAFTS);
   if (folder == NULL)
     {
       g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_NOT_FOUND,

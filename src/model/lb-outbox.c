@@ -174,30 +174,6 @@ emit_state (AccountState  *state,
     g_signal_emit (state->outbox, signals[SIGNAL_STATE_CHANGED], 0, state->account, key, outbox_state);
 }
 
-/* the folder of @role: for an IMAP account the server's, else a local one */
-static LbFolder *
-folder_by_role (LbAccount    *account,
-                LbFolderRole  role)
-{
-  GListModel *folders = lb_account_get_folders (account);
-  gboolean want_server = lb_account_get_incoming_protocol (account) == LB_INCOMING_IMAP &&
-                         role != LB_FOLDER_ROLE_OUTBOX;
-  g_autoptr(LbFolder) fallback = NULL;
-
-  for (guint i = 0; i < g_list_model_get_n_items (folders); i++)
-    {
-      g_autoptr(LbFolder) folder = g_list_model_get_item (folders, i);
-
-      if (lb_folder_get_role (folder) != role)
-        continue;
-      if (lb_folder_get_local (folder) != want_server)
-        return folder;   /* the account's list holds it */
-      if (fallback == NULL)
-        fallback = g_steal_pointer (&folder);
-    }
-  return fallback;   /* the account's list holds it */
-}
-
 /* ------------------------------------------------------------------ scheduling */
 
 static void run_next (AccountState *state);
@@ -690,7 +666,7 @@ filing_next (SendOp *op)
             op_done (op);
             return;
           }
-        sent = folder_by_role (account, LB_FOLDER_ROLE_SENT);
+        sent = lb_account_get_folder_by_role (account, LB_FOLDER_ROLE_SENT);
 
         if ((pop3 || lb_account_get_save_sent_copy (account)) && sent != NULL && op->raw != NULL)
           {
@@ -918,7 +894,7 @@ account_opened (AccountState *state)
       state->loaded = FALSE;
       state->sending = 0;
       take_lock (state);
-      outbox_folder = folder_by_role (state->account, LB_FOLDER_ROLE_OUTBOX);
+      outbox_folder = lb_account_get_folder_by_role (state->account, LB_FOLDER_ROLE_OUTBOX);
       if (outbox_folder != NULL && state->owner)
         lb_store_outbox_adopt_async (state->store, lb_folder_get_id (outbox_folder), LB_OUTBOX_STATE_FAILED,
                                      _("Letterbox stopped while putting this message in the Outbox, "
@@ -1280,7 +1256,7 @@ lb_outbox_queue_async (LbOutbox            *self,
       g_task_return_error (task, error);
       return;
     }
-  outbox_folder = folder_by_role (account, LB_FOLDER_ROLE_OUTBOX);
+  outbox_folder = lb_account_get_folder_by_role (account, LB_FOLDER_ROLE_OUTBOX);
   if (outbox_folder == NULL)
     {
       g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_NOT_FOUND,
