@@ -1,0 +1,561 @@
+/* test-outbox-window.c: sending seen from the main window on a real X
+ * server against the harness's Dovecot and SMTP server: a message sent
+ * from a composer and taken back with the toast's Undo before its delay
+ * ran out (never delivered, the Outbox empty again); a message the
+ * server refuses, shown in the Outbox with the server's reason and taken
+ * back into a composer with Edit.
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#include "config.h"
+
+#include <adwaita.h>
+#include <gmime/gmime.h>
+
+#include "lb-application.h"
+#include "lb-composer-window.h"
+#include "lb-message-view.h"
+#include "lb-secrets.h"
+#include "lb-sidebar.h"
+#include "lb-test-session.h"
+#include "lb-test-ui.h"
+#include "lb-window.h"
+
+/* ------------------------------------------------------------------ the server, seen by another client */
+
+static LbTestSession *
+imap_open (const char *user,
+           const char *password)
+{
+  g_autoptr(LbConnector) connector = lb_test_connector_new ();
+  g_autoptr(GError) error = NULL;
+  LbTestSession *session = lb_test_session_open (connector, "LB_TEST_IMAPS_PORT", LB_NET_SECURITY_TLS, &error);
+
+  g_assert_no_error (error);
+  lb_test_session_expect (session, "* OK");
+  lb_test_session_send (session, "L LOGIN %s %s", user, password);
+  lb_test_session_expect_tagged_ok (session, "L");
+  return session;
+}
+
+static void
+imap_ok (LbTestSession *session,
+         const char    *command)
+{
+  lb_test_session_send (session, "T %s", command);
+  lb_test_session_expect_tagged_ok (session, "T");
+}
+
+static guint
+imap_count (LbTestSession *session,
+            const char    *mailbox,
+            const char    *criteria)
+{
+  g_autofree char *line = NULL;
+  g_auto(GStrv) words = NULL;
+
+  lb_test_session_send (session, "S EXAMINE %s", mailbox);
+  lb_test_session_expect_tagged_ok (session, "S");
+  lb_test_session_send (session, "C SEARCH %s", criteria);
+  line = lb_test_session_read_until (session, "* SEARCH");
+  lb_test_session_expect_tagged_ok (session, "C");
+  words = g_strsplit (g_strstrip (line), " ", -1);
+  return g_strv_length (words) - 2;
+}
+
+static void
+imap_append (LbTestSession *session,
+             const char    *mailbox,
+             const char    *message)
+{
+  lb_test_session_send (session, "A APPEND %s {%zu}", mailbox, strlen (message));
+  lb_test_session_expect (session, "+");
+  lb_test_session_write (session, message, strlen (message));
+  lb_test_session_write (session, "\r\n", 2);
+  lb_test_session_expect_tagged_ok (session, "A");
+}
+
+/* alice's INBOX with one message from carol; bob's INBOX and alice's
+ * Drafts empty */
+static void
+fill_mailboxes (void)
+{
+  g_autoptr(LbTestSession) alice = imap_open ("alice@example.test", "alicepass");
+  g_autoptr(LbTestSession) bob = imap_open ("bob@example.test", "bobpass");
+  const char *letter =
+    "From: Carol Example <carol@example.test>\r\nTo: Alice <alice@example.test>\r\n"
+    "Cc: Dave <dave@example.test>\r\nSubject: Lunch plans\r\n"
+    "Date: Mon, 02 Nov 2026 10:00:00 +0000\r\nMessage-ID: <lunch-1@letterbox.test>\r\n"
+    "MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n"
+    "Shall we meet at noon?\r\n";
+
+  lb_test_session_send (alice, "X SELECT INBOX");
+  lb_test_session_expect_tagged_ok (alice, "X");
+  lb_test_session_send (alice, "X STORE 1:* +FLAGS (\\Deleted)");
+  g_free (lb_test_session_read_until (alice, "X "));
+  imap_ok (alice, "EXPUNGE");
+  imap_append (alice, "INBOX", letter);
+  lb_test_session_send (alice, "X SELECT Drafts");
+  lb_test_session_expect_tagged_ok (alice, "X");
+  lb_test_session_send (alice, "X STORE 1:* +FLAGS (\\Deleted)");
+  g_free (lb_test_session_read_until (alice, "X "));
+  imap_ok (alice, "EXPUNGE");
+  imap_ok (alice, "LOGOUT");
+
+  lb_test_session_send (bob, "X SELECT INBOX");
+  lb_test_session_expect_tagged_ok (bob, "X");
+  lb_test_session_send (bob, "X STORE 1:* +FLAGS (\\Deleted)");
+  g_free (lb_test_session_read_until (bob, "X "));
+  imap_ok (bob, "EXPUNGE");
+  imap_ok (bob, "LOGOUT");
+}
+
+/* ------------------------------------------------------------------ accounts */
+
+static char *
+server_fingerprint (void)
+{
+  g_autoptr(GTlsCertificate) certificate = lb_test_untrusted_certificate ("LB_TEST_IMAPS_PORT");
+
+  return lb_account_certificate_fingerprint (certificate);
+}
+
+static void
+store_password (LbAccount  *account,
+                const char *protocol,
+                const char *password)
+{
+  g_autoptr(LbSecrets) secrets = lb_secrets_new ();
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GError) error = NULL;
+  LbSecretKey key = {
+    lb_account_get_id (account), protocol,
+    g_str_equal (protocol, "smtp") ? lb_account_get_smtp_host (account) : lb_account_get_incoming_host (account),
+    g_str_equal (protocol, "smtp") ? lb_account_get_smtp_user (account) : lb_account_get_incoming_user (account),
+  };
+
+  lb_secrets_store_async (secrets, &key, "Letterbox test", password, NULL, lb_test_store_result, &result);
+  lb_test_wait (&result);
+  g_assert_true (lb_secrets_store_finish (secrets, result, &error));
+  g_assert_no_error (error);
+}
+
+static LbAccount *
+make_account (const char *fingerprint)
+{
+  LbAccount *account = lb_account_new ("alice");
+  g_autoptr(LbIdentity) identity = lb_identity_new ("Alice Example", "alice@example.test");
+  const char *host = lb_test_getenv ("LB_TEST_HOST");
+
+  g_autoptr(LbIdentity) work = lb_identity_new ("Alice at Work", "alice.work@example.test");
+
+  lb_identity_set_signature (identity, "Alice, testing");
+  lb_identity_set_signature (work, "Alice\nWork Department");
+  lb_account_set_display_name (account, "alice@example.test");
+  lb_account_add_identity (account, identity);
+  lb_account_add_identity (account, work);
+  lb_account_set_incoming_protocol (account, LB_INCOMING_IMAP);
+  lb_account_set_incoming_host (account, host);
+  lb_account_set_incoming_port (account, lb_test_port ("LB_TEST_IMAPS_PORT"));
+  lb_account_set_incoming_security (account, LB_NET_SECURITY_TLS);
+  lb_account_set_incoming_user (account, "alice@example.test");
+  lb_account_pin_certificate (account, host, lb_test_port ("LB_TEST_IMAPS_PORT"), fingerprint);
+  lb_account_set_smtp_host (account, host);
+  lb_account_set_smtp_port (account, lb_test_port ("LB_TEST_SUBMISSIONS_PORT"));
+  lb_account_set_smtp_security (account, LB_NET_SECURITY_TLS);
+  lb_account_set_smtp_user (account, "alice@example.test");
+  lb_account_pin_certificate (account, host, lb_test_port ("LB_TEST_SUBMISSIONS_PORT"), fingerprint);
+  return account;
+}
+
+static void
+add_account (LbAccountManager *manager,
+             LbAccount        *account)
+{
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GError) error = NULL;
+
+  lb_account_manager_add_async (manager, account, NULL, lb_test_store_result, &result);
+  lb_test_wait (&result);
+  g_assert_true (lb_account_manager_add_finish (manager, result, &error));
+  g_assert_no_error (error);
+}
+
+/* ------------------------------------------------------------------ the application, shared by the cases */
+
+static LbApplication *app;
+static LbWindow *window;
+
+static gboolean
+manager_has_alice (gpointer data)
+{
+  LbAccount *account = lb_account_manager_lookup (data, "alice");
+
+  return account != NULL && lb_account_get_opened (account) && lb_account_get_inbox (account) != NULL &&
+         lb_folder_get_total_count (lb_account_get_inbox (account)) == 1;
+}
+
+static LbAccount *
+alice_account (void)
+{
+  return lb_account_manager_lookup (lb_application_get_manager (app), "alice");
+}
+
+/* alice's account with her passwords stored, the application running
+ * with its main window */
+static void
+ensure_app (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(LbAccountManager) setup = NULL;
+  g_autoptr(LbAccount) alice = NULL;
+  g_autofree char *fingerprint = NULL;
+  g_autoptr(GAsyncResult) result = NULL;
+
+  if (app != NULL)
+    return;
+  fill_mailboxes ();
+  setup = lb_account_manager_new (NULL, NULL);
+  fingerprint = server_fingerprint ();
+  lb_account_manager_load_async (setup, NULL, lb_test_store_result, &result);
+  lb_test_wait (&result);
+  g_assert_true (lb_account_manager_load_finish (setup, result, &error));
+  alice = make_account (fingerprint);
+  add_account (setup, alice);
+  store_password (alice, "imap", "alicepass");
+  store_password (alice, "smtp", "alicepass");
+
+  app = lb_application_new ();
+  g_application_register (G_APPLICATION (app), NULL, &error);
+  g_assert_no_error (error);
+  g_application_activate (G_APPLICATION (app));
+  window = LB_WINDOW (gtk_application_get_active_window (GTK_APPLICATION (app)));
+  g_assert_true (LB_IS_WINDOW (window));
+  gtk_window_set_default_size (GTK_WINDOW (window), 1200, 720);
+  lb_test_ui_wait_until (manager_has_alice, lb_application_get_manager (app), 60,
+                         "the account to open and sync");
+}
+
+/* ------------------------------------------------------------------ waiting */
+
+static gboolean
+composer_open (gpointer data)
+{
+  return lb_test_ui_find_toplevel (LB_TYPE_COMPOSER_WINDOW, NULL) != NULL;
+}
+
+static LbComposerWindow *
+wait_for_composer (const char *what)
+{
+  LbComposerWindow *composer;
+
+  lb_test_ui_wait_until (composer_open, NULL, 30, what);
+  composer = LB_COMPOSER_WINDOW (lb_test_ui_find_toplevel (LB_TYPE_COMPOSER_WINDOW, NULL));
+  lb_test_ui_wait_for_frame (GTK_WIDGET (composer));
+  return composer;
+}
+
+static gboolean
+pointer_cleared (gpointer data)
+{
+  return *(gpointer *) data == NULL;
+}
+
+/* A toast's button with @label, once the overlay shows it. */
+static gboolean
+toast_button_shown (gpointer data)
+{
+  return lb_test_ui_find (GTK_WIDGET (window), GTK_TYPE_BUTTON, data) != NULL;
+}
+
+static gboolean
+label_shown (gpointer data)
+{
+  return lb_test_ui_find (GTK_WIDGET (window), GTK_TYPE_LABEL, data) != NULL;
+}
+
+static void
+click_toast_button (const char *label,
+                    const char *what)
+{
+  GtkWidget *button;
+
+  lb_test_ui_wait_until (toast_button_shown, (gpointer) label, 10, what);
+  button = lb_test_ui_find (GTK_WIDGET (window), GTK_TYPE_BUTTON, label);
+  /* as a click does */
+  g_signal_emit_by_name (button, "clicked");
+}
+
+typedef struct
+{
+  LbAccount *account;
+  gint64     key;
+} Queued;
+
+static void
+queued_cb (LbComposerWindow *composer,
+           LbAccount        *account,
+           gint64            key,
+           Queued           *queued)
+{
+  queued->account = account;
+  queued->key = key;
+}
+
+static gboolean
+queued_seen (gpointer data)
+{
+  return ((Queued *) data)->key != 0;
+}
+
+static gboolean
+not_in_outbox (gpointer data)
+{
+  Queued *queued = data;
+  LbOutboxState state;
+  g_autofree char *error_message = NULL;
+
+  return !lb_outbox_get_state (lb_application_get_outbox (app), queued->account, queued->key, &state,
+                               &error_message);
+}
+
+static gboolean
+outbox_failed (gpointer data)
+{
+  Queued *queued = data;
+  LbOutboxState state = LB_OUTBOX_STATE_WAITING;
+  g_autofree char *error_message = NULL;
+
+  return lb_outbox_get_state (lb_application_get_outbox (app), queued->account, queued->key, &state,
+                              &error_message) &&
+         state == LB_OUTBOX_STATE_FAILED;
+}
+
+static gboolean
+outbox_folder_empty (gpointer data)
+{
+  LbFolder *outbox = lb_account_get_folder_by_role (alice_account (), LB_FOLDER_ROLE_OUTBOX);
+
+  return outbox != NULL && lb_folder_get_total_count (outbox) == 0;
+}
+
+static gboolean
+list_has (gpointer data)
+{
+  GListModel *messages = lb_window_get_messages (window);
+  guint n = GPOINTER_TO_UINT (data);
+
+  if (messages == NULL || g_list_model_get_n_items (messages) != n)
+    return FALSE;
+  for (guint i = 0; i < n; i++)
+    {
+      g_autoptr(LbMessage) message = g_list_model_get_item (messages, i);
+
+      if (!lb_message_get_loaded (message))
+        return FALSE;
+    }
+  return TRUE;
+}
+
+static gboolean
+banner_shown (gpointer data)
+{
+  return gtk_revealer_get_child_revealed (lb_test_ui_get_by_id (GTK_WIDGET (window), "outbox_revealer"));
+}
+
+static gboolean
+view_shows (gpointer data)
+{
+  LbMessage *shown = lb_message_view_get_message (LB_MESSAGE_VIEW (lb_window_get_message_view (window)));
+
+  return shown != NULL && g_strcmp0 (lb_message_get_subject (shown), data) == 0;
+}
+
+static void
+type_into (LbComposerWindow *composer,
+           const char       *id,
+           const char       *text)
+{
+  GtkWidget *entry = lb_test_ui_get_by_id (GTK_WIDGET (composer), id);
+
+  gtk_widget_grab_focus (entry);
+  gtk_editable_set_text (GTK_EDITABLE (entry), text);
+}
+
+static void
+type_body (LbComposerWindow *composer,
+           const char       *text)
+{
+  GtkTextView *view = lb_test_ui_get_by_id (GTK_WIDGET (composer), "body_view");
+  GtkTextBuffer *buffer = gtk_text_view_get_buffer (view);
+  GtkTextIter start;
+
+  gtk_widget_grab_focus (GTK_WIDGET (view));
+  gtk_text_buffer_get_start_iter (buffer, &start);
+  gtk_text_buffer_insert (buffer, &start, text, -1);
+}
+
+static char *
+body_text (LbComposerWindow *composer)
+{
+  GtkTextView *view = lb_test_ui_get_by_id (GTK_WIDGET (composer), "body_view");
+  GtkTextBuffer *buffer = gtk_text_view_get_buffer (view);
+  GtkTextIter start, end;
+
+  gtk_text_buffer_get_bounds (buffer, &start, &end);
+  return gtk_text_buffer_get_text (buffer, &start, &end, FALSE);
+}
+
+static const char *
+entry_text (LbComposerWindow *composer,
+            const char       *id)
+{
+  return gtk_editable_get_text (GTK_EDITABLE (lb_test_ui_get_by_id (GTK_WIDGET (composer), id)));
+}
+
+/* A new message written and sent; its place in the Outbox into @queued. */
+static void
+write_and_send (const char *to,
+                const char *subject,
+                const char *body,
+                Queued     *queued)
+{
+  LbComposerWindow *composer;
+  gpointer weak;
+
+  gtk_widget_activate_action (GTK_WIDGET (window), "win.compose", NULL);
+  composer = wait_for_composer ("the composer to open");
+  g_signal_connect (composer, "queued", G_CALLBACK (queued_cb), queued);
+  type_into (composer, "to_entry", to);
+  type_into (composer, "subject_entry", subject);
+  type_body (composer, body);
+  weak = composer;
+  g_object_add_weak_pointer (G_OBJECT (composer), &weak);
+  gtk_widget_activate_action (GTK_WIDGET (composer), "composer.send", NULL);
+  lb_test_ui_wait_until (pointer_cleared, &weak, 30, "the composer to close once queued");
+  g_assert_true (queued_seen (queued));
+  g_assert_true (queued->account == alice_account ());
+}
+
+/* ------------------------------------------------------------------ the cases */
+
+/* Sent with a delay, taken back with the toast's Undo: a composer with
+ * the same message, nothing delivered, the Outbox empty. */
+static void
+test_undo_send (void)
+{
+  Queued queued = { NULL, 0 };
+  LbComposerWindow *composer;
+  gpointer weak;
+
+  ensure_app ();
+  g_settings_set_uint (lb_application_get_settings (app), "undo-send-delay", 3);
+  g_assert_cmpuint (lb_outbox_get_undo_delay (lb_application_get_outbox (app)), ==, 3);
+
+  write_and_send ("Bob Example <bob@example.test>", "Second thoughts", "Hello Bob,\nforget what I said.",
+                  &queued);
+  lb_test_ui_wait_until (label_shown, (gpointer) "Sending message…", 10, "the sending toast");
+  lb_test_ui_wait_for_frame (GTK_WIDGET (window));
+  lb_test_ui_screenshot (GTK_WIDGET (window), "screenshot-outbox-undo.png");
+  click_toast_button ("_Undo", "the sending toast's Undo");
+
+  composer = wait_for_composer ("the message to come back into a composer");
+  {
+    g_autofree char *body = body_text (composer);
+
+    g_assert_cmpstr (entry_text (composer, "to_entry"), ==, "Bob Example <bob@example.test>");
+    g_assert_cmpstr (entry_text (composer, "subject_entry"), ==, "Second thoughts");
+    /* the text as written, the signature once */
+    g_assert_cmpstr (body, ==, "Hello Bob,\nforget what I said.\n\n-- \nAlice, testing");
+  }
+  lb_test_ui_wait_until (not_in_outbox, &queued, 10, "the message to leave the outbox");
+  lb_test_ui_wait_until (outbox_folder_empty, NULL, 10, "the Outbox folder to be empty");
+
+  /* well past the delay: never sent */
+  lb_test_ui_spin (5000);
+  g_assert_true (not_in_outbox (&queued));
+  g_assert_true (outbox_folder_empty (NULL));
+  {
+    g_autoptr(LbTestSession) bob = imap_open ("bob@example.test", "bobpass");
+
+    g_assert_cmpuint (imap_count (bob, "INBOX", "SUBJECT \"Second thoughts\""), ==, 0);
+    imap_ok (bob, "LOGOUT");
+  }
+
+  weak = composer;
+  g_object_add_weak_pointer (G_OBJECT (composer), &weak);
+  gtk_window_destroy (GTK_WINDOW (composer));
+  lb_test_ui_wait_until (pointer_cleared, &weak, 10, "the composer to close");
+}
+
+/* Refused by the server: the toast's Show, the Outbox's banner with the
+ * server's reason, and Edit. */
+static void
+test_failed_send (void)
+{
+  Queued queued = { NULL, 0 };
+  LbComposerWindow *composer;
+  LbFolder *outbox;
+  GtkLabel *label;
+
+  ensure_app ();
+  g_settings_set_uint (lb_application_get_settings (app), "undo-send-delay", 0);
+
+  write_and_send ("nobody@example.test", "Into the void", "Is anyone there?", &queued);
+  lb_test_ui_wait_until (outbox_failed, &queued, 60, "the server to refuse the message");
+  lb_test_ui_wait_until (label_shown, (gpointer) "A message could not be sent", 10, "the failure toast");
+  click_toast_button ("_Show", "the failure toast's Show");
+
+  outbox = lb_account_get_folder_by_role (alice_account (), LB_FOLDER_ROLE_OUTBOX);
+  g_assert_nonnull (outbox);
+  g_assert_true (lb_sidebar_get_selected_account (LB_SIDEBAR (lb_window_get_sidebar (window))) == alice_account ());
+  g_assert_true (lb_sidebar_get_selected_folder (LB_SIDEBAR (lb_window_get_sidebar (window))) == outbox);
+  lb_test_ui_wait_until (list_has, GUINT_TO_POINTER (1), 30, "the Outbox to be listed");
+  gtk_selection_model_select_item (GTK_SELECTION_MODEL (lb_window_get_messages (window)), 0, TRUE);
+  lb_test_ui_wait_until (view_shows, (gpointer) "Into the void", 30, "the failed message to be shown");
+  lb_test_ui_wait_until (banner_shown, NULL, 10, "the Outbox banner");
+
+  label = lb_test_ui_get_by_id (GTK_WIDGET (window), "outbox_label");
+  g_assert_nonnull (strstr (gtk_label_get_text (label), "nobody@example.test"));
+  g_assert_true (gtk_widget_get_visible (lb_test_ui_get_by_id (GTK_WIDGET (window), "outbox_retry_button")));
+  lb_test_ui_wait_for_frame (GTK_WIDGET (window));
+  g_assert_cmpuint (lb_test_ui_screenshot (GTK_WIDGET (window), "screenshot-outbox-failed.png"), >, 32);
+
+  gtk_widget_activate_action (GTK_WIDGET (window), "win.outbox-edit", NULL);
+  composer = wait_for_composer ("the failed message to come back into a composer");
+  {
+    g_autofree char *body = body_text (composer);
+
+    g_assert_cmpstr (entry_text (composer, "to_entry"), ==, "nobody@example.test");
+    g_assert_cmpstr (entry_text (composer, "subject_entry"), ==, "Into the void");
+    g_assert_nonnull (strstr (body, "Is anyone there?"));
+  }
+  lb_test_ui_wait_until (not_in_outbox, &queued, 10, "the message to leave the outbox");
+  lb_test_ui_wait_until (list_has, GUINT_TO_POINTER (0), 30, "the Outbox list to be empty");
+  lb_test_ui_wait_until (outbox_folder_empty, NULL, 10, "the Outbox folder to be empty");
+  gtk_window_destroy (GTK_WINDOW (composer));
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  int status;
+
+  gtk_test_init (&argc, &argv, NULL);
+  adw_init ();
+  g_mime_init ();
+
+  g_test_add_func ("/ui/outbox/undo-send", test_undo_send);
+  g_test_add_func ("/ui/outbox/failed-send", test_failed_send);
+
+  status = g_test_run ();
+  if (app != NULL)
+    {
+      gtk_window_destroy (GTK_WINDOW (window));
+      g_application_quit (G_APPLICATION (app));
+      g_clear_object (&app);
+    }
+  return status;
+}
