@@ -3218,7 +3218,8 @@ outbox_state_changed_cb (LbOutbox      *outbox,
       data->key = key;
       adw_toast_set_button_label (failed_toast, _("_Show"));
       adw_toast_set_timeout (failed_toast, 10);
-      adw_toast_set_priority (failed_toast, ADW_TOAST_PRIORITY_HIGH);
+      /* after the "Sending…" toast, not over it: a high-priority toast
+       * would push that one back to show again later, stale */
       g_signal_connect_data (failed_toast, "button-clicked", G_CALLBACK (show_outbox_clicked), data,
                              (GClosureNotify) (void (*) (void)) sending_free, 0);
       adw_toast_overlay_add_toast (self->toast_overlay, failed_toast);
