@@ -322,18 +322,23 @@ job_client (Job *job)
   return job->client;
 }
 
-/* The job's end: its conn takes the next one. */
+static void conn_unref (Conn *conn);
+
+/* The job's end: its conn takes the next one. The job's task may hold the
+ * last reference to the provider (an account closed and dropped while the
+ * job ran): the provider stays until its conn is let go, and whichever goes
+ * last frees the conn. */
 static void
 job_done (Job *job)
 {
   Conn *conn = job->conn;
+  g_autoptr(LbImapProvider) self = g_object_ref (job_provider (job));
 
   conn->running = NULL;
   conn->last_used = g_get_monotonic_time ();
   job_free (job);
   conn_kick (conn);
-  conn->ref_count--;
-  g_assert (conn->ref_count > 0);
+  conn_unref (conn);
 }
 
 static void
