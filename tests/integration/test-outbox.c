@@ -42,17 +42,6 @@
 
 /* ------------------------------------------------------------------ the server, seen by another client */
 
-static LbTestSession *
-imap_open (const char *user,
-           const char *password)
-{
-  g_autoptr(LbTestSession) session = lb_test_session_open_greeted ("LB_TEST_IMAPS_PORT", LB_NET_SECURITY_TLS, "* OK");
-
-  lb_test_session_send (session, "L LOGIN %s %s", user, password);
-  lb_test_session_expect_tagged_ok (session, "L");
-  return g_steal_pointer (&session);
-}
-
 typedef struct
 {
   char   *flags;
@@ -75,7 +64,7 @@ server_find (const char *user,
              const char *mailbox,
              const char *message_id)
 {
-  g_autoptr(LbTestSession) session = imap_open (user, password);
+  g_autoptr(LbTestSession) session = lb_test_session_imap_login (user, password);
   g_autoptr(GPtrArray) messages = g_ptr_array_new_with_free_func ((GDestroyNotify) server_message_free);
   g_autoptr(GArray) uids = g_array_new (FALSE, FALSE, sizeof (guint));
 
@@ -147,7 +136,7 @@ server_append (const char *user,
                const char *password,
                const char *subject)
 {
-  g_autoptr(LbTestSession) session = imap_open (user, password);
+  g_autoptr(LbTestSession) session = lb_test_session_imap_login (user, password);
   g_autofree char *uuid = g_uuid_string_random ();
   g_autofree char *id = g_strdup_printf ("%s@carol.test", uuid);
   g_autofree char *message = g_strdup_printf ("From: Carol Example <carol@example.test>\r\nTo: %s\r\n"

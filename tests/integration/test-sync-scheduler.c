@@ -44,25 +44,6 @@
 
 /* ------------------------------------------------------------------ the server, seen by another client */
 
-static LbTestSession *
-imap_open (const char *user,
-           const char *password)
-{
-  g_autoptr(LbTestSession) session = lb_test_session_open_greeted ("LB_TEST_IMAPS_PORT", LB_NET_SECURITY_TLS, "* OK");
-
-  lb_test_session_send (session, "L LOGIN %s %s", user, password);
-  lb_test_session_expect_tagged_ok (session, "L");
-  return g_steal_pointer (&session);
-}
-
-static void
-imap_ok (LbTestSession *session,
-         const char    *command)
-{
-  lb_test_session_send (session, "T %s", command);
-  lb_test_session_expect_tagged_ok (session, "T");
-}
-
 static char *
 make_message (const char *to,
               const char *subject)
@@ -85,7 +66,7 @@ server_append (const char *user,
                const char *subject,
                const char *flags)
 {
-  g_autoptr(LbTestSession) session = imap_open (user, password);
+  g_autoptr(LbTestSession) session = lb_test_session_imap_login (user, password);
   g_autofree char *message = make_message (user, subject);
 
   lb_test_session_send (session, "A APPEND INBOX %s%s{%zu}", flags != NULL ? flags : "", flags != NULL ? " " : "",
@@ -94,21 +75,21 @@ server_append (const char *user,
   lb_test_session_write (session, message, strlen (message));
   lb_test_session_write (session, "\r\n", 2);
   lb_test_session_expect_tagged_ok (session, "A");
-  imap_ok (session, "LOGOUT");
+  lb_test_session_imap_ok (session, "LOGOUT");
 }
 
 static void
 server_empty (const char *user,
               const char *password)
 {
-  g_autoptr(LbTestSession) session = imap_open (user, password);
+  g_autoptr(LbTestSession) session = lb_test_session_imap_login (user, password);
 
-  imap_ok (session, "SELECT INBOX");
+  lb_test_session_imap_ok (session, "SELECT INBOX");
   /* an empty mailbox has nothing to store to: the answer may be NO */
   lb_test_session_send (session, "X STORE 1:* +FLAGS.SILENT (\\Deleted)");
   g_free (lb_test_session_read_until (session, "X "));
-  imap_ok (session, "EXPUNGE");
-  imap_ok (session, "LOGOUT");
+  lb_test_session_imap_ok (session, "EXPUNGE");
+  lb_test_session_imap_ok (session, "LOGOUT");
 }
 
 /* The fingerprint of the harness's certificate, which the system does
@@ -458,11 +439,11 @@ test_imap_move_back_and_shown_folder (Fixture       *fixture,
   gint64 key;
 
   server_empty (ALICE, ALICE_PASSWORD);
-  session = imap_open (ALICE, ALICE_PASSWORD);
+  session = lb_test_session_imap_login (ALICE, ALICE_PASSWORD);
   lb_test_session_send (session, "D DELETE Archive");
   g_free (lb_test_session_read_until (session, "D "));
-  imap_ok (session, "CREATE Archive");
-  imap_ok (session, "LOGOUT");
+  lb_test_session_imap_ok (session, "CREATE Archive");
+  lb_test_session_imap_ok (session, "LOGOUT");
   g_clear_pointer (&session, lb_test_session_free);
 
   account = add_account (fixture, "moves", ALICE, ALICE_PASSWORD, LB_INCOMING_IMAP,
@@ -511,7 +492,7 @@ test_imap_move_back_and_shown_folder (Fixture       *fixture,
    * and mail outside an Inbox is not news */
   lb_sync_scheduler_set_shown_folder (fixture->scheduler, account, archive);
   lb_test_spin (1000);
-  session = imap_open (ALICE, ALICE_PASSWORD);
+  session = lb_test_session_imap_login (ALICE, ALICE_PASSWORD);
   {
     g_autofree char *message = make_message (ALICE, "Filed elsewhere");
 
@@ -521,7 +502,7 @@ test_imap_move_back_and_shown_folder (Fixture       *fixture,
     lb_test_session_write (session, "\r\n", 2);
     lb_test_session_expect_tagged_ok (session, "A");
   }
-  imap_ok (session, "LOGOUT");
+  lb_test_session_imap_ok (session, "LOGOUT");
   WAIT_UNTIL (lb_folder_get_total_count (archive) == 1, 30, "the shown folder to follow the server");
   lb_test_spin (300);
   g_assert_cmpuint (fixture->new_mail->len, ==, 1);

@@ -437,6 +437,76 @@ lb_test_session_expect_tagged_ok (LbTestSession *self,
     g_error ("IMAP said: %s", answer);
 }
 
+/**
+ * lb_test_session_imap_login:
+ *
+ * A session on the harness's IMAPS port, logged in as @user.
+ */
+LbTestSession *
+lb_test_session_imap_login (const char *user,
+                            const char *password)
+{
+  g_autoptr(LbTestSession) session = lb_test_session_open_greeted ("LB_TEST_IMAPS_PORT", LB_NET_SECURITY_TLS,
+                                                                   "* OK");
+
+  lb_test_session_send (session, "L LOGIN %s %s", user, password);
+  lb_test_session_expect_tagged_ok (session, "L");
+  return g_steal_pointer (&session);
+}
+
+/**
+ * lb_test_session_imap_ok:
+ *
+ * IMAP: sends @command, whose tagged answer must be OK; the untagged ones
+ * are read and dropped.
+ */
+void
+lb_test_session_imap_ok (LbTestSession *self,
+                         const char    *command)
+{
+  lb_test_session_send (self, "T %s", command);
+  lb_test_session_expect_tagged_ok (self, "T");
+}
+
+/**
+ * lb_test_session_imap_count:
+ *
+ * IMAP: how many messages of @mailbox (examined) match @criteria.
+ */
+guint
+lb_test_session_imap_count (LbTestSession *self,
+                            const char    *mailbox,
+                            const char    *criteria)
+{
+  g_autofree char *line = NULL;
+  g_auto(GStrv) words = NULL;
+
+  lb_test_session_send (self, "S EXAMINE %s", mailbox);
+  lb_test_session_expect_tagged_ok (self, "S");
+  lb_test_session_send (self, "C SEARCH %s", criteria);
+  line = lb_test_session_read_until (self, "* SEARCH");
+  lb_test_session_expect_tagged_ok (self, "C");
+  words = g_strsplit (g_strstrip (line), " ", -1);
+  return g_strv_length (words) - 2;
+}
+
+/**
+ * lb_test_session_imap_append:
+ *
+ * IMAP: appends @message (CRLF line ends) to @mailbox.
+ */
+void
+lb_test_session_imap_append (LbTestSession *self,
+                             const char    *mailbox,
+                             const char    *message)
+{
+  lb_test_session_send (self, "A APPEND %s {%zu}", mailbox, strlen (message));
+  lb_test_session_expect (self, "+");
+  lb_test_session_write (self, message, strlen (message));
+  lb_test_session_write (self, "\r\n", 2);
+  lb_test_session_expect_tagged_ok (self, "A");
+}
+
 void
 lb_test_session_free (LbTestSession *self)
 {

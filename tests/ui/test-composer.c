@@ -27,65 +27,13 @@
 
 /* ------------------------------------------------------------------ the server, seen by another client */
 
-static LbTestSession *
-imap_open (const char *user,
-           const char *password)
-{
-  g_autoptr(LbConnector) connector = lb_test_connector_new ();
-  g_autoptr(GError) error = NULL;
-  LbTestSession *session = lb_test_session_open (connector, "LB_TEST_IMAPS_PORT", LB_NET_SECURITY_TLS, &error);
-
-  g_assert_no_error (error);
-  lb_test_session_expect (session, "* OK");
-  lb_test_session_send (session, "L LOGIN %s %s", user, password);
-  lb_test_session_expect_tagged_ok (session, "L");
-  return session;
-}
-
-static void
-imap_ok (LbTestSession *session,
-         const char    *command)
-{
-  lb_test_session_send (session, "T %s", command);
-  lb_test_session_expect_tagged_ok (session, "T");
-}
-
-static guint
-imap_count (LbTestSession *session,
-            const char    *mailbox,
-            const char    *criteria)
-{
-  g_autofree char *line = NULL;
-  g_auto(GStrv) words = NULL;
-
-  lb_test_session_send (session, "S EXAMINE %s", mailbox);
-  lb_test_session_expect_tagged_ok (session, "S");
-  lb_test_session_send (session, "C SEARCH %s", criteria);
-  line = lb_test_session_read_until (session, "* SEARCH");
-  lb_test_session_expect_tagged_ok (session, "C");
-  words = g_strsplit (g_strstrip (line), " ", -1);
-  return g_strv_length (words) - 2;
-}
-
-static void
-imap_append (LbTestSession *session,
-             const char    *mailbox,
-             const char    *message)
-{
-  lb_test_session_send (session, "A APPEND %s {%zu}", mailbox, strlen (message));
-  lb_test_session_expect (session, "+");
-  lb_test_session_write (session, message, strlen (message));
-  lb_test_session_write (session, "\r\n", 2);
-  lb_test_session_expect_tagged_ok (session, "A");
-}
-
 /* alice's INBOX with one message from carol; bob's INBOX and alice's
  * Drafts empty */
 static void
 fill_mailboxes (void)
 {
-  g_autoptr(LbTestSession) alice = imap_open ("alice@example.test", "alicepass");
-  g_autoptr(LbTestSession) bob = imap_open ("bob@example.test", "bobpass");
+  g_autoptr(LbTestSession) alice = lb_test_session_imap_login ("alice@example.test", "alicepass");
+  g_autoptr(LbTestSession) bob = lb_test_session_imap_login ("bob@example.test", "bobpass");
   const char *letter =
     "From: Carol Example <carol@example.test>\r\nTo: Alice <alice@example.test>\r\n"
     "Cc: Dave <dave@example.test>\r\nSubject: Lunch plans\r\n"
@@ -97,21 +45,21 @@ fill_mailboxes (void)
   lb_test_session_expect_tagged_ok (alice, "X");
   lb_test_session_send (alice, "X STORE 1:* +FLAGS (\\Deleted)");
   g_free (lb_test_session_read_until (alice, "X "));
-  imap_ok (alice, "EXPUNGE");
-  imap_append (alice, "INBOX", letter);
+  lb_test_session_imap_ok (alice, "EXPUNGE");
+  lb_test_session_imap_append (alice, "INBOX", letter);
   lb_test_session_send (alice, "X SELECT Drafts");
   lb_test_session_expect_tagged_ok (alice, "X");
   lb_test_session_send (alice, "X STORE 1:* +FLAGS (\\Deleted)");
   g_free (lb_test_session_read_until (alice, "X "));
-  imap_ok (alice, "EXPUNGE");
-  imap_ok (alice, "LOGOUT");
+  lb_test_session_imap_ok (alice, "EXPUNGE");
+  lb_test_session_imap_ok (alice, "LOGOUT");
 
   lb_test_session_send (bob, "X SELECT INBOX");
   lb_test_session_expect_tagged_ok (bob, "X");
   lb_test_session_send (bob, "X STORE 1:* +FLAGS (\\Deleted)");
   g_free (lb_test_session_read_until (bob, "X "));
-  imap_ok (bob, "EXPUNGE");
-  imap_ok (bob, "LOGOUT");
+  lb_test_session_imap_ok (bob, "EXPUNGE");
+  lb_test_session_imap_ok (bob, "LOGOUT");
 }
 
 typedef struct
@@ -127,10 +75,10 @@ static gboolean
 server_has (gpointer data)
 {
   ServerWait *wait = data;
-  g_autoptr(LbTestSession) session = imap_open (wait->user, wait->password);
-  guint n = imap_count (session, wait->mailbox, wait->criteria);
+  g_autoptr(LbTestSession) session = lb_test_session_imap_login (wait->user, wait->password);
+  guint n = lb_test_session_imap_count (session, wait->mailbox, wait->criteria);
 
-  imap_ok (session, "LOGOUT");
+  lb_test_session_imap_ok (session, "LOGOUT");
   if (n != wait->count)
     lb_test_ui_spin (300);
   return n == wait->count;
@@ -153,7 +101,7 @@ wait_for_server (const char *user,
 static char *
 bob_bodystructure (void)
 {
-  g_autoptr(LbTestSession) session = imap_open ("bob@example.test", "bobpass");
+  g_autoptr(LbTestSession) session = lb_test_session_imap_login ("bob@example.test", "bobpass");
   char *line;
 
   lb_test_session_send (session, "S EXAMINE INBOX");
@@ -161,7 +109,7 @@ bob_bodystructure (void)
   lb_test_session_send (session, "F FETCH * (BODYSTRUCTURE)");
   line = lb_test_session_read_until (session, "* ");
   lb_test_session_expect_tagged_ok (session, "F");
-  imap_ok (session, "LOGOUT");
+  lb_test_session_imap_ok (session, "LOGOUT");
   return line;
 }
 

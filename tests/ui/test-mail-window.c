@@ -27,59 +27,6 @@
 
 /* ------------------------------------------------------------------ the server, seen by another client */
 
-static LbTestSession *
-imap_open (const char *user,
-           const char *password)
-{
-  g_autoptr(LbConnector) connector = lb_test_connector_new ();
-  g_autoptr(GError) error = NULL;
-  LbTestSession *session = lb_test_session_open (connector, "LB_TEST_IMAPS_PORT", LB_NET_SECURITY_TLS, &error);
-
-  g_assert_no_error (error);
-  lb_test_session_expect (session, "* OK");
-  lb_test_session_send (session, "L LOGIN %s %s", user, password);
-  lb_test_session_expect_tagged_ok (session, "L");
-  return session;
-}
-
-static void
-imap_ok (LbTestSession *session,
-         const char    *command)
-{
-  lb_test_session_send (session, "T %s", command);
-  lb_test_session_expect_tagged_ok (session, "T");
-}
-
-/* How many messages of @mailbox match @criteria. */
-static guint
-imap_count (LbTestSession *session,
-            const char    *mailbox,
-            const char    *criteria)
-{
-  g_autofree char *line = NULL;
-  g_auto(GStrv) words = NULL;
-
-  lb_test_session_send (session, "S EXAMINE %s", mailbox);
-  lb_test_session_expect_tagged_ok (session, "S");
-  lb_test_session_send (session, "C SEARCH %s", criteria);
-  line = lb_test_session_read_until (session, "* SEARCH");
-  lb_test_session_expect_tagged_ok (session, "C");
-  words = g_strsplit (g_strstrip (line), " ", -1);
-  return g_strv_length (words) - 2;
-}
-
-static void
-imap_append (LbTestSession *session,
-             const char    *mailbox,
-             const char    *message)
-{
-  lb_test_session_send (session, "A APPEND %s {%zu}", mailbox, strlen (message));
-  lb_test_session_expect (session, "+");
-  lb_test_session_write (session, message, strlen (message));
-  lb_test_session_write (session, "\r\n", 2);
-  lb_test_session_expect_tagged_ok (session, "A");
-}
-
 static char *
 make_message (const char *from,
               const char *to,
@@ -137,7 +84,7 @@ make_thread_message (const char *from,
 static void
 fill_alice (void)
 {
-  g_autoptr(LbTestSession) session = imap_open ("alice@example.test", "alicepass");
+  g_autoptr(LbTestSession) session = lb_test_session_imap_login ("alice@example.test", "alicepass");
   const char *folders[] = { "Archive", "Trash" };
 
   lb_test_session_send (session, "X SELECT INBOX");
@@ -145,7 +92,7 @@ fill_alice (void)
   /* an empty mailbox has nothing to store to: the answer may be NO/BAD */
   lb_test_session_send (session, "X STORE 1:* +FLAGS (\\Deleted)");
   g_free (lb_test_session_read_until (session, "X "));
-  imap_ok (session, "EXPUNGE");
+  lb_test_session_imap_ok (session, "EXPUNGE");
   for (guint i = 0; i < G_N_ELEMENTS (folders); i++)
     {
       lb_test_session_send (session, "D DELETE %s", folders[i]);
@@ -159,9 +106,9 @@ fill_alice (void)
       g_autofree char *message = make_message ("Carol Example <carol@example.test>", "alice@example.test",
                                                subject, 10 * (i + 1));
 
-      imap_append (session, "INBOX", message);
+      lb_test_session_imap_append (session, "INBOX", message);
     }
-  imap_ok (session, "LOGOUT");
+  lb_test_session_imap_ok (session, "LOGOUT");
 }
 
 /* ------------------------------------------------------------------ notifications */
@@ -376,10 +323,10 @@ static gboolean
 server_has (gpointer data)
 {
   ServerWait *wait = data;
-  g_autoptr(LbTestSession) session = imap_open ("alice@example.test", "alicepass");
-  guint n = imap_count (session, wait->mailbox, wait->criteria);
+  g_autoptr(LbTestSession) session = lb_test_session_imap_login ("alice@example.test", "alicepass");
+  guint n = lb_test_session_imap_count (session, wait->mailbox, wait->criteria);
 
-  imap_ok (session, "LOGOUT");
+  lb_test_session_imap_ok (session, "LOGOUT");
   if (n != wait->count)
     lb_test_ui_spin (200);
   return n == wait->count;
@@ -772,7 +719,7 @@ test_mail_window (void)
 
   /* a POP3 account: its mail comes to this computer and shows */
   {
-    g_autoptr(LbTestSession) bob = imap_open ("bob@example.test", "bobpass");
+    g_autoptr(LbTestSession) bob = lb_test_session_imap_login ("bob@example.test", "bobpass");
     g_autofree char *one = make_message ("Dave <dave@example.test>", "bob@example.test", "Downloaded one", 5);
     g_autofree char *two = make_message ("Dave <dave@example.test>", "bob@example.test", "Downloaded two", 6);
     LbAccount *added;
@@ -781,10 +728,10 @@ test_mail_window (void)
     lb_test_session_expect_tagged_ok (bob, "X");
     lb_test_session_send (bob, "X STORE 1:* +FLAGS (\\Deleted)");
     g_free (lb_test_session_read_until (bob, "X "));
-    imap_ok (bob, "EXPUNGE");
-    imap_append (bob, "INBOX", one);
-    imap_append (bob, "INBOX", two);
-    imap_ok (bob, "LOGOUT");
+    lb_test_session_imap_ok (bob, "EXPUNGE");
+    lb_test_session_imap_append (bob, "INBOX", one);
+    lb_test_session_imap_append (bob, "INBOX", two);
+    lb_test_session_imap_ok (bob, "LOGOUT");
 
     /* the same certificate serves every port */
     pop3 = make_account ("bob", "bob@example.test", LB_INCOMING_POP3, lb_test_port ("LB_TEST_POP3S_PORT"),
@@ -808,12 +755,12 @@ test_mail_window (void)
   if (notifications->len > 0)
     g_error ("notified: %s", (char *) notifications->pdata[0]);
   {
-    g_autoptr(LbTestSession) session = imap_open ("alice@example.test", "alicepass");
+    g_autoptr(LbTestSession) session = lb_test_session_imap_login ("alice@example.test", "alicepass");
     g_autofree char *fresh = make_message ("Erin Example <erin@example.test>", "alice@example.test",
                                            "Fresh news", 0);
 
-    imap_append (session, "INBOX", fresh);
-    imap_ok (session, "LOGOUT");
+    lb_test_session_imap_append (session, "INBOX", fresh);
+    lb_test_session_imap_ok (session, "LOGOUT");
     lb_test_ui_wait_until (notified, GUINT_TO_POINTER (1), 30, "a new-mail notification");
     g_assert_nonnull (strstr (notifications->pdata[0], "Erin Example"));
     g_assert_nonnull (strstr (notifications->pdata[0], "Fresh news"));
@@ -844,7 +791,7 @@ test_mail_window (void)
    * unread message shows and is read, the others wait; an action on the
    * row applies to all three */
   {
-    g_autoptr(LbTestSession) session = imap_open ("alice@example.test", "alicepass");
+    g_autoptr(LbTestSession) session = lb_test_session_imap_login ("alice@example.test", "alicepass");
     g_autoptr(GSettings) settings = NULL;
     LbConversationBar *bar;
     GtkListBox *list_box;
@@ -857,7 +804,7 @@ test_mail_window (void)
                                                                : "Carol Example <carol@example.test>",
                                                         n, 4 - (int) n);
 
-        imap_append (session, "INBOX", message);
+        lb_test_session_imap_append (session, "INBOX", message);
       }
     conversation_size = 3;
     lb_test_ui_wait_until (conversation_listed, window, 30, "the conversation's row");
@@ -872,10 +819,10 @@ test_mail_window (void)
     g_assert_cmpuint (g_list_model_get_n_items (lb_conversation_bar_get_messages (bar)), ==, 3);
     wait_for_server ("INBOX", "SEEN HEADER Message-ID \"plans-1@\"", 1, "the first message read on the server");
     {
-      g_autoptr(LbTestSession) check = imap_open ("alice@example.test", "alicepass");
+      g_autoptr(LbTestSession) check = lb_test_session_imap_login ("alice@example.test", "alicepass");
 
-      g_assert_cmpuint (imap_count (check, "INBOX", "UNSEEN SUBJECT \"Plans for Friday\""), ==, 2);
-      imap_ok (check, "LOGOUT");
+      g_assert_cmpuint (lb_test_session_imap_count (check, "INBOX", "UNSEEN SUBJECT \"Plans for Friday\""), ==, 2);
+      lb_test_session_imap_ok (check, "LOGOUT");
     }
     lb_test_ui_wait_for_frame (GTK_WIDGET (window));
     lb_test_ui_screenshot (GTK_WIDGET (window), "screenshot-mail-window-conversation.png");
@@ -897,8 +844,8 @@ test_mail_window (void)
     {
       g_autofree char *reply = make_thread_message ("Dave <dave@example.test>", 4, 0);
 
-      imap_append (session, "INBOX", reply);
-      imap_ok (session, "LOGOUT");
+      lb_test_session_imap_append (session, "INBOX", reply);
+      lb_test_session_imap_ok (session, "LOGOUT");
     }
     conversation_size = 4;
     lb_test_ui_wait_until (conversation_selected, window, 30, "the conversation, with the reply, selected");
@@ -950,16 +897,16 @@ test_mail_window (void)
   /* a reply to the message being read: it becomes a conversation, still
    * selected, still showing what was read */
   {
-    g_autoptr(LbTestSession) session = imap_open ("alice@example.test", "alicepass");
+    g_autoptr(LbTestSession) session = lb_test_session_imap_login ("alice@example.test", "alicepass");
     g_autofree char *lunch = make_topic_message ("lunch", "Dave <dave@example.test>", 1, 1);
     g_autofree char *reply = make_topic_message ("lunch", "Carol Example <carol@example.test>", 2, 0);
 
-    imap_append (session, "INBOX", lunch);
+    lb_test_session_imap_append (session, "INBOX", lunch);
     lb_test_ui_wait_until (list_has_lunch, window, 30, "the lunch message's row");
     select_only (window, "Lunch on Monday");
     lb_test_ui_wait_until (view_shows_lunch, window, 30, "the lunch message");
-    imap_append (session, "INBOX", reply);
-    imap_ok (session, "LOGOUT");
+    lb_test_session_imap_append (session, "INBOX", reply);
+    lb_test_session_imap_ok (session, "LOGOUT");
     lb_test_ui_wait_until (lunch_selected, window, 30, "the lunch conversation selected");
     g_assert_true (view_shows_lunch (window));
     lb_test_ui_wait_until (bar_shown, window, 30, "the lunch conversation's messages");
