@@ -332,7 +332,9 @@ static void
 job_done (Job *job)
 {
   Conn *conn = job->conn;
-  g_autoptr(LbImapProvider) self = g_object_ref (job_provider (job));
+  /* alive here unless gone already (NULL): held by the job's task, or by
+   * whoever took the task */
+  g_autoptr(LbImapProvider) self = conn->self != NULL ? g_object_ref (conn->self) : NULL;
 
   conn->running = NULL;
   conn->last_used = g_get_monotonic_time ();
