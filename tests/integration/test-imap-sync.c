@@ -1349,8 +1349,15 @@ test_resume_after_cut (void)
     g_autoptr(GPtrArray) stored = store_messages (side.store, id);
     LbMessageSummary *opened = stored->pdata[0];
 
+    guint64 before = lb_test_proxy_get_bytes_to_client (proxy);
+
     lb_imap_provider_sync_folder_async (side.provider, id, NULL, lb_test_store_result, &sync_result);
-    lb_test_spin (5);   /* the sync is under way */
+    /* the sync under way, then kept from going on: however fast this
+     * machine is, the message can only come on another connection */
+    while (lb_test_proxy_get_bytes_to_client (proxy) < before + 64 * 1024 && sync_result == NULL)
+      g_main_context_iteration (NULL, TRUE);
+    g_assert_null (sync_result);
+    lb_test_proxy_hold_open (proxy, TRUE);
     lb_provider_fetch_body_async (LB_PROVIDER (side.provider), opened->key, NULL,
                                   lb_test_store_result, &body_result);
     lb_test_wait (&body_result);
@@ -1359,6 +1366,7 @@ test_resume_after_cut (void)
     g_assert_no_error (error);
     g_assert_nonnull (g_strstr_len (g_bytes_get_data (body, NULL), g_bytes_get_size (body), opened->message_id));
 
+    lb_test_proxy_hold_open (proxy, FALSE);
     lb_test_wait (&sync_result);
     g_assert_true (lb_imap_provider_sync_folder_finish (side.provider, sync_result, &stats, &error));
     g_assert_no_error (error);

@@ -49,6 +49,7 @@ struct _LbTestProxy
   guint64         cut_after;
   gboolean        down;
   gboolean        held;
+  gboolean        hold_open;    /* lb_test_proxy_hold_open() */
   guint64         bytes_to_client;
   guint           n_connections;
   guint           n_cuts;
@@ -73,6 +74,7 @@ struct _Connection
   Buffer       to_client;
   Buffer       to_server;
   guint64      from_server;  /* bytes read from the server on this connection */
+  gboolean     held;         /* lb_test_proxy_hold_open() */
   gboolean     client_eof;
   gboolean     server_eof;
   gboolean     client_shut;  /* FIN sent to the client */
@@ -133,22 +135,22 @@ watch (Connection  *c,
 }
 
 static gboolean
-get_held (LbTestProxy *proxy)
+get_held (Connection *c)
 {
   gboolean held;
 
-  g_mutex_lock (&proxy->mutex);
-  held = proxy->held;
-  g_mutex_unlock (&proxy->mutex);
+  g_mutex_lock (&c->proxy->mutex);
+  held = c->proxy->held;
+  g_mutex_unlock (&c->proxy->mutex);
 
-  return held;
+  return held || c->held;
 }
 
 static void
 update_watches (Connection *c)
 {
   GIOCondition client_events = 0, server_events = 0;
-  gboolean held = get_held (c->proxy);
+  gboolean held = get_held (c);
 
   if (!c->client_eof && (c->cutting || !buffer_pending (&c->to_server)))
     client_events |= G_IO_IN;
@@ -307,7 +309,7 @@ ready (Connection   *c,
 static gboolean
 pump (Connection *c)
 {
-  if (c->server != NULL && !c->server_eof && !get_held (c->proxy) && !buffer_pending (&c->to_client) &&
+  if (c->server != NULL && !c->server_eof && !get_held (c) && !buffer_pending (&c->to_client) &&
       ready (c, c->server_tag, G_IO_IN) && !read_server (c))
     return FALSE;
   if (buffer_pending (&c->to_client) && !write_client (c))
@@ -666,6 +668,42 @@ lb_test_proxy_set_held (LbTestProxy *self,
   g_mutex_unlock (&self->mutex);
 
   run_in_thread (self, apply_held);
+}
+
+static void
+apply_hold_open (LbTestProxy *self)
+{
+  gboolean hold;
+
+  g_mutex_lock (&self->mutex);
+  hold = self->hold_open;
+  g_mutex_unlock (&self->mutex);
+
+  for (GList *l = self->connections; l != NULL; l = l->next)
+    {
+      Connection *c = l->data;
+
+      c->held = hold;
+      update_watches (c);
+    }
+}
+
+/**
+ * lb_test_proxy_hold_open:
+ * @held: whether the connections open now wait
+ *
+ * Like lb_test_proxy_set_held(), for the connections open now only:
+ * connections made later go through. FALSE releases them.
+ */
+void
+lb_test_proxy_hold_open (LbTestProxy *self,
+                         gboolean     held)
+{
+  g_mutex_lock (&self->mutex);
+  self->hold_open = !!held;
+  g_mutex_unlock (&self->mutex);
+
+  run_in_thread (self, apply_hold_open);
 }
 
 /**

@@ -26,6 +26,8 @@ void         lb_test_proxy_set_down            (LbTestProxy  *self,
                                                 gboolean      down);
 void         lb_test_proxy_set_held            (LbTestProxy  *self,
                                                 gboolean      held);
+void         lb_test_proxy_hold_open           (LbTestProxy  *self,
+                                                gboolean      held);
 guint64      lb_test_proxy_get_bytes_to_client (LbTestProxy  *self);
 guint        lb_test_proxy_get_n_connections   (LbTestProxy  *self);
 guint        lb_test_proxy_get_n_cuts          (LbTestProxy  *self);
