@@ -4494,20 +4494,6 @@ append_done (GTask *task)
 }
 
 static void
-replaced_deleted_cb (GObject      *object,
-                     GAsyncResult *result,
-                     gpointer      user_data)
-{
-  GTask *task = user_data;
-  g_autoptr(GError) error = NULL;
-
-  /* the new draft is saved: an old one left over is a lesser evil */
-  if (!lb_store_delete_messages_finish (LB_STORE (object), result, &error))
-    g_debug ("Could not delete the replaced draft: %s", error->message);
-  append_done (task);
-}
-
-static void
 append_added_cb (GObject      *object,
                  GAsyncResult *result,
                  gpointer      user_data)
@@ -4520,17 +4506,6 @@ append_added_cb (GObject      *object,
   if (ad->key == 0)
     {
       append_fail (task, error);
-      return;
-    }
-
-  if (ad->replaces > 0)
-    {
-      g_autoptr(GArray) keys = g_array_new (FALSE, FALSE, sizeof (gint64));
-
-      /* queued after the upload: the server never lacks both */
-      g_array_append_val (keys, ad->replaces);
-      lb_store_delete_messages_async (LB_STORE (object), keys, LB_STORE_WRITE_QUEUE, NULL,
-                                      replaced_deleted_cb, task);
       return;
     }
   append_done (task);
@@ -4555,9 +4530,10 @@ append_parsed_cb (GObject      *object,
   ad->summary->size = g_bytes_get_size (ad->raw);
 
   /* shown at once: its bytes kept first, then its row and its upload
-   * queued in one transaction (the replay uploads it from the cache) */
+   * queued in one transaction (the replay uploads it from the cache),
+   * with the deletion of the draft it replaces */
   lb_store_add_upload_async (self->store, ad->folder_id, ad->summary, ad->body_text, ad->raw,
-                             NULL, append_added_cb, task);
+                             ad->replaces, NULL, append_added_cb, task);
 }
 
 static void

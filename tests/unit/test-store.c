@@ -2571,7 +2571,8 @@ test_store_add_upload (Fixture       *fixture,
   g_autoptr(LbMessageSummary) row = NULL;
   gint64 key;
 
-  lb_store_add_upload_async (fixture->store, drafts->id, summary, "words", raw, NULL, lb_test_store_result, &result);
+  lb_store_add_upload_async (fixture->store, drafts->id, summary, "words", raw, 0, NULL, lb_test_store_result,
+                             &result);
   lb_test_wait (&result);
   key = lb_store_add_upload_finish (fixture->store, result, &error);
   g_assert_no_error (error);
@@ -2587,6 +2588,97 @@ test_store_add_upload (Fixture       *fixture,
   g_assert_cmpint (((LbStoreOp *) ops->pdata[0])->kind, ==, LB_STORE_OP_APPEND);
   g_assert_cmpint (((LbStoreOp *) ops->pdata[0])->message_key, ==, key);
   g_assert_cmpstr (((LbStoreOp *) ops->pdata[0])->folder_path, ==, "Drafts");
+}
+
+/* The #LbStore::changed emissions, and the last one's changes. */
+typedef struct
+{
+  guint  emissions;
+  gint64 added;
+  gint64 removed;
+} ReplaceSeen;
+
+static void
+replace_on_changed (LbStore     *store,
+                    GPtrArray   *changes,
+                    ReplaceSeen *seen)
+{
+  seen->emissions++;
+  seen->added = seen->removed = 0;
+  for (guint i = 0; i < changes->len; i++)
+    {
+      LbStoreChange *change = changes->pdata[i];
+
+      if (change->kind == LB_STORE_CHANGE_ADDED)
+        seen->added = change->key;
+      else if (change->kind == LB_STORE_CHANGE_REMOVED)
+        seen->removed = change->key;
+    }
+}
+
+/* A draft's new version replaces the one on the server in the same
+ * transaction: no replay ever finds the new one queued without the
+ * deletion of the old one, which has the same Message-ID and would pass
+ * for the new one uploaded already (the new version was then never
+ * uploaded, and the old one deleted: the draft lost on the server). */
+static void
+test_store_add_upload_replacing (Fixture       *fixture,
+                                 gconstpointer  data)
+{
+  g_autoptr(LbFolderInfo) drafts = ensure_folder (fixture->store, "Drafts", LB_FOLDER_ROLE_DRAFTS, FALSE);
+  g_autoptr(GPtrArray) summaries = summaries_new ();
+  g_autoptr(GPtrArray) added = NULL;
+  g_autoptr(LbMessageSummary) summary = make_summary (0, 1600000002, "a draft, again", "d@example.test", NULL);
+  const char *text = "Subject: a draft, again\r\nMessage-ID: <d@example.test>\r\n\r\nmore words\r\n";
+  g_autoptr(GBytes) raw = g_bytes_new_static (text, strlen (text));
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) ops = NULL;
+  g_autoptr(LbMessageSummary) row = NULL;
+  ReplaceSeen seen = { 0 };
+  LbStoreOp *op;
+  gulong id;
+  gint64 old_key, key;
+
+  /* the first version, on the server as UID 7 */
+  g_ptr_array_add (summaries, make_summary (7, 1600000001, "a draft", "d@example.test", NULL));
+  added = add_summaries (fixture->store, drafts->id, summaries, LB_STORE_WRITE_NONE);
+  old_key = summary_at (added, 0)->key;
+
+  id = g_signal_connect (fixture->store, "changed", G_CALLBACK (replace_on_changed), &seen);
+  lb_store_add_upload_async (fixture->store, drafts->id, summary, "more words", raw, old_key, NULL,
+                             lb_test_store_result, &result);
+  lb_test_wait (&result);
+  key = lb_store_add_upload_finish (fixture->store, result, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (key, >, 0);
+  g_clear_object (&result);
+  g_signal_handler_disconnect (fixture->store, id);
+
+  /* one change: the list never shows both versions, nor neither */
+  g_assert_cmpuint (seen.emissions, ==, 1);
+  g_assert_cmpint (seen.added, ==, key);
+  g_assert_cmpint (seen.removed, ==, old_key);
+
+  row = get_message (fixture->store, key);
+  g_assert_cmpstr (row->subject, ==, "a draft, again");
+  lb_store_get_message_async (fixture->store, old_key, NULL, lb_test_store_result, &result);
+  lb_test_wait (&result);
+  g_assert_null (lb_store_get_message_finish (fixture->store, result, &error));
+  g_assert_error (error, LB_STORE_ERROR, LB_STORE_ERROR_NOT_FOUND);
+
+  /* the upload first, then the deletion of UID 7: the server never lacks both */
+  ops = list_ops (fixture->store);
+  g_assert_cmpuint (ops->len, ==, 2);
+  op = ops->pdata[0];
+  g_assert_cmpint (op->kind, ==, LB_STORE_OP_APPEND);
+  g_assert_cmpint (op->message_key, ==, key);
+  op = ops->pdata[1];
+  g_assert_cmpint (op->kind, ==, LB_STORE_OP_DELETE);
+  g_assert_cmpint (op->message_key, ==, old_key);
+  g_assert_cmpuint (op->uid, ==, 7);
+  g_assert_cmpstr (op->folder_path, ==, "Drafts");
+  g_assert_cmpstr (op->message_id, ==, "d@example.test");
 }
 
 static void
@@ -3199,6 +3291,8 @@ main (int   argc,
   g_test_add ("/store/remove-orphans", Fixture, NULL, fixture_set_up, test_store_remove_orphans, fixture_tear_down);
   g_test_add ("/store/set-uid", Fixture, NULL, fixture_set_up, test_store_set_uid, fixture_tear_down);
   g_test_add ("/store/add-upload", Fixture, NULL, fixture_set_up, test_store_add_upload, fixture_tear_down);
+  g_test_add ("/store/add-upload-replacing", Fixture, NULL, fixture_set_up, test_store_add_upload_replacing,
+              fixture_tear_down);
   g_test_add ("/store/get-messages", Fixture, NULL, fixture_set_up, test_store_get_messages, fixture_tear_down);
   g_test_add ("/store/list-uncached", Fixture, NULL, fixture_set_up, test_store_list_uncached, fixture_tear_down);
   g_test_add ("/store/rename-folder", Fixture, NULL, fixture_set_up, test_store_rename_folder, fixture_tear_down);

@@ -3737,6 +3737,37 @@ lb_store_index_pending_finish (LbStore       *self,
   return g_task_propagate_boolean (G_TASK (result), error);
 }
 
+/* A message row, as read to change it. */
+typedef struct
+{
+  gint64 key;
+  gint64 folder_id;
+  guint32 uid;
+  gint64 date;
+  guint flags;
+  gboolean local;
+  char *path;
+  char *message_id;
+  char *location;
+} Row;
+
+static void
+row_clear (Row *row)
+{
+  g_free (row->path);
+  g_free (row->message_id);
+  g_free (row->location);
+}
+
+static gboolean delete_rows_in   (LbStore           *self,
+                                  GArray            *keys,
+                                  LbStoreWriteFlags  flags,
+                                  GArray            *rows,
+                                  Changes           *changes,
+                                  GError           **error);
+static void     remove_row_files (LbStore           *self,
+                                  GArray            *rows);
+
 typedef struct
 {
   gint64             folder_id;
@@ -3746,6 +3777,7 @@ typedef struct
   GPtrArray         *raws;         /* GBytes, an upload's only copy */
   GArray            *partial;      /* gboolean per summary: headers only; nullable */
   LbStoreWriteFlags  flags;
+  gint64             replaces;     /* an upload: the message it replaces, 0 for none */
 } AddData;
 
 static void
@@ -4025,16 +4057,24 @@ add_rows (LbStore  *self,
           GError  **error)
 {
   g_autoptr(GPtrArray) written = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(GArray) replaced = g_array_new (FALSE, TRUE, sizeof (Row));
+  g_autoptr(GArray) replaces = g_array_new (FALSE, FALSE, sizeof (gint64));
 
+  g_array_set_clear_func (replaced, (GDestroyNotify) row_clear);
+  if (data->replaces != 0)
+    g_array_append_val (replaces, data->replaces);
   if (!begin (self, data->flags, error))
     return FALSE;
-  if (!add_rows_in (self, data, changes, written, error) || !commit (self, error))
+  if (!add_rows_in (self, data, changes, written, error) ||
+      !delete_rows_in (self, replaces, data->flags, replaced, changes, error) ||
+      !commit (self, error))
     {
       rollback (self);
       for (guint i = 0; i < written->len; i++)
         g_unlink (written->pdata[i]);
       return FALSE;
     }
+  remove_row_files (self, replaced);
   if (data->flags & LB_STORE_WRITE_DEFER_INDEX)
     schedule_indexing (self);
   return TRUE;
@@ -4124,6 +4164,8 @@ lb_store_add_summaries_async (LbStore             *self,
  * @summary: the message (the store fills in its key and thread id)
  * @body_text: (nullable): the text to index
  * @raw: the whole message
+ * @replaces_key: the message it replaces (a draft's previous version),
+ *   0 for none
  * @cancellable: (nullable): a #GCancellable
  * @callback: called when it is stored
  * @user_data: data for @callback
@@ -4132,6 +4174,13 @@ lb_store_add_summaries_async (LbStore             *self,
  * its bytes go to the body cache, made durable, before its row and its
  * queued %LB_STORE_OP_APPEND are committed in one transaction, so a
  * crash leaves either nothing or all of it.
+ *
+ * With @replaces_key, that message is deleted and its deletion on the
+ * server queued after the upload, in the same transaction: a replay
+ * never finds the new version queued without the deletion of the old
+ * one (which would take the old one on the server, with the same
+ * Message-ID, for an upload whose answer was lost), and the server never
+ * lacks both.
  */
 void
 lb_store_add_upload_async (LbStore             *self,
@@ -4139,6 +4188,7 @@ lb_store_add_upload_async (LbStore             *self,
                            LbMessageSummary    *summary,
                            const char          *body_text,
                            GBytes              *raw,
+                           gint64               replaces_key,
                            GCancellable        *cancellable,
                            GAsyncReadyCallback  callback,
                            gpointer             user_data)
@@ -4158,6 +4208,7 @@ lb_store_add_upload_async (LbStore             *self,
   data->raws = g_ptr_array_new_with_free_func ((GDestroyNotify) g_bytes_unref);
   g_ptr_array_add (data->raws, g_bytes_ref (raw));
   data->flags = LB_STORE_WRITE_QUEUE;
+  data->replaces = replaces_key;
 
   push_job (self->writer,
             new_task (self, lb_store_add_upload_async, data, (GDestroyNotify) add_data_free,
@@ -4378,27 +4429,6 @@ lb_store_deliver_finish (LbStore       *self,
 }
 
 /* ------------------------------------------------------------------ changing messages */
-
-typedef struct
-{
-  gint64 key;
-  gint64 folder_id;
-  guint32 uid;
-  gint64 date;
-  guint flags;
-  gboolean local;
-  char *path;
-  char *message_id;
-  char *location;
-} Row;
-
-static void
-row_clear (Row *row)
-{
-  g_free (row->path);
-  g_free (row->message_id);
-  g_free (row->location);
-}
 
 static gboolean
 read_row (LbStore  *self,
@@ -4897,6 +4927,84 @@ body_cache_path (LbStore *self,
   return g_build_filename (self->directory, "bodies", name, NULL);
 }
 
+/* Deletes the rows of @keys in the open transaction (a key not there is
+ * skipped), queueing their deletion on the server with
+ * %LB_STORE_WRITE_QUEUE; @rows gets what they were, for
+ * remove_row_files() once committed. */
+static gboolean
+delete_rows_in (LbStore            *self,
+                GArray             *keys,
+                LbStoreWriteFlags   flags,
+                GArray             *rows,
+                Changes            *changes,
+                GError            **error)
+{
+  for (guint i = 0; i < keys->len; i++)
+    {
+      GError *read_error = NULL;
+      sqlite3_stmt *stmt;
+      Row row;
+      Row *r;
+
+      if (!read_row (self, g_array_index (keys, gint64, i), &row, &read_error))
+        {
+          if (read_error != NULL)
+            {
+              g_propagate_error (error, read_error);
+              return FALSE;
+            }
+          continue;
+        }
+      /* the array owns the row from here, on every path */
+      g_array_append_val (rows, row);
+      r = &g_array_index (rows, Row, rows->len - 1);
+
+      stmt = prepare (self->wdb, self->wstmts, "DELETE FROM messages WHERE id = ?1", error);
+      if (stmt == NULL)
+        return FALSE;
+      sqlite3_bind_int64 (stmt, 1, r->key);
+      if (!step_done (self->wdb, stmt, error))
+        return FALSE;
+
+      if ((flags & LB_STORE_WRITE_QUEUE) && !r->local &&
+          !queue_op (self, LB_STORE_OP_DELETE, r->path, r->uid, r->key, r->message_id,
+                     0, 0, NULL, error))
+        return FALSE;
+
+      changes_add (changes, LB_STORE_CHANGE_REMOVED, r->folder_id, r->key, r->date);
+    }
+  return TRUE;
+}
+
+/* The files of rows deleted and committed: a crash before this leaves an
+ * unreferenced file, never a row without its message. */
+static void
+remove_row_files (LbStore *self,
+                  GArray  *rows)
+{
+  for (guint i = 0; i < rows->len; i++)
+    {
+      Row *row = &g_array_index (rows, Row, i);
+      g_autoptr(GError) remove_error = NULL;
+
+      if (row->local && row->location != NULL)
+        {
+          LbMaildir *maildir = get_maildir (self, row->folder_id, &remove_error);
+
+          if (maildir != NULL)
+            lb_maildir_remove (maildir, row->location, row->flags, &remove_error);
+          if (remove_error != NULL && !g_error_matches (remove_error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND))
+            g_warning ("Could not remove a message file: %s", remove_error->message);
+        }
+      else if (row->location != NULL)
+        {
+          g_autofree char *path = body_cache_path (self, row->key);
+
+          g_remove (path);
+        }
+    }
+}
+
 static void
 delete_job (LbStore  *self,
             GTask    *task,
@@ -4940,62 +5048,11 @@ delete_job (LbStore  *self,
         }
     }
 
-  for (guint i = 0; i < data->keys->len; i++)
-    {
-      Row row;
-      Row *r;
-
-      if (!read_row (self, g_array_index (data->keys, gint64, i), &row, &error))
-        {
-          if (error != NULL)
-            goto fail;
-          continue;
-        }
-      /* the array owns the row from here, on every path */
-      g_array_append_val (rows, row);
-      r = &g_array_index (rows, Row, rows->len - 1);
-
-      stmt = prepare (self->wdb, self->wstmts, "DELETE FROM messages WHERE id = ?1", &error);
-      if (stmt == NULL)
-        goto fail;
-      sqlite3_bind_int64 (stmt, 1, r->key);
-      if (!step_done (self->wdb, stmt, &error))
-        goto fail;
-
-      if ((data->flags & LB_STORE_WRITE_QUEUE) && !r->local &&
-          !queue_op (self, LB_STORE_OP_DELETE, r->path, r->uid, r->key, r->message_id,
-                     0, 0, NULL, &error))
-        goto fail;
-
-      changes_add (&changes, LB_STORE_CHANGE_REMOVED, r->folder_id, r->key, r->date);
-    }
-
+  if (!delete_rows_in (self, data->keys, data->flags, rows, &changes, &error))
+    goto fail;
   if (!commit (self, &error))
     goto fail;
-
-  /* the rows are gone; now their files (a crash in between leaves an
-   * unreferenced file, never a row without its message) */
-  for (guint i = 0; i < rows->len; i++)
-    {
-      Row *row = &g_array_index (rows, Row, i);
-      g_autoptr(GError) remove_error = NULL;
-
-      if (row->local && row->location != NULL)
-        {
-          LbMaildir *maildir = get_maildir (self, row->folder_id, &remove_error);
-
-          if (maildir != NULL)
-            lb_maildir_remove (maildir, row->location, row->flags, &remove_error);
-          if (remove_error != NULL && !g_error_matches (remove_error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND))
-            g_warning ("Could not remove a message file: %s", remove_error->message);
-        }
-      else if (row->location != NULL)
-        {
-          g_autofree char *path = body_cache_path (self, row->key);
-
-          g_remove (path);
-        }
-    }
+  remove_row_files (self, rows);
 
   changes_emit (self, &changes);
   changes_clear (&changes);

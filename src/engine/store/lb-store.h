@@ -498,6 +498,7 @@ void          lb_store_add_upload_async       (LbStore             *self,
                                                LbMessageSummary    *summary,
                                                const char          *body_text,
                                                GBytes              *raw,
+                                               gint64               replaces_key,
                                                GCancellable        *cancellable,
                                                GAsyncReadyCallback  callback,
                                                gpointer             user_data);
