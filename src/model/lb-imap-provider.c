@@ -1849,6 +1849,7 @@ typedef struct
   LbMessageSummary *summary;      /* APPEND: the message */
   GBytes           *raw;          /* APPEND: its bytes */
   GArray           *found;        /* APPEND: UIDs with its Message-ID */
+  GHashTable       *sizes;        /* APPEND: those of them of its size */
   GError           *refused;      /* the first refusal of a change new here */
 } Replay;
 
@@ -1867,6 +1868,7 @@ replay_free (Replay *r)
   g_clear_pointer (&r->summary, lb_message_summary_unref);
   g_clear_pointer (&r->raw, g_bytes_unref);
   g_clear_pointer (&r->found, g_array_unref);
+  g_clear_pointer (&r->sizes, g_hash_table_unref);
   g_clear_error (&r->refused);
   g_free (r);
 }
@@ -2630,18 +2632,77 @@ append_send (GTask *task)
                                append_cb, task);
 }
 
+static gboolean
+append_size_untagged (LbImapClient   *client,
+                      LbImapResponse *response,
+                      gpointer        user_data)
+{
+  Replay *r = user_data;
+  const LbImapFetch *fetch = response->fetch;
+
+  if (response->data != LB_IMAP_DATA_FETCH || fetch == NULL || fetch->uid == 0 ||
+      !(fetch->items & LB_IMAP_FETCH_SIZE))
+    return FALSE;
+  if (fetch->size == g_bytes_get_size (r->raw))
+    g_hash_table_add (r->sizes, GUINT_TO_POINTER (fetch->uid));
+  return TRUE;
+}
+
+static void
+append_sizes_cb (GObject      *object,
+                 GAsyncResult *result,
+                 gpointer      user_data)
+{
+  GTask *task = user_data;
+  LbImapProvider *self = g_task_get_source_object (task);
+  Replay *r = g_task_get_task_data (task);
+  LbStoreOp *append = replay_op (r, r->next);
+  g_autoptr(GHashTable) same = g_steal_pointer (&r->sizes);
+  GHashTableIter iter;
+  gpointer uid_ptr;
+  guint32 uid = 0;
+  GError *error = NULL;
+
+  if (!lb_imap_client_uid_fetch_finish (LB_IMAP_CLIENT (object), result, &error))
+    {
+      if (!replay_command_failed (task, error))
+        {
+          replay_end_group (task);
+          return;
+        }
+      g_clear_pointer (&r->refusal, g_free);   /* not known: append anyway */
+    }
+
+  /* the newest of its size */
+  g_hash_table_iter_init (&iter, same);
+  while (g_hash_table_iter_next (&iter, &uid_ptr, NULL))
+    uid = MAX (uid, GPOINTER_TO_UINT (uid_ptr));
+  if (uid == 0)
+    {
+      append_send (task);
+      return;
+    }
+
+  /* uploaded before, and the answer was lost: once is enough */
+  r->pending = 2;
+  replay_give_uid (r, r->summary->key, append->folder_path, uid);
+  lb_store_set_uid_async (self->store, r->summary->key, replay_folder_id (r, append->folder_path), uid,
+                          NULL, set_uid_cb, task);
+  command_done (task);
+}
+
 static void
 append_uids_cb (GObject      *object,
                 GAsyncResult *result,
                 gpointer      user_data)
 {
   GTask *task = user_data;
-  LbImapProvider *self = g_task_get_source_object (task);
   Replay *r = g_task_get_task_data (task);
   LbStoreOp *append = replay_op (r, r->next);
   g_autoptr(GArray) states = NULL;
   g_autoptr(GArray) found = g_steal_pointer (&r->found);
   g_autoptr(GHashTable) taken = g_hash_table_new (NULL, NULL);
+  g_autoptr(GString) set = g_string_new (NULL);
   GError *error = NULL;
 
   states = lb_store_list_uids_finish (LB_STORE (object), result, &error);
@@ -2669,24 +2730,25 @@ append_uids_cb (GObject      *object,
         g_hash_table_add (taken, GUINT_TO_POINTER (op->uid));
     }
 
-  for (guint i = found->len; i > 0; i--)
+  for (guint i = 0; i < found->len; i++)
     {
-      guint32 uid = g_array_index (found, guint32, i - 1);
+      guint32 uid = g_array_index (found, guint32, i);
 
       if (!g_hash_table_contains (taken, GUINT_TO_POINTER (uid)))
-        {
-          /* uploaded before, and the answer was lost: once is enough */
-          r->pending = 2;
-          replay_give_uid (r, r->summary->key, append->folder_path, uid);
-          lb_store_set_uid_async (self->store, r->summary->key,
-                                  replay_folder_id (r, append->folder_path), uid,
-                                  NULL, set_uid_cb, task);
-          command_done (task);
-          return;
-        }
+        g_string_append_printf (set, "%s%u", set->len > 0 ? "," : "", uid);
+    }
+  if (set->len == 0)
+    {
+      append_send (task);
+      return;
     }
 
-  append_send (task);
+  /* uploaded before, and the answer was lost? Only if it has these very
+   * bytes: another version of a draft has the Message-ID too */
+  r->sizes = g_hash_table_new (NULL, NULL);
+  lb_imap_client_uid_fetch_async (r->client, set->str, "(UID RFC822.SIZE)", 0, FALSE,
+                                  append_size_untagged, r, NULL, g_task_get_cancellable (task),
+                                  append_sizes_cb, task);
 }
 
 static void
