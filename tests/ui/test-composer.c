@@ -19,6 +19,7 @@
 #include "lb-message-view.h"
 #include "lb-sidebar.h"
 #include "lb-test-account.h"
+#include "lb-test-composer.h"
 #include "lb-test-session.h"
 #include "lb-test-ui.h"
 #include "lb-window.h"
@@ -128,23 +129,6 @@ manager_has_alice (gpointer data)
 }
 
 static gboolean
-composer_open (gpointer data)
-{
-  return lb_test_ui_find_toplevel (LB_TYPE_COMPOSER_WINDOW, NULL) != NULL;
-}
-
-static LbComposerWindow *
-wait_for_composer (const char *what)
-{
-  LbComposerWindow *composer;
-
-  lb_test_ui_wait_until (composer_open, NULL, 30, what);
-  composer = LB_COMPOSER_WINDOW (lb_test_ui_find_toplevel (LB_TYPE_COMPOSER_WINDOW, NULL));
-  lb_test_ui_wait_for_frame (GTK_WIDGET (composer));
-  return composer;
-}
-
-static gboolean
 pointer_cleared (gpointer data)
 {
   return *(gpointer *) data == NULL;
@@ -214,41 +198,6 @@ list_loaded (gpointer data)
   return lb_message_get_loaded (message);
 }
 
-static void
-type_into (LbComposerWindow *composer,
-           const char       *id,
-           const char       *text)
-{
-  GtkWidget *entry = lb_test_ui_get_by_id (GTK_WIDGET (composer), id);
-
-  gtk_widget_grab_focus (entry);
-  gtk_editable_set_text (GTK_EDITABLE (entry), text);
-}
-
-static void
-type_body (LbComposerWindow *composer,
-           const char       *text)
-{
-  GtkTextView *view = lb_test_ui_get_by_id (GTK_WIDGET (composer), "body_view");
-  GtkTextBuffer *buffer = gtk_text_view_get_buffer (view);
-  GtkTextIter start;
-
-  gtk_widget_grab_focus (GTK_WIDGET (view));
-  gtk_text_buffer_get_start_iter (buffer, &start);
-  gtk_text_buffer_insert (buffer, &start, text, -1);
-}
-
-static char *
-body_text (LbComposerWindow *composer)
-{
-  GtkTextView *view = lb_test_ui_get_by_id (GTK_WIDGET (composer), "body_view");
-  GtkTextBuffer *buffer = gtk_text_view_get_buffer (view);
-  GtkTextIter start, end;
-
-  gtk_text_buffer_get_bounds (buffer, &start, &end);
-  return gtk_text_buffer_get_text (buffer, &start, &end, FALSE);
-}
-
 /* ------------------------------------------------------------------ the test */
 
 static void
@@ -295,9 +244,9 @@ test_composer (void)
 
   /* ---- a new message, typed, with an attachment, sent */
   gtk_widget_activate_action (GTK_WIDGET (window), "win.compose", NULL);
-  composer = wait_for_composer ("the composer to open");
+  composer = lb_test_composer_wait ("the composer to open");
   {
-    g_autofree char *body = body_text (composer);
+    g_autofree char *body = lb_test_composer_dup_body (composer);
 
     /* the identity's signature, under the place to write */
     g_assert_cmpstr (body, ==, "\n\n-- \nAlice, testing");
@@ -316,17 +265,17 @@ test_composer (void)
                      "Alice at Work <alice.work@example.test>");
     /* another identity: its signature instead */
     gtk_drop_down_set_selected (from, 1);
-    work_body = body_text (composer);
+    work_body = lb_test_composer_dup_body (composer);
     g_assert_cmpstr (work_body, ==, "\n\n-- \nAlice\nWork Department");
     g_assert_cmpstr (lb_outgoing_message_get_from_address (lb_composer_window_get_message (composer)), ==,
                      "alice.work@example.test");
     gtk_drop_down_set_selected (from, 0);
-    edited_body = body_text (composer);
+    edited_body = lb_test_composer_dup_body (composer);
     g_assert_cmpstr (edited_body, ==, "\n\n-- \nAlice, testing");
   }
-  type_into (composer, "to_entry", "Bob Example <bob@example.test>");
-  type_into (composer, "subject_entry", "Quarterly report");
-  type_body (composer, "Hello Bob,\nthe figures are in the file.");
+  lb_test_composer_type_into (composer, "to_entry", "Bob Example <bob@example.test>");
+  lb_test_composer_type_into (composer, "subject_entry", "Quarterly report");
+  lb_test_composer_type_body (composer, "Hello Bob,\nthe figures are in the file.");
   lb_composer_window_attach_file (composer, file);
   lb_test_ui_wait_until (has_attachment_row, composer, 30, "the attachment to be read");
   {
@@ -357,9 +306,9 @@ test_composer (void)
 
   /* ---- the text says "attached" and nothing is: a question first */
   gtk_widget_activate_action (GTK_WIDGET (window), "win.compose", NULL);
-  composer = wait_for_composer ("a second composer to open");
+  composer = lb_test_composer_wait ("a second composer to open");
   /* an address seen in the mail completes what is typed after the comma */
-  type_into (composer, "to_entry", "bob@example.test, car");
+  lb_test_composer_type_into (composer, "to_entry", "bob@example.test, car");
   lb_test_ui_wait_until (completion_shown, composer, 10, "the address completion");
   {
     GtkWidget *to = lb_test_ui_get_by_id (GTK_WIDGET (composer), "to_entry");
@@ -377,9 +326,9 @@ test_composer (void)
                      "bob@example.test, Carol Example <carol@example.test>, ");
     g_assert_false (gtk_widget_get_visible (popover));
   }
-  type_into (composer, "to_entry", "bob@example.test");
-  type_into (composer, "subject_entry", "Draft in progress");
-  type_body (composer, "I have attached the minutes.");
+  lb_test_composer_type_into (composer, "to_entry", "bob@example.test");
+  lb_test_composer_type_into (composer, "subject_entry", "Draft in progress");
+  lb_test_composer_type_body (composer, "I have attached the minutes.");
   gtk_widget_activate_action (GTK_WIDGET (composer), "composer.send", NULL);
   lb_test_ui_wait_until (dialog_shown, NULL, 10, "the missing attachment question");
   {
@@ -401,12 +350,12 @@ test_composer (void)
 
   /* ---- the draft is saved to the server after a pause */
   lb_composer_window_set_autosave_delay (composer, 300);
-  type_body (composer, "Still writing. ");
+  lb_test_composer_type_body (composer, "Still writing. ");
   lb_test_ui_wait_until (draft_saved, composer, 30, "the draft to be saved");
   wait_for_server ("alice@example.test", "alicepass", "Drafts", "SUBJECT \"Draft in progress\"", 1,
                    "the draft on the server");
   /* a later edit replaces it */
-  type_into (composer, "subject_entry", "Draft in progress, again");
+  lb_test_composer_type_into (composer, "subject_entry", "Draft in progress, again");
   wait_for_server ("alice@example.test", "alicepass", "Drafts", "SUBJECT \"Draft in progress, again\"", 1,
                    "the second version on the server");
   wait_for_server ("alice@example.test", "alicepass", "Drafts", "UNDELETED", 1, "the first version to go");
@@ -429,12 +378,12 @@ test_composer (void)
     shown = lb_message_view_get_message (LB_MESSAGE_VIEW (lb_window_get_message_view (window)));
     g_assert_true (gtk_widget_get_visible (edit));
     gtk_widget_activate_action (GTK_WIDGET (window), "win.edit-draft", NULL);
-    composer = wait_for_composer ("the draft to open in a composer");
+    composer = lb_test_composer_wait ("the draft to open in a composer");
     g_assert_cmpint (lb_composer_window_get_draft_key (composer), ==, lb_message_get_key (shown));
     g_assert_cmpstr (gtk_editable_get_text (GTK_EDITABLE (lb_test_ui_get_by_id (GTK_WIDGET (composer), "subject_entry"))),
                      ==, "Draft in progress, again");
     {
-      g_autofree char *body = body_text (composer);
+      g_autofree char *body = lb_test_composer_dup_body (composer);
 
       /* continued as it was: no second signature */
       g_assert_nonnull (strstr (body, "Still writing. I have attached the minutes."));
@@ -463,7 +412,7 @@ test_composer (void)
   gtk_selection_model_select_item (GTK_SELECTION_MODEL (lb_window_get_messages (window)), 0, TRUE);
   lb_test_ui_wait_until (view_shows_lunch, window, 30, "the message to be shown");
   gtk_widget_activate_action (GTK_WIDGET (window), "win.reply-all", NULL);
-  composer = wait_for_composer ("the reply's composer to open");
+  composer = lb_test_composer_wait ("the reply's composer to open");
   {
     GtkWidget *to = lb_test_ui_get_by_id (GTK_WIDGET (composer), "to_entry");
     GtkWidget *cc = lb_test_ui_get_by_id (GTK_WIDGET (composer), "cc_entry");
@@ -488,9 +437,9 @@ test_composer (void)
 
   /* ---- forwarded: "Fwd:", no recipients, the text quoted */
   gtk_widget_activate_action (GTK_WIDGET (window), "win.forward", NULL);
-  composer = wait_for_composer ("the forward's composer to open");
+  composer = lb_test_composer_wait ("the forward's composer to open");
   {
-    g_autofree char *body = body_text (composer);
+    g_autofree char *body = lb_test_composer_dup_body (composer);
 
     g_assert_cmpstr (gtk_editable_get_text (GTK_EDITABLE (lb_test_ui_get_by_id (GTK_WIDGET (composer), "to_entry"))),
                      ==, "");
@@ -513,8 +462,8 @@ test_composer (void)
     g_autofree char *body = NULL;
 
     g_application_open (G_APPLICATION (app), files, 1, "");
-    composer = wait_for_composer ("the mailto: link's composer to open");
-    body = body_text (composer);
+    composer = lb_test_composer_wait ("the mailto: link's composer to open");
+    body = lb_test_composer_dup_body (composer);
     g_assert_cmpstr (gtk_editable_get_text (GTK_EDITABLE (lb_test_ui_get_by_id (GTK_WIDGET (composer), "to_entry"))),
                      ==, "dave@example.test");
     g_assert_cmpstr (gtk_editable_get_text (GTK_EDITABLE (lb_test_ui_get_by_id (GTK_WIDGET (composer), "cc_entry"))),

@@ -18,6 +18,7 @@
 #include "lb-message-view.h"
 #include "lb-sidebar.h"
 #include "lb-test-account.h"
+#include "lb-test-composer.h"
 #include "lb-test-session.h"
 #include "lb-test-ui.h"
 #include "lb-window.h"
@@ -115,23 +116,6 @@ ensure_app (void)
 }
 
 /* ------------------------------------------------------------------ waiting */
-
-static gboolean
-composer_open (gpointer data)
-{
-  return lb_test_ui_find_toplevel (LB_TYPE_COMPOSER_WINDOW, NULL) != NULL;
-}
-
-static LbComposerWindow *
-wait_for_composer (const char *what)
-{
-  LbComposerWindow *composer;
-
-  lb_test_ui_wait_until (composer_open, NULL, 30, what);
-  composer = LB_COMPOSER_WINDOW (lb_test_ui_find_toplevel (LB_TYPE_COMPOSER_WINDOW, NULL));
-  lb_test_ui_wait_for_frame (GTK_WIDGET (composer));
-  return composer;
-}
 
 static gboolean
 pointer_cleared (gpointer data)
@@ -254,41 +238,6 @@ view_shows (gpointer data)
   return shown != NULL && g_strcmp0 (lb_message_get_subject (shown), data) == 0;
 }
 
-static void
-type_into (LbComposerWindow *composer,
-           const char       *id,
-           const char       *text)
-{
-  GtkWidget *entry = lb_test_ui_get_by_id (GTK_WIDGET (composer), id);
-
-  gtk_widget_grab_focus (entry);
-  gtk_editable_set_text (GTK_EDITABLE (entry), text);
-}
-
-static void
-type_body (LbComposerWindow *composer,
-           const char       *text)
-{
-  GtkTextView *view = lb_test_ui_get_by_id (GTK_WIDGET (composer), "body_view");
-  GtkTextBuffer *buffer = gtk_text_view_get_buffer (view);
-  GtkTextIter start;
-
-  gtk_widget_grab_focus (GTK_WIDGET (view));
-  gtk_text_buffer_get_start_iter (buffer, &start);
-  gtk_text_buffer_insert (buffer, &start, text, -1);
-}
-
-static char *
-body_text (LbComposerWindow *composer)
-{
-  GtkTextView *view = lb_test_ui_get_by_id (GTK_WIDGET (composer), "body_view");
-  GtkTextBuffer *buffer = gtk_text_view_get_buffer (view);
-  GtkTextIter start, end;
-
-  gtk_text_buffer_get_bounds (buffer, &start, &end);
-  return gtk_text_buffer_get_text (buffer, &start, &end, FALSE);
-}
-
 static const char *
 entry_text (LbComposerWindow *composer,
             const char       *id)
@@ -307,11 +256,11 @@ write_and_send (const char *to,
   gpointer weak;
 
   gtk_widget_activate_action (GTK_WIDGET (window), "win.compose", NULL);
-  composer = wait_for_composer ("the composer to open");
+  composer = lb_test_composer_wait ("the composer to open");
   g_signal_connect (composer, "queued", G_CALLBACK (queued_cb), queued);
-  type_into (composer, "to_entry", to);
-  type_into (composer, "subject_entry", subject);
-  type_body (composer, body);
+  lb_test_composer_type_into (composer, "to_entry", to);
+  lb_test_composer_type_into (composer, "subject_entry", subject);
+  lb_test_composer_type_body (composer, body);
   weak = composer;
   g_object_add_weak_pointer (G_OBJECT (composer), &weak);
   gtk_widget_activate_action (GTK_WIDGET (composer), "composer.send", NULL);
@@ -342,9 +291,9 @@ test_undo_send (void)
   lb_test_ui_screenshot (GTK_WIDGET (window), "screenshot-outbox-undo.png");
   click_toast_button ("_Undo", "the sending toast's Undo");
 
-  composer = wait_for_composer ("the message to come back into a composer");
+  composer = lb_test_composer_wait ("the message to come back into a composer");
   {
-    g_autofree char *body = body_text (composer);
+    g_autofree char *body = lb_test_composer_dup_body (composer);
 
     g_assert_cmpstr (entry_text (composer, "to_entry"), ==, "Bob Example <bob@example.test>");
     g_assert_cmpstr (entry_text (composer, "subject_entry"), ==, "Second thoughts");
@@ -405,9 +354,9 @@ test_failed_send (void)
   g_assert_cmpuint (lb_test_ui_screenshot (GTK_WIDGET (window), "screenshot-outbox-failed.png"), >, 32);
 
   gtk_widget_activate_action (GTK_WIDGET (window), "win.outbox-edit", NULL);
-  composer = wait_for_composer ("the failed message to come back into a composer");
+  composer = lb_test_composer_wait ("the failed message to come back into a composer");
   {
-    g_autofree char *body = body_text (composer);
+    g_autofree char *body = lb_test_composer_dup_body (composer);
 
     g_assert_cmpstr (entry_text (composer, "to_entry"), ==, "nobody@example.test");
     g_assert_cmpstr (entry_text (composer, "subject_entry"), ==, "Into the void");
