@@ -82,14 +82,6 @@ typedef struct
 } Session;
 
 static void
-collect_trace (gboolean    sent,
-               const char *line,
-               gpointer    user_data)
-{
-  g_ptr_array_add (user_data, g_strdup_printf ("%s %s", sent ? "C:" : "S:", line));
-}
-
-static void
 session_free (Session *s)
 {
   if (s->client != NULL)
@@ -211,7 +203,7 @@ open_session (const char    *port_variable,
   stream = lb_connector_connect_finish (s->connector, result, &error);
   g_assert_no_error (error);
   s->client = lb_pop3_client_new (stream);
-  lb_pop3_client_set_trace_func (s->client, collect_trace, g_ptr_array_ref (s->trace),
+  lb_pop3_client_set_trace_func (s->client, lb_test_collect_trace, g_ptr_array_ref (s->trace),
                                  (GDestroyNotify) g_ptr_array_unref);
   g_assert_cmpint (lb_pop3_client_get_state (s->client), ==, LB_POP3_CLIENT_STATE_GREETING);
   g_assert_true (greet (s, &error));

@@ -410,6 +410,47 @@ lb_test_script_server_is_done (LbTestScriptServer *self)
 }
 
 /**
+ * lb_test_script_server_wait_played:
+ *
+ * Iterates the thread-default main context (where a client's writes and
+ * closes run) until every script added was played, then fails the test
+ * if one did not go as written.
+ */
+void
+lb_test_script_server_wait_played (LbTestScriptServer *self)
+{
+  g_autoptr(GError) error = NULL;
+
+  while (!lb_test_script_server_is_done (self))
+    {
+      if (!g_main_context_iteration (NULL, FALSE))
+        g_usleep (1000);
+    }
+  lb_test_script_server_wait (self, &error);
+  g_assert_no_error (error);
+}
+
+/**
+ * lb_test_script_server_connect:
+ *
+ * Returns: (transfer full): a new connection to the server, which
+ *   plays the next script on it; a failure to connect fails the test
+ */
+GIOStream *
+lb_test_script_server_connect (LbTestScriptServer *self)
+{
+  g_autoptr(GSocketClient) socket_client = g_socket_client_new ();
+  g_autoptr(GError) error = NULL;
+  GSocketConnection *connection;
+
+  /* a server that fails to play makes the test fail, not hang */
+  g_socket_client_set_timeout (socket_client, 10);
+  connection = g_socket_client_connect_to_host (socket_client, "127.0.0.1", self->port, NULL, &error);
+  g_assert_no_error (error);
+  return G_IO_STREAM (connection);
+}
+
+/**
  * lb_test_script_server_wait:
  *
  * Waits until every script added so far has been played, at most 30

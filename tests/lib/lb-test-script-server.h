@@ -39,6 +39,8 @@ void                lb_test_script_server_add_script   (LbTestScriptServer  *sel
 gboolean            lb_test_script_server_is_done      (LbTestScriptServer  *self);
 gboolean            lb_test_script_server_wait         (LbTestScriptServer  *self,
                                                         GError             **error);
+void                lb_test_script_server_wait_played  (LbTestScriptServer  *self);
+GIOStream          *lb_test_script_server_connect      (LbTestScriptServer  *self);
 char              **lb_test_script_server_get_received (LbTestScriptServer  *self,
                                                         guint                connection);
 void                lb_test_script_server_free         (LbTestScriptServer  *self);

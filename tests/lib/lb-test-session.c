@@ -77,6 +77,21 @@ lb_test_wait (GAsyncResult **result)
     g_main_context_iteration (NULL, TRUE);
 }
 
+/**
+ * lb_test_collect_trace:
+ * @lines: (element-type utf8): a #GPtrArray freeing its strings
+ *
+ * A POP3 or SMTP client's trace function: adds "C: line" for each line
+ * sent, "S: line" for each line received.
+ */
+void
+lb_test_collect_trace (gboolean    sent,
+                       const char *line,
+                       gpointer    lines)
+{
+  g_ptr_array_add (lines, g_strdup_printf ("%s %s", sent ? "C:" : "S:", line));
+}
+
 static gboolean
 tick_cb (gpointer user_data)
 {

@@ -31,6 +31,9 @@ void           lb_test_store_result          (GObject        *object,
                                               GAsyncResult   *result,
                                               gpointer        user_data);
 void           lb_test_wait                  (GAsyncResult  **result);
+void           lb_test_collect_trace         (gboolean        sent,
+                                              const char     *line,
+                                              gpointer        lines);
 void           lb_test_spin                  (guint           ms);
 GTlsCertificate *lb_test_untrusted_certificate (const char   *port_variable);
 char          *lb_test_message_id            (void);

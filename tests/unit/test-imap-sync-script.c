@@ -76,17 +76,12 @@ static LbImapClient *
 connect_client (Fixture  *f,
                 gboolean  qresync)
 {
-  g_autoptr(GSocketClient) socket_client = g_socket_client_new ();
-  g_autoptr(GSocketConnection) connection = NULL;
+  g_autoptr(GIOStream) connection = lb_test_script_server_connect (f->server);
   g_autoptr(GAsyncResult) result = NULL;
   g_autoptr(GError) error = NULL;
   LbImapClient *client;
 
-  connection = g_socket_client_connect_to_host (socket_client, "127.0.0.1",
-                                                lb_test_script_server_get_port (f->server),
-                                                NULL, &error);
-  g_assert_no_error (error);
-  client = lb_imap_client_new (G_IO_STREAM (connection));
+  client = lb_imap_client_new (connection);
   lb_imap_client_greet_async (client, NULL, lb_test_store_result, &result);
   lb_test_wait (&result);
   g_assert_true (lb_imap_client_greet_finish (client, result, &error));

@@ -44,14 +44,6 @@ typedef struct
 } Fixture;
 
 static void
-collect_trace (gboolean    sent,
-               const char *line,
-               gpointer    user_data)
-{
-  g_ptr_array_add (user_data, g_strdup_printf ("%s %s", sent ? "C:" : "S:", line));
-}
-
-static void
 fixture_set_up (Fixture       *f,
                 gconstpointer  data)
 {
@@ -66,19 +58,11 @@ static void
 fixture_tear_down (Fixture       *f,
                    gconstpointer  data)
 {
-  g_autoptr(GError) error = NULL;
-
   if (f->client != NULL)
     lb_pop3_client_close (f->client);
   g_clear_object (&f->client);
   /* the closes reach the server */
-  while (!lb_test_script_server_is_done (f->server))
-    {
-      if (!g_main_context_iteration (NULL, FALSE))
-        g_usleep (1000);
-    }
-  lb_test_script_server_wait (f->server, &error);
-  g_assert_no_error (error);
+  lb_test_script_server_wait_played (f->server);
   lb_test_script_server_free (f->server);
   g_ptr_array_unref (f->trace);
 }
@@ -86,17 +70,11 @@ fixture_tear_down (Fixture       *f,
 static LbPop3Client *
 connect_client (Fixture *f)
 {
-  g_autoptr(GSocketClient) socket_client = g_socket_client_new ();
-  g_autoptr(GSocketConnection) connection = NULL;
-  g_autoptr(GError) error = NULL;
+  g_autoptr(GIOStream) connection = lb_test_script_server_connect (f->server);
   LbPop3Client *client;
 
-  connection = g_socket_client_connect_to_host (socket_client, "127.0.0.1",
-                                                lb_test_script_server_get_port (f->server),
-                                                NULL, &error);
-  g_assert_no_error (error);
-  client = lb_pop3_client_new (G_IO_STREAM (connection));
-  lb_pop3_client_set_trace_func (client, collect_trace, g_ptr_array_ref (f->trace),
+  client = lb_pop3_client_new (connection);
+  lb_pop3_client_set_trace_func (client, lb_test_collect_trace, g_ptr_array_ref (f->trace),
                                  (GDestroyNotify) g_ptr_array_unref);
   return client;
 }

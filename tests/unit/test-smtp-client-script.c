@@ -47,14 +47,6 @@ typedef struct
 } Fixture;
 
 static void
-collect_trace (gboolean    sent,
-               const char *line,
-               gpointer    user_data)
-{
-  g_ptr_array_add (user_data, g_strdup_printf ("%s %s", sent ? "C:" : "S:", line));
-}
-
-static void
 fixture_set_up (Fixture       *f,
                 gconstpointer  data)
 {
@@ -69,18 +61,10 @@ static void
 fixture_tear_down (Fixture       *f,
                    gconstpointer  data)
 {
-  g_autoptr(GError) error = NULL;
-
   if (f->client != NULL)
     lb_smtp_client_close (f->client);
   g_clear_object (&f->client);
-  while (!lb_test_script_server_is_done (f->server))
-    {
-      if (!g_main_context_iteration (NULL, FALSE))
-        g_usleep (1000);
-    }
-  lb_test_script_server_wait (f->server, &error);
-  g_assert_no_error (error);
+  lb_test_script_server_wait_played (f->server);
   lb_test_script_server_free (f->server);
   g_ptr_array_unref (f->trace);
 }
@@ -89,17 +73,12 @@ static void
 start (Fixture    *f,
        const char *script)
 {
-  g_autoptr(GSocketClient) socket_client = g_socket_client_new ();
-  g_autoptr(GSocketConnection) connection = NULL;
-  g_autoptr(GError) error = NULL;
+  g_autoptr(GIOStream) connection = NULL;
 
   lb_test_script_server_add_script (f->server, script);
-  connection = g_socket_client_connect_to_host (socket_client, "127.0.0.1",
-                                                lb_test_script_server_get_port (f->server),
-                                                NULL, &error);
-  g_assert_no_error (error);
-  f->client = lb_smtp_client_new (G_IO_STREAM (connection));
-  lb_smtp_client_set_trace_func (f->client, collect_trace, g_ptr_array_ref (f->trace),
+  connection = lb_test_script_server_connect (f->server);
+  f->client = lb_smtp_client_new (connection);
+  lb_smtp_client_set_trace_func (f->client, lb_test_collect_trace, g_ptr_array_ref (f->trace),
                                  (GDestroyNotify) g_ptr_array_unref);
 }
 
@@ -459,11 +438,7 @@ test_no_starttls (Fixture       *f,
   g_assert_error (error, LB_SMTP_ERROR, LB_SMTP_ERROR_NO_STARTTLS);
   g_assert_true (lb_smtp_client_is_closed (f->client));
 
-  while (!lb_test_script_server_is_done (f->server))
-    {
-      if (!g_main_context_iteration (NULL, FALSE))
-        g_usleep (1000);
-    }
+  lb_test_script_server_wait_played (f->server);
   received = lb_test_script_server_get_received (f->server, 0);
   g_assert_cmpuint (g_strv_length (received), ==, 1);
 }

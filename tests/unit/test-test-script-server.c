@@ -11,24 +11,17 @@
 
 typedef struct
 {
-  GSocketConnection *connection;
-  GDataInputStream  *in;
+  GIOStream        *connection;
+  GDataInputStream *in;
 } Client;
 
 static Client *
 client_connect (LbTestScriptServer *server)
 {
-  g_autoptr(GSocketClient) socket_client = g_socket_client_new ();
-  g_autoptr(GError) error = NULL;
   Client *client = g_new0 (Client, 1);
 
-  /* a server that fails to play makes the test fail, not hang */
-  g_socket_client_set_timeout (socket_client, 10);
-  client->connection = g_socket_client_connect_to_host (socket_client, "127.0.0.1",
-                                                        lb_test_script_server_get_port (server),
-                                                        NULL, &error);
-  g_assert_no_error (error);
-  client->in = g_data_input_stream_new (g_io_stream_get_input_stream (G_IO_STREAM (client->connection)));
+  client->connection = lb_test_script_server_connect (server);
+  client->in = g_data_input_stream_new (g_io_stream_get_input_stream (client->connection));
   g_data_input_stream_set_newline_type (client->in, G_DATA_STREAM_NEWLINE_TYPE_CR_LF);
 
   return client;
