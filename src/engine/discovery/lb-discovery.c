@@ -14,6 +14,7 @@
 #include "lb-discovery.h"
 #include "lb-imap-client.h"
 #include "lb-net-certificate.h"
+#include "lb-net-stream.h"
 #include "lb-pop3-client.h"
 
 /* A discovery runs in phases on the caller's thread-default main context:
@@ -1050,40 +1051,17 @@ smtp_greeting_read (GTask *task)
   smtp_command (task, ehlo, smtp_ehlo_read);
 }
 
-/* EHLO's argument: our address as a literal ([192.0.2.1], [IPv6:...]),
- * which tells the server nothing it does not know */
-static char *
-smtp_ehlo_name (GIOStream *stream)
-{
-  g_autoptr(GIOStream) base = NULL;
-  g_autoptr(GSocketAddress) local = NULL;
-  GInetAddress *address;
-  g_autofree char *text = NULL;
-
-  if (G_IS_TLS_CONNECTION (stream))
-    g_object_get (stream, "base-io-stream", &base, NULL);
-  else
-    base = g_object_ref (stream);
-
-  if (G_IS_SOCKET_CONNECTION (base))
-    local = g_socket_connection_get_local_address (G_SOCKET_CONNECTION (base), NULL);
-  if (!G_IS_INET_SOCKET_ADDRESS (local))
-    return g_strdup ("[127.0.0.1]");
-
-  address = g_inet_socket_address_get_address (G_INET_SOCKET_ADDRESS (local));
-  text = g_inet_address_to_string (address);
-  if (g_inet_address_get_family (address) == G_SOCKET_FAMILY_IPV6)
-    return g_strdup_printf ("[IPv6:%s]", text);
-  return g_strdup_printf ("[%s]", text);
-}
-
 static void
 smtp_begin (GTask *task)
 {
   ProbeRun *run = g_task_get_task_data (task);
 
   g_free (run->ehlo);
-  run->ehlo = smtp_ehlo_name (run->stream);
+  /* EHLO's argument: our address as a literal, which tells the server
+   * nothing it does not know */
+  run->ehlo = lb_net_stream_address_literal (run->stream);
+  if (run->ehlo == NULL)
+    run->ehlo = g_strdup ("[127.0.0.1]");
   if (run->buffer == NULL)
     run->buffer = g_byte_array_new ();
   if (run->reply_lines == NULL)

@@ -10,14 +10,13 @@
 #include <string.h>
 
 #include <glib/gi18n-lib.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
 
 #include "lb-imap-client.h"
 #include "lb-imap-client-private.h"
 #include "lb-imap-command-private.h"
 #include "lb-imap-deflater.h"
 #include "lb-imap-parser.h"
+#include "lb-net-stream.h"
 
 /* LbImapClient speaks IMAP over a GIOStream someone else opened.
  *
@@ -68,11 +67,6 @@
  * trip of a few bytes; and it stays under the 10-15 minutes after which
  * many NAT gateways and firewalls forget a silent connection. */
 #define IDLE_RENEW_SECONDS      (9 * 60)
-/* TCP keepalive: the first probe after 2 minutes of silence, then one
- * every 30 seconds, and the connection fails after 4 unanswered */
-#define KEEPALIVE_IDLE_SECONDS     120
-#define KEEPALIVE_INTERVAL_SECONDS 30
-#define KEEPALIVE_PROBES           4
 /* listed names sent back as listed (see note_raw_mailbox()), at most */
 #define MAX_RAW_MAILBOXES          10000
 /* the most UIDs one search may name, all its responses together: 64 MB */
@@ -1814,60 +1808,18 @@ lb_imap_client_init (LbImapClient *self)
   g_source_attach (self->deadline, self->context);
 }
 
-static GSocket *
-find_socket (GIOStream *stream)
-{
-  if (G_IS_SOCKET_CONNECTION (stream))
-    return g_socket_connection_get_socket (G_SOCKET_CONNECTION (stream));
-
-  if (G_IS_TLS_CONNECTION (stream))
-    {
-      g_autoptr(GIOStream) base = NULL;
-
-      g_object_get (stream, "base-io-stream", &base, NULL);
-      if (base != NULL)
-        return find_socket (base);
-    }
-
-  return NULL;
-}
-
-/* notices a dead link while nothing is waited for (IDLE); only TCP has it */
-static void
-enable_keepalive (GSocket *socket)
-{
-  GSocketFamily family = g_socket_get_family (socket);
-
-  if ((family != G_SOCKET_FAMILY_IPV4 && family != G_SOCKET_FAMILY_IPV6) ||
-      g_socket_get_socket_type (socket) != G_SOCKET_TYPE_STREAM)
-    return;
-
-  g_socket_set_keepalive (socket, TRUE);
-  /* the system's defaults wait two hours before the first probe; where
-   * the options are missing, IDLE's renewal still finds a dead link */
-#if defined(TCP_KEEPIDLE) && defined(TCP_KEEPINTVL) && defined(TCP_KEEPCNT)
-  g_socket_set_option (socket, IPPROTO_TCP, TCP_KEEPIDLE, KEEPALIVE_IDLE_SECONDS, NULL);
-  g_socket_set_option (socket, IPPROTO_TCP, TCP_KEEPINTVL, KEEPALIVE_INTERVAL_SECONDS, NULL);
-  g_socket_set_option (socket, IPPROTO_TCP, TCP_KEEPCNT, KEEPALIVE_PROBES, NULL);
-#endif
-}
-
 static void
 set_stream (LbImapClient *self,
             GIOStream    *stream)
 {
-  GSocket *socket = find_socket (stream);
-
   g_set_object (&self->stream, stream);
   self->input = g_io_stream_get_input_stream (stream);
   self->output = g_io_stream_get_output_stream (stream);
 
-  /* our own timeout replaces the socket's: IDLE waits far longer */
-  if (socket != NULL)
-    {
-      g_socket_set_timeout (socket, 0);
-      enable_keepalive (socket);
-    }
+  /* our own timeout replaces the socket's: IDLE waits far longer; TCP
+   * keepalive notices a dead link while nothing is waited for (where it
+   * cannot be tuned, IDLE's renewal still finds it) */
+  lb_net_stream_set_up_socket (stream, TRUE);
 }
 
 /**

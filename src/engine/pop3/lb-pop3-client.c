@@ -10,11 +10,10 @@
 #include <string.h>
 
 #include <glib/gi18n-lib.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
 
 #include "lb-pop3-client.h"
 #include "lb-pop3-framer.h"
+#include "lb-net-stream.h"
 
 /* LbPop3Client speaks POP3 over a GIOStream someone else opened.
  *
@@ -50,10 +49,6 @@
 #define MAX_AUTH_LINE           255
 /* a scan listing of more entries than this is pre-sized no further */
 #define MAX_RESERVE             (1024 * 1024)
-/* TCP keepalive, as for IMAP */
-#define KEEPALIVE_IDLE_SECONDS     120
-#define KEEPALIVE_INTERVAL_SECONDS 30
-#define KEEPALIVE_PROBES           4
 
 /* the greeting's tag */
 #define TAG_NONE 0
@@ -920,49 +915,16 @@ lb_pop3_client_init (LbPop3Client *self)
   g_source_attach (self->deadline, self->context);
 }
 
-static GSocket *
-find_socket (GIOStream *stream)
-{
-  if (G_IS_SOCKET_CONNECTION (stream))
-    return g_socket_connection_get_socket (G_SOCKET_CONNECTION (stream));
-  if (G_IS_TLS_CONNECTION (stream))
-    {
-      g_autoptr(GIOStream) base = NULL;
-
-      g_object_get (stream, "base-io-stream", &base, NULL);
-      if (base != NULL)
-        return find_socket (base);
-    }
-  return NULL;
-}
-
 static void
 set_stream (LbPop3Client *self,
             GIOStream    *stream)
 {
-  GSocket *socket = find_socket (stream);
-
   g_set_object (&self->stream, stream);
   self->input = g_io_stream_get_input_stream (stream);
   self->output = g_io_stream_get_output_stream (stream);
 
   /* our own timeout replaces the socket's */
-  if (socket != NULL)
-    {
-      GSocketFamily family = g_socket_get_family (socket);
-
-      g_socket_set_timeout (socket, 0);
-      if ((family == G_SOCKET_FAMILY_IPV4 || family == G_SOCKET_FAMILY_IPV6) &&
-          g_socket_get_socket_type (socket) == G_SOCKET_TYPE_STREAM)
-        {
-          g_socket_set_keepalive (socket, TRUE);
-#if defined(TCP_KEEPIDLE) && defined(TCP_KEEPINTVL) && defined(TCP_KEEPCNT)
-          g_socket_set_option (socket, IPPROTO_TCP, TCP_KEEPIDLE, KEEPALIVE_IDLE_SECONDS, NULL);
-          g_socket_set_option (socket, IPPROTO_TCP, TCP_KEEPINTVL, KEEPALIVE_INTERVAL_SECONDS, NULL);
-          g_socket_set_option (socket, IPPROTO_TCP, TCP_KEEPCNT, KEEPALIVE_PROBES, NULL);
-#endif
-        }
-    }
+  lb_net_stream_set_up_socket (stream, TRUE);
 }
 
 LbPop3Client *

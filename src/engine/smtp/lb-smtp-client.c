@@ -12,6 +12,7 @@
 #include <glib/gi18n-lib.h>
 
 #include "lb-smtp-client.h"
+#include "lb-net-stream.h"
 
 /* One operation runs at a time. It is a chain of steps: a step writes a
  * command (write_then()) and names the function that gets the next reply
@@ -193,55 +194,15 @@ timer_start (LbSmtpClient *self)
   g_source_attach (self->timer, self->context);
 }
 
-static GSocket *
-find_socket (GIOStream *stream)
-{
-  if (G_IS_SOCKET_CONNECTION (stream))
-    return g_socket_connection_get_socket (G_SOCKET_CONNECTION (stream));
-  if (G_IS_TLS_CONNECTION (stream))
-    {
-      g_autoptr(GIOStream) base = NULL;
-
-      g_object_get (stream, "base-io-stream", &base, NULL);
-      if (base != NULL)
-        return find_socket (base);
-    }
-  return NULL;
-}
-
 static void
 set_stream (LbSmtpClient *self,
             GIOStream    *stream)
 {
-  GSocket *socket = find_socket (stream);
-
   g_set_object (&self->stream, stream);
   self->input = g_io_stream_get_input_stream (stream);
   self->output = g_io_stream_get_output_stream (stream);
-  if (socket != NULL)
-    g_socket_set_timeout (socket, 0);
-}
-
-static char *
-make_helo_name (GIOStream *stream)
-{
-  GSocket *socket = find_socket (stream);
-  g_autoptr(GSocketAddress) address = NULL;
-  g_autofree char *text = NULL;
-  GInetAddress *inet;
-
-  if (socket != NULL)
-    address = g_socket_get_local_address (socket, NULL);
-  if (address == NULL || !G_IS_INET_SOCKET_ADDRESS (address))
-    return g_strdup ("localhost");
-
-  /* RFC 5321 4.1.3: an address literal; it tells the server no more
-   * than the connection does */
-  inet = g_inet_socket_address_get_address (G_INET_SOCKET_ADDRESS (address));
-  text = g_inet_address_to_string (inet);
-  if (g_inet_address_get_family (inet) == G_SOCKET_FAMILY_IPV6)
-    return g_strdup_printf ("[IPv6:%s]", text);
-  return g_strdup_printf ("[%s]", text);
+  /* our own timeout replaces the socket's */
+  lb_net_stream_set_up_socket (stream, FALSE);
 }
 
 static void
@@ -655,7 +616,9 @@ lb_smtp_client_new (GIOStream *stream)
 
   self = g_object_new (LB_TYPE_SMTP_CLIENT, NULL);
   set_stream (self, stream);
-  self->helo_name = make_helo_name (stream);
+  self->helo_name = lb_net_stream_address_literal (stream);
+  if (self->helo_name == NULL)
+    self->helo_name = g_strdup ("localhost");
   return self;
 }
 
