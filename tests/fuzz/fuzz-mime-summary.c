@@ -74,28 +74,3 @@ LLVMFuzzerTestOneInput (const unsigned char *data,
 
   return 0;
 }
-
-#ifndef LB_FUZZ_LIBFUZZER
-int
-main (int   argc,
-      char *argv[])
-{
-  for (int i = 1; i < argc; i++)
-    {
-      g_autoptr(GError) error = NULL;
-      g_autofree char *contents = NULL;
-      gsize len = 0;
-
-      if (!g_file_get_contents (argv[i], &contents, &len, &error))
-        {
-          g_printerr ("%s: %s\n", argv[i], error->message);
-          return 1;
-        }
-
-      LLVMFuzzerTestOneInput ((const unsigned char *) contents, len);
-      g_print ("%s: ok\n", argv[i]);
-    }
-
-  return 0;
-}
-#endif
