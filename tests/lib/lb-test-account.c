@@ -77,3 +77,23 @@ lb_test_account_add (LbAccountManager *manager,
   g_assert_true (lb_account_manager_add_finish (manager, result, &error));
   g_assert_no_error (error);
 }
+
+void
+lb_test_account_reset_mailboxes (void)
+{
+  g_autoptr(LbTestSession) alice = lb_test_session_imap_login ("alice@example.test", "alicepass");
+  g_autoptr(LbTestSession) bob = lb_test_session_imap_login ("bob@example.test", "bobpass");
+  const char *letter =
+    "From: Carol Example <carol@example.test>\r\nTo: Alice <alice@example.test>\r\n"
+    "Cc: Dave <dave@example.test>\r\nSubject: Lunch plans\r\n"
+    "Date: Mon, 02 Nov 2026 10:00:00 +0000\r\nMessage-ID: <lunch-1@letterbox.test>\r\n"
+    "MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n"
+    "Shall we meet at noon?\r\n";
+
+  lb_test_session_imap_empty (alice, "INBOX");
+  lb_test_session_imap_append (alice, "INBOX", letter);
+  lb_test_session_imap_empty (alice, "Drafts");
+  lb_test_session_imap_ok (alice, "LOGOUT");
+  lb_test_session_imap_empty (bob, "INBOX");
+  lb_test_session_imap_ok (bob, "LOGOUT");
+}

@@ -20,5 +20,9 @@ void       lb_test_account_store_password (LbAccount        *account,
 /* adds @account to @manager, which must succeed */
 void       lb_test_account_add            (LbAccountManager *manager,
                                            LbAccount        *account);
+/* on the server: alice's INBOX with one message from carol ("Lunch
+ * plans", Message-ID lunch-1@letterbox.test), her Drafts and bob's INBOX
+ * empty */
+void       lb_test_account_reset_mailboxes (void);
 
 G_END_DECLS

@@ -522,6 +522,23 @@ lb_test_session_imap_append (LbTestSession *self,
   lb_test_session_expect_tagged_ok (self, "A");
 }
 
+/**
+ * lb_test_session_imap_empty:
+ *
+ * IMAP: deletes every message of @mailbox for good, and leaves it selected.
+ */
+void
+lb_test_session_imap_empty (LbTestSession *self,
+                            const char    *mailbox)
+{
+  lb_test_session_send (self, "E SELECT %s", mailbox);
+  lb_test_session_expect_tagged_ok (self, "E");
+  /* an empty mailbox has nothing to store to: the answer may be NO/BAD */
+  lb_test_session_send (self, "E STORE 1:* +FLAGS (\\Deleted)");
+  g_free (lb_test_session_read_until (self, "E "));
+  lb_test_session_imap_ok (self, "EXPUNGE");
+}
+
 void
 lb_test_session_free (LbTestSession *self)
 {

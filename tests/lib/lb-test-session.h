@@ -66,7 +66,7 @@ void           lb_test_session_expect_tagged_ok (LbTestSession *self,
                                               const char     *tag);
 /* IMAP, as another client sees the server: a session on the harness's
  * IMAPS port, logged in; a command that must succeed; how many messages of
- * a mailbox match a SEARCH; an APPEND */
+ * a mailbox match a SEARCH; an APPEND; a mailbox emptied (left selected) */
 LbTestSession *lb_test_session_imap_login    (const char     *user,
                                               const char     *password);
 void           lb_test_session_imap_ok       (LbTestSession  *self,
@@ -77,6 +77,8 @@ guint          lb_test_session_imap_count    (LbTestSession  *self,
 void           lb_test_session_imap_append   (LbTestSession  *self,
                                               const char     *mailbox,
                                               const char     *message);
+void           lb_test_session_imap_empty    (LbTestSession  *self,
+                                              const char     *mailbox);
 void           lb_test_session_free          (LbTestSession  *self);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (LbTestSession, lb_test_session_free)

@@ -28,41 +28,6 @@
 
 /* ------------------------------------------------------------------ the server, seen by another client */
 
-/* alice's INBOX with one message from carol; bob's INBOX and alice's
- * Drafts empty */
-static void
-fill_mailboxes (void)
-{
-  g_autoptr(LbTestSession) alice = lb_test_session_imap_login ("alice@example.test", "alicepass");
-  g_autoptr(LbTestSession) bob = lb_test_session_imap_login ("bob@example.test", "bobpass");
-  const char *letter =
-    "From: Carol Example <carol@example.test>\r\nTo: Alice <alice@example.test>\r\n"
-    "Cc: Dave <dave@example.test>\r\nSubject: Lunch plans\r\n"
-    "Date: Mon, 02 Nov 2026 10:00:00 +0000\r\nMessage-ID: <lunch-1@letterbox.test>\r\n"
-    "MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n"
-    "Shall we meet at noon?\r\n";
-
-  lb_test_session_send (alice, "X SELECT INBOX");
-  lb_test_session_expect_tagged_ok (alice, "X");
-  lb_test_session_send (alice, "X STORE 1:* +FLAGS (\\Deleted)");
-  g_free (lb_test_session_read_until (alice, "X "));
-  lb_test_session_imap_ok (alice, "EXPUNGE");
-  lb_test_session_imap_append (alice, "INBOX", letter);
-  lb_test_session_send (alice, "X SELECT Drafts");
-  lb_test_session_expect_tagged_ok (alice, "X");
-  lb_test_session_send (alice, "X STORE 1:* +FLAGS (\\Deleted)");
-  g_free (lb_test_session_read_until (alice, "X "));
-  lb_test_session_imap_ok (alice, "EXPUNGE");
-  lb_test_session_imap_ok (alice, "LOGOUT");
-
-  lb_test_session_send (bob, "X SELECT INBOX");
-  lb_test_session_expect_tagged_ok (bob, "X");
-  lb_test_session_send (bob, "X STORE 1:* +FLAGS (\\Deleted)");
-  g_free (lb_test_session_read_until (bob, "X "));
-  lb_test_session_imap_ok (bob, "EXPUNGE");
-  lb_test_session_imap_ok (bob, "LOGOUT");
-}
-
 typedef struct
 {
   const char *user;
@@ -113,8 +78,6 @@ bob_bodystructure (void)
   lb_test_session_imap_ok (session, "LOGOUT");
   return line;
 }
-
-/* ------------------------------------------------------------------ accounts */
 
 /* ------------------------------------------------------------------ waiting */
 
@@ -216,7 +179,7 @@ test_composer (void)
   LbComposerWindow *composer;
   gpointer weak;
 
-  fill_mailboxes ();
+  lb_test_account_reset_mailboxes ();
   for (guint i = 0; i < ATTACHMENT_SIZE; i++)
     contents[i] = (char) g_random_int ();
   g_file_set_contents (path, contents, ATTACHMENT_SIZE, &error);

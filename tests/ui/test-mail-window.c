@@ -87,12 +87,7 @@ fill_alice (void)
   g_autoptr(LbTestSession) session = lb_test_session_imap_login ("alice@example.test", "alicepass");
   const char *folders[] = { "Archive", "Trash" };
 
-  lb_test_session_send (session, "X SELECT INBOX");
-  lb_test_session_expect_tagged_ok (session, "X");
-  /* an empty mailbox has nothing to store to: the answer may be NO/BAD */
-  lb_test_session_send (session, "X STORE 1:* +FLAGS (\\Deleted)");
-  g_free (lb_test_session_read_until (session, "X "));
-  lb_test_session_imap_ok (session, "EXPUNGE");
+  lb_test_session_imap_empty (session, "INBOX");
   for (guint i = 0; i < G_N_ELEMENTS (folders); i++)
     {
       lb_test_session_send (session, "D DELETE %s", folders[i]);
@@ -724,11 +719,7 @@ test_mail_window (void)
     g_autofree char *two = make_message ("Dave <dave@example.test>", "bob@example.test", "Downloaded two", 6);
     LbAccount *added;
 
-    lb_test_session_send (bob, "X SELECT INBOX");
-    lb_test_session_expect_tagged_ok (bob, "X");
-    lb_test_session_send (bob, "X STORE 1:* +FLAGS (\\Deleted)");
-    g_free (lb_test_session_read_until (bob, "X "));
-    lb_test_session_imap_ok (bob, "EXPUNGE");
+    lb_test_session_imap_empty (bob, "INBOX");
     lb_test_session_imap_append (bob, "INBOX", one);
     lb_test_session_imap_append (bob, "INBOX", two);
     lb_test_session_imap_ok (bob, "LOGOUT");

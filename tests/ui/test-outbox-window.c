@@ -25,43 +25,6 @@
 
 /* ------------------------------------------------------------------ the server, seen by another client */
 
-/* alice's INBOX with one message from carol; bob's INBOX and alice's
- * Drafts empty */
-static void
-fill_mailboxes (void)
-{
-  g_autoptr(LbTestSession) alice = lb_test_session_imap_login ("alice@example.test", "alicepass");
-  g_autoptr(LbTestSession) bob = lb_test_session_imap_login ("bob@example.test", "bobpass");
-  const char *letter =
-    "From: Carol Example <carol@example.test>\r\nTo: Alice <alice@example.test>\r\n"
-    "Cc: Dave <dave@example.test>\r\nSubject: Lunch plans\r\n"
-    "Date: Mon, 02 Nov 2026 10:00:00 +0000\r\nMessage-ID: <lunch-1@letterbox.test>\r\n"
-    "MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n"
-    "Shall we meet at noon?\r\n";
-
-  lb_test_session_send (alice, "X SELECT INBOX");
-  lb_test_session_expect_tagged_ok (alice, "X");
-  lb_test_session_send (alice, "X STORE 1:* +FLAGS (\\Deleted)");
-  g_free (lb_test_session_read_until (alice, "X "));
-  lb_test_session_imap_ok (alice, "EXPUNGE");
-  lb_test_session_imap_append (alice, "INBOX", letter);
-  lb_test_session_send (alice, "X SELECT Drafts");
-  lb_test_session_expect_tagged_ok (alice, "X");
-  lb_test_session_send (alice, "X STORE 1:* +FLAGS (\\Deleted)");
-  g_free (lb_test_session_read_until (alice, "X "));
-  lb_test_session_imap_ok (alice, "EXPUNGE");
-  lb_test_session_imap_ok (alice, "LOGOUT");
-
-  lb_test_session_send (bob, "X SELECT INBOX");
-  lb_test_session_expect_tagged_ok (bob, "X");
-  lb_test_session_send (bob, "X STORE 1:* +FLAGS (\\Deleted)");
-  g_free (lb_test_session_read_until (bob, "X "));
-  lb_test_session_imap_ok (bob, "EXPUNGE");
-  lb_test_session_imap_ok (bob, "LOGOUT");
-}
-
-/* ------------------------------------------------------------------ accounts */
-
 /* ------------------------------------------------------------------ the application, shared by the cases */
 
 static LbApplication *app;
@@ -94,7 +57,7 @@ ensure_app (void)
 
   if (app != NULL)
     return;
-  fill_mailboxes ();
+  lb_test_account_reset_mailboxes ();
   setup = lb_account_manager_new (NULL, NULL);
   lb_account_manager_load_async (setup, NULL, lb_test_store_result, &result);
   lb_test_wait (&result);
