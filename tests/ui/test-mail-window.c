@@ -19,6 +19,7 @@
 #include "lb-message-view.h"
 #include "lb-secrets.h"
 #include "lb-sidebar.h"
+#include "lb-test-account.h"
 #include "lb-test-session.h"
 #include "lb-test-ui.h"
 #include "lb-window.h"
@@ -239,19 +240,6 @@ make_account (const char         *id,
   lb_account_set_incoming_user (account, user);
   lb_account_pin_certificate (account, lb_test_getenv ("LB_TEST_HOST"), port, fingerprint);
   return account;
-}
-
-static void
-add_account (LbAccountManager *manager,
-             LbAccount        *account)
-{
-  g_autoptr(GAsyncResult) result = NULL;
-  g_autoptr(GError) error = NULL;
-
-  lb_account_manager_add_async (manager, account, NULL, lb_test_store_result, &result);
-  lb_test_wait (&result);
-  g_assert_true (lb_account_manager_add_finish (manager, result, &error));
-  g_assert_no_error (error);
 }
 
 /* ------------------------------------------------------------------ waiting */
@@ -572,7 +560,7 @@ test_mail_window (void)
   g_assert_true (lb_account_manager_load_finish (setup, result, &error));
   imap = make_account ("alice", "alice@example.test", LB_INCOMING_IMAP, lb_test_port ("LB_TEST_IMAPS_PORT"),
                        fingerprint);
-  add_account (setup, imap);
+  lb_test_account_add (setup, imap);
   store_password (imap, "alicepass");
 
   /* the app starts, opens the account and syncs its Inbox */
@@ -728,7 +716,7 @@ test_mail_window (void)
     pop3 = make_account ("bob", "bob@example.test", LB_INCOMING_POP3, lb_test_port ("LB_TEST_POP3S_PORT"),
                          fingerprint);
     store_password (pop3, "bobpass");
-    add_account (manager, pop3);
+    lb_test_account_add (manager, pop3);
     added = lb_account_manager_lookup (manager, "bob");
     g_assert_nonnull (added);
     inbox_wait = (InboxWait) { added, 2 };

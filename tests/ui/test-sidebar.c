@@ -19,6 +19,7 @@
 #include "lb-message-row.h"
 #include "lb-sidebar.h"
 #include "lb-sidebar-row.h"
+#include "lb-test-account.h"
 #include "lb-test-session.h"
 #include "lb-test-ui.h"
 
@@ -74,18 +75,12 @@ add_account (LbAccountManager *manager,
 {
   g_autoptr(LbAccount) account = lb_account_new (id);
   g_autoptr(LbIdentity) identity = lb_identity_new (NULL, address);
-  g_autoptr(GAsyncResult) result = NULL;
-  g_autoptr(GError) error = NULL;
 
   lb_account_add_identity (account, identity);
   lb_account_set_incoming_protocol (account, LB_INCOMING_POP3);
   lb_account_set_incoming_host (account, "mail.example.test");
 
-  lb_account_manager_add_async (manager, account, NULL, lb_test_store_result, &result);
-  lb_test_wait (&result);
-  g_assert_true (lb_account_manager_add_finish (manager, result, &error));
-  g_assert_no_error (error);
-
+  lb_test_account_add (manager, account);
   return lb_account_manager_lookup (manager, id);
 }
 
