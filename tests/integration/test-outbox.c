@@ -203,19 +203,6 @@ has_header (GBytes     *raw,
          strstr (lower_text, lower_needle) != NULL;
 }
 
-static GMimeMessage *
-parse_message (GBytes *raw)
-{
-  GMimeStream *stream = g_mime_stream_mem_new_with_buffer (g_bytes_get_data (raw, NULL), g_bytes_get_size (raw));
-  GMimeParser *parser = g_mime_parser_new_with_stream (stream);
-  GMimeMessage *message = g_mime_parser_construct_message (parser, NULL);
-
-  g_object_unref (parser);
-  g_object_unref (stream);
-  g_assert_nonnull (message);
-  return message;
-}
-
 /* ------------------------------------------------------------------ fixture */
 
 typedef struct
@@ -554,7 +541,7 @@ test_send (Fixture       *fixture,
                    g_bytes_get_size (((ServerMessage *) sent->pdata[0])->raw));
   g_assert_false (has_header (received, "Bcc"));
 
-  parsed = parse_message (received);
+  parsed = lb_test_parse_message (received);
   g_assert_cmpstr (g_mime_message_get_subject (parsed), ==, "Отчёт за ноябрь");
   from = g_mime_message_get_from (parsed);
   g_assert_cmpint (internet_address_list_length (from), ==, 1);
@@ -603,7 +590,7 @@ test_reply_forward (Fixture       *fixture,
 
   received = server_find (BOB, BOB_PASSWORD, "INBOX", lb_outgoing_message_get_message_id (reply));
   g_assert_cmpuint (received->len, ==, 1);
-  parsed = parse_message (((ServerMessage *) received->pdata[0])->raw);
+  parsed = lb_test_parse_message (((ServerMessage *) received->pdata[0])->raw);
   references = g_mime_references_parse (NULL, g_mime_object_get_header (GMIME_OBJECT (parsed), "In-Reply-To"));
   g_assert_cmpint (g_mime_references_length (references), ==, 1);
   g_assert_cmpstr (g_mime_references_get_message_id (references, 0), ==, original);
@@ -1215,7 +1202,7 @@ test_cli_send (Fixture       *fixture,
 
   received = server_find (BOB, BOB_PASSWORD, "INBOX", id);
   g_assert_cmpuint (received->len, ==, 1);
-  parsed = parse_message (((ServerMessage *) received->pdata[0])->raw);
+  parsed = lb_test_parse_message (((ServerMessage *) received->pdata[0])->raw);
   g_assert_cmpstr (g_mime_message_get_subject (parsed), ==, "Из командной строки");
   g_object_unref (parsed);
   g_assert_cmpuint (server_count (ALICE, ALICE_PASSWORD, "Sent", id), ==, 1);

@@ -78,6 +78,27 @@ lb_test_wait (GAsyncResult **result)
 }
 
 /**
+ * lb_test_parse_message:
+ * @raw: a whole message
+ *
+ * Returns: (transfer full): @raw parsed by GMime, which must succeed
+ */
+GMimeMessage *
+lb_test_parse_message (GBytes *raw)
+{
+  gsize len = 0;
+  const char *data = g_bytes_get_data (raw, &len);
+  GMimeStream *stream = g_mime_stream_mem_new_with_buffer (data, len);
+  GMimeParser *parser = g_mime_parser_new_with_stream (stream);
+  GMimeMessage *message = g_mime_parser_construct_message (parser, NULL);
+
+  g_object_unref (parser);
+  g_object_unref (stream);
+  g_assert_nonnull (message);
+  return message;
+}
+
+/**
  * lb_test_collect_trace:
  * @lines: (element-type utf8): a #GPtrArray freeing its strings
  *

@@ -11,6 +11,8 @@
 
 #include <gio/gio.h>
 
+#include <gmime/gmime.h>
+
 #include "lb-connector.h"
 
 G_BEGIN_DECLS
@@ -31,6 +33,7 @@ void           lb_test_store_result          (GObject        *object,
                                               GAsyncResult   *result,
                                               gpointer        user_data);
 void           lb_test_wait                  (GAsyncResult  **result);
+GMimeMessage  *lb_test_parse_message         (GBytes         *raw);
 void           lb_test_collect_trace         (gboolean        sent,
                                               const char     *line,
                                               gpointer        lines);

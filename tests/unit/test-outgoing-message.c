@@ -12,6 +12,7 @@
 
 #include "lb-outgoing-message-private.h"
 #include "lb-outgoing-message.h"
+#include "lb-test-session.h"
 
 static char *
 bytes_text (GBytes *bytes)
@@ -36,21 +37,6 @@ header_block (const char *raw)
 
   g_assert_nonnull (end);
   return g_strndup (raw, end - raw + 2);
-}
-
-static GMimeMessage *
-gmime_parse (GBytes *bytes)
-{
-  gsize len;
-  const char *data = g_bytes_get_data (bytes, &len);
-  GMimeStream *stream = g_mime_stream_mem_new_with_buffer (data, len);
-  GMimeParser *parser = g_mime_parser_new_with_stream (stream);
-  GMimeMessage *message = g_mime_parser_construct_message (parser, NULL);
-
-  g_object_unref (parser);
-  g_object_unref (stream);
-  g_assert_nonnull (message);
-  return message;
 }
 
 static void
@@ -120,7 +106,7 @@ test_headers_encoded (void)
   g_autoptr(GBytes) bytes = lb_outgoing_message_to_bytes (m, LB_OUTGOING_FORM_SEND);
   g_autofree char *raw = bytes_text (bytes);
   g_autofree char *headers = header_block (raw);
-  GMimeMessage *parsed = gmime_parse (bytes);
+  GMimeMessage *parsed = lb_test_parse_message (bytes);
   InternetAddressList *list;
   InternetAddress *ia;
   g_auto(GStrv) lines = NULL;
@@ -193,7 +179,7 @@ test_headers_long_subjects (void)
       lb_outgoing_message_set_to (m, "b@example.test");
       lb_outgoing_message_set_subject (m, subjects[i]);
       bytes = lb_outgoing_message_to_bytes (m, LB_OUTGOING_FORM_SEND);
-      parsed = gmime_parse (bytes);
+      parsed = lb_test_parse_message (bytes);
       if (strstr (subjects[i], "  ") == NULL)
         g_assert_cmpstr (g_mime_message_get_subject (parsed), ==, subjects[i]);
       /* a name's runs of spaces are one space (RFC 5322 phrases) */
@@ -471,7 +457,7 @@ test_attachments (void)
   g_assert_nonnull (strstr (raw, "Content-Transfer-Encoding: base64"));
   g_assert_nonnull (strstr (raw, "Content-Type: application/x-thing"));
 
-  parsed = gmime_parse (bytes);
+  parsed = lb_test_parse_message (bytes);
   part = g_mime_message_get_mime_part (parsed);
   g_assert_true (GMIME_IS_MULTIPART (part));
   g_assert_cmpint (g_mime_multipart_get_count (GMIME_MULTIPART (part)), ==, 3);
