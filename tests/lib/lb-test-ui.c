@@ -7,6 +7,7 @@
 
 #include "config.h"
 
+#include "lb-test-session.h"
 #include "lb-test-ui.h"
 
 static gboolean
@@ -272,4 +273,41 @@ lb_test_ui_screenshot (GtkWidget  *widget,
   g_autoptr(GdkTexture) texture = lb_test_ui_render (widget, name);
 
   return lb_test_ui_count_colours (texture);
+}
+
+typedef struct
+{
+  const char *user;
+  const char *password;
+  const char *mailbox;
+  const char *criteria;
+  guint       count;
+} ImapCount;
+
+static gboolean
+imap_count_reached (gpointer data)
+{
+  ImapCount *wait = data;
+  g_autoptr(LbTestSession) session = lb_test_session_imap_login (wait->user, wait->password);
+  guint n = lb_test_session_imap_count (session, wait->mailbox, wait->criteria);
+
+  lb_test_session_imap_ok (session, "LOGOUT");
+  /* the app's turn before the next look */
+  if (n != wait->count)
+    lb_test_ui_spin (200);
+  return n == wait->count;
+}
+
+void
+lb_test_ui_wait_for_imap_count (const char *user,
+                                const char *password,
+                                const char *mailbox,
+                                const char *criteria,
+                                guint       count,
+                                guint       seconds,
+                                const char *what)
+{
+  ImapCount wait = { user, password, mailbox, criteria, count };
+
+  lb_test_ui_wait_until (imap_count_reached, &wait, seconds, what);
 }

@@ -15,6 +15,16 @@ void        lb_test_ui_wait_until     (gboolean   (*done) (gpointer data),
                                        gpointer      data,
                                        guint         seconds,
                                        const char   *what);
+/* Iterates the main loop until @count messages of @mailbox match the IMAP
+ * SEARCH @criteria, as @user sees them in a session of their own; fails
+ * the test after @seconds, naming @what. */
+void        lb_test_ui_wait_for_imap_count (const char *user,
+                                            const char *password,
+                                            const char *mailbox,
+                                            const char *criteria,
+                                            guint       count,
+                                            guint       seconds,
+                                            const char *what);
 /* Iterates the main loop for @ms milliseconds. */
 void        lb_test_ui_spin           (guint         ms);
 /* Waits until @widget is mapped and one frame of it has been painted. */

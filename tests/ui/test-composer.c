@@ -28,28 +28,6 @@
 
 /* ------------------------------------------------------------------ the server, seen by another client */
 
-typedef struct
-{
-  const char *user;
-  const char *password;
-  const char *mailbox;
-  const char *criteria;
-  guint       count;
-} ServerWait;
-
-static gboolean
-server_has (gpointer data)
-{
-  ServerWait *wait = data;
-  g_autoptr(LbTestSession) session = lb_test_session_imap_login (wait->user, wait->password);
-  guint n = lb_test_session_imap_count (session, wait->mailbox, wait->criteria);
-
-  lb_test_session_imap_ok (session, "LOGOUT");
-  if (n != wait->count)
-    lb_test_ui_spin (300);
-  return n == wait->count;
-}
-
 static void
 wait_for_server (const char *user,
                  const char *password,
@@ -58,9 +36,7 @@ wait_for_server (const char *user,
                  guint       count,
                  const char *what)
 {
-  ServerWait wait = { user, password, mailbox, criteria, count };
-
-  lb_test_ui_wait_until (server_has, &wait, 60, what);
+  lb_test_ui_wait_for_imap_count (user, password, mailbox, criteria, count, 60, what);
 }
 
 /* The BODYSTRUCTURE of bob's newest message. */

@@ -295,35 +295,13 @@ wait_for_list (LbWindow   *window,
   lb_test_ui_wait_until (list_has, &wait, 30, what);
 }
 
-typedef struct
-{
-  const char *mailbox;
-  const char *criteria;
-  guint       count;
-} ServerWait;
-
-static gboolean
-server_has (gpointer data)
-{
-  ServerWait *wait = data;
-  g_autoptr(LbTestSession) session = lb_test_session_imap_login ("alice@example.test", "alicepass");
-  guint n = lb_test_session_imap_count (session, wait->mailbox, wait->criteria);
-
-  lb_test_session_imap_ok (session, "LOGOUT");
-  if (n != wait->count)
-    lb_test_ui_spin (200);
-  return n == wait->count;
-}
-
 static void
 wait_for_server (const char *mailbox,
                  const char *criteria,
                  guint       count,
                  const char *what)
 {
-  ServerWait wait = { mailbox, criteria, count };
-
-  lb_test_ui_wait_until (server_has, &wait, 30, what);
+  lb_test_ui_wait_for_imap_count ("alice@example.test", "alicepass", mailbox, criteria, count, 30, what);
 }
 
 /* The list position of the message with @subject. */
